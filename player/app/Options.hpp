@@ -1,0 +1,37 @@
+#pragma once
+// milepost-player's command line (contract "milepost-player").
+#include "core/Result.hpp"
+#include "core/Units.hpp"
+#include "render/Output.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace milepost {
+
+struct SnapshotRequest {
+    double at = 0; // seconds after start
+    std::string path;
+};
+
+struct Options {
+    std::optional<std::string> config; // nullopt: /etc/milepost/device.toml plus the override
+    std::string data_dir = "/var/lib/milepost";
+    std::optional<std::string> content;
+    OutputMode mode = OutputMode::Fullscreen;
+    std::optional<Size> size; // --windowed / --headless size
+    std::vector<SnapshotRequest> snapshots;
+    std::optional<double> exit_after;
+    std::optional<std::string> trace;
+    std::optional<WallTime> clock_start;
+    bool help = false;
+    bool version = false;
+};
+
+// Parses argv; an error names the flag and what it expected.
+Result<Options> parse_options(const std::vector<std::string>& args);
+
+extern const char* const kPlayerUsage;
+
+} // namespace milepost

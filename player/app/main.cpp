@@ -1,0 +1,159 @@
+// milepost-player: sets up from the command line and the device config, then
+// hands over to App. Exit status: 0 success, 1 runtime failure, 2 bad usage/config.
+#include "App.hpp"
+#include "Options.hpp"
+#include "core/Log.hpp"
+#include "milepost/Version.hpp"
+
+#include <SDL_image.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+using namespace milepost;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/milepost/device.toml";
+constexpr const char* kProvisioningOverride = "/boot/firmware/milepost.toml";
+
+std::string read_machine_id() {
+    std::ifstream in("/etc/machine-id");
+    std::string id;
+    std::getline(in, id);
+    return id;
+}
+
+// share/milepost beside bin/ of this executable: build/share in the build tree,
+// /usr/share once installed.
+fs::path builtin_channel_path() {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return exe.parent_path().parent_path() / "share/milepost/default/channel.toml";
+}
+
+// RAII for SDL's global init, torn down in reverse order.
+struct SdlSession {
+    bool ok = false;
+    explicit SdlSession(Uint32 flags) {
+        ok = SDL_Init(flags) == 0 && TTF_Init() == 0;
+        IMG_Init(IMG_INIT_PNG | IMG_INIT_JPG);
+    }
+    ~SdlSession() {
+        IMG_Quit();
+        TTF_Quit();
+        SDL_Quit();
+    }
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    auto options = parse_options(std::vector<std::string>(argv + 1, argv + argc));
+    if (!options) {
+        log::error(options.error().message + " (see milepost-player --help)");
+        return 2;
+    }
+    if (options->help) {
+        std::fputs(kPlayerUsage, stdout);
+        return 0;
+    }
+    if (options->version) {
+        std::printf("milepost-player %s\n", kVersion);
+        return 0;
+    }
+
+    DeviceConfig config;
+    Channel channel, builtin;
+    try {
+        std::vector<std::string> warnings;
+        std::error_code ec;
+        std::string path =
+            options->config.value_or(fs::exists(kDefaultConfig, ec) ? kDefaultConfig : "");
+        std::string override_path = options->config ? "" : kProvisioningOverride;
+        config = load_device_config(path, override_path, read_machine_id(), warnings);
+        if (path.empty())
+            log::info(std::string("no ") + kDefaultConfig + ": every key has its default");
+        for (const auto& w : warnings)
+            log::warn(w);
+    } catch (const ConfigError& e) {
+        log::error(e.message);
+        return 2;
+    }
+
+    try {
+        std::vector<std::string> warnings;
+        builtin = load_channel_source(builtin_channel_path(), warnings);
+    } catch (const ConfigError& e) {
+        // Still a screen with a hotline: App falls back to the slide of last resort.
+        log::error("built-in channel: " + e.message);
+    }
+    if (options->content) {
+        std::error_code ec;
+        if (fs::is_directory(*options->content, ec)) {
+            log::error(*options->content +
+                       ": published channels (SITE/channels/NAME) are not playable yet; pass the "
+                       "channel source TOML");
+            return 2;
+        }
+        try {
+            std::vector<std::string> warnings;
+            channel = load_channel_source(*options->content, warnings);
+            for (const auto& w : warnings)
+                log::warn(w);
+        } catch (const ConfigError& e) {
+            log::error(e.message);
+            return 2;
+        }
+    } else {
+        // FIXME: the active channel in the data dir (milepost-sync, issue 5).
+        log::info("no active channel in " + options->data_dir + "; playing the built-in channel");
+        channel = builtin;
+    }
+    log::info("channel \"" + channel.name + "\": " + std::to_string(channel.items.size()) +
+              " items; device " + config.device.id + ", region " +
+              (config.device.region.empty() ? "(none)" : config.device.region));
+    if (options->clock_start)
+        log::info("wall clock starts at the time given by --clock-start");
+
+    Trace trace;
+    if (options->trace) {
+        auto t = Trace::open(*options->trace);
+        if (!t) {
+            log::error(t.error().message);
+            return 2;
+        }
+        trace = std::move(*t);
+    }
+
+    const bool headless = options->mode == OutputMode::Headless;
+    SdlSession sdl(headless ? SDL_INIT_EVENTS : SDL_INIT_VIDEO | SDL_INIT_EVENTS);
+    if (!sdl.ok) {
+        log::error(std::string("cannot start SDL: ") + SDL_GetError() +
+                   (headless ? "" : " (no display? try --headless WxH)"));
+        return 1;
+    }
+    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+
+    OutputSpec spec;
+    spec.mode = options->mode;
+    spec.size = options->mode == OutputMode::Fullscreen ? config.display.size : options->size;
+    spec.rotation = config.display.rotation;
+    auto output = Output::create(spec);
+    if (!output) {
+        log::error(output.error().message);
+        return 1;
+    }
+    auto fonts = Fonts::open();
+    if (!fonts) {
+        log::error(fonts.error().message);
+        return 1;
+    }
+    App app(std::move(*options), std::move(config), std::move(channel), std::move(builtin),
+            std::move(*output), std::move(*fonts), std::move(trace));
+    return app.run();
+}

@@ -1,0 +1,79 @@
+#pragma once
+// A channel as the player sees it: hotlines, items and alerts. Read from a
+// publisher's channel source (TOML, contract "Channel source").
+#include "Units.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace milepost {
+
+enum class ItemType { Slide, Video, Image };
+std::string_view to_string(ItemType type);
+
+struct Hotline {
+    std::string region; // "*", "US", "US-TX"
+    std::string lang;   // "" = any language
+    std::string name;
+    std::string call;
+    std::string text;
+    std::string text_keyword;
+    std::string url;
+    std::string emergency;
+};
+
+struct Schedule {
+    std::vector<std::chrono::weekday> days; // empty = every day
+    std::optional<TimeOfDay> from;
+    std::optional<TimeOfDay> until;
+    std::optional<std::chrono::year_month_day> start_date;
+    std::optional<std::chrono::year_month_day> end_date;
+    std::vector<std::string> regions; // prefix match on the device region
+    int weight = 1;
+};
+
+struct Item {
+    std::string id;
+    ItemType type = ItemType::Slide;
+    std::string lang; // "" = every language
+    std::string title;
+    std::vector<std::string> bullets;
+    std::optional<double> duration; // seconds; nullopt: slides/images 10 s, videos their length
+    std::filesystem::path file;     // absolute, inside the channel folder; empty for slides
+    Schedule schedule;
+};
+
+struct Alert {
+    std::string id;
+    std::string title;
+    std::string body;
+    std::chrono::milliseconds every{0};
+    WallTime until;
+};
+
+struct Channel {
+    std::string name;
+    std::string title;
+    std::filesystem::path root; // folder that item files are relative to
+    std::vector<Hotline> hotlines;
+    std::vector<Item> items;
+    std::vector<Alert> alerts;
+};
+
+inline constexpr double kDefaultStillSeconds = 10.0;
+
+// Reads a channel source file. Throws ConfigError naming the file, the item and
+// the key; unknown keys are appended to `warnings`.
+Channel load_channel_source(const std::filesystem::path& file, std::vector<std::string>& warnings);
+
+bool is_valid_id(std::string_view id); // [a-z0-9._-], 1..128 characters
+
+// The file an item names, resolved inside `root`; nullopt when it would leave it
+// (absolute path, "..", or a symlink pointing out).
+std::optional<std::filesystem::path> resolve_inside(const std::filesystem::path& root,
+                                                    std::string_view relative);
+
+} // namespace milepost

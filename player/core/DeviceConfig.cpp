@@ -1,0 +1,275 @@
+#include "DeviceConfig.hpp"
+
+#include "Result.hpp"
+#include "TomlReader.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace milepost {
+
+bool is_valid_region(std::string_view r) {
+    auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+    auto alnum = [&](char c) { return upper(c) || (c >= '0' && c <= '9'); };
+    if (r.size() < 2 || !upper(r[0]) || !upper(r[1]))
+        return false;
+    if (r.size() == 2)
+        return true;
+    if (r[2] != '-' || r.size() < 4 || r.size() > 6)
+        return false;
+    for (size_t i = 3; i < r.size(); ++i)
+        if (!alnum(r[i]))
+            return false;
+    return true;
+}
+
+bool is_valid_language(std::string_view lang) {
+    if (lang.size() < 2 || lang.size() > 3)
+        return false;
+    for (char c : lang)
+        if (c < 'a' || c > 'z')
+            return false;
+    return true;
+}
+
+namespace {
+
+bool is_url(std::string_view s, bool allow_http) {
+    auto rest_ok = [&](size_t n) { return s.size() > n && s[n] != '/'; };
+    if (s.starts_with("https://"))
+        return rest_ok(8);
+    return allow_http && s.starts_with("http://") && rest_ok(7);
+}
+
+void read_device(TomlReader& r, DeviceConfig::Device& d) {
+    if (auto v = r.string("id")) {
+        if (v->empty() || v->size() > 64)
+            r.fail("id", "1 to 64 characters of [a-z0-9._-]");
+        for (char c : *v)
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-'))
+                r.fail("id", "1 to 64 characters of [a-z0-9._-]");
+        d.id = *v;
+    }
+    if (auto v = r.string("site"))
+        d.site = *v;
+    if (auto v = r.string("region")) {
+        if (!is_valid_region(*v))
+            r.fail("region", "an ISO 3166 code such as \"US\" or \"US-TX\"");
+        d.region = *v;
+    }
+    if (auto v = r.string("timezone")) {
+        bool ok = !v->empty() && v->size() < 64 && !v->starts_with('/') &&
+                  v->find("..") == std::string::npos;
+        for (char c : *v)
+            ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' ||
+                        c == '-' || c == '+');
+        if (!ok)
+            r.fail("timezone", "an IANA time zone name such as \"America/Chicago\"");
+        d.timezone = *v;
+    }
+    if (auto v = r.strings("languages")) {
+        if (v->empty())
+            r.fail("languages", "at least one language code such as [\"en\"]");
+        for (const auto& l : *v)
+            if (!is_valid_language(l))
+                throw ConfigError(r.prefix("languages") +
+                                  ": expected lower-case ISO 639 codes such as \"en\", got \"" + l +
+                                  "\"");
+        d.languages = *v;
+    }
+}
+
+void read_content(TomlReader& r, DeviceConfig::Content& c, std::vector<std::string>& warnings) {
+    if (auto v = r.string("server")) {
+        if (!v->empty() && !is_url(*v, true))
+            r.fail("server", "an https:// URL");
+        if (v->starts_with("http://"))
+            warnings.push_back(r.prefix("server") +
+                               ": plain http:// (signatures still guard the content)");
+        c.server = *v;
+    }
+    if (auto v = r.string("channel")) {
+        if (v->empty())
+            r.fail("channel", "a channel name");
+        c.channel = *v;
+    }
+    if (auto v = r.string("public_key"))
+        c.public_key = *v;
+    if (auto v = r.string("poll_interval")) {
+        auto d = parse_duration(*v);
+        if (!d || *d < std::chrono::seconds(10))
+            r.fail("poll_interval", "a duration of at least 10s such as \"5m\"");
+        c.poll_interval = *d;
+    }
+    if (auto v = r.integer("max_cache_mb")) {
+        if (*v < 0)
+            r.fail("max_cache_mb", "0 or more megabytes");
+        c.max_cache_mb = *v;
+    }
+    if (auto v = r.string("max_rate")) {
+        auto rate = parse_rate(*v);
+        if (!rate)
+            r.fail("max_rate", "bytes per second such as \"2M\", \"500K\" or \"0\"");
+        c.max_rate = *rate;
+    }
+    if (auto v = r.string("ca_file"))
+        c.ca_file = *v;
+}
+
+int read_int_in(TomlReader& r, std::string_view key, int lo, int hi, int fallback) {
+    auto v = r.integer(key);
+    if (!v)
+        return fallback;
+    if (*v < lo || *v > hi)
+        r.fail(key, "an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    return static_cast<int>(*v);
+}
+
+void read_display(TomlReader& r, DeviceConfig::Display& d) {
+    if (auto v = r.string("size")) {
+        if (*v == "auto") {
+            d.size.reset();
+        } else {
+            auto s = parse_size(*v);
+            if (!s)
+                r.fail("size", "\"auto\" or WIDTHxHEIGHT such as \"1920x1080\"");
+            d.size = *s;
+        }
+    }
+    if (auto v = r.integer("rotation")) {
+        if (*v != 0 && *v != 90 && *v != 180 && *v != 270)
+            r.fail("rotation", "0, 90, 180 or 270");
+        d.rotation = static_cast<int>(*v);
+    }
+    if (auto v = r.boolean("audio"))
+        d.audio = *v;
+    if (auto v = r.string("banner")) {
+        if (*v == "bottom")
+            d.banner = BannerPosition::Bottom;
+        else if (*v == "top")
+            d.banner = BannerPosition::Top;
+        else
+            r.fail("banner", "\"bottom\" or \"top\" (the hotline is always on screen)");
+    }
+    for (auto [key, field] : {std::pair{"power_on", &d.power_on}, {"power_off", &d.power_off}}) {
+        if (auto v = r.string(key)) {
+            auto t = parse_time_of_day(*v);
+            if (!t)
+                r.fail(key, "a time of day such as \"07:00\"");
+            *field = *t;
+        }
+    }
+    d.boot_info_seconds = read_int_in(r, "boot_info_seconds", 0, 3600, d.boot_info_seconds);
+}
+
+void read_logs(TomlReader& r, DeviceConfig::Logs& l, const std::string& file,
+               std::vector<std::string>& warnings) {
+    if (auto v = r.string("upload_url")) {
+        if (!v->empty() && !is_url(*v, true))
+            r.fail("upload_url", "an https:// URL");
+        if (!v->empty() && !v->ends_with('/'))
+            r.fail("upload_url", "a URL ending in \"/\"");
+        l.upload_url = *v;
+    }
+    if (auto v = r.string("token_file"))
+        l.token_file = *v;
+    if (const toml::table* s3 = r.table("s3")) {
+        TomlReader sr(file, "[logs.s3]", *s3);
+        DeviceConfig::Logs::S3 out = l.s3.value_or(DeviceConfig::Logs::S3{});
+        if (auto v = sr.string("access_key_file"))
+            out.access_key_file = *v;
+        if (auto v = sr.string("secret_key_file"))
+            out.secret_key_file = *v;
+        if (auto v = sr.string("region"))
+            out.region = *v;
+        if (out.access_key_file.empty() || out.secret_key_file.empty() || out.region.empty())
+            throw ConfigError(file +
+                              ": [logs.s3]: expected access_key_file, secret_key_file and region");
+        l.s3 = out;
+        auto unknown = sr.unknown_keys();
+        warnings.insert(warnings.end(), unknown.begin(), unknown.end());
+    }
+    l.keep_days = read_int_in(r, "keep_days", 1, 3650, l.keep_days);
+    l.screenshot_minutes = read_int_in(r, "screenshot_minutes", 0, 1440, l.screenshot_minutes);
+    l.max_db_mb = read_int_in(r, "max_db_mb", 1, 65536, l.max_db_mb);
+}
+
+} // namespace
+
+void apply_device_config(DeviceConfig& config, std::string_view text, const std::string& file,
+                         std::vector<std::string>& warnings) {
+    const toml::table root = parse_toml_string(text, file);
+    TomlReader top(file, "", root);
+    std::vector<TomlReader> sections;
+    auto section = [&](const char* name, auto&& read) {
+        if (const toml::table* t = top.table(name)) {
+            TomlReader r(file, "[" + std::string(name) + "]", *t);
+            read(r);
+            sections.push_back(r);
+        }
+    };
+    section("device", [&](TomlReader& r) { read_device(r, config.device); });
+    section("content", [&](TomlReader& r) { read_content(r, config.content, warnings); });
+    section("display", [&](TomlReader& r) { read_display(r, config.display); });
+    section("logs", [&](TomlReader& r) { read_logs(r, config.logs, file, warnings); });
+    for (const TomlReader& r : sections) {
+        auto unknown = r.unknown_keys();
+        warnings.insert(warnings.end(), unknown.begin(), unknown.end());
+    }
+    auto unknown = top.unknown_keys();
+    warnings.insert(warnings.end(), unknown.begin(), unknown.end());
+}
+
+void finish_device_config(DeviceConfig& config, const std::string& file,
+                          std::string_view machine_id) {
+    if (!config.content.server.empty() && config.content.public_key.empty())
+        throw ConfigError(file + ": [content] public_key: required when server is set");
+    if (!config.content.server.empty() && config.content.channel.empty())
+        throw ConfigError(file + ": [content] channel: required when server is set");
+    if (config.display.power_on.has_value() != config.display.power_off.has_value())
+        throw ConfigError(file + ": [display] " +
+                          (config.display.power_on ? "power_off" : "power_on") +
+                          ": expected power_on and power_off together");
+    if (config.display.power_on && config.display.power_on == config.display.power_off)
+        throw ConfigError(file + ": [display] power_off: expected a time other than power_on");
+    if (config.device.id.empty()) {
+        std::string hex;
+        for (char c : machine_id)
+            if (std::isxdigit(static_cast<unsigned char>(c)) && hex.size() < 12)
+                hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        config.device.id = "milepost-" + (hex.empty() ? std::string("unknown") : hex);
+    }
+}
+
+namespace {
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+} // namespace
+
+DeviceConfig load_device_config(const std::string& path, const std::string& override_path,
+                                std::string_view machine_id, std::vector<std::string>& warnings) {
+    DeviceConfig config;
+    std::string last = path.empty() ? std::string("(defaults)") : path;
+    if (!path.empty())
+        apply_device_config(config, read_file(path), path, warnings);
+    std::error_code ec;
+    if (!override_path.empty() && std::filesystem::exists(override_path, ec)) {
+        apply_device_config(config, read_file(override_path), override_path, warnings);
+        last = override_path;
+    }
+    finish_device_config(config, last, machine_id);
+    return config;
+}
+
+} // namespace milepost

@@ -1,0 +1,80 @@
+#pragma once
+// The device config (/etc/milepost/device.toml, contract "Device config"): every
+// key with its default, so that an empty file is valid.
+#include "Units.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace milepost {
+
+enum class BannerPosition { Bottom, Top };
+
+struct DeviceConfig {
+    struct Device {
+        std::string id; // default: derived from machine-id
+        std::string site;
+        std::string region;                       // "" = unknown: the "*" hotline
+        std::string timezone;                     // "" = the system zone
+        std::vector<std::string> languages{"en"}; // first one: fallback and banner language
+    } device;
+
+    struct Content {
+        std::string server; // "" = built-in channel only
+        std::string channel;
+        std::string public_key;
+        std::chrono::milliseconds poll_interval{std::chrono::minutes(5)};
+        std::int64_t max_cache_mb = 0; // 0: 80% of free space at first start
+        std::int64_t max_rate = 0;     // bytes/s, 0 = no cap
+        std::string ca_file;
+    } content;
+
+    struct Display {
+        std::optional<Size> size; // nullopt = "auto"
+        int rotation = 0;         // degrees clockwise the picture is turned on the panel
+        bool audio = false;
+        BannerPosition banner = BannerPosition::Bottom;
+        std::optional<TimeOfDay> power_on;
+        std::optional<TimeOfDay> power_off;
+        int boot_info_seconds = 10;
+    } display;
+
+    struct Logs {
+        std::string upload_url; // "" = keep logs locally only
+        std::string token_file;
+        struct S3 {
+            std::string access_key_file;
+            std::string secret_key_file;
+            std::string region;
+        };
+        std::optional<S3> s3;
+        int keep_days = 90;
+        int screenshot_minutes = 15;
+        int max_db_mb = 64;
+    } logs;
+};
+
+// Applies the keys present in TOML text `text` (read from `file`) on top of `config`,
+// so that a provisioning override can be applied over the device config. Throws
+// ConfigError naming file, key and what was expected. Unknown keys are appended to
+// `warnings`.
+void apply_device_config(DeviceConfig& config, std::string_view text, const std::string& file,
+                         std::vector<std::string>& warnings);
+
+// Checks rules that span keys (server needs public_key, power_on needs power_off)
+// and fills derived defaults. `machine_id` is /etc/machine-id's content, or "".
+void finish_device_config(DeviceConfig& config, const std::string& file,
+                          std::string_view machine_id);
+
+// Reads `path` ("" = none; a missing or unreadable file is an error) and then, when
+// `override_path` names an existing file, applies it on top.
+DeviceConfig load_device_config(const std::string& path, const std::string& override_path,
+                                std::string_view machine_id, std::vector<std::string>& warnings);
+
+bool is_valid_region(std::string_view region); // "US", "US-TX", "CA-ON"
+bool is_valid_language(std::string_view lang); // "en", "fra"
+
+} // namespace milepost

@@ -1,0 +1,119 @@
+#include "Output.hpp"
+
+#include <SDL_image.h>
+
+namespace milepost {
+
+Result<std::unique_ptr<Output>> Output::create(const OutputSpec& spec) {
+    std::unique_ptr<Output> out(new Output());
+    out->m_spec = spec;
+    if (spec.mode == OutputMode::Headless) {
+        out->m_surface.reset(SDL_CreateRGBSurfaceWithFormat(0, spec.size->width, spec.size->height,
+                                                            32, SDL_PIXELFORMAT_ARGB8888));
+        if (!out->m_surface)
+            return Error{std::string("cannot allocate the headless screen: ") + SDL_GetError()};
+        out->m_renderer.reset(SDL_CreateSoftwareRenderer(out->m_surface.get()));
+        if (!out->m_renderer)
+            return Error{std::string("cannot create the software renderer: ") + SDL_GetError()};
+    } else {
+        Uint32 flags = SDL_WINDOW_SHOWN | SDL_WINDOW_ALLOW_HIGHDPI;
+        int w = 1280, h = 720;
+        if (spec.mode == OutputMode::Windowed) {
+            flags |= SDL_WINDOW_RESIZABLE;
+            w = spec.size->width;
+            h = spec.size->height;
+        } else if (spec.size) {
+            flags |= SDL_WINDOW_FULLSCREEN; // a real mode change to the configured size
+            w = spec.size->width;
+            h = spec.size->height;
+        } else {
+            flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+        }
+        out->m_window.reset(SDL_CreateWindow("Milepost", SDL_WINDOWPOS_CENTERED,
+                                             SDL_WINDOWPOS_CENTERED, w, h, flags));
+        if (!out->m_window)
+            return Error{std::string("cannot open a window: ") + SDL_GetError()};
+        if (spec.mode == OutputMode::Fullscreen)
+            SDL_ShowCursor(SDL_DISABLE);
+        out->m_renderer.reset(
+            SDL_CreateRenderer(out->m_window.get(), -1, SDL_RENDERER_TARGETTEXTURE));
+        if (!out->m_renderer)
+            out->m_renderer.reset(
+                SDL_CreateRenderer(out->m_window.get(), -1, SDL_RENDERER_SOFTWARE));
+        if (!out->m_renderer)
+            return Error{std::string("cannot create a renderer: ") + SDL_GetError()};
+    }
+    out->refresh_panel_size();
+    return out;
+}
+
+void Output::refresh_panel_size() {
+    int w = 0, h = 0;
+    SDL_GetRendererOutputSize(m_renderer.get(), &w, &h);
+    m_panel = {w, h};
+}
+
+Size Output::canvas_size() const {
+    if (m_spec.rotation == 90 || m_spec.rotation == 270)
+        return {m_panel.height, m_panel.width};
+    return m_panel;
+}
+
+std::string Output::describe() const {
+    SDL_RendererInfo info{};
+    SDL_GetRendererInfo(m_renderer.get(), &info);
+    std::string mode = m_spec.mode == OutputMode::Headless   ? "headless"
+                       : m_spec.mode == OutputMode::Windowed ? "windowed"
+                                                             : "fullscreen";
+    std::string driver = m_spec.mode == OutputMode::Headless
+                             ? ""
+                             : std::string(" on ") + SDL_GetCurrentVideoDriver();
+    return std::to_string(m_panel.width) + "x" + std::to_string(m_panel.height) + " " + mode +
+           driver + ", " + info.name + " renderer, rotation " + std::to_string(m_spec.rotation);
+}
+
+Result<bool> Output::begin_canvas() {
+    Size want = canvas_size();
+    bool kept = true;
+    if (!m_canvas || !(want == m_canvas_size)) {
+        m_canvas.reset(SDL_CreateTexture(m_renderer.get(), SDL_PIXELFORMAT_ARGB8888,
+                                         SDL_TEXTUREACCESS_TARGET, want.width, want.height));
+        if (!m_canvas)
+            return Error{std::string("cannot create the canvas: ") + SDL_GetError()};
+        m_canvas_size = want;
+        kept = false;
+    }
+    if (SDL_SetRenderTarget(m_renderer.get(), m_canvas.get()) != 0)
+        return Error{std::string("cannot draw on the canvas: ") + SDL_GetError()};
+    return kept;
+}
+
+Result<void> Output::present(const std::string* png) {
+    SDL_Renderer* r = m_renderer.get();
+    SDL_SetRenderTarget(r, nullptr);
+    SDL_SetRenderDrawColor(r, 0, 0, 0, 255);
+    SDL_RenderClear(r);
+    if (m_canvas) {
+        // Centred on the panel and turned about its centre: a 1080x1920 canvas turned
+        // by 90 degrees covers a 1920x1080 panel exactly.
+        SDL_Rect dst{(m_panel.width - m_canvas_size.width) / 2,
+                     (m_panel.height - m_canvas_size.height) / 2, m_canvas_size.width,
+                     m_canvas_size.height};
+        SDL_RenderCopyEx(r, m_canvas.get(), nullptr, &dst, m_spec.rotation, nullptr, SDL_FLIP_NONE);
+    }
+    Result<void> result;
+    if (png) {
+        // RGB24: a snapshot has no alpha channel to get wrong.
+        SurfacePtr shot(SDL_CreateRGBSurfaceWithFormat(0, m_panel.width, m_panel.height, 24,
+                                                       SDL_PIXELFORMAT_RGB24));
+        if (!shot ||
+            SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_RGB24, shot->pixels, shot->pitch) != 0)
+            result = Error{*png + ": cannot read the screen: " + SDL_GetError()};
+        else if (IMG_SavePNG(shot.get(), png->c_str()) != 0)
+            result = Error{*png + ": cannot write: " + IMG_GetError()};
+    }
+    SDL_RenderPresent(r);
+    return result;
+}
+
+} // namespace milepost

@@ -1,0 +1,91 @@
+#include "Painter.hpp"
+
+#include "core/Log.hpp"
+
+#include <algorithm>
+
+namespace milepost {
+
+void Painter::fill(Rect rect, SDL_Color c) {
+    SDL_SetRenderDrawColor(m_renderer, c.r, c.g, c.b, c.a);
+    SDL_Rect r = rect.sdl();
+    SDL_RenderFillRect(m_renderer, &r);
+}
+
+Result<void> Painter::text(const TextLine& line, SDL_Color color) {
+    SurfacePtr surface(
+        TTF_RenderUTF8_Blended(m_fonts.at(line.face, line.px), line.text.c_str(), color));
+    if (!surface)
+        return Error{std::string("cannot render text: ") + TTF_GetError()};
+    TexturePtr texture(SDL_CreateTextureFromSurface(m_renderer, surface.get()));
+    if (!texture)
+        return Error{std::string("cannot make a text texture: ") + SDL_GetError()};
+    SDL_Rect dst{line.box.x, line.box.y, surface->w, surface->h};
+    SDL_RenderCopy(m_renderer, texture.get(), nullptr, &dst);
+    return {};
+}
+
+void Painter::image_fit(SDL_Texture* texture, Rect area) {
+    int w = 0, h = 0;
+    if (SDL_QueryTexture(texture, nullptr, nullptr, &w, &h) != 0 || w <= 0 || h <= 0)
+        return;
+    // Scale to the larger side that fits; 64-bit products avoid overflow on huge images.
+    int dw = area.w, dh = area.h;
+    if (static_cast<long long>(w) * area.h > static_cast<long long>(h) * area.w)
+        dh = static_cast<int>(static_cast<long long>(h) * area.w / w);
+    else
+        dw = static_cast<int>(static_cast<long long>(w) * area.h / h);
+    SDL_Rect dst{area.x + (area.w - dw) / 2, area.y + (area.h - dh) / 2, dw, dh};
+    SDL_RenderCopy(m_renderer, texture, nullptr, &dst);
+}
+
+void Painter::qr(const QrCode& code, Rect square) {
+    const int quiet = 2; // modules of white around the code, so phones find it on any background
+    const int total = code.width + 2 * quiet;
+    const int module = std::max(1, square.w / total);
+    const int side = module * total;
+    const int x0 = square.x + (square.w - side) / 2, y0 = square.y + (square.h - side) / 2;
+    fill({x0, y0, side, side}, SDL_Color{255, 255, 255, 255});
+    SDL_SetRenderDrawColor(m_renderer, 0, 0, 0, 255);
+    for (int y = 0; y < code.width; ++y)
+        for (int x = 0; x < code.width; ++x)
+            if (code.dark[static_cast<size_t>(y) * code.width + x]) {
+                SDL_Rect r{x0 + (x + quiet) * module, y0 + (y + quiet) * module, module, module};
+                SDL_RenderFillRect(m_renderer, &r);
+            }
+}
+
+ComposeReport compose(Painter& painter, Size canvas, const Frame& frame) {
+    ComposeReport report;
+    BannerLayout banner =
+        layout_banner(painter.fonts(), frame.banner, frame.qr != nullptr, canvas, frame.position);
+    Rect area = content_area(canvas, banner);
+
+    if (const auto* slide = std::get_if<SlideBody>(&frame.body)) {
+        painter.fill(area, palette::kBackground);
+        SlideLayout layout =
+            layout_slide(painter.fonts(), slide->title, slide->bullets, area, canvas.height);
+        report.cut = layout.cut;
+        for (const TextLine& line : layout.lines) {
+            auto r =
+                painter.text(line, line.role == TextRole::Title ? palette::kTitle : palette::kBody);
+            if (!r)
+                log::warn(r.error().message);
+        }
+    } else {
+        painter.fill(area, palette::kLetterbox);
+        painter.image_fit(std::get<ImageBody>(frame.body).texture, area);
+    }
+
+    painter.fill(banner.box, palette::kBanner);
+    for (const TextLine& line : banner.lines) {
+        auto r = painter.text(line, palette::kBannerText);
+        if (!r)
+            log::warn(r.error().message);
+    }
+    if (frame.qr)
+        painter.qr(*frame.qr, banner.qr);
+    return report;
+}
+
+} // namespace milepost

@@ -1,0 +1,61 @@
+#pragma once
+// Draws laid-out text, images and QR codes with one SDL renderer. Shared by the
+// player and by milepost-pack's preview: one renderer, not two.
+#include "Fonts.hpp"
+#include "QrCode.hpp"
+#include "TextLayout.hpp"
+
+#include <variant>
+
+namespace milepost {
+
+namespace palette {
+inline constexpr SDL_Color kBackground{11, 31, 58,
+                                       255}; // deep navy: white and yellow read well on it
+inline constexpr SDL_Color kTitle{255, 210, 63, 255};
+inline constexpr SDL_Color kBody{255, 255, 255, 255};
+inline constexpr SDL_Color kBanner{255, 210, 63, 255};
+inline constexpr SDL_Color kBannerText{0, 0, 0, 255};
+inline constexpr SDL_Color kLetterbox{0, 0, 0, 255};
+} // namespace palette
+
+class Painter {
+public:
+    Painter(SDL_Renderer* renderer, Fonts& fonts) : m_renderer(renderer), m_fonts(fonts) {}
+
+    void fill(Rect rect, SDL_Color color);
+    Result<void> text(const TextLine& line, SDL_Color color);
+    // The whole texture inside `area`, aspect kept, centred (letterboxed or pillarboxed).
+    void image_fit(SDL_Texture* texture, Rect area);
+    void qr(const QrCode& code, Rect square);
+    Fonts& fonts() { return m_fonts; }
+
+private:
+    SDL_Renderer* m_renderer;
+    Fonts& m_fonts;
+};
+
+struct SlideBody {
+    std::string title;
+    std::vector<std::string> bullets;
+};
+struct ImageBody {
+    SDL_Texture* texture = nullptr; // owned by the caller
+};
+
+// What one screen shows: a body, and the hotline banner that is always there.
+struct Frame {
+    std::variant<SlideBody, ImageBody> body;
+    BannerText banner;
+    const QrCode* qr = nullptr; // nullptr: no QR code
+    BannerPosition position = BannerPosition::Bottom;
+};
+
+struct ComposeReport {
+    bool cut = false; // the slide did not fit at the smallest size
+};
+
+// Paints `frame` over the whole canvas (the current render target).
+ComposeReport compose(Painter& painter, Size canvas, const Frame& frame);
+
+} // namespace milepost
