@@ -3,7 +3,7 @@ execute_process(COMMAND git describe --tags --always --dirty
   WORKING_DIRECTORY ${SOURCE_DIR} OUTPUT_VARIABLE described
   OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
 if(rc EQUAL 0 AND described)
-  if(described MATCHES "^v?[0-9]")
+  if(described MATCHES "^v?[0-9]+\\.[0-9]+")
     string(REGEX REPLACE "^v" "" version "${described}")
   else()
     set(version "${FALLBACK}-g${described}")

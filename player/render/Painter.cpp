@@ -64,7 +64,7 @@ ComposeReport compose(Painter& painter, Size canvas, const Frame& frame) {
     if (const auto* slide = std::get_if<SlideBody>(&frame.body)) {
         painter.fill(area, palette::kBackground);
         SlideLayout layout =
-            layout_slide(painter.fonts(), slide->title, slide->bullets, area, canvas.height);
+            layout_slide(painter.fonts(), slide->title, slide->bullets, area, canvas);
         report.cut = layout.cut;
         for (const TextLine& line : layout.lines) {
             auto r =

@@ -6,8 +6,10 @@
 
 namespace milepost {
 
-int min_text_px(int canvas_height) {
-    return std::max(6, static_cast<int>(std::ceil(kMinTextFraction * canvas_height)));
+int text_basis(Size canvas) { return std::min(canvas.width, canvas.height); }
+
+int min_text_px(Size canvas) {
+    return std::max(6, static_cast<int>(std::ceil(kMinTextFraction * text_basis(canvas))));
 }
 
 namespace {
@@ -135,13 +137,13 @@ bool fits(const std::vector<TextLine>& lines, int height, int width) {
 } // namespace
 
 SlideLayout layout_slide(Fonts& fonts, std::string_view title,
-                         const std::vector<std::string>& bullets, Rect area, int canvas_height) {
-    const int lo = min_text_px(canvas_height);
-    const int hi = std::max(lo, static_cast<int>(std::lround(0.07 * canvas_height)));
-    const int title_min =
-        std::max(lo, static_cast<int>(std::ceil(kMinTitleFraction * canvas_height)));
+                         const std::vector<std::string>& bullets, Rect area, Size canvas) {
+    const int basis = text_basis(canvas);
+    const int lo = min_text_px(canvas);
+    const int hi = std::max(lo, static_cast<int>(std::lround(0.07 * basis)));
+    const int title_min = std::max(lo, static_cast<int>(std::ceil(kMinTitleFraction * basis)));
     const int margin_x = std::max(4, area.w / 20);
-    const int margin_y = std::max(4, canvas_height / 25);
+    const int margin_y = std::max(4, basis / 25);
     const Rect inner{area.x + margin_x, area.y + margin_y, area.w - 2 * margin_x,
                      area.h - 2 * margin_y};
 
@@ -197,13 +199,13 @@ SlideLayout layout_slide(Fonts& fonts, std::string_view title,
 
 BannerLayout layout_banner(Fonts& fonts, const BannerText& text, bool with_qr, Size canvas,
                            BannerPosition position) {
-    const int H = canvas.height, W = canvas.width;
-    const int lo = min_text_px(H);
-    const int pad = std::max(4, static_cast<int>(std::lround(0.018 * H)));
-    const int small = std::max(lo, static_cast<int>(std::ceil(0.032 * H)));
-    int big = std::max(lo, static_cast<int>(std::lround(0.062 * H)));
+    const int H = canvas.height, W = canvas.width, basis = text_basis(canvas);
+    const int lo = min_text_px(canvas);
+    const int pad = std::max(4, static_cast<int>(std::lround(0.018 * basis)));
+    const int small = std::max(lo, static_cast<int>(std::ceil(0.032 * basis)));
+    int big = std::max(lo, static_cast<int>(std::lround(0.062 * basis)));
     const int qr_side =
-        with_qr ? std::min(static_cast<int>(std::lround(0.16 * H)), W * 22 / 100) : 0;
+        with_qr ? std::min(static_cast<int>(std::lround(0.16 * basis)), W * 22 / 100) : 0;
     const int text_w = W - 2 * pad - (qr_side > 0 ? qr_side + pad : 0);
 
     while (big > lo && fonts.width(Face::Bold, big, text.call) > text_w)

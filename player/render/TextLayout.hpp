@@ -22,11 +22,14 @@ struct TextLine {
     Rect box; // where the rendered line lands; its size is the rendered size
 };
 
-// Readable from five metres on a 32-inch screen: no text under 3% of the canvas
-// height; slide titles at least 6% where the slide still fits.
+// Readable from five metres on a 32-inch screen: no text under 3% of the screen
+// height, slide titles at least 6% where the slide still fits. "Height" is the
+// canvas's short side: a portrait screen is as tall physically as a landscape one
+// is wide, and letters need the same physical size on both.
 inline constexpr double kMinTextFraction = 0.03;
 inline constexpr double kMinTitleFraction = 0.06;
-int min_text_px(int canvas_height);
+int text_basis(Size canvas); // the short side
+int min_text_px(Size canvas);
 
 // Greedy word wrap of UTF-8 `text` at `max_width`; a word wider than a line is
 // broken between characters.
@@ -40,10 +43,10 @@ struct SlideLayout {
     bool cut = false; // even the smallest sizes did not fit: trailing lines were left out
 };
 
-// Title and bullets in `area` of a canvas `canvas_height` tall, one body size for
-// the whole slide: the largest that fits.
+// Title and bullets in `area` of `canvas`, one body size for the whole slide: the
+// largest that fits.
 SlideLayout layout_slide(Fonts& fonts, std::string_view title,
-                         const std::vector<std::string>& bullets, Rect area, int canvas_height);
+                         const std::vector<std::string>& bullets, Rect area, Size canvas);
 
 struct BannerLayout {
     Rect box; // the whole strip, full canvas width

@@ -1,0 +1,111 @@
+// Bad input gets a clear message and exit status 2; nothing crashes.
+#include "PlayerRun.hpp"
+
+#include <doctest/doctest.h>
+
+#include <random>
+
+using namespace milepost::test;
+
+TEST_CASE("a bad config exits 2 naming the file and the key") {
+    TempDir dir;
+    RunResult r = run_player(dir, "[display]\nrotation = 45\n", {"--exit-after", "1"});
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(r.err.find((dir / "device.toml").string() +
+                             ": [display] rotation: expected 0, 90, 180 or 270, got an integer (45)") !=
+                      std::string::npos,
+                  r.err);
+}
+
+TEST_CASE("a TOML syntax error exits 2 naming the file and the line") {
+    TempDir dir;
+    RunResult r = run_player(dir, "[device]\nregion = \"US\n", {"--exit-after", "1"});
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(r.err.find((dir / "device.toml").string() + ":2: TOML syntax error") != std::string::npos,
+                  r.err);
+}
+
+TEST_CASE("a missing config file, channel or bad option exits 2") {
+    TempDir dir;
+    RunResult missing = run({MILEPOST_PLAYER, "--config", "/nonexistent/device.toml", "--headless", "320x180"});
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("/nonexistent/device.toml: cannot read") != std::string::npos);
+
+    RunResult channel = run_player(dir, "", {"--content", "nowhere.toml"});
+    CHECK(channel.exit_code == 2);
+    CHECK(channel.err.find("nowhere.toml: cannot read") != std::string::npos);
+
+    dir.write("bad.toml", "channel = \"x\"\n[[hotline]]\nregion = \"*\"\nname = \"n\"\ncall = \"1\"\n"
+                          "[[item]]\nid = \"lot\"\ntype = \"slide\"\ntitle = \"t\"\nduration = -1\n");
+    RunResult bad = run_player(dir, "", {"--content", "bad.toml"});
+    CHECK(bad.exit_code == 2);
+    CHECK_MESSAGE(bad.err.find("bad.toml: item \"lot\" duration: expected a positive number") != std::string::npos,
+                  bad.err);
+
+    RunResult option = run({MILEPOST_PLAYER, "--headless", "huge"});
+    CHECK(option.exit_code == 2);
+    CHECK(option.err.find("--headless: expected WIDTHxHEIGHT") != std::string::npos);
+}
+
+TEST_CASE("--help and --version") {
+    RunResult help = run({MILEPOST_PLAYER, "--help"});
+    CHECK(help.exit_code == 0);
+    for (const char* flag : {"--config", "--data-dir", "--content", "--fullscreen", "--windowed", "--headless",
+                             "--snapshot", "--exit-after", "--trace", "--clock-start", "Exit status"})
+        CHECK_MESSAGE(help.out.find(flag) != std::string::npos, flag);
+    RunResult version = run({MILEPOST_PLAYER, "--version"});
+    CHECK(version.exit_code == 0);
+    CHECK(version.out.starts_with("milepost-player 0."));
+}
+
+TEST_CASE("unknown keys are warned about and the player runs") {
+    TempDir dir;
+    RunResult r = run_player(dir, "[display]\nrotaton = 90\n", {"--exit-after", "0.3"}, "320x180");
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("[display] rotaton: unknown key (ignored)") != std::string::npos);
+}
+
+TEST_CASE("malformed configs and channels never crash the player") {
+    TempDir dir;
+    std::vector<std::string> inputs = {
+        "\xff\xfe\x00\x01 binary",
+        "[device]\nlanguages = [[\"en\"]]\n",
+        "[display]\nrotation = 99999999999999999999\n",
+        "[display]\nrotation = 9223372036854775807\n",
+        "[display]\nsize = \"99999999999x1\"\n",
+        "[[device]]\nid = \"a\"\n",
+        "[device.region]\nx = 1\n",
+        "a = " + std::string(5000, '[') + "\n",
+        "[logs]\nkeep_days = 1e400\n",
+        "[display]\nboot_info_seconds = 1.5\n",
+        "[device]\nregion = \"\"\n",
+    };
+    // And some random bytes, seeded so that a failure reproduces.
+    std::mt19937 random(42);
+    for (int i = 0; i < 5; ++i) {
+        std::string s;
+        for (int j = 0; j < 200; ++j)
+            s += static_cast<char>(random() % 128);
+        inputs.push_back(s);
+    }
+    for (const auto& input : inputs) {
+        RunResult r = run_player(dir, input, {"--exit-after", "0.2"}, "320x180");
+        CHECK_MESSAGE(r.signal == 0, "crashed on: ", input);
+        CHECK_MESSAGE((r.exit_code == 2 || r.exit_code == 0), "exit ", r.exit_code, " on: ", input, " ", r.err);
+    }
+    const std::vector<std::string> channels = {
+        "channel = \"x\"\n[[hotline]]\nregion = \"*\"\nname = \"n\"\ncall = \"1\"\n[[item]]\nid = \"a\"\ntype = "
+        "\"slide\"\ntitle = \"" +
+            std::string(20000, 'W') + "\"\n",
+        "channel = \"x\"\n[[hotline]]\nregion = \"*\"\nname = \"" + std::string(3000, 'N') +
+            "\"\ncall = \"1\"\nurl = \"https://example.org/" + std::string(400, 'q') + "\"\n",
+        "channel = \"x\"\nitem = [1, 2]\n",
+        "channel = \"x\"\n[[hotline]]\nregion = 5\n",
+    };
+    for (const auto& c : channels) {
+        dir.write("c.toml", c);
+        RunResult r = run_player(dir, "", {"--content", "c.toml", "--exit-after", "0.3"}, "320x180");
+        CHECK_MESSAGE(r.signal == 0, "crashed on: ", c.substr(0, 200));
+        CHECK((r.exit_code == 2 || r.exit_code == 0));
+    }
+}

@@ -1,0 +1,253 @@
+// The player's screen as a person sees it: snapshots read back by pixels and OCR.
+#include "PlayerRun.hpp"
+#include "core/Channel.hpp"
+#include "render/Painter.hpp"
+
+#include <SDL_image.h>
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace milepost;
+using namespace milepost::test;
+
+namespace {
+
+const Item& default_item(const std::string& id) {
+    static std::vector<std::string> warnings;
+    static Channel channel = load_channel_source(MILEPOST_DEFAULT_CHANNEL, warnings);
+    for (const Item& item : channel.items)
+        if (item.id == id)
+            return item;
+    FAIL("no item " << id << " in the default channel");
+    throw 0;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return squeeze(haystack).find(squeeze(needle)) != std::string::npos;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Makes a solid-colour picture file (PNG, or JPEG when the name ends in .jpg).
+void make_picture(const std::filesystem::path& path, int w, int h, SDL_Color c) {
+    std::filesystem::create_directories(path.parent_path());
+    SurfacePtr s(SDL_CreateRGBSurfaceWithFormat(0, w, h, 24, SDL_PIXELFORMAT_RGB24));
+    SDL_FillRect(s.get(), nullptr, SDL_MapRGB(s->format, c.r, c.g, c.b));
+    int rc = path.extension() == ".jpg" ? IMG_SaveJPG(s.get(), path.c_str(), 95)
+                                        : IMG_SavePNG(s.get(), path.c_str());
+    REQUIRE(rc == 0);
+}
+
+const char* kUsHotline = R"(
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+text = "233733"
+text_keyword = "HELP"
+url = "https://humantraffickinghotline.org"
+emergency = "911"
+)";
+
+} // namespace
+
+TEST_CASE("an empty config shows an English slide and the US hotline, legible by OCR") {
+    TempDir dir;
+    RunResult r = run_player(dir, "", {"--snapshot", "2:a.png", "--exit-after", "3", "--trace", "t.ndjson"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    Picture shot = load_picture(dir / "a.png");
+    CHECK(shot.width == 1920);
+    CHECK(shot.height == 1080);
+    const std::string text = ocr(dir / "a.png");
+    CHECK_MESSAGE(contains(text, "1-888-373-7888"), text);
+    CHECK_MESSAGE(contains(text, default_item("intro-en").title), text);
+    // The banner is the yellow strip along the bottom; the slide above is navy.
+    CHECK(shot.fraction_near(palette::kBanner, 0, 1060, 1920, 20) > 0.5);
+    CHECK(shot.fraction_near(palette::kBackground, 0, 0, 1920, 20) > 0.9);
+    const std::string trace = slurp(dir / "t.ndjson");
+    CHECK(trace.find(R"("event":"item_start","item":"intro-en")") != std::string::npos);
+    CHECK(trace.find(R"("event":"item_end","item":"intro-en")") != std::string::npos);
+}
+
+TEST_CASE("region CA-ON with French shows a French slide and the Canadian hotline") {
+    TempDir dir;
+    RunResult r = run_player(dir, "[device]\nregion = \"CA-ON\"\nlanguages = [\"fr\"]\n",
+                             {"--snapshot", "2:a.png", "--exit-after", "2.5"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const std::string text = ocr(dir / "a.png", "fra");
+    CHECK_MESSAGE(contains(text, "1-833-900-1010"), text);
+    CHECK_MESSAGE(contains(text, default_item("intro-fr").title), text);
+    CHECK_MESSAGE(contains(text, "Appelez le"), text);
+    CHECK(!contains(text, "1-888-373-7888"));
+}
+
+TEST_CASE("rotation 90: the text reads upright once the picture is turned back") {
+    TempDir dir;
+    RunResult r = run_player(dir, "[display]\nrotation = 90\n", {"--snapshot", "1:a.png", "--exit-after", "1.5"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    Picture shot = load_picture(dir / "a.png");
+    REQUIRE(shot.width == 1920);
+    // Turned 90 degrees clockwise, the canvas's bottom banner lies along the panel's left edge.
+    CHECK(shot.fraction_near(palette::kBanner, 0, 0, 20, 1080) > 0.5);
+    CHECK(shot.fraction_near(palette::kBanner, 0, 1060, 1920, 20) < 0.5);
+    Picture upright = shot.turned_back(90);
+    CHECK(upright.width == 1080);
+    CHECK(upright.height == 1920);
+    upright.save(dir / "upright.png");
+    const std::string text = ocr(dir / "upright.png");
+    CHECK_MESSAGE(contains(text, "1-888-373-7888"), text);
+    CHECK_MESSAGE(contains(text, default_item("intro-en").title), text);
+}
+
+TEST_CASE("rotation 180 and 270 read upright once turned back") {
+    for (int rotation : {180, 270}) {
+        TempDir dir;
+        RunResult r = run_player(dir, "[display]\nrotation = " + std::to_string(rotation) + "\n",
+                                 {"--snapshot", "1:a.png", "--exit-after", "1.2"}, "1280x720");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        Picture upright = load_picture(dir / "a.png").turned_back(rotation);
+        upright.save(dir / "upright.png");
+        const std::string text = ocr(dir / "upright.png");
+        CHECK_MESSAGE(contains(text, "1-888-373-7888"), rotation, ": ", text);
+    }
+}
+
+TEST_CASE("French accents and guillemets render as letters, not boxes") {
+    TempDir dir;
+    dir.write("c/channel.toml", std::string("channel = \"accents\"\n") + kUsHotline + R"(
+[[item]]
+id = "accents"
+type = "slide"
+lang = "fr"
+title = "Café à l'aéroport"
+bullets = ["Le garçon reçoit « l'élève » après la fête", "¿Dónde está el niño? Señal"]
+)");
+    RunResult r = run_player(dir, "[device]\nlanguages = [\"fr\"]\n",
+                             {"--content", "c/channel.toml", "--snapshot", "1:a.png", "--exit-after", "1.2"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const std::string text = ocr(dir / "a.png", "fra+spa");
+    for (const char* word : {"Café", "aéroport", "garçon", "reçoit", "«", "»", "l'élève", "fête", "¿Dónde", "niño"})
+        CHECK_MESSAGE(contains(text, word), word, " not in: ", text);
+}
+
+TEST_CASE("images keep their aspect: letterboxed and pillarboxed") {
+    TempDir dir;
+    make_picture(dir / "c/wide.png", 400, 100, {220, 20, 20, 255});
+    make_picture(dir / "c/tall.jpg", 100, 400, {20, 20, 220, 255});
+    dir.write("c/channel.toml", std::string("channel = \"images\"\n") + kUsHotline + R"(
+[[item]]
+id = "wide"
+type = "image"
+file = "wide.png"
+duration = 1
+[[item]]
+id = "tall"
+type = "image"
+file = "tall.jpg"
+duration = 1
+)");
+    RunResult r = run_player(dir, "", {"--content", "c/channel.toml", "--snapshot", "0.5:wide.png",
+                                       "--snapshot", "1.5:tall.png", "--exit-after", "1.7"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const SDL_Color red{220, 20, 20, 255}, blue{20, 20, 220, 255}, black{0, 0, 0, 255};
+
+    Picture wide = load_picture(dir / "wide.png");
+    // Full width, a quarter as tall, centred in the area above the banner: bars above and below.
+    CHECK(wide.fraction_near(red, 0, 400, 1920, 40) > 0.95);
+    CHECK(wide.fraction_near(black, 0, 0, 1920, 20) > 0.95);
+    int red_rows = 0;
+    for (int y = 0; y < 1080; ++y)
+        red_rows += wide.fraction_near(red, 960, y, 1, 1) > 0 ? 1 : 0;
+    CHECK(red_rows == doctest::Approx(480).epsilon(0.02));
+    CHECK(wide.fraction_near(palette::kBanner, 0, 1060, 1920, 20) > 0.5);
+
+    Picture tall = load_picture(dir / "tall.png");
+    CHECK(tall.fraction_near(blue, 940, 200, 40, 400, 40) > 0.95);
+    CHECK(tall.fraction_near(black, 0, 0, 200, 800) > 0.95); // a bar at the left
+    CHECK(tall.fraction_near(black, 1720, 0, 200, 800) > 0.95);
+}
+
+TEST_CASE("nothing playable shows the fallback slide with the hotline, never black") {
+    TempDir dir;
+    dir.write("c/channel.toml", std::string("channel = \"broken\"\n") + kUsHotline + R"(
+[[item]]
+id = "missing-image"
+type = "image"
+file = "nowhere.png"
+[[item]]
+id = "spanish-only"
+type = "slide"
+lang = "es"
+title = "Solo en español"
+)");
+    RunResult r = run_player(dir, "", {"--content", "c/channel.toml", "--snapshot", "1:a.png",
+                                       "--exit-after", "1.2", "--trace", "t.ndjson"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("nowhere.png") != std::string::npos);
+    const std::string text = ocr(dir / "a.png");
+    CHECK_MESSAGE(contains(text, "Human trafficking happens here"), text);
+    CHECK_MESSAGE(contains(text, "1-888-373-7888"), text);
+    const std::string trace = slurp(dir / "t.ndjson");
+    CHECK(trace.find(R"("event":"error","item":"missing-image")") != std::string::npos);
+    Picture shot = load_picture(dir / "a.png");
+    CHECK(shot.fraction_near({0, 0, 0, 255}, 0, 0, 1920, 1080, 8) < 0.05);
+}
+
+TEST_CASE("a channel with no hotline for the region borrows the built-in one") {
+    TempDir dir;
+    dir.write("c/channel.toml", R"(
+channel = "mexico-only"
+[[hotline]]
+region = "MX"
+name = "Línea Nacional contra la Trata de Personas"
+call = "800 5533 000"
+[[item]]
+id = "a"
+type = "slide"
+title = "Signs to watch for"
+)");
+    RunResult r = run_player(dir, "[device]\nregion = \"CA-QC\"\n",
+                             {"--content", "c/channel.toml", "--snapshot", "1:a.png", "--exit-after", "1.2"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const std::string text = ocr(dir / "a.png");
+    CHECK_MESSAGE(contains(text, "1-833-900-1010"), text);
+}
+
+TEST_CASE("the banner can sit at the top, and slides advance on time") {
+    TempDir dir;
+    dir.write("c/channel.toml", std::string("channel = \"two\"\n") + kUsHotline + R"(
+[[item]]
+id = "first"
+type = "slide"
+title = "First slide"
+duration = 1
+[[item]]
+id = "second"
+type = "slide"
+title = "Second slide"
+duration = 1
+)");
+    RunResult r = run_player(dir, "[display]\nbanner = \"top\"\n",
+                             {"--content", "c/channel.toml", "--snapshot", "0.5:a.png", "--snapshot",
+                              "1.5:b.png", "--exit-after", "2.2", "--trace", "t.ndjson"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    Picture a = load_picture(dir / "a.png");
+    CHECK(a.fraction_near(palette::kBanner, 0, 0, 1920, 20) > 0.5);
+    CHECK(a.fraction_near(palette::kBackground, 0, 1060, 1920, 20) > 0.9);
+    CHECK(contains(ocr(dir / "a.png"), "First slide"));
+    CHECK(contains(ocr(dir / "b.png"), "Second slide"));
+    const std::string trace = slurp(dir / "t.ndjson");
+    // first at 0, second at 1, first again at 2: the loop is paced by the clock.
+    auto second = trace.find(R"("event":"item_start","item":"second")");
+    REQUIRE(second != std::string::npos);
+    auto t_pos = trace.rfind("{\"t\":", second);
+    double t = std::stod(trace.substr(t_pos + 5));
+    CHECK(t == doctest::Approx(1.0).epsilon(0.1));
+}

@@ -1,0 +1,183 @@
+#include "TestSupport.hpp"
+
+#include <SDL_image.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace milepost::test {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+    std::string templ = (fs::temp_directory_path() / "milepost-test-XXXXXX").string();
+    if (!mkdtemp(templ.data()))
+        throw std::runtime_error("mkdtemp failed");
+    m_path = templ;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    if (!std::getenv("MILEPOST_KEEP_TEST_FILES"))
+        fs::remove_all(m_path, ec);
+}
+
+fs::path TempDir::write(const std::string& name, const std::string& text) const {
+    fs::path p = m_path / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+}
+
+namespace {
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+} // namespace
+
+RunResult run(const std::vector<std::string>& argv, const fs::path& cwd) {
+    TempDir io;
+    const fs::path out = io / "stdout", err = io / "stderr";
+    pid_t pid = fork();
+    if (pid < 0)
+        throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        if (!cwd.empty() && chdir(cwd.c_str()) != 0)
+            _exit(126);
+        if (!freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr) ||
+            !freopen("/dev/null", "r", stdin))
+            _exit(126);
+        std::vector<char*> args;
+        for (const auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+    }
+    RunResult r;
+    if (WIFEXITED(status))
+        r.exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        r.signal = WTERMSIG(status);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+}
+
+SDL_Color Picture::at(int x, int y) const {
+    const unsigned char* p = &rgb[(static_cast<size_t>(y) * width + x) * 3];
+    return SDL_Color{p[0], p[1], p[2], 255};
+}
+
+Picture Picture::turned_back(int degrees) const {
+    if (degrees % 360 == 0)
+        return *this;
+    Picture out;
+    const bool swap = degrees == 90 || degrees == 270;
+    out.width = swap ? height : width;
+    out.height = swap ? width : height;
+    out.rgb.resize(rgb.size());
+    for (int y = 0; y < out.height; ++y)
+        for (int x = 0; x < out.width; ++x) {
+            // (x, y) in the upright picture came from (sx, sy) in this one, which was
+            // turned `degrees` clockwise.
+            int sx = 0, sy = 0;
+            if (degrees == 90) {
+                sx = width - 1 - y;
+                sy = x;
+            } else if (degrees == 180) {
+                sx = width - 1 - x;
+                sy = height - 1 - y;
+            } else {
+                sx = y;
+                sy = height - 1 - x;
+            }
+            SDL_Color c = at(sx, sy);
+            unsigned char* d = &out.rgb[(static_cast<size_t>(y) * out.width + x) * 3];
+            d[0] = c.r;
+            d[1] = c.g;
+            d[2] = c.b;
+        }
+    return out;
+}
+
+Picture Picture::crop(int x, int y, int w, int h) const {
+    Picture out;
+    out.width = w;
+    out.height = h;
+    out.rgb.resize(static_cast<size_t>(w) * h * 3);
+    for (int row = 0; row < h; ++row)
+        std::copy_n(&rgb[(static_cast<size_t>(y + row) * width + x) * 3], static_cast<size_t>(w) * 3,
+                    &out.rgb[static_cast<size_t>(row) * w * 3]);
+    return out;
+}
+
+void Picture::save(const fs::path& png) const {
+    SurfacePtr s(SDL_CreateRGBSurfaceWithFormatFrom(const_cast<unsigned char*>(rgb.data()), width,
+                                                    height, 24, width * 3, SDL_PIXELFORMAT_RGB24));
+    if (!s || IMG_SavePNG(s.get(), png.c_str()) != 0)
+        throw std::runtime_error("cannot save " + png.string());
+}
+
+double Picture::fraction_near(SDL_Color c, int x0, int y0, int w, int h, int tolerance) const {
+    long near = 0;
+    for (int y = y0; y < y0 + h; ++y)
+        for (int x = x0; x < x0 + w; ++x) {
+            SDL_Color p = at(x, y);
+            if (std::abs(p.r - c.r) <= tolerance && std::abs(p.g - c.g) <= tolerance &&
+                std::abs(p.b - c.b) <= tolerance)
+                ++near;
+        }
+    return w > 0 && h > 0 ? static_cast<double>(near) / (static_cast<double>(w) * h) : 0;
+}
+
+Picture load_picture(const fs::path& png) {
+    SurfacePtr loaded(IMG_Load(png.c_str()));
+    if (!loaded)
+        throw std::runtime_error("cannot load " + png.string() + ": " + IMG_GetError());
+    SurfacePtr s(SDL_ConvertSurfaceFormat(loaded.get(), SDL_PIXELFORMAT_RGB24, 0));
+    Picture p;
+    p.width = s->w;
+    p.height = s->h;
+    p.rgb.resize(static_cast<size_t>(p.width) * p.height * 3);
+    for (int y = 0; y < p.height; ++y)
+        std::copy_n(static_cast<unsigned char*>(s->pixels) + static_cast<size_t>(y) * s->pitch,
+                    static_cast<size_t>(p.width) * 3, &p.rgb[static_cast<size_t>(y) * p.width * 3]);
+    return p;
+}
+
+std::string ocr(const fs::path& png, const std::string& lang) {
+    RunResult r = run({"tesseract", png.string(), "stdout", "-l", lang, "--psm", "3"});
+    if (r.exit_code != 0)
+        throw std::runtime_error("tesseract failed on " + png.string() + ": " + r.err);
+    return r.out;
+}
+
+std::string squeeze(const std::string& text) {
+    std::string out;
+    bool space = false;
+    for (char c : text) {
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+            space = !out.empty();
+        } else {
+            if (space)
+                out += ' ';
+            space = false;
+            out += c;
+        }
+    }
+    return out;
+}
+
+} // namespace milepost::test

@@ -1,0 +1,58 @@
+#pragma once
+// What the tests share: a temporary folder, running a program, reading a PNG's
+// pixels and reading its text with tesseract.
+#include "render/SdlHandles.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace milepost::test {
+
+// A fresh folder under /tmp, removed with everything in it at the end of the test.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return m_path; }
+    std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
+    // Writes `text` to `name` inside the folder and returns its path.
+    std::filesystem::path write(const std::string& name, const std::string& text) const;
+
+private:
+    std::filesystem::path m_path;
+};
+
+struct RunResult {
+    int exit_code = -1; // -1: killed by a signal (see signal)
+    int signal = 0;
+    std::string out;
+    std::string err;
+};
+
+// Runs `argv` with `cwd` as working directory, waits, and returns what it printed.
+RunResult run(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {});
+
+// The picture in a PNG file as packed RGB24.
+struct Picture {
+    int width = 0, height = 0;
+    std::vector<unsigned char> rgb;
+    SDL_Color at(int x, int y) const;
+    // Turned `degrees` (90, 180, 270) counter-clockwise.
+    Picture turned_back(int degrees) const;
+    Picture crop(int x, int y, int w, int h) const;
+    void save(const std::filesystem::path& png) const;
+    // Fraction of pixels in the rectangle close to `c` (each channel within `tolerance`).
+    double fraction_near(SDL_Color c, int x, int y, int w, int h, int tolerance = 24) const;
+};
+Picture load_picture(const std::filesystem::path& png);
+
+// The text tesseract reads in `png` (`lang`: "eng", "fra", "eng+fra").
+std::string ocr(const std::filesystem::path& png, const std::string& lang = "eng");
+
+// `text` with every run of white space folded into one space.
+std::string squeeze(const std::string& text);
+
+} // namespace milepost::test

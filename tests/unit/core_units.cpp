@@ -1,0 +1,52 @@
+#include "core/Units.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace milepost;
+using namespace std::chrono;
+
+TEST_CASE("durations take s, m, h and d suffixes") {
+    CHECK(parse_duration("90s") == milliseconds(90000));
+    CHECK(parse_duration("5m") == minutes(5));
+    CHECK(parse_duration("1h30m") == minutes(90));
+    CHECK(parse_duration("2.5s") == milliseconds(2500));
+    CHECK(parse_duration("12") == seconds(12));
+    for (const char* bad : {"", "m", "5x", "-5m", "1h30", "5 m", "1e3s", "400d"})
+        CHECK_MESSAGE(!parse_duration(bad), bad);
+}
+
+TEST_CASE("sizes are WIDTHxHEIGHT within 16..16384") {
+    CHECK(parse_size("1920x1080") == Size{1920, 1080});
+    for (const char* bad : {"", "1920", "1920x", "x1080", "1920X1080", "8x8", "99999x10", "-1x5", "1920x1080x3"})
+        CHECK_MESSAGE(!parse_size(bad), bad);
+}
+
+TEST_CASE("times of day and dates are checked against the calendar") {
+    CHECK(parse_time_of_day("07:00")->minutes == 420);
+    CHECK(parse_time_of_day("23:59")->minutes == 1439);
+    for (const char* bad : {"24:00", "7:00", "07:60", "0700", "ab:cd"})
+        CHECK_MESSAGE(!parse_time_of_day(bad), bad);
+    CHECK(parse_date("2028-02-29"));
+    for (const char* bad : {"2026-02-29", "2026-13-01", "2026-1-01", "26-01-01", "2026/01/01"})
+        CHECK_MESSAGE(!parse_date(bad), bad);
+}
+
+TEST_CASE("RFC 3339 times keep their offset") {
+    auto utc = parse_rfc3339("2026-12-02T18:00:00Z");
+    REQUIRE(utc);
+    CHECK(parse_rfc3339("2026-12-02T12:00:00-06:00") == utc);
+    CHECK(parse_rfc3339("2026-12-02T18:00:00.250Z") == *utc + milliseconds(250));
+    CHECK(utc->time_since_epoch() == sys_days(2026y / December / 2).time_since_epoch() + hours(18));
+    for (const char* bad : {"2026-12-02", "2026-12-02T18:00:00", "2026-12-02T25:00:00Z",
+                            "2026-12-02T18:00:00+0600", "2026-12-02T18:00:00Zjunk"})
+        CHECK_MESSAGE(!parse_rfc3339(bad), bad);
+}
+
+TEST_CASE("rates are bytes per second with K, M, G") {
+    CHECK(parse_rate("0") == 0);
+    CHECK(parse_rate("2M") == 2 * 1024 * 1024);
+    CHECK(parse_rate("500k") == 500 * 1024);
+    CHECK(parse_rate("123456") == 123456);
+    for (const char* bad : {"", "M", "2T", "-1", "fast"})
+        CHECK_MESSAGE(!parse_rate(bad), bad);
+}

@@ -1,0 +1,128 @@
+#include "render/TextLayout.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+using namespace milepost;
+
+namespace {
+
+Fonts& fonts() {
+    static Fonts f = [] {
+        auto r = Fonts::open();
+        REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+        return std::move(*r);
+    }();
+    return f;
+}
+
+const std::vector<std::string> kShortBullets{"Someone going from truck to truck",
+                                             "A person who cannot speak for themselves"};
+const std::vector<std::string> kLongBullets{
+    "Someone who is dropped off and picked up by a controlling person again and again",
+    "A person who seems to be coached, fearful, or never allowed to speak for themselves",
+    "Someone with no ID, or whose documents are held by another person",
+    "Signs of abuse, malnutrition or injuries that do not match the story told",
+    "Ask yourself: is this person free to leave? Write down plates and truck numbers"};
+
+Size canvas_for(Size panel, int rotation) {
+    return rotation == 90 || rotation == 270 ? Size{panel.height, panel.width} : panel;
+}
+
+BannerText us_banner() {
+    Hotline h{"US", "en", "National Human Trafficking Hotline", "1-888-373-7888", "233733", "HELP",
+              "https://humantraffickinghotline.org", "911"};
+    return banner_text(h, "en");
+}
+
+} // namespace
+
+TEST_CASE("wrapping keeps every line within the width and loses no word") {
+    const int px = 40;
+    auto lines = wrap_text(fonts(), Face::Regular, px,
+                           "Someone going from truck to truck at the far end of the lot", 400);
+    REQUIRE(lines.size() > 1);
+    std::string joined;
+    for (const auto& l : lines) {
+        CHECK(fonts().width(Face::Regular, px, l) <= 400);
+        joined += (joined.empty() ? "" : " ") + l;
+    }
+    CHECK(joined == "Someone going from truck to truck at the far end of the lot");
+    // A word wider than the line is broken between characters, never between UTF-8 bytes.
+    auto broken = wrap_text(fonts(), Face::Regular, px, "ééééééééééééééééééééééééééééé", 200);
+    REQUIRE(broken.size() > 1);
+    for (const auto& l : broken) {
+        CHECK(fonts().width(Face::Regular, px, l) <= 200);
+        CHECK(l.size() % 2 == 0);
+    }
+}
+
+TEST_CASE("slides and banner stay inside the canvas at every size and rotation") {
+    const Size panels[] = {{640, 360}, {1280, 720}, {1920, 1080}, {3840, 2160}};
+    const std::vector<std::string>* bullet_sets[] = {&kShortBullets, &kLongBullets};
+    for (Size panel : panels) {
+        for (int rotation : {0, 90, 180, 270}) {
+            const Size canvas = canvas_for(panel, rotation);
+            const Rect whole{0, 0, canvas.width, canvas.height};
+            const int min_px = static_cast<int>(std::ceil(0.03 * std::min(canvas.width, canvas.height)));
+            for (BannerPosition pos : {BannerPosition::Bottom, BannerPosition::Top}) {
+                BannerLayout banner = layout_banner(fonts(), us_banner(), true, canvas, pos);
+                CAPTURE(panel.width);
+                CAPTURE(rotation);
+                CHECK(whole.contains(banner.box));
+                CHECK(banner.box.contains(banner.qr));
+                CHECK(banner.box.h < canvas.height / 3);
+                bool has_number = false;
+                for (const auto& l : banner.lines) {
+                    CHECK(banner.box.contains(l.box));
+                    CHECK(l.px >= min_px);
+                    CHECK(l.box.x + l.box.w <= banner.qr.x); // never under the QR code
+                    has_number = has_number || l.text.find("1-888-373-7888") != std::string::npos;
+                }
+                CHECK(has_number);
+                const Rect area = content_area(canvas, banner);
+                CHECK(area.h + banner.box.h == canvas.height);
+                for (const auto* bullets : bullet_sets) {
+                    SlideLayout s = layout_slide(fonts(), "Signs to watch for on the lot", *bullets,
+                                                 area, canvas);
+                    CHECK(!s.cut);
+                    CHECK(s.body_px >= min_px);
+                    CHECK(s.title_px >= s.body_px);
+                    for (const auto& l : s.lines) {
+                        CHECK_MESSAGE(area.contains(l.box), l.text);
+                        CHECK(l.px >= min_px);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("a short slide gets a title of at least 6% of the height and bigger text than a long one") {
+    const Size canvas{1920, 1080};
+    BannerLayout banner = layout_banner(fonts(), us_banner(), true, canvas, BannerPosition::Bottom);
+    const Rect area = content_area(canvas, banner);
+    SlideLayout short_slide = layout_slide(fonts(), "On the lot", kShortBullets, area, canvas);
+    SlideLayout long_slide = layout_slide(fonts(), "On the lot", kLongBullets, area, canvas);
+    CHECK(short_slide.title_px >= std::ceil(0.06 * canvas.height));
+    CHECK(short_slide.body_px > long_slide.body_px);
+    // Lines do not overlap: each starts at or below the one before.
+    for (size_t i = 1; i < long_slide.lines.size(); ++i)
+        if (long_slide.lines[i].role != TextRole::Body || long_slide.lines[i - 1].role != TextRole::Marker)
+            CHECK(long_slide.lines[i].box.y >= long_slide.lines[i - 1].box.y);
+}
+
+TEST_CASE("a slide too long for any readable size is cut, marked, and still inside") {
+    const Size canvas{640, 360};
+    std::vector<std::string> many(30, "A very long bullet that keeps going and going well past the end of any "
+                                      "line, then wraps, and wraps again, and still goes on");
+    BannerLayout banner = layout_banner(fonts(), us_banner(), true, canvas, BannerPosition::Bottom);
+    const Rect area = content_area(canvas, banner);
+    SlideLayout s = layout_slide(fonts(), "Title", many, area, canvas);
+    CHECK(s.cut);
+    REQUIRE(!s.lines.empty());
+    CHECK(s.lines.back().text.ends_with("\u2026"));
+    for (const auto& l : s.lines)
+        CHECK(area.contains(l.box));
+}
