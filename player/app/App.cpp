@@ -22,11 +22,11 @@ constexpr auto kFallbackRetry = std::chrono::seconds(30);
 
 } // namespace
 
-App::App(Options options, DeviceConfig config, Channel channel, Channel builtin,
-         std::unique_ptr<Output> output, Fonts fonts, Trace trace)
-    : m_options(std::move(options)), m_config(std::move(config)), m_channel(std::move(channel)),
-      m_builtin(std::move(builtin)), m_output(std::move(output)), m_fonts(std::move(fonts)),
-      m_trace(std::move(trace)), m_playlist([&] {
+App::App(Clock::time_point started, Options options, DeviceConfig config, Channel channel,
+         Channel builtin, std::unique_ptr<Output> output, Fonts fonts, Trace trace)
+    : m_start(started), m_options(std::move(options)), m_config(std::move(config)),
+      m_channel(std::move(channel)), m_builtin(std::move(builtin)), m_output(std::move(output)),
+      m_fonts(std::move(fonts)), m_trace(std::move(trace)), m_playlist([&] {
           std::vector<std::string> notes;
           Playlist p(m_channel, m_config.device.languages, notes);
           for (const auto& n : notes)
@@ -52,7 +52,6 @@ const Hotline& App::hotline_for(std::string_view lang) const {
 }
 
 int App::run() {
-    m_start = Clock::now();
     if (m_options.exit_after)
         m_exit_at = m_start + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(*m_options.exit_after));
@@ -198,7 +197,7 @@ void App::compose_and_present() {
     if (m_first_frame) {
         m_first_frame = false;
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start);
-        log::info("first frame on screen after " + std::to_string(ms.count()) + " ms");
+        log::info("first frame on screen " + std::to_string(ms.count()) + " ms after start");
     }
 }
 

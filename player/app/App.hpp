@@ -21,8 +21,9 @@ using Clock = std::chrono::steady_clock;
 class App {
 public:
     // `builtin` supplies a hotline when `channel` has none for this region.
-    App(Options options, DeviceConfig config, Channel channel, Channel builtin,
-        std::unique_ptr<Output> output, Fonts fonts, Trace trace);
+    // `started`: when the process started; snapshots, --exit-after and trace times count from it.
+    App(Clock::time_point started, Options options, DeviceConfig config, Channel channel,
+        Channel builtin, std::unique_ptr<Output> output, Fonts fonts, Trace trace);
     int run();
 
 private:
@@ -40,6 +41,7 @@ private:
     double seconds_since_start(Clock::time_point t) const;
 
     // Everything below is touched by the main thread only.
+    Clock::time_point m_start; // process start
     Options m_options;
     DeviceConfig m_config;
     Channel m_channel;
@@ -49,7 +51,6 @@ private:
     Trace m_trace;
     Playlist m_playlist;
 
-    Clock::time_point m_start;
     const Item* m_item = nullptr; // nullptr: the fallback slide is up
     std::string m_item_lang;      // language of the banner for what is on screen
     TexturePtr m_image;           // the current image item's texture

@@ -53,6 +53,7 @@ struct SdlSession {
 } // namespace
 
 int main(int argc, char** argv) {
+    const auto started = Clock::now();
     auto options = parse_options(std::vector<std::string>(argv + 1, argv + argc));
     if (!options) {
         log::error(options.error().message + " (see milepost-player --help)");
@@ -153,7 +154,7 @@ int main(int argc, char** argv) {
         log::error(fonts.error().message);
         return 1;
     }
-    App app(std::move(*options), std::move(config), std::move(channel), std::move(builtin),
+    App app(started, std::move(*options), std::move(config), std::move(channel), std::move(builtin),
             std::move(*output), std::move(*fonts), std::move(trace));
     return app.run();
 }

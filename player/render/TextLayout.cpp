@@ -6,7 +6,9 @@
 
 namespace milepost {
 
-int text_basis(Size canvas) { return std::min(canvas.width, canvas.height); }
+int text_basis(Size canvas) {
+    return std::min(canvas.width, canvas.height);
+}
 
 int min_text_px(Size canvas) {
     return std::max(6, static_cast<int>(std::ceil(kMinTextFraction * text_basis(canvas))));

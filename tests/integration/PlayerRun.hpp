@@ -11,8 +11,9 @@ namespace milepost::test {
 inline RunResult run_player(const TempDir& dir, const std::string& config_text,
                             std::vector<std::string> extra, const std::string& size = "1920x1080") {
     auto config = dir.write("device.toml", config_text);
-    std::vector<std::string> argv{MILEPOST_PLAYER, "--config", config.string(), "--data-dir",
-                                  (dir / "data").string(), "--headless", size};
+    std::vector<std::string> argv{
+        MILEPOST_PLAYER, "--config", config.string(), "--data-dir", (dir / "data").string(),
+        "--headless",    size};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run(argv, dir.path());
 }

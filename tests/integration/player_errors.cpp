@@ -11,23 +11,26 @@ TEST_CASE("a bad config exits 2 naming the file and the key") {
     TempDir dir;
     RunResult r = run_player(dir, "[display]\nrotation = 45\n", {"--exit-after", "1"});
     CHECK(r.exit_code == 2);
-    CHECK_MESSAGE(r.err.find((dir / "device.toml").string() +
-                             ": [display] rotation: expected 0, 90, 180 or 270, got an integer (45)") !=
-                      std::string::npos,
-                  r.err);
+    CHECK_MESSAGE(
+        r.err.find((dir / "device.toml").string() +
+                   ": [display] rotation: expected 0, 90, 180 or 270, got an integer (45)") !=
+            std::string::npos,
+        r.err);
 }
 
 TEST_CASE("a TOML syntax error exits 2 naming the file and the line") {
     TempDir dir;
     RunResult r = run_player(dir, "[device]\nregion = \"US\n", {"--exit-after", "1"});
     CHECK(r.exit_code == 2);
-    CHECK_MESSAGE(r.err.find((dir / "device.toml").string() + ":2: TOML syntax error") != std::string::npos,
+    CHECK_MESSAGE(r.err.find((dir / "device.toml").string() + ":2: TOML syntax error") !=
+                      std::string::npos,
                   r.err);
 }
 
 TEST_CASE("a missing config file, channel or bad option exits 2") {
     TempDir dir;
-    RunResult missing = run({MILEPOST_PLAYER, "--config", "/nonexistent/device.toml", "--headless", "320x180"});
+    RunResult missing =
+        run({MILEPOST_PLAYER, "--config", "/nonexistent/device.toml", "--headless", "320x180"});
     CHECK(missing.exit_code == 2);
     CHECK(missing.err.find("/nonexistent/device.toml: cannot read") != std::string::npos);
 
@@ -35,11 +38,13 @@ TEST_CASE("a missing config file, channel or bad option exits 2") {
     CHECK(channel.exit_code == 2);
     CHECK(channel.err.find("nowhere.toml: cannot read") != std::string::npos);
 
-    dir.write("bad.toml", "channel = \"x\"\n[[hotline]]\nregion = \"*\"\nname = \"n\"\ncall = \"1\"\n"
-                          "[[item]]\nid = \"lot\"\ntype = \"slide\"\ntitle = \"t\"\nduration = -1\n");
+    dir.write("bad.toml",
+              "channel = \"x\"\n[[hotline]]\nregion = \"*\"\nname = \"n\"\ncall = \"1\"\n"
+              "[[item]]\nid = \"lot\"\ntype = \"slide\"\ntitle = \"t\"\nduration = -1\n");
     RunResult bad = run_player(dir, "", {"--content", "bad.toml"});
     CHECK(bad.exit_code == 2);
-    CHECK_MESSAGE(bad.err.find("bad.toml: item \"lot\" duration: expected a positive number") != std::string::npos,
+    CHECK_MESSAGE(bad.err.find("bad.toml: item \"lot\" duration: expected a positive number") !=
+                      std::string::npos,
                   bad.err);
 
     RunResult option = run({MILEPOST_PLAYER, "--headless", "huge"});
@@ -50,8 +55,9 @@ TEST_CASE("a missing config file, channel or bad option exits 2") {
 TEST_CASE("--help and --version") {
     RunResult help = run({MILEPOST_PLAYER, "--help"});
     CHECK(help.exit_code == 0);
-    for (const char* flag : {"--config", "--data-dir", "--content", "--fullscreen", "--windowed", "--headless",
-                             "--snapshot", "--exit-after", "--trace", "--clock-start", "Exit status"})
+    for (const char* flag :
+         {"--config", "--data-dir", "--content", "--fullscreen", "--windowed", "--headless",
+          "--snapshot", "--exit-after", "--trace", "--clock-start", "Exit status"})
         CHECK_MESSAGE(help.out.find(flag) != std::string::npos, flag);
     RunResult version = run({MILEPOST_PLAYER, "--version"});
     CHECK(version.exit_code == 0);
@@ -91,10 +97,12 @@ TEST_CASE("malformed configs and channels never crash the player") {
     for (const auto& input : inputs) {
         RunResult r = run_player(dir, input, {"--exit-after", "0.2"}, "320x180");
         CHECK_MESSAGE(r.signal == 0, "crashed on: ", input);
-        CHECK_MESSAGE((r.exit_code == 2 || r.exit_code == 0), "exit ", r.exit_code, " on: ", input, " ", r.err);
+        CHECK_MESSAGE((r.exit_code == 2 || r.exit_code == 0), "exit ", r.exit_code, " on: ", input,
+                      " ", r.err);
     }
     const std::vector<std::string> channels = {
-        "channel = \"x\"\n[[hotline]]\nregion = \"*\"\nname = \"n\"\ncall = \"1\"\n[[item]]\nid = \"a\"\ntype = "
+        "channel = \"x\"\n[[hotline]]\nregion = \"*\"\nname = \"n\"\ncall = \"1\"\n[[item]]\nid = "
+        "\"a\"\ntype = "
         "\"slide\"\ntitle = \"" +
             std::string(20000, 'W') + "\"\n",
         "channel = \"x\"\n[[hotline]]\nregion = \"*\"\nname = \"" + std::string(3000, 'N') +
@@ -104,7 +112,8 @@ TEST_CASE("malformed configs and channels never crash the player") {
     };
     for (const auto& c : channels) {
         dir.write("c.toml", c);
-        RunResult r = run_player(dir, "", {"--content", "c.toml", "--exit-after", "0.3"}, "320x180");
+        RunResult r =
+            run_player(dir, "", {"--content", "c.toml", "--exit-after", "0.3"}, "320x180");
         CHECK_MESSAGE(r.signal == 0, "crashed on: ", c.substr(0, 200));
         CHECK((r.exit_code == 2 || r.exit_code == 0));
     }

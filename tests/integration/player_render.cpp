@@ -60,7 +60,8 @@ emergency = "911"
 
 TEST_CASE("an empty config shows an English slide and the US hotline, legible by OCR") {
     TempDir dir;
-    RunResult r = run_player(dir, "", {"--snapshot", "2:a.png", "--exit-after", "3", "--trace", "t.ndjson"});
+    RunResult r =
+        run_player(dir, "", {"--snapshot", "2:a.png", "--exit-after", "3", "--trace", "t.ndjson"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     Picture shot = load_picture(dir / "a.png");
     CHECK(shot.width == 1920);
@@ -90,7 +91,8 @@ TEST_CASE("region CA-ON with French shows a French slide and the Canadian hotlin
 
 TEST_CASE("rotation 90: the text reads upright once the picture is turned back") {
     TempDir dir;
-    RunResult r = run_player(dir, "[display]\nrotation = 90\n", {"--snapshot", "1:a.png", "--exit-after", "1.5"});
+    RunResult r = run_player(dir, "[display]\nrotation = 90\n",
+                             {"--snapshot", "1:a.png", "--exit-after", "1.5"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     Picture shot = load_picture(dir / "a.png");
     REQUIRE(shot.width == 1920);
@@ -129,11 +131,13 @@ lang = "fr"
 title = "Café à l'aéroport"
 bullets = ["Le garçon reçoit « l'élève » après la fête", "¿Dónde está el niño? Señal"]
 )");
-    RunResult r = run_player(dir, "[device]\nlanguages = [\"fr\"]\n",
-                             {"--content", "c/channel.toml", "--snapshot", "1:a.png", "--exit-after", "1.2"});
+    RunResult r =
+        run_player(dir, "[device]\nlanguages = [\"fr\"]\n",
+                   {"--content", "c/channel.toml", "--snapshot", "1:a.png", "--exit-after", "1.2"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const std::string text = ocr(dir / "a.png", "fra+spa");
-    for (const char* word : {"Café", "aéroport", "garçon", "reçoit", "«", "»", "l'élève", "fête", "¿Dónde", "niño"})
+    for (const char* word :
+         {"Café", "aéroport", "garçon", "reçoit", "«", "»", "l'élève", "fête", "¿Dónde", "niño"})
         CHECK_MESSAGE(contains(text, word), word, " not in: ", text);
 }
 
@@ -153,8 +157,9 @@ type = "image"
 file = "tall.jpg"
 duration = 1
 )");
-    RunResult r = run_player(dir, "", {"--content", "c/channel.toml", "--snapshot", "0.5:wide.png",
-                                       "--snapshot", "1.5:tall.png", "--exit-after", "1.7"});
+    RunResult r = run_player(dir, "",
+                             {"--content", "c/channel.toml", "--snapshot", "0.5:wide.png",
+                              "--snapshot", "1.5:tall.png", "--exit-after", "1.7"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const SDL_Color red{220, 20, 20, 255}, blue{20, 20, 220, 255}, black{0, 0, 0, 255};
 
@@ -187,8 +192,9 @@ type = "slide"
 lang = "es"
 title = "Solo en español"
 )");
-    RunResult r = run_player(dir, "", {"--content", "c/channel.toml", "--snapshot", "1:a.png",
-                                       "--exit-after", "1.2", "--trace", "t.ndjson"});
+    RunResult r = run_player(dir, "",
+                             {"--content", "c/channel.toml", "--snapshot", "1:a.png",
+                              "--exit-after", "1.2", "--trace", "t.ndjson"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK(r.err.find("nowhere.png") != std::string::npos);
     const std::string text = ocr(dir / "a.png");
@@ -213,8 +219,9 @@ id = "a"
 type = "slide"
 title = "Signs to watch for"
 )");
-    RunResult r = run_player(dir, "[device]\nregion = \"CA-QC\"\n",
-                             {"--content", "c/channel.toml", "--snapshot", "1:a.png", "--exit-after", "1.2"});
+    RunResult r =
+        run_player(dir, "[device]\nregion = \"CA-QC\"\n",
+                   {"--content", "c/channel.toml", "--snapshot", "1:a.png", "--exit-after", "1.2"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const std::string text = ocr(dir / "a.png");
     CHECK_MESSAGE(contains(text, "1-833-900-1010"), text);
@@ -234,9 +241,10 @@ type = "slide"
 title = "Second slide"
 duration = 1
 )");
-    RunResult r = run_player(dir, "[display]\nbanner = \"top\"\n",
-                             {"--content", "c/channel.toml", "--snapshot", "0.5:a.png", "--snapshot",
-                              "1.5:b.png", "--exit-after", "2.2", "--trace", "t.ndjson"});
+    RunResult r =
+        run_player(dir, "[display]\nbanner = \"top\"\n",
+                   {"--content", "c/channel.toml", "--snapshot", "0.5:a.png", "--snapshot",
+                    "1.5:b.png", "--exit-after", "2.2", "--trace", "t.ndjson"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     Picture a = load_picture(dir / "a.png");
     CHECK(a.fraction_near(palette::kBanner, 0, 0, 1920, 20) > 0.5);

@@ -118,8 +118,8 @@ Picture Picture::crop(int x, int y, int w, int h) const {
     out.height = h;
     out.rgb.resize(static_cast<size_t>(w) * h * 3);
     for (int row = 0; row < h; ++row)
-        std::copy_n(&rgb[(static_cast<size_t>(y + row) * width + x) * 3], static_cast<size_t>(w) * 3,
-                    &out.rgb[static_cast<size_t>(row) * w * 3]);
+        std::copy_n(&rgb[(static_cast<size_t>(y + row) * width + x) * 3],
+                    static_cast<size_t>(w) * 3, &out.rgb[static_cast<size_t>(row) * w * 3]);
     return out;
 }
 

@@ -39,7 +39,8 @@ TEST_CASE("bad options name the flag and what it expected") {
         {{"--snapshot", "x:a.png"}, "--snapshot: expected SECONDS:FILE.png"},
         {{"--exit-after", "-1"}, "--exit-after: expected a number of seconds"},
         {{"--clock-start", "yesterday"}, "--clock-start: expected an RFC 3339 time"},
-        {{"--fullscreen", "--windowed", "800x600"}, "--fullscreen, --windowed and --headless exclude each other"},
+        {{"--fullscreen", "--windowed", "800x600"},
+         "--fullscreen, --windowed and --headless exclude each other"},
         {{"--fullscreen=yes"}, "--fullscreen: takes no value"},
         {{"--bogus"}, "unknown option \"--bogus\""},
     };

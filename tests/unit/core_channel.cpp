@@ -20,8 +20,8 @@ call = "1-888-373-7888"
 )";
 
 // A channel source: `top` keys, the "*" hotline, then `body`.
-Channel load(const test::TempDir& dir, const std::string& body, std::vector<std::string>* warnings = nullptr,
-             const std::string& top = "") {
+Channel load(const test::TempDir& dir, const std::string& body,
+             std::vector<std::string>* warnings = nullptr, const std::string& top = "") {
     std::vector<std::string> w;
     auto path = dir.write("channel.toml", "channel = \"test\"\n" + top + kHotline + body);
     return load_channel_source(path, warnings ? *warnings : w);
@@ -102,31 +102,54 @@ TEST_CASE("malformed channel sources are refused naming the item and the key") {
         const char* message;
     };
     const Case cases[] = {
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"y\"",
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[[item]]\nid = \"a\"\ntype = "
+         "\"slide\"\ntitle = \"y\"",
          ": item \"a\": id: duplicate of an earlier item"},
-        {"[[item]]\nid = \"Lot EN\"\ntype = \"slide\"\ntitle = \"x\"", ": [[item]] #1 id: expected 1 to 128 characters of [a-z0-9._-]"},
+        {"[[item]]\nid = \"Lot EN\"\ntype = \"slide\"\ntitle = \"x\"",
+         ": [[item]] #1 id: expected 1 to 128 characters of [a-z0-9._-]"},
         {"[[item]]\ntype = \"slide\"\ntitle = \"x\"", ": [[item]] #1 id: required"},
-        {"[[item]]\nid = \"a\"\ntype = \"webpage\"", ": item \"a\" type: expected \"slide\", \"video\" or \"image\", got \"webpage\""},
+        {"[[item]]\nid = \"a\"\ntype = \"webpage\"",
+         ": item \"a\" type: expected \"slide\", \"video\" or \"image\", got \"webpage\""},
         {"[[item]]\nid = \"a\"\ntype = \"slide\"", ": item \"a\" title: required"},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nduration = 0", ": item \"a\" duration: expected a positive number of seconds"},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nduration = -3", ": item \"a\" duration: expected a positive number"},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nduration = \"12\"", ": item \"a\" duration: expected a number, got \"12\""},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nbullets = \"one\"", ": item \"a\" bullets: expected an array of strings"},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nlang = \"EN\"", ": item \"a\" lang: expected a lower-case language code"},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nduration = 0",
+         ": item \"a\" duration: expected a positive number of seconds"},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nduration = -3",
+         ": item \"a\" duration: expected a positive number"},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nduration = \"12\"",
+         ": item \"a\" duration: expected a number, got \"12\""},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nbullets = \"one\"",
+         ": item \"a\" bullets: expected an array of strings"},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\nlang = \"EN\"",
+         ": item \"a\" lang: expected a lower-case language code"},
         {"[[item]]\nid = \"a\"\ntype = \"image\"", ": item \"a\" file: required"},
-        {"[[item]]\nid = \"a\"\ntype = \"image\"\nfile = \"../secret.png\"", ": item \"a\" file: \"../secret.png\" leaves the channel folder"},
-        {"[[item]]\nid = \"a\"\ntype = \"image\"\nfile = \"media/../../x.png\"", ": item \"a\" file: \"media/../../x.png\" leaves the channel folder"},
-        {"[[item]]\nid = \"a\"\ntype = \"video\"\nfile = \"/etc/passwd\"", ": item \"a\" file: \"/etc/passwd\" leaves the channel folder"},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\ndays = [\"monday\"]", ": item \"a\" schedule days: expected days such as \"mon\""},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\nfrom = \"6am\"", ": item \"a\" schedule from: expected a time of day"},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\nstart_date = \"2027-01-02\"\nend_date = \"2027-01-01\"", ": item \"a\" schedule end_date: expected a date on or after start_date"},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\nweight = 0", ": item \"a\" schedule weight: expected an integer from 1 to 100"},
-        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\nregions = [\"texas\"]", ": item \"a\" schedule regions: expected codes such as \"US-TX\""},
-        {"[[alert]]\nid = \"a\"\ntitle = \"x\"\nevery = \"10m\"\nuntil = \"tomorrow\"", ": alert \"a\" until: expected an RFC 3339 time"},
-        {"[[alert]]\nid = \"a\"\ntitle = \"x\"\nevery = \"1s\"\nuntil = \"2026-12-02T18:00:00Z\"", ": alert \"a\" every: expected a duration of at least 30s"},
+        {"[[item]]\nid = \"a\"\ntype = \"image\"\nfile = \"../secret.png\"",
+         ": item \"a\" file: \"../secret.png\" leaves the channel folder"},
+        {"[[item]]\nid = \"a\"\ntype = \"image\"\nfile = \"media/../../x.png\"",
+         ": item \"a\" file: \"media/../../x.png\" leaves the channel folder"},
+        {"[[item]]\nid = \"a\"\ntype = \"video\"\nfile = \"/etc/passwd\"",
+         ": item \"a\" file: \"/etc/passwd\" leaves the channel folder"},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\ndays = "
+         "[\"monday\"]",
+         ": item \"a\" schedule days: expected days such as \"mon\""},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\nfrom = \"6am\"",
+         ": item \"a\" schedule from: expected a time of day"},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\nstart_date = "
+         "\"2027-01-02\"\nend_date = \"2027-01-01\"",
+         ": item \"a\" schedule end_date: expected a date on or after start_date"},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\nweight = 0",
+         ": item \"a\" schedule weight: expected an integer from 1 to 100"},
+        {"[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\n[item.schedule]\nregions = "
+         "[\"texas\"]",
+         ": item \"a\" schedule regions: expected codes such as \"US-TX\""},
+        {"[[alert]]\nid = \"a\"\ntitle = \"x\"\nevery = \"10m\"\nuntil = \"tomorrow\"",
+         ": alert \"a\" until: expected an RFC 3339 time"},
+        {"[[alert]]\nid = \"a\"\ntitle = \"x\"\nevery = \"1s\"\nuntil = \"2026-12-02T18:00:00Z\"",
+         ": alert \"a\" every: expected a duration of at least 30s"},
         {"[[hotline]]\nregion = \"US\"\nname = \"x\"", ": [[hotline]] #2 call: required"},
-        {"[[hotline]]\nregion = \"*\"\nname = \"x\"\ncall = \"1\"", ": [[hotline]] #2 region: a hotline for \"*\" is already defined"},
-        {"[[hotline]]\nregion = \"usa\"\nname = \"x\"\ncall = \"1\"", ": [[hotline]] #2 region: expected \"*\" or an ISO 3166 code"},
+        {"[[hotline]]\nregion = \"*\"\nname = \"x\"\ncall = \"1\"",
+         ": [[hotline]] #2 region: a hotline for \"*\" is already defined"},
+        {"[[hotline]]\nregion = \"usa\"\nname = \"x\"\ncall = \"1\"",
+         ": [[hotline]] #2 region: expected \"*\" or an ISO 3166 code"},
     };
     for (const Case& c : cases) {
         std::string got = refusal(dir, c.toml);
@@ -138,15 +161,20 @@ TEST_CASE("a channel needs a name and a hotline") {
     test::TempDir dir;
     std::vector<std::string> w;
     auto nameless = dir.write("a.toml", kHotline);
-    CHECK_THROWS_WITH_AS(load_channel_source(nameless, w), doctest::Contains("a.toml: channel: required"), ConfigError);
+    CHECK_THROWS_WITH_AS(load_channel_source(nameless, w),
+                         doctest::Contains("a.toml: channel: required"), ConfigError);
     auto no_hotline = dir.write("b.toml", "channel = \"x\"\n");
-    CHECK_THROWS_WITH_AS(load_channel_source(no_hotline, w), doctest::Contains("expected at least one hotline"),
-                         ConfigError);
-    CHECK_THROWS_WITH_AS(load_channel_source(dir / "none.toml", w), doctest::Contains("cannot read"), ConfigError);
-    auto item_not_table = dir.write("c.toml", "channel = \"x\"\nitem = 3\n" + std::string(kHotline));
-    CHECK_THROWS_WITH_AS(load_channel_source(item_not_table, w),
-                         doctest::Contains("c.toml: item: expected an array of tables ([[item]]), got an integer (3)"),
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(load_channel_source(no_hotline, w),
+                         doctest::Contains("expected at least one hotline"), ConfigError);
+    CHECK_THROWS_WITH_AS(load_channel_source(dir / "none.toml", w),
+                         doctest::Contains("cannot read"), ConfigError);
+    auto item_not_table =
+        dir.write("c.toml", "channel = \"x\"\nitem = 3\n" + std::string(kHotline));
+    CHECK_THROWS_WITH_AS(
+        load_channel_source(item_not_table, w),
+        doctest::Contains(
+            "c.toml: item: expected an array of tables ([[item]]), got an integer (3)"),
+        ConfigError);
 }
 
 TEST_CASE("a symlink pointing out of the channel folder is refused") {
@@ -154,18 +182,21 @@ TEST_CASE("a symlink pointing out of the channel folder is refused") {
     auto secret = outside.write("secret.png", "x");
     fs::create_directories(dir / "media");
     fs::create_symlink(secret, dir / "media/link.png");
-    std::string got = refusal(dir, "[[item]]\nid = \"a\"\ntype = \"image\"\nfile = \"media/link.png\"");
+    std::string got =
+        refusal(dir, "[[item]]\nid = \"a\"\ntype = \"image\"\nfile = \"media/link.png\"");
     CHECK(got.find("leaves the channel folder") != std::string::npos);
     // A link that stays inside is fine.
     dir.write("media/real.png", "x");
     fs::create_symlink(dir / "media/real.png", dir / "media/inside.png");
-    CHECK(refusal(dir, "[[item]]\nid = \"a\"\ntype = \"image\"\nfile = \"media/inside.png\"") == "(accepted)");
+    CHECK(refusal(dir, "[[item]]\nid = \"a\"\ntype = \"image\"\nfile = \"media/inside.png\"") ==
+          "(accepted)");
 }
 
 TEST_CASE("unknown keys are warned about") {
     test::TempDir dir;
     std::vector<std::string> warnings;
-    load(dir, "[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\ncolour = \"red\"\n", &warnings);
+    load(dir, "[[item]]\nid = \"a\"\ntype = \"slide\"\ntitle = \"x\"\ncolour = \"red\"\n",
+         &warnings);
     REQUIRE(warnings.size() == 1);
     CHECK(warnings[0].ends_with("item \"a\" colour: unknown key (ignored)"));
 }

@@ -120,30 +120,51 @@ TEST_CASE("a bad value is refused naming the file, the key and what was expected
         const char* message;
     };
     const Case cases[] = {
-        {"[display]\nrotation = 45", "device.toml: [display] rotation: expected 0, 90, 180 or 270, got an integer (45)"},
-        {"[display]\nrotation = \"90\"", "device.toml: [display] rotation: expected an integer, got \"90\""},
-        {"[content]\nserver = \"ftp://x\"", "device.toml: [content] server: expected an https:// URL, got \"ftp://x\""},
-        {"[content]\nserver = \"https://x/\"\nchannel = \"c\"", "device.toml: [content] public_key: required when server is set"},
+        {"[display]\nrotation = 45",
+         "device.toml: [display] rotation: expected 0, 90, 180 or 270, got an integer (45)"},
+        {"[display]\nrotation = \"90\"",
+         "device.toml: [display] rotation: expected an integer, got \"90\""},
+        {"[content]\nserver = \"ftp://x\"",
+         "device.toml: [content] server: expected an https:// URL, got \"ftp://x\""},
+        {"[content]\nserver = \"https://x/\"\nchannel = \"c\"",
+         "device.toml: [content] public_key: required when server is set"},
         {"[device]\nregion = \"texas\"", "device.toml: [device] region: expected an ISO 3166 code"},
-        {"[device]\nregion = 1", "device.toml: [device] region: expected a string, got an integer (1)"},
-        {"[device]\nlanguages = \"en\"", "device.toml: [device] languages: expected an array of strings, got \"en\""},
-        {"[device]\nlanguages = []", "device.toml: [device] languages: expected at least one language"},
-        {"[device]\nlanguages = [\"English\"]", "device.toml: [device] languages: expected lower-case ISO 639 codes"},
-        {"[device]\nlanguages = [\"en\", 3]", "device.toml: [device] languages: expected an array of strings, got an integer (3)"},
+        {"[device]\nregion = 1",
+         "device.toml: [device] region: expected a string, got an integer (1)"},
+        {"[device]\nlanguages = \"en\"",
+         "device.toml: [device] languages: expected an array of strings, got \"en\""},
+        {"[device]\nlanguages = []",
+         "device.toml: [device] languages: expected at least one language"},
+        {"[device]\nlanguages = [\"English\"]",
+         "device.toml: [device] languages: expected lower-case ISO 639 codes"},
+        {"[device]\nlanguages = [\"en\", 3]",
+         "device.toml: [device] languages: expected an array of strings, got an integer (3)"},
         {"[device]\nid = \"Lobby 1\"", "device.toml: [device] id: expected 1 to 64 characters"},
-        {"[device]\ntimezone = \"../../etc/passwd\"", "device.toml: [device] timezone: expected an IANA time zone name"},
-        {"[display]\nsize = \"big\"", "device.toml: [display] size: expected \"auto\" or WIDTHxHEIGHT"},
-        {"[display]\nbanner = \"off\"", "device.toml: [display] banner: expected \"bottom\" or \"top\""},
+        {"[device]\ntimezone = \"../../etc/passwd\"",
+         "device.toml: [device] timezone: expected an IANA time zone name"},
+        {"[display]\nsize = \"big\"",
+         "device.toml: [display] size: expected \"auto\" or WIDTHxHEIGHT"},
+        {"[display]\nbanner = \"off\"",
+         "device.toml: [display] banner: expected \"bottom\" or \"top\""},
         {"[display]\naudio = \"yes\"", "device.toml: [display] audio: expected true or false"},
-        {"[display]\npower_on = \"7am\"\npower_off = \"19:00\"", "device.toml: [display] power_on: expected a time of day"},
-        {"[display]\npower_on = \"07:00\"", "device.toml: [display] power_off: expected power_on and power_off together"},
-        {"[display]\nboot_info_seconds = -1", "device.toml: [display] boot_info_seconds: expected an integer from 0 to 3600"},
-        {"[content]\npoll_interval = \"5\"", "device.toml: [content] poll_interval: expected a duration of at least 10s"},
-        {"[content]\nmax_rate = \"fast\"", "device.toml: [content] max_rate: expected bytes per second"},
-        {"[content]\nmax_cache_mb = -5", "device.toml: [content] max_cache_mb: expected 0 or more megabytes"},
-        {"[logs]\nupload_url = \"https://ingest.example.org\"", "device.toml: [logs] upload_url: expected a URL ending in \"/\""},
-        {"[logs]\nkeep_days = 0", "device.toml: [logs] keep_days: expected an integer from 1 to 3650"},
-        {"[logs.s3]\nregion = \"us-east-1\"", "device.toml: [logs.s3]: expected access_key_file, secret_key_file and region"},
+        {"[display]\npower_on = \"7am\"\npower_off = \"19:00\"",
+         "device.toml: [display] power_on: expected a time of day"},
+        {"[display]\npower_on = \"07:00\"",
+         "device.toml: [display] power_off: expected power_on and power_off together"},
+        {"[display]\nboot_info_seconds = -1",
+         "device.toml: [display] boot_info_seconds: expected an integer from 0 to 3600"},
+        {"[content]\npoll_interval = \"5\"",
+         "device.toml: [content] poll_interval: expected a duration of at least 10s"},
+        {"[content]\nmax_rate = \"fast\"",
+         "device.toml: [content] max_rate: expected bytes per second"},
+        {"[content]\nmax_cache_mb = -5",
+         "device.toml: [content] max_cache_mb: expected 0 or more megabytes"},
+        {"[logs]\nupload_url = \"https://ingest.example.org\"",
+         "device.toml: [logs] upload_url: expected a URL ending in \"/\""},
+        {"[logs]\nkeep_days = 0",
+         "device.toml: [logs] keep_days: expected an integer from 1 to 3650"},
+        {"[logs.s3]\nregion = \"us-east-1\"",
+         "device.toml: [logs.s3]: expected access_key_file, secret_key_file and region"},
         {"display = 3", "device.toml: display: expected a table, got an integer (3)"},
         {"[display]\nrotation = 90\n[display]\nrotation = 0", "device.toml:3: TOML syntax error"},
         {"[device\nregion = \"US\"", "device.toml:1: TOML syntax error"},
@@ -157,9 +178,10 @@ TEST_CASE("a bad value is refused naming the file, the key and what was expected
 
 TEST_CASE("unknown keys and plain http are warned about, not refused") {
     std::vector<std::string> warnings;
-    DeviceConfig c = parse("colour = 1\n[display]\nrotaton = 90\n[content]\nserver = \"http://x/\"\n"
-                           "channel = \"c\"\npublic_key = \"k\"",
-                           &warnings);
+    DeviceConfig c =
+        parse("colour = 1\n[display]\nrotaton = 90\n[content]\nserver = \"http://x/\"\n"
+              "channel = \"c\"\npublic_key = \"k\"",
+              &warnings);
     CHECK(c.display.rotation == 0);
     REQUIRE(warnings.size() == 3);
     CHECK(warnings[0].find("[content] server: plain http://") != std::string::npos);
@@ -182,7 +204,8 @@ TEST_CASE("the provisioning override wins key by key") {
 
     auto bad = dir.write("bad.toml", "[display]\nrotation = 45\n");
     CHECK_THROWS_WITH_AS(load_device_config(base, bad, "", warnings),
-                         doctest::Contains((bad.string() + ": [display] rotation").c_str()), ConfigError);
+                         doctest::Contains((bad.string() + ": [display] rotation").c_str()),
+                         ConfigError);
     CHECK_THROWS_WITH_AS(load_device_config((dir / "missing.toml").string(), "", "", warnings),
                          doctest::Contains("missing.toml: cannot read: No such file"), ConfigError);
 }

@@ -32,7 +32,8 @@ TEST_CASE("the most specific region wins: US-TX over US over *") {
 }
 
 TEST_CASE("the hotline in the item's language is preferred within the same region") {
-    std::vector<Hotline> all{line("US", "en", "us-en"), line("US", "es", "us-es"), line("*", "fr", "star-fr")};
+    std::vector<Hotline> all{line("US", "en", "us-en"), line("US", "es", "us-es"),
+                             line("*", "fr", "star-fr")};
     CHECK(find_hotline(all, "US-TX", "es")->call == "us-es");
     CHECK(find_hotline(all, "US-TX", "fr")->call == "us-en"); // region beats language
     CHECK(find_hotline(all, "CA", "fr")->call == "star-fr");

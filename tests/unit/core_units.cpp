@@ -17,7 +17,8 @@ TEST_CASE("durations take s, m, h and d suffixes") {
 
 TEST_CASE("sizes are WIDTHxHEIGHT within 16..16384") {
     CHECK(parse_size("1920x1080") == Size{1920, 1080});
-    for (const char* bad : {"", "1920", "1920x", "x1080", "1920X1080", "8x8", "99999x10", "-1x5", "1920x1080x3"})
+    for (const char* bad :
+         {"", "1920", "1920x", "x1080", "1920X1080", "8x8", "99999x10", "-1x5", "1920x1080x3"})
         CHECK_MESSAGE(!parse_size(bad), bad);
 }
 

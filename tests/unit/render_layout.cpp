@@ -1,3 +1,4 @@
+#include "core/Channel.hpp"
 #include "render/TextLayout.hpp"
 
 #include <doctest/doctest.h>
@@ -31,8 +32,8 @@ Size canvas_for(Size panel, int rotation) {
 }
 
 BannerText us_banner() {
-    Hotline h{"US", "en", "National Human Trafficking Hotline", "1-888-373-7888", "233733", "HELP",
-              "https://humantraffickinghotline.org", "911"};
+    Hotline h{"US",     "en",   "National Human Trafficking Hotline",  "1-888-373-7888",
+              "233733", "HELP", "https://humantraffickinghotline.org", "911"};
     return banner_text(h, "en");
 }
 
@@ -65,7 +66,8 @@ TEST_CASE("slides and banner stay inside the canvas at every size and rotation")
         for (int rotation : {0, 90, 180, 270}) {
             const Size canvas = canvas_for(panel, rotation);
             const Rect whole{0, 0, canvas.width, canvas.height};
-            const int min_px = static_cast<int>(std::ceil(0.03 * std::min(canvas.width, canvas.height)));
+            const int min_px =
+                static_cast<int>(std::ceil(0.03 * std::min(canvas.width, canvas.height)));
             for (BannerPosition pos : {BannerPosition::Bottom, BannerPosition::Top}) {
                 BannerLayout banner = layout_banner(fonts(), us_banner(), true, canvas, pos);
                 CAPTURE(panel.width);
@@ -99,7 +101,8 @@ TEST_CASE("slides and banner stay inside the canvas at every size and rotation")
     }
 }
 
-TEST_CASE("a short slide gets a title of at least 6% of the height and bigger text than a long one") {
+TEST_CASE(
+    "a short slide gets a title of at least 6% of the height and bigger text than a long one") {
     const Size canvas{1920, 1080};
     BannerLayout banner = layout_banner(fonts(), us_banner(), true, canvas, BannerPosition::Bottom);
     const Rect area = content_area(canvas, banner);
@@ -109,14 +112,16 @@ TEST_CASE("a short slide gets a title of at least 6% of the height and bigger te
     CHECK(short_slide.body_px > long_slide.body_px);
     // Lines do not overlap: each starts at or below the one before.
     for (size_t i = 1; i < long_slide.lines.size(); ++i)
-        if (long_slide.lines[i].role != TextRole::Body || long_slide.lines[i - 1].role != TextRole::Marker)
+        if (long_slide.lines[i].role != TextRole::Body ||
+            long_slide.lines[i - 1].role != TextRole::Marker)
             CHECK(long_slide.lines[i].box.y >= long_slide.lines[i - 1].box.y);
 }
 
 TEST_CASE("a slide too long for any readable size is cut, marked, and still inside") {
     const Size canvas{640, 360};
-    std::vector<std::string> many(30, "A very long bullet that keeps going and going well past the end of any "
-                                      "line, then wraps, and wraps again, and still goes on");
+    std::vector<std::string> many(
+        30, "A very long bullet that keeps going and going well past the end of any "
+            "line, then wraps, and wraps again, and still goes on");
     BannerLayout banner = layout_banner(fonts(), us_banner(), true, canvas, BannerPosition::Bottom);
     const Rect area = content_area(canvas, banner);
     SlideLayout s = layout_slide(fonts(), "Title", many, area, canvas);
@@ -125,4 +130,24 @@ TEST_CASE("a slide too long for any readable size is cut, marked, and still insi
     CHECK(s.lines.back().text.ends_with("\u2026"));
     for (const auto& l : s.lines)
         CHECK(area.contains(l.box));
+}
+
+TEST_CASE("every slide of the built-in channel fits whole at every size and rotation") {
+    std::vector<std::string> warnings;
+    Channel channel = load_channel_source(MILEPOST_DEFAULT_CHANNEL, warnings);
+    CHECK(warnings.empty());
+    REQUIRE(channel.items.size() >= 18);
+    for (const char* region : {"US", "CA", "MX", "BR"})
+        for (const char* lang : {"en", "es", "fr"})
+            CHECK_MESSAGE(find_hotline(channel.hotlines, region, lang), region, " ", lang);
+    for (Size canvas : {Size{1280, 720}, Size{1920, 1080}, Size{1080, 1920}, Size{640, 360}}) {
+        for (const Item& item : channel.items) {
+            const Hotline* h = find_hotline(channel.hotlines, "US", item.lang);
+            BannerLayout banner = layout_banner(fonts(), banner_text(*h, item.lang), true, canvas,
+                                                BannerPosition::Bottom);
+            SlideLayout s = layout_slide(fonts(), item.title, item.bullets,
+                                         content_area(canvas, banner), canvas);
+            CHECK_MESSAGE(!s.cut, item.id, " at ", canvas.width, "x", canvas.height);
+        }
+    }
 }
