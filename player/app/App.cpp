@@ -14,11 +14,24 @@ namespace {
 
 // The hotline of last resort, should both the channel and the built-in channel
 // lack one: a screen never goes without.
-const Hotline kLastResortHotline{
-    "*",      "",     "National Human Trafficking Hotline",  "1-888-373-7888",
-    "233733", "HELP", "https://humantraffickinghotline.org", "911"};
+const Hotline kLastResortHotline{"*",
+                                 "",
+                                 "National Human Trafficking Hotline",
+                                 "1-888-373-7888",
+                                 "233733",
+                                 "HELP",
+                                 "https://humantraffickinghotline.org",
+                                 "911"};
 
 constexpr auto kFallbackRetry = std::chrono::seconds(30);
+// A video that makes no picture for this long is abandoned and the next item shown.
+constexpr auto kStallLimit = std::chrono::seconds(1);
+// How often the loop looks again while a video's next frame is still being decoded.
+constexpr auto kDecoderPoll = std::chrono::milliseconds(4);
+
+Clock::duration seconds(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
 
 } // namespace
 
@@ -26,20 +39,24 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
          Channel builtin, std::unique_ptr<Output> output, Fonts fonts, Trace trace)
     : m_start(started), m_options(std::move(options)), m_config(std::move(config)),
       m_channel(std::move(channel)), m_builtin(std::move(builtin)), m_output(std::move(output)),
-      m_fonts(std::move(fonts)), m_trace(std::move(trace)), m_playlist([&] {
-          std::vector<std::string> notes;
-          Playlist p(m_channel, m_config.device.languages, notes);
-          for (const auto& n : notes)
-              log::info(n);
-          return p;
-      }()) {
+      m_fonts(std::move(fonts)), m_trace(std::move(trace)), m_playlist(m_channel, m_config.device.languages) {
     const char* driver = SDL_GetCurrentVideoDriver();
     const std::string d = driver ? driver : "";
     m_can_wait = d == "x11" || d == "wayland";
 }
 
+// Decoder threads are joined here, in order, before SDL and FFmpeg go away.
+App::~App() = default;
+
 double App::seconds_since_start(Clock::time_point t) const {
     return std::chrono::duration<double>(t - m_start).count();
+}
+
+// Stops a video's threads without making the screen wait for them: a decoder
+// busy with a large frame, or stuck, must not freeze the loop.
+void App::dispose(std::unique_ptr<VideoSource> video) {
+    if (video)
+        std::thread([v = std::move(video)]() mutable { v.reset(); }).detach();
 }
 
 const Hotline& App::hotline_for(std::string_view lang) const {
@@ -51,10 +68,24 @@ const Hotline& App::hotline_for(std::string_view lang) const {
     return kLastResortHotline;
 }
 
+const QrCode* App::qr_for(const Hotline& hotline) {
+    if (hotline.url != m_qr_text) {
+        m_qr_text = hotline.url;
+        m_qr.reset();
+        if (!hotline.url.empty()) {
+            auto qr = make_qr_code(hotline.url);
+            if (qr)
+                m_qr = std::move(*qr);
+            else
+                log::warn(qr.error().message);
+        }
+    }
+    return m_qr ? &*m_qr : nullptr;
+}
+
 int App::run() {
     if (m_options.exit_after)
-        m_exit_at = m_start + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(*m_options.exit_after));
+        m_exit_at = m_start + seconds(*m_options.exit_after);
     m_item_end = m_start; // start the first item at once
     log::info("screen: " + m_output->describe());
 
@@ -65,14 +96,16 @@ int App::run() {
         const auto now = Clock::now();
         if (now >= m_item_end)
             advance_schedule(now);
-        if (m_dirty || m_repaint)
-            compose_and_present();
+        pump_video(now);
+        if (m_dirty)
+            present(nullptr);
         take_due_snapshots(now);
         if (m_exit_at && now >= *m_exit_at)
             break;
-        wait_until(next_deadline());
+        wait_until(next_deadline(now));
     }
     end_item(Clock::now(), "stopped");
+    m_next.video.reset();
     return 0;
 }
 
@@ -80,19 +113,19 @@ void App::handle_events() {
     SDL_Event ev;
     while (SDL_PollEvent(&ev)) {
         switch (ev.type) {
-        case SDL_QUIT:
-            m_quit = true;
-            break;
+        case SDL_QUIT: m_quit = true; break;
         case SDL_WINDOWEVENT:
             if (ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
                 m_output->refresh_panel_size();
+                m_banner.reset();
                 m_dirty = true;
             } else if (ev.window.event == SDL_WINDOWEVENT_EXPOSED) {
-                m_repaint = true;
+                m_dirty = true;
             }
             break;
         case SDL_RENDER_TARGETS_RESET:
         case SDL_RENDER_DEVICE_RESET:
+            m_banner.reset();
             m_dirty = true;
             break;
         case SDL_KEYDOWN:
@@ -101,22 +134,48 @@ void App::handle_events() {
                 (ev.key.keysym.sym == SDLK_ESCAPE || ev.key.keysym.sym == SDLK_q))
                 m_quit = true;
             break;
-        default:
-            break;
+        default: break;
         }
     }
 }
 
+PreparedItem App::prepare(const Item* item) {
+    PreparedItem p;
+    p.item = item;
+    if (item->type == ItemType::Image) {
+        p.image.reset(IMG_LoadTexture(m_output->renderer(), item->file.c_str()));
+        if (!p.image)
+            p.error = item->file.string() + ": cannot load the image: " + IMG_GetError();
+    } else if (item->type == ItemType::Video) {
+        // A duration longer than the video loops it; shorter cuts it.
+        p.video = VideoSource::start(item->file, m_options.hwdec, item->duration.has_value());
+    }
+    return p;
+}
+
+void App::item_failed(Clock::time_point now, const Item& item, const std::string& why) {
+    log::error("item \"" + item.id + "\": " + why + "; skipped");
+    m_trace.event(seconds_since_start(now), "error", item.id, std::nullopt, why);
+}
+
 void App::end_item(Clock::time_point now, std::string_view detail) {
-    if (m_item)
-        m_trace.event(seconds_since_start(now), "item_end", m_item->id, std::nullopt, detail);
-    m_item = nullptr;
-    m_image.reset();
+    if (const Item* item = m_current.item) {
+        std::string d(detail);
+        if (item->type == ItemType::Video) {
+            d = "frames=" + std::to_string(m_frames_presented) +
+                " dropped=" + std::to_string(m_frames_dropped) + (d.empty() ? "" : " " + d);
+            log::info("item \"" + item->id + "\": " + d);
+        }
+        m_trace.event(seconds_since_start(now), "item_end", item->id, std::nullopt, d);
+    }
+    dispose(std::move(m_current.video));
+    m_current = {};
 }
 
 void App::start_fallback(Clock::time_point now, std::string_view why) {
     log::warn(std::string("showing the fallback slide: ") + std::string(why));
-    m_item_lang = m_config.device.languages.front();
+    m_lang = m_config.device.languages.front();
+    m_item_start = now;
     m_item_end = now + kFallbackRetry;
     m_dirty = true;
 }
@@ -127,73 +186,182 @@ void App::advance_schedule(Clock::time_point now) {
         start_fallback(now, "nothing in the channel plays in this device's languages");
         return;
     }
-    // Try each item once; one that cannot be shown is skipped at once, not shown black.
+    // Each item gets one try; one that cannot be shown is skipped at once.
     for (size_t tries = 0; tries < m_playlist.size(); ++tries) {
-        const Item* item = m_playlist.next();
-        if (item->type == ItemType::Image) {
-            m_image.reset(IMG_LoadTexture(m_output->renderer(), item->file.c_str()));
-            if (!m_image) {
-                std::string why =
-                    item->file.string() + ": cannot load the image: " + IMG_GetError();
-                log::error("item \"" + item->id + "\": " + why);
-                m_trace.event(seconds_since_start(now), "error", item->id, std::nullopt, why);
-                continue;
-            }
+        PreparedItem candidate = m_next.item ? std::move(m_next) : prepare(m_playlist.next());
+        m_next = {};
+        if (candidate.error.empty() && candidate.video &&
+            candidate.video->state() == VideoSource::State::Failed)
+            candidate.error = candidate.video->error();
+        if (!candidate.error.empty()) {
+            item_failed(now, *candidate.item, candidate.error);
+            dispose(std::move(candidate.video));
+            continue;
         }
-        m_item = item;
-        m_item_lang = item->lang.empty() ? m_config.device.languages.front() : item->lang;
-        m_item_end = now + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(still_duration(*item)));
-        m_trace.event(seconds_since_start(now), "item_start", item->id);
-        m_dirty = true;
+        m_current = std::move(candidate);
+        const Item& item = *m_current.item;
+        m_lang = item.lang.empty() ? m_config.device.languages.front() : item.lang;
+        m_item_start = now;
+        m_trace.event(seconds_since_start(now), "item_start", item.id);
+        if (item.type == ItemType::Video) {
+            // Ends at its duration, or when its last frame has had its time.
+            m_item_end = item.duration ? now + seconds(*item.duration) : Clock::time_point::max();
+            m_current.video->set_on_screen(true);
+            m_has_frame = false;
+            m_video_wait_since = now;
+            m_frames_presented = m_frames_dropped = 0;
+            // The screen keeps the last picture until this video's first frame is due.
+        } else {
+            m_item_end = now + seconds(still_duration(item));
+            m_dirty = true;
+        }
+        m_next = prepare(m_playlist.next());
         return;
     }
     start_fallback(now, "no item of the channel could be shown");
 }
 
-void App::compose_and_present() {
-    if (m_dirty) {
-        auto canvas = m_output->begin_canvas();
-        if (!canvas) {
-            log::error(canvas.error().message);
-            m_quit = true;
+void App::pump_video(Clock::time_point now) {
+    if (!m_current.video)
+        return;
+    VideoSource& source = *m_current.video;
+    const Item& item = *m_current.item;
+    if (std::string notes = source.take_notes(); !notes.empty() && m_logged_notes.insert(notes).second)
+        log::warn("item \"" + item.id + "\": " + notes);
+
+    // Take every frame that is due; all but the last are late and dropped, so lag
+    // never builds up: times are absolute, from the item's start.
+    std::optional<VideoFrame> chosen;
+    while (source.frames().with_front(
+        [&](VideoFrame* f) { return f && m_item_start + seconds(f->pts) <= now; })) {
+        if (chosen)
+            ++m_frames_dropped;
+        chosen = source.frames().try_pop();
+    }
+    if (chosen) {
+        if (auto r = m_video_texture.upload(m_output->renderer(), chosen->frame.get()); !r) {
+            item_failed(now, item, r.error().message);
+            m_item_end = now;
             return;
         }
-        const Hotline& hotline = hotline_for(m_item_lang);
-        if (hotline.url != m_qr_text) {
-            m_qr_text = hotline.url;
-            m_qr.reset();
-            if (!hotline.url.empty()) {
-                auto qr = make_qr_code(hotline.url);
-                if (qr)
-                    m_qr = std::move(*qr);
-                else
-                    log::warn(qr.error().message);
-            }
+        if (!m_has_frame) {
+            VideoInfo info = source.info();
+            log::info("item \"" + item.id + "\": " + info.decoder + ", " +
+                      std::to_string(info.width) + "x" + std::to_string(info.height) + ", " +
+                      m_video_texture.path() +
+                      (info.rotation ? ", turned " + std::to_string(info.rotation) : ""));
         }
-        Frame frame;
-        frame.banner = banner_text(hotline, m_item_lang);
-        frame.qr = m_qr ? &*m_qr : nullptr;
-        frame.position = m_config.display.banner;
-        if (!m_item) {
-            FallbackText f = fallback_text(hotline, m_item_lang);
-            frame.body = SlideBody{f.title, f.bullets};
-        } else if (m_item->type == ItemType::Image) {
-            frame.body = ImageBody{m_image.get()};
-        } else {
-            frame.body = SlideBody{m_item->title, m_item->bullets};
-        }
-        Painter painter(m_output->renderer(), m_fonts);
-        ComposeReport report = compose(painter, m_output->canvas_size(), frame);
-        if (report.cut && m_item)
-            log::warn(
-                "item \"" + m_item->id +
-                "\": the slide does not fit the screen even at the smallest size; the end is cut");
-        m_dirty = false;
+        m_has_frame = true;
+        m_frame_pts = chosen->pts;
+        m_last_frame_end = m_item_start + seconds(chosen->pts + chosen->duration);
+        m_frame_pending = true;
+        m_dirty = true;
+        return;
     }
-    m_repaint = false;
-    if (auto r = m_output->present(); !r)
+    if (source.frames().size() > 0)
+        return; // the next frame is not due yet
+    if (!m_has_frame) {
+        // The clock of a video starts with its first frame, so a slow open drops
+        // nothing; until then the last picture stays on screen.
+        const auto waited = now - m_item_start;
+        m_item_start = now;
+        if (m_item_end != Clock::time_point::max())
+            m_item_end += waited;
+    }
+    switch (source.state()) {
+    case VideoSource::State::Ended:
+        if (!m_has_frame) {
+            item_failed(now, item, item.file.string() + ": no picture in the file");
+            m_item_end = now;
+        } else {
+            // Gapless: the next item starts as the last frame's time runs out.
+            m_item_end = std::min(m_item_end, m_last_frame_end);
+        }
+        break;
+    case VideoSource::State::Failed:
+        item_failed(now, item, source.error());
+        m_item_end = now;
+        break;
+    default:
+        if (now - std::max(m_video_wait_since, source.last_progress()) > kStallLimit) {
+            item_failed(now, item, item.file.string() + ": no picture for 1 s: the decoder stalled");
+            m_item_end = now;
+        }
+        break;
+    }
+}
+
+void App::compose_still(const Hotline& hotline) {
+    Frame frame;
+    frame.banner = banner_text(hotline, m_lang);
+    frame.qr = qr_for(hotline);
+    frame.position = m_config.display.banner;
+    if (!m_current.item) {
+        FallbackText f = fallback_text(hotline, m_lang);
+        frame.body = SlideBody{f.title, f.bullets};
+    } else if (m_current.item->type == ItemType::Image) {
+        frame.body = ImageBody{m_current.image.get()};
+    } else {
+        frame.body = SlideBody{m_current.item->title, m_current.item->bullets};
+    }
+    Painter painter(m_output->renderer(), m_fonts);
+    ComposeReport report = compose(painter, m_output->canvas_size(), frame);
+    if (report.cut && m_current.item)
+        log::warn("item \"" + m_current.item->id +
+                  "\": the slide does not fit the screen even at the smallest size; the end is cut");
+}
+
+void App::compose_video() {
+    SDL_Renderer* r = m_output->renderer();
+    const Size canvas = m_output->canvas_size();
+    const Rect whole{0, 0, canvas.width, canvas.height};
+    Painter painter(r, m_fonts);
+    if (m_has_frame) {
+        VideoInfo info = m_current.video->info();
+        Size display{m_video_texture.width() * info.sample_aspect.num / info.sample_aspect.den,
+                     m_video_texture.height()};
+        // The video fills the screen, black bars where its shape differs; the
+        // hotline banner stays on top of it.
+        Rect landed = painter.picture_fit(m_video_texture.texture(), display, info.rotation, whole);
+        painter.fill_around(whole, landed, palette::kLetterbox);
+    } else {
+        painter.fill(whole, palette::kLetterbox);
+    }
+    if (!m_banner || m_banner_lang != m_lang) {
+        m_banner_lang = m_lang;
+        const Hotline& hotline = hotline_for(m_lang);
+        auto banner = render_banner(r, m_fonts, banner_text(hotline, m_lang), qr_for(hotline),
+                                    canvas, m_config.display.banner);
+        if (!banner) {
+            log::error(banner.error().message);
+            return;
+        }
+        m_banner = std::move(*banner);
+    }
+    SDL_Rect box = m_banner->box.sdl();
+    SDL_RenderCopy(r, m_banner->texture.get(), nullptr, &box);
+}
+
+void App::present(const std::string* snapshot) {
+    if (auto begun = m_output->begin_frame(); !begun) {
+        log::error(begun.error().message);
+        m_quit = true;
+        return;
+    }
+    if (m_current.video)
+        compose_video();
+    else
+        compose_still(hotline_for(m_lang));
+    if (auto r = m_output->end_frame(snapshot); !r)
         log::error(r.error().message);
+    else if (snapshot)
+        log::info("snapshot written: " + *snapshot);
+    m_dirty = false;
+    if (m_frame_pending) {
+        m_frame_pending = false;
+        ++m_frames_presented;
+        m_trace.event(seconds_since_start(Clock::now()), "frame", m_current.item->id, m_frame_pts);
+    }
     if (m_first_frame) {
         m_first_frame = false;
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start);
@@ -206,20 +374,22 @@ void App::take_due_snapshots(Clock::time_point now) {
         const SnapshotRequest& s = m_options.snapshots[m_next_snapshot];
         if (seconds_since_start(now) < s.at)
             break;
-        if (auto r = m_output->present(&s.path); !r)
-            log::error(r.error().message);
-        else
-            log::info("snapshot written: " + s.path);
+        present(&s.path);
         ++m_next_snapshot;
     }
 }
 
-Clock::time_point App::next_deadline() const {
+Clock::time_point App::next_deadline(Clock::time_point now) const {
     Clock::time_point deadline = m_item_end;
+    if (m_current.video) {
+        auto due = m_current.video->frames().with_front([&](VideoFrame* f) {
+            return f ? m_item_start + seconds(f->pts) : now + kDecoderPoll;
+        });
+        deadline = std::min(deadline, due);
+    }
     if (m_next_snapshot < m_options.snapshots.size())
-        deadline = std::min(deadline, m_start + std::chrono::duration_cast<Clock::duration>(
-                                                    std::chrono::duration<double>(
-                                                        m_options.snapshots[m_next_snapshot].at)));
+        deadline =
+            std::min(deadline, m_start + seconds(m_options.snapshots[m_next_snapshot].at));
     if (m_exit_at)
         deadline = std::min(deadline, *m_exit_at);
     return deadline;
@@ -243,7 +413,7 @@ void App::wait_until(Clock::time_point deadline) {
             SDL_PumpEvents();
             if (SDL_HasEvents(SDL_FIRSTEVENT, SDL_LASTEVENT))
                 return;
-            std::this_thread::sleep_for(std::min<Clock::duration>(left, kSlice));
+            std::this_thread::sleep_for(std::min<Clock::duration>(deadline - now, kSlice));
         }
     }
 }

@@ -1,44 +1,65 @@
 #pragma once
-// milepost-player's main loop: schedule -> render -> present, then one timed wait.
+// milepost-player's main loop: a flat list of named steps, then one timed wait.
 #include "Options.hpp"
 #include "Trace.hpp"
 #include "core/Channel.hpp"
 #include "core/DeviceConfig.hpp"
 #include "core/Playlist.hpp"
+#include "media/VideoSource.hpp"
 #include "render/Fonts.hpp"
 #include "render/Output.hpp"
 #include "render/Painter.hpp"
 #include "render/QrCode.hpp"
+#include "render/VideoTexture.hpp"
 
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 
 namespace milepost {
 
 using Clock = std::chrono::steady_clock;
 
+// An item made ready to go on screen: its video opened and decoding, or its
+// image loaded. Made while the item before it plays, so that items follow each
+// other without a gap.
+struct PreparedItem {
+    const Item* item = nullptr;          // nullptr: nothing prepared
+    std::unique_ptr<VideoSource> video;  // video items
+    TexturePtr image;                    // image items
+    std::string error;                   // why it cannot be shown ("" = fine)
+};
+
 class App {
 public:
-    // `builtin` supplies a hotline when `channel` has none for this region.
-    // `started`: when the process started; snapshots, --exit-after and trace times count from it.
+    // `started`: when the process started; snapshots, --exit-after and trace times
+    // count from it. `builtin` supplies a hotline when `channel` has none here.
     App(Clock::time_point started, Options options, DeviceConfig config, Channel channel,
         Channel builtin, std::unique_ptr<Output> output, Fonts fonts, Trace trace);
+    ~App();
     int run();
 
 private:
     // The steps of the loop, in order.
     void handle_events();
     void advance_schedule(Clock::time_point now);
-    void compose_and_present();
+    void pump_video(Clock::time_point now);
+    void present(const std::string* snapshot);
     void take_due_snapshots(Clock::time_point now);
     void wait_until(Clock::time_point deadline);
 
+    PreparedItem prepare(const Item* item);
     void start_fallback(Clock::time_point now, std::string_view why);
     void end_item(Clock::time_point now, std::string_view detail = {});
+    void item_failed(Clock::time_point now, const Item& item, const std::string& why);
+    void compose_still(const Hotline& hotline);
+    void compose_video();
     const Hotline& hotline_for(std::string_view lang) const;
-    Clock::time_point next_deadline() const;
+    const QrCode* qr_for(const Hotline& hotline);
+    Clock::time_point next_deadline(Clock::time_point now) const;
     double seconds_since_start(Clock::time_point t) const;
+    static void dispose(std::unique_ptr<VideoSource> video);
 
     // Everything below is touched by the main thread only.
     Clock::time_point m_start; // process start
@@ -51,18 +72,31 @@ private:
     Trace m_trace;
     Playlist m_playlist;
 
-    const Item* m_item = nullptr; // nullptr: the fallback slide is up
-    std::string m_item_lang;      // language of the banner for what is on screen
-    TexturePtr m_image;           // the current image item's texture
+    PreparedItem m_current; // on screen; item == nullptr: the fallback slide
+    PreparedItem m_next;    // prepared while m_current plays
+    std::string m_lang;     // the language of what is on screen (banner, fallback)
+    Clock::time_point m_item_start;
     Clock::time_point m_item_end;
+
+    // The current video item.
+    VideoTexture m_video_texture;
+    std::optional<BannerTexture> m_banner; // drawn once for video frames, in m_banner_lang
+    std::string m_banner_lang;
+    Clock::time_point m_video_wait_since;  // when it last made a frame, or began
+    std::set<std::string> m_logged_notes;  // decoder notes are logged once, not per item
+    bool m_has_frame = false;              // m_video_texture holds a frame of this item
+    double m_frame_pts = 0;
+    Clock::time_point m_last_frame_end;    // when the last frame taken stops being current
+    long m_frames_presented = 0;
+    long m_frames_dropped = 0;
+    bool m_frame_pending = false;          // a new frame is uploaded, not yet presented
+
     size_t m_next_snapshot = 0;
     std::optional<Clock::time_point> m_exit_at;
-
     std::string m_qr_text; // what m_qr encodes
     std::optional<QrCode> m_qr;
 
-    bool m_dirty = true;    // the canvas must be composed again
-    bool m_repaint = false; // the canvas is fine, the panel must be shown again
+    bool m_dirty = true;   // the screen must be drawn again
     bool m_quit = false;
     bool m_first_frame = true;
     bool m_can_wait; // the video driver wakes SDL_WaitEventTimeout on events

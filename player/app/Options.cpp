@@ -32,7 +32,13 @@ Options:
   --exit-after S       quit after S seconds (exit status 0)
   --trace FILE         write events as JSON lines to FILE, flushed as they happen:
                        {"t": 1.25, "event": "item_start", "item": "lot-en"}
-                       events: item_start, item_end, error
+                       events: item_start, item_end (with frames presented and
+                       dropped for videos), frame (one per video frame, with pts),
+                       error
+  --hwdec MODE         hardware video decoding: auto (default: v4l2m2m or drm on a
+                       Raspberry Pi, vaapi on a PC, else software), none, or one of
+                       v4l2m2m, drm, vaapi. When it cannot be had, software decoding
+                       is used and the log says why.
   --clock-start TIME   the wall-clock time (RFC 3339, e.g. 2026-12-01T08:00:00Z)
                        the schedule sees at start; it then advances in real time
   --help               show this help and exit
@@ -128,6 +134,11 @@ Result<Options> parse_options(const std::vector<std::string>& args) {
         } else if (flag == "--trace") {
             MILEPOST_VALUE(v);
             o.trace = v;
+        } else if (flag == "--hwdec") {
+            MILEPOST_VALUE(v);
+            if (v.empty())
+                return Error{"--hwdec: expected auto, none or a decoder name such as vaapi"};
+            o.hwdec = v;
         } else if (flag == "--clock-start") {
             MILEPOST_VALUE(v);
             auto t = parse_rfc3339(v);

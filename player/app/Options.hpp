@@ -25,6 +25,7 @@ struct Options {
     std::optional<double> exit_after;
     std::optional<std::string> trace;
     std::optional<WallTime> clock_start;
+    std::string hwdec = "auto"; // auto | none | an FFmpeg device name
     bool help = false;
     bool version = false;
 };

@@ -8,6 +8,7 @@
 #include <SDL_image.h>
 
 #include <cstdio>
+#include <malloc.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -54,6 +55,11 @@ struct SdlSession {
 
 int main(int argc, char** argv) {
     const auto started = Clock::now();
+#ifdef M_ARENA_MAX
+    // Each decoder thread would get a malloc arena of its own that keeps freed frames
+    // (megabytes each); two arenas keep a 1 GB Raspberry Pi's memory for the frames.
+    mallopt(M_ARENA_MAX, 2);
+#endif
     auto options = parse_options(std::vector<std::string>(argv + 1, argv + argc));
     if (!options) {
         log::error(options.error().message + " (see milepost-player --help)");

@@ -13,18 +13,10 @@ double still_duration(const Item& item) {
     return item.duration.value_or(kDefaultStillSeconds);
 }
 
-Playlist::Playlist(const Channel& channel, const std::vector<std::string>& languages,
-                   std::vector<std::string>& notes) {
-    for (const Item& item : channel.items) {
-        if (!plays_in(item, languages))
-            continue;
-        if (item.type == ItemType::Video) {
-            notes.push_back("item \"" + item.id +
-                            "\": video playback is not available yet; skipped");
-            continue;
-        }
-        m_items.push_back(&item);
-    }
+Playlist::Playlist(const Channel& channel, const std::vector<std::string>& languages) {
+    for (const Item& item : channel.items)
+        if (plays_in(item, languages))
+            m_items.push_back(&item);
 }
 
 const Item* Playlist::next() {

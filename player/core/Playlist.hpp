@@ -1,5 +1,5 @@
 #pragma once
-// The order items play in: every playable item of the device's languages, in the
+// The order items play in: every item in the device's languages, in the
 // channel's order, round and round. FIXME: dayparts, weights and clock anchoring
 // (issue 7) replace this with a schedule computed from the wall clock.
 #include "Channel.hpp"
@@ -11,9 +11,7 @@ namespace milepost {
 
 class Playlist {
 public:
-    // `notes` receives one line per item left out and why.
-    Playlist(const Channel& channel, const std::vector<std::string>& languages,
-             std::vector<std::string>& notes);
+    Playlist(const Channel& channel, const std::vector<std::string>& languages);
 
     bool empty() const { return m_items.empty(); }
     size_t size() const { return m_items.size(); }

@@ -2,7 +2,39 @@
 
 #include <SDL_image.h>
 
+#include <filesystem>
+
 namespace milepost {
+
+namespace {
+
+bool has_render_node() {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/dev/dri", ec))
+        if (e.path().filename().string().starts_with("renderD"))
+            return true;
+    return false;
+}
+
+// Picks the SDL renderer on purpose (through SDL_HINT_RENDER_DRIVER) and says why.
+// Without a GPU, SDL's default OpenGL renderer runs on Mesa's llvmpipe, which
+// cannot hold 1080p30 on two cores; SDL's software renderer can.
+std::string choose_renderer() {
+    if (const char* forced = SDL_GetHint(SDL_HINT_RENDER_DRIVER); forced && *forced)
+        return std::string("SDL_RENDER_DRIVER=") + forced + " asked for";
+    const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
+    if (driver == "KMSDRM") {
+        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "opengles2");
+        return "KMSDRM console: the GPU through OpenGL ES 2";
+    }
+    if (!has_render_node()) {
+        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
+        return "no GPU (no /dev/dri/renderD*): software, as OpenGL would run on llvmpipe";
+    }
+    return "a GPU is present: SDL's accelerated default";
+}
+
+} // namespace
 
 Result<std::unique_ptr<Output>> Output::create(const OutputSpec& spec) {
     std::unique_ptr<Output> out(new Output());
@@ -13,6 +45,7 @@ Result<std::unique_ptr<Output>> Output::create(const OutputSpec& spec) {
         if (!out->m_surface)
             return Error{std::string("cannot allocate the headless screen: ") + SDL_GetError()};
         out->m_renderer.reset(SDL_CreateSoftwareRenderer(out->m_surface.get()));
+        out->m_reason = "headless: SDL's software renderer into memory";
         if (!out->m_renderer)
             return Error{std::string("cannot create the software renderer: ") + SDL_GetError()};
     } else {
@@ -35,11 +68,14 @@ Result<std::unique_ptr<Output>> Output::create(const OutputSpec& spec) {
             return Error{std::string("cannot open a window: ") + SDL_GetError()};
         if (spec.mode == OutputMode::Fullscreen)
             SDL_ShowCursor(SDL_DISABLE);
+        out->m_reason = choose_renderer();
         out->m_renderer.reset(
             SDL_CreateRenderer(out->m_window.get(), -1, SDL_RENDERER_TARGETTEXTURE));
-        if (!out->m_renderer)
+        if (!out->m_renderer) {
+            out->m_reason += std::string("; it failed (") + SDL_GetError() + "): software instead";
             out->m_renderer.reset(
                 SDL_CreateRenderer(out->m_window.get(), -1, SDL_RENDERER_SOFTWARE));
+        }
         if (!out->m_renderer)
             return Error{std::string("cannot create a renderer: ") + SDL_GetError()};
     }
@@ -69,45 +105,48 @@ std::string Output::describe() const {
                              ? ""
                              : std::string(" on ") + SDL_GetCurrentVideoDriver();
     return std::to_string(m_panel.width) + "x" + std::to_string(m_panel.height) + " " + mode +
-           driver + ", " + info.name + " renderer, rotation " + std::to_string(m_spec.rotation);
+           driver + ", " + info.name + " renderer (" + m_reason + "), rotation " +
+           std::to_string(m_spec.rotation);
 }
 
-Result<bool> Output::begin_canvas() {
+Result<void> Output::begin_frame() {
+    if (m_spec.rotation == 0) {
+        m_canvas.reset();
+        SDL_SetRenderTarget(m_renderer.get(), nullptr);
+        return {};
+    }
     Size want = canvas_size();
-    bool kept = true;
     if (!m_canvas || !(want == m_canvas_size)) {
         m_canvas.reset(SDL_CreateTexture(m_renderer.get(), SDL_PIXELFORMAT_ARGB8888,
                                          SDL_TEXTUREACCESS_TARGET, want.width, want.height));
         if (!m_canvas)
             return Error{std::string("cannot create the canvas: ") + SDL_GetError()};
         m_canvas_size = want;
-        kept = false;
     }
     if (SDL_SetRenderTarget(m_renderer.get(), m_canvas.get()) != 0)
         return Error{std::string("cannot draw on the canvas: ") + SDL_GetError()};
-    return kept;
+    return {};
 }
 
-Result<void> Output::present(const std::string* png) {
+Result<void> Output::end_frame(const std::string* png) {
     SDL_Renderer* r = m_renderer.get();
-    SDL_SetRenderTarget(r, nullptr);
-    SDL_SetRenderDrawColor(r, 0, 0, 0, 255);
-    SDL_RenderClear(r);
     if (m_canvas) {
+        SDL_SetRenderTarget(r, nullptr);
         // Centred on the panel and turned about its centre: a 1080x1920 canvas turned
         // by 90 degrees covers a 1920x1080 panel exactly.
         SDL_Rect dst{(m_panel.width - m_canvas_size.width) / 2,
                      (m_panel.height - m_canvas_size.height) / 2, m_canvas_size.width,
                      m_canvas_size.height};
-        SDL_RenderCopyEx(r, m_canvas.get(), nullptr, &dst, m_spec.rotation, nullptr, SDL_FLIP_NONE);
+        SDL_RenderCopyEx(r, m_canvas.get(), nullptr, &dst, m_spec.rotation, nullptr,
+                         SDL_FLIP_NONE);
     }
     Result<void> result;
     if (png) {
         // RGB24: a snapshot has no alpha channel to get wrong.
         SurfacePtr shot(SDL_CreateRGBSurfaceWithFormat(0, m_panel.width, m_panel.height, 24,
                                                        SDL_PIXELFORMAT_RGB24));
-        if (!shot ||
-            SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_RGB24, shot->pixels, shot->pitch) != 0)
+        if (!shot || SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_RGB24, shot->pixels,
+                                          shot->pitch) != 0)
             result = Error{*png + ": cannot read the screen: " + SDL_GetError()};
         else if (IMG_SavePNG(shot.get(), png->c_str()) != 0)
             result = Error{*png + ": cannot write: " + IMG_GetError()};

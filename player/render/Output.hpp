@@ -30,12 +30,14 @@ public:
     Size canvas_size() const;     // the panel turned by the rotation
     std::string describe() const; // "1920x1080 headless, software renderer, rotation 90"
 
-    // Makes the canvas the render target; recreates it when the panel size changed.
-    // Returns false when the canvas had to be recreated (its content is gone).
-    Result<bool> begin_canvas();
-    // Turns the canvas onto the panel and shows it; writes the panel to `png`
-    // first when given.
-    Result<void> present(const std::string* png = nullptr);
+    // Starts a frame: drawing then goes to a canvas of canvas_size(), upright.
+    // Unturned screens draw straight onto the panel; turned ones onto a texture
+    // that end_frame() turns onto it.
+    Result<void> begin_frame();
+    // Shows the frame; writes the panel to `png` first when given.
+    Result<void> end_frame(const std::string* png = nullptr);
+    // Why this renderer: for the log.
+    const std::string& renderer_reason() const { return m_reason; }
     // Call when the window size changed.
     void refresh_panel_size();
 
@@ -46,8 +48,9 @@ private:
     SurfacePtr m_surface; // headless only: the panel's pixels
     WindowPtr m_window;   // windowed and fullscreen only
     RendererPtr m_renderer;
-    TexturePtr m_canvas;
+    TexturePtr m_canvas; // turned screens only
     Size m_canvas_size;
+    std::string m_reason;
 };
 
 } // namespace milepost

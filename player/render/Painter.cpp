@@ -55,6 +55,67 @@ void Painter::qr(const QrCode& code, Rect square) {
             }
 }
 
+Rect Painter::picture_fit(SDL_Texture* texture, Size display, int rotation, Rect area) {
+    if (display.width <= 0 || display.height <= 0)
+        return {};
+    const bool sideways = rotation == 90 || rotation == 270;
+    // The upright size on screen.
+    const long long w = sideways ? display.height : display.width;
+    const long long h = sideways ? display.width : display.height;
+    int dw = area.w, dh = area.h;
+    if (w * area.h > h * area.w)
+        dh = static_cast<int>(h * area.w / w);
+    else
+        dw = static_cast<int>(w * area.h / h);
+    // SDL turns about the centre of the destination, so a sideways picture is given
+    // its unturned shape there.
+    SDL_Rect dst = sideways ? SDL_Rect{area.x + (area.w - dh) / 2, area.y + (area.h - dw) / 2, dh, dw}
+                            : SDL_Rect{area.x + (area.w - dw) / 2, area.y + (area.h - dh) / 2, dw, dh};
+    if (rotation == 0)
+        SDL_RenderCopy(m_renderer, texture, nullptr, &dst);
+    else
+        SDL_RenderCopyEx(m_renderer, texture, nullptr, &dst, rotation, nullptr, SDL_FLIP_NONE);
+    return {area.x + (area.w - dw) / 2, area.y + (area.h - dh) / 2, dw, dh};
+}
+
+void Painter::fill_around(Rect area, Rect inner, SDL_Color color) {
+    if (inner.y > area.y)
+        fill({area.x, area.y, area.w, inner.y - area.y}, color);
+    if (inner.y + inner.h < area.y + area.h)
+        fill({area.x, inner.y + inner.h, area.w, area.y + area.h - inner.y - inner.h}, color);
+    if (inner.x > area.x)
+        fill({area.x, inner.y, inner.x - area.x, inner.h}, color);
+    if (inner.x + inner.w < area.x + area.w)
+        fill({inner.x + inner.w, inner.y, area.x + area.w - inner.x - inner.w, inner.h}, color);
+}
+
+Result<BannerTexture> render_banner(SDL_Renderer* renderer, Fonts& fonts, const BannerText& text,
+                                    const QrCode* qr, Size canvas, BannerPosition position) {
+    // Laid out at the top, drawn at (0, 0) of its own texture, shown where it belongs.
+    BannerLayout layout = layout_banner(fonts, text, qr != nullptr, canvas, BannerPosition::Top);
+    BannerTexture out;
+    out.texture.reset(SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ARGB8888,
+                                        SDL_TEXTUREACCESS_TARGET, layout.box.w, layout.box.h));
+    if (!out.texture)
+        return Error{std::string("cannot create the banner texture: ") + SDL_GetError()};
+    // Opaque: copied over video, not blended with it.
+    SDL_SetTextureBlendMode(out.texture.get(), SDL_BLENDMODE_NONE);
+    SDL_Texture* previous = SDL_GetRenderTarget(renderer);
+    SDL_SetRenderTarget(renderer, out.texture.get());
+    Painter painter(renderer, fonts);
+    painter.fill(layout.box, palette::kBanner);
+    for (const TextLine& line : layout.lines)
+        if (auto r = painter.text(line, palette::kBannerText); !r)
+            log::warn(r.error().message);
+    if (qr)
+        painter.qr(*qr, layout.qr);
+    SDL_SetRenderTarget(renderer, previous);
+    out.box = layout.box;
+    if (position == BannerPosition::Bottom)
+        out.box.y = canvas.height - layout.box.h;
+    return out;
+}
+
 ComposeReport compose(Painter& painter, Size canvas, const Frame& frame) {
     ComposeReport report;
     BannerLayout banner =

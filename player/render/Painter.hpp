@@ -28,6 +28,11 @@ public:
     // The whole texture inside `area`, aspect kept, centred (letterboxed or pillarboxed).
     void image_fit(SDL_Texture* texture, Rect area);
     void qr(const QrCode& code, Rect square);
+    // A picture `display` big once upright, drawn turned `rotation` degrees clockwise,
+    // as large as fits in `area`, centred. Returns where it landed.
+    Rect picture_fit(SDL_Texture* texture, Size display, int rotation, Rect area);
+    // Fills `area` but for `inner`: the bars around a picture.
+    void fill_around(Rect area, Rect inner, SDL_Color color);
     Fonts& fonts() { return m_fonts; }
 
 private:
@@ -57,5 +62,14 @@ struct ComposeReport {
 
 // Paints `frame` over the whole canvas (the current render target).
 ComposeReport compose(Painter& painter, Size canvas, const Frame& frame);
+
+// The banner drawn once into a texture, for screens redrawn many times a second
+// (video): copy `texture` to `box` on each frame.
+struct BannerTexture {
+    TexturePtr texture;
+    Rect box;
+};
+Result<BannerTexture> render_banner(SDL_Renderer* renderer, Fonts& fonts, const BannerText& text,
+                                    const QrCode* qr, Size canvas, BannerPosition position);
 
 } // namespace milepost

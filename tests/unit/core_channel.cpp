@@ -201,7 +201,7 @@ TEST_CASE("unknown keys are warned about") {
     CHECK(warnings[0].ends_with("item \"a\" colour: unknown key (ignored)"));
 }
 
-TEST_CASE("the playlist keeps the device's languages and leaves videos out for now") {
+TEST_CASE("the playlist keeps the device's languages, in the channel's order") {
     test::TempDir dir;
     Channel c = load(dir, R"(
 [[item]]
@@ -224,20 +224,19 @@ type = "video"
 lang = "en"
 file = "v.mp4"
 )");
-    std::vector<std::string> notes;
-    Playlist p(c, {"fr"}, notes);
+    Playlist p(c, {"fr"});
     REQUIRE(p.size() == 2);
     CHECK(p.next()->id == "fr");
     CHECK(p.next()->id == "all");
     CHECK(p.next()->id == "fr");
-    CHECK(notes.empty()); // the video is in English: not even considered
 
-    Playlist en(c, {"en"}, notes);
-    CHECK(en.size() == 2);
-    REQUIRE(notes.size() == 1);
-    CHECK(notes[0].find("\"video\"") != std::string::npos);
+    Playlist en(c, {"en"});
+    REQUIRE(en.size() == 3);
+    CHECK(en.next()->id == "en");
+    CHECK(en.next()->id == "all");
+    CHECK(en.next()->id == "video");
 
-    Playlist none(c, {"de"}, notes);
+    Playlist none(c, {"de"});
     CHECK(none.size() == 1);
     CHECK(still_duration(c.items[0]) == kDefaultStillSeconds);
 }

@@ -1,0 +1,87 @@
+#pragma once
+// A queue with a fixed capacity shared by one producer and one consumer thread.
+// push() waits while it is full; pop() waits while it is empty; abort() wakes
+// both for good. Every field is guarded by m_mutex.
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+namespace milepost {
+
+template <typename T> class BoundedQueue {
+public:
+    explicit BoundedQueue(size_t capacity) : m_capacity(capacity) {}
+
+    // false when aborted (the item is dropped).
+    bool push(T item) {
+        std::unique_lock lock(m_mutex);
+        m_not_full.wait(lock, [&] { return m_aborted || m_items.size() < m_capacity; });
+        if (m_aborted)
+            return false;
+        m_items.push_back(std::move(item));
+        m_not_empty.notify_one();
+        return true;
+    }
+
+    // nullopt when aborted.
+    std::optional<T> pop() {
+        std::unique_lock lock(m_mutex);
+        m_not_empty.wait(lock, [&] { return m_aborted || !m_items.empty(); });
+        if (m_aborted)
+            return std::nullopt;
+        T item = std::move(m_items.front());
+        m_items.pop_front();
+        m_not_full.notify_one();
+        return item;
+    }
+
+    // Does not wait: the consumer's view for a render loop that must not block.
+    template <typename F> auto with_front(F&& f) -> decltype(f(static_cast<T*>(nullptr))) {
+        std::lock_guard lock(m_mutex);
+        return f(m_items.empty() ? nullptr : &m_items.front());
+    }
+    // The item after the front, or nullptr. Does not wait.
+    template <typename F> auto with_second(F&& f) -> decltype(f(static_cast<T*>(nullptr))) {
+        std::lock_guard lock(m_mutex);
+        return f(m_items.size() < 2 ? nullptr : &m_items[1]);
+    }
+    std::optional<T> try_pop() {
+        std::lock_guard lock(m_mutex);
+        if (m_items.empty())
+            return std::nullopt;
+        T item = std::move(m_items.front());
+        m_items.pop_front();
+        m_not_full.notify_one();
+        return item;
+    }
+    size_t size() const {
+        std::lock_guard lock(m_mutex);
+        return m_items.size();
+    }
+
+    // A smaller capacity keeps what is in the queue but lets no more in until it
+    // drains below it; a larger one wakes the producer.
+    void set_capacity(size_t capacity) {
+        std::lock_guard lock(m_mutex);
+        m_capacity = capacity;
+        m_not_full.notify_all();
+    }
+
+    void abort() {
+        std::lock_guard lock(m_mutex);
+        m_aborted = true;
+        m_not_full.notify_all();
+        m_not_empty.notify_all();
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    std::condition_variable m_not_full;
+    std::condition_variable m_not_empty;
+    std::deque<T> m_items; // guarded by m_mutex
+    size_t m_capacity; // guarded by m_mutex
+    bool m_aborted = false; // guarded by m_mutex
+};
+
+} // namespace milepost

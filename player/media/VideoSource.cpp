@@ -1,0 +1,362 @@
+#include "VideoSource.hpp"
+
+extern "C" {
+#include <libavutil/display.h>
+#include <libavutil/pixdesc.h>
+}
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <sys/stat.h>
+
+namespace milepost {
+
+namespace {
+
+int64_t frame_duration(const AVFrame* f) {
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
+    return f->duration;
+#else
+    return f->pkt_duration;
+#endif
+}
+
+// Degrees clockwise that turn the stored picture upright (phones store portrait
+// video sideways with a display matrix).
+int display_rotation(const AVStream* st) {
+    const uint8_t* matrix = nullptr;
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+    if (const AVPacketSideData* sd = av_packet_side_data_get(
+            st->codecpar->coded_side_data, st->codecpar->nb_coded_side_data, AV_PKT_DATA_DISPLAYMATRIX))
+        matrix = sd->data;
+#else
+    matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
+#endif
+    if (!matrix)
+        return 0;
+    double ccw = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+    if (std::isnan(ccw))
+        return 0;
+    int cw = static_cast<int>(std::lround(-ccw / 90.0)) * 90;
+    return ((cw % 360) + 360) % 360;
+}
+
+bool path_exists(const char* p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+} // namespace
+
+std::unique_ptr<VideoSource> VideoSource::start(std::filesystem::path path, std::string hwdec,
+                                                bool loop) {
+    std::unique_ptr<VideoSource> s(new VideoSource(std::move(path), std::move(hwdec), loop));
+    s->m_demux = std::thread([p = s.get()] { p->demux_main(); });
+    return s;
+}
+
+VideoSource::VideoSource(std::filesystem::path path, std::string hwdec, bool loop)
+    : m_path(std::move(path)), m_hwdec(std::move(hwdec)), m_loop(loop) {
+    touch();
+}
+
+VideoSource::~VideoSource() {
+    m_abort = true;
+    m_packets.abort();
+    m_frames.abort();
+    if (m_demux.joinable())
+        m_demux.join();
+}
+
+std::string VideoSource::error() const {
+    std::lock_guard lock(m_mutex);
+    return m_error;
+}
+
+VideoInfo VideoSource::info() const {
+    std::lock_guard lock(m_mutex);
+    return m_info;
+}
+
+std::string VideoSource::take_notes() {
+    std::lock_guard lock(m_mutex);
+    return std::exchange(m_notes, {});
+}
+
+void VideoSource::fail(std::string message) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_error.empty())
+            m_error = std::move(message);
+    }
+    m_state = State::Failed;
+}
+
+void VideoSource::note(std::string text) {
+    std::lock_guard lock(m_mutex);
+    m_notes += (m_notes.empty() ? "" : "; ") + text;
+}
+
+int VideoSource::interrupt(void* self) {
+    return static_cast<VideoSource*>(self)->m_abort.load() ? 1 : 0;
+}
+
+AVPixelFormat VideoSource::pick_format(AVCodecContext* ctx, const AVPixelFormat* formats) {
+    auto* self = static_cast<VideoSource*>(ctx->opaque);
+    for (const AVPixelFormat* f = formats; *f != AV_PIX_FMT_NONE; ++f)
+        if (*f == self->m_hw_format)
+            return *f;
+    // The hardware cannot take this stream (profile, size): decode in software.
+    for (const AVPixelFormat* f = formats; *f != AV_PIX_FMT_NONE; ++f)
+        if (!(av_pix_fmt_desc_get(*f)->flags & AV_PIX_FMT_FLAG_HWACCEL))
+            return *f;
+    return formats[0];
+}
+
+bool VideoSource::open_decoder(const AVCodec* codec, AVStream* stream) {
+    m_codec.reset(avcodec_alloc_context3(codec));
+    if (!m_codec || avcodec_parameters_to_context(m_codec.get(), stream->codecpar) < 0)
+        return false;
+    m_codec->pkt_timebase = stream->time_base;
+    m_codec->opaque = this;
+    // Frame threads, one core left to the render loop: one thread on two cores (a
+    // 1080p H.264 decode takes a third of a core here), three on a Raspberry Pi's
+    // four. Each thread holds frames of its own, so no more.
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());
+    m_codec->thread_count = std::clamp(cores - 1, 1, 3);
+    m_codec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    if (m_hw_device) {
+        m_codec->hw_device_ctx = av_buffer_ref(m_hw_device.get());
+        m_codec->get_format = &VideoSource::pick_format;
+    }
+    return avcodec_open2(m_codec.get(), codec, nullptr) == 0;
+}
+
+bool VideoSource::open() {
+    AVFormatContext* raw = avformat_alloc_context();
+    if (!raw) {
+        fail("out of memory");
+        return false;
+    }
+    // Lets a stalled read give up as soon as the player abandons the file.
+    raw->interrupt_callback = {&VideoSource::interrupt, this};
+    int rc = avformat_open_input(&raw, m_path.c_str(), nullptr, nullptr);
+    if (rc < 0) {
+        fail(m_path.string() + ": cannot open: " + av_error_text(rc));
+        return false;
+    }
+    m_format.reset(raw);
+    if ((rc = avformat_find_stream_info(m_format.get(), nullptr)) < 0) {
+        fail(m_path.string() + ": cannot read the streams: " + av_error_text(rc));
+        return false;
+    }
+    const AVCodec* codec = nullptr;
+    m_stream = av_find_best_stream(m_format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (m_stream < 0) {
+        fail(m_path.string() + (m_stream == AVERROR_DECODER_NOT_FOUND
+                                    ? ": no decoder in this FFmpeg build for its video"
+                                    : ": no video stream"));
+        return false;
+    }
+    AVStream* stream = m_format->streams[m_stream];
+    m_time_base = stream->time_base;
+    AVRational rate = av_guess_frame_rate(m_format.get(), stream, nullptr);
+    if (rate.num > 0 && rate.den > 0)
+        m_frame_period = av_q2d(av_inv_q(rate));
+    // Only the video stream is read: every other packet is discarded by the demuxer.
+    for (unsigned i = 0; i < m_format->nb_streams; ++i)
+        if (static_cast<int>(i) != m_stream)
+            m_format->streams[i]->discard = AVDISCARD_ALL;
+
+    std::string decoder_name = std::string(codec->name) + " (software)";
+    std::string fallbacks;
+    if (m_hwdec != "none") {
+        const bool any = m_hwdec == "auto";
+        // v4l2m2m: the Raspberry Pi's stateful decoder is a codec of its own.
+        if (any || m_hwdec == "v4l2m2m") {
+            std::string name = std::string(codec->name) + "_v4l2m2m";
+            const AVCodec* v4l2 = avcodec_find_decoder_by_name(name.c_str());
+            if (!v4l2)
+                fallbacks += "v4l2m2m: no " + name + " decoder in this FFmpeg; ";
+            else if (!path_exists("/dev/video10") && !path_exists("/dev/video0"))
+                fallbacks += "v4l2m2m: no /dev/video device; ";
+            else if (open_decoder(v4l2, stream))
+                decoder_name = name;
+            else
+                fallbacks += "v4l2m2m: " + name + " did not open; ";
+        }
+        for (const char* type_name : {"drm", "vaapi"}) {
+            if (decoder_name.find("software") == std::string::npos)
+                break;
+            if (!any && m_hwdec != type_name)
+                continue;
+            AVHWDeviceType type = av_hwdevice_find_type_by_name(type_name);
+            const AVCodecHWConfig* config = nullptr;
+            for (int i = 0; (config = avcodec_get_hw_config(codec, i)); ++i)
+                if (config->device_type == type &&
+                    (config->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX))
+                    break;
+            if (type == AV_HWDEVICE_TYPE_NONE || !config) {
+                fallbacks += std::string(type_name) + ": not offered for " + codec->name + "; ";
+                continue;
+            }
+            AVBufferRef* device = nullptr;
+            rc = av_hwdevice_ctx_create(&device, type, nullptr, nullptr, 0);
+            if (rc < 0) {
+                fallbacks += std::string(type_name) + ": " + av_error_text(rc) + "; ";
+                continue;
+            }
+            m_hw_device.reset(device);
+            m_hw_format = config->pix_fmt;
+            if (open_decoder(codec, stream)) {
+                decoder_name = std::string(codec->name) + " (" + type_name + ")";
+            } else {
+                fallbacks += std::string(type_name) + ": the decoder did not open; ";
+                m_hw_device.reset();
+                m_hw_format = AV_PIX_FMT_NONE;
+            }
+        }
+        if (m_hwdec != "auto" && m_hwdec != "v4l2m2m" && m_hwdec != "drm" && m_hwdec != "vaapi" &&
+            fallbacks.empty() && decoder_name.find("software") != std::string::npos)
+            fallbacks = m_hwdec + ": not a decoder this player knows; ";
+        if (decoder_name.find("software") != std::string::npos && !fallbacks.empty()) {
+            fallbacks.resize(fallbacks.size() - 2);
+            note("hardware decoding unavailable (" + fallbacks + "); decoding in software");
+        }
+    }
+    if (decoder_name.find("software") != std::string::npos && !open_decoder(codec, stream)) {
+        fail(m_path.string() + ": cannot open the " + codec->name + " decoder");
+        return false;
+    }
+
+    std::lock_guard lock(m_mutex);
+    m_info.width = stream->codecpar->width;
+    m_info.height = stream->codecpar->height;
+    AVRational sar = av_guess_sample_aspect_ratio(m_format.get(), stream, nullptr);
+    if (sar.num > 0 && sar.den > 0)
+        m_info.sample_aspect = sar;
+    m_info.rotation = display_rotation(stream);
+    if (m_format->duration > 0)
+        m_info.duration = static_cast<double>(m_format->duration) / AV_TIME_BASE;
+    m_info.codec = codec->name;
+    m_info.decoder = decoder_name;
+    return true;
+}
+
+void VideoSource::demux_main() {
+    if (!open())
+        return;
+    touch();
+    m_state = State::Playing;
+    m_decode = std::thread([this] { decode_main(); });
+
+    PacketPtr packet(av_packet_alloc());
+    while (!m_abort) {
+        int rc = av_read_frame(m_format.get(), packet.get());
+        if (rc < 0) {
+            if (rc != AVERROR_EOF && !m_abort)
+                note("the file ends early: " + av_error_text(rc));
+            if (m_loop && !m_abort) {
+                m_packets.push({PacketItem::Kind::EndOfPass, nullptr});
+                int64_t start = m_format->start_time == AV_NOPTS_VALUE ? 0 : m_format->start_time;
+                if (avformat_seek_file(m_format.get(), -1, INT64_MIN, start, start, 0) >= 0)
+                    continue;
+            }
+            m_packets.push({PacketItem::Kind::EndOfStream, nullptr});
+            break;
+        }
+        if (packet->stream_index != m_stream) {
+            av_packet_unref(packet.get());
+            continue;
+        }
+        PacketPtr item(av_packet_alloc());
+        av_packet_move_ref(item.get(), packet.get());
+        if (!m_packets.push({PacketItem::Kind::Data, std::move(item)}))
+            break;
+    }
+    m_decode.join();
+}
+
+bool VideoSource::emit(AVFrame* decoded) {
+    FramePtr frame(av_frame_alloc());
+    if (decoded->format == m_hw_format && m_hw_format != AV_PIX_FMT_NONE) {
+        // The texture path needs the picture in system memory.
+        if (av_hwframe_transfer_data(frame.get(), decoded, 0) < 0)
+            return false;
+        av_frame_copy_props(frame.get(), decoded);
+    } else {
+        av_frame_move_ref(frame.get(), decoded);
+    }
+    const int64_t ts = frame->best_effort_timestamp;
+    double raw = ts == AV_NOPTS_VALUE ? m_next_raw : ts * av_q2d(m_time_base);
+    double duration = frame_duration(frame.get()) > 0 ? frame_duration(frame.get()) * av_q2d(m_time_base)
+                                                      : m_frame_period;
+    if (m_first_raw < 0)
+        m_first_raw = raw;
+    double pts = m_pass_offset + (raw - m_first_raw);
+    // A timestamp going backwards (broken muxers) must not send the clock back.
+    if (m_pass_had_frames && pts < m_end_of_pass - duration)
+        pts = m_end_of_pass;
+    m_next_raw = raw + duration;
+    m_end_of_pass = pts + duration;
+    m_pass_had_frames = true;
+    touch();
+    return m_frames.push({std::move(frame), pts, duration});
+}
+
+void VideoSource::decode_main() {
+    FramePtr frame(av_frame_alloc());
+    int errors_in_a_row = 0;
+    auto drain = [&]() -> bool {
+        while (true) {
+            int rc = avcodec_receive_frame(m_codec.get(), frame.get());
+            if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
+                return true;
+            if (rc < 0) {
+                if (++errors_in_a_row > 50) {
+                    fail(m_path.string() + ": the decoder keeps failing: " + av_error_text(rc));
+                    return false;
+                }
+                continue;
+            }
+            errors_in_a_row = 0;
+            if (!emit(frame.get()))
+                return false;
+        }
+    };
+    while (auto item = m_packets.pop()) {
+        if (item->kind == PacketItem::Kind::Data) {
+            int rc = avcodec_send_packet(m_codec.get(), item->packet.get());
+            if (rc == AVERROR(EAGAIN)) {
+                if (!drain())
+                    return;
+                rc = avcodec_send_packet(m_codec.get(), item->packet.get());
+            }
+            if (rc < 0 && rc != AVERROR(EAGAIN) && ++errors_in_a_row > 50) {
+                fail(m_path.string() + ": the decoder keeps failing: " + av_error_text(rc));
+                return;
+            }
+            if (!drain())
+                return;
+            continue;
+        }
+        // End of a pass: flush out the frames the decoder still holds.
+        avcodec_send_packet(m_codec.get(), nullptr);
+        if (!drain())
+            return;
+        if (item->kind == PacketItem::Kind::EndOfStream || !m_pass_had_frames) {
+            if (!m_pass_had_frames && m_end_of_pass == 0)
+                fail(m_path.string() + ": no picture could be decoded");
+            else
+                m_state = State::Ended;
+            return;
+        }
+        avcodec_flush_buffers(m_codec.get());
+        m_pass_offset = m_end_of_pass;
+        m_first_raw = -1;
+        m_pass_had_frames = false;
+    }
+}
+
+} // namespace milepost

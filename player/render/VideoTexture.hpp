@@ -1,0 +1,31 @@
+#pragma once
+// Decoded frames into an SDL texture, staying in YUV: yuv420p/yuvj420p go to an
+// IYUV texture and nv12 to an NV12 texture as they are; other formats (10-bit,
+// 4:2:2, 4:4:4) are converted by swscale into one reused buffer first. Scaling is
+// the renderer's job. Render thread only.
+#include "SdlHandles.hpp"
+#include "core/Result.hpp"
+#include "media/Ffmpeg.hpp"
+
+namespace milepost {
+
+class VideoTexture {
+public:
+    Result<void> upload(SDL_Renderer* renderer, const AVFrame* frame);
+    SDL_Texture* texture() const { return m_texture.get(); }
+    int width() const { return m_width; }
+    int height() const { return m_height; }
+    // How the last upload went: "yuv420p -> IYUV", "yuv420p10le -> swscale -> IYUV".
+    const std::string& path() const { return m_path; }
+
+private:
+    TexturePtr m_texture;
+    Uint32 m_texture_format = 0;
+    int m_width = 0, m_height = 0;
+    SwsPtr m_sws;
+    FramePtr m_converted; // the reused buffer for swscale
+    int m_source_format = -1;
+    std::string m_path;
+};
+
+} // namespace milepost
