@@ -14,18 +14,13 @@ namespace {
 
 // The hotline of last resort, should both the channel and the built-in channel
 // lack one: a screen never goes without.
-const Hotline kLastResortHotline{"*",
-                                 "",
-                                 "National Human Trafficking Hotline",
-                                 "1-888-373-7888",
-                                 "233733",
-                                 "HELP",
-                                 "https://humantraffickinghotline.org",
-                                 "911"};
+const Hotline kLastResortHotline{
+    "*",      "",     "National Human Trafficking Hotline",  "1-888-373-7888",
+    "233733", "HELP", "https://humantraffickinghotline.org", "911"};
 
 constexpr auto kFallbackRetry = std::chrono::seconds(30);
 // A video that makes no picture for this long is abandoned and the next item shown.
-constexpr auto kStallLimit = std::chrono::seconds(1);
+constexpr auto kStallLimit = std::chrono::milliseconds(750);
 // How often the loop looks again while a video's next frame is still being decoded.
 constexpr auto kDecoderPoll = std::chrono::milliseconds(4);
 
@@ -39,14 +34,21 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
          Channel builtin, std::unique_ptr<Output> output, Fonts fonts, Trace trace)
     : m_start(started), m_options(std::move(options)), m_config(std::move(config)),
       m_channel(std::move(channel)), m_builtin(std::move(builtin)), m_output(std::move(output)),
-      m_fonts(std::move(fonts)), m_trace(std::move(trace)), m_playlist(m_channel, m_config.device.languages) {
+      m_fonts(std::move(fonts)), m_trace(std::move(trace)),
+      m_playlist(m_channel, m_config.device.languages) {
     const char* driver = SDL_GetCurrentVideoDriver();
     const std::string d = driver ? driver : "";
     m_can_wait = d == "x11" || d == "wayland";
 }
 
-// Decoder threads are joined here, in order, before SDL and FFmpeg go away.
-App::~App() = default;
+// Videos still stopping on their own threads get a moment to finish before the
+// libraries go away.
+App::~App() {
+    m_current.video.reset();
+    m_next.video.reset();
+    for (int i = 0; i < 250 && m_disposing->load() > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
 
 double App::seconds_since_start(Clock::time_point t) const {
     return std::chrono::duration<double>(t - m_start).count();
@@ -55,8 +57,13 @@ double App::seconds_since_start(Clock::time_point t) const {
 // Stops a video's threads without making the screen wait for them: a decoder
 // busy with a large frame, or stuck, must not freeze the loop.
 void App::dispose(std::unique_ptr<VideoSource> video) {
-    if (video)
-        std::thread([v = std::move(video)]() mutable { v.reset(); }).detach();
+    if (!video)
+        return;
+    ++*m_disposing;
+    std::thread([v = std::move(video), count = m_disposing]() mutable {
+        v.reset();
+        --*count;
+    }).detach();
 }
 
 const Hotline& App::hotline_for(std::string_view lang) const {
@@ -105,7 +112,6 @@ int App::run() {
         wait_until(next_deadline(now));
     }
     end_item(Clock::now(), "stopped");
-    m_next.video.reset();
     return 0;
 }
 
@@ -113,7 +119,9 @@ void App::handle_events() {
     SDL_Event ev;
     while (SDL_PollEvent(&ev)) {
         switch (ev.type) {
-        case SDL_QUIT: m_quit = true; break;
+        case SDL_QUIT:
+            m_quit = true;
+            break;
         case SDL_WINDOWEVENT:
             if (ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
                 m_output->refresh_panel_size();
@@ -134,7 +142,8 @@ void App::handle_events() {
                 (ev.key.keysym.sym == SDLK_ESCAPE || ev.key.keysym.sym == SDLK_q))
                 m_quit = true;
             break;
-        default: break;
+        default:
+            break;
         }
     }
 }
@@ -226,7 +235,8 @@ void App::pump_video(Clock::time_point now) {
         return;
     VideoSource& source = *m_current.video;
     const Item& item = *m_current.item;
-    if (std::string notes = source.take_notes(); !notes.empty() && m_logged_notes.insert(notes).second)
+    if (std::string notes = source.take_notes();
+        !notes.empty() && m_logged_notes.insert(notes).second)
         log::warn("item \"" + item.id + "\": " + notes);
 
     // Take every frame that is due; all but the last are late and dropped, so lag
@@ -284,7 +294,9 @@ void App::pump_video(Clock::time_point now) {
         break;
     default:
         if (now - std::max(m_video_wait_since, source.last_progress()) > kStallLimit) {
-            item_failed(now, item, item.file.string() + ": no picture for 1 s: the decoder stalled");
+            item_failed(now, item,
+                        item.file.string() +
+                            ": no picture for 0.75 s: the file or its decoder stalled");
             m_item_end = now;
         }
         break;
@@ -307,8 +319,9 @@ void App::compose_still(const Hotline& hotline) {
     Painter painter(m_output->renderer(), m_fonts);
     ComposeReport report = compose(painter, m_output->canvas_size(), frame);
     if (report.cut && m_current.item)
-        log::warn("item \"" + m_current.item->id +
-                  "\": the slide does not fit the screen even at the smallest size; the end is cut");
+        log::warn(
+            "item \"" + m_current.item->id +
+            "\": the slide does not fit the screen even at the smallest size; the end is cut");
 }
 
 void App::compose_video() {
@@ -382,14 +395,12 @@ void App::take_due_snapshots(Clock::time_point now) {
 Clock::time_point App::next_deadline(Clock::time_point now) const {
     Clock::time_point deadline = m_item_end;
     if (m_current.video) {
-        auto due = m_current.video->frames().with_front([&](VideoFrame* f) {
-            return f ? m_item_start + seconds(f->pts) : now + kDecoderPoll;
-        });
+        auto due = m_current.video->frames().with_front(
+            [&](VideoFrame* f) { return f ? m_item_start + seconds(f->pts) : now + kDecoderPoll; });
         deadline = std::min(deadline, due);
     }
     if (m_next_snapshot < m_options.snapshots.size())
-        deadline =
-            std::min(deadline, m_start + seconds(m_options.snapshots[m_next_snapshot].at));
+        deadline = std::min(deadline, m_start + seconds(m_options.snapshots[m_next_snapshot].at));
     if (m_exit_at)
         deadline = std::min(deadline, *m_exit_at);
     return deadline;

@@ -12,6 +12,7 @@
 #include "render/QrCode.hpp"
 #include "render/VideoTexture.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -25,10 +26,10 @@ using Clock = std::chrono::steady_clock;
 // image loaded. Made while the item before it plays, so that items follow each
 // other without a gap.
 struct PreparedItem {
-    const Item* item = nullptr;          // nullptr: nothing prepared
-    std::unique_ptr<VideoSource> video;  // video items
-    TexturePtr image;                    // image items
-    std::string error;                   // why it cannot be shown ("" = fine)
+    const Item* item = nullptr;         // nullptr: nothing prepared
+    std::unique_ptr<VideoSource> video; // video items
+    TexturePtr image;                   // image items
+    std::string error;                  // why it cannot be shown ("" = fine)
 };
 
 class App {
@@ -59,7 +60,7 @@ private:
     const QrCode* qr_for(const Hotline& hotline);
     Clock::time_point next_deadline(Clock::time_point now) const;
     double seconds_since_start(Clock::time_point t) const;
-    static void dispose(std::unique_ptr<VideoSource> video);
+    void dispose(std::unique_ptr<VideoSource> video);
 
     // Everything below is touched by the main thread only.
     Clock::time_point m_start; // process start
@@ -82,21 +83,24 @@ private:
     VideoTexture m_video_texture;
     std::optional<BannerTexture> m_banner; // drawn once for video frames, in m_banner_lang
     std::string m_banner_lang;
-    Clock::time_point m_video_wait_since;  // when it last made a frame, or began
-    std::set<std::string> m_logged_notes;  // decoder notes are logged once, not per item
-    bool m_has_frame = false;              // m_video_texture holds a frame of this item
+    Clock::time_point m_video_wait_since; // when it last made a frame, or began
+    std::set<std::string> m_logged_notes; // decoder notes are logged once, not per item
+    bool m_has_frame = false;             // m_video_texture holds a frame of this item
     double m_frame_pts = 0;
-    Clock::time_point m_last_frame_end;    // when the last frame taken stops being current
+    Clock::time_point m_last_frame_end; // when the last frame taken stops being current
     long m_frames_presented = 0;
     long m_frames_dropped = 0;
-    bool m_frame_pending = false;          // a new frame is uploaded, not yet presented
+    bool m_frame_pending = false; // a new frame is uploaded, not yet presented
 
     size_t m_next_snapshot = 0;
     std::optional<Clock::time_point> m_exit_at;
     std::string m_qr_text; // what m_qr encodes
     std::optional<QrCode> m_qr;
 
-    bool m_dirty = true;   // the screen must be drawn again
+    // Videos being stopped on threads of their own (shared with those threads).
+    std::shared_ptr<std::atomic<int>> m_disposing = std::make_shared<std::atomic<int>>(0);
+
+    bool m_dirty = true; // the screen must be drawn again
     bool m_quit = false;
     bool m_first_frame = true;
     bool m_can_wait; // the video driver wakes SDL_WaitEventTimeout on events

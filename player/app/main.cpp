@@ -8,10 +8,10 @@
 #include <SDL_image.h>
 
 #include <cstdio>
-#include <malloc.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <malloc.h>
 #include <sstream>
 
 using namespace milepost;

@@ -79,8 +79,8 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_not_full;
     std::condition_variable m_not_empty;
-    std::deque<T> m_items; // guarded by m_mutex
-    size_t m_capacity; // guarded by m_mutex
+    std::deque<T> m_items;  // guarded by m_mutex
+    size_t m_capacity;      // guarded by m_mutex
     bool m_aborted = false; // guarded by m_mutex
 };
 

@@ -7,8 +7,9 @@ extern "C" {
 
 #include <algorithm>
 #include <cmath>
-#include <utility>
+#include <condition_variable>
 #include <sys/stat.h>
+#include <utility>
 
 namespace milepost {
 
@@ -27,8 +28,9 @@ int64_t frame_duration(const AVFrame* f) {
 int display_rotation(const AVStream* st) {
     const uint8_t* matrix = nullptr;
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
-    if (const AVPacketSideData* sd = av_packet_side_data_get(
-            st->codecpar->coded_side_data, st->codecpar->nb_coded_side_data, AV_PKT_DATA_DISPLAYMATRIX))
+    if (const AVPacketSideData* sd =
+            av_packet_side_data_get(st->codecpar->coded_side_data, st->codecpar->nb_coded_side_data,
+                                    AV_PKT_DATA_DISPLAYMATRIX))
         matrix = sd->data;
 #else
     matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
@@ -49,42 +51,168 @@ bool path_exists(const char* p) {
 
 } // namespace
 
+class VideoPipeline {
+public:
+    using Clock = VideoSource::Clock;
+    using State = VideoSource::State;
+
+    VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop);
+    void run(); // the demux thread's body
+    void abort();
+    // Waits up to `limit` for run() to return.
+    bool wait_done(std::chrono::milliseconds limit);
+
+    State state() const { return m_state.load(); }
+    std::string error() const;
+    VideoInfo info() const;
+    BoundedQueue<VideoFrame>& frames() { return m_frames; }
+    Clock::time_point last_progress() const {
+        return Clock::time_point(Clock::duration(m_progress.load()));
+    }
+    std::string take_notes();
+    static constexpr size_t kQueuedFrames = 3; // as ffplay: enough to ride out a slow frame
+
+private:
+    struct PacketItem {
+        enum class Kind { Data, EndOfPass, EndOfStream } kind = Kind::Data;
+        PacketPtr packet;
+    };
+
+    void demux();       // the demux thread, after opening
+    void decode_main(); // the decode thread
+    bool open();        // on the demux thread
+    bool open_decoder(const AVCodec* codec, AVStream* stream);
+    bool emit(AVFrame* frame); // on the decode thread
+    void fail(std::string message);
+    void note(std::string text);
+    void touch() { m_progress.store(Clock::now().time_since_epoch().count()); }
+    static int interrupt(void* self);
+    static AVPixelFormat pick_format(AVCodecContext* ctx, const AVPixelFormat* formats);
+
+    const std::filesystem::path m_path;
+    const std::string m_hwdec;
+    const bool m_loop;
+
+    std::atomic<bool> m_abort{false};
+    std::atomic<State> m_state{State::Opening};
+    std::atomic<Clock::rep> m_progress; // last time a frame was made (or the file opened)
+
+    mutable std::mutex m_mutex;
+    std::string m_error; // guarded by m_mutex
+    VideoInfo m_info;    // guarded by m_mutex
+    std::string m_notes; // guarded by m_mutex
+    bool m_done = false; // guarded by m_mutex: run() has returned
+    std::condition_variable m_done_changed;
+
+    // The demux thread's until the decode thread starts; then the format context
+    // stays the demux thread's and the codec context is the decode thread's.
+    FormatPtr m_format;
+    CodecPtr m_codec;
+    BufferPtr m_hw_device;
+    AVPixelFormat m_hw_format = AV_PIX_FMT_NONE;
+    int m_stream = -1;
+    AVRational m_time_base{1, 1};
+    double m_frame_period = 1.0 / 30;
+
+    // Decode thread only.
+    double m_pass_offset = 0; // pts of the first frame of this pass
+    double m_first_raw = -1;  // raw seconds of the first frame of this pass; -1: none yet
+    double m_next_raw = 0;    // expected raw seconds of the next frame
+    double m_end_of_pass = 0; // pts + duration of the last frame made
+    bool m_pass_had_frames = false;
+
+    BoundedQueue<PacketItem> m_packets{64};
+    BoundedQueue<VideoFrame> m_frames{1};
+    std::thread m_decode; // started and joined by the demux thread
+};
+
 std::unique_ptr<VideoSource> VideoSource::start(std::filesystem::path path, std::string hwdec,
                                                 bool loop) {
-    std::unique_ptr<VideoSource> s(new VideoSource(std::move(path), std::move(hwdec), loop));
-    s->m_demux = std::thread([p = s.get()] { p->demux_main(); });
-    return s;
+    auto pipeline = std::make_shared<VideoPipeline>(std::move(path), std::move(hwdec), loop);
+    std::unique_ptr<VideoSource> source(new VideoSource(pipeline));
+    // The thread holds the pipeline too: it outlives this handle if it must.
+    source->m_thread = std::thread([pipeline] { pipeline->run(); });
+    return source;
 }
 
-VideoSource::VideoSource(std::filesystem::path path, std::string hwdec, bool loop)
+VideoSource::VideoSource(std::shared_ptr<VideoPipeline> pipeline)
+    : m_pipeline(std::move(pipeline)) {}
+
+VideoSource::~VideoSource() {
+    m_pipeline->abort();
+    if (m_pipeline->wait_done(std::chrono::seconds(2)))
+        m_thread.join();
+    else
+        m_thread.detach();
+}
+
+void VideoSource::set_on_screen(bool on_screen) {
+    m_pipeline->frames().set_capacity(on_screen ? VideoPipeline::kQueuedFrames : 1);
+}
+VideoSource::State VideoSource::state() const {
+    return m_pipeline->state();
+}
+std::string VideoSource::error() const {
+    return m_pipeline->error();
+}
+VideoInfo VideoSource::info() const {
+    return m_pipeline->info();
+}
+BoundedQueue<VideoFrame>& VideoSource::frames() {
+    return m_pipeline->frames();
+}
+VideoSource::Clock::time_point VideoSource::last_progress() const {
+    return m_pipeline->last_progress();
+}
+std::string VideoSource::take_notes() {
+    return m_pipeline->take_notes();
+}
+
+VideoPipeline::VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop)
     : m_path(std::move(path)), m_hwdec(std::move(hwdec)), m_loop(loop) {
     touch();
 }
 
-VideoSource::~VideoSource() {
+void VideoPipeline::abort() {
     m_abort = true;
     m_packets.abort();
     m_frames.abort();
-    if (m_demux.joinable())
-        m_demux.join();
 }
 
-std::string VideoSource::error() const {
+bool VideoPipeline::wait_done(std::chrono::milliseconds limit) {
+    std::unique_lock lock(m_mutex);
+    return m_done_changed.wait_for(lock, limit, [&] { return m_done; });
+}
+
+void VideoPipeline::run() {
+    if (open()) {
+        touch();
+        m_state = State::Playing;
+        m_decode = std::thread([this] { decode_main(); });
+        demux();
+        m_decode.join();
+    }
+    std::lock_guard lock(m_mutex);
+    m_done = true;
+    m_done_changed.notify_all();
+}
+
+std::string VideoPipeline::error() const {
     std::lock_guard lock(m_mutex);
     return m_error;
 }
 
-VideoInfo VideoSource::info() const {
+VideoInfo VideoPipeline::info() const {
     std::lock_guard lock(m_mutex);
     return m_info;
 }
 
-std::string VideoSource::take_notes() {
+std::string VideoPipeline::take_notes() {
     std::lock_guard lock(m_mutex);
     return std::exchange(m_notes, {});
 }
 
-void VideoSource::fail(std::string message) {
+void VideoPipeline::fail(std::string message) {
     {
         std::lock_guard lock(m_mutex);
         if (m_error.empty())
@@ -93,17 +221,17 @@ void VideoSource::fail(std::string message) {
     m_state = State::Failed;
 }
 
-void VideoSource::note(std::string text) {
+void VideoPipeline::note(std::string text) {
     std::lock_guard lock(m_mutex);
     m_notes += (m_notes.empty() ? "" : "; ") + text;
 }
 
-int VideoSource::interrupt(void* self) {
-    return static_cast<VideoSource*>(self)->m_abort.load() ? 1 : 0;
+int VideoPipeline::interrupt(void* self) {
+    return static_cast<VideoPipeline*>(self)->m_abort.load() ? 1 : 0;
 }
 
-AVPixelFormat VideoSource::pick_format(AVCodecContext* ctx, const AVPixelFormat* formats) {
-    auto* self = static_cast<VideoSource*>(ctx->opaque);
+AVPixelFormat VideoPipeline::pick_format(AVCodecContext* ctx, const AVPixelFormat* formats) {
+    auto* self = static_cast<VideoPipeline*>(ctx->opaque);
     for (const AVPixelFormat* f = formats; *f != AV_PIX_FMT_NONE; ++f)
         if (*f == self->m_hw_format)
             return *f;
@@ -114,7 +242,7 @@ AVPixelFormat VideoSource::pick_format(AVCodecContext* ctx, const AVPixelFormat*
     return formats[0];
 }
 
-bool VideoSource::open_decoder(const AVCodec* codec, AVStream* stream) {
+bool VideoPipeline::open_decoder(const AVCodec* codec, AVStream* stream) {
     m_codec.reset(avcodec_alloc_context3(codec));
     if (!m_codec || avcodec_parameters_to_context(m_codec.get(), stream->codecpar) < 0)
         return false;
@@ -128,19 +256,19 @@ bool VideoSource::open_decoder(const AVCodec* codec, AVStream* stream) {
     m_codec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     if (m_hw_device) {
         m_codec->hw_device_ctx = av_buffer_ref(m_hw_device.get());
-        m_codec->get_format = &VideoSource::pick_format;
+        m_codec->get_format = &VideoPipeline::pick_format;
     }
     return avcodec_open2(m_codec.get(), codec, nullptr) == 0;
 }
 
-bool VideoSource::open() {
+bool VideoPipeline::open() {
     AVFormatContext* raw = avformat_alloc_context();
     if (!raw) {
         fail("out of memory");
         return false;
     }
     // Lets a stalled read give up as soon as the player abandons the file.
-    raw->interrupt_callback = {&VideoSource::interrupt, this};
+    raw->interrupt_callback = {&VideoPipeline::interrupt, this};
     int rc = avformat_open_input(&raw, m_path.c_str(), nullptr, nullptr);
     if (rc < 0) {
         fail(m_path.string() + ": cannot open: " + av_error_text(rc));
@@ -244,13 +372,7 @@ bool VideoSource::open() {
     return true;
 }
 
-void VideoSource::demux_main() {
-    if (!open())
-        return;
-    touch();
-    m_state = State::Playing;
-    m_decode = std::thread([this] { decode_main(); });
-
+void VideoPipeline::demux() {
     PacketPtr packet(av_packet_alloc());
     while (!m_abort) {
         int rc = av_read_frame(m_format.get(), packet.get());
@@ -275,10 +397,9 @@ void VideoSource::demux_main() {
         if (!m_packets.push({PacketItem::Kind::Data, std::move(item)}))
             break;
     }
-    m_decode.join();
 }
 
-bool VideoSource::emit(AVFrame* decoded) {
+bool VideoPipeline::emit(AVFrame* decoded) {
     FramePtr frame(av_frame_alloc());
     if (decoded->format == m_hw_format && m_hw_format != AV_PIX_FMT_NONE) {
         // The texture path needs the picture in system memory.
@@ -290,8 +411,9 @@ bool VideoSource::emit(AVFrame* decoded) {
     }
     const int64_t ts = frame->best_effort_timestamp;
     double raw = ts == AV_NOPTS_VALUE ? m_next_raw : ts * av_q2d(m_time_base);
-    double duration = frame_duration(frame.get()) > 0 ? frame_duration(frame.get()) * av_q2d(m_time_base)
-                                                      : m_frame_period;
+    double duration = frame_duration(frame.get()) > 0
+                          ? frame_duration(frame.get()) * av_q2d(m_time_base)
+                          : m_frame_period;
     if (m_first_raw < 0)
         m_first_raw = raw;
     double pts = m_pass_offset + (raw - m_first_raw);
@@ -305,7 +427,7 @@ bool VideoSource::emit(AVFrame* decoded) {
     return m_frames.push({std::move(frame), pts, duration});
 }
 
-void VideoSource::decode_main() {
+void VideoPipeline::decode_main() {
     FramePtr frame(av_frame_alloc());
     int errors_in_a_row = 0;
     auto drain = [&]() -> bool {

@@ -164,6 +164,33 @@ std::string ocr(const fs::path& png, const std::string& lang) {
     return r.out;
 }
 
+fs::path make_media(const std::string& name, const std::vector<std::string>& args) {
+    const fs::path dir = MILEPOST_TEST_MEDIA;
+    const fs::path file = dir / name;
+    if (fs::exists(file))
+        return file;
+    fs::create_directories(dir);
+    // Written under a temporary name that keeps the extension (ffmpeg picks the
+    // container by it), then renamed: readers never see half a file.
+    const fs::path tmp = dir / (".tmp-" + std::to_string(getpid()) + "-" + name);
+    std::vector<std::string> argv{"ffmpeg", "-hide_banner", "-loglevel", "error", "-y"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back(tmp.string());
+    RunResult r = run(argv);
+    if (r.exit_code != 0)
+        throw std::runtime_error("ffmpeg could not make " + name + ": " + r.err);
+    fs::rename(tmp, file);
+    return file;
+}
+
+int count_frames(const fs::path& file) {
+    RunResult r = run({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+                       "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", file.string()});
+    if (r.exit_code != 0)
+        throw std::runtime_error("ffprobe failed on " + file.string() + ": " + r.err);
+    return std::stoi(r.out);
+}
+
 std::string squeeze(const std::string& text) {
     std::string out;
     bool space = false;

@@ -52,6 +52,12 @@ Picture load_picture(const std::filesystem::path& png);
 // The text tesseract reads in `png` (`lang`: "eng", "fra", "eng+fra").
 std::string ocr(const std::filesystem::path& png, const std::string& lang = "eng");
 
+// A media file made once with the ffmpeg CLI and kept in the build's test-media
+// folder: `ffmpeg -y ARGS... FILE`. Safe when two test processes make it at once.
+std::filesystem::path make_media(const std::string& name, const std::vector<std::string>& args);
+// How many video frames a file holds (ffprobe -count_frames).
+int count_frames(const std::filesystem::path& file);
+
 // `text` with every run of white space folded into one space.
 std::string squeeze(const std::string& text);
 

@@ -1,0 +1,58 @@
+// Frame timing of the real player: run alone (RUN_SERIAL), headless, in real time.
+#include "PlayerRun.hpp"
+#include "Trace.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace milepost::test;
+namespace fs = std::filesystem;
+
+TEST_CASE("two 1080p clips back to back: no gap, and every frame on time") {
+    TempDir dir;
+    fs::path a = make_media("bars-1080p-2s.mp4",
+                            {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "2",
+                             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
+    fs::path b = make_media("fractal-1080p-2s.mp4",
+                            {"-f", "lavfi", "-i", "mandelbrot=size=1920x1080:rate=30", "-t", "2",
+                             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(a, dir / "c/a.mp4");
+    fs::copy_file(b, dir / "c/b.mp4");
+    dir.write("c/channel.toml", R"(channel = "t"
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+[[item]]
+id = "a"
+type = "video"
+file = "a.mp4"
+[[item]]
+id = "b"
+type = "video"
+file = "b.mp4"
+)");
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "4.6"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto all = plays(read_trace(dir / "t.ndjson"));
+    REQUIRE(all.size() >= 2);
+    const Play& first = all[0];
+    const Play& second = all[1];
+    REQUIRE(first.item == "a");
+    REQUIRE(second.item == "b");
+    REQUIRE(!first.frame_times.empty());
+    REQUIRE(!second.frame_times.empty());
+    const double gap = second.frame_times.front() - first.frame_times.back();
+    MESSAGE("last frame of a to first frame of b: ", gap * 1000, " ms");
+    CHECK(gap <= 0.040);
+    // At least 99% of the frames presented, none of them far from their time.
+    for (const Play* p : {&first, &second}) {
+        CHECK(p->frame_times.size() + p->dropped == 60);
+        CHECK(p->frame_times.size() >= 59);
+        for (size_t i = 0; i < p->frame_times.size(); ++i) {
+            const double late = p->frame_times[i] - p->frame_times.front() - p->frame_pts[i];
+            CHECK_MESSAGE(late < 0.050, p->item, " frame ", i, " late by ", late);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+// Videos as real encoders and phones write them, and broken ones, played by the
+// real player headless; checked through the trace, snapshots and pixels.
+#include "PlayerRun.hpp"
+#include "Trace.hpp"
+#include "render/Painter.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sys/stat.h>
+
+using namespace milepost;
+using namespace milepost::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kTestSource{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+                                           "-t", "1"};
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+// A channel of video items, one per file, in `dir`/c/channel.toml.
+fs::path video_channel(const TempDir& dir,
+                       const std::vector<std::pair<std::string, fs::path>>& items,
+                       const std::string& extra = "") {
+    std::string toml = R"(channel = "videos"
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+url = "https://humantraffickinghotline.org"
+)";
+    fs::create_directories(dir / "c");
+    for (const auto& [id, file] : items) {
+        fs::path local = dir / "c" / file.filename();
+        if (!fs::exists(local) && fs::exists(file))
+            fs::copy_file(file, local);
+        toml += "[[item]]\nid = \"" + id + "\"\ntype = \"video\"\nfile = \"" +
+                file.filename().string() + "\"\n" + extra;
+    }
+    return dir.write("c/channel.toml", toml);
+}
+
+const Play* find_play(const std::vector<Play>& all, const std::string& id) {
+    for (const Play& p : all)
+        if (p.item == id)
+            return &p;
+    return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("every codec and container plays in full") {
+    const std::vector<std::pair<std::string, std::vector<std::string>>> clips = {
+        {"h264-bframes.mp4",
+         with(kTestSource, {"-c:v", "libx264", "-bf", "3", "-pix_fmt", "yuv420p"})},
+        {"h264.mov", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv420p"})},
+        {"h264.ts", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mpegts"})},
+        {"h264-fragmented.mp4", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv420p",
+                                                   "-movflags", "frag_keyframe+empty_moov"})},
+        {"h264-vfr.mkv",
+         {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "1", "-vf",
+          "select='not(mod(n\\,3))+eq(mod(n\\,7)\\,1)'", "-vsync", "vfr", "-c:v", "libx264",
+          "-pix_fmt", "yuv420p"}},
+        {"h264-yuv422p.mkv", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv422p"})},
+        {"h264-yuv444p.mp4", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv444p"})},
+        {"hevc.mkv", with(kTestSource, {"-c:v", "libx265", "-x265-params", "log-level=error",
+                                        "-pix_fmt", "yuv420p"})},
+        {"hevc-10bit.mp4", with(kTestSource, {"-c:v", "libx265", "-x265-params", "log-level=error",
+                                              "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1"})},
+        {"vp9.webm",
+         with(kTestSource, {"-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"})},
+        {"av1.mkv", with(kTestSource, {"-c:v", "libaom-av1", "-cpu-used", "8", "-row-mt", "1"})},
+        {"mpeg4-part2.avi", with(kTestSource, {"-c:v", "mpeg4"})},
+        {"h263.3gp",
+         {"-f", "lavfi", "-i", "testsrc2=size=176x144:rate=25", "-t", "1", "-c:v", "h263"}},
+    };
+    TempDir dir;
+    std::vector<std::pair<std::string, fs::path>> items;
+    std::map<std::string, int> expected;
+    for (const auto& [name, args] : clips) {
+        fs::path file = make_media(name, args);
+        std::string id =
+            fs::path(name).stem().string() + "-" + fs::path(name).extension().string().substr(1);
+        items.push_back({id, file});
+        expected[id] = count_frames(file);
+    }
+    video_channel(dir, items);
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "14"},
+        "640x360");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    auto all = plays(read_trace(dir / "t.ndjson"), &errors);
+    CHECK_MESSAGE(errors.empty(), r.err);
+    for (const auto& [id, frames] : expected) {
+        const Play* p = find_play(all, id);
+        REQUIRE_MESSAGE(p, id, " did not play: ", r.err);
+        CAPTURE(id);
+        CHECK(p->end > p->start);
+        // Every frame of the file was either shown or, if late, dropped; nearly all shown.
+        CHECK(static_cast<long>(p->frame_times.size()) + p->dropped == frames);
+        CHECK(p->dropped <= 2);
+        for (size_t i = 1; i < p->frame_pts.size(); ++i)
+            CHECK(p->frame_pts[i] > p->frame_pts[i - 1]);
+    }
+    // The formats the texture takes as they are, and those converted first.
+    CHECK(r.err.find("yuv420p -> IYUV") != std::string::npos);
+    CHECK(r.err.find("yuv420p10le -> swscale -> IYUV") != std::string::npos);
+    CHECK(r.err.find("yuv422p -> swscale -> IYUV") != std::string::npos);
+}
+
+TEST_CASE("broken files are skipped within a second each and the good ones still play") {
+    TempDir dir;
+    fs::path good =
+        make_media("good-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2",
+                                   "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(good, dir / "c/good.mp4");
+    fs::copy_file(good, dir / "c/good-again.mp4");
+    std::ofstream(dir / "c/zero.mp4").close();
+    std::ofstream(dir / "c/text.mp4") << "This is not a video, only text with a video's name.\n";
+    {
+        // Half a file whose index (moov) is at its end: truncated, index missing.
+        std::ifstream in(good, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), {});
+        std::ofstream(dir / "c/truncated.mp4", std::ios::binary)
+            << bytes.substr(0, bytes.size() / 2);
+        // Garbage in the middle of a stream: the decoder errs, then recovers.
+        fs::path ts = make_media("good-2s.ts", {"-i", good.string(), "-c", "copy", "-f", "mpegts"});
+        std::ifstream tin(ts, std::ios::binary);
+        std::string ts_bytes((std::istreambuf_iterator<char>(tin)), {});
+        for (size_t i = ts_bytes.size() / 3; i < ts_bytes.size() / 3 + 4000; ++i)
+            ts_bytes[i] = static_cast<char>(i * 7919 % 251);
+        std::ofstream(dir / "c/corrupt.ts", std::ios::binary) << ts_bytes;
+    }
+    // A file that never delivers a byte: a FIFO nobody writes to.
+    REQUIRE(mkfifo((dir / "c/stalled.mp4").c_str(), 0600) == 0);
+    video_channel(dir, {{"good", dir / "c/good.mp4"},
+                        {"zero", dir / "c/zero.mp4"},
+                        {"text", dir / "c/text.mp4"},
+                        {"truncated", dir / "c/truncated.mp4"},
+                        {"stalled", dir / "c/stalled.mp4"},
+                        {"corrupt", dir / "c/corrupt.ts"},
+                        {"good-again", dir / "c/good-again.mp4"}});
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "7.5"},
+        "640x360");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    auto all = plays(read_trace(dir / "t.ndjson"), &errors);
+    const Play* first = find_play(all, "good");
+    const Play* again = find_play(all, "good-again");
+    REQUIRE(first);
+    REQUIRE(again);
+    for (const char* id : {"zero", "text", "truncated", "stalled"}) {
+        CAPTURE(id);
+        REQUIRE(errors.count(id));
+        // Each is given up within a second of its turn.
+        CHECK(errors[id].front() - first->end < 1.0 * (std::string(id) == "stalled" ? 1 : 1) + 0.5);
+        CHECK(r.err.find("item \"" + std::string(id) + "\"") != std::string::npos);
+    }
+    CHECK(errors["stalled"].front() - errors["truncated"].front() < 1.0);
+    // The good files play in full: 50 frames each.
+    CHECK(first->frame_times.size() + first->dropped == 50);
+    CHECK(again->frame_times.size() + again->dropped == 50);
+    CHECK(again->start - first->end < 2.0 + 1.0); // the corrupt stream plays what it can
+    CHECK(r.err.find("zero.mp4: cannot open") != std::string::npos);
+}
+
+TEST_CASE("a snapshot shows the video frame with the hotline banner over it") {
+    TempDir dir;
+    fs::path red =
+        make_media("red-1080p.mp4", {"-f", "lavfi", "-i", "color=c=0xdc1414:s=1920x1080:r=25", "-t",
+                                     "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    video_channel(dir, {{"red", red}});
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--snapshot", "1:a.png", "--exit-after", "1.3"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    Picture shot = load_picture(dir / "a.png");
+    CHECK(shot.fraction_near({220, 20, 20, 255}, 0, 0, 1920, 700, 30) > 0.95);
+    CHECK(shot.fraction_near(palette::kBanner, 0, 1060, 1920, 20) > 0.5);
+    // The banner, read on its own: tesseract's thresholding loses text next to a large red area.
+    shot.crop(0, 880, 1920, 200).save(dir / "banner.png");
+    const std::string text = ocr(dir / "banner.png");
+    CHECK_MESSAGE(squeeze(text).find("1-888-373-7888") != std::string::npos, text);
+}
+
+TEST_CASE("phone rotation metadata and non-square pixels are honoured") {
+    TempDir dir;
+    // Left half red, right half blue, stored with a display matrix, as phones do.
+    fs::path flat =
+        make_media("halves.mp4", {"-f", "lavfi", "-i", "color=c=red:s=160x240:r=25", "-f", "lavfi",
+                                  "-i", "color=c=blue:s=160x240:r=25", "-filter_complex", "hstack",
+                                  "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    fs::path turned = make_media("halves-rotate-90.mp4", {"-i", flat.string(), "-c", "copy",
+                                                          "-metadata:s:v:0", "rotate=90"});
+    // FFmpeg's own idea of upright (its CLI turns frames by the matrix) is the reference.
+    const fs::path reference = dir / "reference.png";
+    REQUIRE(run({"ffmpeg", "-loglevel", "error", "-i", turned.string(), "-frames:v", "1",
+                 reference.string()})
+                .exit_code == 0);
+    Picture upright = load_picture(reference);
+    REQUIRE(upright.width == 240);
+    REQUIRE(upright.height == 320);
+    const SDL_Color top = upright.at(120, 40), bottom = upright.at(120, 280);
+    fs::path wide =
+        make_media("sar-2.mp4", {"-f", "lavfi", "-i", "color=c=green:s=320x240:r=25", "-t", "1",
+                                 "-vf", "setsar=2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    video_channel(dir, {{"turned", turned}, {"wide", wide}});
+    RunResult r = run_player(dir, "",
+                             {"--content", "c/channel.toml", "--snapshot", "0.5:turned.png",
+                              "--snapshot", "1.5:wide.png", "--exit-after", "1.7"},
+                             "1280x720");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("turned ") != std::string::npos);
+    Picture t = load_picture(dir / "turned.png");
+    // Upright it is 240 wide and 320 tall, so 540x720 here, pillarboxed, halves as FFmpeg has them.
+    CHECK(t.fraction_near(top, 600, 100, 80, 100, 40) > 0.9);
+    CHECK(t.fraction_near(bottom, 600, 400, 80, 100, 40) > 0.9);
+    CHECK(top.r != bottom.r);
+    CHECK(t.fraction_near({0, 0, 0, 255}, 0, 0, 300, 500) > 0.95);
+    Picture w = load_picture(dir / "wide.png");
+    // 320x240 with pixels twice as wide as tall: 8:3, so 1280x480 with bars above and below.
+    CHECK(w.fraction_near({0, 0, 0, 255}, 0, 0, 1280, 110) > 0.95);
+    CHECK(w.fraction_near({0, 128, 0, 255}, 0, 130, 1280, 300, 40) > 0.95);
+}
+
+TEST_CASE("duration loops a short video and cuts a long one") {
+    TempDir dir;
+    fs::path one =
+        make_media("count-1s.mp4", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv420p"}));
+    fs::path three =
+        make_media("count-3s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "3",
+                                    "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(one, dir / "c/one.mp4");
+    fs::copy_file(three, dir / "c/three.mp4");
+    dir.write("c/channel.toml", R"(channel = "d"
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+[[item]]
+id = "looped"
+type = "video"
+file = "one.mp4"
+duration = 2.5
+[[item]]
+id = "cut"
+type = "video"
+file = "three.mp4"
+duration = 1
+)");
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "3.8"},
+        "640x360");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto all = plays(read_trace(dir / "t.ndjson"));
+    const Play* looped = find_play(all, "looped");
+    const Play* cut = find_play(all, "cut");
+    REQUIRE(looped);
+    REQUIRE(cut);
+    CHECK(looped->end - looped->start == doctest::Approx(2.5).epsilon(0.05));
+    CHECK(looped->frame_times.size() + looped->dropped >= 60);
+    CHECK(looped->frame_pts.back() > 2.3); // the clock kept running through the loop
+    CHECK(cut->end - cut->start == doctest::Approx(1.0).epsilon(0.1));
+    CHECK(cut->frame_times.size() + cut->dropped <= 27);
+}
+
+TEST_CASE("--hwdec falls back to software decoding and says why") {
+    TempDir dir;
+    fs::path clip =
+        make_media("count-1s.mp4", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv420p"}));
+    video_channel(dir, {{"clip", clip}});
+    RunResult vaapi = run_player(dir, "",
+                                 {"--content", "c/channel.toml", "--hwdec", "vaapi", "--trace",
+                                  "t.ndjson", "--exit-after", "1.5"},
+                                 "320x180");
+    REQUIRE_MESSAGE(vaapi.exit_code == 0, vaapi.err);
+    CHECK_MESSAGE(vaapi.err.find("hardware decoding unavailable (vaapi: ") != std::string::npos,
+                  vaapi.err);
+    CHECK(vaapi.err.find("h264 (software)") != std::string::npos);
+    auto all = plays(read_trace(dir / "t.ndjson"));
+    REQUIRE(!all.empty());
+    CHECK(all.front().frame_times.size() + all.front().dropped == 25);
+
+    RunResult none = run_player(
+        dir, "", {"--content", "c/channel.toml", "--hwdec", "none", "--exit-after", "0.5"},
+        "320x180");
+    CHECK(none.exit_code == 0);
+    CHECK(none.err.find("hardware decoding") == std::string::npos);
+}
