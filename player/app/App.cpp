@@ -23,6 +23,8 @@ constexpr auto kFallbackRetry = std::chrono::seconds(30);
 constexpr auto kStallLimit = std::chrono::milliseconds(750);
 // How often the loop looks again while a video's next frame is still being decoded.
 constexpr auto kDecoderPoll = std::chrono::milliseconds(4);
+// How often the sound queue is topped up (it holds a quarter of a second).
+constexpr auto kAudioFeed = std::chrono::milliseconds(50);
 
 Clock::duration seconds(double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -31,10 +33,11 @@ Clock::duration seconds(double s) {
 } // namespace
 
 App::App(Clock::time_point started, Options options, DeviceConfig config, Channel channel,
-         Channel builtin, std::unique_ptr<Output> output, Fonts fonts, Trace trace)
+         Channel builtin, std::unique_ptr<Output> output, std::unique_ptr<AudioOutput> audio,
+         Fonts fonts, Trace trace)
     : m_start(started), m_options(std::move(options)), m_config(std::move(config)),
       m_channel(std::move(channel)), m_builtin(std::move(builtin)), m_output(std::move(output)),
-      m_fonts(std::move(fonts)), m_trace(std::move(trace)),
+      m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)),
       m_playlist(m_channel, m_config.device.languages) {
     const char* driver = SDL_GetCurrentVideoDriver();
     const std::string d = driver ? driver : "";
@@ -157,7 +160,8 @@ PreparedItem App::prepare(const Item* item) {
             p.error = item->file.string() + ": cannot load the image: " + IMG_GetError();
     } else if (item->type == ItemType::Video) {
         // A duration longer than the video loops it; shorter cuts it.
-        p.video = VideoSource::start(item->file, m_options.hwdec, item->duration.has_value());
+        p.video = VideoSource::start(item->file, m_options.hwdec, item->duration.has_value(),
+                                     m_audio != nullptr);
     }
     return p;
 }
@@ -177,6 +181,8 @@ void App::end_item(Clock::time_point now, std::string_view detail) {
         }
         m_trace.event(seconds_since_start(now), "item_end", item->id, std::nullopt, d);
     }
+    if (m_audio)
+        m_audio->clear();
     dispose(std::move(m_current.video));
     m_current = {};
 }
@@ -239,6 +245,19 @@ void App::pump_video(Clock::time_point now) {
         !notes.empty() && m_logged_notes.insert(notes).second)
         log::warn("item \"" + item.id + "\": " + notes);
 
+    // While sound plays, the video follows the sound's clock: the item's start moves
+    // so that a frame's pts is due when the sound at that pts is heard.
+    if (m_audio) {
+        if (BoundedQueue<AudioChunk>* sound = source.audio()) {
+            m_audio->feed(*sound);
+            if (auto heard = m_audio->clock()) {
+                const auto follow = now - seconds(*heard);
+                if (std::chrono::abs(follow - m_item_start) > std::chrono::milliseconds(10))
+                    m_item_start = follow;
+            }
+        }
+    }
+
     // Take every frame that is due; all but the last are late and dropped, so lag
     // never builds up: times are absolute, from the item's start.
     std::optional<VideoFrame> chosen;
@@ -259,7 +278,8 @@ void App::pump_video(Clock::time_point now) {
             log::info("item \"" + item.id + "\": " + info.decoder + ", " +
                       std::to_string(info.width) + "x" + std::to_string(info.height) + ", " +
                       m_video_texture.path() +
-                      (info.rotation ? ", turned " + std::to_string(info.rotation) : ""));
+                      (info.rotation ? ", turned " + std::to_string(info.rotation) : "") +
+                      (info.audio.empty() ? "" : ", sound " + info.audio));
         }
         m_has_frame = true;
         m_frame_pts = chosen->pts;

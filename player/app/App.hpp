@@ -6,6 +6,7 @@
 #include "core/DeviceConfig.hpp"
 #include "core/Playlist.hpp"
 #include "media/VideoSource.hpp"
+#include "render/AudioOutput.hpp"
 #include "render/Fonts.hpp"
 #include "render/Output.hpp"
 #include "render/Painter.hpp"
@@ -36,8 +37,10 @@ class App {
 public:
     // `started`: when the process started; snapshots, --exit-after and trace times
     // count from it. `builtin` supplies a hotline when `channel` has none here.
+    // `audio`: the speakers, or nullptr for silence.
     App(Clock::time_point started, Options options, DeviceConfig config, Channel channel,
-        Channel builtin, std::unique_ptr<Output> output, Fonts fonts, Trace trace);
+        Channel builtin, std::unique_ptr<Output> output, std::unique_ptr<AudioOutput> audio,
+        Fonts fonts, Trace trace);
     ~App();
     int run();
 
@@ -69,6 +72,7 @@ private:
     Channel m_channel;
     Channel m_builtin;
     std::unique_ptr<Output> m_output;
+    std::unique_ptr<AudioOutput> m_audio;
     Fonts m_fonts;
     Trace m_trace;
     Playlist m_playlist;

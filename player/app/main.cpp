@@ -155,12 +155,24 @@ int main(int argc, char** argv) {
         log::error(output.error().message);
         return 1;
     }
+    // Sound only when asked for: most screens in a lobby or a truck stop are silent.
+    std::unique_ptr<AudioOutput> audio;
+    if (config.display.audio) {
+        if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0) {
+            log::warn(std::string("no sound: ") + SDL_GetError());
+        } else if (auto opened = AudioOutput::open(); !opened) {
+            log::warn("no sound: " + opened.error().message);
+        } else {
+            audio = std::move(*opened);
+            log::info("sound: " + audio->describe());
+        }
+    }
     auto fonts = Fonts::open();
     if (!fonts) {
         log::error(fonts.error().message);
         return 1;
     }
     App app(started, std::move(*options), std::move(config), std::move(channel), std::move(builtin),
-            std::move(*output), std::move(*fonts), std::move(trace));
+            std::move(*output), std::move(audio), std::move(*fonts), std::move(trace));
     return app.run();
 }

@@ -1,8 +1,10 @@
 #include "VideoSource.hpp"
 
 extern "C" {
+#include <libavutil/channel_layout.h>
 #include <libavutil/display.h>
 #include <libavutil/pixdesc.h>
+#include <libswresample/swresample.h>
 }
 
 #include <algorithm>
@@ -56,7 +58,7 @@ public:
     using Clock = VideoSource::Clock;
     using State = VideoSource::State;
 
-    VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop);
+    VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop, bool audio);
     void run(); // the demux thread's body
     void abort();
     // Waits up to `limit` for run() to return.
@@ -66,6 +68,7 @@ public:
     std::string error() const;
     VideoInfo info() const;
     BoundedQueue<VideoFrame>& frames() { return m_frames; }
+    BoundedQueue<AudioChunk>* audio() { return m_has_audio ? &m_audio : nullptr; }
     Clock::time_point last_progress() const {
         return Clock::time_point(Clock::duration(m_progress.load()));
     }
@@ -80,6 +83,8 @@ private:
 
     void demux();       // the demux thread, after opening
     void decode_main(); // the decode thread
+    void audio_main();  // the audio decode thread
+    bool open_audio();  // on the demux thread
     bool open();        // on the demux thread
     bool open_decoder(const AVCodec* codec, AVStream* stream);
     bool emit(AVFrame* frame); // on the decode thread
@@ -92,6 +97,7 @@ private:
     const std::filesystem::path m_path;
     const std::string m_hwdec;
     const bool m_loop;
+    const bool m_want_audio;
 
     std::atomic<bool> m_abort{false};
     std::atomic<State> m_state{State::Opening};
@@ -121,14 +127,24 @@ private:
     double m_end_of_pass = 0; // pts + duration of the last frame made
     bool m_pass_had_frames = false;
 
+    // The sound: set up by open(), then the audio thread's.
+    std::atomic<bool> m_has_audio{false};
+    int m_audio_stream = -1;
+    CodecPtr m_audio_codec;
+    AVRational m_audio_time_base{1, 1};
+    double m_origin = 0; // raw seconds that both video and audio count from
+
     BoundedQueue<PacketItem> m_packets{64};
+    BoundedQueue<PacketItem> m_audio_packets{128};
     BoundedQueue<VideoFrame> m_frames{1};
+    BoundedQueue<AudioChunk> m_audio{16};
     std::thread m_decode; // started and joined by the demux thread
+    std::thread m_audio_decode;
 };
 
 std::unique_ptr<VideoSource> VideoSource::start(std::filesystem::path path, std::string hwdec,
-                                                bool loop) {
-    auto pipeline = std::make_shared<VideoPipeline>(std::move(path), std::move(hwdec), loop);
+                                                bool loop, bool audio) {
+    auto pipeline = std::make_shared<VideoPipeline>(std::move(path), std::move(hwdec), loop, audio);
     std::unique_ptr<VideoSource> source(new VideoSource(pipeline));
     // The thread holds the pipeline too: it outlives this handle if it must.
     source->m_thread = std::thread([pipeline] { pipeline->run(); });
@@ -161,6 +177,9 @@ VideoInfo VideoSource::info() const {
 BoundedQueue<VideoFrame>& VideoSource::frames() {
     return m_pipeline->frames();
 }
+BoundedQueue<AudioChunk>* VideoSource::audio() {
+    return m_pipeline->audio();
+}
 VideoSource::Clock::time_point VideoSource::last_progress() const {
     return m_pipeline->last_progress();
 }
@@ -168,8 +187,8 @@ std::string VideoSource::take_notes() {
     return m_pipeline->take_notes();
 }
 
-VideoPipeline::VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop)
-    : m_path(std::move(path)), m_hwdec(std::move(hwdec)), m_loop(loop) {
+VideoPipeline::VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop, bool audio)
+    : m_path(std::move(path)), m_hwdec(std::move(hwdec)), m_loop(loop), m_want_audio(audio) {
     touch();
 }
 
@@ -177,6 +196,8 @@ void VideoPipeline::abort() {
     m_abort = true;
     m_packets.abort();
     m_frames.abort();
+    m_audio_packets.abort();
+    m_audio.abort();
 }
 
 bool VideoPipeline::wait_done(std::chrono::milliseconds limit) {
@@ -189,8 +210,12 @@ void VideoPipeline::run() {
         touch();
         m_state = State::Playing;
         m_decode = std::thread([this] { decode_main(); });
+        if (m_has_audio)
+            m_audio_decode = std::thread([this] { audio_main(); });
         demux();
         m_decode.join();
+        if (m_audio_decode.joinable())
+            m_audio_decode.join();
     }
     std::lock_guard lock(m_mutex);
     m_done = true;
@@ -292,9 +317,12 @@ bool VideoPipeline::open() {
     AVRational rate = av_guess_frame_rate(m_format.get(), stream, nullptr);
     if (rate.num > 0 && rate.den > 0)
         m_frame_period = av_q2d(av_inv_q(rate));
-    // Only the video stream is read: every other packet is discarded by the demuxer.
+    m_origin = stream->start_time == AV_NOPTS_VALUE ? 0 : stream->start_time * av_q2d(m_time_base);
+    if (m_want_audio)
+        open_audio();
+    // Only what is played is read: every other packet is discarded by the demuxer.
     for (unsigned i = 0; i < m_format->nb_streams; ++i)
-        if (static_cast<int>(i) != m_stream)
+        if (static_cast<int>(i) != m_stream && static_cast<int>(i) != m_audio_stream)
             m_format->streams[i]->discard = AVDISCARD_ALL;
 
     std::string decoder_name = std::string(codec->name) + " (software)";
@@ -369,6 +397,30 @@ bool VideoPipeline::open() {
         m_info.duration = static_cast<double>(m_format->duration) / AV_TIME_BASE;
     m_info.codec = codec->name;
     m_info.decoder = decoder_name;
+    m_info.audio = m_has_audio ? m_audio_codec->codec->name : "";
+    return true;
+}
+
+bool VideoPipeline::open_audio() {
+    const AVCodec* codec = nullptr;
+    int index = av_find_best_stream(m_format.get(), AVMEDIA_TYPE_AUDIO, -1, m_stream, &codec, 0);
+    if (index < 0) {
+        if (index == AVERROR_DECODER_NOT_FOUND)
+            note("no decoder for its sound; playing it silent");
+        return false; // no sound: plays the same, silent
+    }
+    m_audio_codec.reset(avcodec_alloc_context3(codec));
+    if (!m_audio_codec ||
+        avcodec_parameters_to_context(m_audio_codec.get(), m_format->streams[index]->codecpar) <
+            0 ||
+        avcodec_open2(m_audio_codec.get(), codec, nullptr) < 0) {
+        note(std::string("cannot open the ") + codec->name + " sound decoder; playing it silent");
+        m_audio_codec.reset();
+        return false;
+    }
+    m_audio_stream = index;
+    m_audio_time_base = m_format->streams[index]->time_base;
+    m_has_audio = true;
     return true;
 }
 
@@ -381,20 +433,25 @@ void VideoPipeline::demux() {
                 note("the file ends early: " + av_error_text(rc));
             if (m_loop && !m_abort) {
                 m_packets.push({PacketItem::Kind::EndOfPass, nullptr});
+                if (m_has_audio)
+                    m_audio_packets.push({PacketItem::Kind::EndOfPass, nullptr});
                 int64_t start = m_format->start_time == AV_NOPTS_VALUE ? 0 : m_format->start_time;
                 if (avformat_seek_file(m_format.get(), -1, INT64_MIN, start, start, 0) >= 0)
                     continue;
             }
             m_packets.push({PacketItem::Kind::EndOfStream, nullptr});
+            if (m_has_audio)
+                m_audio_packets.push({PacketItem::Kind::EndOfStream, nullptr});
             break;
         }
-        if (packet->stream_index != m_stream) {
+        const bool video = packet->stream_index == m_stream;
+        if (!video && (!m_has_audio || packet->stream_index != m_audio_stream)) {
             av_packet_unref(packet.get());
             continue;
         }
         PacketPtr item(av_packet_alloc());
         av_packet_move_ref(item.get(), packet.get());
-        if (!m_packets.push({PacketItem::Kind::Data, std::move(item)}))
+        if (!(video ? m_packets : m_audio_packets).push({PacketItem::Kind::Data, std::move(item)}))
             break;
     }
 }
@@ -425,6 +482,68 @@ bool VideoPipeline::emit(AVFrame* decoded) {
     m_pass_had_frames = true;
     touch();
     return m_frames.push({std::move(frame), pts, duration});
+}
+
+void VideoPipeline::audio_main() {
+    std::unique_ptr<SwrContext, void (*)(SwrContext*)> swr(nullptr,
+                                                           [](SwrContext* p) { swr_free(&p); });
+    FramePtr frame(av_frame_alloc());
+    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+    int swr_format = -1, swr_rate = 0;
+    double pass_offset = 0, end_of_pass = 0, next_raw = m_origin;
+    auto drain = [&]() -> bool {
+        while (avcodec_receive_frame(m_audio_codec.get(), frame.get()) == 0) {
+            if (!swr || swr_format != frame->format || swr_rate != frame->sample_rate) {
+                SwrContext* raw = nullptr;
+                if (swr_alloc_set_opts2(&raw, &stereo, AV_SAMPLE_FMT_S16, kAudioRate,
+                                        &frame->ch_layout,
+                                        static_cast<AVSampleFormat>(frame->format),
+                                        frame->sample_rate, 0, nullptr) < 0 ||
+                    swr_init(raw) < 0) {
+                    swr_free(&raw);
+                    note("cannot convert its sound; playing it silent");
+                    return false;
+                }
+                swr.reset(raw);
+                swr_format = frame->format;
+                swr_rate = frame->sample_rate;
+            }
+            const int64_t ts = frame->best_effort_timestamp;
+            const double raw = ts == AV_NOPTS_VALUE ? next_raw : ts * av_q2d(m_audio_time_base);
+            AudioChunk chunk;
+            const int capacity = swr_get_out_samples(swr.get(), frame->nb_samples);
+            chunk.pcm.resize(static_cast<size_t>(capacity) * 4);
+            uint8_t* out = chunk.pcm.data();
+            const int samples =
+                swr_convert(swr.get(), &out, capacity,
+                            const_cast<const uint8_t**>(frame->extended_data), frame->nb_samples);
+            if (samples <= 0)
+                continue;
+            chunk.pcm.resize(static_cast<size_t>(samples) * 4);
+            chunk.duration = static_cast<double>(samples) / kAudioRate;
+            chunk.pts = pass_offset + (raw - m_origin);
+            next_raw = raw + static_cast<double>(frame->nb_samples) / frame->sample_rate;
+            end_of_pass = chunk.pts + chunk.duration;
+            if (!m_audio.push(std::move(chunk)))
+                return false;
+        }
+        return true;
+    };
+    while (auto item = m_audio_packets.pop()) {
+        if (item->kind == PacketItem::Kind::Data) {
+            // A broken sound packet is skipped: the picture goes on regardless.
+            avcodec_send_packet(m_audio_codec.get(), item->packet.get());
+            if (!drain())
+                return;
+            continue;
+        }
+        avcodec_send_packet(m_audio_codec.get(), nullptr);
+        if (!drain() || item->kind == PacketItem::Kind::EndOfStream)
+            return;
+        avcodec_flush_buffers(m_audio_codec.get());
+        pass_offset = end_of_pass;
+        next_raw = m_origin;
+    }
 }
 
 void VideoPipeline::decode_main() {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace milepost {
 
@@ -21,6 +22,15 @@ struct VideoFrame {
     double duration = 0; // seconds it stays up
 };
 
+// Sound decoded and resampled for the speakers: 16-bit stereo at kAudioRate.
+struct AudioChunk {
+    std::vector<unsigned char> pcm;
+    double pts = 0;      // seconds on the same clock as the video frames' pts
+    double duration = 0; // seconds
+};
+inline constexpr int kAudioRate = 48000;
+inline constexpr int kAudioBytesPerSecond = kAudioRate * 2 * 2;
+
 struct VideoInfo {
     int width = 0, height = 0;
     AVRational sample_aspect{1, 1};
@@ -28,6 +38,7 @@ struct VideoInfo {
     double duration = 0; // seconds; 0 when the file does not say
     std::string codec;   // "h264"
     std::string decoder; // "h264 (software)", "h264_v4l2m2m", "h264 (vaapi)"
+    std::string audio;   // "aac", or "" when no sound is played
 };
 
 enum class HwdecMode { Auto, None, Named };
@@ -41,9 +52,10 @@ public:
 
     // Starts reading `path` at once, on its own threads. `hwdec`: "auto", "none" or
     // an FFmpeg device name ("vaapi", "drm", "v4l2m2m"). `loop`: start again at the
-    // end, for an item whose duration is longer than its video.
+    // end, for an item whose duration is longer than its video. `audio`: decode the
+    // sound too (a file without sound plays the same).
     static std::unique_ptr<VideoSource> start(std::filesystem::path path, std::string hwdec,
-                                              bool loop);
+                                              bool loop, bool audio = false);
     // Stops the threads and waits up to two seconds for them; a thread stuck in a
     // system call past that (a stalled file) is left to end on its own. What it
     // touches is shared with it, so nothing it uses is freed under it.
@@ -59,6 +71,9 @@ public:
     std::string error() const;
     VideoInfo info() const; // complete once state() is past Opening
     BoundedQueue<VideoFrame>& frames();
+    // The sound, or nullptr when the file has none (or it was not asked for). Known
+    // once state() is past Opening.
+    BoundedQueue<AudioChunk>* audio();
     Clock::time_point last_progress() const;
     // Notes for the log (hardware decoding fell back, the stream ended early).
     std::string take_notes();

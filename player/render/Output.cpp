@@ -137,16 +137,15 @@ Result<void> Output::end_frame(const std::string* png) {
         SDL_Rect dst{(m_panel.width - m_canvas_size.width) / 2,
                      (m_panel.height - m_canvas_size.height) / 2, m_canvas_size.width,
                      m_canvas_size.height};
-        SDL_RenderCopyEx(r, m_canvas.get(), nullptr, &dst, m_spec.rotation, nullptr,
-                         SDL_FLIP_NONE);
+        SDL_RenderCopyEx(r, m_canvas.get(), nullptr, &dst, m_spec.rotation, nullptr, SDL_FLIP_NONE);
     }
     Result<void> result;
     if (png) {
         // RGB24: a snapshot has no alpha channel to get wrong.
         SurfacePtr shot(SDL_CreateRGBSurfaceWithFormat(0, m_panel.width, m_panel.height, 24,
                                                        SDL_PIXELFORMAT_RGB24));
-        if (!shot || SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_RGB24, shot->pixels,
-                                          shot->pitch) != 0)
+        if (!shot ||
+            SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_RGB24, shot->pixels, shot->pitch) != 0)
             result = Error{*png + ": cannot read the screen: " + SDL_GetError()};
         else if (IMG_SavePNG(shot.get(), png->c_str()) != 0)
             result = Error{*png + ": cannot write: " + IMG_GetError()};

@@ -69,8 +69,9 @@ Rect Painter::picture_fit(SDL_Texture* texture, Size display, int rotation, Rect
         dw = static_cast<int>(w * area.h / h);
     // SDL turns about the centre of the destination, so a sideways picture is given
     // its unturned shape there.
-    SDL_Rect dst = sideways ? SDL_Rect{area.x + (area.w - dh) / 2, area.y + (area.h - dw) / 2, dh, dw}
-                            : SDL_Rect{area.x + (area.w - dw) / 2, area.y + (area.h - dh) / 2, dw, dh};
+    SDL_Rect dst = sideways
+                       ? SDL_Rect{area.x + (area.w - dh) / 2, area.y + (area.h - dw) / 2, dh, dw}
+                       : SDL_Rect{area.x + (area.w - dw) / 2, area.y + (area.h - dh) / 2, dw, dh};
     if (rotation == 0)
         SDL_RenderCopy(m_renderer, texture, nullptr, &dst);
     else

@@ -26,15 +26,15 @@ Result<void> VideoTexture::upload(SDL_Renderer* renderer, const AVFrame* frame) 
     const bool direct_yuv = (format == AV_PIX_FMT_YUV420P || format == AV_PIX_FMT_YUVJ420P) &&
                             frame->linesize[0] > 0 && frame->linesize[1] > 0 &&
                             frame->linesize[2] > 0;
-    const bool direct_nv12 = format == AV_PIX_FMT_NV12 && frame->linesize[0] > 0 &&
-                             frame->linesize[1] > 0;
+    const bool direct_nv12 =
+        format == AV_PIX_FMT_NV12 && frame->linesize[0] > 0 && frame->linesize[1] > 0;
     const Uint32 want = direct_nv12 ? SDL_PIXELFORMAT_NV12 : SDL_PIXELFORMAT_IYUV;
 
     SDL_SetYUVConversionMode(conversion_mode(frame));
     if (!m_texture || m_texture_format != want || m_width != frame->width ||
         m_height != frame->height) {
-        m_texture.reset(SDL_CreateTexture(renderer, want, SDL_TEXTUREACCESS_STREAMING,
-                                          frame->width, frame->height));
+        m_texture.reset(SDL_CreateTexture(renderer, want, SDL_TEXTUREACCESS_STREAMING, frame->width,
+                                          frame->height));
         if (!m_texture)
             return Error{std::string("cannot create a video texture: ") + SDL_GetError()};
         m_texture_format = want;
@@ -68,8 +68,8 @@ Result<void> VideoTexture::upload(SDL_Renderer* renderer, const AVFrame* frame) 
                 return Error{"out of memory for the video conversion buffer"};
             m_source_format = frame->format;
         }
-        sws_scale(m_sws.get(), frame->data, frame->linesize, 0, frame->height,
-                  m_converted->data, m_converted->linesize);
+        sws_scale(m_sws.get(), frame->data, frame->linesize, 0, frame->height, m_converted->data,
+                  m_converted->linesize);
         m_path = std::string(name ? name : "?") + " -> swscale -> IYUV";
         rc = SDL_UpdateYUVTexture(m_texture.get(), nullptr, m_converted->data[0],
                                   m_converted->linesize[0], m_converted->data[1],

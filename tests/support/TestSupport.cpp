@@ -43,7 +43,8 @@ std::string slurp(const fs::path& p) {
 }
 } // namespace
 
-RunResult run(const std::vector<std::string>& argv, const fs::path& cwd) {
+RunResult run(const std::vector<std::string>& argv, const fs::path& cwd,
+              const std::vector<std::string>& env) {
     TempDir io;
     const fs::path out = io / "stdout", err = io / "stderr";
     pid_t pid = fork();
@@ -52,6 +53,8 @@ RunResult run(const std::vector<std::string>& argv, const fs::path& cwd) {
     if (pid == 0) {
         if (!cwd.empty() && chdir(cwd.c_str()) != 0)
             _exit(126);
+        for (const auto& e : env)
+            putenv(const_cast<char*>(e.c_str()));
         if (!freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr) ||
             !freopen("/dev/null", "r", stdin))
             _exit(126);

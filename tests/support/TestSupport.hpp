@@ -32,8 +32,10 @@ struct RunResult {
     std::string err;
 };
 
-// Runs `argv` with `cwd` as working directory, waits, and returns what it printed.
-RunResult run(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {});
+// Runs `argv` with `cwd` as working directory and `env` ("NAME=value") added to
+// the environment, waits, and returns what it printed.
+RunResult run(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {},
+              const std::vector<std::string>& env = {});
 
 // The picture in a PNG file as packed RGB24.
 struct Picture {
