@@ -23,6 +23,8 @@ constexpr auto kFallbackRetry = std::chrono::seconds(30);
 constexpr auto kStallLimit = std::chrono::milliseconds(750);
 // How often the loop looks again while a video's next frame is still being decoded.
 constexpr auto kDecoderPoll = std::chrono::milliseconds(4);
+// How long after an item starts the next one is prepared.
+constexpr auto kPrepareAfter = std::chrono::milliseconds(250);
 // How often the sound queue is topped up (it holds a quarter of a second).
 constexpr auto kAudioFeed = std::chrono::milliseconds(50);
 
@@ -107,6 +109,7 @@ int App::run() {
         if (now >= m_item_end)
             advance_schedule(now);
         pump_video(now);
+        prepare_next(now);
         if (m_dirty)
             present(nullptr);
         take_due_snapshots(now);
@@ -149,6 +152,11 @@ void App::handle_events() {
             break;
         }
     }
+}
+
+void App::prepare_next(Clock::time_point now) {
+    if (m_current.item && !m_next.item && now >= m_prepare_at)
+        m_next = prepare(m_playlist.next());
 }
 
 PreparedItem App::prepare(const Item* item) {
@@ -230,7 +238,10 @@ void App::advance_schedule(Clock::time_point now) {
             m_item_end = now + seconds(still_duration(item));
             m_dirty = true;
         }
-        m_next = prepare(m_playlist.next());
+        // The next item is prepared a moment after this one is on screen: opening a
+        // file costs a burst of CPU that must not delay this item's first frame.
+        const auto lead = std::min<Clock::duration>(kPrepareAfter, (m_item_end - now) / 2);
+        m_prepare_at = now + lead;
         return;
     }
     start_fallback(now, "no item of the channel could be shown");
@@ -423,6 +434,8 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
         deadline = std::min(deadline, m_start + seconds(m_options.snapshots[m_next_snapshot].at));
     if (m_exit_at)
         deadline = std::min(deadline, *m_exit_at);
+    if (m_current.item && !m_next.item)
+        deadline = std::min(deadline, m_prepare_at);
     return deadline;
 }
 

@@ -49,6 +49,7 @@ private:
     void handle_events();
     void advance_schedule(Clock::time_point now);
     void pump_video(Clock::time_point now);
+    void prepare_next(Clock::time_point now);
     void present(const std::string* snapshot);
     void take_due_snapshots(Clock::time_point now);
     void wait_until(Clock::time_point deadline);
@@ -82,6 +83,7 @@ private:
     std::string m_lang;     // the language of what is on screen (banner, fallback)
     Clock::time_point m_item_start;
     Clock::time_point m_item_end;
+    Clock::time_point m_prepare_at; // when to prepare m_next
 
     // The current video item.
     VideoTexture m_video_texture;

@@ -29,6 +29,9 @@ std::string choose_renderer() {
     }
     if (!has_render_node()) {
         SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
+        // Else SDL would show the software renderer's window surface through an
+        // OpenGL texture: llvmpipe again, through the back door.
+        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
         return "no GPU (no /dev/dri/renderD*): software, as OpenGL would run on llvmpipe";
     }
     return "a GPU is present: SDL's accelerated default";
