@@ -3,6 +3,7 @@
 #include "App.hpp"
 #include "Options.hpp"
 #include "core/Log.hpp"
+#include "core/Manifest.hpp"
 #include "milepost/Version.hpp"
 
 #include <SDL_image.h>
@@ -99,14 +100,20 @@ int main(int argc, char** argv) {
         // Still a screen with a hotline: App falls back to the slide of last resort.
         log::error("built-in channel: " + e.message);
     }
-    if (options->content) {
-        std::error_code ec;
-        if (fs::is_directory(*options->content, ec)) {
-            log::error(*options->content +
-                       ": published channels (SITE/channels/NAME) are not playable yet; pass the "
-                       "channel source TOML");
+    if (options->content && fs::is_directory(*options->content)) {
+        // A published channel: SITE/channels/NAME, its media in SITE/objects.
+        const fs::path folder = fs::path(*options->content).lexically_normal();
+        try {
+            std::string note;
+            channel = load_published_channel(folder, folder.parent_path().parent_path() / "objects",
+                                             config.content.public_key, note);
+            if (!note.empty())
+                log::warn(note);
+        } catch (const ConfigError& e) {
+            log::error(e.message);
             return 2;
         }
+    } else if (options->content) {
         try {
             std::vector<std::string> warnings;
             channel = load_channel_source(*options->content, warnings);
@@ -117,9 +124,27 @@ int main(int argc, char** argv) {
             return 2;
         }
     } else {
-        // FIXME: the active channel in the data dir (milepost-sync, issue 5).
-        log::info("no active channel in " + options->data_dir + "; playing the built-in channel");
-        channel = builtin;
+        // The active channel milepost-sync left in the data dir: DATA_DIR/active
+        // points at channels/<sequence>-<name>/, media in DATA_DIR/objects.
+        const fs::path data = options->data_dir;
+        std::error_code ec;
+        if (fs::exists(data / "active" / "manifest.json", ec)) {
+            try {
+                std::string note;
+                channel = load_published_channel(data / "active", data / "objects",
+                                                 config.content.public_key, note);
+                if (!note.empty())
+                    log::warn(note);
+            } catch (const ConfigError& e) {
+                // Never a black screen: the built-in channel plays instead.
+                log::error("active channel: " + e.message + "; playing the built-in channel");
+                channel = builtin;
+            }
+        } else {
+            log::info("no active channel in " + options->data_dir +
+                      "; playing the built-in channel");
+            channel = builtin;
+        }
     }
     log::info("channel \"" + channel.name + "\": " + std::to_string(channel.items.size()) +
               " items; device " + config.device.id + ", region " +

@@ -4,6 +4,7 @@
 #include "Units.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -35,6 +36,17 @@ struct Schedule {
     int weight = 1;
 };
 
+// What milepost-pack found out about an item's media file (kept in the manifest).
+struct MediaFacts {
+    std::string object;     // sha256 hex of the file: its name in objects/
+    std::uint64_t size = 0; // bytes
+    double duration = 0;    // seconds; 0 for images
+    std::string codec;      // "h264", "png"
+    int width = 0, height = 0;
+    double fps = 0;
+    std::string audio; // the sound's codec, or ""
+};
+
 struct Item {
     std::string id;
     ItemType type = ItemType::Slide;
@@ -44,6 +56,7 @@ struct Item {
     std::optional<double> duration; // seconds; nullopt: slides/images 10 s, videos their length
     std::filesystem::path file;     // absolute, inside the channel folder; empty for slides
     Schedule schedule;
+    MediaFacts media; // published channels only
 };
 
 struct Alert {
@@ -57,6 +70,8 @@ struct Alert {
 struct Channel {
     std::string name;
     std::string title;
+    std::int64_t sequence = 0;  // published channels: strictly increasing
+    std::string published;      // published channels: RFC 3339 UTC
     std::filesystem::path root; // folder that item files are relative to
     std::vector<Hotline> hotlines;
     std::vector<Item> items;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace milepost {
@@ -172,6 +173,25 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
         return std::nullopt;
     auto t = sys_days(*date) + hours(*hh) + minutes(*mm) + seconds(*ss) + frac - offset;
     return time_point_cast<milliseconds>(t);
+}
+
+std::string format_rfc3339_utc(WallTime time) {
+    using namespace std::chrono;
+    const auto day = floor<days>(time);
+    const year_month_day ymd{day};
+    const hh_mm_ss hms{time - day};
+    char buf[40];
+    const long ms = static_cast<long>(hms.subseconds().count());
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                  static_cast<long>(hms.seconds().count()));
+    std::string out = buf;
+    if (ms != 0) {
+        std::snprintf(buf, sizeof buf, ".%03ld", ms);
+        out += buf;
+    }
+    return out + "Z";
 }
 
 std::optional<std::int64_t> parse_rate(std::string_view text) {

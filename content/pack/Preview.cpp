@@ -1,0 +1,239 @@
+#include "Preview.hpp"
+
+#include "Site.hpp"
+#include "core/Hotline.hpp"
+#include "core/Log.hpp"
+#include "core/Manifest.hpp"
+#include "media/VideoSource.hpp"
+#include "render/Painter.hpp"
+#include "render/VideoTexture.hpp"
+
+#include <SDL_image.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace milepost {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kColumns = 4;
+constexpr int kThumbWidth = 480;
+constexpr int kPad = 24;
+constexpr int kLabelPx = 20;
+
+const char* kDayNames[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+std::string two(int v) {
+    return (v < 10 ? "0" : "") + std::to_string(v);
+}
+
+std::string schedule_summary(const Schedule& s) {
+    std::string out;
+    auto add = [&](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
+    if (!s.days.empty()) {
+        std::string days;
+        for (auto d : s.days)
+            days += (days.empty() ? "" : " ") + std::string(kDayNames[d.c_encoding()]);
+        add(days);
+    }
+    if (s.from || s.until)
+        add((s.from ? two(s.from->minutes / 60) + ":" + two(s.from->minutes % 60) : "") + "-" +
+            (s.until ? two(s.until->minutes / 60) + ":" + two(s.until->minutes % 60) : ""));
+    if (s.start_date || s.end_date)
+        add("dated");
+    if (!s.regions.empty()) {
+        std::string r;
+        for (const auto& x : s.regions)
+            r += (r.empty() ? "" : " ") + x;
+        add(r);
+    }
+    if (s.weight != 1)
+        add("weight " + std::to_string(s.weight));
+    return out.empty() ? "always" : out;
+}
+
+std::string seconds_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, s == static_cast<int>(s) ? "%.0f s" : "%.1f s", s);
+    return buf;
+}
+
+// Draws the first frame of a video into the current target, as the player does.
+Result<void> draw_first_frame(SDL_Renderer* r, Painter& painter, const fs::path& file, Rect whole) {
+    auto source = VideoSource::start(file, "none", false);
+    for (int i = 0; i < 500; ++i) {
+        if (source->frames().size() > 0 || source->state() == VideoSource::State::Failed ||
+            source->state() == VideoSource::State::Ended)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto frame = source->frames().try_pop();
+    if (!frame)
+        return Error{source->error().empty() ? "no picture" : source->error()};
+    VideoTexture texture;
+    if (auto up = texture.upload(r, frame->frame.get()); !up)
+        return up;
+    VideoInfo info = source->info();
+    Size display{texture.width() * info.sample_aspect.num / info.sample_aspect.den,
+                 texture.height()};
+    painter.fill(whole, palette::kLetterbox);
+    painter.picture_fit(texture.texture(), display, info.rotation, whole);
+    return {};
+}
+
+} // namespace
+
+int preview(const std::vector<std::string>& positional,
+            const std::map<std::string, std::string>& options) {
+    auto opt = [&](const char* k, const std::string& fallback) {
+        auto it = options.find(k);
+        return it == options.end() ? fallback : it->second;
+    };
+    if (positional.size() != 1 || !options.count("out")) {
+        log::error("preview: SOURCE.toml or SITE, and --out SHEET.png are required (see --help)");
+        return 2;
+    }
+    auto size = parse_size(opt("size", "1920x1080"));
+    if (!size) {
+        log::error("--size: expected WIDTHxHEIGHT such as 1920x1080");
+        return 2;
+    }
+    const std::string region = opt("region", "US"), only_lang = opt("lang", "");
+    Channel channel;
+    try {
+        const fs::path in = positional[0];
+        if (fs::is_directory(in)) {
+            if (!options.count("channel")) {
+                log::error("preview: a SITE needs --channel NAME");
+                return 2;
+            }
+            const fs::path manifest = in / "channels" / options.at("channel") / "manifest.json";
+            const std::string text = read_text(manifest);
+            if (text.empty()) {
+                log::error(manifest.string() + ": cannot read");
+                return 2;
+            }
+            channel = parse_manifest(text, in / "objects", manifest.string());
+        } else {
+            std::vector<std::string> warnings;
+            channel = load_channel_source(in, warnings);
+        }
+    } catch (const ConfigError& e) {
+        log::error(e.message);
+        return 2;
+    }
+    std::vector<const Item*> items;
+    for (const Item& item : channel.items)
+        if (only_lang.empty() || item.lang.empty() || item.lang == only_lang)
+            items.push_back(&item);
+    if (items.empty()) {
+        log::error("preview: no item to show");
+        return 1;
+    }
+
+    if (SDL_Init(SDL_INIT_EVENTS) != 0 || TTF_Init() != 0) {
+        log::error(std::string("cannot start SDL: ") + SDL_GetError());
+        return 1;
+    }
+    auto fonts = Fonts::open();
+    if (!fonts) {
+        log::error(fonts.error().message);
+        return 1;
+    }
+    const int thumb_h = kThumbWidth * size->height / size->width;
+    const int label_h = 2 * (kLabelPx + 8);
+    const int rows = static_cast<int>((items.size() + kColumns - 1) / kColumns);
+    const int sheet_w = kColumns * (kThumbWidth + kPad) + kPad;
+    const int sheet_h = rows * (thumb_h + label_h + kPad) + kPad;
+    SurfacePtr sheet(
+        SDL_CreateRGBSurfaceWithFormat(0, sheet_w, sheet_h, 32, SDL_PIXELFORMAT_ARGB8888));
+    RendererPtr renderer(sheet ? SDL_CreateSoftwareRenderer(sheet.get()) : nullptr);
+    if (!renderer) {
+        log::error(std::string("cannot draw: ") + SDL_GetError());
+        return 1;
+    }
+    SDL_Renderer* r = renderer.get();
+    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+    Painter painter(r, *fonts);
+    painter.fill({0, 0, sheet_w, sheet_h}, SDL_Color{40, 40, 40, 255});
+    TexturePtr canvas(SDL_CreateTexture(r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET,
+                                        size->width, size->height));
+    std::optional<QrCode> qr;
+    int faults = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+        const Item& item = *items[i];
+        const std::string lang =
+            item.lang.empty() ? (only_lang.empty() ? "en" : only_lang) : item.lang;
+        const Hotline* hotline = find_hotline(channel.hotlines, region, lang);
+        if (!hotline) {
+            log::error("no hotline in the channel for region " + region);
+            return 1;
+        }
+        if (!hotline->url.empty())
+            if (auto q = make_qr_code(hotline->url))
+                qr = std::move(*q);
+        Frame frame;
+        frame.banner = banner_text(*hotline, lang);
+        frame.qr = hotline->url.empty() || !qr ? nullptr : &*qr;
+        SDL_SetRenderTarget(r, canvas.get());
+        const Rect whole{0, 0, size->width, size->height};
+        std::string problem;
+        if (item.type == ItemType::Slide) {
+            frame.body = SlideBody{item.title, item.bullets};
+            compose(painter, *size, frame);
+        } else if (item.type == ItemType::Image) {
+            TexturePtr image(IMG_LoadTexture(r, item.file.c_str()));
+            if (!image)
+                problem = IMG_GetError();
+            frame.body = ImageBody{image.get()};
+            compose(painter, *size, frame);
+        } else {
+            if (auto drawn = draw_first_frame(r, painter, item.file, whole); !drawn)
+                problem = drawn.error().message;
+            auto banner =
+                render_banner(r, *fonts, frame.banner, frame.qr, *size, BannerPosition::Bottom);
+            if (banner) {
+                SDL_Rect box = banner->box.sdl();
+                SDL_RenderCopy(r, banner->texture.get(), nullptr, &box);
+            }
+        }
+        SDL_SetRenderTarget(r, nullptr);
+        const int col = static_cast<int>(i % kColumns), row = static_cast<int>(i / kColumns);
+        const int x = kPad + col * (kThumbWidth + kPad),
+                  y = kPad + row * (thumb_h + label_h + kPad);
+        SDL_Rect dst{x, y, kThumbWidth, thumb_h};
+        SDL_RenderCopy(r, canvas.get(), nullptr, &dst);
+        double duration = item.duration.value_or(
+            item.type == ItemType::Video ? item.media.duration : kDefaultStillSeconds);
+        std::string line1 = item.id + "  " + (item.lang.empty() ? "all" : item.lang) + "  " +
+                            std::string(to_string(item.type)) +
+                            (duration > 0 ? "  " + seconds_text(duration) : "");
+        std::string line2 =
+            problem.empty() ? schedule_summary(item.schedule) : "CANNOT SHOW: " + problem;
+        if (!problem.empty()) {
+            log::error("item \"" + item.id + "\": " + problem);
+            ++faults;
+        }
+        painter.text({line1, Face::Bold, kLabelPx, TextRole::Body, {x, y + thumb_h + 6, 0, 0}},
+                     SDL_Color{255, 255, 255, 255});
+        painter.text({line2,
+                      Face::Regular,
+                      kLabelPx,
+                      TextRole::Body,
+                      {x, y + thumb_h + 8 + kLabelPx + 6, 0, 0}},
+                     problem.empty() ? SDL_Color{200, 200, 200, 255} : SDL_Color{255, 96, 96, 255});
+    }
+    SDL_RenderPresent(r);
+    const std::string out = options.at("out");
+    if (IMG_SavePNG(sheet.get(), out.c_str()) != 0) {
+        log::error(out + ": cannot write: " + IMG_GetError());
+        return 1;
+    }
+    std::printf("%s: %zu items, %dx%d\n", out.c_str(), items.size(), sheet_w, sheet_h);
+    return faults ? 1 : 0;
+}
+
+} // namespace milepost

@@ -1,0 +1,81 @@
+#include "Probe.hpp"
+
+#include "media/Ffmpeg.hpp"
+
+namespace milepost {
+
+Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
+    AVFormatContext* raw = nullptr;
+    int rc = avformat_open_input(&raw, file.c_str(), nullptr, nullptr);
+    if (rc < 0)
+        return Error{"cannot be read as media: " + av_error_text(rc)};
+    FormatPtr format(raw);
+    if ((rc = avformat_find_stream_info(format.get(), nullptr)) < 0)
+        return Error{"its streams cannot be read: " + av_error_text(rc)};
+    const AVCodec* codec = nullptr;
+    int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (index == AVERROR_DECODER_NOT_FOUND)
+        return Error{"no decoder for its picture in this FFmpeg build"};
+    if (index < 0)
+        return Error{image ? "no picture in it" : "no video stream in it"};
+    AVStream* stream = format->streams[index];
+    const bool still = stream->codecpar->codec_id == AV_CODEC_ID_PNG ||
+                       stream->codecpar->codec_id == AV_CODEC_ID_MJPEG;
+    if (image && !still)
+        return Error{std::string("an image item must be PNG or JPEG, this is ") + codec->name};
+    if (!image && (still || stream->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        return Error{"a still picture: make it an image item"};
+
+    CodecPtr ctx(avcodec_alloc_context3(codec));
+    if (!ctx || avcodec_parameters_to_context(ctx.get(), stream->codecpar) < 0 ||
+        avcodec_open2(ctx.get(), codec, nullptr) < 0)
+        return Error{std::string("the ") + codec->name + " decoder does not open"};
+
+    // Decode the first picture: a file the player could not show is refused now,
+    // not on a screen.
+    PacketPtr packet(av_packet_alloc());
+    FramePtr frame(av_frame_alloc());
+    bool decoded = false;
+    int packets = 0;
+    while (!decoded && packets < 2000) {
+        rc = av_read_frame(format.get(), packet.get());
+        if (rc < 0)
+            avcodec_send_packet(ctx.get(), nullptr);
+        else if (packet->stream_index != index) {
+            av_packet_unref(packet.get());
+            continue;
+        } else {
+            ++packets;
+            avcodec_send_packet(ctx.get(), packet.get());
+            av_packet_unref(packet.get());
+        }
+        decoded = avcodec_receive_frame(ctx.get(), frame.get()) == 0;
+        if (rc < 0)
+            break;
+    }
+    if (!decoded)
+        return Error{std::string("no picture could be decoded (") + codec->name + ")"};
+
+    MediaFacts facts;
+    facts.codec = codec->name;
+    facts.width = frame->width;
+    facts.height = frame->height;
+    if (!image) {
+        if (format->duration > 0)
+            facts.duration = static_cast<double>(format->duration) / AV_TIME_BASE;
+        else if (stream->duration > 0)
+            facts.duration = static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+        if (!(facts.duration > 0))
+            return Error{"its length is unknown: set a duration on the item"};
+        AVRational rate = av_guess_frame_rate(format.get(), stream, nullptr);
+        if (rate.num > 0 && rate.den > 0)
+            facts.fps = av_q2d(rate);
+        const AVCodec* audio = nullptr;
+        if (av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, index, &audio, 0) >= 0 &&
+            audio)
+            facts.audio = audio->name;
+    }
+    return facts;
+}
+
+} // namespace milepost

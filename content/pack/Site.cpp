@@ -1,0 +1,85 @@
+#include "Site.hpp"
+
+#include <sodium.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace milepost {
+
+Result<std::string> sha256_file(const std::filesystem::path& file,
+                                const std::function<void(std::uint64_t)>& progress) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "rb"),
+                                                       &std::fclose);
+    if (!in)
+        return Error{file.string() + ": cannot read: " + std::strerror(errno)};
+    crypto_hash_sha256_state state;
+    crypto_hash_sha256_init(&state);
+    std::vector<unsigned char> buf(1 << 20);
+    std::uint64_t total = 0;
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), in.get())) > 0) {
+        crypto_hash_sha256_update(&state, buf.data(), n);
+        total += n;
+        if (progress)
+            progress(total);
+    }
+    if (std::ferror(in.get()))
+        return Error{file.string() + ": read error: " + std::strerror(errno)};
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&state, digest);
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return std::string(hex);
+}
+
+Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view data) {
+    const std::filesystem::path tmp = path.string() + ".tmp-" + std::to_string(getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return Error{tmp.string() + ": cannot write: " + std::strerror(errno)};
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            std::string why = std::strerror(errno);
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return Error{tmp.string() + ": cannot write: " + why};
+        }
+        done += static_cast<size_t>(w);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        return Error{tmp.string() + ": cannot write: " + std::strerror(errno)};
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::string why = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return Error{path.string() + ": cannot write: " + why};
+    }
+    // The rename itself is made durable by syncing the folder.
+    int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
+                     O_RDONLY | O_DIRECTORY);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+    return {};
+}
+
+std::string read_text(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+} // namespace milepost

@@ -1,0 +1,354 @@
+#include "Manifest.hpp"
+
+#include "DeviceConfig.hpp"
+#include "Result.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "Minisign.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace milepost {
+
+using json = nlohmann::ordered_json;
+
+bool is_object_name(std::string_view name) {
+    if (name.size() != 64)
+        return false;
+    for (char c : name)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    return true;
+}
+
+namespace {
+
+const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+std::string two(unsigned v) {
+    return (v < 10 ? "0" : "") + std::to_string(v);
+}
+std::string time_text(TimeOfDay t) {
+    return two(t.minutes / 60) + ":" + two(t.minutes % 60);
+}
+std::string date_text(std::chrono::year_month_day d) {
+    return std::to_string(static_cast<int>(d.year())) + "-" +
+           two(static_cast<unsigned>(d.month())) + "-" + two(static_cast<unsigned>(d.day()));
+}
+
+json schedule_json(const Schedule& s) {
+    json j = json::object();
+    if (!s.days.empty()) {
+        j["days"] = json::array();
+        for (auto d : s.days)
+            j["days"].push_back(kDays[d.c_encoding()]);
+    }
+    if (s.from)
+        j["from"] = time_text(*s.from);
+    if (s.until)
+        j["until"] = time_text(*s.until);
+    if (s.start_date)
+        j["start_date"] = date_text(*s.start_date);
+    if (s.end_date)
+        j["end_date"] = date_text(*s.end_date);
+    if (!s.regions.empty())
+        j["regions"] = s.regions;
+    if (s.weight != 1)
+        j["weight"] = s.weight;
+    return j;
+}
+
+} // namespace
+
+std::string manifest_json(const Channel& c) {
+    json j;
+    j["schema"] = kManifestSchema;
+    j["channel"] = c.name;
+    j["title"] = c.title;
+    j["sequence"] = c.sequence;
+    j["published"] = c.published;
+    j["hotlines"] = json::array();
+    for (const Hotline& h : c.hotlines) {
+        json hj{{"region", h.region}, {"name", h.name}, {"call", h.call}};
+        for (auto [key, value] : {std::pair{"lang", &h.lang},
+                                  {"text", &h.text},
+                                  {"text_keyword", &h.text_keyword},
+                                  {"url", &h.url},
+                                  {"emergency", &h.emergency}})
+            if (!value->empty())
+                hj[key] = *value;
+        j["hotlines"].push_back(hj);
+    }
+    j["items"] = json::array();
+    for (const Item& item : c.items) {
+        json ij{{"id", item.id}, {"type", std::string(to_string(item.type))}};
+        if (!item.lang.empty())
+            ij["lang"] = item.lang;
+        if (!item.title.empty())
+            ij["title"] = item.title;
+        if (!item.bullets.empty())
+            ij["bullets"] = item.bullets;
+        if (item.duration)
+            ij["duration"] = *item.duration;
+        if (item.type != ItemType::Slide) {
+            const MediaFacts& m = item.media;
+            ij["object"] = m.object;
+            ij["size"] = m.size;
+            if (item.type == ItemType::Video) {
+                ij["media_duration"] = m.duration;
+                if (!item.duration)
+                    ij["duration"] = m.duration;
+                ij["fps"] = m.fps;
+                if (!m.audio.empty())
+                    ij["audio"] = m.audio;
+            }
+            ij["codec"] = m.codec;
+            ij["width"] = m.width;
+            ij["height"] = m.height;
+        }
+        json sj = schedule_json(item.schedule);
+        if (!sj.empty())
+            ij["schedule"] = sj;
+        j["items"].push_back(ij);
+    }
+    j["alerts"] = json::array();
+    for (const Alert& a : c.alerts) {
+        j["alerts"].push_back(json{{"id", a.id},
+                                   {"title", a.title},
+                                   {"body", a.body},
+                                   {"every", std::chrono::duration<double>(a.every).count()},
+                                   {"until", format_rfc3339_utc(a.until)}});
+    }
+    return j.dump(2) + "\n";
+}
+
+namespace {
+
+// Typed reads from a JSON object, errors naming the manifest and the place.
+struct Reader {
+    const json& j;
+    std::string where;
+
+    [[noreturn]] void fail(const std::string& key, const std::string& expected) const {
+        throw ConfigError(where + key + ": expected " + expected);
+    }
+    std::string str(const std::string& key, bool required = false) const {
+        auto it = j.find(key);
+        if (it == j.end()) {
+            if (required)
+                fail(key, "a string (it is missing)");
+            return {};
+        }
+        if (!it->is_string())
+            fail(key, "a string");
+        return it->get<std::string>();
+    }
+    std::optional<double> num(const std::string& key) const {
+        auto it = j.find(key);
+        if (it == j.end())
+            return std::nullopt;
+        if (!it->is_number())
+            fail(key, "a number");
+        return it->get<double>();
+    }
+    std::vector<std::string> strs(const std::string& key) const {
+        std::vector<std::string> out;
+        auto it = j.find(key);
+        if (it == j.end())
+            return out;
+        if (!it->is_array())
+            fail(key, "an array of strings");
+        for (const auto& e : *it) {
+            if (!e.is_string())
+                fail(key, "an array of strings");
+            out.push_back(e.get<std::string>());
+        }
+        return out;
+    }
+};
+
+} // namespace
+
+Channel parse_manifest(std::string_view text, const std::filesystem::path& objects,
+                       const std::string& label) {
+    if (text.size() > kMaxManifestBytes)
+        throw ConfigError(label + ": larger than 4 MiB");
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        throw ConfigError(label + ": not a JSON object");
+    Reader top{j, label + ": "};
+    auto schema = top.num("schema");
+    if (!schema || *schema != kManifestSchema)
+        top.fail("schema", "1");
+    Channel c;
+    c.name = top.str("channel", true);
+    if (!is_valid_id(c.name))
+        top.fail("channel", "a name of [a-z0-9._-]");
+    c.title = top.str("title");
+    auto seq = top.num("sequence");
+    if (!seq || *seq < 1 || *seq != static_cast<double>(static_cast<std::int64_t>(*seq)))
+        top.fail("sequence", "a whole number of 1 or more");
+    c.sequence = static_cast<std::int64_t>(*seq);
+    c.published = top.str("published");
+    c.root = objects;
+
+    if (!j.contains("hotlines") || !j["hotlines"].is_array() || j["hotlines"].empty())
+        top.fail("hotlines", "at least one hotline");
+    for (const auto& hj : j["hotlines"]) {
+        if (!hj.is_object())
+            top.fail("hotlines", "objects");
+        Reader r{hj, label + ": hotline: "};
+        Hotline h{r.str("region", true), r.str("lang"),     r.str("name", true),
+                  r.str("call", true),   r.str("text"),     r.str("text_keyword"),
+                  r.str("url"),          r.str("emergency")};
+        if (h.region != "*" && !is_valid_region(h.region))
+            r.fail("region", "\"*\" or a code such as \"US-TX\"");
+        c.hotlines.push_back(h);
+    }
+
+    std::set<std::string, std::less<>> ids;
+    if (!j.contains("items") || !j["items"].is_array())
+        top.fail("items", "an array");
+    for (const auto& ij : j["items"]) {
+        if (!ij.is_object())
+            top.fail("items", "objects");
+        Reader r{ij, label + ": item: "};
+        Item item;
+        item.id = r.str("id", true);
+        if (!is_valid_id(item.id))
+            r.fail("id", "[a-z0-9._-]");
+        if (!ids.insert(item.id).second)
+            throw ConfigError(label + ": item \"" + item.id + "\": id: duplicate");
+        r.where = label + ": item \"" + item.id + "\": ";
+        const std::string type = r.str("type", true);
+        if (type == "slide")
+            item.type = ItemType::Slide;
+        else if (type == "video")
+            item.type = ItemType::Video;
+        else if (type == "image")
+            item.type = ItemType::Image;
+        else
+            r.fail("type", "slide, video or image");
+        item.lang = r.str("lang");
+        if (!item.lang.empty() && !is_valid_language(item.lang))
+            r.fail("lang", "a language code");
+        item.title = r.str("title");
+        item.bullets = r.strs("bullets");
+        if (auto d = r.num("duration")) {
+            if (!(*d > 0) || *d > 86400)
+                r.fail("duration", "a positive number of seconds");
+            item.duration = *d;
+        }
+        if (item.type == ItemType::Slide) {
+            if (item.title.empty())
+                r.fail("title", "a slide title");
+        } else {
+            item.media.object = r.str("object", true);
+            if (!is_object_name(item.media.object))
+                r.fail("object", "64 hexadecimal digits");
+            auto size = r.num("size");
+            if (!size || *size < 1)
+                r.fail("size", "a size in bytes");
+            item.media.size = static_cast<std::uint64_t>(*size);
+            item.media.codec = r.str("codec");
+            item.media.duration = r.num("media_duration").value_or(0);
+            item.media.fps = r.num("fps").value_or(0);
+            item.media.width = static_cast<int>(r.num("width").value_or(0));
+            item.media.height = static_cast<int>(r.num("height").value_or(0));
+            item.media.audio = r.str("audio");
+            item.file = objects / item.media.object;
+            // A video's duration in the manifest is its own length unless the
+            // publisher set one; only a set one loops or cuts.
+            if (item.type == ItemType::Video && item.duration &&
+                std::abs(*item.duration - item.media.duration) < 1e-6)
+                item.duration.reset();
+        }
+        if (auto it = ij.find("schedule"); it != ij.end()) {
+            if (!it->is_object())
+                r.fail("schedule", "an object");
+            Reader sr{*it, r.where + "schedule "};
+            Schedule& s = item.schedule;
+            for (const auto& d : sr.strs("days")) {
+                bool found = false;
+                for (unsigned i = 0; i < 7; ++i)
+                    if (d == kDays[i]) {
+                        s.days.push_back(std::chrono::weekday(i));
+                        found = true;
+                    }
+                if (!found)
+                    sr.fail("days", "day names such as \"mon\"");
+            }
+            if (auto t = sr.str("from"); !t.empty() && !(s.from = parse_time_of_day(t)))
+                sr.fail("from", "HH:MM");
+            if (auto t = sr.str("until"); !t.empty() && !(s.until = parse_time_of_day(t)))
+                sr.fail("until", "HH:MM");
+            if (auto t = sr.str("start_date"); !t.empty() && !(s.start_date = parse_date(t)))
+                sr.fail("start_date", "YYYY-MM-DD");
+            if (auto t = sr.str("end_date"); !t.empty() && !(s.end_date = parse_date(t)))
+                sr.fail("end_date", "YYYY-MM-DD");
+            s.regions = sr.strs("regions");
+            s.weight = static_cast<int>(sr.num("weight").value_or(1));
+            if (s.weight < 1 || s.weight > 100)
+                sr.fail("weight", "1 to 100");
+        }
+        c.items.push_back(std::move(item));
+    }
+    if (auto it = j.find("alerts"); it != j.end() && it->is_array()) {
+        for (const auto& aj : *it) {
+            Reader r{aj, label + ": alert: "};
+            Alert a;
+            a.id = r.str("id", true);
+            a.title = r.str("title", true);
+            a.body = r.str("body");
+            a.every = std::chrono::milliseconds(
+                static_cast<std::int64_t>(r.num("every").value_or(600) * 1000));
+            auto until = parse_rfc3339(r.str("until", true));
+            if (!until)
+                r.fail("until", "an RFC 3339 time");
+            a.until = *until;
+            c.alerts.push_back(a);
+        }
+    }
+    return c;
+}
+
+} // namespace milepost
+
+namespace milepost {
+
+Channel load_published_channel(const std::filesystem::path& folder,
+                               const std::filesystem::path& objects, const std::string& public_key,
+                               std::string& note) {
+    auto slurp = [](const std::filesystem::path& p, std::string& out) {
+        std::ifstream in(p, std::ios::binary);
+        if (!in)
+            return false;
+        std::ostringstream s;
+        s << in.rdbuf();
+        out = s.str();
+        return true;
+    };
+    const std::filesystem::path manifest_path = folder / "manifest.json";
+    std::string manifest, signature;
+    if (!slurp(manifest_path, manifest))
+        throw ConfigError(manifest_path.string() + ": cannot read");
+    if (public_key.empty()) {
+        note = manifest_path.string() +
+               ": signature not checked: no [content] public_key in the config";
+    } else {
+        auto key = minisign_parse_public_key(public_key);
+        if (!key)
+            throw ConfigError("[content] public_key: " + key.error().message);
+        if (!slurp(manifest_path.string() + ".minisig", signature))
+            throw ConfigError(manifest_path.string() +
+                              ".minisig: missing: the channel is not signed");
+        if (auto ok = minisign_verify(*key, manifest, signature); !ok)
+            throw ConfigError(manifest_path.string() + ": " + ok.error().message);
+    }
+    return parse_manifest(manifest, objects, manifest_path.string());
+}
+
+} // namespace milepost

@@ -1,0 +1,32 @@
+#pragma once
+// A published channel's manifest.json (contract "Published channel"): what
+// milepost-pack writes, milepost-sync checks and the player plays.
+#include "Channel.hpp"
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace milepost {
+
+inline constexpr int kManifestSchema = 1;
+inline constexpr std::size_t kMaxManifestBytes = 4 * 1024 * 1024;
+
+// The manifest of `channel` (its items' MediaFacts filled in), as JSON text.
+std::string manifest_json(const Channel& channel);
+
+// Reads a manifest; media items point into `objects` (objects/<sha256>). Throws
+// ConfigError naming `label`, the item and the key.
+Channel parse_manifest(std::string_view json, const std::filesystem::path& objects,
+                       const std::string& label);
+
+bool is_object_name(std::string_view name); // 64 lower-case hex digits
+
+// Reads `folder`/manifest.json, checks `folder`/manifest.json.minisig with
+// `public_key` (a minisign public key line; "" skips the check and says so in
+// `note`), and parses it with media in `objects`. Throws ConfigError saying why.
+Channel load_published_channel(const std::filesystem::path& folder,
+                               const std::filesystem::path& objects, const std::string& public_key,
+                               std::string& note);
+
+} // namespace milepost

@@ -1,0 +1,374 @@
+// milepost-pack for real: keys both ways with Debian's minisign, builds, refusals,
+// tampering, incremental rebuilds, the contact sheet read by OCR, and the player
+// playing what was built.
+#include "PlayerRun.hpp"
+#include "core/Manifest.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+using namespace milepost;
+using namespace milepost::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+RunResult pack(const std::vector<std::string>& args, const fs::path& cwd = {}) {
+    std::vector<std::string> argv{MILEPOST_PACK};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, cwd);
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Every file under `dir` with its content: to see that nothing changed.
+std::map<std::string, std::string> snapshot_tree(const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         it != fs::recursive_directory_iterator(); ++it)
+        if (it->is_regular_file())
+            out[it->path().lexically_relative(dir).string()] = slurp(it->path());
+    return out;
+}
+
+const char* kHotline = R"(
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+url = "https://humantraffickinghotline.org"
+)";
+
+// A source folder with a slide, an image and a video.
+fs::path make_source(const TempDir& dir, const std::string& extra = "") {
+    fs::create_directories(dir / "src/media");
+    fs::copy_file(
+        make_media("pack-clip.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t",
+                                     "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"}),
+        dir / "src/media/clip.mp4", fs::copy_options::overwrite_existing);
+    fs::copy_file(make_media("pack-logo.png",
+                             {"-f", "lavfi", "-i", "color=c=0x2050c0:s=400x200", "-frames:v", "1"}),
+                  dir / "src/media/logo.png", fs::copy_options::overwrite_existing);
+    return dir.write("src/channel.toml",
+                     std::string("channel = \"trucking\"\ntitle = \"Trucking\"\n") + kHotline + R"(
+[[item]]
+id = "lot-en"
+type = "slide"
+lang = "en"
+title = "Signs to watch for on the lot"
+bullets = ["Someone going from truck to truck", "A person who cannot speak for themselves"]
+duration = 2
+[[item]]
+id = "logo"
+type = "image"
+file = "media/logo.png"
+duration = 1
+[[item]]
+id = "clip"
+type = "video"
+file = "media/clip.mp4"
+)" + extra);
+}
+
+struct Keys {
+    fs::path secret, pub;
+    std::string line; // the public key's base64 line
+};
+
+Keys keygen(const TempDir& dir) {
+    Keys k{dir / "keys/pack.key", dir / "keys/pack.pub", ""};
+    fs::create_directories(dir / "keys");
+    RunResult r =
+        pack({"keygen", "--secret-key", k.secret.string(), "--public-key", k.pub.string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::istringstream pub(slurp(k.pub));
+    std::getline(pub, k.line);
+    std::getline(pub, k.line);
+    return k;
+}
+
+} // namespace
+
+TEST_CASE("keygen, build and verify, and Debian's minisign accepts the signature") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    CHECK((fs::status(keys.secret).permissions() & fs::perms::others_read) == fs::perms::none);
+    fs::path source = make_source(dir);
+    RunResult b = pack({"build", source.string(), "--secret-key", keys.secret.string(), "--out",
+                        (dir / "site").string()});
+    REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+    CHECK(b.out.find("sequence 1, 3 items, 2 new objects") != std::string::npos);
+    const fs::path manifest = dir / "site/channels/trucking/manifest.json";
+    RunResult m = run({"minisign", "-Vm", manifest.string(), "-p", keys.pub.string()});
+    CHECK_MESSAGE(m.exit_code == 0, m.out, m.err);
+    CHECK(m.out.find("sequence:1") != std::string::npos); // the trusted comment
+
+    Channel c = parse_manifest(slurp(manifest), dir / "site/objects", "manifest.json");
+    CHECK(c.sequence == 1);
+    REQUIRE(c.items.size() == 3);
+    CHECK(c.items[1].media.codec == "png");
+    CHECK(c.items[1].media.width == 400);
+    CHECK(c.items[2].media.codec == "h264");
+    CHECK(c.items[2].media.duration == doctest::Approx(1.0).epsilon(0.1));
+    CHECK(c.items[2].media.fps == doctest::Approx(25));
+    CHECK(fs::file_size(c.items[2].file) == c.items[2].media.size);
+
+    RunResult v = pack({"verify", (dir / "site").string(), "--public-key", keys.pub.string()});
+    CHECK_MESSAGE(v.exit_code == 0, v.err);
+    CHECK(v.out.find("ok") != std::string::npos);
+}
+
+TEST_CASE("keys made by minisign -G sign channels, and password-protected keys get a clear error") {
+    TempDir dir;
+    const fs::path key = dir / "mini.key", pub = dir / "mini.pub";
+    RunResult g = run({"minisign", "-G", "-W", "-p", pub.string(), "-s", key.string()});
+    REQUIRE_MESSAGE(g.exit_code == 0, g.err);
+    fs::path source = make_source(dir);
+    RunResult b = pack(
+        {"build", source.string(), "--secret-key", key.string(), "--out", (dir / "site").string()});
+    REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+    CHECK(pack({"verify", (dir / "site").string(), "--public-key", pub.string()}).exit_code == 0);
+    CHECK(run({"minisign", "-Vm", (dir / "site/channels/trucking/manifest.json").string(), "-p",
+               pub.string()})
+              .exit_code == 0);
+
+    // The same key as minisign stores it with a password: its second and third bytes say "Sc".
+    std::istringstream in(slurp(key));
+    std::string comment, line;
+    std::getline(in, comment);
+    std::getline(in, line);
+    REQUIRE(line.substr(0, 8) == "RWQAAEIy"); // "Ed", "\0\0" (no password), "B2"
+    dir.write("locked.key", comment + "\nRWRTY0Iy" + line.substr(8) + "\n");
+    RunResult locked = pack({"build", source.string(), "--secret-key",
+                             (dir / "locked.key").string(), "--out", (dir / "site2").string()});
+    CHECK(locked.exit_code == 2);
+    CHECK_MESSAGE(locked.err.find("protected by a password: decrypt it with minisign") !=
+                      std::string::npos,
+                  locked.err);
+    CHECK(!fs::exists(dir / "site2"));
+}
+
+TEST_CASE("verify names a changed object, a changed manifest and a wrong key") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    fs::path source = make_source(dir);
+    REQUIRE(pack({"build", source.string(), "--secret-key", keys.secret.string(), "--out",
+                  (dir / "site").string()})
+                .exit_code == 0);
+    const fs::path manifest = dir / "site/channels/trucking/manifest.json";
+    Channel c = parse_manifest(slurp(manifest), dir / "site/objects", "m");
+    const fs::path clip = c.items[2].file;
+
+    // One byte of the video changed.
+    {
+        std::string bytes = slurp(clip);
+        bytes[bytes.size() / 2] ^= 0x01;
+        std::ofstream(clip, std::ios::binary) << bytes;
+    }
+    RunResult v = pack({"verify", (dir / "site").string(), "--public-key", keys.pub.string()});
+    CHECK(v.exit_code == 1);
+    CHECK_MESSAGE(v.err.find("item \"clip\": object " + clip.string() +
+                             ": its SHA-256 does not match") != std::string::npos,
+                  v.err);
+    CHECK(v.out.find("FAULTY") != std::string::npos);
+
+    // One byte of the manifest changed.
+    std::string text = slurp(manifest);
+    text[text.find("Signs to watch")] = 's';
+    std::ofstream(manifest, std::ios::binary) << text;
+    v = pack({"verify", (dir / "site").string(), "--public-key", keys.pub.string()});
+    CHECK(v.exit_code == 1);
+    CHECK(v.err.find("the signature does not match the file") != std::string::npos);
+    CHECK(run({"minisign", "-Vm", manifest.string(), "-p", keys.pub.string()}).exit_code != 0);
+
+    // Another key.
+    TempDir other;
+    Keys stranger = keygen(other);
+    v = pack({"verify", (dir / "site").string(), "--public-key", stranger.pub.string()});
+    CHECK(v.exit_code == 1);
+    CHECK(v.err.find("signed with another key") != std::string::npos);
+}
+
+TEST_CASE("build refuses what a screen could not play and leaves the SITE as it was") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    fs::path source = make_source(dir);
+    const fs::path site = dir / "site";
+    REQUIRE(pack({"build", source.string(), "--secret-key", keys.secret.string(), "--out",
+                  site.string()})
+                .exit_code == 0);
+    const auto before = snapshot_tree(site);
+
+    struct Case {
+        std::string extra;
+        int exit_code;
+        std::string message;
+    };
+    dir.write("src/media/fake.mp4", "This is text, not a video.\n");
+    std::ofstream(dir / "src/media/empty.mp4").close();
+    fs::create_symlink(dir / "keys/pack.key", dir / "src/media/link.mp4");
+    const std::vector<Case> cases = {
+        {"[[item]]\nid = \"fake\"\ntype = \"video\"\nfile = \"media/fake.mp4\"\n", 1,
+         "item \"fake\": " + (dir / "src/media/fake.mp4").string() + ": cannot be read as media"},
+        {"[[item]]\nid = \"empty\"\ntype = \"video\"\nfile = \"media/empty.mp4\"\n", 1,
+         "item \"empty\": "},
+        {"[[item]]\nid = \"png-as-video\"\ntype = \"video\"\nfile = \"media/logo.png\"\n", 1,
+         "a still picture: make it an image item"},
+        {"[[item]]\nid = \"video-as-image\"\ntype = \"image\"\nfile = \"media/clip.mp4\"\n", 1,
+         "an image item must be PNG or JPEG"},
+        {"[[item]]\nid = \"out\"\ntype = \"video\"\nfile = \"../keys/pack.key\"\n", 2,
+         "leaves the channel folder"},
+        {"[[item]]\nid = \"link\"\ntype = \"video\"\nfile = \"media/link.mp4\"\n", 2,
+         "leaves the channel folder"},
+        {"[[item]]\nid = \"Bad Id\"\ntype = \"slide\"\ntitle = \"x\"\n", 2,
+         "id: expected 1 to 128 characters"},
+        {"[[item]]\nid = \"lot-en\"\ntype = \"slide\"\ntitle = \"x\"\n", 2,
+         "id: duplicate of an earlier item"},
+        {"[[item]]\nid = \"web\"\ntype = \"webpage\"\n", 2,
+         "type: expected \"slide\", \"video\" or \"image\""},
+    };
+    for (const Case& c : cases) {
+        fs::path bad = make_source(dir, c.extra);
+        RunResult r = pack(
+            {"build", bad.string(), "--secret-key", keys.secret.string(), "--out", site.string()});
+        CHECK_MESSAGE(r.exit_code == c.exit_code, c.extra, r.err);
+        CHECK_MESSAGE(r.err.find(c.message) != std::string::npos, c.extra, " -> ", r.err);
+        CHECK_MESSAGE(snapshot_tree(site) == before, "the SITE changed after: ", c.extra);
+    }
+
+    // A manifest over 4 MiB.
+    std::string many;
+    const std::string bullet(1000, 'x');
+    for (int i = 0; i < 1100; ++i)
+        many += "[[item]]\nid = \"s" + std::to_string(i) +
+                "\"\ntype = \"slide\"\ntitle = \"t\"\nbullets = [\"" + bullet + "\", \"" + bullet +
+                "\", \"" + bullet + "\", \"" + bullet + "\"]\n";
+    fs::path huge = make_source(dir, many);
+    RunResult r = pack(
+        {"build", huge.string(), "--secret-key", keys.secret.string(), "--out", site.string()});
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(r.err.find("over the 4 MiB screens accept") != std::string::npos, r.err);
+    CHECK(snapshot_tree(site) == before);
+
+    // A lower sequence.
+    fs::path good = make_source(dir);
+    r = pack({"build", good.string(), "--secret-key", keys.secret.string(), "--out", site.string(),
+              "--sequence", "1"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("not above the published sequence 1") != std::string::npos);
+    CHECK(snapshot_tree(site) == before);
+}
+
+TEST_CASE("rebuilding writes only new objects and counts the sequence up") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    fs::path source = make_source(dir);
+    const fs::path site = dir / "site";
+    REQUIRE(pack({"build", source.string(), "--secret-key", keys.secret.string(), "--out",
+                  site.string()})
+                .exit_code == 0);
+    std::map<std::string, fs::file_time_type> times;
+    for (const auto& e : fs::directory_iterator(site / "objects"))
+        times[e.path().filename().string()] = e.last_write_time();
+    RunResult again = pack(
+        {"build", source.string(), "--secret-key", keys.secret.string(), "--out", site.string()});
+    REQUIRE(again.exit_code == 0);
+    CHECK_MESSAGE(again.out.find("sequence 2, 3 items, 0 new objects") != std::string::npos,
+                  again.out);
+    for (const auto& e : fs::directory_iterator(site / "objects"))
+        CHECK(times.at(e.path().filename().string()) == e.last_write_time());
+
+    fs::copy_file(
+        make_media("pack-other.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t",
+                                      "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"}),
+        dir / "src/media/other.mp4");
+    fs::path more = make_source(
+        dir, "[[item]]\nid = \"other\"\ntype = \"video\"\nfile = \"media/other.mp4\"\n");
+    RunResult third = pack({"build", more.string(), "--secret-key", keys.secret.string(), "--out",
+                            site.string(), "--sequence", "10"});
+    REQUIRE(third.exit_code == 0);
+    CHECK_MESSAGE(third.out.find("sequence 10, 4 items, 1 new objects") != std::string::npos,
+                  third.out);
+}
+
+TEST_CASE("preview draws every item as the screen shows it, labelled") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    fs::path source = make_source(dir);
+    RunResult p = pack(
+        {"preview", source.string(), "--out", (dir / "sheet.png").string(), "--size", "1280x720"});
+    REQUIRE_MESSAGE(p.exit_code == 0, p.err);
+    Picture sheet = load_picture(dir / "sheet.png");
+    CHECK(sheet.width == 4 * (480 + 24) + 24);
+    const std::string text = squeeze(ocr(dir / "sheet.png"));
+    for (const char* word : {"lot-en", "logo", "clip", "Signs to watch", "video"})
+        CHECK_MESSAGE(text.find(word) != std::string::npos, word, " not in: ", text);
+
+    // The same from the built SITE.
+    REQUIRE(pack({"build", source.string(), "--secret-key", keys.secret.string(), "--out",
+                  (dir / "site").string()})
+                .exit_code == 0);
+    RunResult s = pack({"preview", (dir / "site").string(), "--channel", "trucking", "--out",
+                        (dir / "site-sheet.png").string()});
+    REQUIRE_MESSAGE(s.exit_code == 0, s.err);
+    CHECK(squeeze(ocr(dir / "site-sheet.png")).find("lot-en") != std::string::npos);
+}
+
+TEST_CASE("the player plays the built channel, and only when the signature holds") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    fs::path source = make_source(dir);
+    REQUIRE(pack({"build", source.string(), "--secret-key", keys.secret.string(), "--out",
+                  (dir / "site").string()})
+                .exit_code == 0);
+    const std::string config = "[content]\npublic_key = \"" + keys.line + "\"\n";
+    RunResult r = run_player(dir, config,
+                             {"--content", (dir / "site/channels/trucking").string(), "--snapshot",
+                              "1:a.png", "--exit-after", "4.5", "--trace", "t.ndjson"},
+                             "1280x720");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(squeeze(ocr(dir / "a.png")).find("Signs to watch for on the lot") != std::string::npos);
+    const std::string trace = slurp(dir / "t.ndjson");
+    for (const char* id : {"lot-en", "logo", "clip"})
+        CHECK_MESSAGE(
+            trace.find(std::string("\"item_start\",\"item\":\"") + id) != std::string::npos, id);
+    CHECK(trace.find("\"error\"") == std::string::npos);
+
+    // Another key: refused.
+    TempDir other;
+    Keys stranger = keygen(other);
+    RunResult wrong = run_player(
+        dir, "[content]\npublic_key = \"" + stranger.line + "\"\n",
+        {"--content", (dir / "site/channels/trucking").string(), "--exit-after", "1"}, "320x180");
+    CHECK(wrong.exit_code == 2);
+    CHECK(wrong.err.find("signed with another key") != std::string::npos);
+
+    // The data dir's active channel, as milepost-sync will leave it.
+    const fs::path data = dir / "data";
+    fs::create_directories(data / "channels");
+    fs::create_directory_symlink(dir / "site/objects", data / "objects");
+    fs::copy(dir / "site/channels/trucking", data / "channels/1-trucking");
+    fs::create_directory_symlink("channels/1-trucking", data / "active");
+    RunResult active =
+        run_player(dir, config, {"--snapshot", "1:b.png", "--exit-after", "1.2"}, "1280x720");
+    REQUIRE_MESSAGE(active.exit_code == 0, active.err);
+    CHECK(squeeze(ocr(dir / "b.png")).find("Signs to watch for on the lot") != std::string::npos);
+
+    // A broken active channel: the built-in one plays, never a black screen.
+    std::ofstream(data / "channels/1-trucking/manifest.json", std::ios::app) << " ";
+    RunResult broken =
+        run_player(dir, config, {"--snapshot", "1:c.png", "--exit-after", "1.2"}, "1280x720");
+    CHECK(broken.exit_code == 0);
+    CHECK(broken.err.find("playing the built-in channel") != std::string::npos);
+    CHECK(squeeze(ocr(dir / "c.png")).find("1-888-373-7888") != std::string::npos);
+}
