@@ -372,3 +372,20 @@ TEST_CASE("the player plays the built channel, and only when the signature holds
     CHECK(broken.err.find("playing the built-in channel") != std::string::npos);
     CHECK(squeeze(ocr(dir / "c.png")).find("1-888-373-7888") != std::string::npos);
 }
+
+TEST_CASE("the built-in channel is built and signed into the build tree, and plays from there") {
+    RunResult v = pack({"verify", MILEPOST_DEMO_SITE, "--public-key", MILEPOST_DEMO_PUB});
+    CHECK_MESSAGE(v.exit_code == 0, v.err);
+    std::istringstream pub(slurp(MILEPOST_DEMO_PUB));
+    std::string line;
+    std::getline(pub, line);
+    std::getline(pub, line);
+    TempDir dir;
+    RunResult r = run_player(dir, "[content]\npublic_key = \"" + line + "\"\n",
+                             {"--content", std::string(MILEPOST_DEMO_SITE) + "/channels/default",
+                              "--snapshot", "1:a.png", "--exit-after", "1.2"},
+                             "1280x720");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("signature not checked") == std::string::npos);
+    CHECK(squeeze(ocr(dir / "a.png")).find("1-888-373-7888") != std::string::npos);
+}
