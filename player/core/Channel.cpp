@@ -21,6 +21,13 @@ std::string_view to_string(ItemType type) {
     return "?";
 }
 
+std::optional<ItemType> parse_item_type(std::string_view text) {
+    for (ItemType t : {ItemType::Slide, ItemType::Video, ItemType::Image})
+        if (text == to_string(t))
+            return t;
+    return std::nullopt;
+}
+
 bool is_valid_id(std::string_view id) {
     if (id.empty() || id.size() > 128)
         return false;
@@ -141,15 +148,10 @@ Item read_item(TomlReader& r, const std::filesystem::path& root, std::vector<std
                const std::string& file) {
     Item item;
     item.id = *r.string("id"); // checked by the caller
-    auto type = required_string(r, "type");
-    if (type == "slide")
-        item.type = ItemType::Slide;
-    else if (type == "video")
-        item.type = ItemType::Video;
-    else if (type == "image")
-        item.type = ItemType::Image;
-    else
+    auto type = parse_item_type(required_string(r, "type"));
+    if (!type)
         r.fail("type", "\"slide\", \"video\" or \"image\"");
+    item.type = *type;
     if (auto v = r.string("lang")) {
         if (!is_valid_language(*v))
             r.fail("lang", "a lower-case language code such as \"en\"");

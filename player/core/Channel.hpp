@@ -14,6 +14,7 @@ namespace milepost {
 
 enum class ItemType { Slide, Video, Image };
 std::string_view to_string(ItemType type);
+std::optional<ItemType> parse_item_type(std::string_view text); // "slide", "video", "image"
 
 struct Hotline {
     std::string region; // "*", "US", "US-TX"

@@ -223,15 +223,10 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
         if (!ids.insert(item.id).second)
             throw ConfigError(label + ": item \"" + item.id + "\": id: duplicate");
         r.where = label + ": item \"" + item.id + "\": ";
-        const std::string type = r.str("type", true);
-        if (type == "slide")
-            item.type = ItemType::Slide;
-        else if (type == "video")
-            item.type = ItemType::Video;
-        else if (type == "image")
-            item.type = ItemType::Image;
-        else
+        auto type = parse_item_type(r.str("type", true));
+        if (!type)
             r.fail("type", "slide, video or image");
+        item.type = *type;
         item.lang = r.str("lang");
         if (!item.lang.empty() && !is_valid_language(item.lang))
             r.fail("lang", "a language code");
