@@ -279,7 +279,16 @@ void App::pump_video(Clock::time_point now) {
         chosen = source.frames().try_pop();
     }
     if (chosen) {
-        if (auto r = m_video_texture.upload(m_output->renderer(), chosen->frame.get()); !r) {
+        const AVFrame* f = chosen->frame.get();
+        const Size canvas = m_output->canvas_size();
+        const VideoInfo shape = source.info();
+        // The software renderer's shortcut for a frame that fills the screen 1:1.
+        const bool direct = m_output->direct_surface() && f->width == canvas.width &&
+                            f->height == canvas.height && shape.rotation == 0 &&
+                            shape.sample_aspect.num == shape.sample_aspect.den &&
+                            m_video_texture.keep_for_direct(f);
+        if (auto r = direct ? Result<void>{} : m_video_texture.upload(m_output->renderer(), f);
+            !r) {
             item_failed(now, item, r.error().message);
             m_item_end = now;
             return;
@@ -360,7 +369,12 @@ void App::compose_video() {
     const Size canvas = m_output->canvas_size();
     const Rect whole{0, 0, canvas.width, canvas.height};
     Painter painter(r, m_fonts);
-    if (m_has_frame) {
+    if (m_has_frame && m_video_texture.direct()) {
+        // Everything queued so far reaches the pixels before the frame goes on them.
+        SDL_RenderFlush(r);
+        if (auto drawn = m_video_texture.draw_direct(m_output->direct_surface()); !drawn)
+            log::error(drawn.error().message);
+    } else if (m_has_frame) {
         VideoInfo info = m_current.video->info();
         Size display{m_video_texture.width() * info.sample_aspect.num / info.sample_aspect.den,
                      m_video_texture.height()};

@@ -92,6 +92,17 @@ void Output::refresh_panel_size() {
     m_panel = {w, h};
 }
 
+SDL_Surface* Output::direct_surface() const {
+    if (m_spec.rotation != 0)
+        return nullptr;
+    if (m_surface)
+        return m_surface.get();
+    SDL_RendererInfo info{};
+    if (SDL_GetRendererInfo(m_renderer.get(), &info) != 0 || std::string(info.name) != "software")
+        return nullptr;
+    return SDL_GetWindowSurface(m_window.get());
+}
+
 Size Output::canvas_size() const {
     if (m_spec.rotation == 90 || m_spec.rotation == 270)
         return {m_panel.height, m_panel.width};

@@ -36,6 +36,9 @@ public:
     Result<void> begin_frame();
     // Shows the frame; writes the panel to `png` first when given.
     Result<void> end_frame(const std::string* png = nullptr);
+    // The screen's own pixels, when SDL's software renderer draws them and the
+    // screen is not turned (headless, or a window without a GPU); else nullptr.
+    SDL_Surface* direct_surface() const;
     // Why this renderer: for the log.
     const std::string& renderer_reason() const { return m_reason; }
     // Call when the window size changed.

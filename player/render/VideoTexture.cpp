@@ -1,5 +1,7 @@
 #include "VideoTexture.hpp"
 
+#include <cstring>
+
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
@@ -21,7 +23,41 @@ SDL_YUV_CONVERSION_MODE conversion_mode(const AVFrame* f) {
 
 } // namespace
 
+bool VideoTexture::keep_for_direct(const AVFrame* frame) {
+    const auto format = static_cast<AVPixelFormat>(frame->format);
+    if ((format != AV_PIX_FMT_YUV420P && format != AV_PIX_FMT_YUVJ420P) ||
+        frame->linesize[0] <= 0 || frame->linesize[1] <= 0 || frame->linesize[2] <= 0 ||
+        frame->width % 2 || frame->height % 2)
+        return false;
+    const int w = frame->width, h = frame->height;
+    m_planes.resize(static_cast<size_t>(w) * h * 3 / 2);
+    unsigned char* out = m_planes.data();
+    for (int plane = 0; plane < 3; ++plane) {
+        const int pw = plane ? w / 2 : w, ph = plane ? h / 2 : h;
+        for (int y = 0; y < ph; ++y, out += pw)
+            std::memcpy(out, frame->data[plane] + static_cast<size_t>(y) * frame->linesize[plane],
+                        pw);
+    }
+    m_width = w;
+    m_height = h;
+    m_mode = conversion_mode(frame);
+    m_path = std::string(av_get_pix_fmt_name(format)) + " -> straight onto the screen";
+    m_direct = true;
+    return true;
+}
+
+Result<void> VideoTexture::draw_direct(SDL_Surface* screen) {
+    if (!m_direct || screen->w < m_width || screen->h < m_height)
+        return Error{"no frame for the screen"};
+    SDL_SetYUVConversionMode(m_mode);
+    if (SDL_ConvertPixels(m_width, m_height, SDL_PIXELFORMAT_IYUV, m_planes.data(), m_width,
+                          screen->format->format, screen->pixels, screen->pitch) != 0)
+        return Error{std::string("cannot convert a video frame: ") + SDL_GetError()};
+    return {};
+}
+
 Result<void> VideoTexture::upload(SDL_Renderer* renderer, const AVFrame* frame) {
+    m_direct = false;
     const auto format = static_cast<AVPixelFormat>(frame->format);
     const bool direct_yuv = (format == AV_PIX_FMT_YUV420P || format == AV_PIX_FMT_YUVJ420P) &&
                             frame->linesize[0] > 0 && frame->linesize[1] > 0 &&

@@ -7,11 +7,22 @@
 #include "core/Result.hpp"
 #include "media/Ffmpeg.hpp"
 
+#include <vector>
+
 namespace milepost {
 
 class VideoTexture {
 public:
     Result<void> upload(SDL_Renderer* renderer, const AVFrame* frame);
+    // SDL's software renderer only, for a yuv420p frame exactly the size of an
+    // unturned screen: keeps the planes for draw_direct() instead of a texture.
+    // The renderer would convert them into a texture and then copy that, a whole
+    // frame, onto the screen; converting straight onto the screen saves the copy.
+    // Returns false (nothing kept) when the frame is not such a frame.
+    bool keep_for_direct(const AVFrame* frame);
+    // Converts the kept planes onto `screen` at (0, 0). Flush the renderer first.
+    Result<void> draw_direct(SDL_Surface* screen);
+    bool direct() const { return m_direct; }
     SDL_Texture* texture() const { return m_texture.get(); }
     int width() const { return m_width; }
     int height() const { return m_height; }
@@ -26,6 +37,9 @@ private:
     FramePtr m_converted; // the reused buffer for swscale
     int m_source_format = -1;
     std::string m_path;
+    std::vector<unsigned char> m_planes; // IYUV, the planes one after the other
+    SDL_YUV_CONVERSION_MODE m_mode = SDL_YUV_CONVERSION_BT601;
+    bool m_direct = false; // the last frame is in m_planes, not in m_texture
 };
 
 } // namespace milepost
