@@ -281,7 +281,9 @@ void App::pump_video(Clock::time_point now) {
     if (chosen) {
         const AVFrame* f = chosen->frame.get();
         const Size canvas = m_output->canvas_size();
-        const VideoInfo shape = source.info();
+        if (!m_has_frame)
+            m_video_info = source.info(); // complete once a frame exists
+        const VideoInfo& shape = m_video_info;
         // The software renderer's shortcut for a frame that fills the screen 1:1.
         const bool direct = m_output->direct_surface() && f->width == canvas.width &&
                             f->height == canvas.height && shape.rotation == 0 &&
@@ -294,7 +296,7 @@ void App::pump_video(Clock::time_point now) {
             return;
         }
         if (!m_has_frame) {
-            VideoInfo info = source.info();
+            const VideoInfo& info = m_video_info;
             log::info("item \"" + item.id + "\": " + info.decoder + ", " +
                       std::to_string(info.width) + "x" + std::to_string(info.height) + ", " +
                       m_video_texture.path() +
@@ -375,7 +377,7 @@ void App::compose_video() {
         if (auto drawn = m_video_texture.draw_direct(m_output->direct_surface()); !drawn)
             log::error(drawn.error().message);
     } else if (m_has_frame) {
-        VideoInfo info = m_current.video->info();
+        const VideoInfo& info = m_video_info;
         Size display{m_video_texture.width() * info.sample_aspect.num / info.sample_aspect.den,
                      m_video_texture.height()};
         // The video fills the screen, black bars where its shape differs; the

@@ -92,6 +92,7 @@ private:
     Clock::time_point m_video_wait_since; // when it last made a frame, or began
     std::set<std::string> m_logged_notes; // decoder notes are logged once, not per item
     bool m_has_frame = false;             // m_video_texture holds a frame of this item
+    VideoInfo m_video_info;               // this item's, taken with its first frame
     double m_frame_pts = 0;
     Clock::time_point m_last_frame_end; // when the last frame taken stops being current
     long m_frames_presented = 0;

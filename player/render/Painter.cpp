@@ -27,16 +27,8 @@ Result<void> Painter::text(const TextLine& line, SDL_Color color) {
 
 void Painter::image_fit(SDL_Texture* texture, Rect area) {
     int w = 0, h = 0;
-    if (SDL_QueryTexture(texture, nullptr, nullptr, &w, &h) != 0 || w <= 0 || h <= 0)
-        return;
-    // Scale to the larger side that fits; 64-bit products avoid overflow on huge images.
-    int dw = area.w, dh = area.h;
-    if (static_cast<long long>(w) * area.h > static_cast<long long>(h) * area.w)
-        dh = static_cast<int>(static_cast<long long>(h) * area.w / w);
-    else
-        dw = static_cast<int>(static_cast<long long>(w) * area.h / h);
-    SDL_Rect dst{area.x + (area.w - dw) / 2, area.y + (area.h - dh) / 2, dw, dh};
-    SDL_RenderCopy(m_renderer, texture, nullptr, &dst);
+    if (SDL_QueryTexture(texture, nullptr, nullptr, &w, &h) == 0)
+        picture_fit(texture, {w, h}, 0, area);
 }
 
 void Painter::qr(const QrCode& code, Rect square) {

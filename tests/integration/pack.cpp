@@ -23,13 +23,6 @@ RunResult pack(const std::vector<std::string>& args, const fs::path& cwd = {}) {
     return run(argv, cwd);
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // Every file under `dir` with its content: to see that nothing changed.
 std::map<std::string, std::string> snapshot_tree(const fs::path& dir) {
     std::map<std::string, std::string> out;
@@ -37,7 +30,7 @@ std::map<std::string, std::string> snapshot_tree(const fs::path& dir) {
     for (auto it = fs::recursive_directory_iterator(dir, ec);
          it != fs::recursive_directory_iterator(); ++it)
         if (it->is_regular_file())
-            out[it->path().lexically_relative(dir).string()] = slurp(it->path());
+            out[it->path().lexically_relative(dir).string()] = read_file(it->path());
     return out;
 }
 
@@ -91,7 +84,7 @@ Keys keygen(const TempDir& dir) {
     RunResult r =
         pack({"keygen", "--secret-key", k.secret.string(), "--public-key", k.pub.string()});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    std::istringstream pub(slurp(k.pub));
+    std::istringstream pub(read_file(k.pub));
     std::getline(pub, k.line);
     std::getline(pub, k.line);
     return k;
@@ -113,7 +106,7 @@ TEST_CASE("keygen, build and verify, and Debian's minisign accepts the signature
     CHECK_MESSAGE(m.exit_code == 0, m.out, m.err);
     CHECK(m.out.find("sequence:1") != std::string::npos); // the trusted comment
 
-    Channel c = parse_manifest(slurp(manifest), dir / "site/objects", "manifest.json");
+    Channel c = parse_manifest(read_file(manifest), dir / "site/objects", "manifest.json");
     CHECK(c.sequence == 1);
     REQUIRE(c.items.size() == 3);
     CHECK(c.items[1].media.codec == "png");
@@ -143,7 +136,7 @@ TEST_CASE("keys made by minisign -G sign channels, and password-protected keys g
               .exit_code == 0);
 
     // The same key as minisign stores it with a password: its second and third bytes say "Sc".
-    std::istringstream in(slurp(key));
+    std::istringstream in(read_file(key));
     std::string comment, line;
     std::getline(in, comment);
     std::getline(in, line);
@@ -166,12 +159,12 @@ TEST_CASE("verify names a changed object, a changed manifest and a wrong key") {
                   (dir / "site").string()})
                 .exit_code == 0);
     const fs::path manifest = dir / "site/channels/trucking/manifest.json";
-    Channel c = parse_manifest(slurp(manifest), dir / "site/objects", "m");
+    Channel c = parse_manifest(read_file(manifest), dir / "site/objects", "m");
     const fs::path clip = c.items[2].file;
 
     // One byte of the video changed.
     {
-        std::string bytes = slurp(clip);
+        std::string bytes = read_file(clip);
         bytes[bytes.size() / 2] ^= 0x01;
         std::ofstream(clip, std::ios::binary) << bytes;
     }
@@ -183,7 +176,7 @@ TEST_CASE("verify names a changed object, a changed manifest and a wrong key") {
     CHECK(v.out.find("FAULTY") != std::string::npos);
 
     // One byte of the manifest changed.
-    std::string text = slurp(manifest);
+    std::string text = read_file(manifest);
     text[text.find("Signs to watch")] = 's';
     std::ofstream(manifest, std::ios::binary) << text;
     v = pack({"verify", (dir / "site").string(), "--public-key", keys.pub.string()});
@@ -338,7 +331,7 @@ TEST_CASE("the player plays the built channel, and only when the signature holds
                              "1280x720");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK(squeeze(ocr(dir / "a.png")).find("Signs to watch for on the lot") != std::string::npos);
-    const std::string trace = slurp(dir / "t.ndjson");
+    const std::string trace = read_file(dir / "t.ndjson");
     for (const char* id : {"lot-en", "logo", "clip"})
         CHECK_MESSAGE(
             trace.find(std::string("\"item_start\",\"item\":\"") + id) != std::string::npos, id);
@@ -376,7 +369,7 @@ TEST_CASE("the player plays the built channel, and only when the signature holds
 TEST_CASE("the built-in channel is built and signed into the build tree, and plays from there") {
     RunResult v = pack({"verify", MILEPOST_DEMO_SITE, "--public-key", MILEPOST_DEMO_PUB});
     CHECK_MESSAGE(v.exit_code == 0, v.err);
-    std::istringstream pub(slurp(MILEPOST_DEMO_PUB));
+    std::istringstream pub(read_file(MILEPOST_DEMO_PUB));
     std::string line;
     std::getline(pub, line);
     std::getline(pub, line);

@@ -28,13 +28,6 @@ bool contains(const std::string& haystack, const std::string& needle) {
     return squeeze(haystack).find(squeeze(needle)) != std::string::npos;
 }
 
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // Makes a solid-colour picture file (PNG, or JPEG when the name ends in .jpg).
 void make_picture(const std::filesystem::path& path, int w, int h, SDL_Color c) {
     std::filesystem::create_directories(path.parent_path());
@@ -72,7 +65,7 @@ TEST_CASE("an empty config shows an English slide and the US hotline, legible by
     // The banner is the yellow strip along the bottom; the slide above is navy.
     CHECK(shot.fraction_near(palette::kBanner, 0, 1060, 1920, 20) > 0.5);
     CHECK(shot.fraction_near(palette::kBackground, 0, 0, 1920, 20) > 0.9);
-    const std::string trace = slurp(dir / "t.ndjson");
+    const std::string trace = read_file(dir / "t.ndjson");
     CHECK(trace.find(R"("event":"item_start","item":"intro-en")") != std::string::npos);
     CHECK(trace.find(R"("event":"item_end","item":"intro-en")") != std::string::npos);
 }
@@ -200,7 +193,7 @@ title = "Solo en español"
     const std::string text = ocr(dir / "a.png");
     CHECK_MESSAGE(contains(text, "Human trafficking happens here"), text);
     CHECK_MESSAGE(contains(text, "1-888-373-7888"), text);
-    const std::string trace = slurp(dir / "t.ndjson");
+    const std::string trace = read_file(dir / "t.ndjson");
     CHECK(trace.find(R"("event":"error","item":"missing-image")") != std::string::npos);
     Picture shot = load_picture(dir / "a.png");
     CHECK(shot.fraction_near({0, 0, 0, 255}, 0, 0, 1920, 1080, 8) < 0.05);
@@ -251,7 +244,7 @@ duration = 1
     CHECK(a.fraction_near(palette::kBackground, 0, 1060, 1920, 20) > 0.9);
     CHECK(contains(ocr(dir / "a.png"), "First slide"));
     CHECK(contains(ocr(dir / "b.png"), "Second slide"));
-    const std::string trace = slurp(dir / "t.ndjson");
+    const std::string trace = read_file(dir / "t.ndjson");
     // first at 0, second at 1, first again at 2: the loop is paced by the clock.
     auto second = trace.find(R"("event":"item_start","item":"second")");
     REQUIRE(second != std::string::npos);

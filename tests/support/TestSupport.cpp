@@ -34,14 +34,12 @@ fs::path TempDir::write(const std::string& name, const std::string& text) const 
     return p;
 }
 
-namespace {
-std::string slurp(const fs::path& p) {
+std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
 }
-} // namespace
 
 RunResult run(const std::vector<std::string>& argv, const fs::path& cwd,
               const std::vector<std::string>& env) {
@@ -73,8 +71,8 @@ RunResult run(const std::vector<std::string>& argv, const fs::path& cwd,
         r.exit_code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status))
         r.signal = WTERMSIG(status);
-    r.out = slurp(out);
-    r.err = slurp(err);
+    r.out = read_file(out);
+    r.err = read_file(err);
     return r;
 }
 

@@ -60,6 +60,9 @@ std::filesystem::path make_media(const std::string& name, const std::vector<std:
 // How many video frames a file holds (ffprobe -count_frames).
 int count_frames(const std::filesystem::path& file);
 
+// A whole file's bytes ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
+
 // `text` with every run of white space folded into one space.
 std::string squeeze(const std::string& text);
 
