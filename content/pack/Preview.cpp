@@ -1,6 +1,6 @@
 #include "Preview.hpp"
 
-#include "Site.hpp"
+#include "core/Files.hpp"
 #include "core/Hotline.hpp"
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
@@ -111,12 +111,12 @@ int preview(const std::vector<std::string>& positional,
                 return 2;
             }
             const fs::path manifest = in / "channels" / options.at("channel") / "manifest.json";
-            const std::string text = read_text(manifest);
-            if (text.empty()) {
-                log::error(manifest.string() + ": cannot read");
+            auto text = read_file(manifest, kMaxManifestBytes);
+            if (!text) {
+                log::error(text.error().message);
                 return 2;
             }
-            channel = parse_manifest(text, in / "objects", manifest.string());
+            channel = parse_manifest(*text, in / "objects", manifest.string());
         } else {
             std::vector<std::string> warnings;
             channel = load_channel_source(in, warnings);

@@ -3,12 +3,13 @@
 // or failed build or a failed verification, 2 bad usage or a bad channel source.
 #include "Preview.hpp"
 #include "Probe.hpp"
-#include "Site.hpp"
 #include "core/Channel.hpp"
+#include "core/Files.hpp"
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
 #include "core/Minisign.hpp"
 #include "milepost/Version.hpp"
+#include "store/Files.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -76,10 +77,12 @@ int usage_error(const std::string& message) {
 }
 
 std::string read_key_file(const std::string& path, std::string& error) {
-    std::string text = read_text(path);
-    if (text.empty())
-        error = path + ": cannot read";
-    return text;
+    auto text = read_file(path);
+    if (!text) {
+        error = text.error().message;
+        return {};
+    }
+    return std::move(*text);
 }
 
 int keygen(const Args& a) {
@@ -110,11 +113,11 @@ int keygen(const Args& a) {
 
 // The sequence of the manifest now in SITE for `channel`, 0 when there is none.
 std::int64_t current_sequence(const fs::path& manifest) {
-    std::string text = read_text(manifest);
-    if (text.empty())
+    auto text = read_file(manifest);
+    if (!text)
         return 0;
     try {
-        return parse_manifest(text, {}, manifest.string()).sequence;
+        return parse_manifest(*text, {}, manifest.string()).sequence;
     } catch (const ConfigError&) {
         return 0; // an unreadable manifest is replaced
     }
@@ -321,15 +324,14 @@ int verify(const Args& a) {
     int faults = 0;
     for (const auto& name : names) {
         const fs::path manifest_path = site / "channels" / name / "manifest.json";
-        const std::string manifest = read_text(manifest_path);
-        const std::string signature = read_text(manifest_path.string() + ".minisig");
-        if (manifest.empty() || signature.empty()) {
-            log::error(manifest_path.string() +
-                       (manifest.empty() ? ": missing" : ".minisig: missing"));
+        auto manifest = read_file(manifest_path, kMaxManifestBytes);
+        auto signature = read_file(manifest_path.string() + ".minisig", kMaxSignatureBytes);
+        if (!manifest || !signature) {
+            log::error((!manifest ? manifest : signature).error().message);
             ++faults;
             continue;
         }
-        auto trusted = minisign_verify(*key, manifest, signature);
+        auto trusted = minisign_verify(*key, *manifest, *signature);
         if (!trusted) {
             log::error(manifest_path.string() + ": " + trusted.error().message);
             ++faults;
@@ -337,7 +339,7 @@ int verify(const Args& a) {
         }
         Channel c;
         try {
-            c = parse_manifest(manifest, site / "objects", manifest_path.string());
+            c = parse_manifest(*manifest, site / "objects", manifest_path.string());
         } catch (const ConfigError& e) {
             log::error(e.message);
             ++faults;

@@ -25,6 +25,10 @@ constexpr auto kStallLimit = std::chrono::milliseconds(750);
 constexpr auto kDecoderPoll = std::chrono::milliseconds(4);
 // How long after an item starts the next one is prepared.
 constexpr auto kPrepareAfter = std::chrono::milliseconds(250);
+// How often DATA_DIR/active is looked at for a new version (one readlink).
+constexpr auto kActiveCheck = std::chrono::seconds(2);
+// How often the loop looks whether a new version has been read.
+constexpr auto kLoadingPoll = std::chrono::milliseconds(50);
 // How often the sound queue is topped up (it holds a quarter of a second).
 constexpr auto kAudioFeed = std::chrono::milliseconds(50);
 
@@ -95,6 +99,11 @@ const QrCode* App::qr_for(const Hotline& hotline) {
     return m_qr ? &*m_qr : nullptr;
 }
 
+void App::follow_active_channel(std::string target) {
+    m_follow_active = true;
+    m_active_target = std::move(target);
+}
+
 int App::run() {
     if (m_options.exit_after)
         m_exit_at = m_start + seconds(*m_options.exit_after);
@@ -106,6 +115,7 @@ int App::run() {
         if (m_quit)
             break;
         const auto now = Clock::now();
+        watch_active_channel(now);
         if (now >= m_item_end)
             advance_schedule(now);
         pump_video(now);
@@ -154,9 +164,70 @@ void App::handle_events() {
     }
 }
 
+void App::watch_active_channel(Clock::time_point now) {
+    if (!m_follow_active)
+        return;
+    if (m_loading.valid()) {
+        if (m_loading.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+            return;
+        auto loaded = m_loading.get();
+        if (!loaded) {
+            // The screen keeps what it plays; the next activation is tried afresh.
+            log::error("new active channel: " + loaded.error().message +
+                       "; keeping the channel "
+                       "on screen");
+            return;
+        }
+        if (!loaded->note.empty())
+            log::warn(loaded->note);
+        // What was prepared to come next is from an older version: prepare again.
+        if (m_next.item) {
+            dispose(std::move(m_next.video));
+            m_next = {};
+            m_prepare_at = now;
+        }
+        m_pending_channel = std::make_unique<Channel>(std::move(loaded->channel));
+        m_pending_playlist.emplace(*m_pending_channel, m_config.device.languages);
+        log::info("channel \"" + m_pending_channel->name + "\" sequence " +
+                  std::to_string(m_pending_channel->sequence) + " is ready (" +
+                  std::to_string(m_pending_channel->items.size()) +
+                  " items); it starts at the next item");
+        if (!m_current.item)
+            m_item_end = now; // the fallback slide gives way at once
+        return;
+    }
+    if (now < m_next_active_check)
+        return;
+    m_next_active_check = now + kActiveCheck;
+    const std::filesystem::path data = m_options.data_dir;
+    std::string target = active_target(data);
+    if (target.empty() || target == m_active_target)
+        return;
+    m_active_target = target;
+    m_loading = std::async(std::launch::async, [data, target, key = m_config.content.public_key] {
+        return read_stored_channel(data / target, data / "objects", key);
+    });
+}
+
+// Takes a newer channel version at an item boundary.
+void App::switch_channel() {
+    if (!m_pending_channel)
+        return;
+    m_channel = std::move(*m_pending_channel);
+    m_playlist = std::move(*m_pending_playlist);
+    m_pending_channel.reset();
+    m_pending_playlist.reset();
+    m_banner.reset(); // its hotline may have changed
+    log::info("now playing channel \"" + m_channel.name + "\" sequence " +
+              std::to_string(m_channel.sequence));
+}
+
 void App::prepare_next(Clock::time_point now) {
-    if (m_current.item && !m_next.item && now >= m_prepare_at)
-        m_next = prepare(m_playlist.next());
+    if (m_current.item && !m_next.item && now >= m_prepare_at) {
+        Playlist& from = m_pending_playlist ? *m_pending_playlist : m_playlist;
+        if (!from.empty())
+            m_next = prepare(from.next());
+    }
 }
 
 PreparedItem App::prepare(const Item* item) {
@@ -205,6 +276,7 @@ void App::start_fallback(Clock::time_point now, std::string_view why) {
 
 void App::advance_schedule(Clock::time_point now) {
     end_item(now);
+    switch_channel();
     if (m_playlist.empty()) {
         start_fallback(now, "nothing in the channel plays in this device's languages");
         return;
@@ -452,6 +524,8 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
         deadline = std::min(deadline, *m_exit_at);
     if (m_current.item && !m_next.item)
         deadline = std::min(deadline, m_prepare_at);
+    if (m_loading.valid())
+        deadline = std::min(deadline, now + kLoadingPoll);
     return deadline;
 }
 

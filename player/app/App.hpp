@@ -12,9 +12,11 @@
 #include "render/Painter.hpp"
 #include "render/QrCode.hpp"
 #include "render/VideoTexture.hpp"
+#include "store/ContentStore.hpp"
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <set>
@@ -42,11 +44,16 @@ public:
         Channel builtin, std::unique_ptr<Output> output, std::unique_ptr<AudioOutput> audio,
         Fonts fonts, Trace trace);
     ~App();
+    // Plays what DATA_DIR/active points at, now `target` ("" = none yet): when
+    // milepost-sync activates another version, the player switches to it at the
+    // next item boundary.
+    void follow_active_channel(std::string target);
     int run();
 
 private:
     // The steps of the loop, in order.
     void handle_events();
+    void watch_active_channel(Clock::time_point now);
     void advance_schedule(Clock::time_point now);
     void pump_video(Clock::time_point now);
     void prepare_next(Clock::time_point now);
@@ -54,6 +61,7 @@ private:
     void take_due_snapshots(Clock::time_point now);
     void wait_until(Clock::time_point deadline);
 
+    void switch_channel();
     PreparedItem prepare(const Item* item);
     void start_fallback(Clock::time_point now, std::string_view why);
     void end_item(Clock::time_point now, std::string_view detail = {});
@@ -70,13 +78,24 @@ private:
     Clock::time_point m_start; // process start
     Options m_options;
     DeviceConfig m_config;
-    Channel m_channel;
+    Channel m_channel; // m_current, m_next and m_playlist point into its items
     Channel m_builtin;
     std::unique_ptr<Output> m_output;
     std::unique_ptr<AudioOutput> m_audio;
     Fonts m_fonts;
     Trace m_trace;
     Playlist m_playlist;
+
+    // Following DATA_DIR/active (only without --content).
+    bool m_follow_active = false;
+    std::string m_active_target; // the version playing or being loaded
+    Clock::time_point m_next_active_check;
+    std::future<Result<StoredChannel>> m_loading; // read on a thread: a big manifest
+                                                  // must not hold up a frame
+    // A newer version, taken at the next item boundary. m_next may already point
+    // into its items; moving it into m_channel keeps those pointers valid.
+    std::unique_ptr<Channel> m_pending_channel;
+    std::optional<Playlist> m_pending_playlist;
 
     PreparedItem m_current; // on screen; item == nullptr: the fallback slide
     PreparedItem m_next;    // prepared while m_current plays

@@ -5,30 +5,19 @@
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
 #include "milepost/Version.hpp"
+#include "store/ContentStore.hpp"
 
 #include <SDL_image.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <malloc.h>
-#include <sstream>
 
 using namespace milepost;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kDefaultConfig = "/etc/milepost/device.toml";
-constexpr const char* kProvisioningOverride = "/boot/firmware/milepost.toml";
-
-std::string read_machine_id() {
-    std::ifstream in("/etc/machine-id");
-    std::string id;
-    std::getline(in, id);
-    return id;
-}
 
 // share/milepost beside bin/ of this executable: build/share in the build tree,
 // /usr/share once installed.
@@ -77,15 +66,12 @@ int main(int argc, char** argv) {
 
     DeviceConfig config;
     Channel channel, builtin;
+    std::string active; // DATA_DIR/active's target when playing from the data dir
     try {
-        std::vector<std::string> warnings;
-        std::error_code ec;
-        std::string path =
-            options->config.value_or(fs::exists(kDefaultConfig, ec) ? kDefaultConfig : "");
-        std::string override_path = options->config ? "" : kProvisioningOverride;
-        config = load_device_config(path, override_path, read_machine_id(), warnings);
-        if (path.empty())
-            log::info(std::string("no ") + kDefaultConfig + ": every key has its default");
+        std::vector<std::string> warnings, notes;
+        config = load_program_config(options->config, warnings, notes);
+        for (const auto& n : notes)
+            log::info(n);
         for (const auto& w : warnings)
             log::warn(w);
     } catch (const ConfigError& e) {
@@ -127,17 +113,18 @@ int main(int argc, char** argv) {
         // The active channel milepost-sync left in the data dir: DATA_DIR/active
         // points at channels/<sequence>-<name>/, media in DATA_DIR/objects.
         const fs::path data = options->data_dir;
-        std::error_code ec;
-        if (fs::exists(data / "active" / "manifest.json", ec)) {
-            try {
-                std::string note;
-                channel = load_published_channel(data / "active", data / "objects",
-                                                 config.content.public_key, note);
-                if (!note.empty())
-                    log::warn(note);
-            } catch (const ConfigError& e) {
+        active = active_target(data);
+        if (!active.empty()) {
+            auto stored =
+                read_stored_channel(data / active, data / "objects", config.content.public_key);
+            if (stored) {
+                if (!stored->note.empty())
+                    log::warn(stored->note);
+                channel = std::move(stored->channel);
+            } else {
                 // Never a black screen: the built-in channel plays instead.
-                log::error("active channel: " + e.message + "; playing the built-in channel");
+                log::error("active channel: " + stored.error().message +
+                           "; playing the built-in channel");
                 channel = builtin;
             }
         } else {
@@ -197,7 +184,10 @@ int main(int argc, char** argv) {
         log::error(fonts.error().message);
         return 1;
     }
+    const bool options_content = options->content.has_value();
     App app(started, std::move(*options), std::move(config), std::move(channel), std::move(builtin),
             std::move(*output), std::move(audio), std::move(*fonts), std::move(trace));
+    if (!options_content)
+        app.follow_active_channel(active);
     return app.run();
 }

@@ -1,4 +1,5 @@
 #include "DeviceConfig.hpp"
+#include "Files.hpp"
 
 #include "Result.hpp"
 #include "TomlReader.hpp"
@@ -7,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace milepost {
 
@@ -247,13 +246,11 @@ void finish_device_config(DeviceConfig& config, const std::string& file,
 }
 
 namespace {
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw ConfigError(path + ": cannot read: " + std::strerror(errno));
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+std::string read_config_file(const std::string& path) {
+    auto text = read_file(path);
+    if (!text)
+        throw ConfigError(text.error().message);
+    return std::move(*text);
 }
 } // namespace
 
@@ -262,14 +259,30 @@ DeviceConfig load_device_config(const std::string& path, const std::string& over
     DeviceConfig config;
     std::string last = path.empty() ? std::string("(defaults)") : path;
     if (!path.empty())
-        apply_device_config(config, read_file(path), path, warnings);
+        apply_device_config(config, read_config_file(path), path, warnings);
     std::error_code ec;
     if (!override_path.empty() && std::filesystem::exists(override_path, ec)) {
-        apply_device_config(config, read_file(override_path), override_path, warnings);
+        apply_device_config(config, read_config_file(override_path), override_path, warnings);
         last = override_path;
     }
     finish_device_config(config, last, machine_id);
     return config;
+}
+
+DeviceConfig load_program_config(const std::optional<std::string>& config_flag,
+                                 std::vector<std::string>& warnings,
+                                 std::vector<std::string>& notes) {
+    std::error_code ec;
+    const std::string path = config_flag.value_or(
+        std::filesystem::exists(kDefaultConfigPath, ec) ? kDefaultConfigPath : "");
+    const std::string override_path = config_flag ? "" : kProvisioningOverridePath;
+    const auto machine_id = read_file("/etc/machine-id", 256);
+    std::string id = machine_id ? *machine_id : std::string();
+    while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())))
+        id.pop_back();
+    if (path.empty())
+        notes.push_back(std::string("no ") + kDefaultConfigPath + ": every key has its default");
+    return load_device_config(path, override_path, id, warnings);
 }
 
 } // namespace milepost

@@ -74,6 +74,17 @@ void finish_device_config(DeviceConfig& config, const std::string& file,
 DeviceConfig load_device_config(const std::string& path, const std::string& override_path,
                                 std::string_view machine_id, std::vector<std::string>& warnings);
 
+inline constexpr const char* kDefaultConfigPath = "/etc/milepost/device.toml";
+inline constexpr const char* kProvisioningOverridePath = "/boot/firmware/milepost.toml";
+
+// The config a device program runs with: `config_flag` alone when --config was
+// given; else kDefaultConfigPath (every key's default when it is absent) with
+// kProvisioningOverridePath on top. The device id comes from /etc/machine-id.
+// Notes for the log (unknown keys, a missing default file) go to `notes`.
+DeviceConfig load_program_config(const std::optional<std::string>& config_flag,
+                                 std::vector<std::string>& warnings,
+                                 std::vector<std::string>& notes);
+
 bool is_valid_region(std::string_view region); // "US", "US-TX", "CA-ON"
 bool is_valid_language(std::string_view lang); // "en", "fra"
 

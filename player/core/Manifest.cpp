@@ -1,15 +1,14 @@
 #include "Manifest.hpp"
 
 #include "DeviceConfig.hpp"
+#include "Files.hpp"
 #include "Result.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "Minisign.hpp"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace milepost {
 
@@ -317,19 +316,10 @@ namespace milepost {
 Channel load_published_channel(const std::filesystem::path& folder,
                                const std::filesystem::path& objects, const std::string& public_key,
                                std::string& note) {
-    auto slurp = [](const std::filesystem::path& p, std::string& out) {
-        std::ifstream in(p, std::ios::binary);
-        if (!in)
-            return false;
-        std::ostringstream s;
-        s << in.rdbuf();
-        out = s.str();
-        return true;
-    };
     const std::filesystem::path manifest_path = folder / "manifest.json";
-    std::string manifest, signature;
-    if (!slurp(manifest_path, manifest))
-        throw ConfigError(manifest_path.string() + ": cannot read");
+    auto manifest = read_file(manifest_path, kMaxManifestBytes);
+    if (!manifest)
+        throw ConfigError(manifest.error().message);
     if (public_key.empty()) {
         note = manifest_path.string() +
                ": signature not checked: no [content] public_key in the config";
@@ -337,13 +327,14 @@ Channel load_published_channel(const std::filesystem::path& folder,
         auto key = minisign_parse_public_key(public_key);
         if (!key)
             throw ConfigError("[content] public_key: " + key.error().message);
-        if (!slurp(manifest_path.string() + ".minisig", signature))
+        auto signature = read_file(manifest_path.string() + ".minisig", kMaxSignatureBytes);
+        if (!signature)
             throw ConfigError(manifest_path.string() +
                               ".minisig: missing: the channel is not signed");
-        if (auto ok = minisign_verify(*key, manifest, signature); !ok)
+        if (auto ok = minisign_verify(*key, *manifest, *signature); !ok)
             throw ConfigError(manifest_path.string() + ": " + ok.error().message);
     }
-    return parse_manifest(manifest, objects, manifest_path.string());
+    return parse_manifest(*manifest, objects, manifest_path.string());
 }
 
 } // namespace milepost

@@ -11,6 +11,7 @@ namespace milepost {
 
 inline constexpr int kManifestSchema = 1;
 inline constexpr std::size_t kMaxManifestBytes = 4 * 1024 * 1024;
+inline constexpr std::size_t kMaxSignatureBytes = 4096; // a .minisig is about 300 bytes
 
 // The manifest of `channel` (its items' MediaFacts filled in), as JSON text.
 std::string manifest_json(const Channel& channel);

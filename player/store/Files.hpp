@@ -1,17 +1,13 @@
 #pragma once
-// A published channel on disk: SITE/channels/<name>/manifest.json(.minisig) and
-// SITE/objects/<sha256> (contract "Published channel"). The data dir of a screen
-// has the same shape: DATA_DIR/objects/ shared by every version of the channel,
-// DATA_DIR/channels/<sequence>-<name>/ one folder per version, and DATA_DIR/active,
-// a symbolic link to the version on screen, replaced by one atomic rename.
-#include "core/Channel.hpp"
-#include "core/Minisign.hpp"
+// Writing files so that a power cut at any instant leaves the old bytes or the
+// new ones, never a mix: a temporary name, fsync, rename, fsync of the folder.
 #include "core/Result.hpp"
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace milepost {
 
@@ -22,6 +18,10 @@ Result<std::string> sha256_file(const std::filesystem::path& file,
 // Writes `data` to `path` through a temporary name in the same folder, fsync and rename.
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view data);
 
-std::string read_text(const std::filesystem::path& path); // "" when unreadable
+// Makes the names in `folder` (a rename, a new file) survive a power cut.
+Result<void> sync_directory(const std::filesystem::path& folder);
+
+// Makes a file's bytes survive a power cut.
+Result<void> sync_file(const std::filesystem::path& file);
 
 } // namespace milepost

@@ -1,4 +1,4 @@
-#include "Site.hpp"
+#include "Files.hpp"
 
 #include <sodium.h>
 
@@ -6,8 +6,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 namespace milepost {
@@ -66,20 +64,31 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
         return Error{path.string() + ": cannot write: " + why};
     }
     // The rename itself is made durable by syncing the folder.
-    int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
-                     O_RDONLY | O_DIRECTORY);
-    if (dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
-    }
+    return sync_directory(path.parent_path().empty() ? "." : path.parent_path());
+}
+
+Result<void> sync_directory(const std::filesystem::path& folder) {
+    int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return Error{folder.string() + ": cannot open: " + std::strerror(errno)};
+    const bool ok = ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok)
+        return Error{folder.string() + ": cannot sync: " + std::strerror(err)};
     return {};
 }
 
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+Result<void> sync_file(const std::filesystem::path& file) {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return Error{file.string() + ": cannot open: " + std::strerror(errno)};
+    const bool ok = ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok)
+        return Error{file.string() + ": cannot sync: " + std::strerror(err)};
+    return {};
 }
 
 } // namespace milepost

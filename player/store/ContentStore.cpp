@@ -1,0 +1,317 @@
+#include "ContentStore.hpp"
+
+#include "Files.hpp"
+#include "core/Files.hpp"
+#include "core/Manifest.hpp"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+namespace milepost {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kActive = "active";
+constexpr const char* kPrevious = "previous";
+constexpr const char* kBudgetFile = "cache-budget";
+
+std::string system_error(const std::error_code& ec) {
+    return ec.message();
+}
+
+// A channel folder's name: "<sequence>-<name>".
+std::string folder_name(const Channel& c) {
+    return std::to_string(c.sequence) + "-" + c.name;
+}
+
+// The objects a stored manifest names, read without checking its signature
+// (garbage collection only needs to know what to keep). Empty when unreadable.
+std::set<std::string> objects_in(const fs::path& folder) {
+    auto text = read_file(folder / "manifest.json", kMaxManifestBytes);
+    if (!text)
+        return {};
+    try {
+        return objects_of(parse_manifest(*text, {}, (folder / "manifest.json").string()));
+    } catch (const ConfigError&) {
+        return {};
+    }
+}
+
+} // namespace
+
+std::set<std::string> objects_of(const Channel& channel) {
+    std::set<std::string> out;
+    for (const Item& item : channel.items)
+        if (!item.media.object.empty())
+            out.insert(item.media.object);
+    return out;
+}
+
+std::uint64_t object_bytes(const Channel& channel, const Channel* also) {
+    std::map<std::string, std::uint64_t> sizes;
+    for (const Channel* c : {&channel, also})
+        if (c)
+            for (const Item& item : c->items)
+                if (!item.media.object.empty())
+                    sizes[item.media.object] = item.media.size;
+    std::uint64_t total = 0;
+    for (const auto& [name, size] : sizes)
+        total += size;
+    return total;
+}
+
+std::string active_target(const fs::path& data_dir) {
+    std::error_code ec;
+    fs::path t = fs::read_symlink(data_dir / kActive, ec);
+    return ec ? std::string() : t.string();
+}
+
+Result<ContentStore> ContentStore::open(const fs::path& data_dir, Access access) {
+    std::error_code ec;
+    if (access == Access::ReadOnly) {
+        if (!fs::is_directory(data_dir, ec))
+            return Error{data_dir.string() + ": no such folder"};
+        return ContentStore(data_dir);
+    }
+    for (const char* sub : {"objects", "partial", "channels"}) {
+        fs::create_directories(data_dir / sub, ec);
+        if (ec)
+            return Error{(data_dir / sub).string() + ": cannot create: " + system_error(ec)};
+    }
+    ContentStore store(data_dir);
+    // Leftovers of a run killed half way: temporary pointers and channel folders.
+    for (const char* name : {"active.tmp", "previous.tmp"})
+        fs::remove(data_dir / name, ec);
+    for (const auto& entry : fs::directory_iterator(data_dir / "channels", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.starts_with("."))
+            fs::remove_all(entry.path(), ec);
+    }
+    return store;
+}
+
+fs::path ContentStore::object_path(const std::string& sha256) const {
+    return m_dir / "objects" / sha256;
+}
+
+fs::path ContentStore::partial_path(const std::string& sha256) const {
+    return m_dir / "partial" / sha256;
+}
+
+bool ContentStore::has_object(const std::string& sha256, std::uint64_t size) const {
+    std::error_code ec;
+    return fs::file_size(object_path(sha256), ec) == size && !ec;
+}
+
+std::optional<fs::path> ContentStore::target(const char* name) const {
+    std::error_code ec;
+    fs::path t = fs::read_symlink(m_dir / name, ec);
+    // Only ever "channels/<folder>": anything else was not made by this store.
+    if (ec || t.parent_path() != "channels" || t.filename().string().starts_with("."))
+        return std::nullopt;
+    return m_dir / t;
+}
+
+std::optional<Result<StoredChannel>> ContentStore::pointed(const char* name,
+                                                           const std::string& public_key) const {
+    auto folder = target(name);
+    if (!folder)
+        return std::nullopt;
+    return read_stored_channel(*folder, objects_dir(), public_key);
+}
+
+Result<StoredChannel> read_stored_channel(const fs::path& folder, const fs::path& objects,
+                                          const std::string& public_key) {
+    StoredChannel s;
+    s.folder = folder;
+    try {
+        s.channel = load_published_channel(folder, objects, public_key, s.note);
+    } catch (const ConfigError& e) {
+        return Error{e.message};
+    }
+    if (auto etag = read_file(folder / "etag", 1024))
+        s.etag = *etag;
+    return s;
+}
+
+std::optional<Result<StoredChannel>> ContentStore::active(const std::string& public_key) const {
+    return pointed(kActive, public_key);
+}
+
+std::optional<Result<StoredChannel>> ContentStore::previous(const std::string& public_key) const {
+    return pointed(kPrevious, public_key);
+}
+
+Result<void> ContentStore::commit_object(const std::string& sha256, std::uint64_t size) {
+    const fs::path partial = partial_path(sha256);
+    std::error_code ec;
+    const auto have = fs::file_size(partial, ec);
+    if (ec)
+        return Error{partial.string() + ": " + system_error(ec)};
+    if (have != size) {
+        if (have > size)
+            fs::remove(partial, ec);
+        return Error{"object " + sha256 + ": " + std::to_string(have) +
+                     " bytes, the manifest says " + std::to_string(size)};
+    }
+    auto hash = sha256_file(partial);
+    if (!hash)
+        return hash.error();
+    if (*hash != sha256) {
+        fs::remove(partial, ec);
+        return Error{"object " + sha256 + ": its SHA-256 is " + *hash +
+                     ": damaged or not the file "
+                     "the manifest names; deleted"};
+    }
+    if (auto r = sync_file(partial); !r)
+        return r;
+    if (::rename(partial.c_str(), object_path(sha256).c_str()) != 0)
+        return Error{object_path(sha256).string() + ": cannot store: " + std::strerror(errno)};
+    return sync_directory(objects_dir());
+}
+
+Result<fs::path> ContentStore::install_channel(const Channel& channel, std::string_view manifest,
+                                               std::string_view signature, std::string_view etag) {
+    const fs::path channels = m_dir / "channels";
+    const fs::path final = channels / folder_name(channel);
+    const fs::path tmp = channels / ("." + folder_name(channel) + ".tmp");
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    if (!fs::create_directory(tmp, ec))
+        return Error{tmp.string() + ": cannot create: " + system_error(ec)};
+    for (auto [name, data] : {std::pair{"manifest.json", manifest},
+                              {"manifest.json.minisig", signature},
+                              {"etag", etag}})
+        if (auto r = write_file_atomically(tmp / name, data); !r)
+            return r.error();
+    fs::remove_all(final, ec);
+    if (::rename(tmp.c_str(), final.c_str()) != 0)
+        return Error{final.string() + ": cannot create: " + std::strerror(errno)};
+    if (auto r = sync_directory(channels); !r)
+        return r.error();
+    return final;
+}
+
+Result<void> ContentStore::point(const char* name, const fs::path& folder) {
+    const fs::path link = m_dir / name;
+    const fs::path tmp = m_dir / (std::string(name) + ".tmp");
+    ::unlink(tmp.c_str());
+    const fs::path relative = fs::path("channels") / folder.filename();
+    if (::symlink(relative.c_str(), tmp.c_str()) != 0)
+        return Error{tmp.string() + ": cannot create: " + std::strerror(errno)};
+    if (::rename(tmp.c_str(), link.c_str()) != 0)
+        return Error{link.string() + ": cannot replace: " + std::strerror(errno)};
+    return sync_directory(m_dir);
+}
+
+Result<void> ContentStore::activate(const fs::path& folder) {
+    if (auto old = target(kActive); old && old->filename() != folder.filename())
+        if (auto r = point(kPrevious, *old); !r)
+            return r;
+    return point(kActive, folder);
+}
+
+std::uint64_t ContentStore::collect_garbage(const std::set<std::string>& keep, Keep which) {
+    std::error_code ec;
+    std::set<std::string> folders, objects = keep;
+    for (const char* name : {kActive, kPrevious})
+        if (auto t = target(name); t && (name == kActive || which == Keep::ActiveAndPrevious)) {
+            folders.insert(t->filename().string());
+            objects.merge(objects_in(*t));
+        }
+    std::uint64_t freed = 0;
+    auto remove = [&](const fs::path& p) {
+        std::error_code e;
+        const auto size = fs::is_regular_file(p, e) ? fs::file_size(p, e) : 0;
+        if (fs::remove_all(p, e) > 0 && !e)
+            freed += size;
+    };
+    for (const auto& entry : fs::directory_iterator(m_dir / "channels", ec))
+        if (!folders.count(entry.path().filename().string()))
+            remove(entry.path());
+    for (const char* sub : {"objects", "partial"})
+        for (const auto& entry : fs::directory_iterator(m_dir / sub, ec))
+            if (!objects.count(entry.path().filename().string()))
+                remove(entry.path());
+    if (freed > 0)
+        sync_directory(objects_dir());
+    return freed;
+}
+
+std::uint64_t ContentStore::bytes_used() const {
+    std::uint64_t total = 0;
+    std::error_code ec;
+    for (const char* sub : {"objects", "partial"})
+        for (const auto& entry : fs::directory_iterator(m_dir / sub, ec))
+            if (entry.is_regular_file(ec))
+                total += entry.file_size(ec);
+    return total;
+}
+
+std::uint64_t ContentStore::free_space() const {
+    struct statvfs s {};
+    if (::statvfs(m_dir.c_str(), &s) != 0)
+        return 0;
+    return static_cast<std::uint64_t>(s.f_bavail) * s.f_frsize;
+}
+
+std::uint64_t ContentStore::budget(std::int64_t max_cache_mb) {
+    if (max_cache_mb > 0)
+        return static_cast<std::uint64_t>(max_cache_mb) * 1024 * 1024;
+    const fs::path file = m_dir / kBudgetFile;
+    if (auto text = read_file(file, 64)) {
+        try {
+            return std::stoull(*text);
+        } catch (const std::exception&) {
+            // Damaged: made again below.
+        }
+    }
+    // Fixed once, at first start, so that the cache filling up does not shrink it.
+    const std::uint64_t bytes = (free_space() + bytes_used()) / 10 * 8;
+    write_file_atomically(file, std::to_string(bytes) + "\n");
+    return bytes;
+}
+
+ChannelCheck ContentStore::check_objects(const Channel& channel,
+                                         const std::function<void()>& tick) const {
+    ChannelCheck check;
+    std::set<std::string> seen;
+    for (const Item& item : channel.items) {
+        const std::string& name = item.media.object;
+        if (name.empty() || !seen.insert(name).second)
+            continue;
+        ++check.objects;
+        check.bytes += item.media.size;
+        const fs::path path = object_path(name);
+        std::error_code ec;
+        const auto size = fs::file_size(path, ec);
+        if (ec) {
+            check.faults.push_back("item \"" + item.id + "\": object " + name + " is missing");
+            continue;
+        }
+        if (size != item.media.size) {
+            check.faults.push_back("item \"" + item.id + "\": object " + name + " has " +
+                                   std::to_string(size) + " bytes, the manifest says " +
+                                   std::to_string(item.media.size));
+            continue;
+        }
+        auto hash = sha256_file(path, [&](std::uint64_t) {
+            if (tick)
+                tick();
+        });
+        if (!hash)
+            check.faults.push_back("item \"" + item.id + "\": " + hash.error().message);
+        else if (*hash != name)
+            check.faults.push_back("item \"" + item.id + "\": object " + name +
+                                   " is damaged (its SHA-256 is " + *hash + ")");
+    }
+    return check;
+}
+
+} // namespace milepost

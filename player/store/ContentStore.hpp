@@ -1,0 +1,122 @@
+#pragma once
+// The content a screen holds, in its data dir (contract "milepost-sync"):
+//
+//   objects/<sha256>                  media, verified, immutable, shared by versions
+//   partial/<sha256>                  downloads under way, resumed after a cut
+//   channels/<sequence>-<name>/       one folder per version: manifest.json,
+//                                     manifest.json.minisig, etag
+//   active   -> channels/<...>        what the player plays: a symbolic link
+//   previous -> channels/<...>        replaced by one atomic rename each
+//   cache-budget                      bytes the store may use, fixed at first start
+//
+// milepost-sync is the only writer; the player only reads. Every change is a
+// new name made durable and then renamed into place, so a kill at any instant
+// leaves the old state or the new one, and opening the store again is recovery.
+#include "core/Channel.hpp"
+#include "core/Result.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace milepost {
+
+// A channel version in the store, read and verified.
+struct StoredChannel {
+    std::filesystem::path folder; // channels/<sequence>-<name>
+    Channel channel;
+    std::string etag; // the server's ETag for its manifest, "" if unknown
+    std::string note; // "signature not checked" when there was no key
+};
+
+// What the active channel's objects look like on disk.
+struct ChannelCheck {
+    std::size_t objects = 0;
+    std::uint64_t bytes = 0;
+    std::vector<std::string> faults; // one line per missing or damaged object
+};
+
+class ContentStore {
+public:
+    enum class Access { ReadWrite, ReadOnly };
+    // Opens the store in `data_dir`. ReadWrite (milepost-sync) creates it and
+    // removes what a killed run left half made, which is all the recovery there
+    // is; ReadOnly (checks, the player) changes nothing.
+    static Result<ContentStore> open(const std::filesystem::path& data_dir,
+                                     Access access = Access::ReadWrite);
+
+    const std::filesystem::path& data_dir() const { return m_dir; }
+    std::filesystem::path objects_dir() const { return m_dir / "objects"; }
+    std::filesystem::path object_path(const std::string& sha256) const;
+    std::filesystem::path partial_path(const std::string& sha256) const;
+    // An object of that name and size is in objects/ (verified when it was stored).
+    bool has_object(const std::string& sha256, std::uint64_t size) const;
+
+    // The active (or previous) channel: its manifest read and its signature
+    // checked with `public_key` ("" skips the check). nullopt: there is none.
+    // An error: it is there but unreadable or badly signed.
+    std::optional<Result<StoredChannel>> active(const std::string& public_key) const;
+    std::optional<Result<StoredChannel>> previous(const std::string& public_key) const;
+
+    // Checks a partial download (size, then SHA-256) and renames it into objects/,
+    // durably. On a wrong hash the partial file is deleted.
+    Result<void> commit_object(const std::string& sha256, std::uint64_t size);
+
+    // Writes a new version's folder (manifest, signature, etag), durably, and
+    // returns it. Replaces a leftover folder of the same name.
+    Result<std::filesystem::path> install_channel(const Channel& channel, std::string_view manifest,
+                                                  std::string_view signature,
+                                                  std::string_view etag);
+    // Makes `folder` the active channel and the active one the previous: each
+    // pointer is replaced by one atomic rename.
+    Result<void> activate(const std::filesystem::path& folder);
+
+    enum class Keep { ActiveAndPrevious, ActiveOnly };
+    // Deletes channel folders other than the active (and previous) one, objects
+    // none of them uses (nor `keep`), and partial downloads not in `keep`.
+    // Returns the bytes freed.
+    std::uint64_t collect_garbage(const std::set<std::string>& keep = {},
+                                  Keep which = Keep::ActiveAndPrevious);
+
+    // Bytes of objects/ and partial/.
+    std::uint64_t bytes_used() const;
+    // The store's budget: `max_cache_mb` when set, else 80% of the free space
+    // the first time this is asked, remembered in cache-budget.
+    std::uint64_t budget(std::int64_t max_cache_mb);
+    // Free bytes on the data dir's file system.
+    std::uint64_t free_space() const;
+
+    // Every object of `channel` present with its size and SHA-256.
+    ChannelCheck check_objects(const Channel& channel,
+                               const std::function<void()>& tick = {}) const;
+
+private:
+    explicit ContentStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+    std::optional<Result<StoredChannel>> pointed(const char* name,
+                                                 const std::string& public_key) const;
+    std::optional<std::filesystem::path> target(const char* name) const;
+    Result<void> point(const char* name, const std::filesystem::path& folder);
+
+    std::filesystem::path m_dir;
+};
+
+// The objects a channel's media items use.
+std::set<std::string> objects_of(const Channel& channel);
+// Bytes of the distinct objects of `channel` (and of `also`).
+std::uint64_t object_bytes(const Channel& channel, const Channel* also = nullptr);
+
+// Where the player finds the active channel: the target of DATA_DIR/active
+// ("channels/<sequence>-<name>", "" when there is none). Cheap enough to ask
+// every few seconds.
+std::string active_target(const std::filesystem::path& data_dir);
+
+// The channel version in `folder` (media in `objects`), read and its signature
+// checked with `public_key` ("" skips the check and says so in the note).
+Result<StoredChannel> read_stored_channel(const std::filesystem::path& folder,
+                                          const std::filesystem::path& objects,
+                                          const std::string& public_key);
+
+} // namespace milepost

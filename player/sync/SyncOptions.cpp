@@ -1,0 +1,98 @@
+#include "SyncOptions.hpp"
+
+namespace milepost {
+
+const char* const kSyncUsage =
+    R"(Usage: milepost-sync [--config FILE] [--data-dir DIR] [--once | --check]
+
+Keeps this screen's channel up to date. It fetches the channel's manifest from
+the content server ([content] server and channel in the device config), checks
+its minisign signature against [content] public_key, downloads the media it
+lacks, checks each file's size and SHA-256, and only then makes the new version
+active, with one atomic rename that milepost-player notices. A refused or failed
+update leaves the active channel as it was and says why. It is the only Milepost
+program on the screen that uses the network.
+
+Without --once or --check it runs as a daemon (a systemd service): it polls every
+[content] poll_interval, give or take 20% at random, backs off after failures
+(a random wait of up to 30 s, doubling to at most 30 minutes), tells systemd
+when it is ready and pings its watchdog, and stops cleanly on SIGTERM.
+
+Options:
+  --config FILE     device config (TOML). Default: /etc/milepost/device.toml
+                    (defaults for every key when it is absent), with the keys of
+                    /boot/firmware/milepost.toml winning when that file exists.
+                    A FILE given here must exist and is used alone.
+  --data-dir DIR    where the channel is kept (default /var/lib/milepost):
+                    objects/<sha256>, channels/<sequence>-<name>/, active
+  --once            one update, then exit: 0 when the screen holds a verified
+                    channel at least as new as the server's valid one, 1 with
+                    the reason otherwise
+  --check           without the network, verify the active channel: its
+                    signature, and every object's size and SHA-256; print its
+                    name, sequence and item count; exit 0 when it is whole, 1
+                    otherwise
+  --help            show this help and exit
+  --version         show the version and exit
+
+Refused, with the active channel kept: a missing or bad signature, a key other
+than [content] public_key, a sequence lower than the active one (a rollback), an
+object whose SHA-256 or size differs, a manifest over 4 MiB, object names that
+are not 64 hexadecimal digits, a channel that does not fit [content]
+max_cache_mb beside the one on screen.
+
+Network: HTTPS with the server's certificate verified against the system's CAs
+and [content] ca_file; plain http:// works, with a warning (the signature still
+guards the content). Proxies come from https_proxy, http_proxy and no_proxy.
+Downloads are resumed after an interruption, capped at [content] max_rate, and
+run at low CPU and disk priority so that playback never waits for them.
+
+Environment:
+  MILEPOST_SYNC_LOW_SPEED_SECONDS   give up a transfer slower than 100 bytes/s
+                                    for this long (default 60)
+
+Exit status: 0 success, 1 runtime failure (the reason is logged), 2 bad usage or
+bad config; errors name the file, the key and what was expected.
+)";
+
+Result<SyncOptions> parse_sync_options(const std::vector<std::string>& args) {
+    SyncOptions o;
+    int modes = 0;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string flag = args[i];
+        std::optional<std::string> inline_value;
+        if (auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
+            inline_value = flag.substr(eq + 1);
+            flag.resize(eq);
+        }
+        auto value = [&]() -> Result<std::string> {
+            if (inline_value)
+                return *inline_value;
+            if (i + 1 >= args.size() || args[i + 1].empty())
+                return Error{flag + ": expected a value"};
+            return args[++i];
+        };
+        if (flag == "--help" || flag == "-h") {
+            o.help = true;
+        } else if (flag == "--version") {
+            o.version = true;
+        } else if (flag == "--config" || flag == "--data-dir") {
+            auto v = value();
+            if (!v)
+                return v.error();
+            (flag == "--config" ? o.config.emplace() : o.data_dir) = *v;
+        } else if (flag == "--once" || flag == "--check") {
+            if (inline_value)
+                return Error{flag + ": takes no value"};
+            o.mode = flag == "--once" ? SyncMode::Once : SyncMode::Check;
+            ++modes;
+        } else {
+            return Error{"unknown option \"" + args[i] + "\""};
+        }
+    }
+    if (modes > 1)
+        return Error{"--once and --check exclude each other"};
+    return o;
+}
+
+} // namespace milepost

@@ -1,0 +1,241 @@
+// milepost-sync: keeps the screen's channel up to date (contract "milepost-sync").
+// Exit status: 0 success, 1 runtime failure, 2 bad usage or bad config.
+#include "Backoff.hpp"
+#include "ChannelUpdate.hpp"
+#include "HttpClient.hpp"
+#include "SyncOptions.hpp"
+#include "core/Log.hpp"
+#include "milepost/Version.hpp"
+#include "store/ContentStore.hpp"
+
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <random>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+using namespace milepost;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+// Set by SIGTERM and SIGINT; the only state a signal handler may touch.
+volatile std::sig_atomic_t g_stop = 0;
+
+void on_stop_signal(int) {
+    g_stop = 1;
+}
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; // no SA_RESTART: a sleep is cut short at once
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+}
+
+// Downloads must never take CPU or disk time from the player: the lowest CPU
+// share short of idle, and the lowest best-effort I/O priority.
+void lower_priority() {
+    if (setpriority(PRIO_PROCESS, 0, 10) != 0)
+        log::warn("cannot lower the CPU priority");
+#ifdef SYS_ioprio_set
+    constexpr int kWhoProcess = 1, kClassBestEffort = 2, kClassShift = 13, kLowest = 7;
+    if (syscall(SYS_ioprio_set, kWhoProcess, 0, (kClassBestEffort << kClassShift) | kLowest) != 0)
+        log::warn("cannot lower the I/O priority");
+#endif
+}
+
+// systemd's watchdog: pinged at half its interval from wherever work is going
+// on (waits, transfers, hashing), so that a hung transfer is noticed. Outside
+// systemd, sd_notify does nothing.
+class Watchdog {
+public:
+    Watchdog() {
+        uint64_t usec = 0;
+        if (sd_watchdog_enabled(0, &usec) > 0)
+            m_interval = std::chrono::microseconds(usec) / 2;
+    }
+    void ping() {
+        if (m_interval.count() == 0)
+            return;
+        const auto now = SteadyClock::now();
+        if (now - m_last >= m_interval) {
+            m_last = now;
+            sd_notify(0, "WATCHDOG=1");
+        }
+    }
+    SteadyClock::duration interval() const { return m_interval; }
+
+private:
+    SteadyClock::duration m_interval{0};
+    SteadyClock::time_point m_last{};
+};
+
+std::string seconds_text(Millis d) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+    if (s < 120)
+        return std::to_string(s) + " s";
+    return std::to_string(s / 60) + " min";
+}
+
+int run_check(const SyncOptions& options, const DeviceConfig& config) {
+    auto store = ContentStore::open(options.data_dir, ContentStore::Access::ReadOnly);
+    if (!store) {
+        log::error(store.error().message + ": no active channel");
+        return 1;
+    }
+    auto active = store->active(config.content.public_key);
+    if (!active) {
+        log::error("no active channel in " + options.data_dir);
+        return 1;
+    }
+    if (!*active) {
+        log::error("active channel: " + active->error().message);
+        return 1;
+    }
+    const StoredChannel& s = **active;
+    if (!s.note.empty())
+        log::warn(s.note);
+    const ChannelCheck check = store->check_objects(s.channel);
+    for (const auto& fault : check.faults)
+        log::error(s.folder.string() + ": " + fault);
+    std::printf("channel %s, sequence %lld, %zu items, %zu objects (%.1f MB): %s\n",
+                s.channel.name.c_str(), static_cast<long long>(s.channel.sequence),
+                s.channel.items.size(), check.objects, static_cast<double>(check.bytes) / 1e6,
+                check.faults.empty() ? "whole" : "damaged");
+    return check.faults.empty() ? 0 : 1;
+}
+
+// One pass: the channel update (later also the uploads). Logs what happened.
+Result<UpdateReport> run_pass(HttpClient& http, ContentStore& store, const DeviceConfig& config,
+                              Watchdog& watchdog) {
+    auto report = update_channel(http, store, config.content, [&] { watchdog.ping(); });
+    if (report) {
+        log::info(report->summary);
+        sd_notifyf(0, "STATUS=%s", report->summary.c_str());
+    } else {
+        log::error(report.error().message);
+        sd_notifyf(0, "STATUS=last update failed: %s", report.error().message.c_str());
+    }
+    return report;
+}
+
+// Sleeps `d`, pinging the watchdog; false when a stop signal came.
+bool rest(Millis d, Watchdog& watchdog) {
+    const auto until = SteadyClock::now() + d;
+    while (!g_stop) {
+        watchdog.ping();
+        const auto now = SteadyClock::now();
+        if (now >= until)
+            return true;
+        auto step = until - now;
+        if (watchdog.interval().count() > 0)
+            step = std::min(step, watchdog.interval());
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(step).count();
+        timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+        nanosleep(&ts, nullptr); // a signal ends it early
+    }
+    return false;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    auto options = parse_sync_options(std::vector<std::string>(argv + 1, argv + argc));
+    if (!options) {
+        log::error(options.error().message + " (see milepost-sync --help)");
+        return 2;
+    }
+    if (options->help) {
+        std::fputs(kSyncUsage, stdout);
+        return 0;
+    }
+    if (options->version) {
+        std::printf("milepost-sync %s (%s)\n", kVersion, curl_version_text().c_str());
+        return 0;
+    }
+    DeviceConfig config;
+    try {
+        std::vector<std::string> warnings, notes;
+        config = load_program_config(options->config, warnings, notes);
+        for (const auto& n : notes)
+            log::info(n);
+        for (const auto& w : warnings)
+            log::warn(w);
+    } catch (const ConfigError& e) {
+        log::error(e.message);
+        return 2;
+    }
+    if (options->mode == SyncMode::Check)
+        return run_check(*options, config);
+
+    install_signal_handlers();
+    lower_priority();
+    Watchdog watchdog;
+    auto store = ContentStore::open(options->data_dir);
+    if (!store) {
+        log::error(store.error().message);
+        return 1;
+    }
+    if (config.content.server.empty()) {
+        log::info("no [content] server in the config: this screen plays its built-in channel");
+        if (options->mode == SyncMode::Once)
+            return 0;
+        // FIXME: issue 6 uploads play logs and status from here even without a server.
+        sd_notify(0, "READY=1\nSTATUS=no content server configured");
+        while (rest(24h, watchdog)) {
+        }
+        sd_notify(0, "STOPPING=1");
+        return 0;
+    }
+    HttpSettings settings;
+    settings.user_agent = std::string("milepost/") + kVersion + " (" + config.device.id + ")";
+    settings.ca_file = config.content.ca_file;
+    settings.max_rate = config.content.max_rate;
+    if (const char* s = std::getenv("MILEPOST_SYNC_LOW_SPEED_SECONDS"); s && std::atoi(s) > 0)
+        settings.low_speed_time = std::chrono::seconds(std::atoi(s));
+    settings.keep_going = [&watchdog] {
+        watchdog.ping();
+        return g_stop == 0;
+    };
+    auto http = HttpClient::create(std::move(settings));
+    if (!http) {
+        log::error(http.error().message);
+        return 1;
+    }
+
+    if (options->mode == SyncMode::Once)
+        return run_pass(*http, *store, config, watchdog) ? 0 : 1;
+
+    std::mt19937_64 random(std::random_device{}());
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    const Millis interval = std::chrono::duration_cast<Millis>(config.content.poll_interval);
+    sd_notify(0, "READY=1\nSTATUS=started");
+    log::info("polling " + config.content.server + " for channel \"" + config.content.channel +
+              "\" every " + seconds_text(interval) + " (±20%)");
+    int failures = 0;
+    Millis delay = first_poll_delay(interval, uniform(random));
+    while (rest(delay, watchdog)) {
+        if (run_pass(*http, *store, config, watchdog)) {
+            failures = 0;
+            delay = next_poll_delay(interval, uniform(random));
+        } else if (!g_stop) {
+            ++failures;
+            delay = backoff_delay(failures, uniform(random));
+            log::info("trying again in " + seconds_text(delay) + " (" + std::to_string(failures) +
+                      " failure" + (failures == 1 ? "" : "s") + " in a row)");
+        }
+    }
+    sd_notify(0, "STOPPING=1");
+    log::info("stopped");
+    return 0;
+}
