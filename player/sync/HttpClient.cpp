@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <thread>
+
+using namespace std::chrono_literals;
 
 namespace milepost {
 
@@ -60,6 +63,11 @@ struct Transfer {
     const std::function<void(std::uint64_t)>* progress = nullptr;
     const std::function<bool()>* keep_going = nullptr;
     CURL* curl = nullptr;
+    // The download cap, kept here rather than by libcurl, whose limit lets a
+    // transfer that fits in the socket buffers through at full speed.
+    std::int64_t max_rate = 0;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::uint64_t received = 0;
 };
 
 struct HttpClient::Handle {
@@ -72,6 +80,27 @@ struct HttpClient::Handle {
 };
 
 namespace {
+
+// Holds the transfer back (TCP then slows the server) until `n` more bytes fit
+// the cap since it started; returns false when told to stop meanwhile.
+bool throttle(Transfer& t, size_t n) {
+    t.received += n;
+    if (t.max_rate <= 0)
+        return true;
+    using namespace std::chrono;
+    const auto due = t.started + duration_cast<steady_clock::duration>(duration<double>(
+                                     static_cast<double>(t.received) / t.max_rate));
+    while (true) {
+        const auto now = steady_clock::now();
+        if (now >= due)
+            return true;
+        if (t.keep_going && *t.keep_going && !(*t.keep_going)()) {
+            t.stopped = true;
+            return false;
+        }
+        std::this_thread::sleep_for(std::min<steady_clock::duration>(due - now, 200ms));
+    }
+}
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
     auto& t = *static_cast<Transfer*>(user);
@@ -93,7 +122,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     }
     t.response.body.append(data, n);
     t.response.body_bytes += n;
-    return n;
+    return throttle(t, n) ? n : 0;
 }
 
 size_t on_file(char* data, size_t size, size_t count, void* user) {
@@ -134,7 +163,7 @@ size_t on_file(char* data, size_t size, size_t count, void* user) {
     t.response.body_bytes += n;
     if (t.progress && *t.progress)
         (*t.progress)(t.offset + t.response.body_bytes);
-    return n;
+    return throttle(t, n) ? n : 0;
 }
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -177,9 +206,7 @@ void HttpClient::Handle::prepare(const std::string& url, Transfer& t) {
         curl_easy_setopt(c, CURLOPT_CAINFO, settings.ca_file.c_str());
         curl_easy_setopt(c, CURLOPT_CAPATH, "/etc/ssl/certs");
     }
-    if (settings.max_rate > 0)
-        curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE,
-                         static_cast<curl_off_t>(settings.max_rate));
+    t.max_rate = settings.max_rate;
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);

@@ -1,5 +1,7 @@
 #include "TestSupport.hpp"
 
+#include <csignal>
+
 #include <SDL_image.h>
 
 #include <algorithm>
@@ -41,14 +43,16 @@ std::string read_file(const fs::path& p) {
     return s.str();
 }
 
-RunResult run(const std::vector<std::string>& argv, const fs::path& cwd,
-              const std::vector<std::string>& env) {
-    TempDir io;
-    const fs::path out = io / "stdout", err = io / "stderr";
-    pid_t pid = fork();
-    if (pid < 0)
+Child::Child(const std::vector<std::string>& argv, const fs::path& cwd,
+             const std::vector<std::string>& env) {
+    const fs::path out = m_io / "stdout", err = m_io / "stderr";
+    // The child's freopen would write out what the test has buffered: flush it first.
+    std::fflush(stdout);
+    std::fflush(stderr);
+    m_pid = fork();
+    if (m_pid < 0)
         throw std::runtime_error("fork failed");
-    if (pid == 0) {
+    if (m_pid == 0) {
         if (!cwd.empty() && chdir(cwd.c_str()) != 0)
             _exit(126);
         for (const auto& e : env)
@@ -63,17 +67,48 @@ RunResult run(const std::vector<std::string>& argv, const fs::path& cwd,
         execvp(args[0], args.data());
         _exit(127);
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
+}
+
+Child::~Child() {
+    if (!m_waited) {
+        ::kill(m_pid, SIGKILL);
+        wait();
+    }
+}
+
+void Child::kill(int signal) {
+    if (!m_waited)
+        ::kill(m_pid, signal);
+}
+
+bool Child::ended() {
+    if (m_waited)
+        return true;
+    if (waitpid(m_pid, &m_status, WNOHANG) == m_pid)
+        m_waited = true;
+    return m_waited;
+}
+
+RunResult Child::wait() {
+    if (!m_waited) {
+        while (waitpid(m_pid, &m_status, 0) < 0) {
+        }
+        m_waited = true;
     }
     RunResult r;
-    if (WIFEXITED(status))
-        r.exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status))
-        r.signal = WTERMSIG(status);
-    r.out = read_file(out);
-    r.err = read_file(err);
+    if (WIFEXITED(m_status))
+        r.exit_code = WEXITSTATUS(m_status);
+    else if (WIFSIGNALED(m_status))
+        r.signal = WTERMSIG(m_status);
+    r.out = read_file(m_io / "stdout");
+    r.err = read_file(m_io / "stderr");
     return r;
+}
+
+RunResult run(const std::vector<std::string>& argv, const fs::path& cwd,
+              const std::vector<std::string>& env) {
+    Child child(argv, cwd, env);
+    return child.wait();
 }
 
 SDL_Color Picture::at(int x, int y) const {

@@ -32,6 +32,29 @@ struct RunResult {
     std::string err;
 };
 
+// A program started in the background: its output kept in files, stopped (with
+// SIGKILL) and waited for when the Child goes away.
+class Child {
+public:
+    Child(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {},
+          const std::vector<std::string>& env = {});
+    ~Child();
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    int pid() const { return m_pid; }
+    void kill(int signal);
+    // Waits for it to end; what it printed so far is in the result.
+    RunResult wait();
+    // Whether it has ended, without waiting.
+    bool ended();
+
+private:
+    TempDir m_io;
+    int m_pid = -1;
+    bool m_waited = false;
+    int m_status = 0;
+};
+
 // Runs `argv` with `cwd` as working directory and `env` ("NAME=value") added to
 // the environment, waits, and returns what it printed.
 RunResult run(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {},

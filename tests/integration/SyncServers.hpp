@@ -1,0 +1,97 @@
+#pragma once
+// What the milepost-sync tests serve channels with: a real nginx on loopback
+// (optionally HTTPS with a self-signed certificate), a small HTTP server that
+// makes the faults nginx cannot (a reset mid-object, a trickle, a redirect
+// loop), and signed channels of random objects written into a SITE.
+#include "core/Minisign.hpp"
+#include "support/TestSupport.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace milepost::test {
+
+// One line of nginx's access log.
+struct AccessLine {
+    std::string method, uri;
+    int status = 0;
+    std::uint64_t bytes = 0; // body bytes sent
+    std::string range, user_agent, if_none_match;
+};
+
+class Nginx {
+public:
+    enum class Tls { Off, SelfSigned };
+    // Serves `site` on 127.0.0.1 at a free port.
+    explicit Nginx(const std::filesystem::path& site, Tls tls = Tls::Off);
+    ~Nginx();
+    std::string url() const; // "http://127.0.0.1:PORT/"
+    std::filesystem::path certificate() const { return m_dir / "cert.pem"; }
+    std::vector<AccessLine> log() const;
+    void clear_log() const;
+
+private:
+    TempDir m_dir;
+    int m_port = 0;
+    bool m_tls = false;
+    std::unique_ptr<Child> m_nginx;
+};
+
+class FaultServer {
+public:
+    enum class Fault {
+        None,         // serves the file, with Range
+        ResetOnce,    // half the body, then a TCP reset; the next request is served
+        Trickle,      // one byte every half second
+        RedirectLoop, // 302 to itself
+        Error500,
+    };
+    explicit FaultServer(std::filesystem::path site);
+    ~FaultServer();
+    std::string url() const; // "http://127.0.0.1:PORT/"
+    // Requests whose path starts with `prefix` get `fault`.
+    void set_fault(const std::string& prefix, Fault fault);
+    // "GET /objects/ab.. range=bytes=100-", one per request.
+    std::vector<std::string> requests() const;
+    std::uint64_t body_bytes_sent() const { return m_sent; }
+
+private:
+    void serve();
+    void handle(int fd);
+
+    std::filesystem::path m_site;
+    int m_listen = -1;
+    int m_port = 0;
+    std::atomic<bool> m_stop{false};
+    std::atomic<std::uint64_t> m_sent{0};
+    mutable std::mutex m_mutex; // guards m_faults and m_requests
+    std::map<std::string, Fault> m_faults;
+    std::vector<std::string> m_requests;
+    std::thread m_thread;
+};
+
+// A media object for a channel: random bytes, as sync never decodes them.
+struct Blob {
+    std::string item; // the item id
+    std::string bytes;
+};
+Blob random_blob(const std::string& item, std::size_t size, std::uint64_t seed);
+std::string sha256_hex(const std::string& bytes);
+
+// Writes the blobs into SITE/objects/ and a manifest of video items that use
+// them into SITE/channels/<name>/, signed with `key`. Returns the manifest.
+std::string publish(const std::filesystem::path& site, const MinisignSecretKey& key,
+                    const std::string& name, std::int64_t sequence, const std::vector<Blob>& blobs);
+
+// A device.toml for milepost-sync against `server`.
+std::string sync_config(const std::string& server, const MinisignPublicKey& key,
+                        const std::string& channel, const std::string& extra = "");
+
+} // namespace milepost::test

@@ -1,0 +1,514 @@
+// milepost-sync against a real nginx on loopback and a fault-making server:
+// what it fetches, what it refuses, and what a refusal leaves on the screen.
+#include "SyncServers.hpp"
+#include "Trace.hpp"
+#include "core/Minisign.hpp"
+#include "milepost/Version.hpp"
+#include "support/TestSupport.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <thread>
+
+using namespace milepost;
+using namespace milepost::test;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A screen's side: its config and data dir, and milepost-sync run on them.
+struct Screen {
+    TempDir dir;
+    fs::path data = dir / "data";
+
+    fs::path config(const std::string& text) const { return dir.write("device.toml", text); }
+    RunResult sync(const std::string& mode, const std::vector<std::string>& env = {}) const {
+        return run({MILEPOST_SYNC, "--config", (dir / "device.toml").string(), "--data-dir",
+                    data.string(), mode},
+                   dir.path(), env);
+    }
+    std::string active() const {
+        std::error_code ec;
+        return fs::read_symlink(data / "active", ec).string();
+    }
+};
+
+struct Publisher {
+    TempDir dir;
+    fs::path site = dir / "site";
+    std::pair<MinisignPublicKey, MinisignSecretKey> keys = minisign_generate();
+    std::string publish(std::int64_t sequence, const std::vector<Blob>& blobs,
+                        const std::string& channel = "trucking") const {
+        return test::publish(site, keys.second, channel, sequence, blobs);
+    }
+    std::string config(const std::string& server, const std::string& extra = "") const {
+        return sync_config(server, keys.first, "trucking", extra);
+    }
+};
+
+std::vector<Blob> blobs(int count, std::size_t size, std::uint64_t seed) {
+    std::vector<Blob> out;
+    for (int i = 0; i < count; ++i)
+        out.push_back(random_blob("video-" + std::to_string(i), size, seed + i));
+    return out;
+}
+
+std::uint64_t sum_bytes(const std::vector<AccessLine>& log) {
+    std::uint64_t total = 0;
+    for (const auto& l : log)
+        total += l.bytes;
+    return total;
+}
+
+// The channel a screen holds is whole: --check says so.
+void check_whole(const Screen& screen, const std::string& expect_sequence) {
+    auto check = screen.sync("--check");
+    INFO(check.err);
+    CHECK(check.exit_code == 0);
+    CHECK(check.out.find("sequence " + expect_sequence + ",") != std::string::npos);
+    CHECK(check.out.find(": whole") != std::string::npos);
+}
+
+} // namespace
+
+TEST_CASE("sync fetches and activates a signed channel, and an unchanged poll is one 304") {
+    Publisher pub;
+    pub.publish(1, blobs(3, 300000, 1));
+    Nginx nginx(pub.site);
+    Screen screen;
+    screen.config(pub.config(nginx.url()));
+
+    auto first = screen.sync("--once");
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    CHECK(screen.active() == "channels/1-trucking");
+    check_whole(screen, "1");
+    for (const auto& b : blobs(3, 300000, 1))
+        CHECK(read_file(screen.data / "objects" / sha256_hex(b.bytes)) == b.bytes);
+    auto log = nginx.log();
+    REQUIRE(log.size() == 5); // manifest, signature, three objects
+    CHECK(log[0].user_agent == "milepost/" + std::string(kVersion) + " (test-screen-1)");
+
+    nginx.clear_log();
+    auto again = screen.sync("--once");
+    INFO(again.err);
+    CHECK(again.exit_code == 0);
+    CHECK(again.err.find("up to date") != std::string::npos);
+    log = nginx.log();
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].status == 304);
+    CHECK(log[0].if_none_match != "");
+    MESSAGE("an unchanged poll: " << log.size() << " request, status " << log[0].status << ", "
+                                  << log[0].bytes << " body bytes");
+
+    // A new version shares two objects with the old: only the changed one moves.
+    auto next = blobs(3, 300000, 1);
+    next[2] = random_blob("video-2", 300000, 99);
+    pub.publish(2, next);
+    nginx.clear_log();
+    auto update = screen.sync("--once");
+    INFO(update.err);
+    REQUIRE(update.exit_code == 0);
+    CHECK(screen.active() == "channels/2-trucking");
+    log = nginx.log();
+    REQUIRE(log.size() == 3);
+    CHECK(log[2].uri == "/objects/" + sha256_hex(next[2].bytes));
+    check_whole(screen, "2");
+}
+
+TEST_CASE("an update that changes one 10 MB video of a 100 MB channel moves about 10 MB") {
+    Publisher pub;
+    auto media = blobs(10, 10'000'000, 7);
+    pub.publish(1, media);
+    Nginx nginx(pub.site);
+    Screen screen;
+    screen.config(pub.config(nginx.url()));
+    auto first = screen.sync("--once");
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    const auto full = sum_bytes(nginx.log());
+    CHECK(full > 100'000'000);
+
+    media[4] = random_blob("video-4", 10'000'000, 1234);
+    pub.publish(2, media);
+    nginx.clear_log();
+    auto update = screen.sync("--once");
+    INFO(update.err);
+    REQUIRE(update.exit_code == 0);
+    const auto moved = sum_bytes(nginx.log());
+    CHECK(moved >= 10'000'000);
+    CHECK(moved < 10'050'000);
+    nginx.clear_log();
+    REQUIRE(screen.sync("--once").exit_code == 0);
+    const auto idle = sum_bytes(nginx.log());
+    CHECK(idle < 2048);
+    MESSAGE("first sync " << full << " bytes, one video changed " << moved
+                          << " bytes, unchanged poll " << idle << " bytes");
+    // The old version's objects stay while it is the previous one; older go.
+    std::size_t objects = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(screen.data / "objects"))
+        ++objects;
+    CHECK(objects == 11);
+}
+
+TEST_CASE("refused updates leave the active channel whole and say why") {
+    Publisher pub;
+    pub.publish(2, blobs(2, 100000, 1));
+    Nginx nginx(pub.site);
+    Screen screen;
+    screen.config(pub.config(nginx.url()));
+    REQUIRE(screen.sync("--once").exit_code == 0);
+    const fs::path manifest = pub.site / "channels/trucking/manifest.json";
+
+    SUBCASE("a key other than public_key") {
+        auto other = minisign_generate();
+        test::publish(pub.site, other.second, "trucking", 3, blobs(2, 100000, 5));
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("another key") != std::string::npos);
+    }
+    SUBCASE("a missing signature") {
+        pub.publish(3, blobs(2, 100000, 5));
+        fs::remove(manifest.string() + ".minisig");
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("manifest.json.minisig: HTTP 404") != std::string::npos);
+    }
+    SUBCASE("a manifest changed after signing") {
+        pub.publish(3, blobs(2, 100000, 5));
+        std::string text = read_file(manifest);
+        text.replace(text.find("\"sequence\": 3"), 13, "\"sequence\": 4");
+        std::ofstream(manifest, std::ios::trunc) << text;
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("signature") != std::string::npos);
+    }
+    SUBCASE("a lower sequence: a rollback") {
+        pub.publish(1, blobs(2, 100000, 5));
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("rollback") != std::string::npos);
+    }
+    SUBCASE("an object whose bytes differ from its hash") {
+        auto media = blobs(2, 100000, 5);
+        pub.publish(3, media);
+        std::fstream f(pub.site / "objects" / sha256_hex(media[1].bytes),
+                       std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(5000);
+        f.put('\x42');
+        f.close();
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("item \"video-1\"") != std::string::npos);
+        CHECK(r.err.find("SHA-256") != std::string::npos);
+        CHECK(!fs::exists(screen.data / "objects" / sha256_hex(media[1].bytes)));
+        CHECK(!fs::exists(screen.data / "partial" / sha256_hex(media[1].bytes)));
+    }
+    SUBCASE("a manifest over 4 MiB") {
+        std::string big = pub.publish(3, blobs(2, 100000, 5));
+        big.insert(big.size() - 2, ", \"padding\": \"" + std::string(5 << 20, 'x') + "\"");
+        std::ofstream(manifest, std::ios::trunc) << big;
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("larger than 4194304 bytes") != std::string::npos);
+    }
+    SUBCASE("an object name that leaves objects/") {
+        std::string text = pub.publish(3, blobs(2, 100000, 5));
+        const auto at = text.find("\"object\": \"") + 11;
+        text.replace(at, 64, "../../../../etc/passwd");
+        std::ofstream(manifest, std::ios::trunc) << text;
+        std::ofstream(manifest.string() + ".minisig", std::ios::trunc)
+            << minisign_sign(pub.keys.second, text, "timestamp:0");
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("64 hexadecimal digits") != std::string::npos);
+        CHECK(!fs::exists(screen.data / "etc"));
+    }
+    SUBCASE("a missing object (404)") {
+        auto media = blobs(2, 100000, 5);
+        pub.publish(3, media);
+        fs::remove(pub.site / "objects" / sha256_hex(media[0].bytes));
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("item \"video-0\"") != std::string::npos);
+        CHECK(r.err.find("HTTP 404") != std::string::npos);
+    }
+    SUBCASE("a channel that does not fit the cache budget") {
+        screen.config(pub.config(nginx.url(), "max_cache_mb = 1\n"));
+        pub.publish(3, blobs(3, 400000, 5));
+        nginx.clear_log();
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("cache budget") != std::string::npos);
+        CHECK(nginx.log().size() == 2); // the manifest and its signature, no object
+    }
+    INFO("the channel on screen stays");
+    CHECK(screen.active() == "channels/2-trucking");
+    check_whole(screen, "2");
+}
+
+TEST_CASE("faults of the network: 500, a reset mid-object resumed with Range, a trickle, a "
+          "redirect loop") {
+    Publisher pub;
+    auto media = blobs(2, 2'000'000, 11);
+    pub.publish(1, media);
+    FaultServer server(pub.site);
+    Screen screen;
+    screen.config(pub.config(server.url()));
+    const std::string object = "/objects/" + sha256_hex(media[1].bytes);
+
+    SUBCASE("a 500 on an object") {
+        server.set_fault(object, FaultServer::Fault::Error500);
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("HTTP 500") != std::string::npos);
+        CHECK(screen.active() == "");
+    }
+    SUBCASE("a connection reset half way, then resumed") {
+        server.set_fault(object, FaultServer::Fault::ResetOnce);
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(screen.active() == "");
+        // What arrived before the reset is kept (the reset may discard some in flight).
+        const auto partial = fs::file_size(screen.data / "partial" / object.substr(9));
+        CHECK(partial > 0);
+        CHECK(partial <= 1'000'000);
+        const auto before = server.body_bytes_sent();
+        const auto fetched_before =
+            fs::exists(screen.data / "objects" / sha256_hex(media[0].bytes));
+        auto again = screen.sync("--once");
+        INFO(again.err);
+        CHECK(again.exit_code == 0);
+        const auto requests = server.requests();
+        CHECK(std::find(requests.begin(), requests.end(),
+                        "GET " + object + " range=bytes=" + std::to_string(partial) + "-") !=
+              requests.end());
+        // The rest of the object, not all of it again (and the manifest and its signature).
+        const auto expected = 2'000'000 - partial + (fetched_before ? 0 : 2'000'000);
+        const auto sent = server.body_bytes_sent() - before;
+        CHECK(sent >= expected);
+        CHECK(sent < expected + 4096);
+        check_whole(screen, "1");
+    }
+    SUBCASE("a server that trickles is given up") {
+        server.set_fault(object, FaultServer::Fault::Trickle);
+        const auto start = std::chrono::steady_clock::now();
+        auto r = screen.sync("--once", {"MILEPOST_SYNC_LOW_SPEED_SECONDS=2"});
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("too slow") != std::string::npos);
+        CHECK(std::chrono::steady_clock::now() - start < 10s);
+    }
+    SUBCASE("a redirect loop") {
+        server.set_fault("/channels/", FaultServer::Fault::RedirectLoop);
+        auto r = screen.sync("--once");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("redirect") != std::string::npos);
+    }
+}
+
+TEST_CASE("a self-signed HTTPS server is refused, and trusted through ca_file") {
+    Publisher pub;
+    pub.publish(1, blobs(1, 1000, 3));
+    Nginx nginx(pub.site, Nginx::Tls::SelfSigned);
+    Screen screen;
+    screen.config(pub.config(nginx.url()));
+    auto r = screen.sync("--once");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("certificate") != std::string::npos);
+    CHECK(screen.active() == "");
+
+    screen.config(pub.config(nginx.url(), "ca_file = \"" + nginx.certificate().string() + "\"\n"));
+    auto trusted = screen.sync("--once");
+    INFO(trusted.err);
+    CHECK(trusted.exit_code == 0);
+    CHECK(screen.active() == "channels/1-trucking");
+}
+
+TEST_CASE("--check finds a damaged or missing object in the active channel") {
+    Publisher pub;
+    auto media = blobs(2, 50000, 21);
+    pub.publish(1, media);
+    Nginx nginx(pub.site);
+    Screen screen;
+    screen.config(pub.config(nginx.url()));
+    REQUIRE(screen.sync("--once").exit_code == 0);
+    const fs::path object = screen.data / "objects" / sha256_hex(media[0].bytes);
+    {
+        std::fstream f(object, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(10);
+        f.put('\x01');
+    }
+    auto r = screen.sync("--check");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("item \"video-0\"") != std::string::npos);
+    CHECK(r.err.find("damaged") != std::string::npos);
+    fs::remove(object);
+    r = screen.sync("--check");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("missing") != std::string::npos);
+    Screen empty;
+    empty.config(pub.config(nginx.url()));
+    r = empty.sync("--check");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("no active channel") != std::string::npos);
+}
+
+TEST_CASE("kill -9 at 50 random instants of a rate-limited update: the old or the new channel, "
+          "whole, every time") {
+    Publisher pub;
+    Nginx nginx(pub.site);
+    Screen screen;
+    pub.publish(1, blobs(2, 200000, 1));
+    screen.config(pub.config(nginx.url()));
+    REQUIRE(screen.sync("--once").exit_code == 0);
+    std::mt19937 random(20261129);
+    std::uniform_int_distribution<int> instant_ms(0, 1000);
+    int sequence = 1, survived = 0, mid_update = 0;
+    for (int kill = 0; kill < 50; ++kill) {
+        // A new version with three fresh 1 MB objects, fetched at 3 MB/s.
+        ++sequence;
+        pub.publish(sequence, blobs(3, 1'000'000, 1000 * sequence));
+        screen.config(pub.config(nginx.url(), "max_rate = \"3M\"\n"));
+        const int at = instant_ms(random);
+        {
+            Child child({MILEPOST_SYNC, "--config", (screen.dir / "device.toml").string(),
+                         "--data-dir", screen.data.string(), "--once"});
+            std::this_thread::sleep_for(std::chrono::milliseconds(at));
+            child.kill(SIGKILL);
+            auto killed = child.wait();
+            if (killed.signal == SIGKILL)
+                ++mid_update;
+        }
+        const std::string active = screen.active();
+        INFO("kill " << kill << " after " << at << " ms; active " << active);
+        REQUIRE((active == "channels/" + std::to_string(sequence - 1) + "-trucking" ||
+                 active == "channels/" + std::to_string(sequence) + "-trucking"));
+        auto check = screen.sync("--check");
+        INFO(check.err);
+        REQUIRE(check.exit_code == 0);
+        // The next run completes the update, at full speed.
+        screen.config(pub.config(nginx.url()));
+        auto next = screen.sync("--once");
+        INFO(next.err);
+        REQUIRE(next.exit_code == 0);
+        REQUIRE(screen.active() == "channels/" + std::to_string(sequence) + "-trucking");
+        ++survived;
+    }
+    MESSAGE(survived << " of 50 kills survived; " << mid_update << " landed before the run ended");
+    CHECK(survived == 50);
+    // The cap holds the update to about a second, so most kills land inside it.
+    CHECK(mid_update >= 40);
+    check_whole(screen, std::to_string(sequence));
+}
+
+TEST_CASE("the daemon polls, activates a new version while it runs, and stops on SIGTERM") {
+    Publisher pub;
+    pub.publish(1, blobs(1, 10000, 1));
+    Nginx nginx(pub.site);
+    Screen screen;
+    screen.config(pub.config(nginx.url()));
+    Child daemon({MILEPOST_SYNC, "--config", (screen.dir / "device.toml").string(), "--data-dir",
+                  screen.data.string()});
+    auto wait_for = [&](const std::string& target, std::chrono::seconds limit) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (screen.active() != target && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(100ms);
+        return screen.active() == target;
+    };
+    // The first poll comes within 10 s of the start, the next 8 to 12 s later.
+    CHECK(wait_for("channels/1-trucking", 15s));
+    pub.publish(2, blobs(1, 10000, 2));
+    CHECK(wait_for("channels/2-trucking", 15s));
+    daemon.kill(SIGTERM);
+    const auto asked = std::chrono::steady_clock::now();
+    auto r = daemon.wait();
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(std::chrono::steady_clock::now() - asked < 2s);
+    CHECK(r.err.find("stopped") != std::string::npos);
+}
+
+TEST_CASE("a running player switches to the version sync activates, at an item boundary, "
+          "without a gap") {
+    TempDir work;
+    const fs::path site = work / "site";
+    const fs::path secret = work / "pack.key", pub = work / "pack.pub";
+    REQUIRE(run({MILEPOST_PACK, "keygen", "--secret-key", secret.string(), "--public-key",
+                 pub.string()})
+                .exit_code == 0);
+    std::string key_line = read_file(pub);
+    key_line = key_line.substr(key_line.find('\n') + 1);
+    key_line.erase(key_line.find_last_not_of("\n") + 1);
+    const std::string hotline = "[[hotline]]\nregion = \"*\"\nname = \"National Human "
+                                "Trafficking Hotline\"\ncall = \"1-888-373-7888\"\n";
+    auto slide = [](const std::string& id, const std::string& title) {
+        return "[[item]]\nid = \"" + id + "\"\ntype = \"slide\"\ntitle = \"" + title +
+               "\"\nbullets = [\"Call the hotline\"]\nduration = 1\n";
+    };
+    // The old version has a video: one may be prepared, and dropped, when the new comes.
+    fs::create_directories(work / "a/media");
+    fs::copy_file(
+        make_media("sync-switch-clip.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+                                            "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"}),
+        work / "a/media/clip.mp4");
+    work.write("a/channel.toml", "channel = \"trucking\"\n" + hotline + slide("alpha-1", "Alpha") +
+                                     "[[item]]\nid = \"alpha-clip\"\ntype = \"video\"\nfile = "
+                                     "\"media/clip.mp4\"\n");
+    work.write("b/channel.toml", "channel = \"trucking\"\n" + hotline +
+                                     slide("bravo-1", "BRAVO NEW VERSION") +
+                                     slide("bravo-2", "BRAVO SECOND SLIDE"));
+    auto build = [&](const std::string& source, const std::string& sequence) {
+        auto r =
+            run({MILEPOST_PACK, "build", (work / source / "channel.toml").string(), "--secret-key",
+                 secret.string(), "--out", site.string(), "--sequence", sequence});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    };
+    build("a", "1");
+    Nginx nginx(site);
+    const fs::path config = work.write(
+        "device.toml", "[content]\nserver = \"" + nginx.url() +
+                           "\"\nchannel = \"trucking\"\npublic_key = \"" + key_line + "\"\n");
+    const fs::path data = work / "data";
+    auto sync = [&] {
+        return run(
+            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+    };
+    REQUIRE(sync().exit_code == 0);
+
+    const fs::path trace = work / "trace.ndjson", shot = work / "after.png";
+    Child player({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
+                  "--headless", "1280x720", "--trace", trace.string(), "--exit-after", "9",
+                  "--snapshot", "8.5:" + shot.string()});
+    std::this_thread::sleep_for(2500ms);
+    build("b", "2");
+    auto updated = sync();
+    INFO(updated.err);
+    REQUIRE(updated.exit_code == 0);
+    auto played = player.wait();
+    INFO(played.err);
+    REQUIRE(played.exit_code == 0);
+    CHECK(played.err.find("now playing channel \"trucking\" sequence 2") != std::string::npos);
+
+    std::map<std::string, std::vector<double>> errors;
+    const auto list = plays(read_trace(trace), &errors);
+    CHECK(errors.empty());
+    size_t first_new = 0;
+    while (first_new < list.size() && list[first_new].item.starts_with("alpha"))
+        ++first_new;
+    REQUIRE(first_new >= 2);
+    REQUIRE(first_new + 2 <= list.size());
+    for (size_t i = first_new; i < list.size(); ++i)
+        CHECK(list[i].item.starts_with("bravo"));
+    // Each item starts the moment the one before ends: the switch included.
+    for (size_t i = 1; i < list.size(); ++i) {
+        INFO(list[i - 1].item << " -> " << list[i].item);
+        CHECK(list[i].start - list[i - 1].end < 0.05);
+    }
+    CHECK(squeeze(ocr(shot)).find("BRAVO") != std::string::npos);
+}
