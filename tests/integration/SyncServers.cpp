@@ -15,7 +15,6 @@
 #include <cstring>
 #include <fstream>
 #include <random>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -125,13 +124,29 @@ std::vector<AccessLine> Nginx::log() const {
     std::this_thread::sleep_for(50ms);
     std::vector<AccessLine> lines;
     std::istringstream in(read_file(m_dir / "access.log"));
-    static const std::regex line_re(R"re((\S+) (\S+) (\d+) (\d+) "([^"]*)" "([^"]*)" "([^"]*)")re");
     std::string text;
     while (std::getline(in, text)) {
-        std::smatch m;
-        if (!std::regex_match(text, m, line_re))
+        // METHOD URI STATUS BYTES "RANGE" "USER AGENT" "IF-NONE-MATCH"
+        std::istringstream words(text);
+        AccessLine l;
+        if (!(words >> l.method >> l.uri >> l.status >> l.bytes))
             continue;
-        lines.push_back({m[1], m[2], std::stoi(m[3]), std::stoull(m[4]), m[5], m[6], m[7]});
+        std::string rest;
+        std::getline(words, rest);
+        std::vector<std::string> quoted;
+        for (size_t at = rest.find('"'); at != std::string::npos;) {
+            const size_t end = rest.find('"', at + 1);
+            if (end == std::string::npos)
+                break;
+            quoted.push_back(rest.substr(at + 1, end - at - 1));
+            at = rest.find('"', end + 1);
+        }
+        if (quoted.size() != 3)
+            continue;
+        l.range = quoted[0] == "-" ? "" : quoted[0];
+        l.user_agent = quoted[1];
+        l.if_none_match = quoted[2] == "-" ? "" : quoted[2];
+        lines.push_back(l);
     }
     return lines;
 }
@@ -208,12 +223,13 @@ void FaultServer::handle(int fd) {
     std::string method, path;
     in >> method >> path;
     std::string range;
-    static const std::regex range_re(R"(\r\n[Rr]ange: *bytes=(\d+)-)");
-    std::smatch m;
     std::uint64_t from = 0;
-    if (std::regex_search(head, m, range_re)) {
-        range = "bytes=" + m[1].str() + "-";
-        from = std::stoull(m[1]);
+    std::string lower = head;
+    for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto at = lower.find("\r\nrange: bytes="); at != std::string::npos) {
+        from = std::strtoull(head.c_str() + at + 15, nullptr, 10);
+        range = "bytes=" + std::to_string(from) + "-";
     }
     Fault fault = Fault::None;
     {
