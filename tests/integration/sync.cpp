@@ -8,10 +8,18 @@
 
 #include <doctest/doctest.h>
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -407,14 +415,62 @@ TEST_CASE("kill -9 at 50 random instants of a rate-limited update: the old or th
     check_whole(screen, std::to_string(sequence));
 }
 
-TEST_CASE("the daemon polls, activates a new version while it runs, and stops on SIGTERM") {
+// systemd's side of sd_notify: a datagram socket whose messages are collected.
+class NotifySocket {
+public:
+    explicit NotifySocket(const fs::path& path) : m_path(path) {
+        m_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+        REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        m_thread = std::thread([this] {
+            char buf[4096];
+            while (!m_stop) {
+                pollfd p{m_fd, POLLIN, 0};
+                if (::poll(&p, 1, 50) <= 0)
+                    continue;
+                const ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
+                if (n > 0) {
+                    std::lock_guard lock(m_mutex);
+                    m_messages.emplace_back(buf, static_cast<size_t>(n));
+                }
+            }
+        });
+    }
+    ~NotifySocket() {
+        m_stop = true;
+        m_thread.join();
+        ::close(m_fd);
+    }
+    std::vector<std::string> messages() const {
+        std::this_thread::sleep_for(100ms);
+        std::lock_guard lock(m_mutex);
+        return m_messages;
+    }
+    const fs::path& path() const { return m_path; }
+
+private:
+    fs::path m_path;
+    int m_fd = -1;
+    std::atomic<bool> m_stop{false};
+    mutable std::mutex m_mutex; // guards m_messages
+    std::vector<std::string> m_messages;
+    std::thread m_thread;
+};
+
+TEST_CASE("the daemon polls, activates a new version while it runs, tells systemd, and stops on "
+          "SIGTERM") {
     Publisher pub;
     pub.publish(1, blobs(1, 10000, 1));
     Nginx nginx(pub.site);
     Screen screen;
     screen.config(pub.config(nginx.url()));
+    NotifySocket notify(screen.dir / "notify");
     Child daemon({MILEPOST_SYNC, "--config", (screen.dir / "device.toml").string(), "--data-dir",
-                  screen.data.string()});
+                  screen.data.string()},
+                 {}, {"NOTIFY_SOCKET=" + notify.path().string(), "WATCHDOG_USEC=1000000"});
+    const auto started = std::chrono::steady_clock::now();
     auto wait_for = [&](const std::string& target, std::chrono::seconds limit) {
         const auto until = std::chrono::steady_clock::now() + limit;
         while (screen.active() != target && std::chrono::steady_clock::now() < until)
@@ -425,6 +481,8 @@ TEST_CASE("the daemon polls, activates a new version while it runs, and stops on
     CHECK(wait_for("channels/1-trucking", 15s));
     pub.publish(2, blobs(1, 10000, 2));
     CHECK(wait_for("channels/2-trucking", 15s));
+    const double ran =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     daemon.kill(SIGTERM);
     const auto asked = std::chrono::steady_clock::now();
     auto r = daemon.wait();
@@ -432,6 +490,19 @@ TEST_CASE("the daemon polls, activates a new version while it runs, and stops on
     CHECK(r.exit_code == 0);
     CHECK(std::chrono::steady_clock::now() - asked < 2s);
     CHECK(r.err.find("stopped") != std::string::npos);
+
+    const auto messages = notify.messages();
+    REQUIRE(!messages.empty());
+    CHECK(messages.front().starts_with("READY=1"));
+    CHECK(messages.back().starts_with("STOPPING=1"));
+    // A ping every half of WATCHDOG_USEC, while waiting and while working.
+    const auto pings = std::count(messages.begin(), messages.end(), "WATCHDOG=1");
+    CHECK(pings >= static_cast<long>(ran * 2 * 0.8));
+    bool status = false;
+    for (const auto& m : messages)
+        status = status ||
+                 m.find("STATUS=channel \"trucking\" sequence 2 is active") != std::string::npos;
+    CHECK(status);
 }
 
 TEST_CASE("a running player switches to the version sync activates, at an item boundary, "
