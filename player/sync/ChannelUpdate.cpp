@@ -65,9 +65,18 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
             log::warn("active channel: " + a->error().message + "; replacing it");
     }
 
+    // An object of the active version gone from the card (a file system repair after
+    // a power cut): the manifest is fetched in full and the object again.
+    std::size_t active_missing = 0;
+    if (active)
+        for (const Item& item : active->channel.items)
+            if (!item.media.object.empty() && !store.has_object(item.media.object, item.media.size))
+                ++active_missing;
+
     const std::string manifest_url =
         join_url(content.server, "channels/" + content.channel + "/manifest.json");
-    auto got = http.get(manifest_url, kMaxManifestBytes, active ? active->etag : std::string());
+    auto got = http.get(manifest_url, kMaxManifestBytes,
+                        active && active_missing == 0 ? active->etag : std::string());
     if (!got)
         return got.error();
     UpdateReport report;
@@ -89,6 +98,7 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
     if (auto ok = minisign_verify(*key, got->body, signature->body); !ok)
         return Error{manifest_url + ": " + ok.error().message};
     Channel channel;
+    bool repair = false; // the active version, its missing objects fetched again
     try {
         channel = parse_manifest(got->body, store.objects_dir(), manifest_url);
     } catch (const ConfigError& e) {
@@ -110,7 +120,13 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
             report.sequence = have;
             report.summary = "channel \"" + content.channel + "\" sequence " +
                              std::to_string(have) + " is up to date";
-            return report;
+            if (active_missing == 0)
+                return report;
+            log::warn("active channel: " + std::to_string(active_missing) + " object" +
+                      (active_missing == 1 ? " is" : "s are") + " missing from " +
+                      store.objects_dir().string() + "; fetching again");
+            repair = true;
+            channel = active->channel; // what it signed is what the screen plays
         }
     }
 
@@ -198,6 +214,10 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
             tick();
     }
 
+    if (repair) {
+        report.summary += "; " + megabytes(report.bytes_fetched) + " fetched to repair it";
+        return report;
+    }
     auto folder = store.install_channel(channel, got->body, signature->body, got->etag);
     if (!folder)
         return folder.error();

@@ -338,7 +338,8 @@ TEST_CASE("a self-signed HTTPS server is refused, and trusted through ca_file") 
     CHECK(screen.active() == "channels/1-trucking");
 }
 
-TEST_CASE("--check finds a damaged or missing object in the active channel") {
+TEST_CASE("--check finds a damaged or missing object in the active channel, and the next "
+          "update fetches a missing one again") {
     Publisher pub;
     auto media = blobs(2, 50000, 21);
     pub.publish(1, media);
@@ -360,6 +361,12 @@ TEST_CASE("--check finds a damaged or missing object in the active channel") {
     r = screen.sync("--check");
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("missing") != std::string::npos);
+    // The next update fetches what went missing, though the channel is unchanged.
+    auto repaired = screen.sync("--once");
+    INFO(repaired.err);
+    CHECK(repaired.exit_code == 0);
+    CHECK(repaired.err.find("missing from") != std::string::npos);
+    check_whole(screen, "1");
     Screen empty;
     empty.config(pub.config(nginx.url()));
     r = empty.sync("--check");
