@@ -27,6 +27,9 @@ constexpr auto kDecoderPoll = std::chrono::milliseconds(4);
 constexpr auto kPrepareAfter = std::chrono::milliseconds(250);
 // How often DATA_DIR/active is looked at for a new version (one readlink).
 constexpr auto kActiveCheck = std::chrono::seconds(2);
+// A version that does not load is tried again after this, doubling up to the max.
+constexpr auto kActiveRetryFirst = std::chrono::seconds(30);
+constexpr auto kActiveRetryMax = std::chrono::minutes(10);
 // How often the loop looks whether a new version has been read.
 constexpr auto kLoadingPoll = std::chrono::milliseconds(50);
 // How often the sound queue is topped up (it holds a quarter of a second).
@@ -101,7 +104,8 @@ const QrCode* App::qr_for(const Hotline& hotline) {
 
 void App::follow_active_channel(std::string target) {
     m_follow_active = true;
-    m_active_target = std::move(target);
+    m_active_target = target;
+    m_playing_target = std::move(target);
 }
 
 int App::run() {
@@ -172,12 +176,20 @@ void App::watch_active_channel(Clock::time_point now) {
             return;
         auto loaded = m_loading.get();
         if (!loaded) {
-            // The screen keeps what it plays; the next activation is tried afresh.
-            log::error("new active channel: " + loaded.error().message +
-                       "; keeping the channel "
-                       "on screen");
+            // The screen keeps what it plays. The same version is tried again later
+            // (sync may repair it in place), less and less often.
+            m_failed_wait =
+                std::clamp<Clock::duration>(m_failed_wait * 2, kActiveRetryFirst, kActiveRetryMax);
+            m_failed_target = m_active_target;
+            m_active_target = m_playing_target;
+            m_failed_retry_at = now + m_failed_wait;
+            log::error("active channel: " + loaded.error().message +
+                       "; keeping the channel on screen");
             return;
         }
+        m_playing_target = m_active_target;
+        m_failed_target.clear();
+        m_failed_wait = {};
         if (!loaded->note.empty())
             log::warn(loaded->note);
         // What was prepared to come next is from an older version: prepare again.
@@ -202,6 +214,8 @@ void App::watch_active_channel(Clock::time_point now) {
     const std::filesystem::path data = m_options.data_dir;
     std::string target = active_target(data);
     if (target.empty() || target == m_active_target)
+        return;
+    if (target == m_failed_target && now < m_failed_retry_at)
         return;
     m_active_target = target;
     m_loading = std::async(std::launch::async, [data, target, key = m_config.content.public_key] {
@@ -526,6 +540,8 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
         deadline = std::min(deadline, m_prepare_at);
     if (m_loading.valid())
         deadline = std::min(deadline, now + kLoadingPoll);
+    else if (m_follow_active)
+        deadline = std::min(deadline, std::max(now, m_next_active_check));
     return deadline;
 }
 

@@ -44,9 +44,9 @@ public:
         Channel builtin, std::unique_ptr<Output> output, std::unique_ptr<AudioOutput> audio,
         Fonts fonts, Trace trace);
     ~App();
-    // Plays what DATA_DIR/active points at, now `target` ("" = none yet): when
-    // milepost-sync activates another version, the player switches to it at the
-    // next item boundary.
+    // Plays what DATA_DIR/active points at, now `target` ("" = none, or none that
+    // loaded): when milepost-sync activates another version, the player switches
+    // to it at the next item boundary.
     void follow_active_channel(std::string target);
     int run();
 
@@ -88,7 +88,11 @@ private:
 
     // Following DATA_DIR/active (only without --content).
     bool m_follow_active = false;
-    std::string m_active_target; // the version playing or being loaded
+    std::string m_active_target;  // the version playing, or being loaded
+    std::string m_playing_target; // the version playing ("" = not from the data dir)
+    std::string m_failed_target;  // a version that did not load: tried again after a while
+    Clock::duration m_failed_wait{};
+    Clock::time_point m_failed_retry_at;
     Clock::time_point m_next_active_check;
     std::future<Result<StoredChannel>> m_loading; // read on a thread: a big manifest
                                                   // must not hold up a frame

@@ -122,10 +122,12 @@ int main(int argc, char** argv) {
                     log::warn(stored->note);
                 channel = std::move(stored->channel);
             } else {
-                // Never a black screen: the built-in channel plays instead.
+                // Never a black screen: the built-in channel plays instead, and the
+                // player tries the active channel again later.
                 log::error("active channel: " + stored.error().message +
                            "; playing the built-in channel");
                 channel = builtin;
+                active.clear();
             }
         } else {
             log::info("no active channel in " + options->data_dir +

@@ -1,5 +1,6 @@
 #include "DeviceConfig.hpp"
 #include "Files.hpp"
+#include "Minisign.hpp"
 
 #include "Result.hpp"
 #include "TomlReader.hpp"
@@ -97,8 +98,11 @@ void read_content(TomlReader& r, DeviceConfig::Content& c, std::vector<std::stri
             r.fail("channel", "a channel name");
         c.channel = *v;
     }
-    if (auto v = r.string("public_key"))
+    if (auto v = r.string("public_key")) {
+        if (!v->empty() && !minisign_parse_public_key(*v))
+            r.fail("public_key", "a minisign public key (the base64 line of a .pub file, RWQ...)");
         c.public_key = *v;
+    }
     if (auto v = r.string("poll_interval")) {
         auto d = parse_duration(*v);
         if (!d || *d < std::chrono::seconds(10))

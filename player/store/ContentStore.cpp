@@ -4,12 +4,15 @@
 #include "core/Files.hpp"
 #include "core/Manifest.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <utility>
 
 namespace milepost {
 
@@ -31,15 +34,30 @@ std::string folder_name(const Channel& c) {
 }
 
 // The objects a stored manifest names, read without checking its signature
-// (garbage collection only needs to know what to keep). Empty when unreadable.
-std::set<std::string> objects_in(const fs::path& folder) {
+// (garbage collection only needs to know what to keep). nullopt when unreadable.
+std::optional<std::set<std::string>> objects_in(const fs::path& folder) {
     auto text = read_file(folder / "manifest.json", kMaxManifestBytes);
     if (!text)
-        return {};
+        return std::nullopt;
     try {
         return objects_of(parse_manifest(*text, {}, (folder / "manifest.json").string()));
     } catch (const ConfigError&) {
-        return {};
+        return std::nullopt;
+    }
+}
+
+// The sequence in a channel folder's name: "12-trucking" or "12-trucking.2" -> 12.
+std::optional<std::int64_t> folder_sequence(const std::string& folder, const std::string& channel) {
+    const auto dash = folder.find('-');
+    if (dash == std::string::npos || dash == 0)
+        return std::nullopt;
+    const std::string rest = folder.substr(dash + 1);
+    if (rest != channel && !rest.starts_with(channel + "."))
+        return std::nullopt;
+    try {
+        return std::stoll(folder.substr(0, dash));
+    } catch (const std::exception&) {
+        return std::nullopt;
     }
 }
 
@@ -77,14 +95,26 @@ Result<ContentStore> ContentStore::open(const fs::path& data_dir, Access access)
     if (access == Access::ReadOnly) {
         if (!fs::is_directory(data_dir, ec))
             return Error{data_dir.string() + ": no such folder"};
-        return ContentStore(data_dir);
+        return ContentStore(data_dir, -1);
     }
     for (const char* sub : {"objects", "partial", "channels"}) {
         fs::create_directories(data_dir / sub, ec);
         if (ec)
             return Error{(data_dir / sub).string() + ": cannot create: " + system_error(ec)};
     }
-    ContentStore store(data_dir);
+    // One writer at a time: a daemon and an operator's --once would otherwise
+    // append to the same download and delete each other's new version. The
+    // kernel drops the lock when the process dies, kill -9 included.
+    const fs::path lock = data_dir / "sync.lock";
+    const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return Error{lock.string() + ": cannot open: " + std::strerror(errno)};
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return Error{data_dir.string() + ": another milepost-sync is updating it (" +
+                     lock.string() + " is locked)"};
+    }
+    ContentStore store(data_dir, fd);
     // Leftovers of a run killed half way: temporary pointers and channel folders.
     for (const char* name : {"active.tmp", "previous.tmp"})
         fs::remove(data_dir / name, ec);
@@ -94,6 +124,24 @@ Result<ContentStore> ContentStore::open(const fs::path& data_dir, Access access)
             fs::remove_all(entry.path(), ec);
     }
     return store;
+}
+
+ContentStore::ContentStore(ContentStore&& other) noexcept
+    : m_dir(std::move(other.m_dir)), m_lock(std::exchange(other.m_lock, -1)) {}
+
+ContentStore& ContentStore::operator=(ContentStore&& other) noexcept {
+    if (this != &other) {
+        if (m_lock >= 0)
+            ::close(m_lock);
+        m_dir = std::move(other.m_dir);
+        m_lock = std::exchange(other.m_lock, -1);
+    }
+    return *this;
+}
+
+ContentStore::~ContentStore() {
+    if (m_lock >= 0)
+        ::close(m_lock); // and with it the lock
 }
 
 fs::path ContentStore::object_path(const std::string& sha256) const {
@@ -148,7 +196,8 @@ std::optional<Result<StoredChannel>> ContentStore::previous(const std::string& p
     return pointed(kPrevious, public_key);
 }
 
-Result<void> ContentStore::commit_object(const std::string& sha256, std::uint64_t size) {
+Result<void> ContentStore::commit_object(const std::string& sha256, std::uint64_t size,
+                                         const std::function<void()>& tick) {
     const fs::path partial = partial_path(sha256);
     std::error_code ec;
     const auto have = fs::file_size(partial, ec);
@@ -160,7 +209,10 @@ Result<void> ContentStore::commit_object(const std::string& sha256, std::uint64_
         return Error{"object " + sha256 + ": " + std::to_string(have) +
                      " bytes, the manifest says " + std::to_string(size)};
     }
-    auto hash = sha256_file(partial);
+    auto hash = sha256_file(partial, [&](std::uint64_t) {
+        if (tick)
+            tick();
+    });
     if (!hash)
         return hash.error();
     if (*hash != sha256) {
@@ -179,18 +231,33 @@ Result<void> ContentStore::commit_object(const std::string& sha256, std::uint64_
 Result<fs::path> ContentStore::install_channel(const Channel& channel, std::string_view manifest,
                                                std::string_view signature, std::string_view etag) {
     const fs::path channels = m_dir / "channels";
-    const fs::path final = channels / folder_name(channel);
-    const fs::path tmp = channels / ("." + folder_name(channel) + ".tmp");
     std::error_code ec;
+    // A leftover of a killed run is replaced; a folder the active or previous
+    // pointer names never is (the same version fetched again gets a new name).
+    auto in_use = [&](const std::string& folder) {
+        for (const char* link : {kActive, kPrevious})
+            if (auto t = target(link); t && t->filename() == folder)
+                return true;
+        return false;
+    };
+    std::string name = folder_name(channel);
+    for (int n = 2; fs::exists(channels / name, ec) || fs::is_symlink(channels / name, ec); ++n) {
+        if (!in_use(name)) {
+            fs::remove_all(channels / name, ec);
+            break;
+        }
+        name = folder_name(channel) + "." + std::to_string(n);
+    }
+    const fs::path final = channels / name;
+    const fs::path tmp = channels / ("." + name + ".tmp");
     fs::remove_all(tmp, ec);
     if (!fs::create_directory(tmp, ec))
         return Error{tmp.string() + ": cannot create: " + system_error(ec)};
-    for (auto [name, data] : {std::pair{"manifest.json", manifest},
+    for (auto [file, data] : {std::pair{"manifest.json", manifest},
                               {"manifest.json.minisig", signature},
                               {"etag", etag}})
-        if (auto r = write_file_atomically(tmp / name, data); !r)
+        if (auto r = write_file_atomically(tmp / file, data); !r)
             return r.error();
-    fs::remove_all(final, ec);
     if (::rename(tmp.c_str(), final.c_str()) != 0)
         return Error{final.string() + ": cannot create: " + std::strerror(errno)};
     if (auto r = sync_directory(channels); !r)
@@ -220,10 +287,14 @@ Result<void> ContentStore::activate(const fs::path& folder) {
 std::uint64_t ContentStore::collect_garbage(const std::set<std::string>& keep, Keep which) {
     std::error_code ec;
     std::set<std::string> folders, objects = keep;
+    bool all_known = true; // every kept version's objects are known
     for (const char* name : {kActive, kPrevious})
         if (auto t = target(name); t && (name == kActive || which == Keep::ActiveAndPrevious)) {
             folders.insert(t->filename().string());
-            objects.merge(objects_in(*t));
+            if (auto used = objects_in(*t))
+                objects.merge(*used);
+            else if (fs::exists(*t, ec))
+                all_known = false; // there but unreadable: better keep too much
         }
     std::uint64_t freed = 0;
     auto remove = [&](const fs::path& p) {
@@ -235,10 +306,11 @@ std::uint64_t ContentStore::collect_garbage(const std::set<std::string>& keep, K
     for (const auto& entry : fs::directory_iterator(m_dir / "channels", ec))
         if (!folders.count(entry.path().filename().string()))
             remove(entry.path());
-    for (const char* sub : {"objects", "partial"})
-        for (const auto& entry : fs::directory_iterator(m_dir / sub, ec))
-            if (!objects.count(entry.path().filename().string()))
-                remove(entry.path());
+    if (all_known)
+        for (const char* sub : {"objects", "partial"})
+            for (const auto& entry : fs::directory_iterator(m_dir / sub, ec))
+                if (!objects.count(entry.path().filename().string()))
+                    remove(entry.path());
     if (freed > 0)
         sync_directory(objects_dir());
     return freed;
@@ -248,9 +320,12 @@ std::uint64_t ContentStore::bytes_used() const {
     std::uint64_t total = 0;
     std::error_code ec;
     for (const char* sub : {"objects", "partial"})
-        for (const auto& entry : fs::directory_iterator(m_dir / sub, ec))
-            if (entry.is_regular_file(ec))
-                total += entry.file_size(ec);
+        for (const auto& entry : fs::directory_iterator(m_dir / sub, ec)) {
+            std::error_code e;
+            const auto size = entry.is_regular_file(e) ? entry.file_size(e) : 0;
+            if (!e)
+                total += size;
+        }
     return total;
 }
 
@@ -273,9 +348,20 @@ std::uint64_t ContentStore::budget(std::int64_t max_cache_mb) {
         }
     }
     // Fixed once, at first start, so that the cache filling up does not shrink it.
-    const std::uint64_t bytes = (free_space() + bytes_used()) / 10 * 8;
-    write_file_atomically(file, std::to_string(bytes) + "\n");
+    const std::uint64_t free = free_space();
+    const std::uint64_t bytes = (free + bytes_used()) / 10 * 8;
+    if (free > 0) // a file system that cannot say is asked again next time
+        write_file_atomically(file, std::to_string(bytes) + "\n");
     return bytes;
+}
+
+std::int64_t ContentStore::sequence_floor(const std::string& channel) const {
+    std::int64_t floor = 0;
+    for (const char* name : {kActive, kPrevious})
+        if (auto t = target(name))
+            if (auto seq = folder_sequence(t->filename().string(), channel))
+                floor = std::max(floor, *seq);
+    return floor;
 }
 
 ChannelCheck ContentStore::check_objects(const Channel& channel,

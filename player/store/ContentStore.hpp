@@ -42,11 +42,15 @@ struct ChannelCheck {
 class ContentStore {
 public:
     enum class Access { ReadWrite, ReadOnly };
-    // Opens the store in `data_dir`. ReadWrite (milepost-sync) creates it and
-    // removes what a killed run left half made, which is all the recovery there
-    // is; ReadOnly (checks, the player) changes nothing.
+    // Opens the store in `data_dir`. ReadWrite (milepost-sync) takes the store's
+    // lock (a second writer is refused), creates it and removes what a killed run
+    // left half made, which is all the recovery there is; ReadOnly (checks, the
+    // player) changes nothing.
     static Result<ContentStore> open(const std::filesystem::path& data_dir,
                                      Access access = Access::ReadWrite);
+    ContentStore(ContentStore&&) noexcept;
+    ContentStore& operator=(ContentStore&&) noexcept;
+    ~ContentStore();
 
     const std::filesystem::path& data_dir() const { return m_dir; }
     std::filesystem::path objects_dir() const { return m_dir / "objects"; }
@@ -62,11 +66,14 @@ public:
     std::optional<Result<StoredChannel>> previous(const std::string& public_key) const;
 
     // Checks a partial download (size, then SHA-256) and renames it into objects/,
-    // durably. On a wrong hash the partial file is deleted.
-    Result<void> commit_object(const std::string& sha256, std::uint64_t size);
+    // durably. On a wrong hash the partial file is deleted. `tick` is called as
+    // the hashing goes (the watchdog).
+    Result<void> commit_object(const std::string& sha256, std::uint64_t size,
+                               const std::function<void()>& tick = {});
 
     // Writes a new version's folder (manifest, signature, etag), durably, and
-    // returns it. Replaces a leftover folder of the same name.
+    // returns it: channels/<sequence>-<name>, or with ".2", ".3" appended when
+    // that exists (a version fetched again), so no folder in use is ever replaced.
     Result<std::filesystem::path> install_channel(const Channel& channel, std::string_view manifest,
                                                   std::string_view signature,
                                                   std::string_view etag);
@@ -77,7 +84,8 @@ public:
     enum class Keep { ActiveAndPrevious, ActiveOnly };
     // Deletes channel folders other than the active (and previous) one, objects
     // none of them uses (nor `keep`), and partial downloads not in `keep`.
-    // Returns the bytes freed.
+    // Deletes no object when a kept version's manifest cannot be read. Returns
+    // the bytes freed.
     std::uint64_t collect_garbage(const std::set<std::string>& keep = {},
                                   Keep which = Keep::ActiveAndPrevious);
 
@@ -86,21 +94,26 @@ public:
     // The store's budget: `max_cache_mb` when set, else 80% of the free space
     // the first time this is asked, remembered in cache-budget.
     std::uint64_t budget(std::int64_t max_cache_mb);
-    // Free bytes on the data dir's file system.
+    // Free bytes on the data dir's file system (0 when it cannot be asked).
     std::uint64_t free_space() const;
+    // The highest sequence of `channel` the active and previous pointers name,
+    // read from their folder names (so even a damaged manifest does not lower
+    // the floor a rollback is judged against); 0 when there is none.
+    std::int64_t sequence_floor(const std::string& channel) const;
 
     // Every object of `channel` present with its size and SHA-256.
     ChannelCheck check_objects(const Channel& channel,
                                const std::function<void()>& tick = {}) const;
 
 private:
-    explicit ContentStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+    ContentStore(std::filesystem::path dir, int lock_fd) : m_dir(std::move(dir)), m_lock(lock_fd) {}
     std::optional<Result<StoredChannel>> pointed(const char* name,
                                                  const std::string& public_key) const;
     std::optional<std::filesystem::path> target(const char* name) const;
     Result<void> point(const char* name, const std::filesystem::path& folder);
 
     std::filesystem::path m_dir;
+    int m_lock = -1; // DATA_DIR/sync.lock, flock()ed while a writer has the store open
 };
 
 // The objects a channel's media items use.

@@ -54,9 +54,13 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
         }
         done += static_cast<size_t>(w);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const bool synced = ::fsync(fd) == 0;
+    const int sync_errno = errno;
+    const bool closed = ::close(fd) == 0; // always closed, even when the sync failed
+    if (!synced || !closed) {
         ::unlink(tmp.c_str());
-        return Error{tmp.string() + ": cannot write: " + std::strerror(errno)};
+        return Error{tmp.string() +
+                     ": cannot write: " + std::strerror(synced ? errno : sync_errno)};
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::string why = std::strerror(errno);

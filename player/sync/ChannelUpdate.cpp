@@ -107,6 +107,12 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
     if (channel.name != content.channel)
         return Error{manifest_url + ": the manifest is for channel \"" + channel.name +
                      "\", not \"" + content.channel + "\""};
+    // The floor comes from the folder names too, so that a damaged active version
+    // does not let an older one in.
+    if (const auto floor = store.sequence_floor(content.channel); channel.sequence < floor)
+        return Error{manifest_url + ": sequence " + std::to_string(channel.sequence) +
+                     " is older than the active " + std::to_string(floor) +
+                     ": refused (a rollback)"};
     if (active) {
         const auto have = active->channel.sequence;
         if (channel.sequence < have)
@@ -203,7 +209,7 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
                     return Error{"item \"" + item + "\": " + r.error().message};
                 }
             }
-            auto stored = store.commit_object(object, size);
+            auto stored = store.commit_object(object, size, tick);
             if (stored)
                 break;
             if (attempt == 1)

@@ -10,6 +10,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -26,21 +28,42 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-// Set by SIGTERM and SIGINT; the only state a signal handler may touch.
-volatile std::sig_atomic_t g_stop = 0;
-
-void on_stop_signal(int) {
-    g_stop = 1;
+// SIGTERM and SIGINT are blocked and taken only where sync looks for them (its
+// waits and its transfers' progress calls), so none can slip in between a check
+// and a sleep. No handler, no global flag.
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return set;
 }
 
-void install_signal_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; // no SA_RESTART: a sleep is cut short at once
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGINT, &sa, nullptr);
-}
+class StopSignal {
+public:
+    StopSignal() : m_set(stop_signals()) { sigprocmask(SIG_BLOCK, &m_set, nullptr); }
+    // Whether a stop was asked for, without waiting.
+    bool asked() { return wait(std::chrono::nanoseconds(0)); }
+    // Waits up to `d` for a stop; true when one came (now or before).
+    bool wait(std::chrono::nanoseconds d) {
+        if (m_asked)
+            return true;
+        timespec ts{static_cast<time_t>(d.count() / 1000000000),
+                    static_cast<long>(d.count() % 1000000000)};
+        while (true) {
+            const int sig = sigtimedwait(&m_set, nullptr, &ts);
+            if (sig == SIGTERM || sig == SIGINT)
+                return m_asked = true;
+            if (sig < 0 && errno == EINTR)
+                continue; // another signal; the remaining time is not known: look again soon
+            return false;
+        }
+    }
+
+private:
+    sigset_t m_set;
+    bool m_asked = false;
+};
 
 // Downloads must never take CPU or disk time from the player: the lowest CPU
 // share short of idle, and the lowest best-effort I/O priority.
@@ -130,21 +153,19 @@ Result<UpdateReport> run_pass(HttpClient& http, ContentStore& store, const Devic
 }
 
 // Sleeps `d`, pinging the watchdog; false when a stop signal came.
-bool rest(Millis d, Watchdog& watchdog) {
+bool rest(Millis d, Watchdog& watchdog, StopSignal& stop) {
     const auto until = SteadyClock::now() + d;
-    while (!g_stop) {
+    while (true) {
         watchdog.ping();
         const auto now = SteadyClock::now();
         if (now >= until)
-            return true;
+            return !stop.asked();
         auto step = until - now;
         if (watchdog.interval().count() > 0)
             step = std::min(step, watchdog.interval());
-        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(step).count();
-        timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-        nanosleep(&ts, nullptr); // a signal ends it early
+        if (stop.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(step)))
+            return false;
     }
-    return false;
 }
 
 } // namespace
@@ -178,7 +199,7 @@ int main(int argc, char** argv) {
     if (options->mode == SyncMode::Check)
         return run_check(*options, config);
 
-    install_signal_handlers();
+    StopSignal stop;
     lower_priority();
     Watchdog watchdog;
     auto store = ContentStore::open(options->data_dir);
@@ -186,13 +207,16 @@ int main(int argc, char** argv) {
         log::error(store.error().message);
         return 1;
     }
+    // The disk budget is fixed at the first start (80% of the free space), before
+    // anything is fetched.
+    store->budget(config.content.max_cache_mb);
     if (config.content.server.empty()) {
         log::info("no [content] server in the config: this screen plays its built-in channel");
         if (options->mode == SyncMode::Once)
             return 0;
         // FIXME: issue 6 uploads play logs and status from here even without a server.
         sd_notify(0, "READY=1\nSTATUS=no content server configured");
-        while (rest(24h, watchdog)) {
+        while (rest(24h, watchdog, stop)) {
         }
         sd_notify(0, "STOPPING=1");
         return 0;
@@ -203,9 +227,13 @@ int main(int argc, char** argv) {
     settings.max_rate = config.content.max_rate;
     if (const char* s = std::getenv("MILEPOST_SYNC_LOW_SPEED_SECONDS"); s && std::atoi(s) > 0)
         settings.low_speed_time = std::chrono::seconds(std::atoi(s));
-    settings.keep_going = [&watchdog] {
+    // Below the cap, or every transfer would look stalled.
+    if (settings.max_rate > 0)
+        settings.low_speed_limit =
+            std::clamp<long>(static_cast<long>(settings.max_rate / 4), 1, settings.low_speed_limit);
+    settings.keep_going = [&watchdog, &stop] {
         watchdog.ping();
-        return g_stop == 0;
+        return !stop.asked();
     };
     auto http = HttpClient::create(std::move(settings));
     if (!http) {
@@ -224,11 +252,11 @@ int main(int argc, char** argv) {
               "\" every " + seconds_text(interval) + " (±20%)");
     int failures = 0;
     Millis delay = first_poll_delay(interval, uniform(random));
-    while (rest(delay, watchdog)) {
+    while (rest(delay, watchdog, stop)) {
         if (run_pass(*http, *store, config, watchdog)) {
             failures = 0;
             delay = next_poll_delay(interval, uniform(random));
-        } else if (!g_stop) {
+        } else if (!stop.asked()) {
             ++failures;
             delay = backoff_delay(failures, uniform(random));
             log::info("trying again in " + seconds_text(delay) + " (" + std::to_string(failures) +

@@ -78,7 +78,9 @@ Nginx::Nginx(const fs::path& site, Tls tls) : m_tls(tls == Tls::SelfSigned) {
         conf << (geteuid() == 0 ? "user root root;\n" : "") << "worker_processes 1;\n"
              << "pid " << d << "/nginx.pid;\nerror_log " << d << "/error.log warn;\n"
              << "events { worker_connections 64; }\nhttp {\n"
-             << "  log_format t '$request_method $uri $status $body_bytes_sent \"$http_range\" "
+             << "  log_format t '$request_method $uri $status $body_bytes_sent $bytes_sent "
+                "$request_length "
+                "\"$http_range\" "
                 "\"$http_user_agent\" \"$http_if_none_match\"';\n"
              << "  access_log " << d << "/access.log t;\n"
              << "  client_body_temp_path " << d << "/body;\n  proxy_temp_path " << d
@@ -126,10 +128,11 @@ std::vector<AccessLine> Nginx::log() const {
     std::istringstream in(read_file(m_dir / "access.log"));
     std::string text;
     while (std::getline(in, text)) {
-        // METHOD URI STATUS BYTES "RANGE" "USER AGENT" "IF-NONE-MATCH"
+        // METHOD URI STATUS BODY-BYTES BYTES REQUEST-BYTES "RANGE" "USER AGENT" "IF-NONE-MATCH"
         std::istringstream words(text);
         AccessLine l;
-        if (!(words >> l.method >> l.uri >> l.status >> l.bytes))
+        if (!(words >> l.method >> l.uri >> l.status >> l.bytes >> l.response_bytes >>
+              l.request_bytes))
             continue;
         std::string rest;
         std::getline(words, rest);

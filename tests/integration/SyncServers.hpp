@@ -22,7 +22,9 @@ namespace milepost::test {
 struct AccessLine {
     std::string method, uri;
     int status = 0;
-    std::uint64_t bytes = 0; // body bytes sent
+    std::uint64_t bytes = 0;          // body bytes sent
+    std::uint64_t response_bytes = 0; // all bytes sent: headers and body
+    std::uint64_t request_bytes = 0;  // the request, headers included
     std::string range, user_agent, if_none_match;
 };
 

@@ -67,10 +67,11 @@ std::vector<Blob> blobs(int count, std::size_t size, std::uint64_t seed) {
     return out;
 }
 
+// Bytes on the wire both ways (HTTP headers included, TCP's own not).
 std::uint64_t sum_bytes(const std::vector<AccessLine>& log) {
     std::uint64_t total = 0;
     for (const auto& l : log)
-        total += l.bytes;
+        total += l.response_bytes + l.request_bytes;
     return total;
 }
 
@@ -112,8 +113,9 @@ TEST_CASE("sync fetches and activates a signed channel, and an unchanged poll is
     REQUIRE(log.size() == 1);
     CHECK(log[0].status == 304);
     CHECK(log[0].if_none_match != "");
+    CHECK(sum_bytes(log) < 2048);
     MESSAGE("an unchanged poll: " << log.size() << " request, status " << log[0].status << ", "
-                                  << log[0].bytes << " body bytes");
+                                  << sum_bytes(log) << " bytes with headers both ways");
 
     // A new version shares two objects with the old: only the changed one moves.
     auto next = blobs(3, 300000, 1);
@@ -486,6 +488,10 @@ TEST_CASE("the daemon polls, activates a new version while it runs, tells system
     };
     // The first poll comes within 10 s of the start, the next 8 to 12 s later.
     CHECK(wait_for("channels/1-trucking", 15s));
+    // One writer at a time: an operator's --once while the daemon runs is refused.
+    auto second = screen.sync("--once");
+    CHECK(second.exit_code == 1);
+    CHECK(second.err.find("another milepost-sync is updating it") != std::string::npos);
     pub.publish(2, blobs(1, 10000, 2));
     CHECK(wait_for("channels/2-trucking", 15s));
     const double ran =
@@ -589,4 +595,66 @@ TEST_CASE("a running player switches to the version sync activates, at an item b
         CHECK(list[i].start - list[i - 1].end < 0.05);
     }
     CHECK(squeeze(ocr(shot)).find("BRAVO") != std::string::npos);
+}
+
+TEST_CASE("a damaged active channel is fetched again, never an older one, and the player takes "
+          "it without a restart") {
+    TempDir work;
+    const fs::path site = work / "site";
+    const fs::path secret = work / "pack.key", pub = work / "pack.pub";
+    REQUIRE(run({MILEPOST_PACK, "keygen", "--secret-key", secret.string(), "--public-key",
+                 pub.string()})
+                .exit_code == 0);
+    std::string key_line = read_file(pub);
+    key_line = key_line.substr(key_line.find('\n') + 1);
+    key_line.erase(key_line.find_last_not_of("\n") + 1);
+    // Slides for every language; the device speaks only German, which the built-in
+    // channel does not: while the active channel is broken, the fallback slide shows.
+    work.write("src/channel.toml", "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = "
+                                   "\"Hotline\"\ncall = \"1-888-373-7888\"\n[[item]]\nid = "
+                                   "\"kilo\"\ntype = \"slide\"\ntitle = \"KILO\"\nduration = 1\n");
+    auto build = [&](const std::string& sequence) {
+        auto r = run({MILEPOST_PACK, "build", (work / "src/channel.toml").string(), "--secret-key",
+                      secret.string(), "--out", site.string(), "--sequence", sequence});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    };
+    build("3");
+    Nginx nginx(site);
+    const fs::path config = work.write(
+        "device.toml", "[device]\nlanguages = [\"de\"]\n[content]\nserver = \"" + nginx.url() +
+                           "\"\nchannel = \"trucking\"\npublic_key = \"" + key_line + "\"\n");
+    const fs::path data = work / "data";
+    auto sync = [&](const std::string& mode) {
+        return run({MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), mode});
+    };
+    REQUIRE(sync("--once").exit_code == 0);
+    std::ofstream(data / "channels/3-trucking/manifest.json", std::ios::app) << "\n";
+    CHECK(sync("--check").exit_code == 1);
+
+    // An older version is still refused while the active one is damaged.
+    fs::remove_all(site / "channels");
+    build("2");
+    auto older = sync("--once");
+    CHECK(older.exit_code == 1);
+    CHECK(older.err.find("rollback") != std::string::npos);
+
+    fs::remove_all(site / "channels");
+    build("3");
+    const fs::path trace = work / "trace.ndjson";
+    Child player({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
+                  "--headless", "640x360", "--trace", trace.string(), "--exit-after", "6"});
+    std::this_thread::sleep_for(1500ms);
+    auto repaired = sync("--once");
+    INFO(repaired.err);
+    CHECK(repaired.exit_code == 0);
+    CHECK(fs::read_symlink(data / "active") == "channels/3-trucking.2");
+    CHECK(sync("--check").exit_code == 0);
+    auto played = player.wait();
+    INFO(played.err);
+    CHECK(played.exit_code == 0);
+    CHECK(played.err.find("showing the fallback slide") != std::string::npos);
+    const auto list = plays(read_trace(trace));
+    REQUIRE(!list.empty());
+    CHECK(list.front().item == "kilo");
+    CHECK(list.front().start < 5.0);
 }

@@ -62,7 +62,7 @@ languages = ["en", "es"]
 [content]
 server = "https://content.example.org/"
 channel = "trucking"
-public_key = "RWQ..."
+public_key = "RWQMqyH66e/ir0GzqhrMAGEo5WkWHTzZg812Va+qaR0fatrXxsgaD6mp"
 poll_interval = "10m"
 max_cache_mb = 2000
 max_rate = "2M"
@@ -128,6 +128,9 @@ TEST_CASE("a bad value is refused naming the file, the key and what was expected
          "device.toml: [content] server: expected an https:// URL, got \"ftp://x\""},
         {"[content]\nserver = \"https://x/\"\nchannel = \"c\"",
          "device.toml: [content] public_key: required when server is set"},
+        {"[content]\npublic_key = \"RWQ...\"",
+         "device.toml: [content] public_key: expected a minisign public key (the base64 line of a "
+         ".pub file, RWQ...)"},
         {"[device]\nregion = \"texas\"", "device.toml: [device] region: expected an ISO 3166 code"},
         {"[device]\nregion = 1",
          "device.toml: [device] region: expected a string, got an integer (1)"},
@@ -180,7 +183,8 @@ TEST_CASE("unknown keys and plain http are warned about, not refused") {
     std::vector<std::string> warnings;
     DeviceConfig c =
         parse("colour = 1\n[display]\nrotaton = 90\n[content]\nserver = \"http://x/\"\n"
-              "channel = \"c\"\npublic_key = \"k\"",
+              "channel = \"c\"\npublic_key = "
+              "\"RWQMqyH66e/ir0GzqhrMAGEo5WkWHTzZg812Va+qaR0fatrXxsgaD6mp\"",
               &warnings);
     CHECK(c.display.rotation == 0);
     REQUIRE(warnings.size() == 3);
