@@ -6,6 +6,9 @@
 #include <SDL_image.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 namespace milepost {
@@ -27,6 +30,11 @@ constexpr auto kDecoderPoll = std::chrono::milliseconds(4);
 constexpr auto kPrepareAfter = std::chrono::milliseconds(250);
 // How often DATA_DIR/active is looked at for a new version (one readlink).
 constexpr auto kActiveCheck = std::chrono::seconds(2);
+// The screenshot sync uploads is this wide; the first is taken this long after start.
+constexpr int kScreenshotWidth = 480;
+constexpr auto kFirstScreenshot = std::chrono::seconds(10);
+// The year this was built: a wall clock before it is not believed.
+const int kBuildYear = std::atoi(__DATE__ + 7);
 // A version that does not load is tried again after this, doubling up to the max.
 constexpr auto kActiveRetryFirst = std::chrono::seconds(30);
 constexpr auto kActiveRetryMax = std::chrono::minutes(10);
@@ -48,6 +56,14 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
       m_channel(std::move(channel)), m_builtin(std::move(builtin)), m_output(std::move(output)),
       m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)),
       m_playlist(m_channel, m_config.device.languages) {
+    // The play log lives in the data dir; without one the screen still plays.
+    std::error_code ec;
+    std::filesystem::create_directories(m_options.data_dir, ec);
+    if (auto recorder =
+            PlayRecorder::open(std::filesystem::path(m_options.data_dir) / "playlog.db"))
+        m_recorder = std::move(*recorder);
+    else
+        log::error("no proof of play: " + recorder.error().message);
     const char* driver = SDL_GetCurrentVideoDriver();
     const std::string d = driver ? driver : "";
     m_can_wait = d == "x11" || d == "wayland";
@@ -109,6 +125,7 @@ void App::follow_active_channel(std::string target) {
 }
 
 int App::run() {
+    m_next_screenshot = m_start + kFirstScreenshot;
     if (m_options.exit_after)
         m_exit_at = m_start + seconds(*m_options.exit_after);
     m_item_end = m_start; // start the first item at once
@@ -127,6 +144,7 @@ int App::run() {
         if (m_dirty)
             present(nullptr);
         take_due_snapshots(now);
+        take_screenshot(now);
         if (m_exit_at && now >= *m_exit_at)
             break;
         wait_until(next_deadline(now));
@@ -262,6 +280,35 @@ PreparedItem App::prepare(const Item* item) {
 void App::item_failed(Clock::time_point now, const Item& item, const std::string& why) {
     log::error("item \"" + item.id + "\": " + why + "; skipped");
     m_trace.event(seconds_since_start(now), "error", item.id, std::nullopt, why);
+    if (&item == m_current.item) {
+        // On screen: its row ends as failed when the item ends, at once.
+        m_outcome = "failed";
+        m_outcome_detail = why;
+    } else if (m_recorder) {
+        // Never on screen: a row of its own, failed, lasting nothing.
+        const WallTime at = wall_now(now);
+        const auto token = m_recorder->started(play_start(item, at));
+        m_recorder->ended(token, PlayEnd{at, 0, "failed", why});
+    }
+}
+
+WallTime App::wall_now(Clock::time_point now) const {
+    if (m_options.clock_start)
+        return *m_options.clock_start +
+               std::chrono::duration_cast<std::chrono::milliseconds>(now - m_start);
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+}
+
+PlayStart App::play_start(const Item& item, WallTime at) const {
+    // A clock set by --clock-start is a test's, never trusted.
+    const bool synchronised = !m_options.clock_start && system_clock_synchronised();
+    return PlayStart{item.id,
+                     item.media.object,
+                     m_channel.name,
+                     m_channel.sequence,
+                     at,
+                     clock_is_trusted(synchronised, at, kBuildYear)};
 }
 
 void App::end_item(Clock::time_point now, std::string_view detail) {
@@ -271,9 +318,23 @@ void App::end_item(Clock::time_point now, std::string_view detail) {
             d = "frames=" + std::to_string(m_frames_presented) +
                 " dropped=" + std::to_string(m_frames_dropped) + (d.empty() ? "" : " " + d);
             log::info("item \"" + item->id + "\": " + d);
+            m_drops.emplace_back(now, m_frames_dropped);
         }
         m_trace.event(seconds_since_start(now), "item_end", item->id, std::nullopt, d);
+        if (m_recorder && m_play_token) {
+            // Cut short by a stop: interrupted; else as it went.
+            const bool stopped = detail == "stopped";
+            std::string outcome = stopped ? "interrupted" : m_outcome;
+            std::string why = stopped ? "the player stopped" : m_outcome_detail;
+            m_recorder->ended(
+                m_play_token,
+                PlayEnd{wall_now(now),
+                        std::chrono::duration_cast<std::chrono::milliseconds>(now - m_play_started)
+                            .count(),
+                        outcome, why});
+        }
     }
+    m_play_token = 0;
     if (m_audio)
         m_audio->clear();
     dispose(std::move(m_current.video));
@@ -312,6 +373,12 @@ void App::advance_schedule(Clock::time_point now) {
         m_lang = item.lang.empty() ? m_config.device.languages.front() : item.lang;
         m_item_start = now;
         m_trace.event(seconds_since_start(now), "item_start", item.id);
+        m_outcome = "completed";
+        m_outcome_detail.clear();
+        m_play_started = now;
+        if (m_recorder)
+            m_play_token = m_recorder->started(play_start(item, wall_now(now)));
+        write_player_status(now);
         if (item.type == ItemType::Video) {
             // Ends at its duration, or when its last frame has had its time.
             m_item_end = item.duration ? now + seconds(*item.duration) : Clock::time_point::max();
@@ -488,7 +555,7 @@ void App::compose_video() {
     SDL_RenderCopy(r, m_banner->texture.get(), nullptr, &box);
 }
 
-void App::present(const std::string* snapshot) {
+void App::present(const std::string* snapshot, int snapshot_width) {
     if (auto begun = m_output->begin_frame(); !begun) {
         log::error(begun.error().message);
         m_quit = true;
@@ -498,9 +565,9 @@ void App::present(const std::string* snapshot) {
         compose_video();
     else
         compose_still(hotline_for(m_lang));
-    if (auto r = m_output->end_frame(snapshot); !r)
+    if (auto r = m_output->end_frame(snapshot, snapshot_width); !r)
         log::error(r.error().message);
-    else if (snapshot)
+    else if (snapshot && snapshot_width == 0)
         log::info("snapshot written: " + *snapshot);
     m_dirty = false;
     if (m_frame_pending) {
@@ -512,6 +579,42 @@ void App::present(const std::string* snapshot) {
         m_first_frame = false;
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start);
         log::info("first frame on screen " + std::to_string(ms.count()) + " ms after start");
+    }
+}
+
+// The screenshot milepost-sync uploads with the status: what the screen shows,
+// 480 pixels wide, every [logs] screenshot_minutes (the first 10 s after start).
+void App::take_screenshot(Clock::time_point now) {
+    if (m_config.logs.screenshot_minutes <= 0 || now < m_next_screenshot)
+        return;
+    m_next_screenshot = now + std::chrono::minutes(m_config.logs.screenshot_minutes);
+    const std::string path =
+        (std::filesystem::path(m_options.data_dir) / "screenshot.png").string();
+    present(&path, kScreenshotWidth);
+}
+
+// What the player tells milepost-sync for the status: the item on screen and the
+// frames dropped in the last hour. Written at each item start through a rename,
+// not synced: it is news, not a record.
+void App::write_player_status(Clock::time_point now) {
+    while (!m_drops.empty() && now - m_drops.front().first > std::chrono::hours(1))
+        m_drops.pop_front();
+    long dropped = 0;
+    for (const auto& [at, count] : m_drops)
+        dropped += count;
+    nlohmann::ordered_json j;
+    j["current_item"] = m_current.item ? m_current.item->id : std::string();
+    j["channel"] = m_channel.name;
+    j["sequence"] = m_channel.sequence;
+    j["since"] = format_rfc3339_utc(wall_now(now));
+    j["frames_dropped_last_hour"] = dropped;
+    const std::filesystem::path file = std::filesystem::path(m_options.data_dir) / "player.json";
+    const std::string tmp = file.string() + ".tmp";
+    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+        const std::string text = j.dump() + "\n";
+        const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+        if (std::fclose(f) == 0 && ok)
+            std::rename(tmp.c_str(), file.c_str());
     }
 }
 
@@ -534,6 +637,8 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
     }
     if (m_next_snapshot < m_options.snapshots.size())
         deadline = std::min(deadline, m_start + seconds(m_options.snapshots[m_next_snapshot].at));
+    if (m_config.logs.screenshot_minutes > 0)
+        deadline = std::min(deadline, std::max(now, m_next_screenshot));
     if (m_exit_at)
         deadline = std::min(deadline, *m_exit_at);
     if (m_current.item && !m_next.item)

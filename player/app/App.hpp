@@ -1,6 +1,7 @@
 #pragma once
 // milepost-player's main loop: a flat list of named steps, then one timed wait.
 #include "Options.hpp"
+#include "PlayRecorder.hpp"
 #include "Trace.hpp"
 #include "core/Channel.hpp"
 #include "core/DeviceConfig.hpp"
@@ -16,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <future>
 #include <memory>
 #include <optional>
@@ -57,8 +59,12 @@ private:
     void advance_schedule(Clock::time_point now);
     void pump_video(Clock::time_point now);
     void prepare_next(Clock::time_point now);
-    void present(const std::string* snapshot);
+    void present(const std::string* snapshot, int snapshot_width = 0);
     void take_due_snapshots(Clock::time_point now);
+    void take_screenshot(Clock::time_point now);
+    void write_player_status(Clock::time_point now);
+    WallTime wall_now(Clock::time_point now) const;
+    PlayStart play_start(const Item& item, WallTime at) const;
     void wait_until(Clock::time_point deadline);
 
     void switch_channel();
@@ -121,6 +127,15 @@ private:
     long m_frames_presented = 0;
     long m_frames_dropped = 0;
     bool m_frame_pending = false; // a new frame is uploaded, not yet presented
+
+    // Proof of play (nullptr: no play log could be opened).
+    std::unique_ptr<PlayRecorder> m_recorder;
+    std::uint64_t m_play_token = 0;   // the row of the item on screen, 0 = none
+    Clock::time_point m_play_started; // when it went on screen
+    std::string m_outcome;            // how its row ends: completed, failed
+    std::string m_outcome_detail;
+    std::deque<std::pair<Clock::time_point, long>> m_drops; // per video item, last hour
+    Clock::time_point m_next_screenshot;
 
     size_t m_next_snapshot = 0;
     std::optional<Clock::time_point> m_exit_at;

@@ -175,7 +175,7 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
     return time_point_cast<milliseconds>(t);
 }
 
-std::string format_rfc3339_utc(WallTime time) {
+std::string format_rfc3339_utc(WallTime time, TimeDigits digits) {
     using namespace std::chrono;
     const auto day = floor<days>(time);
     const year_month_day ymd{day};
@@ -187,7 +187,7 @@ std::string format_rfc3339_utc(WallTime time) {
                   static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
                   static_cast<long>(hms.seconds().count()));
     std::string out = buf;
-    if (ms != 0) {
+    if (ms != 0 || digits == TimeDigits::Milliseconds) {
         std::snprintf(buf, sizeof buf, ".%03ld", ms);
         out += buf;
     }

@@ -33,8 +33,10 @@ std::optional<TimeOfDay> parse_time_of_day(std::string_view text);
 std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
 // "2026-12-02T18:00:00Z", "2026-12-02T12:00:00.5-06:00".
 std::optional<WallTime> parse_rfc3339(std::string_view text);
-// "2026-12-02T18:00:00Z", or "...00.250Z" when there are milliseconds.
-std::string format_rfc3339_utc(WallTime time);
+enum class TimeDigits { AsNeeded, Milliseconds };
+// "2026-12-02T18:00:00Z", or "...00.250Z" when there are milliseconds (always
+// with TimeDigits::Milliseconds: "...00.000Z", as play rows have them).
+std::string format_rfc3339_utc(WallTime time, TimeDigits digits = TimeDigits::AsNeeded);
 // Bytes per second: "0", "500K", "2M", "1G" (powers of 1024), "123456".
 std::optional<std::int64_t> parse_rate(std::string_view text);
 

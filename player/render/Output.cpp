@@ -1,5 +1,10 @@
 #include "Output.hpp"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include <SDL_image.h>
 
 #include <filesystem>
@@ -142,7 +147,7 @@ Result<void> Output::begin_frame() {
     return {};
 }
 
-Result<void> Output::end_frame(const std::string* png) {
+Result<void> Output::end_frame(const std::string* png, int png_width) {
     SDL_Renderer* r = m_renderer.get();
     if (m_canvas) {
         SDL_SetRenderTarget(r, nullptr);
@@ -155,14 +160,29 @@ Result<void> Output::end_frame(const std::string* png) {
     }
     Result<void> result;
     if (png) {
-        // RGB24: a snapshot has no alpha channel to get wrong.
-        SurfacePtr shot(SDL_CreateRGBSurfaceWithFormat(0, m_panel.width, m_panel.height, 24,
-                                                       SDL_PIXELFORMAT_RGB24));
-        if (!shot ||
-            SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_RGB24, shot->pixels, shot->pitch) != 0)
+        // 32-bit pixels: what SDL's linear stretch works on; PNG keeps no alpha.
+        SurfacePtr shot(SDL_CreateRGBSurfaceWithFormat(0, m_panel.width, m_panel.height, 32,
+                                                       SDL_PIXELFORMAT_XRGB8888));
+        SurfacePtr out;
+        if (!shot || SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_XRGB8888, shot->pixels,
+                                          shot->pitch) != 0) {
             result = Error{*png + ": cannot read the screen: " + SDL_GetError()};
-        else if (IMG_SavePNG(shot.get(), png->c_str()) != 0)
+        } else if (png_width > 0 && png_width < m_panel.width) {
+            const int h = std::max(1, m_panel.height * png_width / m_panel.width);
+            out.reset(
+                SDL_CreateRGBSurfaceWithFormat(0, png_width, h, 32, SDL_PIXELFORMAT_XRGB8888));
+            if (!out || SDL_SoftStretchLinear(shot.get(), nullptr, out.get(), nullptr) != 0)
+                result = Error{*png + ": cannot scale the screen: " + SDL_GetError()};
+        } else {
+            out = std::move(shot);
+        }
+        const std::string tmp = *png + ".tmp";
+        if (result && IMG_SavePNG(out.get(), tmp.c_str()) != 0)
             result = Error{*png + ": cannot write: " + IMG_GetError()};
+        else if (result && std::rename(tmp.c_str(), png->c_str()) != 0)
+            result = Error{*png + ": cannot write: " + std::strerror(errno)};
+        if (!result)
+            std::remove(tmp.c_str());
     }
     SDL_RenderPresent(r);
     return result;

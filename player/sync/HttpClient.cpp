@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -316,6 +317,54 @@ Result<HttpResponse> HttpClient::download(const std::string& url, const std::fil
         return Error{file.string() + ": cannot sync: " + std::strerror(errno)};
     if (!r)
         return r.error();
+    return std::move(t.response);
+}
+
+namespace {
+struct Upload {
+    std::string_view body;
+    size_t sent = 0;
+};
+size_t on_read(char* out, size_t size, size_t count, void* user) {
+    auto& u = *static_cast<Upload*>(user);
+    const size_t n = std::min(size * count, u.body.size() - u.sent);
+    std::memcpy(out, u.body.data() + u.sent, n);
+    u.sent += n;
+    return n;
+}
+} // namespace
+
+Result<HttpResponse> HttpClient::put(const std::string& url, std::string_view body,
+                                     const std::vector<std::string>& headers,
+                                     const std::string& aws_sigv4, const std::string& userpwd) {
+    Transfer t;
+    t.max_bytes = 64 * 1024; // the answer's body: a few bytes
+    m_handle->prepare(url, t);
+    t.max_rate = 0; // the cap is for downloads
+    CURL* c = m_handle->curl.get();
+    Upload u{body};
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &u);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    // A redirect would send the body somewhere else: not followed.
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    std::unique_ptr<curl_slist, void (*)(curl_slist*)> list(nullptr, &curl_slist_free_all);
+    // No "Expect: 100-continue" round trip before each body.
+    list.reset(curl_slist_append(list.release(), "Expect:"));
+    for (const auto& h : headers)
+        list.reset(curl_slist_append(list.release(), h.c_str()));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
+    if (!aws_sigv4.empty()) {
+        curl_easy_setopt(c, CURLOPT_AWS_SIGV4, aws_sigv4.c_str());
+        curl_easy_setopt(c, CURLOPT_USERPWD, userpwd.c_str());
+    }
+    if (auto r = m_handle->perform(url, t); !r)
+        return r.error();
+    if (t.response.status >= 300)
+        return Error{url + ": HTTP " + std::to_string(t.response.status)};
     return std::move(t.response);
 }
 

@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace milepost {
 
@@ -52,6 +54,13 @@ public:
     Result<HttpResponse> download(const std::string& url, const std::filesystem::path& file,
                                   std::uint64_t max_bytes,
                                   const std::function<void(std::uint64_t)>& progress = {});
+
+    // PUT `body`. `headers`: extra lines ("Authorization: Bearer ..."). `aws_sigv4`:
+    // "aws:amz:REGION:s3" with `userpwd` "ACCESS:SECRET" signs the request for an
+    // S3-compatible store (libcurl's CURLOPT_AWS_SIGV4). Any status >= 300 is an error.
+    Result<HttpResponse> put(const std::string& url, std::string_view body,
+                             const std::vector<std::string>& headers,
+                             const std::string& aws_sigv4 = {}, const std::string& userpwd = {});
 
 private:
     struct Handle;

@@ -10,8 +10,14 @@ the content server ([content] server and channel in the device config), checks
 its minisign signature against [content] public_key, downloads the media it
 lacks, checks each file's size and SHA-256, and only then makes the new version
 active, with one atomic rename that milepost-player notices. A refused or failed
-update leaves the active channel as it was and says why. It is the only Milepost
-program on the screen that uses the network.
+update leaves the active channel as it was and says why. Then it uploads the
+play log (DATA_DIR/playlog.db) to [logs] upload_url: finished plays in batches of
+up to 5000 rows, PUT <upload_url><device-id>/plays/<first>-<last>.ndjson, each
+batch named and fixed before its first try so that a retry never sends a row
+twice; then status.json and the player's latest screenshot.png. It prunes the
+log: uploaded rows older than [logs] keep_days, and, over [logs] max_db_mb, the
+oldest rows even if not uploaded (counted as lost in the status). It is the only
+Milepost program on the screen that uses the network.
 
 Without --once or --check it runs as a daemon (a systemd service): it polls every
 [content] poll_interval, give or take 20% at random, backs off after failures
@@ -25,9 +31,10 @@ Options:
                     A FILE given here must exist and is used alone.
   --data-dir DIR    where the channel is kept (default /var/lib/milepost):
                     objects/<sha256>, channels/<sequence>-<name>/, active
-  --once            one update, then exit: 0 when the screen holds a verified
-                    channel at least as new as the server's valid one, 1 with
-                    the reason otherwise
+  --once            one update and upload, then exit: 0 when the screen holds a
+                    verified channel at least as new as the server's valid one
+                    and the pending uploads went through, 1 with the reason
+                    otherwise
   --check           without the network, verify the active channel: its
                     signature, and every object's size and SHA-256; print its
                     name, sequence and item count; exit 0 when it is whole, 1

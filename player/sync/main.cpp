@@ -3,6 +3,7 @@
 #include "Backoff.hpp"
 #include "ChannelUpdate.hpp"
 #include "HttpClient.hpp"
+#include "LogUpload.hpp"
 #include "SyncOptions.hpp"
 #include "core/Log.hpp"
 #include "milepost/Version.hpp"
@@ -138,18 +139,47 @@ int run_check(const SyncOptions& options, const DeviceConfig& config) {
     return check.faults.empty() ? 0 : 1;
 }
 
-// One pass: the channel update (later also the uploads). Logs what happened.
-Result<UpdateReport> run_pass(HttpClient& http, ContentStore& store, const DeviceConfig& config,
-                              Watchdog& watchdog) {
-    auto report = update_channel(http, store, config.content, [&] { watchdog.ping(); });
-    if (report) {
-        log::info(report->summary);
-        sd_notifyf(0, "STATUS=%s", report->summary.c_str());
-    } else {
-        log::error(report.error().message);
-        sd_notifyf(0, "STATUS=last update failed: %s", report.error().message.c_str());
+WallTime wall_now() {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+}
+
+// One pass: the channel update, then the play log and status uploads. Logs what
+// happened; true when both went through.
+bool run_pass(HttpClient& http, ContentStore& store, const DeviceConfig& config, Watchdog& watchdog,
+              SyncFacts& facts) {
+    const auto tick = [&] { watchdog.ping(); };
+    bool ok = true;
+    std::string status;
+    if (!config.content.server.empty()) {
+        auto report = update_channel(http, store, config.content, tick);
+        facts.last_sync = format_rfc3339_utc(wall_now());
+        if (report) {
+            log::info(report->summary);
+            facts.last_sync_result = "ok: " + report->summary;
+            facts.active_channel = config.content.channel;
+            facts.active_sequence = report->sequence;
+        } else {
+            log::error(report.error().message);
+            facts.last_sync_result = report.error().message;
+            ok = false;
+        }
+        status = facts.last_sync_result;
     }
-    return report;
+    auto uploaded = upload_logs(http, store.data_dir(), config, facts, wall_now(), tick);
+    if (!uploaded) {
+        log::error("uploads: " + uploaded.error().message);
+        status += (status.empty() ? "" : "; ") + ("uploads: " + uploaded.error().message);
+        ok = false;
+    } else if (!config.logs.upload_url.empty()) {
+        log::info("uploads: " + std::to_string(uploaded->rows_uploaded) + " plays in " +
+                  std::to_string(uploaded->batches) + " batches, status" +
+                  (uploaded->screenshot ? ", screenshot" : "") + "; " +
+                  std::to_string(uploaded->rows_pending) + " pending, " +
+                  std::to_string(uploaded->rows_lost) + " lost in all");
+    }
+    sd_notifyf(0, "STATUS=%s", status.c_str());
+    return ok;
 }
 
 // Sleeps `d`, pinging the watchdog; false when a stop signal came.
@@ -210,16 +240,13 @@ int main(int argc, char** argv) {
     // The disk budget is fixed at the first start (80% of the free space), before
     // anything is fetched.
     store->budget(config.content.max_cache_mb);
-    if (config.content.server.empty()) {
+    if (config.content.server.empty())
         log::info("no [content] server in the config: this screen plays its built-in channel");
-        if (options->mode == SyncMode::Once)
-            return 0;
-        // FIXME: issue 6 uploads play logs and status from here even without a server.
-        sd_notify(0, "READY=1\nSTATUS=no content server configured");
-        while (rest(24h, watchdog, stop)) {
-        }
-        sd_notify(0, "STOPPING=1");
-        return 0;
+    SyncFacts facts;
+    facts.version = kVersion;
+    if (auto active = store->active(config.content.public_key); active && *active) {
+        facts.active_channel = (*active)->channel.name;
+        facts.active_sequence = (*active)->channel.sequence;
     }
     HttpSettings settings;
     settings.user_agent = std::string("milepost/") + kVersion + " (" + config.device.id + ")";
@@ -242,18 +269,19 @@ int main(int argc, char** argv) {
     }
 
     if (options->mode == SyncMode::Once)
-        return run_pass(*http, *store, config, watchdog) ? 0 : 1;
+        return run_pass(*http, *store, config, watchdog, facts) ? 0 : 1;
 
     std::mt19937_64 random(std::random_device{}());
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     const Millis interval = std::chrono::duration_cast<Millis>(config.content.poll_interval);
     sd_notify(0, "READY=1\nSTATUS=started");
-    log::info("polling " + config.content.server + " for channel \"" + config.content.channel +
-              "\" every " + seconds_text(interval) + " (±20%)");
+    if (!config.content.server.empty())
+        log::info("polling " + config.content.server + " for channel \"" + config.content.channel +
+                  "\" every " + seconds_text(interval) + " (±20%)");
     int failures = 0;
     Millis delay = first_poll_delay(interval, uniform(random));
     while (rest(delay, watchdog, stop)) {
-        if (run_pass(*http, *store, config, watchdog)) {
+        if (run_pass(*http, *store, config, watchdog, facts)) {
             failures = 0;
             delay = next_poll_delay(interval, uniform(random));
         } else if (!stop.asked()) {

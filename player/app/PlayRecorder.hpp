@@ -1,0 +1,60 @@
+#pragma once
+// Writes the player's plays rows on a thread of its own, so that SQLite (and an
+// SD card's pauses) never hold up a frame: the render loop only queues.
+#include "store/PlayLog.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+namespace milepost {
+
+class PlayRecorder {
+public:
+    // Opens the play log and marks the rows a killed run left open as
+    // interrupted. An error says why (the player then plays without a log).
+    static Result<std::unique_ptr<PlayRecorder>> open(const std::filesystem::path& file);
+    ~PlayRecorder(); // writes what is queued, then stops the thread
+
+    // Called from the render loop; they only queue. `started` returns the token
+    // that `ended` takes.
+    std::uint64_t started(PlayStart start);
+    void ended(std::uint64_t token, PlayEnd end);
+
+private:
+    explicit PlayRecorder(PlayLog log);
+    void run();
+
+    struct Start {
+        std::uint64_t token;
+        PlayStart start;
+    };
+    struct End {
+        std::uint64_t token;
+        PlayEnd end;
+    };
+    using Event = std::variant<Start, End>;
+
+    // The render loop's side.
+    std::uint64_t m_next_token = 1;
+
+    std::mutex m_mutex;             // guards m_events and m_stop
+    std::condition_variable m_wake; // signalled when an event is queued or on stop
+    std::deque<Event> m_events;     // bounded: see kMaxQueued
+    bool m_stop = false;
+    std::uint64_t m_dropped = 0; // events the full queue refused (logged)
+
+    // The writer thread's side.
+    PlayLog m_log;
+    std::map<std::uint64_t, std::int64_t> m_rows; // token -> row id of rows still open
+    std::thread m_thread;
+};
+
+} // namespace milepost

@@ -1,0 +1,453 @@
+#include "PlayLog.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+#include <sys/timex.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace milepost {
+
+namespace {
+
+struct DbClose {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalize {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+
+constexpr const char* kSchemaV1 = R"(
+CREATE TABLE plays (
+    id INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL,
+    object TEXT,
+    channel TEXT,
+    sequence INTEGER,
+    started_at TEXT,
+    ended_at TEXT,
+    duration_ms INTEGER,
+    outcome TEXT,
+    detail TEXT,
+    clock_trusted INTEGER,
+    uploaded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX plays_pending ON plays (uploaded, id);
+CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+)";
+
+} // namespace
+
+struct PlayLog::Db {
+    std::unique_ptr<sqlite3, DbClose> db;
+    std::string file;
+
+    Error error(const std::string& what) const {
+        return Error{file + ": " + what + ": " + sqlite3_errmsg(db.get())};
+    }
+    Result<void> exec(const char* sql) {
+        char* msg = nullptr;
+        if (sqlite3_exec(db.get(), sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+            std::string why = msg ? msg : "error";
+            sqlite3_free(msg);
+            return Error{file + ": " + why};
+        }
+        return {};
+    }
+    Result<StmtPtr> prepare(const char* sql) {
+        sqlite3_stmt* s = nullptr;
+        if (sqlite3_prepare_v2(db.get(), sql, -1, &s, nullptr) != SQLITE_OK)
+            return error("cannot prepare");
+        return StmtPtr(s);
+    }
+    // A single integer from `sql` (0 when there is no row or it is NULL).
+    Result<std::int64_t> integer(const char* sql) {
+        auto s = prepare(sql);
+        if (!s)
+            return s.error();
+        const int rc = sqlite3_step(s->get());
+        if (rc == SQLITE_ROW)
+            return static_cast<std::int64_t>(sqlite3_column_int64(s->get(), 0));
+        if (rc == SQLITE_DONE)
+            return std::int64_t{0};
+        return error("cannot read");
+    }
+    Result<void> set_state(const char* key, std::int64_t value) {
+        auto s = prepare("INSERT INTO state (key, value) VALUES (?1, ?2) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+        if (!s)
+            return s.error();
+        sqlite3_bind_text(s->get(), 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->get(), 2, value);
+        if (sqlite3_step(s->get()) != SQLITE_DONE)
+            return error("cannot write");
+        return {};
+    }
+    Result<std::int64_t> state(const char* key) {
+        auto s = prepare("SELECT value FROM state WHERE key = ?1");
+        if (!s)
+            return s.error();
+        sqlite3_bind_text(s->get(), 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(s->get()) == SQLITE_ROW)
+            return static_cast<std::int64_t>(sqlite3_column_int64(s->get(), 0));
+        return std::int64_t{0};
+    }
+    // Bytes of the pages that hold data (freed pages not counted).
+    Result<std::uint64_t> bytes_in_use() {
+        auto pages = integer("PRAGMA page_count");
+        auto free = integer("PRAGMA freelist_count");
+        auto size = integer("PRAGMA page_size");
+        if (!pages || !free || !size)
+            return error("cannot measure");
+        return static_cast<std::uint64_t>((*pages - *free) * *size);
+    }
+};
+
+std::string UploadBatch::name() const {
+    return std::to_string(first) + "-" + std::to_string(last) + ".ndjson";
+}
+
+PlayLog::PlayLog(std::unique_ptr<Db> db) : m_db(std::move(db)) {}
+PlayLog::PlayLog(PlayLog&&) noexcept = default;
+PlayLog& PlayLog::operator=(PlayLog&&) noexcept = default;
+PlayLog::~PlayLog() = default;
+
+Result<PlayLog> PlayLog::open(const std::filesystem::path& file) {
+    auto db = std::make_unique<Db>();
+    db->file = file.string();
+    sqlite3* raw = nullptr;
+    const int rc =
+        sqlite3_open_v2(file.c_str(), &raw,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    db->db.reset(raw);
+    if (rc != SQLITE_OK)
+        return Error{db->file +
+                     ": cannot open: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
+    // The other process may hold the write lock for a moment: wait, do not fail.
+    sqlite3_busy_timeout(raw, 5000);
+    auto version = db->integer("PRAGMA user_version");
+    if (!version)
+        return Error{db->file + ": not a play log (" + version.error().message + ")"};
+    if (*version > kPlayLogSchema)
+        return Error{db->file + ": schema " + std::to_string(*version) + " is newer than this " +
+                     "program's " + std::to_string(kPlayLogSchema) + "; update Milepost"};
+    if (*version == 0) {
+        // Freed pages are given back to the file system (incremental vacuum):
+        // possible only before the first table exists.
+        if (auto r = db->exec("PRAGMA auto_vacuum = INCREMENTAL"); !r)
+            return r.error();
+    }
+    for (const char* pragma :
+         {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+          // The WAL file is truncated to this after a checkpoint: a bounded file.
+          "PRAGMA journal_size_limit = 4194304"})
+        if (auto r = db->exec(pragma); !r)
+            return r.error();
+    // Migrations, one schema version at a time, each in its own transaction.
+    if (*version < 1) {
+        const std::string sql =
+            std::string("BEGIN IMMEDIATE;") + kSchemaV1 + "PRAGMA user_version = 1; COMMIT;";
+        if (auto r = db->exec(sql.c_str()); !r) {
+            db->exec("ROLLBACK");
+            return r.error();
+        }
+    }
+    return PlayLog(std::move(db));
+}
+
+Result<std::int64_t> PlayLog::close_interrupted(const std::string& detail) {
+    auto s = m_db->prepare("UPDATE plays SET outcome = 'interrupted', detail = ?1 "
+                           "WHERE outcome IS NULL");
+    if (!s)
+        return s.error();
+    sqlite3_bind_text(s->get(), 1, detail.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s->get()) != SQLITE_DONE)
+        return m_db->error("cannot close interrupted rows");
+    return static_cast<std::int64_t>(sqlite3_changes(m_db->db.get()));
+}
+
+Result<void> PlayLog::begin() {
+    return m_db->exec("BEGIN IMMEDIATE");
+}
+
+Result<void> PlayLog::commit() {
+    return m_db->exec("COMMIT");
+}
+
+Result<void> PlayLog::checkpoint() {
+    return m_db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+}
+
+Result<std::int64_t> PlayLog::insert_start(const PlayStart& p) {
+    auto s = m_db->prepare("INSERT INTO plays (item_id, object, channel, sequence, started_at, "
+                           "clock_trusted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!s)
+        return s.error();
+    const std::string started = format_rfc3339_utc(p.started_at, TimeDigits::Milliseconds);
+    sqlite3_bind_text(s->get(), 1, p.item_id.c_str(), -1, SQLITE_TRANSIENT);
+    if (p.object.empty())
+        sqlite3_bind_null(s->get(), 2);
+    else
+        sqlite3_bind_text(s->get(), 2, p.object.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s->get(), 3, p.channel.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s->get(), 4, p.sequence);
+    sqlite3_bind_text(s->get(), 5, started.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s->get(), 6, p.clock_trusted ? 1 : 0);
+    if (sqlite3_step(s->get()) != SQLITE_DONE)
+        return m_db->error("cannot record a play");
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(m_db->db.get()));
+}
+
+Result<void> PlayLog::finish(std::int64_t id, const PlayEnd& e) {
+    auto s = m_db->prepare("UPDATE plays SET ended_at = ?2, duration_ms = ?3, outcome = ?4, "
+                           "detail = ?5 WHERE id = ?1");
+    if (!s)
+        return s.error();
+    const std::string ended = format_rfc3339_utc(e.ended_at, TimeDigits::Milliseconds);
+    sqlite3_bind_int64(s->get(), 1, id);
+    sqlite3_bind_text(s->get(), 2, ended.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s->get(), 3, e.duration_ms);
+    sqlite3_bind_text(s->get(), 4, e.outcome.c_str(), -1, SQLITE_TRANSIENT);
+    if (e.detail.empty())
+        sqlite3_bind_null(s->get(), 5);
+    else
+        sqlite3_bind_text(s->get(), 5, e.detail.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s->get()) != SQLITE_DONE)
+        return m_db->error("cannot finish a play");
+    return {};
+}
+
+Result<std::optional<UploadBatch>> PlayLog::next_batch(std::int64_t max_rows) {
+    auto first = m_db->state("batch_first");
+    auto last = m_db->state("batch_last");
+    if (!first || !last)
+        return first ? last.error() : first.error();
+    if (*first > 0 && *last >= *first)
+        return std::optional<UploadBatch>(UploadBatch{*first, *last});
+    // Finished, pending rows, oldest first, stopping short of a row still open
+    // (the item on screen): a batch never changes once it is named.
+    auto s = m_db->prepare(
+        "SELECT MIN(id), MAX(id) FROM (SELECT id FROM plays WHERE uploaded = 0 AND outcome IS "
+        "NOT NULL AND id < COALESCE((SELECT MIN(id) FROM plays WHERE outcome IS NULL), "
+        "9223372036854775807) ORDER BY id LIMIT ?1)");
+    if (!s)
+        return s.error();
+    sqlite3_bind_int64(s->get(), 1, max_rows);
+    if (sqlite3_step(s->get()) != SQLITE_ROW || sqlite3_column_type(s->get(), 0) == SQLITE_NULL)
+        return std::optional<UploadBatch>();
+    UploadBatch b{sqlite3_column_int64(s->get(), 0), sqlite3_column_int64(s->get(), 1)};
+    s->reset();
+    // Recorded before the PUT, so that a retry after a crash sends the same.
+    if (auto r = m_db->exec("BEGIN IMMEDIATE"); !r)
+        return r.error();
+    if (auto r = m_db->set_state("batch_first", b.first); !r) {
+        m_db->exec("ROLLBACK");
+        return r.error();
+    }
+    if (auto r = m_db->set_state("batch_last", b.last); !r) {
+        m_db->exec("ROLLBACK");
+        return r.error();
+    }
+    if (auto r = m_db->exec("COMMIT"); !r)
+        return r.error();
+    return std::optional<UploadBatch>(b);
+}
+
+Result<std::vector<std::string>> PlayLog::rows_json(std::int64_t first, std::int64_t last) {
+    auto s = m_db->prepare(
+        "SELECT id, item_id, object, channel, sequence, started_at, ended_at, duration_ms, "
+        "outcome, detail, clock_trusted, uploaded FROM plays WHERE id BETWEEN ?1 AND ?2 AND "
+        "outcome IS NOT NULL ORDER BY id");
+    if (!s)
+        return s.error();
+    sqlite3_bind_int64(s->get(), 1, first);
+    sqlite3_bind_int64(s->get(), 2, last);
+    std::vector<std::string> out;
+    static const char* kColumns[] = {"id",       "item_id",    "object",        "channel",
+                                     "sequence", "started_at", "ended_at",      "duration_ms",
+                                     "outcome",  "detail",     "clock_trusted", "uploaded"};
+    int rc;
+    while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
+        nlohmann::ordered_json j;
+        for (int c = 0; c < 12; ++c) {
+            switch (sqlite3_column_type(s->get(), c)) {
+            case SQLITE_NULL:
+                j[kColumns[c]] = nullptr;
+                break;
+            case SQLITE_INTEGER:
+                j[kColumns[c]] = sqlite3_column_int64(s->get(), c);
+                break;
+            default:
+                j[kColumns[c]] = reinterpret_cast<const char*>(sqlite3_column_text(s->get(), c));
+                break;
+            }
+        }
+        out.push_back(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    if (rc != SQLITE_DONE)
+        return m_db->error("cannot read plays");
+    return out;
+}
+
+Result<std::string> PlayLog::batch_body(const UploadBatch& b) {
+    auto rows = rows_json(b.first, b.last);
+    if (!rows)
+        return rows.error();
+    std::string body;
+    for (const auto& r : *rows)
+        body += r + "\n";
+    return body;
+}
+
+Result<void> PlayLog::mark_uploaded(const UploadBatch& b) {
+    if (auto r = m_db->exec("BEGIN IMMEDIATE"); !r)
+        return r;
+    auto s = m_db->prepare("UPDATE plays SET uploaded = 1 WHERE id BETWEEN ?1 AND ?2 AND "
+                           "outcome IS NOT NULL");
+    if (!s) {
+        m_db->exec("ROLLBACK");
+        return s.error();
+    }
+    sqlite3_bind_int64(s->get(), 1, b.first);
+    sqlite3_bind_int64(s->get(), 2, b.last);
+    if (sqlite3_step(s->get()) != SQLITE_DONE) {
+        m_db->exec("ROLLBACK");
+        return m_db->error("cannot mark rows uploaded");
+    }
+    if (auto r = m_db->exec("DELETE FROM state WHERE key IN ('batch_first', 'batch_last')"); !r) {
+        m_db->exec("ROLLBACK");
+        return r;
+    }
+    return m_db->exec("COMMIT");
+}
+
+Result<PruneReport> PlayLog::prune(WallTime now, int keep_days, std::uint64_t max_bytes) {
+    PruneReport report;
+    auto old = m_db->prepare("DELETE FROM plays WHERE uploaded = 1 AND started_at < ?1");
+    if (!old)
+        return old.error();
+    const std::string cutoff =
+        format_rfc3339_utc(now - std::chrono::days(keep_days), TimeDigits::Milliseconds);
+    sqlite3_bind_text(old->get(), 1, cutoff.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(old->get()) != SQLITE_DONE)
+        return m_db->error("cannot prune");
+    report.old_uploaded = sqlite3_changes(m_db->db.get());
+
+    // Over the cap: down to 90% of it, so that it is not done again at every poll.
+    const std::uint64_t target = max_bytes / 10 * 9;
+    auto batch_first = m_db->state("batch_first");
+    auto batch_last = m_db->state("batch_last");
+    if (!batch_first || !batch_last)
+        return m_db->error("cannot read the upload state");
+    for (int pass = 0; pass < 1000; ++pass) {
+        auto used = m_db->bytes_in_use();
+        if (!used)
+            return used.error();
+        if (*used <= target)
+            break;
+        auto rows = m_db->integer("SELECT COUNT(*) FROM plays");
+        if (!rows || *rows == 0)
+            break;
+        // About the share of rows that is too much, and a little more.
+        const std::int64_t count = std::max<std::int64_t>(
+            64, static_cast<std::int64_t>(static_cast<double>(*rows) *
+                                          static_cast<double>(*used - target) /
+                                          static_cast<double>(*used)) +
+                    16);
+        // Uploaded rows first, then the oldest; never the rows of a batch being
+        // uploaded (its body must not change) or the row still open.
+        auto s = m_db->prepare(
+            "SELECT id, uploaded FROM plays WHERE outcome IS NOT NULL AND NOT (id BETWEEN ?2 AND "
+            "?3) ORDER BY uploaded DESC, id LIMIT ?1");
+        if (!s)
+            return s.error();
+        sqlite3_bind_int64(s->get(), 1, count);
+        sqlite3_bind_int64(s->get(), 2, *batch_first);
+        sqlite3_bind_int64(s->get(), 3, *batch_last);
+        std::vector<std::int64_t> ids;
+        std::int64_t lost = 0;
+        while (sqlite3_step(s->get()) == SQLITE_ROW) {
+            ids.push_back(sqlite3_column_int64(s->get(), 0));
+            if (sqlite3_column_int(s->get(), 1) == 0)
+                ++lost;
+        }
+        s->reset();
+        if (ids.empty())
+            break;
+        if (auto r = m_db->exec("BEGIN IMMEDIATE"); !r)
+            return r.error();
+        auto del = m_db->prepare("DELETE FROM plays WHERE id = ?1");
+        if (!del) {
+            m_db->exec("ROLLBACK");
+            return del.error();
+        }
+        for (auto id : ids) {
+            sqlite3_bind_int64(del->get(), 1, id);
+            if (sqlite3_step(del->get()) != SQLITE_DONE) {
+                m_db->exec("ROLLBACK");
+                return m_db->error("cannot prune");
+            }
+            sqlite3_reset(del->get());
+        }
+        auto total_lost = m_db->state("rows_lost");
+        if (!total_lost || !m_db->set_state("rows_lost", *total_lost + lost)) {
+            m_db->exec("ROLLBACK");
+            return m_db->error("cannot count lost rows");
+        }
+        if (auto r = m_db->exec("COMMIT"); !r)
+            return r.error();
+        report.over_cap += static_cast<std::int64_t>(ids.size());
+        report.lost += lost;
+    }
+    // Give the freed pages back, so that the file itself shrinks.
+    if (report.old_uploaded + report.over_cap > 0)
+        if (auto r = m_db->exec("PRAGMA incremental_vacuum"); !r)
+            return r.error();
+    return report;
+}
+
+Result<PlayLogStats> PlayLog::stats() {
+    PlayLogStats s;
+    auto rows = m_db->integer("SELECT COUNT(*) FROM plays");
+    auto pending =
+        m_db->integer("SELECT COUNT(*) FROM plays WHERE uploaded = 0 AND outcome IS NOT NULL");
+    auto lost = m_db->state("rows_lost");
+    auto bytes = m_db->bytes_in_use();
+    if (!rows || !pending || !lost || !bytes)
+        return m_db->error("cannot read the counts");
+    s.rows = *rows;
+    s.pending = *pending;
+    s.lost = *lost;
+    s.bytes = *bytes;
+    return s;
+}
+
+Result<std::string> PlayLog::integrity_check() {
+    auto s = m_db->prepare("PRAGMA integrity_check");
+    if (!s)
+        return s.error();
+    std::string out;
+    while (sqlite3_step(s->get()) == SQLITE_ROW)
+        out += std::string(out.empty() ? "" : "\n") +
+               reinterpret_cast<const char*>(sqlite3_column_text(s->get(), 0));
+    return out;
+}
+
+bool clock_is_trusted(bool synchronised, WallTime now, int build_year) {
+    const std::chrono::year_month_day day{std::chrono::floor<std::chrono::days>(now)};
+    return synchronised && static_cast<int>(day.year()) >= build_year;
+}
+
+bool system_clock_synchronised() {
+    std::error_code ec;
+    if (std::filesystem::exists("/run/systemd/timesync/synchronized", ec))
+        return true;
+    // The kernel's view: an NTP daemon (chrony, ntpd) clears STA_UNSYNC.
+    struct timex t {};
+    const int state = adjtimex(&t);
+    return state != -1 && state != TIME_ERROR && !(t.status & STA_UNSYNC);
+}
+
+} // namespace milepost

@@ -1,0 +1,115 @@
+#pragma once
+// Proof of play: DATA_DIR/playlog.db (contract "Proof-of-play"), SQLite in WAL
+// mode. The player is the one writer of rows; milepost-sync marks them uploaded
+// and prunes. Both open it through this class.
+//
+// Durability: WAL with synchronous=NORMAL. A killed process loses nothing that was
+// committed (the WAL is in the page cache, which the kernel keeps); a power cut
+// can lose the transactions since the WAL was last synced, never the database's
+// consistency. The player checkpoints (one fsync) every few minutes, which bounds
+// what a power cut can take to those minutes, while an SD card sees one sync per
+// few minutes instead of one per item.
+#include "core/Result.hpp"
+#include "core/Units.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace milepost {
+
+inline constexpr int kPlayLogSchema = 1; // PRAGMA user_version
+
+// A row's start, as the player knows it when the item goes on screen.
+struct PlayStart {
+    std::string item_id;
+    std::string object; // "" for slides
+    std::string channel;
+    std::int64_t sequence = 0;
+    WallTime started_at;
+    bool clock_trusted = false;
+};
+
+// How the row ends: completed, interrupted, skipped, failed.
+struct PlayEnd {
+    WallTime ended_at;
+    std::int64_t duration_ms = 0;
+    std::string outcome;
+    std::string detail; // "" = NULL
+};
+
+// Rows given to the server in one PUT: ids first..last (pending ones only).
+struct UploadBatch {
+    std::int64_t first = 0, last = 0;
+    std::string name() const; // "<first>-<last>.ndjson"
+};
+
+struct PlayLogStats {
+    std::int64_t rows = 0;
+    std::int64_t pending = 0; // finished, not yet uploaded
+    std::int64_t lost = 0;    // pruned before they were uploaded, ever
+    std::uint64_t bytes = 0;  // pages in use
+};
+
+struct PruneReport {
+    std::int64_t old_uploaded = 0; // uploaded rows older than keep_days
+    std::int64_t over_cap = 0;     // rows deleted to stay under max_db_mb
+    std::int64_t lost = 0;         // of those, not uploaded
+};
+
+class PlayLog {
+public:
+    // Opens (creating or migrating) the database. The error names the file.
+    static Result<PlayLog> open(const std::filesystem::path& file);
+    PlayLog(PlayLog&&) noexcept;
+    PlayLog& operator=(PlayLog&&) noexcept;
+    ~PlayLog();
+
+    // The player, at start: rows left without an outcome (the item on screen when
+    // the power went, or the player was killed) become "interrupted".
+    Result<std::int64_t> close_interrupted(const std::string& detail);
+    // One transaction around several writes (the player's writer thread).
+    Result<void> begin();
+    Result<void> commit();
+    Result<std::int64_t> insert_start(const PlayStart& start);
+    Result<void> finish(std::int64_t id, const PlayEnd& end);
+    // Writes the WAL into the database file and syncs it.
+    Result<void> checkpoint();
+
+    // milepost-sync: the batch to upload next, the one recorded before (a retry
+    // sends the same name and body) or a new one of at most `max_rows`; nullopt
+    // when nothing is pending.
+    Result<std::optional<UploadBatch>> next_batch(std::int64_t max_rows);
+    // One JSON object a line, every column of the contract.
+    Result<std::string> batch_body(const UploadBatch& batch);
+    // After the server's 2xx: the rows are uploaded and the batch forgotten.
+    Result<void> mark_uploaded(const UploadBatch& batch);
+    // Uploaded rows older than `keep_days` go; then, only while the database is
+    // over `max_bytes`, the oldest rows, uploaded or not (counted as lost).
+    Result<PruneReport> prune(WallTime now, int keep_days, std::uint64_t max_bytes);
+
+    Result<PlayLogStats> stats();
+    // "ok" when PRAGMA integrity_check finds nothing.
+    Result<std::string> integrity_check();
+    // Rows as the upload writes them, for tests and tools.
+    Result<std::vector<std::string>> rows_json(std::int64_t first, std::int64_t last);
+
+private:
+    struct Db;
+    explicit PlayLog(std::unique_ptr<Db> db);
+    std::unique_ptr<Db> m_db;
+};
+
+// Whether the wall clock can be believed: synchronised (systemd-timesyncd's flag
+// file or the kernel's NTP state) and not earlier than the year the program was
+// built in. Pure: the facts come in as parameters.
+bool clock_is_trusted(bool synchronised, WallTime now, int build_year);
+// The facts, read from the system: /run/systemd/timesync/synchronized, adjtimex().
+bool system_clock_synchronised();
+
+} // namespace milepost

@@ -1,0 +1,220 @@
+#include "LogUpload.hpp"
+
+#include "core/Files.hpp"
+#include "core/Log.hpp"
+#include "store/PlayLog.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sodium.h>
+#include <sys/statvfs.h>
+
+#include <cstdlib>
+
+namespace milepost {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The year this was built: a wall clock before it is not believed.
+const int kBuildYear = std::atoi(__DATE__ + 7);
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+        s.pop_back();
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+        s.erase(s.begin());
+    return s;
+}
+
+// How the uploads authenticate: a bearer token, or S3's SigV4.
+struct Auth {
+    std::vector<std::string> headers;
+    std::string sigv4, userpwd;
+};
+
+Result<Auth> read_auth(const DeviceConfig::Logs& logs) {
+    Auth a;
+    if (!logs.token_file.empty()) {
+        auto token = read_file(logs.token_file, 4096);
+        if (!token)
+            return Error{"[logs] token_file: " + token.error().message};
+        a.headers.push_back("Authorization: Bearer " + trimmed(*token));
+    }
+    if (logs.s3) {
+        auto access = read_file(logs.s3->access_key_file, 4096);
+        auto secret = read_file(logs.s3->secret_key_file, 4096);
+        if (!access)
+            return Error{"[logs.s3] access_key_file: " + access.error().message};
+        if (!secret)
+            return Error{"[logs.s3] secret_key_file: " + secret.error().message};
+        a.sigv4 = "aws:amz:" + logs.s3->region + ":s3";
+        a.userpwd = trimmed(*access) + ":" + trimmed(*secret);
+    }
+    return a;
+}
+
+std::string sha256_hex(std::string_view data) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
+}
+
+Result<HttpResponse> put(HttpClient& http, const Auth& auth, const std::string& url,
+                         std::string_view body, const std::string& type) {
+    auto headers = auth.headers;
+    headers.push_back("Content-Type: " + type);
+    // S3 wants the payload's hash among the signed headers.
+    if (!auth.sigv4.empty())
+        headers.push_back("x-amz-content-sha256: " + sha256_hex(body));
+    return http.put(url, body, headers, auth.sigv4, auth.userpwd);
+}
+
+// A number from a /sys or /proc file, or nullopt.
+std::optional<double> read_number(const char* path) {
+    auto text = read_file(path, 256);
+    if (!text || text->empty())
+        return std::nullopt;
+    char* end = nullptr;
+    const double v = std::strtod(text->c_str(), &end);
+    if (end == text->c_str())
+        return std::nullopt;
+    return v;
+}
+
+} // namespace
+
+std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
+                        const SyncFacts& facts, const UploadReport& report) {
+    nlohmann::ordered_json j;
+    j["device_id"] = config.device.id;
+    j["site"] = config.device.site;
+    j["region"] = config.device.region;
+    j["version"] = facts.version;
+    if (auto up = read_number("/proc/uptime"))
+        j["uptime_s"] = static_cast<std::int64_t>(*up);
+    j["channel"] = facts.active_channel;
+    j["sequence"] = facts.active_sequence;
+    j["last_sync"] = facts.last_sync;
+    j["last_sync_result"] = facts.last_sync_result;
+    // The player's own news: what is on screen, frames dropped lately.
+    nlohmann::json player = nlohmann::json::object();
+    if (auto text = read_file(data_dir / "player.json", 65536)) {
+        try {
+            player = nlohmann::json::parse(*text);
+        } catch (const nlohmann::json::exception&) {
+            // Half written when the power went: left out.
+        }
+    }
+    j["current_item"] = player.value("current_item", "");
+    j["frames_dropped_last_hour"] = player.value("frames_dropped_last_hour", 0);
+    j["rows_pending"] = report.rows_pending;
+    j["rows_lost"] = report.rows_lost;
+    struct statvfs fs_info {};
+    if (::statvfs(data_dir.c_str(), &fs_info) == 0)
+        j["disk_free_mb"] =
+            static_cast<std::uint64_t>(fs_info.f_bavail) * fs_info.f_frsize / (1024 * 1024);
+    // Raspberry Pi kernels say these without vcgencmd.
+    if (auto t = read_number("/sys/class/thermal/thermal_zone0/temp"))
+        j["cpu_temp_c"] = *t / 1000.0;
+    if (auto text = read_file("/sys/devices/platform/soc/soc:firmware/get_throttled", 64))
+        j["throttled"] = trimmed(*text);
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    j["clock_trusted"] = clock_is_trusted(system_clock_synchronised(), now, kBuildYear);
+    return j.dump(2) + "\n";
+}
+
+Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
+                                 const DeviceConfig& config, const SyncFacts& facts, WallTime now,
+                                 const std::function<void()>& tick) {
+    UploadReport report;
+    auto log = PlayLog::open(data_dir / "playlog.db");
+    if (!log)
+        return log.error();
+    // Pruning first: the file stays within max_db_mb whether or not uploads work.
+    auto pruned = log->prune(now, config.logs.keep_days,
+                             static_cast<std::uint64_t>(config.logs.max_db_mb) * 1024 * 1024);
+    if (!pruned)
+        return pruned.error();
+    if (pruned->lost > 0)
+        log::error("play log over [logs] max_db_mb (" + std::to_string(config.logs.max_db_mb) +
+                   " MB): " + std::to_string(pruned->lost) +
+                   " rows deleted before they were uploaded");
+
+    auto finish_counts = [&]() -> Result<void> {
+        auto stats = log->stats();
+        if (!stats)
+            return stats.error();
+        report.rows_pending = stats->pending;
+        report.rows_lost = stats->lost;
+        return {};
+    };
+    if (config.logs.upload_url.empty()) {
+        if (auto r = finish_counts(); !r)
+            return r.error();
+        return report; // kept locally only
+    }
+    auto auth = read_auth(config.logs);
+    if (!auth)
+        return auth.error();
+    const std::string base = config.logs.upload_url +
+                             (config.logs.upload_url.ends_with('/') ? "" : "/") + config.device.id +
+                             "/";
+
+    while (true) {
+        auto batch = log->next_batch(kRowsPerBatch);
+        if (!batch)
+            return batch.error();
+        if (!*batch)
+            break;
+        auto body = log->batch_body(**batch);
+        if (!body)
+            return body.error();
+        if (auto r =
+                put(http, *auth, base + "plays/" + (*batch)->name(), *body, "application/x-ndjson");
+            !r) {
+            finish_counts();
+            return Error{"plays " + (*batch)->name() + ": " + r.error().message +
+                         " (kept, sent again next time)"};
+        }
+        if (auto r = log->mark_uploaded(**batch); !r)
+            return r.error();
+        ++report.batches;
+        report.rows_uploaded += (*batch)->last - (*batch)->first + 1;
+        if (tick)
+            tick();
+    }
+    if (auto r = finish_counts(); !r)
+        return r.error();
+
+    // The screenshot, when the player made a new one since the last upload.
+    const fs::path shot = data_dir / "screenshot.png";
+    std::error_code ec;
+    const auto when = fs::last_write_time(shot, ec);
+    if (!ec) {
+        const std::string stamp = std::to_string(when.time_since_epoch().count());
+        auto sent = read_file(data_dir / "screenshot.sent", 64);
+        if (!sent || *sent != stamp) {
+            auto png = read_file(shot, 16 * 1024 * 1024);
+            if (png) {
+                if (auto r = put(http, *auth, base + "screenshot.png", *png, "image/png"); !r)
+                    return Error{"screenshot: " + r.error().message};
+                report.screenshot = true;
+                FILE* f = std::fopen((data_dir / "screenshot.sent").c_str(), "w");
+                if (f) {
+                    std::fputs(stamp.c_str(), f);
+                    std::fclose(f);
+                }
+            }
+        }
+    }
+    const std::string status = status_json(data_dir, config, facts, report);
+    if (auto r = put(http, *auth, base + "status.json", status, "application/json"); !r)
+        return Error{"status: " + r.error().message};
+    return report;
+}
+
+} // namespace milepost

@@ -1,0 +1,48 @@
+#pragma once
+// Proof of play and the screen's status, sent to [logs] upload_url (contract
+// "Proof-of-play"): pending plays rows in batches, PUT
+// <upload_url><device-id>/plays/<first>-<last>.ndjson, each batch's name and
+// body fixed before its first try so that a retry after a failure or a crash
+// never puts a row on the server twice; then status.json and the screenshot.
+#include "HttpClient.hpp"
+#include "core/DeviceConfig.hpp"
+#include "core/Units.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace milepost {
+
+// What milepost-sync knows for the status that the data dir does not say.
+struct SyncFacts {
+    std::string version;
+    std::string active_channel;
+    std::int64_t active_sequence = 0;
+    std::string last_sync;        // RFC 3339 UTC, "" before the first
+    std::string last_sync_result; // "ok: ..." or the error
+};
+
+struct UploadReport {
+    std::int64_t rows_uploaded = 0;
+    std::int64_t batches = 0;
+    std::int64_t rows_pending = 0; // left after this pass
+    std::int64_t rows_lost = 0;    // ever, pruned before they were uploaded
+    bool screenshot = false;
+};
+
+// Rows per PUT: about a megabyte of JSON lines.
+inline constexpr std::int64_t kRowsPerBatch = 5000;
+
+// Prunes the play log and, when an upload URL is set, uploads. An error leaves
+// the rows pending; the next pass sends the same batch again.
+Result<UploadReport> upload_logs(HttpClient& http, const std::filesystem::path& data_dir,
+                                 const DeviceConfig& config, const SyncFacts& facts, WallTime now,
+                                 const std::function<void()>& tick = {});
+
+// The status.json body (also written to DATA_DIR/status.json for a local look).
+std::string status_json(const std::filesystem::path& data_dir, const DeviceConfig& config,
+                        const SyncFacts& facts, const UploadReport& report);
+
+} // namespace milepost
