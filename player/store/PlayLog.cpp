@@ -402,9 +402,13 @@ Result<PruneReport> PlayLog::prune(WallTime now, int keep_days, std::uint64_t ma
         report.lost += lost;
     }
     // Give the freed pages back, so that the file itself shrinks.
-    if (report.old_uploaded + report.over_cap > 0)
+    // In WAL mode the file shrinks when the WAL is checkpointed into it.
+    if (report.old_uploaded + report.over_cap > 0) {
         if (auto r = m_db->exec("PRAGMA incremental_vacuum"); !r)
             return r.error();
+        if (auto r = m_db->exec("PRAGMA wal_checkpoint(PASSIVE)"); !r)
+            return r.error();
+    }
     return report;
 }
 

@@ -241,9 +241,40 @@ void FaultServer::handle(int fd) {
         for (auto& [prefix, f] : m_faults)
             if (path.starts_with(prefix)) {
                 fault = f;
-                if (f == Fault::ResetOnce)
+                if (f == Fault::ResetOnce || f == Fault::StoreThenHangOnce)
                     f = Fault::None;
             }
+    }
+    if (method == "PUT") {
+        std::uint64_t length = 0;
+        if (auto at = lower.find("\r\ncontent-length:"); at != std::string::npos)
+            length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
+        std::string body = head.substr(head.find("\r\n\r\n") + 4);
+        while (body.size() < length) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 2000) <= 0)
+                return;
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0)
+                return;
+            body.append(buf, static_cast<size_t>(n));
+        }
+        const fs::path file = m_site / path.substr(1);
+        fs::create_directories(file.parent_path());
+        std::ofstream(file, std::ios::binary | std::ios::trunc) << body;
+        if (fault == Fault::StoreThenHangOnce) {
+            // Stored, but the answer never comes: the client gives up.
+            while (!m_stop) {
+                pollfd p{fd, POLLIN, 0};
+                if (::poll(&p, 1, 50) > 0 && ::recv(fd, buf, sizeof buf, 0) <= 0)
+                    return; // the client closed
+            }
+            return;
+        }
+        const std::string r =
+            "HTTP/1.1 201 Created\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+        send_all(fd, r.data(), r.size());
+        return;
     }
     auto reply = [&](const std::string& status, const std::string& headers,
                      const std::string& body) {

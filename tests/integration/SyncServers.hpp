@@ -54,12 +54,14 @@ public:
         Trickle,      // one byte every half second
         RedirectLoop, // 302 to itself
         Error500,
+        StoreThenHangOnce, // a PUT: stores the body, then never answers; once
     };
     explicit FaultServer(std::filesystem::path site);
     ~FaultServer();
     std::string url() const; // "http://127.0.0.1:PORT/"
     // Requests whose path starts with `prefix` get `fault`.
     void set_fault(const std::string& prefix, Fault fault);
+    // PUTs store their body under the site folder and answer 201.
     // "GET /objects/ab.. range=bytes=100-", one per request.
     std::vector<std::string> requests() const;
     std::uint64_t body_bytes_sent() const { return m_sent; }
