@@ -64,8 +64,14 @@ void PlayRecorder::ended(std::uint64_t token, PlayEnd end) {
     m_wake.notify_one();
 }
 
+std::uint64_t PlayRecorder::dropped() {
+    std::lock_guard lock(m_mutex);
+    return m_dropped;
+}
+
 void PlayRecorder::run() {
     auto last_checkpoint = std::chrono::steady_clock::now();
+    auto last_drop_log = last_checkpoint - std::chrono::hours(1);
     std::uint64_t dropped_logged = 0;
     while (true) {
         std::deque<Event> batch;
@@ -78,7 +84,9 @@ void PlayRecorder::run() {
             stop = m_stop;
             dropped = m_dropped;
         }
-        if (dropped > dropped_logged) {
+        if (dropped > dropped_logged &&
+            std::chrono::steady_clock::now() - last_drop_log >= std::chrono::minutes(1)) {
+            last_drop_log = std::chrono::steady_clock::now();
             log::error("play log: " + std::to_string(dropped - dropped_logged) +
                        " event(s) not recorded: the disk is not keeping up");
             dropped_logged = dropped;

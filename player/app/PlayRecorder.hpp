@@ -27,6 +27,8 @@ public:
     // that `ended` takes.
     std::uint64_t started(PlayStart start);
     void ended(std::uint64_t token, PlayEnd end);
+    // Events refused because the writer fell 1000 behind.
+    std::uint64_t dropped();
 
 private:
     explicit PlayRecorder(PlayLog log);
