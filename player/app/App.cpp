@@ -594,8 +594,8 @@ void App::take_screenshot(Clock::time_point now) {
 }
 
 // What the player tells milepost-sync for the status: the item on screen and the
-// frames dropped in the last hour. Written at each item start through a rename,
-// not synced: it is news, not a record.
+// frames dropped in the last hour. Written at each item start, by the recorder's
+// thread, through a rename, not synced: it is news, not a record.
 void App::write_player_status(Clock::time_point now) {
     while (!m_drops.empty() && now - m_drops.front().first > std::chrono::hours(1))
         m_drops.pop_front();
@@ -608,14 +608,9 @@ void App::write_player_status(Clock::time_point now) {
     j["sequence"] = m_channel.sequence;
     j["since"] = format_rfc3339_utc(wall_now(now));
     j["frames_dropped_last_hour"] = dropped;
-    const std::filesystem::path file = std::filesystem::path(m_options.data_dir) / "player.json";
-    const std::string tmp = file.string() + ".tmp";
-    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-        const std::string text = j.dump() + "\n";
-        const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-        if (std::fclose(f) == 0 && ok)
-            std::rename(tmp.c_str(), file.c_str());
-    }
+    if (m_recorder)
+        m_recorder->publish(std::filesystem::path(m_options.data_dir) / "player.json",
+                            j.dump() + "\n");
 }
 
 void App::take_due_snapshots(Clock::time_point now) {

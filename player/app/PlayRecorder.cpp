@@ -2,6 +2,8 @@
 
 #include "core/Log.hpp"
 
+#include <cstdio>
+
 namespace milepost {
 
 namespace {
@@ -64,6 +66,16 @@ void PlayRecorder::ended(std::uint64_t token, PlayEnd end) {
     m_wake.notify_one();
 }
 
+void PlayRecorder::publish(std::filesystem::path file, std::string text) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_events.size() >= kMaxQueued)
+            return; // news, not a record: the next one will do
+        m_events.push_back(Publish{std::move(file), std::move(text)});
+    }
+    m_wake.notify_one();
+}
+
 std::uint64_t PlayRecorder::dropped() {
     std::lock_guard lock(m_mutex);
     return m_dropped;
@@ -104,6 +116,14 @@ void PlayRecorder::run() {
                             m_rows[s->token] = *id;
                         else
                             log::error("play log: " + id.error().message);
+                    } else if (auto* p = std::get_if<Publish>(&event)) {
+                        const std::string tmp = p->file.string() + ".tmp";
+                        if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+                            const bool ok =
+                                std::fwrite(p->text.data(), 1, p->text.size(), f) == p->text.size();
+                            if (std::fclose(f) == 0 && ok)
+                                std::rename(tmp.c_str(), p->file.c_str());
+                        }
                     } else {
                         auto& e = std::get<End>(event);
                         auto it = m_rows.find(e.token);

@@ -27,6 +27,9 @@ public:
     // that `ended` takes.
     std::uint64_t started(PlayStart start);
     void ended(std::uint64_t token, PlayEnd end);
+    // Replaces `file` with `text` (through a rename, not synced): the player's
+    // news for milepost-sync's status, kept off the render loop too.
+    void publish(std::filesystem::path file, std::string text);
     // Events refused because the writer fell 1000 behind.
     std::uint64_t dropped();
 
@@ -42,7 +45,11 @@ private:
         std::uint64_t token;
         PlayEnd end;
     };
-    using Event = std::variant<Start, End>;
+    struct Publish {
+        std::filesystem::path file;
+        std::string text;
+    };
+    using Event = std::variant<Start, End, Publish>;
 
     // The render loop's side.
     std::uint64_t m_next_token = 1;

@@ -513,8 +513,8 @@ TEST_CASE("the daemon polls, activates a new version while it runs, tells system
     CHECK(pings >= static_cast<long>(ran * 2 * 0.8));
     bool status = false;
     for (const auto& m : messages)
-        status = status ||
-                 m.find("STATUS=channel \"trucking\" sequence 2 is active") != std::string::npos;
+        status = status || m.find("STATUS=ok: channel \"trucking\" sequence 2 is active") !=
+                               std::string::npos;
     CHECK(status);
 }
 
