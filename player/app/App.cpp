@@ -32,7 +32,7 @@ constexpr auto kPrepareAfter = std::chrono::milliseconds(250);
 constexpr auto kActiveCheck = std::chrono::seconds(2);
 // The screenshot sync uploads is this wide; the first is taken this long after start.
 constexpr int kScreenshotWidth = 480;
-constexpr auto kFirstScreenshot = std::chrono::seconds(10);
+constexpr auto kFirstScreenshot = std::chrono::seconds(5);
 // The year this was built: a wall clock before it is not believed.
 const int kBuildYear = std::atoi(__DATE__ + 7);
 // A version that does not load is tried again after this, doubling up to the max.
@@ -141,10 +141,10 @@ int App::run() {
             advance_schedule(now);
         pump_video(now);
         prepare_next(now);
+        take_screenshot(now);
         if (m_dirty)
             present(nullptr);
         take_due_snapshots(now);
-        take_screenshot(now);
         if (m_exit_at && now >= *m_exit_at)
             break;
         wait_until(next_deadline(now));
@@ -555,7 +555,7 @@ void App::compose_video() {
     SDL_RenderCopy(r, m_banner->texture.get(), nullptr, &box);
 }
 
-void App::present(const std::string* snapshot, int snapshot_width) {
+void App::present(const std::string* snapshot) {
     if (auto begun = m_output->begin_frame(); !begun) {
         log::error(begun.error().message);
         m_quit = true;
@@ -565,10 +565,19 @@ void App::present(const std::string* snapshot, int snapshot_width) {
         compose_video();
     else
         compose_still(hotline_for(m_lang));
-    if (auto r = m_output->end_frame(snapshot, snapshot_width); !r)
+    SurfacePtr screenshot;
+    const bool capture = m_screenshot_due && !snapshot;
+    if (auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr); !r)
         log::error(r.error().message);
-    else if (snapshot && snapshot_width == 0)
+    else if (snapshot)
         log::info("snapshot written: " + *snapshot);
+    if (capture) {
+        m_screenshot_due = false;
+        if (screenshot && m_recorder)
+            m_recorder->save_screenshot(std::move(screenshot), kScreenshotWidth,
+                                        std::filesystem::path(m_options.data_dir) /
+                                            "screenshot.png");
+    }
     m_dirty = false;
     if (m_frame_pending) {
         m_frame_pending = false;
@@ -583,14 +592,15 @@ void App::present(const std::string* snapshot, int snapshot_width) {
 }
 
 // The screenshot milepost-sync uploads with the status: what the screen shows,
-// 480 pixels wide, every [logs] screenshot_minutes (the first 10 s after start).
+// 480 pixels wide, every [logs] screenshot_minutes (the first 5 s after start).
 void App::take_screenshot(Clock::time_point now) {
     if (m_config.logs.screenshot_minutes <= 0 || now < m_next_screenshot)
         return;
     m_next_screenshot = now + std::chrono::minutes(m_config.logs.screenshot_minutes);
-    const std::string path =
-        (std::filesystem::path(m_options.data_dir) / "screenshot.png").string();
-    present(&path, kScreenshotWidth);
+    // Taken with the next frame presented (at once for a still picture); scaled,
+    // encoded and written by the recorder's thread.
+    m_screenshot_due = m_recorder != nullptr;
+    m_dirty = m_dirty || (m_screenshot_due && !m_current.video);
 }
 
 // What the player tells milepost-sync for the status: the item on screen and the

@@ -59,7 +59,7 @@ private:
     void advance_schedule(Clock::time_point now);
     void pump_video(Clock::time_point now);
     void prepare_next(Clock::time_point now);
-    void present(const std::string* snapshot, int snapshot_width = 0);
+    void present(const std::string* snapshot);
     void take_due_snapshots(Clock::time_point now);
     void take_screenshot(Clock::time_point now);
     void write_player_status(Clock::time_point now);
@@ -136,6 +136,7 @@ private:
     std::string m_outcome_detail;
     std::deque<std::pair<Clock::time_point, long>> m_drops; // per video item, last hour
     Clock::time_point m_next_screenshot;
+    bool m_screenshot_due = false; // the next frame presented is copied for it
 
     size_t m_next_snapshot = 0;
     std::optional<Clock::time_point> m_exit_at;

@@ -2,6 +2,8 @@
 
 #include "core/Log.hpp"
 
+#include <SDL_image.h>
+
 #include <cstdio>
 
 namespace milepost {
@@ -9,12 +11,15 @@ namespace milepost {
 namespace {
 // Items last seconds; this many events queued means the disk has stalled.
 constexpr std::size_t kMaxQueued = 1000;
-// A checkpoint (one fsync) this often bounds what a power cut can take.
+// A checkpoint keeps the WAL file small.
 constexpr auto kCheckpointEvery = std::chrono::minutes(5);
+// After SQLite refused a write (locked for long, disk full): the wait before the
+// same rows are tried again.
+constexpr auto kRetryAfter = std::chrono::seconds(2);
 } // namespace
 
 Result<std::unique_ptr<PlayRecorder>> PlayRecorder::open(const std::filesystem::path& file) {
-    auto log = PlayLog::open(file);
+    auto log = PlayLog::open(file, PlayLog::Durability::EachCommit);
     if (!log)
         return log.error();
     auto closed = log->close_interrupted("the player stopped while it was on screen "
@@ -40,39 +45,42 @@ PlayRecorder::~PlayRecorder() {
     m_thread.join();
 }
 
-std::uint64_t PlayRecorder::started(PlayStart start) {
-    const std::uint64_t token = m_next_token++;
+bool PlayRecorder::queue(Event event, bool refusable) {
     {
         std::lock_guard lock(m_mutex);
-        if (m_events.size() >= kMaxQueued) {
+        if (refusable && m_events.size() >= kMaxQueued) {
             ++m_dropped;
-            return token;
+            return false;
         }
-        m_events.push_back(Start{token, std::move(start)});
+        m_events.push_back(std::move(event));
     }
     m_wake.notify_one();
+    return true;
+}
+
+std::uint64_t PlayRecorder::started(PlayStart start) {
+    const std::uint64_t token = m_next_token++;
+    queue(Start{token, std::move(start)}, true);
     return token;
 }
 
 void PlayRecorder::ended(std::uint64_t token, PlayEnd end) {
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_events.size() >= kMaxQueued) {
-            ++m_dropped;
-            return;
-        }
-        m_events.push_back(End{token, std::move(end)});
-    }
-    m_wake.notify_one();
+    queue(End{token, std::move(end)}, false);
 }
 
 void PlayRecorder::publish(std::filesystem::path file, std::string text) {
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_events.size() >= kMaxQueued)
-            return; // news, not a record: the next one will do
+    std::lock_guard lock(m_mutex);
+    if (m_events.size() < kMaxQueued) // news, not a record: the next one will do
         m_events.push_back(Publish{std::move(file), std::move(text)});
-    }
+    m_wake.notify_one();
+}
+
+void PlayRecorder::save_screenshot(SurfacePtr picture, int width, std::filesystem::path png) {
+    std::lock_guard lock(m_mutex);
+    if (m_events.size() < kMaxQueued)
+        m_events.push_back(
+            Screenshot{std::shared_ptr<SDL_Surface>(picture.release(), &SDL_FreeSurface), width,
+                       std::move(png)});
     m_wake.notify_one();
 }
 
@@ -81,17 +89,103 @@ std::uint64_t PlayRecorder::dropped() {
     return m_dropped;
 }
 
+bool PlayRecorder::write_rows(const std::deque<Event>& events) {
+    bool any = false;
+    for (const auto& e : events)
+        any = any || std::holds_alternative<Start>(e) || std::holds_alternative<End>(e);
+    if (!any)
+        return true;
+    if (auto begun = m_log.begin(); !begun) {
+        log::error("play log: " + begun.error().message);
+        return false;
+    }
+    auto rows = m_rows; // restored if the transaction is rolled back
+    bool ok = true;
+    for (const auto& event : events) {
+        if (const auto* s = std::get_if<Start>(&event)) {
+            auto id = m_log.insert_start(s->start);
+            if (!id) {
+                log::error("play log: " + id.error().message);
+                ok = false;
+                break;
+            }
+            rows[s->token] = *id;
+        } else if (const auto* e = std::get_if<End>(&event)) {
+            auto it = rows.find(e->token);
+            if (it == rows.end())
+                continue; // its start was refused
+            if (auto r = m_log.finish(it->second, e->end); !r) {
+                log::error("play log: " + r.error().message);
+                ok = false;
+                break;
+            }
+            rows.erase(it);
+        }
+    }
+    if (ok) {
+        if (auto r = m_log.commit(); !r) {
+            log::error("play log: " + r.error().message);
+            ok = false;
+        }
+    }
+    if (!ok) {
+        m_log.rollback();
+        return false;
+    }
+    m_rows = std::move(rows);
+    return true;
+}
+
+void PlayRecorder::write_files(const std::deque<Event>& events) {
+    for (const auto& event : events) {
+        if (const auto* p = std::get_if<Publish>(&event)) {
+            const std::string tmp = p->file.string() + ".tmp";
+            if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+                const bool ok = std::fwrite(p->text.data(), 1, p->text.size(), f) == p->text.size();
+                if (std::fclose(f) == 0 && ok)
+                    std::rename(tmp.c_str(), p->file.c_str());
+            }
+        } else if (const auto* s = std::get_if<Screenshot>(&event)) {
+            SDL_Surface* in = s->picture.get();
+            SurfacePtr scaled;
+            SDL_Surface* out = in;
+            if (s->width > 0 && s->width < in->w) {
+                const int h = std::max(1, in->h * s->width / in->w);
+                scaled.reset(
+                    SDL_CreateRGBSurfaceWithFormat(0, s->width, h, 32, in->format->format));
+                if (!scaled || SDL_SoftStretchLinear(in, nullptr, scaled.get(), nullptr) != 0) {
+                    log::warn(s->png.string() + ": cannot scale the screenshot: " + SDL_GetError());
+                    continue;
+                }
+                out = scaled.get();
+            }
+            const std::string tmp = s->png.string() + ".tmp";
+            if (IMG_SavePNG(out, tmp.c_str()) != 0 ||
+                std::rename(tmp.c_str(), s->png.c_str()) != 0) {
+                log::warn(s->png.string() + ": cannot write the screenshot: " + IMG_GetError());
+                std::remove(tmp.c_str());
+            }
+        }
+    }
+}
+
 void PlayRecorder::run() {
     auto last_checkpoint = std::chrono::steady_clock::now();
     auto last_drop_log = last_checkpoint - std::chrono::hours(1);
     std::uint64_t dropped_logged = 0;
+    std::deque<Event> retry; // rows SQLite refused, tried again before anything newer
+    int failures = 0;
     while (true) {
         std::deque<Event> batch;
         bool stop = false;
         std::uint64_t dropped = 0;
         {
             std::unique_lock lock(m_mutex);
-            m_wake.wait_for(lock, kCheckpointEvery, [&] { return m_stop || !m_events.empty(); });
+            const auto wait =
+                retry.empty() ? std::chrono::duration_cast<std::chrono::seconds>(kCheckpointEvery)
+                              : kRetryAfter;
+            m_wake.wait_for(lock, wait,
+                            [&] { return m_stop || (retry.empty() && !m_events.empty()); });
             batch.swap(m_events);
             stop = m_stop;
             dropped = m_dropped;
@@ -100,43 +194,26 @@ void PlayRecorder::run() {
             std::chrono::steady_clock::now() - last_drop_log >= std::chrono::minutes(1)) {
             last_drop_log = std::chrono::steady_clock::now();
             log::error("play log: " + std::to_string(dropped - dropped_logged) +
-                       " event(s) not recorded: the disk is not keeping up");
+                       " play(s) not recorded: the disk is not keeping up");
             dropped_logged = dropped;
         }
         // Everything queued meanwhile in one transaction: usually one item's end
-        // and the next one's start.
-        if (!batch.empty()) {
-            if (auto begun = m_log.begin(); !begun) {
-                log::error("play log: " + begun.error().message);
-            } else {
-                for (auto& event : batch) {
-                    if (auto* s = std::get_if<Start>(&event)) {
-                        auto id = m_log.insert_start(s->start);
-                        if (id)
-                            m_rows[s->token] = *id;
-                        else
-                            log::error("play log: " + id.error().message);
-                    } else if (auto* p = std::get_if<Publish>(&event)) {
-                        const std::string tmp = p->file.string() + ".tmp";
-                        if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-                            const bool ok =
-                                std::fwrite(p->text.data(), 1, p->text.size(), f) == p->text.size();
-                            if (std::fclose(f) == 0 && ok)
-                                std::rename(tmp.c_str(), p->file.c_str());
-                        }
-                    } else {
-                        auto& e = std::get<End>(event);
-                        auto it = m_rows.find(e.token);
-                        if (it == m_rows.end())
-                            continue;
-                        if (auto r = m_log.finish(it->second, e.end); !r)
-                            log::error("play log: " + r.error().message);
-                        m_rows.erase(it);
-                    }
-                }
-                if (auto r = m_log.commit(); !r)
-                    log::error("play log: " + r.error().message);
-            }
+        // and the next one's start. Files are written after it, outside the lock.
+        for (auto& e : batch)
+            retry.push_back(std::move(e));
+        if (write_rows(retry)) {
+            write_files(retry);
+            retry.clear();
+            failures = 0;
+        } else if (++failures >= 30 || stop) {
+            // A minute of refusals (or the player stopping): the rows are lost,
+            // and said so, rather than held up forever.
+            log::error("play log: " + std::to_string(retry.size()) +
+                       " event(s) could not be written and are dropped");
+            write_files(retry);
+            retry.clear();
+            m_rows.clear();
+            failures = 0;
         }
         const auto now = std::chrono::steady_clock::now();
         if (stop || now - last_checkpoint >= kCheckpointEvery) {

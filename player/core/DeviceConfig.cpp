@@ -234,6 +234,9 @@ void finish_device_config(DeviceConfig& config, const std::string& file,
         throw ConfigError(file + ": [content] public_key: required when server is set");
     if (!config.content.server.empty() && config.content.channel.empty())
         throw ConfigError(file + ": [content] channel: required when server is set");
+    if (!config.logs.token_file.empty() && config.logs.s3)
+        throw ConfigError(file + ": [logs] token_file: expected either token_file or [logs.s3], "
+                                 "not both (S3 requests are signed, not given a bearer token)");
     if (config.display.power_on.has_value() != config.display.power_off.has_value())
         throw ConfigError(file + ": [display] " +
                           (config.display.power_on ? "power_off" : "power_on") +

@@ -147,7 +147,7 @@ Result<void> Output::begin_frame() {
     return {};
 }
 
-Result<void> Output::end_frame(const std::string* png, int png_width) {
+Result<void> Output::end_frame(const std::string* png, SurfacePtr* capture) {
     SDL_Renderer* r = m_renderer.get();
     if (m_canvas) {
         SDL_SetRenderTarget(r, nullptr);
@@ -160,29 +160,24 @@ Result<void> Output::end_frame(const std::string* png, int png_width) {
     }
     Result<void> result;
     if (png) {
-        // 32-bit pixels: what SDL's linear stretch works on; PNG keeps no alpha.
+        // RGB24: a snapshot has no alpha channel to get wrong.
+        SurfacePtr shot(SDL_CreateRGBSurfaceWithFormat(0, m_panel.width, m_panel.height, 24,
+                                                       SDL_PIXELFORMAT_RGB24));
+        if (!shot ||
+            SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_RGB24, shot->pixels, shot->pitch) != 0)
+            result = Error{*png + ": cannot read the screen: " + SDL_GetError()};
+        else if (IMG_SavePNG(shot.get(), png->c_str()) != 0)
+            result = Error{*png + ": cannot write: " + IMG_GetError()};
+    }
+    if (capture) {
+        // 32-bit: what SDL's linear stretch works on.
         SurfacePtr shot(SDL_CreateRGBSurfaceWithFormat(0, m_panel.width, m_panel.height, 32,
                                                        SDL_PIXELFORMAT_XRGB8888));
-        SurfacePtr out;
         if (!shot || SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_XRGB8888, shot->pixels,
-                                          shot->pitch) != 0) {
-            result = Error{*png + ": cannot read the screen: " + SDL_GetError()};
-        } else if (png_width > 0 && png_width < m_panel.width) {
-            const int h = std::max(1, m_panel.height * png_width / m_panel.width);
-            out.reset(
-                SDL_CreateRGBSurfaceWithFormat(0, png_width, h, 32, SDL_PIXELFORMAT_XRGB8888));
-            if (!out || SDL_SoftStretchLinear(shot.get(), nullptr, out.get(), nullptr) != 0)
-                result = Error{*png + ": cannot scale the screen: " + SDL_GetError()};
-        } else {
-            out = std::move(shot);
-        }
-        const std::string tmp = *png + ".tmp";
-        if (result && IMG_SavePNG(out.get(), tmp.c_str()) != 0)
-            result = Error{*png + ": cannot write: " + IMG_GetError()};
-        else if (result && std::rename(tmp.c_str(), png->c_str()) != 0)
-            result = Error{*png + ": cannot write: " + std::strerror(errno)};
-        if (!result)
-            std::remove(tmp.c_str());
+                                          shot->pitch) != 0)
+            result = Error{std::string("cannot read the screen: ") + SDL_GetError()};
+        else
+            *capture = std::move(shot);
     }
     SDL_RenderPresent(r);
     return result;

@@ -34,10 +34,9 @@ public:
     // Unturned screens draw straight onto the panel; turned ones onto a texture
     // that end_frame() turns onto it.
     Result<void> begin_frame();
-    // Shows the frame; writes the panel to `png` first when given, scaled down to
-    // `png_width` pixels wide when that is set (0: full size), through a
-    // temporary name and a rename, so a reader never sees half a file.
-    Result<void> end_frame(const std::string* png = nullptr, int png_width = 0);
+    // Shows the frame; first writes the panel to `png` when given, and copies it
+    // into `capture` (32-bit XRGB) when given, for a thread to encode.
+    Result<void> end_frame(const std::string* png = nullptr, SurfacePtr* capture = nullptr);
     // The screen's own pixels, when SDL's software renderer draws them and the
     // screen is not turned (headless, or a window without a GPU); else nullptr.
     SDL_Surface* direct_surface() const;

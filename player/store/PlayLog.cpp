@@ -20,8 +20,8 @@ struct StmtFinalize {
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
 
 constexpr const char* kSchemaV1 = R"(
-CREATE TABLE plays (
-    id INTEGER PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS plays (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     item_id TEXT NOT NULL,
     object TEXT,
     channel TEXT,
@@ -34,8 +34,9 @@ CREATE TABLE plays (
     clock_trusted INTEGER,
     uploaded INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX plays_pending ON plays (uploaded, id);
-CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS plays_pending ON plays (uploaded, id);
+CREATE INDEX IF NOT EXISTS plays_started ON plays (started_at);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 )";
 
 } // namespace
@@ -114,7 +115,7 @@ PlayLog::PlayLog(PlayLog&&) noexcept = default;
 PlayLog& PlayLog::operator=(PlayLog&&) noexcept = default;
 PlayLog::~PlayLog() = default;
 
-Result<PlayLog> PlayLog::open(const std::filesystem::path& file) {
+Result<PlayLog> PlayLog::open(const std::filesystem::path& file, Durability durability) {
     auto db = std::make_unique<Db>();
     db->file = file.string();
     sqlite3* raw = nullptr;
@@ -130,9 +131,6 @@ Result<PlayLog> PlayLog::open(const std::filesystem::path& file) {
     auto version = db->integer("PRAGMA user_version");
     if (!version)
         return Error{db->file + ": not a play log (" + version.error().message + ")"};
-    if (*version > kPlayLogSchema)
-        return Error{db->file + ": schema " + std::to_string(*version) + " is newer than this " +
-                     "program's " + std::to_string(kPlayLogSchema) + "; update Milepost"};
     if (*version == 0) {
         // Freed pages are given back to the file system (incremental vacuum):
         // possible only before the first table exists.
@@ -140,20 +138,37 @@ Result<PlayLog> PlayLog::open(const std::filesystem::path& file) {
             return r.error();
     }
     for (const char* pragma :
-         {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+         {"PRAGMA journal_mode = WAL",
+          durability == Durability::EachCommit ? "PRAGMA synchronous = FULL"
+                                               : "PRAGMA synchronous = NORMAL",
           // The WAL file is truncated to this after a checkpoint: a bounded file.
           "PRAGMA journal_size_limit = 4194304"})
         if (auto r = db->exec(pragma); !r)
             return r.error();
-    // Migrations, one schema version at a time, each in its own transaction.
+    // Migrations, one schema version at a time, each in one transaction that
+    // looks at the version again once it holds the lock: the player and
+    // milepost-sync may both be first at first boot.
+    if (auto r = db->exec("BEGIN IMMEDIATE"); !r)
+        return r.error();
+    version = db->integer("PRAGMA user_version");
+    if (!version) {
+        db->exec("ROLLBACK");
+        return version.error();
+    }
+    if (*version > kPlayLogSchema) {
+        db->exec("ROLLBACK");
+        return Error{db->file + ": schema " + std::to_string(*version) + " is newer than this " +
+                     "program's " + std::to_string(kPlayLogSchema) + "; update Milepost"};
+    }
     if (*version < 1) {
-        const std::string sql =
-            std::string("BEGIN IMMEDIATE;") + kSchemaV1 + "PRAGMA user_version = 1; COMMIT;";
+        const std::string sql = std::string(kSchemaV1) + "PRAGMA user_version = 1;";
         if (auto r = db->exec(sql.c_str()); !r) {
             db->exec("ROLLBACK");
             return r.error();
         }
     }
+    if (auto r = db->exec("COMMIT"); !r)
+        return r.error();
     return PlayLog(std::move(db));
 }
 
@@ -174,6 +189,11 @@ Result<void> PlayLog::begin() {
 
 Result<void> PlayLog::commit() {
     return m_db->exec("COMMIT");
+}
+
+void PlayLog::rollback() {
+    if (!sqlite3_get_autocommit(m_db->db.get()))
+        m_db->exec("ROLLBACK");
 }
 
 Result<void> PlayLog::checkpoint() {
@@ -336,7 +356,11 @@ Result<PruneReport> PlayLog::prune(WallTime now, int keep_days, std::uint64_t ma
     report.old_uploaded = sqlite3_changes(m_db->db.get());
 
     // Over the cap: down to 90% of it, so that it is not done again at every poll.
-    const std::uint64_t target = max_bytes / 10 * 9;
+    // Under it, nothing more goes.
+    auto in_use = m_db->bytes_in_use();
+    if (!in_use)
+        return in_use.error();
+    const std::uint64_t target = *in_use > max_bytes ? max_bytes / 10 * 9 : *in_use;
     auto batch_first = m_db->state("batch_first");
     auto batch_last = m_db->state("batch_last");
     if (!batch_first || !batch_last)

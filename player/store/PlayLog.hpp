@@ -3,12 +3,14 @@
 // mode. The player is the one writer of rows; milepost-sync marks them uploaded
 // and prunes. Both open it through this class.
 //
-// Durability: WAL with synchronous=NORMAL. A killed process loses nothing that was
-// committed (the WAL is in the page cache, which the kernel keeps); a power cut
-// can lose the transactions since the WAL was last synced, never the database's
-// consistency. The player checkpoints (one fsync) every few minutes, which bounds
-// what a power cut can take to those minutes, while an SD card sees one sync per
-// few minutes instead of one per item.
+// Durability: WAL. The player's connection commits with synchronous=FULL: each
+// transaction (one item's end and the next one's start, every few seconds) is
+// on the card before the next begins, so a power cut can take at most the item
+// on screen, whose start row is already safe and is closed as interrupted at the
+// next start. milepost-sync's connection uses synchronous=NORMAL: its writes
+// (uploaded marks, pruning) can be redone after a power cut, and in WAL mode
+// NORMAL never costs consistency, only the last commits. Either way a killed
+// process loses nothing committed.
 #include "core/Result.hpp"
 #include "core/Units.hpp"
 
@@ -64,8 +66,13 @@ struct PruneReport {
 
 class PlayLog {
 public:
+    enum class Durability {
+        EachCommit, // synchronous=FULL: the player's rows
+        Normal,     // synchronous=NORMAL: milepost-sync's marks and pruning
+    };
     // Opens (creating or migrating) the database. The error names the file.
-    static Result<PlayLog> open(const std::filesystem::path& file);
+    static Result<PlayLog> open(const std::filesystem::path& file,
+                                Durability durability = Durability::Normal);
     PlayLog(PlayLog&&) noexcept;
     PlayLog& operator=(PlayLog&&) noexcept;
     ~PlayLog();
@@ -76,6 +83,7 @@ public:
     // One transaction around several writes (the player's writer thread).
     Result<void> begin();
     Result<void> commit();
+    void rollback();
     Result<std::int64_t> insert_start(const PlayStart& start);
     Result<void> finish(std::int64_t id, const PlayEnd& end);
     // Writes the WAL into the database file and syncs it.
@@ -89,8 +97,9 @@ public:
     Result<std::string> batch_body(const UploadBatch& batch);
     // After the server's 2xx: the rows are uploaded and the batch forgotten.
     Result<void> mark_uploaded(const UploadBatch& batch);
-    // Uploaded rows older than `keep_days` go; then, only while the database is
-    // over `max_bytes`, the oldest rows, uploaded or not (counted as lost).
+    // Uploaded rows older than `keep_days` go; then, only when the database is
+    // over `max_bytes`, the oldest rows, uploaded first, then not (counted as
+    // lost), down to 90% of it.
     Result<PruneReport> prune(WallTime now, int keep_days, std::uint64_t max_bytes);
 
     Result<PlayLogStats> stats();

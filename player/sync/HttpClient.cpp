@@ -325,6 +325,15 @@ struct Upload {
     std::string_view body;
     size_t sent = 0;
 };
+// libcurl rewinds the body when it must send it again (a kept-alive connection
+// found closed, an HTTP/2 stream refused).
+int on_seek(void* user, curl_off_t offset, int origin) {
+    auto& u = *static_cast<Upload*>(user);
+    if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > u.body.size())
+        return CURL_SEEKFUNC_CANTSEEK;
+    u.sent = static_cast<size_t>(offset);
+    return CURL_SEEKFUNC_OK;
+}
 size_t on_read(char* out, size_t size, size_t count, void* user) {
     auto& u = *static_cast<Upload*>(user);
     const size_t n = std::min(size * count, u.body.size() - u.sent);
@@ -346,6 +355,8 @@ Result<HttpResponse> HttpClient::put(const std::string& url, std::string_view bo
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(c, CURLOPT_READDATA, &u);
+    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(c, CURLOPT_SEEKDATA, &u);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);

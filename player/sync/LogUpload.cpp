@@ -131,30 +131,35 @@ Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
                                  const DeviceConfig& config, const SyncFacts& facts, WallTime now,
                                  const std::function<void()>& tick) {
     UploadReport report;
-    auto log = PlayLog::open(data_dir / "playlog.db");
+    // A play log that cannot be opened stops the plays, not the status.
+    std::string failure;
+    auto opened = PlayLog::open(data_dir / "playlog.db");
+    PlayLog* log = opened ? &*opened : nullptr;
     if (!log)
-        return log.error();
-    // Pruning first: the file stays within max_db_mb whether or not uploads work.
-    auto pruned = log->prune(now, config.logs.keep_days,
-                             static_cast<std::uint64_t>(config.logs.max_db_mb) * 1024 * 1024);
-    if (!pruned)
-        return pruned.error();
-    if (pruned->lost > 0)
-        log::error("play log over [logs] max_db_mb (" + std::to_string(config.logs.max_db_mb) +
-                   " MB): " + std::to_string(pruned->lost) +
-                   " rows deleted before they were uploaded");
-
-    auto finish_counts = [&]() -> Result<void> {
-        auto stats = log->stats();
-        if (!stats)
-            return stats.error();
-        report.rows_pending = stats->pending;
-        report.rows_lost = stats->lost;
-        return {};
+        failure = opened.error().message;
+    if (log) {
+        // Pruning first: the file stays within max_db_mb whether or not uploads work.
+        auto pruned = log->prune(now, config.logs.keep_days,
+                                 static_cast<std::uint64_t>(config.logs.max_db_mb) * 1024 * 1024);
+        if (!pruned)
+            failure = pruned.error().message;
+        else if (pruned->lost > 0)
+            log::error("play log over [logs] max_db_mb (" + std::to_string(config.logs.max_db_mb) +
+                       " MB): " + std::to_string(pruned->lost) +
+                       " rows deleted before they were uploaded");
+    }
+    auto finish_counts = [&] {
+        if (!log)
+            return;
+        if (auto stats = log->stats()) {
+            report.rows_pending = stats->pending;
+            report.rows_lost = stats->lost;
+        }
     };
     if (config.logs.upload_url.empty()) {
-        if (auto r = finish_counts(); !r)
-            return r.error();
+        finish_counts();
+        if (!failure.empty())
+            return Error{failure};
         return report; // kept locally only
     }
     auto auth = read_auth(config.logs);
@@ -164,56 +169,68 @@ Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
                              (config.logs.upload_url.ends_with('/') ? "" : "/") + config.device.id +
                              "/";
 
-    while (true) {
+    // Plays, then the screenshot; the status goes every poll whatever happened
+    // before it, and says what did.
+    while (log && failure.empty()) {
         auto batch = log->next_batch(kRowsPerBatch);
-        if (!batch)
-            return batch.error();
+        if (!batch) {
+            failure = batch.error().message;
+            break;
+        }
         if (!*batch)
             break;
         auto body = log->batch_body(**batch);
-        if (!body)
-            return body.error();
+        if (!body) {
+            failure = body.error().message;
+            break;
+        }
         if (auto r =
                 put(http, *auth, base + "plays/" + (*batch)->name(), *body, "application/x-ndjson");
             !r) {
-            finish_counts();
-            return Error{"plays " + (*batch)->name() + ": " + r.error().message +
-                         " (kept, sent again next time)"};
+            failure = "plays " + (*batch)->name() + ": " + r.error().message +
+                      " (kept, sent again next time)";
+            break;
         }
-        if (auto r = log->mark_uploaded(**batch); !r)
-            return r.error();
+        if (auto r = log->mark_uploaded(**batch); !r) {
+            failure = r.error().message;
+            break;
+        }
         ++report.batches;
         report.rows_uploaded += (*batch)->last - (*batch)->first + 1;
         if (tick)
             tick();
     }
-    if (auto r = finish_counts(); !r)
-        return r.error();
+    finish_counts();
 
     // The screenshot, when the player made a new one since the last upload.
     const fs::path shot = data_dir / "screenshot.png";
     std::error_code ec;
     const auto when = fs::last_write_time(shot, ec);
-    if (!ec) {
+    if (failure.empty() && !ec) {
         const std::string stamp = std::to_string(when.time_since_epoch().count());
         auto sent = read_file(data_dir / "screenshot.sent", 64);
-        if (!sent || *sent != stamp) {
-            auto png = read_file(shot, 16 * 1024 * 1024);
-            if (png) {
-                if (auto r = put(http, *auth, base + "screenshot.png", *png, "image/png"); !r)
-                    return Error{"screenshot: " + r.error().message};
+        auto png = read_file(shot, 16 * 1024 * 1024);
+        if ((!sent || *sent != stamp) && png) {
+            if (auto r = put(http, *auth, base + "screenshot.png", *png, "image/png"); !r) {
+                failure = "screenshot: " + r.error().message;
+            } else {
                 report.screenshot = true;
-                FILE* f = std::fopen((data_dir / "screenshot.sent").c_str(), "w");
-                if (f) {
+                if (FILE* f = std::fopen((data_dir / "screenshot.sent").c_str(), "w")) {
                     std::fputs(stamp.c_str(), f);
                     std::fclose(f);
                 }
             }
         }
     }
-    const std::string status = status_json(data_dir, config, facts, report);
+    SyncFacts with_uploads = facts;
+    if (!failure.empty())
+        with_uploads.last_sync_result +=
+            (with_uploads.last_sync_result.empty() ? "" : "; ") + ("uploads: " + failure);
+    const std::string status = status_json(data_dir, config, with_uploads, report);
     if (auto r = put(http, *auth, base + "status.json", status, "application/json"); !r)
-        return Error{"status: " + r.error().message};
+        failure += (failure.empty() ? "" : "; ") + ("status: " + r.error().message);
+    if (!failure.empty())
+        return Error{failure};
     return report;
 }
 

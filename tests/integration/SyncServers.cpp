@@ -191,6 +191,11 @@ void FaultServer::set_fault(const std::string& prefix, Fault fault) {
     m_faults[prefix] = fault;
 }
 
+std::vector<std::string> FaultServer::put_heads() const {
+    std::lock_guard lock(m_mutex);
+    return m_put_heads;
+}
+
 std::vector<std::string> FaultServer::requests() const {
     std::lock_guard lock(m_mutex);
     return m_requests;
@@ -238,6 +243,8 @@ void FaultServer::handle(int fd) {
     {
         std::lock_guard lock(m_mutex);
         m_requests.push_back(method + " " + path + (range.empty() ? "" : " range=" + range));
+        if (method == "PUT")
+            m_put_heads.push_back(head.substr(0, head.find("\r\n\r\n")));
         for (auto& [prefix, f] : m_faults)
             if (path.starts_with(prefix)) {
                 fault = f;

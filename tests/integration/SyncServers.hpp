@@ -65,6 +65,8 @@ public:
     // "GET /objects/ab.. range=bytes=100-", one per request.
     std::vector<std::string> requests() const;
     std::uint64_t body_bytes_sent() const { return m_sent; }
+    // The request line and headers of every PUT, as received.
+    std::vector<std::string> put_heads() const;
 
 private:
     void serve();
@@ -75,9 +77,10 @@ private:
     int m_port = 0;
     std::atomic<bool> m_stop{false};
     std::atomic<std::uint64_t> m_sent{0};
-    mutable std::mutex m_mutex; // guards m_faults and m_requests
+    mutable std::mutex m_mutex; // guards m_faults, m_requests and m_put_heads
     std::map<std::string, Fault> m_faults;
     std::vector<std::string> m_requests;
+    std::vector<std::string> m_put_heads;
     std::thread m_thread;
 };
 

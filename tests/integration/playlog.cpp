@@ -164,36 +164,46 @@ TEST_CASE("uploads: the server down keeps rows pending, back up takes each row e
         return run(
             {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
     };
+    // The player runs a while too: a row of its own, its status, a screenshot.
+    auto played = run({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
+                       "--headless", "640x360", "--exit-after", "6"});
+    REQUIRE_MESSAGE(played.exit_code == 0, played.err);
     auto down = sync();
     CHECK(down.exit_code == 1);
     CHECK(down.err.find("plays 1-5000.ndjson") != std::string::npos);
-    CHECK(PlayLog::open(data / "playlog.db")->stats()->pending == 12000);
+    CHECK(PlayLog::open(data / "playlog.db")->stats()->pending == 12001);
 
     Serve serve(dir / "server", port);
     const auto started = std::chrono::steady_clock::now();
     auto up = sync();
     INFO(up.err);
     CHECK(up.exit_code == 0);
-    MESSAGE("12000 rows uploaded in "
+    MESSAGE("12001 rows uploaded in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
             << " s");
     const fs::path ingest = dir / "server/ingest/screen-1";
     auto ids = uploaded_ids(ingest / "plays");
-    CHECK(ids.size() == 12000);
+    CHECK(ids.size() == 12001);
     bool once = true;
     for (const auto& [id, count] : ids)
         once = once && count == 1;
     CHECK(once);
     CHECK(ids.begin()->first == 1);
-    CHECK(ids.rbegin()->first == 12000);
+    CHECK(ids.rbegin()->first == 12001);
     auto status = nlohmann::json::parse(read_file(ingest / "status.json"));
     CHECK(status["device_id"] == "screen-1");
     CHECK(status["rows_pending"] == 0);
     CHECK(status["rows_lost"] == 0);
+    CHECK(status["current_item"] == "intro-en"); // the built-in channel's first item
+    CHECK(status["clock_trusted"].is_boolean());
+    CHECK(status["disk_free_mb"].get<std::int64_t>() > 0);
+    const auto shot = load_picture(ingest / "screenshot.png");
+    CHECK(shot.width == 480);
+    CHECK(shot.height == 270);
     CHECK(PlayLog::open(data / "playlog.db")->stats()->pending == 0);
     // Nothing new: nothing more is sent but the status.
     CHECK(sync().exit_code == 0);
-    CHECK(uploaded_ids(ingest / "plays").size() == 12000);
+    CHECK(uploaded_ids(ingest / "plays").size() == 12001);
 }
 
 TEST_CASE("a PUT stored by the server whose answer never came is sent again the same: no row "
@@ -218,6 +228,11 @@ TEST_CASE("a PUT stored by the server whose answer never came is sent again the 
     const fs::path plays = dir / "server/ingest/screen-1/plays";
     const std::string stored = read_file(plays / "1-5000.ndjson");
     CHECK(!stored.empty()); // the server has it, the screen does not know
+    // The status still went, saying what failed.
+    auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
+    CHECK(status["last_sync_result"].get<std::string>().find("plays 1-5000.ndjson") !=
+          std::string::npos);
+    CHECK(status["rows_pending"] == 7000);
     auto second = sync();
     INFO(second.err);
     CHECK(second.exit_code == 0);
@@ -265,4 +280,39 @@ TEST_CASE("30 days offline at one item every 10 s: the log stays under max_db_mb
     CHECK(*log->integrity_check() == "ok");
     MESSAGE(inserted << " rows in 30 days; " << stats->rows << " kept, " << stats->lost
                      << " lost and counted; file at most " << largest << " bytes");
+}
+
+TEST_CASE("with [logs.s3] every PUT is signed with AWS SigV4, the payload hash included") {
+    TempDir dir;
+    const fs::path data = dir / "data";
+    fs::create_directories(data);
+    fill(data / "playlog.db", 10, *parse_rfc3339("2026-12-01T08:00:00Z"));
+    FaultServer server(dir / "server");
+    std::ofstream(dir / "access") << "AKIDEXAMPLE\n";
+    std::ofstream(dir / "secret") << "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n";
+    const fs::path config = dir.write(
+        "device.toml", "[device]\nid = \"screen-1\"\n[logs]\nupload_url = \"" + server.url() +
+                           "bucket/milepost/\"\n[logs.s3]\naccess_key_file = \"" +
+                           (dir / "access").string() + "\"\nsecret_key_file = \"" +
+                           (dir / "secret").string() + "\"\nregion = \"us-east-2\"\n");
+    auto r =
+        run({MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto heads = server.put_heads();
+    REQUIRE(heads.size() == 2); // the plays, the status
+    const std::string body = read_file(dir / "server/bucket/milepost/screen-1/plays/1-10.ndjson");
+    REQUIRE(!body.empty());
+    std::string lower = heads[0];
+    for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    CHECK(heads[0].starts_with("PUT /bucket/milepost/screen-1/plays/1-10.ndjson HTTP/1.1"));
+    CHECK(heads[0].find("Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") !=
+          std::string::npos);
+    CHECK(heads[0].find("/us-east-2/s3/aws4_request") != std::string::npos);
+    CHECK(lower.find("signedheaders=") != std::string::npos);
+    CHECK(lower.find("x-amz-date:") != std::string::npos);
+    CHECK(lower.find("x-amz-content-sha256: " + sha256_hex(body)) != std::string::npos);
+    CHECK(heads[0].find("Signature=") != std::string::npos);
+    CHECK(heads[0].find("wJalrXUtnFEMI") == std::string::npos); // the secret never travels
 }

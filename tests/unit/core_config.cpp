@@ -77,7 +77,6 @@ power_off = "19:00"
 boot_info_seconds = 0
 [logs]
 upload_url = "https://ingest.example.org/milepost/"
-token_file = "/etc/milepost/token"
 keep_days = 30
 screenshot_minutes = 0
 max_db_mb = 16
@@ -106,7 +105,7 @@ region = "us-east-1"
     CHECK(c.display.power_on->minutes == 7 * 60);
     CHECK(c.display.power_off->minutes == 19 * 60);
     CHECK(c.display.boot_info_seconds == 0);
-    CHECK(c.logs.token_file == "/etc/milepost/token");
+    CHECK(c.logs.token_file.empty()); // S3 signs; a bearer token is the other way
     REQUIRE(c.logs.s3);
     CHECK(c.logs.s3->region == "us-east-1");
     CHECK(c.logs.keep_days == 30);
@@ -128,6 +127,9 @@ TEST_CASE("a bad value is refused naming the file, the key and what was expected
          "device.toml: [content] server: expected an https:// URL, got \"ftp://x\""},
         {"[content]\nserver = \"https://x/\"\nchannel = \"c\"",
          "device.toml: [content] public_key: required when server is set"},
+        {"[logs]\ntoken_file = \"/t\"\n[logs.s3]\naccess_key_file = \"/a\"\nsecret_key_file = "
+         "\"/s\"\nregion = \"us-east-1\"",
+         "device.toml: [logs] token_file: expected either token_file or [logs.s3], not both"},
         {"[content]\npublic_key = \"RWQ...\"",
          "device.toml: [content] public_key: expected a minisign public key (the base64 line of a "
          ".pub file, RWQ...)"},
@@ -177,6 +179,13 @@ TEST_CASE("a bad value is refused naming the file, the key and what was expected
         std::string got = refusal(c.toml);
         CHECK_MESSAGE(got.starts_with(c.message), c.toml, " -> ", got);
     }
+}
+
+TEST_CASE("a bearer token file for uploads") {
+    DeviceConfig c = parse("[logs]\nupload_url = \"https://i.example.org/\"\ntoken_file = "
+                           "\"/etc/milepost/token\"");
+    CHECK(c.logs.token_file == "/etc/milepost/token");
+    CHECK(!c.logs.s3);
 }
 
 TEST_CASE("unknown keys and plain http are warned about, not refused") {

@@ -114,8 +114,13 @@ TEST_CASE("pruning: old uploaded rows go, then over the cap the oldest, counted 
     CHECK(pruned->old_uploaded == 1000);
     CHECK(pruned->lost == 0);
     CHECK(log->stats()->rows == 19000);
-    // A cap well under the size: the oldest rows go, and each is counted lost.
+    // Under the cap, even close to it, nothing more goes.
     const auto before = log->stats()->bytes;
+    pruned = log->prune(kT0, 90, before + before / 20);
+    REQUIRE(pruned.ok());
+    CHECK(pruned->over_cap == 0);
+    CHECK(log->stats()->rows == 19000);
+    // A cap well under the size: the oldest rows go, and each is counted lost.
     const std::uint64_t cap = before / 2;
     pruned = log->prune(kT0, 90, cap);
     REQUIRE(pruned.ok());
@@ -133,4 +138,17 @@ TEST_CASE("the clock is trusted only when synchronised and not before the build 
     CHECK(!clock_is_trusted(false, kT0, 2026));
     CHECK(!clock_is_trusted(true, *parse_rfc3339("1970-01-01T00:00:00Z"), 2026));
     CHECK(!clock_is_trusted(true, kT0, 2027));
+}
+
+TEST_CASE("row ids are never used twice, even after every row was pruned") {
+    TempDir dir;
+    auto log = PlayLog::open(dir / "playlog.db");
+    REQUIRE(log.ok());
+    for (int i = 0; i < 3; ++i)
+        play(*log, "a", kT0);
+    REQUIRE(log->mark_uploaded(**log->next_batch(10)).ok());
+    REQUIRE(log->prune(kT0 + std::chrono::days(400), 90, 1ull << 40).ok());
+    CHECK(log->stats()->rows == 0);
+    // The next batch must not be named 1-1.ndjson again: that file is on the server.
+    CHECK(play(*log, "b", kT0 + std::chrono::days(400)) == 4);
 }
