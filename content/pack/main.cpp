@@ -2,12 +2,12 @@
 // publisher's PC (contract "milepost-pack"). Exit status: 0 success, 1 a refused
 // or failed build or a failed verification, 2 bad usage or a bad channel source.
 #include "Preview.hpp"
-#include "Probe.hpp"
 #include "core/Channel.hpp"
 #include "core/Files.hpp"
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
 #include "core/Minisign.hpp"
+#include "media/Probe.hpp"
 #include "milepost/Version.hpp"
 #include "store/Files.hpp"
 

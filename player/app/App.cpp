@@ -6,6 +6,7 @@
 #include <SDL_image.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -21,7 +22,11 @@ const Hotline kLastResortHotline{
     "*",      "",     "National Human Trafficking Hotline",  "1-888-373-7888",
     "233733", "HELP", "https://humantraffickinghotline.org", "911"};
 
-constexpr auto kFallbackRetry = std::chrono::seconds(30);
+// The wall clock may differ from the monotonic one by this much at an item's end
+// (NTP slewing, a video's last frame): more, and the clock jumped.
+constexpr auto kOnTime = std::chrono::seconds(1);
+// An item that failed is left out of the plan for this long, then tried again.
+constexpr auto kExcludedFor = std::chrono::hours(1);
 // A video that makes no picture for this long is abandoned and the next item shown.
 constexpr auto kStallLimit = std::chrono::milliseconds(750);
 // How often the loop looks again while a video's next frame is still being decoded.
@@ -54,8 +59,13 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
          Fonts fonts, Trace trace)
     : m_start(started), m_options(std::move(options)), m_config(std::move(config)),
       m_channel(std::move(channel)), m_builtin(std::move(builtin)), m_output(std::move(output)),
-      m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)),
-      m_playlist(m_channel, m_config.device.languages) {
+      m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)) {
+    m_clock_anchor = m_start;
+    if (auto zone = Zone::locate(m_config.device.timezone))
+        m_zone = *zone;
+    else
+        log::error(zone.error().message + "; scheduling in UTC");
+    m_planner.emplace(make_planner(m_channel, wall_now(m_start)));
     // The play log lives in the data dir; without one the screen still plays.
     std::error_code ec;
     std::filesystem::create_directories(m_options.data_dir, ec);
@@ -129,6 +139,8 @@ int App::run() {
     if (m_options.exit_after)
         m_exit_at = m_start + seconds(*m_options.exit_after);
     m_item_end = m_start; // start the first item at once
+    // --clock-start's time is the wall clock's as the first item starts.
+    m_clock_anchor = Clock::now();
     log::info("screen: " + m_output->describe());
 
     while (true) {
@@ -217,13 +229,26 @@ void App::watch_active_channel(Clock::time_point now) {
             m_prepare_at = now;
         }
         m_pending_channel = std::make_unique<Channel>(std::move(loaded->channel));
-        m_pending_playlist.emplace(*m_pending_channel, m_config.device.languages);
+        m_pending_planner.emplace(make_planner(*m_pending_channel, wall_now(now)));
         log::info("channel \"" + m_pending_channel->name + "\" sequence " +
                   std::to_string(m_pending_channel->sequence) + " is ready (" +
                   std::to_string(m_pending_channel->items.size()) +
                   " items); it starts at the next item");
-        if (!m_current.item)
+        if (!m_current.item && !m_current_alert)
             m_item_end = now; // the fallback slide gives way at once
+        // An alert the update brought is shown at once, cutting short what plays.
+        for (const Alert* a : m_pending_planner->alerts_in_force(wall_now(now))) {
+            const bool known = std::any_of(m_channel.alerts.begin(), m_channel.alerts.end(),
+                                           [&](const Alert& old) { return old.id == a->id; });
+            if (known)
+                continue;
+            log::info("alert \"" + a->id + "\" arrived: shown at once");
+            m_alert_now = a->id;
+            if (m_current.item)
+                m_interrupt_reason = "cut short by alert \"" + a->id + "\"";
+            m_item_end = now;
+            break;
+        }
         return;
     }
     if (now < m_next_active_check)
@@ -246,23 +271,79 @@ void App::switch_channel() {
     if (!m_pending_channel)
         return;
     m_channel = std::move(*m_pending_channel);
-    m_playlist = std::move(*m_pending_playlist);
     m_pending_channel.reset();
-    m_pending_playlist.reset();
+    m_pending_planner.reset();
+    m_excluded.clear();
+    // Made again: the planner points at the Channel object, which has moved.
+    m_planner.emplace(make_planner(m_channel, wall_now(Clock::now())));
     m_banner.reset(); // its hotline may have changed
     log::info("now playing channel \"" + m_channel.name + "\" sequence " +
               std::to_string(m_channel.sequence));
 }
 
+// The plan's next item is opened while this one plays, from the version that will
+// be playing by then.
 void App::prepare_next(Clock::time_point now) {
-    if (m_current.item && !m_next.item && now >= m_prepare_at) {
-        Playlist& from = m_pending_playlist ? *m_pending_playlist : m_playlist;
-        if (!from.empty())
-            m_next = prepare(from.next());
-    }
+    if (m_next.item || !m_showing_valid || now < m_prepare_at)
+        return;
+    m_prepare_at = Clock::time_point::max(); // once per item
+    Planner& planner = m_pending_planner ? *m_pending_planner : *m_planner;
+    Showing next = planner.showing_at(m_showing.end);
+    if (!next.item)
+        return;
+    m_next_showing = next;
+    m_next = prepare(next.item, next.offset);
 }
 
-PreparedItem App::prepare(const Item* item) {
+Planner App::make_planner(const Channel& channel, WallTime at) const {
+    PlanSettings settings;
+    settings.region = m_config.device.region;
+    settings.languages = m_config.device.languages;
+    settings.zone = m_zone;
+    settings.clock_trusted = schedule_trusted(at);
+    Planner planner(channel, std::move(settings));
+    for (const auto& [id, since] : m_excluded)
+        planner.exclude(id);
+    return planner;
+}
+
+// Time and date conditions are believed only from a clock that is synchronised
+// (or set by --clock-start) and not before the year this was built.
+bool App::schedule_trusted(WallTime at) const {
+    return schedule_clock_trusted(m_options.clock_start.has_value(), at);
+}
+
+bool schedule_clock_trusted(bool clock_start_given, WallTime at) {
+    return clock_is_trusted(clock_start_given || system_clock_synchronised(), at, kBuildYear);
+}
+
+void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out) {
+    const Zone& zone = planner.settings().zone;
+    for (Showing s = planner.showing_at(from); s.start < from + length; s = planner.following(s)) {
+        nlohmann::ordered_json j;
+        j["at"] = zone.format(s.start);
+        if (s.alert)
+            j["item"] = s.alert->id;
+        else if (s.item)
+            j["item"] = s.item->id;
+        else
+            j["item"] = nullptr;
+        j["lang"] = s.lang;
+        j["duration"] = std::chrono::duration<double>(s.end - s.start).count();
+        if (s.offset.count() > 0)
+            j["offset"] = std::chrono::duration<double>(s.offset).count();
+        if (s.alert)
+            j["alert"] = true;
+        if (s.cut)
+            j["interrupted"] = true;
+        if (!s.alert && !s.item)
+            j["fallback"] = true;
+        std::fputs((j.dump() + "\n").c_str(), out);
+    }
+    std::fflush(out);
+}
+
+PreparedItem App::prepare(const Item* item, std::chrono::milliseconds offset) {
     PreparedItem p;
     p.item = item;
     if (item->type == ItemType::Image) {
@@ -271,14 +352,24 @@ PreparedItem App::prepare(const Item* item) {
             p.error = item->file.string() + ": cannot load the image: " + IMG_GetError();
     } else if (item->type == ItemType::Video) {
         // A duration longer than the video loops it; shorter cuts it.
-        p.video = VideoSource::start(item->file, m_options.hwdec, item->duration.has_value(),
-                                     m_audio != nullptr);
+        // Joined part way: a looping item's offset falls inside its video.
+        const bool loop = item->duration.has_value();
+        double at = std::chrono::duration<double>(offset).count();
+        if (loop && item->media.duration > 0)
+            at = std::fmod(at, item->media.duration);
+        p.video = VideoSource::start(item->file, m_options.hwdec, loop, m_audio != nullptr, at);
+        p.start_at = at;
     }
     return p;
 }
 
 void App::item_failed(Clock::time_point now, const Item& item, const std::string& why) {
-    log::error("item \"" + item.id + "\": " + why + "; skipped");
+    log::error("item \"" + item.id + "\": " + why +
+               "; skipped, and left out of the plan for an hour");
+    m_excluded[item.id] = now;
+    m_planner->exclude(item.id);
+    if (m_pending_planner)
+        m_pending_planner->exclude(item.id);
     m_trace.event(seconds_since_start(now), "error", item.id, std::nullopt, why);
     if (&item == m_current.item) {
         // On screen: its row ends as failed when the item ends, at once.
@@ -287,7 +378,7 @@ void App::item_failed(Clock::time_point now, const Item& item, const std::string
     } else if (m_recorder) {
         // Never on screen: a row of its own, failed, lasting nothing.
         const WallTime at = wall_now(now);
-        const auto token = m_recorder->started(play_start(item, at));
+        const auto token = m_recorder->started(play_start(item.id, item.media.object, at));
         m_recorder->ended(token, PlayEnd{at, 0, "failed", why});
     }
 }
@@ -295,16 +386,16 @@ void App::item_failed(Clock::time_point now, const Item& item, const std::string
 WallTime App::wall_now(Clock::time_point now) const {
     if (m_options.clock_start)
         return *m_options.clock_start +
-               std::chrono::duration_cast<std::chrono::milliseconds>(now - m_start);
+               std::chrono::duration_cast<std::chrono::milliseconds>(now - m_clock_anchor);
     return std::chrono::time_point_cast<std::chrono::milliseconds>(
         std::chrono::system_clock::now());
 }
 
-PlayStart App::play_start(const Item& item, WallTime at) const {
+PlayStart App::play_start(const std::string& id, const std::string& object, WallTime at) const {
     // A clock set by --clock-start is a test's, never trusted.
     const bool synchronised = !m_options.clock_start && system_clock_synchronised();
-    return PlayStart{item.id,
-                     item.media.object,
+    return PlayStart{id,
+                     object,
                      m_channel.name,
                      m_channel.sequence,
                      at,
@@ -312,20 +403,27 @@ PlayStart App::play_start(const Item& item, WallTime at) const {
 }
 
 void App::end_item(Clock::time_point now, std::string_view detail) {
-    if (const Item* item = m_current.item) {
+    const Item* item = m_current.item;
+    const std::string* id = item ? &item->id : m_current_alert ? &m_current_alert->id : nullptr;
+    if (id) {
         std::string d(detail);
-        if (item->type == ItemType::Video) {
+        if (item && item->type == ItemType::Video) {
             d = "frames=" + std::to_string(m_frames_presented) +
                 " dropped=" + std::to_string(m_frames_dropped) + (d.empty() ? "" : " " + d);
             log::info("item \"" + item->id + "\": " + d);
             m_drops.emplace_back(now, m_frames_dropped);
         }
-        m_trace.event(seconds_since_start(now), "item_end", item->id, std::nullopt, d);
+        m_trace.event(seconds_since_start(now), "item_end", *id, std::nullopt, d);
         if (m_recorder && m_play_token) {
-            // Cut short by a stop: interrupted; else as it went.
-            const bool stopped = detail == "stopped";
-            std::string outcome = stopped ? "interrupted" : m_outcome;
-            std::string why = stopped ? "the player stopped" : m_outcome_detail;
+            // Cut short by a stop or an alert: interrupted; else as it went.
+            std::string outcome = m_outcome, why = m_outcome_detail;
+            if (detail == "stopped") {
+                outcome = "interrupted";
+                why = "the player stopped";
+            } else if (!m_interrupt_reason.empty() && outcome == "completed") {
+                outcome = "interrupted";
+                why = m_interrupt_reason;
+            }
             m_recorder->ended(
                 m_play_token,
                 PlayEnd{wall_now(now),
@@ -335,6 +433,8 @@ void App::end_item(Clock::time_point now, std::string_view detail) {
         }
     }
     m_play_token = 0;
+    m_interrupt_reason.clear();
+    m_current_alert = nullptr;
     if (m_audio)
         m_audio->clear();
     dispose(std::move(m_current.video));
@@ -342,23 +442,79 @@ void App::end_item(Clock::time_point now, std::string_view detail) {
 }
 
 void App::start_fallback(Clock::time_point now, std::string_view why) {
-    log::warn(std::string("showing the fallback slide: ") + std::string(why));
+    if (!m_in_fallback)
+        log::warn(std::string("showing the fallback slide: ") + std::string(why));
+    m_in_fallback = true;
     m_lang = m_config.device.languages.front();
     m_item_start = now;
-    m_item_end = now + kFallbackRetry;
     m_dirty = true;
 }
 
+void App::show_alert(Clock::time_point now, const Alert& alert, WallTime at) {
+    m_current_alert = &alert;
+    m_lang = m_config.device.languages.front();
+    m_item_start = now;
+    log::info("alert \"" + alert.id + "\" on screen");
+    m_trace.event(seconds_since_start(now), "item_start", alert.id);
+    m_outcome = "completed";
+    m_outcome_detail.clear();
+    m_play_started = now;
+    if (m_recorder)
+        m_play_token = m_recorder->started(play_start(alert.id, "", at));
+    m_dirty = true;
+}
+
+// At an item boundary: what the plan shows now goes on screen. On time (the wall
+// clock agrees with the monotonic one within kOnTime), the next thing starts where
+// the last ended; after a clock jump, the plan is joined at the new time. Either
+// way the item's end comes from the plan, on the monotonic clock until the next
+// boundary: a clock that jumps mid-item does not touch the pacing.
 void App::advance_schedule(Clock::time_point now) {
+    if (m_showing_valid && m_showing.cut && m_interrupt_reason.empty() &&
+        !(m_current.video && m_current.video->state() == VideoSource::State::Ended))
+        m_interrupt_reason = "cut short by an alert";
     end_item(now);
     switch_channel();
-    if (m_playlist.empty()) {
-        start_fallback(now, "nothing in the channel plays in this device's languages");
-        return;
+    const WallTime w = wall_now(now);
+    bool forgiven = false;
+    for (auto it = m_excluded.begin(); it != m_excluded.end();) {
+        if (now - it->second > kExcludedFor) {
+            it = m_excluded.erase(it);
+            forgiven = true;
+        } else {
+            ++it;
+        }
     }
-    // Each item gets one try; one that cannot be shown is skipped at once.
-    for (size_t tries = 0; tries < m_playlist.size(); ++tries) {
-        PreparedItem candidate = m_next.item ? std::move(m_next) : prepare(m_playlist.next());
+    if (const bool trusted = schedule_trusted(w);
+        forgiven || trusted != m_planner->settings().clock_trusted) {
+        if (trusted != m_planner->settings().clock_trusted)
+            log::info(trusted ? "the wall clock is trusted now: the full schedule applies"
+                              : "the wall clock is not trusted: only items without time or "
+                                "date conditions play");
+        m_planner.emplace(make_planner(m_channel, w));
+    }
+    const WallTime t =
+        m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime ? m_showing.end : w;
+
+    Showing s;
+    auto urgent = std::find_if(m_channel.alerts.begin(), m_channel.alerts.end(),
+                               [&](const Alert& a) { return a.id == m_alert_now; });
+    if (!m_alert_now.empty() && urgent != m_channel.alerts.end())
+        s = m_planner->alert_now(*urgent, t);
+    else
+        s = m_planner->showing_at(t);
+    m_alert_now.clear();
+
+    // Each item gets one try; one that cannot be shown is left out of the plan and
+    // the plan is joined again.
+    for (size_t tries = 0; s.item && !m_current.item && tries <= m_channel.items.size(); ++tries) {
+        PreparedItem candidate;
+        if (m_next.item && m_next_showing.same_as(s) && m_next_showing.offset == s.offset) {
+            candidate = std::move(m_next);
+        } else {
+            dispose(std::move(m_next.video));
+            candidate = prepare(s.item, s.offset);
+        }
         m_next = {};
         if (candidate.error.empty() && candidate.video &&
             candidate.video->state() == VideoSource::State::Failed)
@@ -366,38 +522,54 @@ void App::advance_schedule(Clock::time_point now) {
         if (!candidate.error.empty()) {
             item_failed(now, *candidate.item, candidate.error);
             dispose(std::move(candidate.video));
+            s = m_planner->showing_at(t);
             continue;
         }
         m_current = std::move(candidate);
+    }
+    dispose(std::move(m_next.video));
+    m_next = {};
+    m_showing = s;
+    m_showing_valid = true;
+    m_item_start = now;
+    m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), s.end - w);
+
+    if (s.alert) {
+        m_in_fallback = false;
+        show_alert(now, *s.alert, w);
+    } else if (!m_current.item) {
+        start_fallback(now,
+                       m_planner->empty()
+                           ? "nothing in the channel plays in this device's languages and region"
+                           : "no item's schedule lets one play now");
+    } else {
+        m_in_fallback = false;
         const Item& item = *m_current.item;
-        m_lang = item.lang.empty() ? m_config.device.languages.front() : item.lang;
-        m_item_start = now;
-        m_trace.event(seconds_since_start(now), "item_start", item.id);
+        m_lang = s.lang;
+        m_trace.event(seconds_since_start(now), "item_start", item.id, std::nullopt,
+                      s.offset.count() ? "joined at " + std::to_string(s.offset.count()) + " ms"
+                                       : std::string());
         m_outcome = "completed";
         m_outcome_detail.clear();
         m_play_started = now;
         if (m_recorder)
-            m_play_token = m_recorder->started(play_start(item, wall_now(now)));
-        write_player_status(now);
+            m_play_token = m_recorder->started(play_start(item.id, item.media.object, w));
         if (item.type == ItemType::Video) {
-            // Ends at its duration, or when its last frame has had its time.
-            m_item_end = item.duration ? now + seconds(*item.duration) : Clock::time_point::max();
+            // Ends at the plan's time, or when its last frame has had its time.
             m_current.video->set_on_screen(true);
+            m_video_offset = m_current.start_at;
             m_has_frame = false;
             m_video_wait_since = now;
             m_frames_presented = m_frames_dropped = 0;
             // The screen keeps the last picture until this video's first frame is due.
         } else {
-            m_item_end = now + seconds(still_duration(item));
             m_dirty = true;
         }
-        // The next item is prepared a moment after this one is on screen: opening a
-        // file costs a burst of CPU that must not delay this item's first frame.
-        const auto lead = std::min<Clock::duration>(kPrepareAfter, (m_item_end - now) / 2);
-        m_prepare_at = now + lead;
-        return;
     }
-    start_fallback(now, "no item of the channel could be shown");
+    write_player_status(now);
+    // The next item is prepared a moment after this one is on screen: opening a
+    // file costs a burst of CPU that must not delay this item's first frame.
+    m_prepare_at = now + std::min<Clock::duration>(kPrepareAfter, (m_item_end - now) / 2);
 }
 
 void App::pump_video(Clock::time_point now) {
@@ -468,10 +640,8 @@ void App::pump_video(Clock::time_point now) {
     if (!m_has_frame) {
         // The clock of a video starts with its first frame, so a slow open drops
         // nothing; until then the last picture stays on screen.
-        const auto waited = now - m_item_start;
-        m_item_start = now;
-        if (m_item_end != Clock::time_point::max())
-            m_item_end += waited;
+        // Joined part way, its first frame's pts is about the offset.
+        m_item_start = now - seconds(m_video_offset);
     }
     switch (source.state()) {
     case VideoSource::State::Ended:
@@ -503,7 +673,9 @@ void App::compose_still(const Hotline& hotline) {
     frame.banner = banner_text(hotline, m_lang);
     frame.qr = qr_for(hotline);
     frame.position = m_config.display.banner;
-    if (!m_current.item) {
+    if (m_current_alert) {
+        frame.body = SlideBody{m_current_alert->title, {m_current_alert->body}, true};
+    } else if (!m_current.item) {
         FallbackText f = fallback_text(hotline, m_lang);
         frame.body = SlideBody{f.title, f.bullets};
     } else if (m_current.item->type == ItemType::Image) {
@@ -613,7 +785,9 @@ void App::write_player_status(Clock::time_point now) {
     for (const auto& [at, count] : m_drops)
         dropped += count;
     nlohmann::ordered_json j;
-    j["current_item"] = m_current.item ? m_current.item->id : std::string();
+    j["current_item"] = m_current.item    ? m_current.item->id
+                        : m_current_alert ? m_current_alert->id
+                                          : std::string();
     j["channel"] = m_channel.name;
     j["sequence"] = m_channel.sequence;
     j["since"] = format_rfc3339_utc(wall_now(now));
@@ -646,7 +820,7 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
         deadline = std::min(deadline, std::max(now, m_next_screenshot));
     if (m_exit_at)
         deadline = std::min(deadline, *m_exit_at);
-    if (m_current.item && !m_next.item)
+    if (!m_next.item)
         deadline = std::min(deadline, m_prepare_at);
     if (m_loading.valid())
         deadline = std::min(deadline, now + kLoadingPoll);

@@ -5,7 +5,7 @@
 #include "Trace.hpp"
 #include "core/Channel.hpp"
 #include "core/DeviceConfig.hpp"
-#include "core/Playlist.hpp"
+#include "core/Schedule.hpp"
 #include "media/VideoSource.hpp"
 #include "render/AudioOutput.hpp"
 #include "render/Fonts.hpp"
@@ -17,8 +17,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -26,6 +28,12 @@
 namespace milepost {
 
 using Clock = std::chrono::steady_clock;
+
+// Whether the schedule believes the wall clock at `at`: synchronised (or set by
+// --clock-start) and not before the year this was built.
+bool schedule_clock_trusted(bool clock_start_given, WallTime at);
+// --plan: prints the showings from `from` for `length`, as JSON lines.
+void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out);
 
 // An item made ready to go on screen: its video opened and decoding, or its
 // image loaded. Made while the item before it plays, so that items follow each
@@ -35,6 +43,7 @@ struct PreparedItem {
     std::unique_ptr<VideoSource> video; // video items
     TexturePtr image;                   // image items
     std::string error;                  // why it cannot be shown ("" = fine)
+    double start_at = 0;                // seconds into the video file it starts at
 };
 
 class App {
@@ -64,11 +73,14 @@ private:
     void take_screenshot(Clock::time_point now);
     void write_player_status(Clock::time_point now);
     WallTime wall_now(Clock::time_point now) const;
-    PlayStart play_start(const Item& item, WallTime at) const;
+    PlayStart play_start(const std::string& id, const std::string& object, WallTime at) const;
     void wait_until(Clock::time_point deadline);
 
     void switch_channel();
-    PreparedItem prepare(const Item* item);
+    PreparedItem prepare(const Item* item, std::chrono::milliseconds offset);
+    Planner make_planner(const Channel& channel, WallTime at) const;
+    bool schedule_trusted(WallTime at) const;
+    void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
     void start_fallback(Clock::time_point now, std::string_view why);
     void end_item(Clock::time_point now, std::string_view detail = {});
     void item_failed(Clock::time_point now, const Item& item, const std::string& why);
@@ -81,16 +93,26 @@ private:
     void dispose(std::unique_ptr<VideoSource> video);
 
     // Everything below is touched by the main thread only.
-    Clock::time_point m_start; // process start
+    Clock::time_point m_start;        // process start
+    Clock::time_point m_clock_anchor; // when --clock-start's time is the wall clock's
     Options m_options;
     DeviceConfig m_config;
-    Channel m_channel; // m_current, m_next and m_playlist point into its items
+    Channel m_channel; // m_current, m_next, m_showing and m_planner point into it
     Channel m_builtin;
     std::unique_ptr<Output> m_output;
     std::unique_ptr<AudioOutput> m_audio;
     Fonts m_fonts;
     Trace m_trace;
-    Playlist m_playlist;
+    Zone m_zone;                      // the device's time zone
+    std::optional<Planner> m_planner; // what plays when, for m_channel
+    Showing m_showing;                // what is on screen, as the plan has it
+    bool m_showing_valid = false;     // m_showing is set (not before the first item)
+    Showing m_next_showing;           // what m_next was prepared for
+    // Items that failed here, left out of the plan for an hour (then tried again).
+    std::map<std::string, Clock::time_point> m_excluded;
+    std::string m_alert_now;                // an alert a channel update brought: shown at once
+    std::string m_interrupt_reason;         // the item on screen is cut short: why
+    const Alert* m_current_alert = nullptr; // the alert slide on screen, if any
 
     // Following DATA_DIR/active (only without --content).
     bool m_follow_active = false;
@@ -105,12 +127,14 @@ private:
     // A newer version, taken at the next item boundary. m_next may already point
     // into its items; moving it into m_channel keeps those pointers valid.
     std::unique_ptr<Channel> m_pending_channel;
-    std::optional<Playlist> m_pending_playlist;
+    std::optional<Planner> m_pending_planner;
 
-    PreparedItem m_current; // on screen; item == nullptr: the fallback slide
+    PreparedItem m_current; // on screen; item == nullptr: an alert or the fallback slide
     PreparedItem m_next;    // prepared while m_current plays
     std::string m_lang;     // the language of what is on screen (banner, fallback)
     Clock::time_point m_item_start;
+    double m_video_offset = 0;  // seconds into its file the video on screen was joined at
+    bool m_in_fallback = false; // the fallback slide is on screen (its reason was logged)
     Clock::time_point m_item_end;
     Clock::time_point m_prepare_at; // when to prepare m_next
 

@@ -40,7 +40,22 @@ Options:
                        v4l2m2m, drm, vaapi. When it cannot be had, software decoding
                        is used and the log says why.
   --clock-start TIME   the wall-clock time (RFC 3339, e.g. 2026-12-01T08:00:00Z)
-                       the schedule sees at start; it then advances in real time
+                       the schedule sees at start; it then advances in real time.
+                       A time before the year this was built is not trusted: only
+                       items without time or date conditions play, as on a screen
+                       whose clock has not been synchronised yet.
+  --plan DURATION      render nothing: print what the screen would show from the
+                       start time (now, or --clock-start) for DURATION (e.g. 24h,
+                       90m), one JSON object per line, and exit:
+                       {"at": "2026-12-01T06:00:00-06:00", "item": "lot-en",
+                        "lang": "en", "duration": 12.0}
+                       with "offset" (s) when an item is joined part way,
+                       "interrupted": true when an alert cuts it short,
+                       "alert": true for an alert slide, and "item": null,
+                       "fallback": true while no item's schedule allows one.
+                       Screens with the same channel, region and languages show
+                       the same item at the same moment: the plan is a function
+                       of the wall clock, not of when the player started.
   --help               show this help and exit
   --version            show the version and exit
 
@@ -147,6 +162,13 @@ Result<Options> parse_options(const std::vector<std::string>& args) {
                              "2026-12-01T08:00:00Z, got \"" +
                              v + "\""};
             o.clock_start = t;
+        } else if (flag == "--plan") {
+            MILEPOST_VALUE(v);
+            auto d = parse_duration(v);
+            if (!d || d->count() <= 0 || *d > std::chrono::hours(24 * 366))
+                return Error{"--plan: expected a duration up to a year such as 24h or 90m, got \"" +
+                             v + "\""};
+            o.plan = d;
         } else {
             return Error{"unknown option \"" + args[i] + "\""};
         }

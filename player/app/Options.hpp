@@ -25,7 +25,8 @@ struct Options {
     std::optional<double> exit_after;
     std::optional<std::string> trace;
     std::optional<WallTime> clock_start;
-    std::string hwdec = "auto"; // auto | none | an FFmpeg device name
+    std::optional<std::chrono::milliseconds> plan; // --plan: print the timeline, render nothing
+    std::string hwdec = "auto";                    // auto | none | an FFmpeg device name
     bool help = false;
     bool version = false;
 };

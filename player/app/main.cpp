@@ -4,6 +4,7 @@
 #include "Options.hpp"
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
+#include "media/Probe.hpp"
 #include "milepost/Version.hpp"
 #include "store/ContentStore.hpp"
 
@@ -138,6 +139,39 @@ int main(int argc, char** argv) {
     log::info("channel \"" + channel.name + "\": " + std::to_string(channel.items.size()) +
               " items; device " + config.device.id + ", region " +
               (config.device.region.empty() ? "(none)" : config.device.region));
+    // A channel source names its videos' files only: their lengths, which the plan
+    // needs, are read from the files (a published manifest carries them).
+    for (Item& item : channel.items)
+        if (item.type == ItemType::Video && item.media.duration <= 0 && !item.duration) {
+            if (auto facts = probe_media(item.file, false); facts && facts->duration > 0)
+                item.media.duration = facts->duration;
+            else
+                log::warn("item \"" + item.id + "\": its length cannot be read (" +
+                          (facts ? std::string("the file does not say") : facts.error().message) +
+                          "); planned as " + std::to_string(int(kDefaultStillSeconds)) + " s");
+        }
+    if (options->plan) {
+        const WallTime from = options->clock_start
+                                  ? *options->clock_start
+                                  : std::chrono::time_point_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now());
+        auto zone = Zone::locate(config.device.timezone);
+        if (!zone) {
+            log::error(zone.error().message);
+            return 2;
+        }
+        PlanSettings settings;
+        settings.region = config.device.region;
+        settings.languages = config.device.languages;
+        settings.zone = *zone;
+        settings.clock_trusted = schedule_clock_trusted(options->clock_start.has_value(), from);
+        if (!settings.clock_trusted)
+            log::info("the clock is not trusted: only items without time or date conditions are "
+                      "planned");
+        Planner planner(channel, std::move(settings));
+        print_plan(planner, from, *options->plan, stdout);
+        return 0;
+    }
     if (options->clock_start)
         log::info("wall clock starts at the time given by --clock-start");
 

@@ -1,6 +1,7 @@
 #include "DeviceConfig.hpp"
 #include "Files.hpp"
 #include "Minisign.hpp"
+#include "Schedule.hpp"
 
 #include "Result.hpp"
 #include "TomlReader.hpp"
@@ -70,6 +71,10 @@ void read_device(TomlReader& r, DeviceConfig::Device& d) {
                         c == '-' || c == '+');
         if (!ok)
             r.fail("timezone", "an IANA time zone name such as \"America/Chicago\"");
+        if (!Zone::locate(*v))
+            throw ConfigError(r.prefix("timezone") + ": \"" + *v +
+                              "\" is not a time zone in this system's tzdata (expected an IANA "
+                              "name such as \"America/Chicago\")");
         d.timezone = *v;
     }
     if (auto v = r.strings("languages")) {

@@ -58,7 +58,8 @@ public:
     using Clock = VideoSource::Clock;
     using State = VideoSource::State;
 
-    VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop, bool audio);
+    VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop, bool audio,
+                  double start_at);
     void run(); // the demux thread's body
     void abort();
     // Waits up to `limit` for run() to return.
@@ -98,6 +99,7 @@ private:
     const std::string m_hwdec;
     const bool m_loop;
     const bool m_want_audio;
+    double m_start_at; // seconds into the file the first pass starts; set before decoding
 
     std::atomic<bool> m_abort{false};
     std::atomic<State> m_state{State::Opening};
@@ -126,6 +128,7 @@ private:
     double m_next_raw = 0;    // expected raw seconds of the next frame
     double m_end_of_pass = 0; // pts + duration of the last frame made
     bool m_pass_had_frames = false;
+    bool m_first_pass = true;
 
     // The sound: set up by open(), then the audio thread's.
     std::atomic<bool> m_has_audio{false};
@@ -143,8 +146,9 @@ private:
 };
 
 std::unique_ptr<VideoSource> VideoSource::start(std::filesystem::path path, std::string hwdec,
-                                                bool loop, bool audio) {
-    auto pipeline = std::make_shared<VideoPipeline>(std::move(path), std::move(hwdec), loop, audio);
+                                                bool loop, bool audio, double start_at) {
+    auto pipeline =
+        std::make_shared<VideoPipeline>(std::move(path), std::move(hwdec), loop, audio, start_at);
     std::unique_ptr<VideoSource> source(new VideoSource(pipeline));
     // The thread holds the pipeline too: it outlives this handle if it must.
     source->m_thread = std::thread([pipeline] { pipeline->run(); });
@@ -187,8 +191,10 @@ std::string VideoSource::take_notes() {
     return m_pipeline->take_notes();
 }
 
-VideoPipeline::VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop, bool audio)
-    : m_path(std::move(path)), m_hwdec(std::move(hwdec)), m_loop(loop), m_want_audio(audio) {
+VideoPipeline::VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop, bool audio,
+                             double start_at)
+    : m_path(std::move(path)), m_hwdec(std::move(hwdec)), m_loop(loop), m_want_audio(audio),
+      m_start_at(std::max(0.0, start_at)) {
     touch();
 }
 
@@ -208,6 +214,16 @@ bool VideoPipeline::wait_done(std::chrono::milliseconds limit) {
 void VideoPipeline::run() {
     if (open()) {
         touch();
+        if (m_start_at > 0) {
+            // Joined part way (the schedule is a function of the clock): from the
+            // key frame before, decoding what comes before the time without showing it.
+            const int64_t start = m_format->start_time == AV_NOPTS_VALUE ? 0 : m_format->start_time;
+            const int64_t at = start + static_cast<int64_t>(m_start_at * AV_TIME_BASE);
+            if (avformat_seek_file(m_format.get(), -1, INT64_MIN, at, at, 0) < 0) {
+                note("cannot seek to " + std::to_string(m_start_at) + " s; playing from the start");
+                m_start_at = 0;
+            }
+        }
         m_state = State::Playing;
         m_decode = std::thread([this] { decode_main(); });
         if (m_has_audio)
@@ -472,8 +488,12 @@ bool VideoPipeline::emit(AVFrame* decoded) {
                           ? frame_duration(frame.get()) * av_q2d(m_time_base)
                           : m_frame_period;
     if (m_first_raw < 0)
-        m_first_raw = raw;
+        m_first_raw = m_first_pass && m_start_at > 0 ? m_origin : raw;
     double pts = m_pass_offset + (raw - m_first_raw);
+    if (m_first_pass && m_start_at > 0 && pts + duration <= m_start_at) {
+        touch(); // decoded up to the time it was joined at: not shown
+        return true;
+    }
     // A timestamp going backwards (broken muxers) must not send the clock back.
     if (m_pass_had_frames && pts < m_end_of_pass - duration)
         pts = m_end_of_pass;
@@ -491,6 +511,7 @@ void VideoPipeline::audio_main() {
     AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
     int swr_format = -1, swr_rate = 0;
     double pass_offset = 0, end_of_pass = 0, next_raw = m_origin;
+    const double start_at = m_start_at; // never changed once decoding starts
     auto drain = [&]() -> bool {
         while (avcodec_receive_frame(m_audio_codec.get(), frame.get()) == 0) {
             if (!swr || swr_format != frame->format || swr_rate != frame->sample_rate) {
@@ -522,6 +543,8 @@ void VideoPipeline::audio_main() {
             chunk.pcm.resize(static_cast<size_t>(samples) * 4);
             chunk.duration = static_cast<double>(samples) / kAudioRate;
             chunk.pts = pass_offset + (raw - m_origin);
+            if (pass_offset == 0 && chunk.pts + chunk.duration <= start_at)
+                continue; // before the time the item was joined at
             next_raw = raw + static_cast<double>(frame->nb_samples) / frame->sample_rate;
             end_of_pass = chunk.pts + chunk.duration;
             if (!m_audio.push(std::move(chunk)))
@@ -596,6 +619,7 @@ void VideoPipeline::decode_main() {
         avcodec_flush_buffers(m_codec.get());
         m_pass_offset = m_end_of_pass;
         m_first_raw = -1;
+        m_first_pass = false;
         m_pass_had_frames = false;
     }
 }

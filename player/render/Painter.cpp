@@ -116,13 +116,13 @@ ComposeReport compose(Painter& painter, Size canvas, const Frame& frame) {
     Rect area = content_area(canvas, banner);
 
     if (const auto* slide = std::get_if<SlideBody>(&frame.body)) {
-        painter.fill(area, palette::kBackground);
+        painter.fill(area, slide->alert ? palette::kAlertBackground : palette::kBackground);
         SlideLayout layout =
             layout_slide(painter.fonts(), slide->title, slide->bullets, area, canvas);
         report.cut = layout.cut;
+        const SDL_Color title = slide->alert ? palette::kAlertTitle : palette::kTitle;
         for (const TextLine& line : layout.lines) {
-            auto r =
-                painter.text(line, line.role == TextRole::Title ? palette::kTitle : palette::kBody);
+            auto r = painter.text(line, line.role == TextRole::Title ? title : palette::kBody);
             if (!r)
                 log::warn(r.error().message);
         }

@@ -17,6 +17,9 @@ inline constexpr SDL_Color kBody{255, 255, 255, 255};
 inline constexpr SDL_Color kBanner{255, 210, 63, 255};
 inline constexpr SDL_Color kBannerText{0, 0, 0, 255};
 inline constexpr SDL_Color kLetterbox{0, 0, 0, 255};
+// Alert slides: deep red, white title, so that they stand apart from every other slide.
+inline constexpr SDL_Color kAlertBackground{160, 16, 24, 255};
+inline constexpr SDL_Color kAlertTitle{255, 255, 255, 255};
 } // namespace palette
 
 class Painter {
@@ -43,6 +46,7 @@ private:
 struct SlideBody {
     std::string title;
     std::vector<std::string> bullets;
+    bool alert = false; // an [[alert]]: drawn in the alert colours
 };
 struct ImageBody {
     SDL_Texture* texture = nullptr; // owned by the caller

@@ -1,17 +1,36 @@
 #pragma once
 // Runs the real milepost-player headless from a test.
+#include "core/Schedule.hpp"
 #include "support/TestSupport.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 namespace milepost::test {
 
+// The start of a day's cycle in this system's time zone (04:00 on 2026-12-01): a
+// player started then begins with the channel's first item, as tests expect.
+inline std::string cycle_start_clock() {
+    auto zone = Zone::locate("");
+    const Zone z = zone ? *zone : Zone::utc();
+    const auto day = std::chrono::local_days{std::chrono::year{2026} / 12 / 1};
+    return format_rfc3339_utc(z.to_wall(day, kCycleStart));
+}
+
 // milepost-player --config CONFIG --data-dir DIR/data --headless SIZE EXTRA...
+// Without a --clock-start (and a time zone in the config), the clock starts at a
+// cycle's start.
 inline RunResult run_player(const TempDir& dir, const std::string& config_text,
                             std::vector<std::string> extra, const std::string& size = "1920x1080",
                             const std::vector<std::string>& env = {}) {
     auto config = dir.write("device.toml", config_text);
+    if (std::find(extra.begin(), extra.end(), "--clock-start") == extra.end() &&
+        std::find(extra.begin(), extra.end(), "--plan") == extra.end() &&
+        config_text.find("timezone") == std::string::npos) {
+        extra.push_back("--clock-start");
+        extra.push_back(cycle_start_clock());
+    }
     std::vector<std::string> argv{
         MILEPOST_PLAYER, "--config", config.string(), "--data-dir", (dir / "data").string(),
         "--headless",    size};

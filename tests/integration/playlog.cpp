@@ -2,6 +2,7 @@
 // uploads to the real nginx config (scripts/serve) that go down and come back,
 // a PUT whose answer never comes, and a month offline.
 #include "store/PlayLog.hpp"
+#include "PlayerRun.hpp"
 #include "SyncServers.hpp"
 #include "support/TestSupport.hpp"
 
@@ -165,8 +166,9 @@ TEST_CASE("uploads: the server down keeps rows pending, back up takes each row e
             {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
     };
     // The player runs a while too: a row of its own, its status, a screenshot.
-    auto played = run({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
-                       "--headless", "640x360", "--exit-after", "6"});
+    auto played =
+        run({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
+             "--headless", "640x360", "--exit-after", "6", "--clock-start", cycle_start_clock()});
     REQUIRE_MESSAGE(played.exit_code == 0, played.err);
     auto down = sync();
     CHECK(down.exit_code == 1);

@@ -1,6 +1,6 @@
 #include "core/Channel.hpp"
-#include "core/Playlist.hpp"
 #include "core/Result.hpp"
+#include "core/Schedule.hpp"
 #include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
@@ -224,19 +224,17 @@ type = "video"
 lang = "en"
 file = "v.mp4"
 )");
-    Playlist p(c, {"fr"});
-    REQUIRE(p.size() == 2);
-    CHECK(p.next()->id == "fr");
-    CHECK(p.next()->id == "all");
-    CHECK(p.next()->id == "fr");
-
-    Playlist en(c, {"en"});
-    REQUIRE(en.size() == 3);
-    CHECK(en.next()->id == "en");
-    CHECK(en.next()->id == "all");
-    CHECK(en.next()->id == "video");
-
-    Playlist none(c, {"de"});
-    CHECK(none.size() == 1);
-    CHECK(still_duration(c.items[0]) == kDefaultStillSeconds);
+    auto ids = [&](std::vector<std::string> languages) {
+        PlanSettings settings;
+        settings.languages = std::move(languages);
+        std::vector<std::string> out;
+        for (const auto& group : rotation_groups(c, settings))
+            for (const Item* item : group)
+                out.push_back(item->id);
+        return out;
+    };
+    CHECK(ids({"fr"}) == std::vector<std::string>{"fr", "all"});
+    CHECK(ids({"en"}) == std::vector<std::string>{"en", "all", "video"});
+    CHECK(ids({"de"}) == std::vector<std::string>{"all"});
+    CHECK(planned_seconds(c.items[0]) == kDefaultStillSeconds);
 }
