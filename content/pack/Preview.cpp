@@ -4,13 +4,17 @@
 #include "core/Hotline.hpp"
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
+#include "core/Schedule.hpp"
+#include "media/Probe.hpp"
 #include "media/VideoSource.hpp"
 #include "render/Painter.hpp"
 #include "render/VideoTexture.hpp"
 
 #include <SDL_image.h>
 
+#include <cmath>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 namespace milepost {
@@ -84,6 +88,147 @@ Result<void> draw_first_frame(SDL_Renderer* r, Painter& painter, const fs::path&
     return {};
 }
 
+// A colour per item, far apart for neighbours in the channel: hues by the golden angle.
+SDL_Color item_colour(size_t index) {
+    const double h = std::fmod(static_cast<double>(index) * 137.508, 360.0) / 60.0;
+    const double s = 0.65, v = index % 2 ? 0.80 : 0.95;
+    const double c = v * s, x = c * (1 - std::fabs(std::fmod(h, 2.0) - 1)), m = v - c;
+    double r = 0, g = 0, b = 0;
+    switch (static_cast<int>(h)) {
+    case 0:
+        r = c, g = x;
+        break;
+    case 1:
+        r = x, g = c;
+        break;
+    case 2:
+        g = c, b = x;
+        break;
+    case 3:
+        g = x, b = c;
+        break;
+    case 4:
+        r = x, b = c;
+        break;
+    default:
+        r = c, b = x;
+        break;
+    }
+    auto u = [&](double d) { return static_cast<Uint8>(std::lround((d + m) * 255)); };
+    return SDL_Color{u(r), u(g), u(b), 255};
+}
+
+constexpr SDL_Color kAlertColour{200, 16, 24, 255};
+constexpr SDL_Color kFallbackColour{90, 90, 90, 255};
+constexpr SDL_Color kSheetColour{40, 40, 40, 255};
+
+// One day as a screen plays it: a strip per local hour, coloured by what is on.
+int plan_day_picture(Channel& channel, const std::map<std::string, std::string>& options,
+                     Fonts& fonts) {
+    auto opt = [&](const char* k, const std::string& fallback) {
+        auto it = options.find(k);
+        return it == options.end() ? fallback : it->second;
+    };
+    const auto date = parse_date(options.at("plan-day"));
+    if (!date) {
+        log::error("--plan-day: expected a date such as 2026-12-01, got \"" +
+                   options.at("plan-day") + "\"");
+        return 2;
+    }
+    auto zone = Zone::locate(opt("timezone", "UTC"));
+    if (!zone) {
+        log::error("--timezone: " + zone.error().message);
+        return 2;
+    }
+    PlanSettings settings;
+    settings.region = opt("region", "US");
+    settings.languages.clear();
+    std::string langs = opt("lang", "en");
+    for (size_t at = 0; at <= langs.size();) {
+        size_t comma = std::min(langs.find(',', at), langs.size());
+        if (comma > at)
+            settings.languages.push_back(langs.substr(at, comma - at));
+        at = comma + 1;
+    }
+    settings.zone = *zone;
+    // A channel source names its videos' files: their lengths come from the files.
+    for (Item& item : channel.items)
+        if (item.type == ItemType::Video && item.media.duration <= 0 && !item.duration)
+            if (auto facts = probe_media(item.file, false))
+                item.media.duration = facts->duration;
+    Planner planner(channel, settings);
+
+    constexpr int kLeft = 110, kStrip = 1440, kRow = 30, kGap = 6, kTop = 70, kRight = 30;
+    std::map<std::string, SDL_Color> colours;
+    for (size_t i = 0; i < channel.items.size(); ++i)
+        colours[channel.items[i].id] = item_colour(i);
+    const int legend_rows =
+        static_cast<int>((channel.items.size() + channel.alerts.size() + 2) / 3);
+    const int width = kLeft + kStrip + kRight;
+    const int height = kTop + 24 * (kRow + kGap) + 20 + legend_rows * 34 + 20;
+    SurfacePtr sheet(
+        SDL_CreateRGBSurfaceWithFormat(0, width, height, 32, SDL_PIXELFORMAT_ARGB8888));
+    RendererPtr renderer(sheet ? SDL_CreateSoftwareRenderer(sheet.get()) : nullptr);
+    if (!renderer) {
+        log::error(std::string("cannot draw: ") + SDL_GetError());
+        return 1;
+    }
+    Painter painter(renderer.get(), fonts);
+    painter.fill({0, 0, width, height}, kSheetColour);
+    const SDL_Color white{255, 255, 255, 255};
+    painter.text({channel.name + "  " + options.at("plan-day") + "  region " + settings.region +
+                      "  " + langs + "  " + zone->name(),
+                  Face::Bold,
+                  28,
+                  TextRole::Body,
+                  {kLeft, 18, 0, 0}},
+                 white);
+    std::set<std::string> shown;
+    const auto day = std::chrono::local_days{*date};
+    constexpr auto kStep = std::chrono::milliseconds(3600 * 1000 / kStrip); // 2.5 s a pixel
+    for (int hour = 0; hour < 24; ++hour) {
+        const int y = kTop + hour * (kRow + kGap);
+        painter.text({two(hour) + ":00", Face::Regular, 22, TextRole::Body, {16, y + 2, 0, 0}},
+                     white);
+        const WallTime from = zone->to_wall(day, std::chrono::hours(hour));
+        for (int x = 0; x < kStrip; ++x) {
+            const Showing s = planner.showing_at(from + x * kStep);
+            SDL_Color c = kFallbackColour;
+            if (s.alert) {
+                c = kAlertColour;
+                shown.insert("alert " + s.alert->id);
+            } else if (s.item) {
+                c = colours[s.item->id];
+                shown.insert(s.item->id);
+            }
+            painter.fill({kLeft + x, y, 1, kRow}, c);
+        }
+    }
+    int k = 0;
+    const int legend_top = kTop + 24 * (kRow + kGap) + 20;
+    auto legend = [&](const std::string& label, SDL_Color c) {
+        const int x = kLeft + (k % 3) * (kStrip / 3), y = legend_top + (k / 3) * 34;
+        painter.fill({x, y + 4, 22, 22}, c);
+        painter.text({label, Face::Regular, 22, TextRole::Body, {x + 32, y, 0, 0}}, white);
+        ++k;
+    };
+    for (const Item& item : channel.items)
+        if (shown.count(item.id))
+            legend(item.id, colours[item.id]);
+    for (const Alert& a : channel.alerts)
+        if (shown.count("alert " + a.id))
+            legend("alert " + a.id, kAlertColour);
+    SDL_RenderPresent(renderer.get());
+    const std::string out = options.at("out");
+    if (IMG_SavePNG(sheet.get(), out.c_str()) != 0) {
+        log::error(out + ": cannot write: " + IMG_GetError());
+        return 1;
+    }
+    std::printf("%s: the plan of %s, %zu items shown, %dx%d\n", out.c_str(),
+                options.at("plan-day").c_str(), shown.size(), width, height);
+    return 0;
+}
+
 } // namespace
 
 int preview(const std::vector<std::string>& positional,
@@ -124,6 +269,18 @@ int preview(const std::vector<std::string>& positional,
     } catch (const ConfigError& e) {
         log::error(e.message);
         return 2;
+    }
+    if (options.count("plan-day")) {
+        if (SDL_Init(SDL_INIT_EVENTS) != 0 || TTF_Init() != 0) {
+            log::error(std::string("cannot start SDL: ") + SDL_GetError());
+            return 1;
+        }
+        auto fonts = Fonts::open();
+        if (!fonts) {
+            log::error(fonts.error().message);
+            return 1;
+        }
+        return plan_day_picture(channel, options, *fonts);
     }
     std::vector<const Item*> items;
     for (const Item& item : channel.items)

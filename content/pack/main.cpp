@@ -31,6 +31,7 @@ const char* kUsage = R"(Usage:
   milepost-pack verify SITE --public-key FILE [--channel NAME]
   milepost-pack preview (SOURCE.toml | SITE --channel NAME) --out SHEET.png
                         [--size WxH] [--region R] [--lang L]
+                        [--plan-day DATE [--timezone ZONE]]
 
 Builds, signs and checks Milepost channels for screens to download.
 
@@ -47,7 +48,10 @@ Builds, signs and checks Milepost channels for screens to download.
   verify    checks the signature of each channel in SITE (or only NAME) with the
             public key, and the size and SHA-256 of every object it names.
   preview   draws a contact sheet: every item as the screen shows it, labelled
-            with its id, language, duration and schedule.
+            with its id, language, duration and schedule. With --plan-day it
+            draws that day's timeline instead, as a screen in --region with
+            --lang (a list: en,es) in --timezone would play it: one strip per
+            hour, coloured by item, alerts in red, a legend below.
 
 Options:
   --secret-key FILE   the signing key (build) or where to write it (keygen)
@@ -57,7 +61,10 @@ Options:
   --channel NAME      which channel of a SITE (verify, preview)
   --size WxH          the screen the preview draws for (default 1920x1080)
   --region R          the device region whose hotline the preview shows (default US)
-  --lang L            only items in language L, and the banner in L (preview)
+  --lang L            only items in language L, and the banner in L (preview);
+                      with --plan-day, the device's languages (default en)
+  --plan-day DATE     the day (2026-12-01) whose timeline preview draws
+  --timezone ZONE     the device's IANA time zone for --plan-day (default UTC)
   --help, --version
 
 Exit status: 0 success; 1 a build refused (media that cannot be played, an
@@ -391,7 +398,8 @@ int main(int argc, char** argv) {
     Args a;
     a.command = args[0];
     static const std::set<std::string> kValued{"secret-key", "public-key", "out",    "sequence",
-                                               "channel",    "size",       "region", "lang"};
+                                               "channel",    "size",       "region", "lang",
+                                               "plan-day",   "timezone"};
     for (size_t i = 1; i < args.size(); ++i) {
         const std::string& s = args[i];
         if (s.starts_with("--")) {

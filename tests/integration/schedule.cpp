@@ -1,0 +1,505 @@
+// The schedule through the real programs: --plan honours every condition for three
+// days, plans started apart agree, an untrusted clock plans only unconditioned
+// items; players follow the plan (in step, joined part way, cut by an alert), and
+// milepost-pack draws a day's plan.
+#include "PlayerRun.hpp"
+#include "Trace.hpp"
+#include "core/Units.hpp"
+#include "render/Painter.hpp"
+#include "store/PlayLog.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <future>
+#include <map>
+#include <set>
+#include <sstream>
+
+using namespace milepost;
+using namespace milepost::test;
+using namespace std::chrono;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kHotline = R"(
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+)";
+
+// Every kind of condition, and an alert.
+const char* kScheduledItems = R"(
+[[item]]
+id = "plain-en"
+type = "slide"
+lang = "en"
+title = "Plain"
+duration = 12
+[[item]]
+id = "plain-es"
+type = "slide"
+lang = "es"
+title = "Sencillo"
+duration = 12
+[[item]]
+id = "plain-fr"
+type = "slide"
+lang = "fr"
+title = "Simple"
+duration = 12
+[[item]]
+id = "weekday-morning"
+type = "slide"
+title = "Weekday morning"
+duration = 10
+[item.schedule]
+days = ["mon", "tue", "wed", "thu", "fri"]
+from = "06:00"
+until = "10:00"
+[[item]]
+id = "night"
+type = "slide"
+title = "Night"
+duration = 8
+[item.schedule]
+from = "22:00"
+until = "02:00"
+[[item]]
+id = "december"
+type = "slide"
+title = "December second"
+duration = 9
+[item.schedule]
+start_date = "2026-12-02"
+end_date = "2026-12-02"
+[[item]]
+id = "texas"
+type = "slide"
+title = "Texas"
+[item.schedule]
+regions = ["US-TX"]
+[[item]]
+id = "oklahoma"
+type = "slide"
+title = "Oklahoma"
+[item.schedule]
+regions = ["US-OK"]
+[[item]]
+id = "heavy"
+type = "slide"
+title = "Heavy"
+[item.schedule]
+weight = 3
+[[item]]
+id = "video"
+type = "video"
+file = "video.mp4"
+[[alert]]
+id = "storm"
+title = "Storm: I-40 closed"
+body = "Stay off the road"
+every = "30m"
+until = "2026-12-02T18:00:00Z"
+)";
+
+const char* kTexasDevice = R"([device]
+region = "US-TX"
+languages = ["en", "es"]
+timezone = "America/Chicago"
+)";
+
+fs::path scheduled_channel(const TempDir& dir) {
+    fs::path clip =
+        make_media("testsrc-320x240-20s.mp4",
+                   {"-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "20", "-g", "60",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(clip, dir / "c/video.mp4", fs::copy_options::overwrite_existing);
+    return dir.write("c/channel.toml",
+                     std::string("channel = \"sched\"\n") + kHotline + kScheduledItems);
+}
+
+struct PlanLine {
+    nlohmann::json j;
+    WallTime at;       // UTC
+    seconds offset{0}; // the line's UTC offset
+    double duration = 0;
+    double joined = 0; // "offset": how far into the item it starts
+    std::string item;  // "" for the fallback
+    // The item's own start in device time: the day, weekday and minute.
+    year_month_day day;
+    weekday wd;
+    int minute = 0;
+};
+
+std::vector<PlanLine> parse_plan(const std::string& out) {
+    std::vector<PlanLine> lines;
+    std::istringstream in(out);
+    for (std::string text; std::getline(in, text);) {
+        if (text.empty())
+            continue;
+        PlanLine l;
+        l.j = nlohmann::json::parse(text);
+        const std::string at = l.j["at"];
+        auto t = parse_rfc3339(at);
+        REQUIRE_MESSAGE(t, at);
+        l.at = *t;
+        // The offset as the line writes it: "...-06:00" or "Z".
+        if (at.back() != 'Z') {
+            const std::string off = at.substr(at.size() - 6);
+            const int h = std::stoi(off.substr(1, 2)), m = std::stoi(off.substr(4, 2));
+            l.offset = seconds((h * 3600 + m * 60) * (off[0] == '-' ? -1 : 1));
+        }
+        l.duration = l.j["duration"];
+        l.joined = l.j.value("offset", 0.0);
+        l.item = l.j["item"].is_null() ? "" : l.j["item"].get<std::string>();
+        const auto local = l.at - milliseconds(static_cast<long>(l.joined * 1000)) + l.offset;
+        const sys_days d = floor<days>(local);
+        l.day = year_month_day{d};
+        l.wd = weekday{d};
+        l.minute = static_cast<int>(duration_cast<minutes>(local - d).count());
+        lines.push_back(std::move(l));
+    }
+    return lines;
+}
+
+RunResult plan(const TempDir& dir, const std::string& config, const fs::path& channel,
+               const std::string& from, const std::string& length) {
+    auto cfg = dir.write("plan-device.toml", config);
+    return run({MILEPOST_PLAYER, "--config", cfg.string(), "--data-dir", (dir / "data").string(),
+                "--content", channel.string(), "--plan", length, "--clock-start", from});
+}
+
+} // namespace
+
+TEST_CASE("--plan 72h honours every condition, weight and alert of the channel") {
+    TempDir dir;
+    const fs::path channel = scheduled_channel(dir);
+    // Monday 2026-11-30 06:00 in Chicago, for three days.
+    RunResult r = plan(dir, kTexasDevice, channel, "2026-11-30T12:00:00Z", "72h");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto lines = parse_plan(r.out);
+    REQUIRE(lines.size() > 10000);
+
+    std::map<std::string, int> count;
+    std::set<std::string> morning_days;
+    std::vector<WallTime> alerts;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        const PlanLine& l = lines[i];
+        CAPTURE(l.j.dump());
+        ++count[l.item];
+        // Back to back, from the start to the end, in Chicago time.
+        CHECK((l.offset == hours(-6)));
+        if (i == 0)
+            CHECK(l.at == *parse_rfc3339("2026-11-30T12:00:00Z"));
+        else
+            CHECK(lines[i - 1].at + milliseconds(std::lround(lines[i - 1].duration * 1000)) ==
+                  l.at);
+        CHECK(l.duration > 0);
+        CHECK(l.item != "");         // something unconditioned always plays: never the fallback
+        CHECK(l.item != "plain-fr"); // not in the device's languages
+        CHECK(l.item != "oklahoma"); // another region
+        if (l.item == "plain-en" || l.item == "plain-es")
+            CHECK(l.j["lang"] == l.item.substr(6));
+        if (l.item == "weekday-morning") {
+            CHECK(l.wd != Saturday);
+            CHECK(l.wd != Sunday);
+            CHECK(l.minute >= 6 * 60);
+            CHECK(l.minute < 10 * 60);
+            morning_days.insert(std::to_string(unsigned(l.day.day())));
+        }
+        if (l.item == "night")
+            CHECK((l.minute >= 22 * 60 || l.minute < 2 * 60));
+        if (l.item == "december")
+            CHECK(l.day == year{2026} / December / 2);
+        if (l.item == "storm") {
+            CHECK(l.j["alert"] == true);
+            alerts.push_back(l.at);
+        } else if (i > 0 && lines[i - 1].item == l.item) {
+            // Never twice in a row, but for an item joined again after an alert.
+            CHECK(l.joined > 0);
+        }
+        if (l.item == "video")
+            CHECK(l.duration <= 20.0);
+    }
+    // Every condition met somewhere: three weekday mornings, the night, the one day.
+    CHECK(morning_days == std::set<std::string>{"30", "1", "2"});
+    CHECK(count["night"] > 100);
+    CHECK(count["december"] > 100);
+    CHECK(count["texas"] > 100);
+    // Weights: heavy (3) three times texas (1); each language version takes turns.
+    CHECK(count["heavy"] == doctest::Approx(3.0 * count["texas"]).epsilon(0.03));
+    CHECK(count["plain-en"] == doctest::Approx(count["plain-es"]).epsilon(0.02));
+    CHECK(count["plain-en"] + count["plain-es"] == doctest::Approx(count["texas"]).epsilon(0.03));
+    // The alert: every 30 minutes on the grid ending at its `until`, then never.
+    REQUIRE(alerts.size() == 108); // 12:00Z Monday to 17:30Z Wednesday
+    for (size_t k = 0; k < alerts.size(); ++k)
+        CHECK(alerts[k] == *parse_rfc3339("2026-11-30T12:00:00Z") + minutes(30 * k));
+    // Each alert cut short what it interrupted (or came as that ended).
+    int cut = 0;
+    for (size_t i = 1; i < lines.size(); ++i)
+        if (lines[i].item == "storm" && lines[i - 1].j.value("interrupted", false))
+            ++cut;
+    CHECK(cut > 50);
+}
+
+TEST_CASE("plans started 17 minutes apart agree at every instant they share") {
+    TempDir dir;
+    const fs::path channel = scheduled_channel(dir);
+    RunResult a = plan(dir, kTexasDevice, channel, "2026-12-01T21:40:03.250Z", "6h");
+    RunResult b = plan(dir, kTexasDevice, channel, "2026-12-01T21:57:03.250Z", "6h");
+    REQUIRE(a.exit_code == 0);
+    REQUIRE(b.exit_code == 0);
+    const auto la = parse_plan(a.out), lb = parse_plan(b.out);
+    // What shows at each instant: the line covering it.
+    auto covering = [](const std::vector<PlanLine>& lines, WallTime t) -> const PlanLine* {
+        for (const PlanLine& l : lines)
+            if (l.at <= t && t < l.at + milliseconds(std::lround(l.duration * 1000)))
+                return &l;
+        return nullptr;
+    };
+    const WallTime shared_end = la.back().at;
+    size_t compared = 0;
+    for (const PlanLine& l : lb) {
+        if (l.at >= shared_end)
+            break;
+        for (WallTime t : {l.at, l.at + milliseconds(std::lround(l.duration * 500))}) {
+            const PlanLine* other = covering(la, t);
+            REQUIRE(other);
+            CHECK(other->item == l.item);
+            ++compared;
+        }
+    }
+    CHECK(compared > 1000);
+    // After B's first (joined) line, the lines themselves are the same.
+    std::set<std::string> a_lines;
+    for (const PlanLine& l : la)
+        a_lines.insert(l.j.dump());
+    for (size_t i = 1; i < lb.size() && lb[i].at < shared_end; ++i)
+        CHECK_MESSAGE(a_lines.count(lb[i].j.dump()), lb[i].j.dump());
+}
+
+TEST_CASE("--clock-start 1970-01-01T00:00:00Z plans only unconditioned items") {
+    TempDir dir;
+    const fs::path channel = scheduled_channel(dir);
+    RunResult r = plan(dir, kTexasDevice, channel, "1970-01-01T00:00:00Z", "6h");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("not trusted") != std::string::npos);
+    std::set<std::string> seen;
+    for (const PlanLine& l : parse_plan(r.out))
+        seen.insert(l.item);
+    // Region and language are not time conditions; no alert, no blank.
+    CHECK(seen == std::set<std::string>{"plain-en", "plain-es", "texas", "heavy", "video"});
+}
+
+TEST_CASE("two players started apart show the same item at the same wall-clock moment") {
+    TempDir dir;
+    dir.write("c/channel.toml", std::string("channel = \"step\"\n") + kHotline + R"(
+[[item]]
+id = "one"
+type = "slide"
+title = "One"
+duration = 1.5
+[[item]]
+id = "two"
+type = "slide"
+title = "Two"
+duration = 1.5
+[item.schedule]
+weight = 2
+[[item]]
+id = "three"
+type = "slide"
+title = "Three"
+duration = 1.5
+)");
+    const std::string config = "[device]\ntimezone = \"UTC\"\n";
+    // The second screen comes up 2.1 s of wall-clock time after the first, 0.6 s
+    // into an item: it joins that item for the 0.9 s left.
+    TempDir other;
+    fs::create_directories(other / "c");
+    fs::copy_file(dir / "c/channel.toml", other / "c/channel.toml");
+    auto first = std::async(std::launch::async, [&] {
+        return run_player(dir, config,
+                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                           "8", "--clock-start", "2026-12-01T10:00:00.000Z"},
+                          "320x180");
+    });
+    auto second = run_player(other, config,
+                             {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                              "5.7", "--clock-start", "2026-12-01T10:00:02.100Z"},
+                             "320x180");
+    REQUIRE_MESSAGE(first.get().exit_code == 0, "first player");
+    REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+    // Wall-clock time of each start: --clock-start is the time of the first one.
+    auto starts = [](const fs::path& trace, double clock) {
+        std::vector<std::pair<double, std::string>> out;
+        auto all = plays(read_trace(trace));
+        REQUIRE(!all.empty());
+        for (const Play& p : all)
+            out.emplace_back(clock + (p.start - all.front().start), p.item);
+        return out;
+    };
+    const auto a = starts(dir / "t.ndjson", 0.0), b = starts(other / "t.ndjson", 2.1);
+    REQUIRE(b.size() >= 3);
+    size_t matched = 0;
+    for (size_t i = 1; i < b.size(); ++i) { // after the second screen's joined first item
+        auto same = std::find_if(a.begin(), a.end(), [&](const auto& x) {
+            return std::abs(x.first - b[i].first) < 0.05;
+        });
+        REQUIRE_MESSAGE(same != a.end(), "second screen's ", b[i].second, " at ", b[i].first);
+        CHECK(same->second == b[i].second);
+        ++matched;
+    }
+    CHECK(matched >= 3);
+    CHECK(b.front().second == std::find_if(a.rbegin(), a.rend(), [&](const auto& x) {
+                                  return x.first <= 2.1;
+                              })->second); // joined part way: what the first showed then
+}
+
+TEST_CASE("a video joined part way starts at its time, and the next item on the plan's") {
+    TempDir dir;
+    fs::path clip =
+        make_media("testsrc-320x240-6s-30fps.mp4",
+                   {"-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "6", "-g", "60",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(clip, dir / "c/v.mp4");
+    dir.write("c/channel.toml", std::string("channel = \"join\"\n") + kHotline + R"(
+[[item]]
+id = "v"
+type = "video"
+file = "v.mp4"
+[[item]]
+id = "after"
+type = "slide"
+title = "After"
+duration = 5
+)");
+    // The cycle starts at 04:00 UTC with the video: 2.5 s into it.
+    RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                             {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                              "4.5", "--clock-start", "2026-12-01T04:00:02.500Z"},
+                             "320x240");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto all = plays(read_trace(dir / "t.ndjson"));
+    REQUIRE(all.size() >= 2);
+    REQUIRE(all[0].item == "v");
+    REQUIRE(!all[0].frame_pts.empty());
+    // Frames before 2.5 s were decoded, not shown; the first is the one showing at 2.5 s.
+    CHECK(all[0].frame_pts.front() >= 2.5 - 1.0 / 30 - 1e-6);
+    CHECK(all[0].frame_pts.front() <= 2.5 + 1e-6);
+    CHECK(all[0].frame_pts.back() == doctest::Approx(6.0 - 1.0 / 30).epsilon(0.01));
+    CHECK(all[0].frame_times.size() + all[0].dropped >= 100); // 3.5 s of 30 fps
+    CHECK(all[1].item == "after");
+    CHECK(all[1].start - all[0].start == doctest::Approx(3.5).epsilon(0.03));
+}
+
+TEST_CASE("an alert cuts in on time as a red slide, the cut item is logged interrupted") {
+    TempDir dir;
+    dir.write("c/channel.toml", std::string("channel = \"alerts\"\n") + kHotline + R"(
+[[item]]
+id = "a"
+type = "slide"
+title = "Signs to watch for"
+duration = 20
+[[item]]
+id = "b"
+type = "slide"
+title = "What to report"
+duration = 20
+[[alert]]
+id = "storm"
+title = "ROAD CLOSED"
+body = "I-40 is closed at exit 70"
+every = "45s"
+until = "2026-12-01T05:00:00Z"
+)");
+    // The grid: 04:59:15 (05:00:00 less 45 s). The player starts 5 s before it,
+    // 10 s into item "b" (04:59:00-04:59:20).
+    RunResult r =
+        run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                   {"--content", "c/channel.toml", "--trace", "t.ndjson", "--snapshot",
+                    "9:alert.png", "--exit-after", "21.5", "--clock-start", "2026-12-01T04:59:10Z"},
+                   "960x540");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto all = plays(read_trace(dir / "t.ndjson"));
+    REQUIRE(all.size() >= 3);
+    CHECK(all[0].item == "b");
+    CHECK(all[1].item == "storm");
+    CHECK(all[1].start - all[0].start == doctest::Approx(5.0).epsilon(0.02));
+    CHECK(all[1].end - all[1].start == doctest::Approx(15.0).epsilon(0.02));
+    CHECK(all[2].item == "a"); // 04:59:30: 10 s into "a" (04:59:20-04:59:40), joined
+
+    // A distinct slide: red, the alert's title legible, the hotline banner kept.
+    const Picture shot = load_picture(dir / "alert.png");
+    CHECK(shot.fraction_near(palette::kAlertBackground, 0, 100, 960, 20) > 0.5);
+    const std::string text = squeeze(ocr(dir / "alert.png"));
+    CHECK(text.find("ROAD CLOSED") != std::string::npos);
+    CHECK(text.find("1-888-373-7888") != std::string::npos);
+
+    // The play log: b interrupted by the alert, the alert's own row, a joined.
+    auto log = PlayLog::open(dir / "data/playlog.db");
+    REQUIRE(log.ok());
+    auto rows = log->rows_json(1, 100);
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() >= 3);
+    auto row = [&](size_t i) { return nlohmann::json::parse((*rows)[i]); };
+    CHECK(row(0)["item_id"] == "b");
+    CHECK(row(0)["outcome"] == "interrupted");
+    CHECK(row(1)["item_id"] == "storm");
+    CHECK(row(1)["outcome"] == "completed");
+    CHECK(row(1)["started_at"] == "2026-12-01T04:59:15.000Z");
+    CHECK(row(2)["item_id"] == "a");
+}
+
+TEST_CASE("milepost-pack preview --plan-day draws a strip per hour, coloured by item") {
+    TempDir dir;
+    dir.write("c/channel.toml", std::string("channel = \"day\"\n") + kHotline + R"(
+[[item]]
+id = "always"
+type = "slide"
+title = "Always"
+[[item]]
+id = "morning"
+type = "slide"
+title = "Morning"
+[item.schedule]
+from = "06:00"
+until = "10:00"
+)");
+    RunResult r = run({MILEPOST_PACK, "preview", (dir / "c/channel.toml").string(), "--out",
+                       (dir / "day.png").string(), "--plan-day", "2026-12-01", "--region", "US",
+                       "--timezone", "America/Chicago"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const Picture day = load_picture(dir / "day.png");
+    // Strips start at x=110, y=70, 36 px apart, 1440 px wide: count the colours in
+    // one line of each hour.
+    auto colours = [&](int hour) {
+        std::set<std::uint32_t> seen;
+        const int y = 70 + hour * 36 + 15;
+        for (int x = 110; x < 110 + 1440; ++x) {
+            const SDL_Color c = day.at(x, y);
+            seen.insert((c.r << 16) | (c.g << 8) | c.b);
+        }
+        return seen.size();
+    };
+    for (int hour : {0, 3, 5, 10, 15, 23})
+        CHECK_MESSAGE(colours(hour) == 1, "hour ", hour); // "always" alone
+    for (int hour : {6, 7, 8, 9})
+        CHECK_MESSAGE(colours(hour) == 2, "hour ", hour); // and "morning"
+    CHECK(squeeze(ocr(dir / "day.png")).find("morning") != std::string::npos);
+    // A bad date or zone is a usage error naming the flag.
+    RunResult bad = run({MILEPOST_PACK, "preview", (dir / "c/channel.toml").string(), "--out",
+                         (dir / "x.png").string(), "--plan-day", "2026-13-01"});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("--plan-day") != std::string::npos);
+    RunResult zone =
+        run({MILEPOST_PACK, "preview", (dir / "c/channel.toml").string(), "--out",
+             (dir / "x.png").string(), "--plan-day", "2026-12-01", "--timezone", "Mars/Olympus"});
+    CHECK(zone.exit_code == 2);
+    CHECK(zone.err.find("Mars/Olympus") != std::string::npos);
+}
