@@ -4,9 +4,11 @@
 #include "Trace.hpp"
 #include "core/Minisign.hpp"
 #include "milepost/Version.hpp"
+#include "store/PlayLog.hpp"
 #include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -657,4 +659,69 @@ TEST_CASE("a damaged active channel is fetched again, never an older one, and th
     REQUIRE(!list.empty());
     CHECK(list.front().item == "kilo");
     CHECK(list.front().start < 5.0);
+}
+
+TEST_CASE("an alert an update brings is shown at once, cutting short the item on screen") {
+    TempDir work;
+    const fs::path site = work / "site";
+    const fs::path secret = work / "pack.key", pub = work / "pack.pub";
+    REQUIRE(run({MILEPOST_PACK, "keygen", "--secret-key", secret.string(), "--public-key",
+                 pub.string()})
+                .exit_code == 0);
+    std::string key_line = read_file(pub);
+    key_line = key_line.substr(key_line.find('\n') + 1);
+    key_line.erase(key_line.find_last_not_of("\n") + 1);
+    const std::string channel = "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = "
+                                "\"Hotline\"\ncall = \"1-888-373-7888\"\n[[item]]\nid = "
+                                "\"long\"\ntype = \"slide\"\ntitle = \"LONG\"\nduration = 60\n";
+    work.write("a/channel.toml", channel);
+    work.write("b/channel.toml", channel + "[[alert]]\nid = \"storm\"\ntitle = \"ROAD "
+                                           "CLOSED\"\nbody = \"I-40\"\nevery = \"1h\"\nuntil = "
+                                           "\"2026-12-31T00:00:00Z\"\n");
+    auto build = [&](const std::string& source, const std::string& sequence) {
+        auto r =
+            run({MILEPOST_PACK, "build", (work / source / "channel.toml").string(), "--secret-key",
+                 secret.string(), "--out", site.string(), "--sequence", sequence});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    };
+    build("a", "1");
+    Nginx nginx(site);
+    const fs::path config = work.write(
+        "device.toml", "[device]\ntimezone = \"UTC\"\n[content]\nserver = \"" + nginx.url() +
+                           "\"\nchannel = \"trucking\"\npublic_key = \"" + key_line + "\"\n");
+    const fs::path data = work / "data";
+    auto sync = [&] {
+        return run(
+            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+    };
+    REQUIRE(sync().exit_code == 0);
+    // Mid-morning on a trusted clock; the grid's next time (on the hour) is 45 min away.
+    const fs::path trace = work / "trace.ndjson";
+    Child player({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
+                  "--headless", "640x360", "--trace", trace.string(), "--exit-after", "8",
+                  "--clock-start", "2026-12-01T10:15:00Z"});
+    std::this_thread::sleep_for(2000ms);
+    build("b", "2");
+    REQUIRE(sync().exit_code == 0);
+    auto played = player.wait();
+    REQUIRE_MESSAGE(played.exit_code == 0, played.err);
+    CHECK(played.err.find("alert \"storm\" arrived: shown at once") != std::string::npos);
+    const auto list = plays(read_trace(trace));
+    REQUIRE(list.size() >= 2);
+    CHECK(list[0].item == "long");
+    CHECK(list[1].item == "storm");
+    // Within the player's look at the data dir (every 2 s) of the activation.
+    CHECK(list[1].start < 2.0 + 2.0 + 1.5);
+    CHECK(list[1].start - list[0].end < 0.05);
+    auto log = PlayLog::open(data / "playlog.db");
+    REQUIRE(log.ok());
+    auto rows = log->rows_json(1, 100);
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() >= 2);
+    const auto first = nlohmann::json::parse((*rows)[0]),
+               second = nlohmann::json::parse((*rows)[1]);
+    CHECK(first["item_id"] == "long");
+    CHECK(first["outcome"] == "interrupted");
+    CHECK(first["detail"].get<std::string>().find("alert \"storm\"") != std::string::npos);
+    CHECK(second["item_id"] == "storm");
 }
