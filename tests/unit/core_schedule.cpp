@@ -199,7 +199,7 @@ TEST_CASE("schedule: the cycles of DST days are 23 and 25 hours and leave no gap
     }
 }
 
-TEST_CASE("schedule: the last item of a cycle fits; a video is not cut when a still can fill") {
+TEST_CASE("schedule: the last item of a cycle fits, and a video is not cut when a still can fill") {
     Channel c;
     c.items = {video("v", 50), slide("s", 10)};
     Planner p(c, settings());
