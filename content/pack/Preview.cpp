@@ -153,7 +153,8 @@ int plan_day_picture(Channel& channel, const std::map<std::string, std::string>&
     settings.zone = *zone;
     // A channel source names its videos' files: their lengths come from the files.
     for (Item& item : channel.items)
-        if (item.type == ItemType::Video && item.media.duration <= 0 && !item.duration)
+        if (item.type == ItemType::Video && item.media.duration <= 0 && !item.duration &&
+            fs::is_regular_file(item.file))
             if (auto facts = probe_media(item.file, false))
                 item.media.duration = facts->duration;
     Planner planner(channel, settings);

@@ -25,6 +25,9 @@ const Hotline kLastResortHotline{
 // The wall clock may differ from the monotonic one by this much at an item's end
 // (NTP slewing, a video's last frame): more, and the clock jumped.
 constexpr auto kOnTime = std::chrono::seconds(1);
+// A settings error is shown this long, this often.
+constexpr auto kProblemShown = std::chrono::seconds(30);
+constexpr auto kProblemEvery = std::chrono::minutes(10);
 // An item that failed is left out of the plan for this long, then tried again.
 constexpr auto kExcludedFor = std::chrono::hours(1);
 // A video that makes no picture for this long is abandoned and the next item shown.
@@ -128,6 +131,13 @@ const QrCode* App::qr_for(const Hotline& hotline) {
     return m_qr ? &*m_qr : nullptr;
 }
 
+void App::report_config_problem(std::string problem) {
+    m_problem.id = "config-error";
+    m_problem.title = "This screen's settings have an error";
+    m_problem.body = std::move(problem);
+    m_problem.every = kProblemEvery;
+}
+
 void App::follow_active_channel(std::string target) {
     m_follow_active = true;
     m_active_target = target;
@@ -142,6 +152,10 @@ int App::run() {
     // --clock-start's time is the wall clock's as the first item starts.
     m_clock_anchor = Clock::now();
     log::info("screen: " + m_output->describe());
+    // Test hook: MILEPOST_TEST_HANG_AFTER=S makes the loop hang S seconds after
+    // start, as a stuck GPU driver would: the watchdog's pings stop.
+    if (const char* hang = std::getenv("MILEPOST_TEST_HANG_AFTER"))
+        m_stall_at = m_start + seconds(std::atof(hang));
 
     while (true) {
         handle_events();
@@ -159,8 +173,18 @@ int App::run() {
         take_due_snapshots(now);
         if (m_exit_at && now >= *m_exit_at)
             break;
+        if (m_stall_at && now >= *m_stall_at) {
+            log::warn("MILEPOST_TEST_HANG_AFTER: the loop hangs now");
+            while (true)
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+        // A still screen is presented again now and then: the pings come only
+        // from presenting.
+        if (m_watchdog.enabled() && now - m_last_present >= m_watchdog.interval())
+            m_dirty = true;
         wait_until(next_deadline(now));
     }
+    notify_systemd("STOPPING=1");
     end_item(Clock::now(), "stopped");
     return 0;
 }
@@ -450,7 +474,7 @@ void App::start_fallback(Clock::time_point now, std::string_view why) {
     m_dirty = true;
 }
 
-void App::show_alert(Clock::time_point now, const Alert& alert, WallTime at) {
+void App::show_alert(Clock::time_point now, const Alert& alert, WallTime at, bool logged) {
     m_current_alert = &alert;
     m_lang = m_config.device.languages.front();
     m_item_start = now;
@@ -459,7 +483,7 @@ void App::show_alert(Clock::time_point now, const Alert& alert, WallTime at) {
     m_outcome = "completed";
     m_outcome_detail.clear();
     m_play_started = now;
-    if (m_recorder)
+    if (m_recorder && logged)
         m_play_token = m_recorder->started(play_start(alert.id, "", at));
     m_dirty = true;
 }
@@ -497,12 +521,22 @@ void App::advance_schedule(Clock::time_point now) {
         m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime ? m_showing.end : w;
 
     Showing s;
+    const bool problem_due = !m_problem.id.empty() && now >= m_next_problem_show;
     auto urgent = std::find_if(m_channel.alerts.begin(), m_channel.alerts.end(),
                                [&](const Alert& a) { return a.id == m_alert_now; });
-    if (!m_alert_now.empty() && urgent != m_channel.alerts.end())
+    if (problem_due) {
+        // The settings error: not content, so not in the play log.
+        m_next_problem_show = now + kProblemEvery;
+        s = Showing{};
+        s.alert = &m_problem;
+        s.start = t;
+        s.end = t + kProblemShown;
+        s.entry_start = t;
+    } else if (!m_alert_now.empty() && urgent != m_channel.alerts.end()) {
         s = m_planner->alert_now(*urgent, t);
-    else
+    } else {
         s = m_planner->showing_at(t);
+    }
     m_alert_now.clear();
 
     // Each item gets one try; one that cannot be shown is left out of the plan and
@@ -536,7 +570,7 @@ void App::advance_schedule(Clock::time_point now) {
 
     if (s.alert) {
         m_in_fallback = false;
-        show_alert(now, *s.alert, w);
+        show_alert(now, *s.alert, w, s.alert != &m_problem);
     } else if (!m_current.item) {
         start_fallback(now,
                        m_planner->empty()
@@ -739,10 +773,16 @@ void App::present(const std::string* snapshot) {
         compose_still(hotline_for(m_lang));
     SurfacePtr screenshot;
     const bool capture = m_screenshot_due && !snapshot;
-    if (auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr); !r)
+    if (auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr); !r) {
         log::error(r.error().message);
-    else if (snapshot)
-        log::info("snapshot written: " + *snapshot);
+    } else {
+        if (snapshot)
+            log::info("snapshot written: " + *snapshot);
+        m_last_present = Clock::now();
+        if (m_first_frame)
+            notify_systemd("READY=1"); // a picture is up: the service has started
+        m_watchdog.ping();
+    }
     if (capture) {
         m_screenshot_due = false;
         if (screenshot && m_recorder)
@@ -820,6 +860,10 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
         deadline = std::min(deadline, std::max(now, m_next_screenshot));
     if (m_exit_at)
         deadline = std::min(deadline, *m_exit_at);
+    if (m_stall_at)
+        deadline = std::min(deadline, std::max(now, *m_stall_at));
+    if (m_watchdog.enabled())
+        deadline = std::min(deadline, std::max(now, m_last_present + m_watchdog.interval()));
     if (!m_next.item)
         deadline = std::min(deadline, m_prepare_at);
     if (m_loading.valid())

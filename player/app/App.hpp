@@ -13,6 +13,7 @@
 #include "render/Painter.hpp"
 #include "render/QrCode.hpp"
 #include "render/VideoTexture.hpp"
+#include "service/Watchdog.hpp"
 #include "store/ContentStore.hpp"
 
 #include <atomic>
@@ -59,6 +60,9 @@ public:
     // loaded): when milepost-sync activates another version, the player switches
     // to it at the next item boundary.
     void follow_active_channel(std::string target);
+    // A settings file was set aside (`problem` names it, the key and what is
+    // wrong): shown on screen as an alert-style slide at start and every 10 min.
+    void report_config_problem(std::string problem);
     int run();
 
 private:
@@ -80,7 +84,7 @@ private:
     PreparedItem prepare(const Item* item, std::chrono::milliseconds offset);
     Planner make_planner(const Channel& channel, WallTime at) const;
     bool schedule_trusted(WallTime at) const;
-    void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
+    void show_alert(Clock::time_point now, const Alert& alert, WallTime at, bool logged = true);
     void start_fallback(Clock::time_point now, std::string_view why);
     void end_item(Clock::time_point now, std::string_view detail = {});
     void item_failed(Clock::time_point now, const Item& item, const std::string& why);
@@ -169,6 +173,16 @@ private:
 
     // Videos being stopped on threads of their own (shared with those threads).
     std::shared_ptr<std::atomic<int>> m_disposing = std::make_shared<std::atomic<int>>(0);
+
+    // systemd: READY once the first frame is up; WATCHDOG only from present(), so
+    // a renderer that hangs stops the pings. A still screen is presented again
+    // each half interval to show that the loop lives.
+    Watchdog m_watchdog;
+    Clock::time_point m_last_present;
+    std::optional<Clock::time_point> m_stall_at; // test hook: the loop hangs then
+
+    Alert m_problem;                         // the settings error slide
+    Clock::time_point m_next_problem_show{}; // when it is shown again
 
     bool m_dirty = true; // the screen must be drawn again
     bool m_quit = false;

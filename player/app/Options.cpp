@@ -56,6 +56,10 @@ Options:
                        Screens with the same channel, region and languages show
                        the same item at the same moment: the plan is a function
                        of the wall clock, not of when the player started.
+  --check-config       read the device config (as --config says, or the default
+                       file with the provisioning override on top), print what it
+                       sets and exit 0, or name the file, key and problem and exit 2.
+                       milepost-firstboot.service runs it at boot.
   --help               show this help and exit
   --version            show the version and exit
 
@@ -110,6 +114,8 @@ Result<Options> parse_options(const std::vector<std::string>& args) {
             o.help = true;
         } else if (flag == "--version") {
             o.version = true;
+        } else if (flag == "--check-config") {
+            o.check_config = true;
         } else if (flag == "--config") {
             MILEPOST_VALUE(v);
             o.config = v;

@@ -27,6 +27,7 @@ struct Options {
     std::optional<WallTime> clock_start;
     std::optional<std::chrono::milliseconds> plan; // --plan: print the timeline, render nothing
     std::string hwdec = "auto";                    // auto | none | an FFmpeg device name
+    bool check_config = false; // --check-config: load and check the config, print it, exit
     bool help = false;
     bool version = false;
 };

@@ -67,10 +67,17 @@ int main(int argc, char** argv) {
 
     DeviceConfig config;
     Channel channel, builtin;
-    std::string active; // DATA_DIR/active's target when playing from the data dir
+    std::string active;         // DATA_DIR/active's target when playing from the data dir
+    std::string config_problem; // a bad file set aside: shown on screen
     try {
         std::vector<std::string> warnings, notes;
-        config = load_program_config(options->config, warnings, notes);
+        // With --config (a person at a terminal) a bad file is an error; as a
+        // service, the screen stays lit and says what is wrong.
+        config = options->config || options->check_config
+                     ? load_program_config(options->config, warnings, notes)
+                     : load_service_config(warnings, notes, config_problem);
+        if (!config_problem.empty())
+            log::error(config_problem + "; set aside: the screen plays on and shows the error");
         for (const auto& n : notes)
             log::info(n);
         for (const auto& w : warnings)
@@ -78,6 +85,16 @@ int main(int argc, char** argv) {
     } catch (const ConfigError& e) {
         log::error(e.message);
         return 2;
+    }
+    if (options->check_config) {
+        std::printf("config ok: device %s, site \"%s\", region %s, time zone %s, languages %zu, "
+                    "channel \"%s\"%s\n",
+                    config.device.id.c_str(), config.device.site.c_str(),
+                    config.device.region.empty() ? "(none)" : config.device.region.c_str(),
+                    config.device.timezone.empty() ? "(system)" : config.device.timezone.c_str(),
+                    config.device.languages.size(), config.content.channel.c_str(),
+                    config.content.server.empty() ? ", built-in content only" : "");
+        return 0;
     }
 
     try {
@@ -143,6 +160,10 @@ int main(int argc, char** argv) {
     // needs, are read from the files (a published manifest carries them).
     for (Item& item : channel.items)
         if (item.type == ItemType::Video && item.media.duration <= 0 && !item.duration) {
+            // Only regular files: opening a FIFO nobody writes would wait for ever.
+            std::error_code ec;
+            if (!fs::is_regular_file(item.file, ec))
+                continue;
             if (auto facts = probe_media(item.file, false); facts && facts->duration > 0)
                 item.media.duration = facts->duration;
             else
@@ -225,5 +246,7 @@ int main(int argc, char** argv) {
             std::move(*output), std::move(audio), std::move(*fonts), std::move(trace));
     if (!options_content)
         app.follow_active_channel(active);
+    if (!config_problem.empty())
+        app.report_config_problem(config_problem);
     return app.run();
 }

@@ -3,6 +3,8 @@
 #include "Minisign.hpp"
 #include "Schedule.hpp"
 
+#include <cstdlib>
+
 #include "Result.hpp"
 #include "TomlReader.hpp"
 
@@ -281,20 +283,61 @@ DeviceConfig load_device_config(const std::string& path, const std::string& over
     return config;
 }
 
+std::string default_config_path() {
+    const char* env = std::getenv("MILEPOST_DEFAULT_CONFIG");
+    return env && *env ? env : kDefaultConfigPath;
+}
+
+std::string provisioning_override_path() {
+    const char* env = std::getenv("MILEPOST_PROVISIONING_CONFIG");
+    return env && *env ? env : kProvisioningOverridePath;
+}
+
 DeviceConfig load_program_config(const std::optional<std::string>& config_flag,
                                  std::vector<std::string>& warnings,
                                  std::vector<std::string>& notes) {
     std::error_code ec;
-    const std::string path = config_flag.value_or(
-        std::filesystem::exists(kDefaultConfigPath, ec) ? kDefaultConfigPath : "");
-    const std::string override_path = config_flag ? "" : kProvisioningOverridePath;
+    const std::string default_path = default_config_path();
+    const std::string path =
+        config_flag.value_or(std::filesystem::exists(default_path, ec) ? default_path : "");
+    const std::string override_path = config_flag ? "" : provisioning_override_path();
     const auto machine_id = read_file("/etc/machine-id", 256);
     std::string id = machine_id ? *machine_id : std::string();
     while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())))
         id.pop_back();
     if (path.empty())
-        notes.push_back(std::string("no ") + kDefaultConfigPath + ": every key has its default");
+        notes.push_back("no " + default_path + ": every key has its default");
     return load_device_config(path, override_path, id, warnings);
+}
+
+DeviceConfig load_service_config(std::vector<std::string>& warnings,
+                                 std::vector<std::string>& notes, std::string& problem) {
+    try {
+        return load_program_config(std::nullopt, warnings, notes);
+    } catch (const ConfigError& e) {
+        problem = e.message;
+    }
+    std::error_code ec;
+    const std::string default_path = default_config_path();
+    const auto machine_id = read_file("/etc/machine-id", 256);
+    std::string id = machine_id ? *machine_id : std::string();
+    while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())))
+        id.pop_back();
+    std::vector<std::string> ignored;
+    // The provisioning file is the usual culprit: the device config alone, then
+    // every default.
+    if (std::filesystem::exists(default_path, ec)) {
+        try {
+            DeviceConfig c = load_device_config(default_path, "", id, ignored);
+            notes.push_back("running with " + default_path + " alone");
+            return c;
+        } catch (const ConfigError&) {
+        }
+    }
+    DeviceConfig c;
+    finish_device_config(c, "(defaults)", id);
+    notes.push_back("running with every key's default");
+    return c;
 }
 
 } // namespace milepost

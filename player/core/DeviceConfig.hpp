@@ -77,6 +77,11 @@ DeviceConfig load_device_config(const std::string& path, const std::string& over
 inline constexpr const char* kDefaultConfigPath = "/etc/milepost/device.toml";
 inline constexpr const char* kProvisioningOverridePath = "/boot/firmware/milepost.toml";
 
+// The two paths, which the environment can move (MILEPOST_DEFAULT_CONFIG,
+// MILEPOST_PROVISIONING_CONFIG): for tests and for tools that work on an image.
+std::string default_config_path();
+std::string provisioning_override_path();
+
 // The config a device program runs with: `config_flag` alone when --config was
 // given; else kDefaultConfigPath (every key's default when it is absent) with
 // kProvisioningOverridePath on top. The device id comes from /etc/machine-id.
@@ -84,6 +89,12 @@ inline constexpr const char* kProvisioningOverridePath = "/boot/firmware/milepos
 DeviceConfig load_program_config(const std::optional<std::string>& config_flag,
                                  std::vector<std::string>& warnings,
                                  std::vector<std::string>& notes);
+
+// As load_program_config without --config, for a screen that must stay lit: a bad
+// file is set aside (the provisioning override first, then the device config) and
+// `problem` says what was wrong, for the log and the screen.
+DeviceConfig load_service_config(std::vector<std::string>& warnings,
+                                 std::vector<std::string>& notes, std::string& problem);
 
 bool is_valid_region(std::string_view region); // "US", "US-TX", "CA-ON"
 bool is_valid_language(std::string_view lang); // "en", "fra"

@@ -7,6 +7,7 @@
 #include "SyncOptions.hpp"
 #include "core/Log.hpp"
 #include "milepost/Version.hpp"
+#include "service/Watchdog.hpp"
 #include "store/ContentStore.hpp"
 
 #include <systemd/sd-daemon.h>
@@ -77,32 +78,6 @@ void lower_priority() {
         log::warn("cannot lower the I/O priority");
 #endif
 }
-
-// systemd's watchdog: pinged at half its interval from wherever work is going
-// on (waits, transfers, hashing), so that a hung transfer is noticed. Outside
-// systemd, sd_notify does nothing.
-class Watchdog {
-public:
-    Watchdog() {
-        uint64_t usec = 0;
-        if (sd_watchdog_enabled(0, &usec) > 0)
-            m_interval = std::chrono::microseconds(usec) / 2;
-    }
-    void ping() {
-        if (m_interval.count() == 0)
-            return;
-        const auto now = SteadyClock::now();
-        if (now - m_last >= m_interval) {
-            m_last = now;
-            sd_notify(0, "WATCHDOG=1");
-        }
-    }
-    SteadyClock::duration interval() const { return m_interval; }
-
-private:
-    SteadyClock::duration m_interval{0};
-    SteadyClock::time_point m_last{};
-};
 
 std::string seconds_text(Millis d) {
     const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();

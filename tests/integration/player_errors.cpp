@@ -118,3 +118,39 @@ TEST_CASE("malformed configs and channels never crash the player") {
         CHECK((r.exit_code == 2 || r.exit_code == 0));
     }
 }
+
+TEST_CASE("as a service, a bad provisioning file is set aside and its error shown on screen") {
+    TempDir dir;
+    const auto good = dir.write("etc/device.toml", "[device]\nregion = \"CA-ON\"\n");
+    const auto bad = dir.write("boot/milepost.toml", "[device]\ntimezone = \"Mars/Olympus\"\n");
+    const std::vector<std::string> env{"MILEPOST_DEFAULT_CONFIG=" + good.string(),
+                                       "MILEPOST_PROVISIONING_CONFIG=" + bad.string()};
+    // --check-config (milepost-firstboot.service) names the file and the key: exit 2.
+    RunResult check = run({MILEPOST_PLAYER, "--check-config"}, {}, env);
+    CHECK(check.exit_code == 2);
+    CHECK_MESSAGE(check.err.find(bad.string() + ": [device] timezone: \"Mars/Olympus\"") !=
+                      std::string::npos,
+                  check.err);
+    // Without --config, as systemd starts it: the screen plays, with device.toml
+    // alone, and says what is wrong.
+    RunResult r = run({MILEPOST_PLAYER, "--data-dir", (dir / "data").string(), "--headless",
+                       "1280x720", "--snapshot", "1.5:shot.png", "--exit-after", "2",
+                       "--clock-start", cycle_start_clock()},
+                      dir.path(), env);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("set aside") != std::string::npos);
+    CHECK(r.err.find("running with " + good.string() + " alone") != std::string::npos);
+    const std::string text = squeeze(ocr(dir / "shot.png"));
+    CHECK_MESSAGE(text.find("settings have an error") != std::string::npos, text);
+    CHECK_MESSAGE(text.find("Mars/Olympus") != std::string::npos, text);
+    // The hotline of device.toml's region (CA-ON) in the banner, read on its own.
+    load_picture(dir / "shot.png").crop(0, 576, 1280, 144).save(dir / "banner.png");
+    const std::string banner = squeeze(ocr(dir / "banner.png"));
+    CHECK_MESSAGE(banner.find("1-833-900-1010") != std::string::npos, banner);
+    // The error slide is not content: it is not in the play log.
+    RunResult good_check = run({MILEPOST_PLAYER, "--check-config"}, {},
+                               {"MILEPOST_DEFAULT_CONFIG=" + good.string(),
+                                "MILEPOST_PROVISIONING_CONFIG=" + (dir / "none.toml").string()});
+    CHECK(good_check.exit_code == 0);
+    CHECK(good_check.out.find("region CA-ON") != std::string::npos);
+}

@@ -1,5 +1,6 @@
 // milepost-sync against a real nginx on loopback and a fault-making server:
 // what it fetches, what it refuses, and what a refusal leaves on the screen.
+#include "NotifySocket.hpp"
 #include "SyncServers.hpp"
 #include "Trace.hpp"
 #include "core/Minisign.hpp"
@@ -425,50 +426,6 @@ TEST_CASE("kill -9 at 50 random instants of a rate-limited update: the old or th
     CHECK(mid_update >= 40);
     check_whole(screen, std::to_string(sequence));
 }
-
-// systemd's side of sd_notify: a datagram socket whose messages are collected.
-class NotifySocket {
-public:
-    explicit NotifySocket(const fs::path& path) : m_path(path) {
-        m_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_un a{};
-        a.sun_family = AF_UNIX;
-        std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-        REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        m_thread = std::thread([this] {
-            char buf[4096];
-            while (!m_stop) {
-                pollfd p{m_fd, POLLIN, 0};
-                if (::poll(&p, 1, 50) <= 0)
-                    continue;
-                const ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
-                if (n > 0) {
-                    std::lock_guard lock(m_mutex);
-                    m_messages.emplace_back(buf, static_cast<size_t>(n));
-                }
-            }
-        });
-    }
-    ~NotifySocket() {
-        m_stop = true;
-        m_thread.join();
-        ::close(m_fd);
-    }
-    std::vector<std::string> messages() const {
-        std::this_thread::sleep_for(100ms);
-        std::lock_guard lock(m_mutex);
-        return m_messages;
-    }
-    const fs::path& path() const { return m_path; }
-
-private:
-    fs::path m_path;
-    int m_fd = -1;
-    std::atomic<bool> m_stop{false};
-    mutable std::mutex m_mutex; // guards m_messages
-    std::vector<std::string> m_messages;
-    std::thread m_thread;
-};
 
 TEST_CASE("the daemon polls, activates a new version while it runs, tells systemd, and stops on "
           "SIGTERM") {
