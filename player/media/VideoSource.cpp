@@ -442,8 +442,23 @@ bool VideoPipeline::open_audio() {
 
 void VideoPipeline::demux() {
     PacketPtr packet(av_packet_alloc());
+    // After a seek (an item joined part way) the picture starts at a key frame. A
+    // file without an index (MPEG-TS) may land where none follows: then it is read
+    // from its start, and the frames before the time are decoded, not shown.
+    bool want_key = m_start_at > 0;
     while (!m_abort) {
         int rc = av_read_frame(m_format.get(), packet.get());
+        if (rc < 0 && want_key && !m_abort) {
+            want_key = false;
+            const int64_t start = m_format->start_time == AV_NOPTS_VALUE ? 0 : m_format->start_time;
+            // Back to the first byte where the format allows it (MPEG-TS), else by time.
+            if (avformat_seek_file(m_format.get(), -1, 0, 0, 0, AVSEEK_FLAG_BYTE) >= 0 ||
+                avformat_seek_file(m_format.get(), -1, INT64_MIN, start, start, 0) >= 0) {
+                note("no key frame after " + std::to_string(m_start_at) +
+                     " s; decoding from the start");
+                continue;
+            }
+        }
         if (rc < 0) {
             if (rc != AVERROR_EOF && !m_abort)
                 note("the file ends early: " + av_error_text(rc));
@@ -464,6 +479,13 @@ void VideoPipeline::demux() {
         if (!video && (!m_has_audio || packet->stream_index != m_audio_stream)) {
             av_packet_unref(packet.get());
             continue;
+        }
+        if (want_key && video) {
+            if (!(packet->flags & AV_PKT_FLAG_KEY)) {
+                av_packet_unref(packet.get());
+                continue;
+            }
+            want_key = false;
         }
         PacketPtr item(av_packet_alloc());
         av_packet_move_ref(item.get(), packet.get());

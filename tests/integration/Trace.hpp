@@ -25,7 +25,13 @@ struct Play {
     double start = -1, end = -1;
     std::vector<double> frame_times, frame_pts;
     long dropped = -1;
+    std::string start_detail; // "joined at 774 ms" when the plan was joined part way
     std::string end_detail;
+    // How far into the item it started (0 unless joined part way).
+    double joined_seconds() const {
+        const auto at = start_detail.find("joined at ");
+        return at == std::string::npos ? 0.0 : std::stod(start_detail.substr(at + 10)) / 1000.0;
+    }
 };
 
 // Every play in order; errors are collected by item id.
@@ -39,6 +45,7 @@ inline std::vector<Play> plays(const std::vector<nlohmann::json>& events,
             Play play;
             play.item = item;
             play.start = t;
+            play.start_detail = e.value("detail", "");
             out.push_back(std::move(play));
         } else if (ev == "frame" && !out.empty()) {
             out.back().frame_times.push_back(t);

@@ -1,0 +1,378 @@
+// milepost-provision: site configs for SD cards, one per site, made and checked
+// with the player's own parser, written onto card images and cards.
+// Exit status: 0 success; 1 a bad batch row, a refused or failed flash, a
+// read-back that differs; 2 bad usage or bad input.
+#include "Provision.hpp"
+#include "core/Files.hpp"
+#include "core/Log.hpp"
+#include "milepost/Version.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace milepost;
+namespace fs = std::filesystem;
+
+extern char** environ;
+
+namespace {
+
+const char* kUsage = R"(Usage:
+  milepost-provision config --id ID --site NAME --region R [--timezone Z]
+                            [--channel C] [--languages en,es]
+                            [--server URL --public-key-file F] [--upload-url URL]
+  milepost-provision batch SITES.csv --template BASE.toml --out DIR
+  milepost-provision write IMAGE --config milepost.toml [--hostname H]
+                           [--wifi-ssid S --wifi-psk-file F] [--ssh-key FILE]
+  milepost-provision read IMAGE|DEVICE
+  milepost-provision flash IMAGE DEVICE --config milepost.toml [--force]
+                           [--hostname H] [--wifi-ssid S --wifi-psk-file F]
+                           [--ssh-key FILE]
+
+Prepares Milepost SD cards for the sites they go to. A site's config is the
+file the player reads as /boot/firmware/milepost.toml; every config made here is
+checked by the player's own parser before it is printed or written.
+
+  config  prints a site's milepost.toml on standard output. --public-key-file
+          takes a minisign public key file (its second line is used).
+  batch   reads SITES.csv (header: id,site,region,timezone,channel,languages;
+          languages separated by spaces or ";") and writes DIR/<id>.toml for each
+          good row, over the keys of BASE.toml (say [content] server and
+          public_key, [logs] upload_url). Each bad row is reported with its line
+          number and reason (a repeated or unsafe id, a region that is not ISO
+          3166, an unknown time zone, a bad channel name or language); exit 1 when
+          any row was bad.
+  write   puts the config (and the optional hostname, Wi-Fi connection and SSH
+          key that first boot imports) on the boot partition of an image file,
+          with mtools at the partition's offset: no mount, no root. The Wi-Fi
+          passphrase is read from a file and never printed.
+  read    prints the milepost.toml on an image or a card, and on standard error
+          what else first boot will import (hostname, Wi-Fi network, SSH key).
+  flash   writes IMAGE onto the card DEVICE with bmaptool (IMAGE.bmap beside it
+          makes it fast), then the site files as write does, reads them back and
+          compares. It refuses a DEVICE that is not a whole block device, is
+          mounted, holds the running system, or is larger than 256 GB (--force
+          for a large card).
+
+Options:
+  --id ID            the device id: 1 to 64 of a-z, 0-9, '.', '_', '-'
+  --site NAME        the site's name as program staff know it
+  --region R         ISO 3166 code, "US" or "US-TX": picks the hotline
+  --timezone Z       IANA time zone, e.g. America/Chicago (default: the system's)
+  --channel C        the channel the screen plays
+  --languages L      comma-separated languages, first one first (default en)
+  --server URL       the content server; needs --public-key-file
+  --upload-url URL   where proof of play goes
+  --hostname H       the card's host name
+  --wifi-ssid S      a Wi-Fi network, with --wifi-psk-file
+  --ssh-key FILE     an SSH public key: SSH is on only when one is given
+  --help, --version
+)";
+
+int usage_error(const std::string& message) {
+    log::error(message + " (see milepost-provision --help)");
+    return 2;
+}
+
+struct Args {
+    std::string command;
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> options;
+    std::set<std::string> flags;
+};
+
+std::string opt(const Args& a, const char* name) {
+    auto it = a.options.find(name);
+    return it == a.options.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    while (at <= s.size()) {
+        const size_t end = std::min(s.find(sep, at), s.size());
+        if (end > at)
+            out.push_back(s.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
+}
+
+Result<std::string> read_small(const std::string& path, const char* what) {
+    auto text = read_file(path, 64 * 1024);
+    if (!text)
+        return Error{std::string(what) + ": " + text.error().message};
+    return *text;
+}
+
+Result<CardExtras> extras_from(const Args& a) {
+    CardExtras x;
+    x.hostname = opt(a, "hostname");
+    x.wifi_ssid = opt(a, "wifi-ssid");
+    if (a.options.count("wifi-ssid") != a.options.count("wifi-psk-file"))
+        return Error{"--wifi-ssid and --wifi-psk-file go together"};
+    if (a.options.count("wifi-psk-file")) {
+        auto psk = read_small(opt(a, "wifi-psk-file"), "--wifi-psk-file");
+        if (!psk)
+            return psk.error();
+        x.wifi_psk = *psk;
+        while (!x.wifi_psk.empty() && (x.wifi_psk.back() == '\n' || x.wifi_psk.back() == '\r'))
+            x.wifi_psk.pop_back();
+    }
+    if (a.options.count("ssh-key")) {
+        auto key = read_small(opt(a, "ssh-key"), "--ssh-key");
+        if (!key)
+            return key.error();
+        x.ssh_key = *key;
+    }
+    return x;
+}
+
+int config_command(const Args& a) {
+    SiteFields f;
+    f.id = opt(a, "id");
+    f.site = opt(a, "site");
+    f.region = opt(a, "region");
+    f.timezone = opt(a, "timezone");
+    f.channel = opt(a, "channel");
+    f.languages = split(opt(a, "languages"), ',');
+    f.server = opt(a, "server");
+    f.upload_url = opt(a, "upload-url");
+    if (f.id.empty() || f.site.empty() || f.region.empty())
+        return usage_error("config: --id, --site and --region are required");
+    if (!f.server.empty() != a.options.count("public-key-file"))
+        return usage_error("config: --server and --public-key-file go together");
+    if (a.options.count("public-key-file")) {
+        auto key = read_small(opt(a, "public-key-file"), "--public-key-file");
+        if (!key) {
+            log::error(key.error().message);
+            return 2;
+        }
+        auto lines = split(*key, '\n');
+        if (lines.size() < 2) {
+            log::error("--public-key-file: " + opt(a, "public-key-file") +
+                       ": expected a minisign public key (a comment line, then the key)");
+            return 2;
+        }
+        f.public_key = lines[1];
+        while (!f.public_key.empty() && f.public_key.back() == '\r')
+            f.public_key.pop_back();
+    }
+    auto text = make_site_config("", f, "milepost-provision config");
+    if (!text) {
+        log::error(text.error().message);
+        return 2;
+    }
+    std::fputs(text->c_str(), stdout);
+    return 0;
+}
+
+int batch_command(const Args& a) {
+    if (a.positional.size() != 1 || opt(a, "out").empty())
+        return usage_error("batch: SITES.csv and --out DIR are required");
+    BatchReport r = run_batch(a.positional[0], opt(a, "template"), opt(a, "out"));
+    for (const auto& e : r.errors)
+        log::error(e);
+    std::fprintf(stderr, "milepost-provision: %d site configs written to %s, %zu bad rows\n",
+                 r.written, opt(a, "out").c_str(), r.errors.size());
+    return r.errors.empty() ? 0 : 1;
+}
+
+Result<std::map<std::string, std::string>> site_files(const Args& a) {
+    if (opt(a, "config").empty())
+        return Error{"--config milepost.toml is required"};
+    auto config = read_small(opt(a, "config"), "--config");
+    if (!config)
+        return config.error();
+    if (auto ok = check_site_config(*config, opt(a, "config")); !ok)
+        return ok.error();
+    auto extras = extras_from(a);
+    if (!extras)
+        return extras.error();
+    return boot_files(*config, *extras);
+}
+
+int write_command(const Args& a) {
+    if (a.positional.size() != 1)
+        return usage_error("write: one IMAGE is required");
+    auto files = site_files(a);
+    if (!files) {
+        log::error(files.error().message);
+        return 2;
+    }
+    if (auto ok = write_boot_files(a.positional[0], *files); !ok) {
+        log::error(ok.error().message);
+        return 1;
+    }
+    for (const auto& [name, content] : *files)
+        std::fprintf(stderr, "milepost-provision: %s: wrote %s on the boot partition\n",
+                     a.positional[0].c_str(), name.c_str());
+    return 0;
+}
+
+int read_command(const Args& a) {
+    if (a.positional.size() != 1)
+        return usage_error("read: one IMAGE or DEVICE is required");
+    const fs::path image = a.positional[0];
+    auto config = read_boot_file(image, "milepost.toml");
+    if (!config) {
+        log::error(config.error().message);
+        return 1;
+    }
+    if (!*config) {
+        log::error(image.string() + ": no milepost.toml on its boot partition: the card plays "
+                                    "the built-in channel with every default");
+        return 1;
+    }
+    std::fputs((*config)->c_str(), stdout);
+    if (auto ok = check_site_config(**config, image.string() + ": milepost.toml"); !ok)
+        log::error(ok.error().message);
+    if (auto h = read_boot_file(image, "milepost-hostname"); h && *h)
+        std::fprintf(stderr, "milepost-provision: hostname %s", (*h)->c_str());
+    if (auto w = read_boot_file(image, "milepost-wifi.nmconnection"); w && *w) {
+        // The network's name only: the passphrase is never printed.
+        std::string ssid;
+        for (const auto& line : split(**w, '\n'))
+            if (line.starts_with("ssid="))
+                ssid = line.substr(5);
+        std::fprintf(stderr, "milepost-provision: Wi-Fi network \"%s\" (passphrase set)\n",
+                     ssid.c_str());
+    }
+    if (auto k = read_boot_file(image, "milepost-ssh.pub"); k && *k)
+        std::fprintf(stderr, "milepost-provision: SSH on, for the key %s",
+                     (*k)->substr(0, 40).append("...\n").c_str());
+    return 0;
+}
+
+int run_passthrough(const std::vector<std::string>& argv) {
+    std::vector<std::string> copy = argv;
+    std::vector<char*> args;
+    for (auto& s : copy)
+        args.push_back(s.data());
+    args.push_back(nullptr);
+    pid_t pid = -1;
+    if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0)
+        return 127;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int flash_command(const Args& a) {
+    if (a.positional.size() != 2)
+        return usage_error("flash: IMAGE and DEVICE are required");
+    const fs::path image = a.positional[0], device = a.positional[1];
+    auto files = site_files(a);
+    if (!files) {
+        log::error(files.error().message);
+        return 2;
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(image, ec)) {
+        log::error(image.string() + ": no such image file");
+        return 2;
+    }
+    const auto refusals = flash_refusals(device, a.flags.count("force") > 0);
+    if (!refusals.empty()) {
+        for (const auto& why : refusals)
+            log::error("refused: " + why);
+        return 1;
+    }
+    std::vector<std::string> copy{"bmaptool", "copy"};
+    fs::path bmap = image;
+    bmap += ".bmap";
+    if (!fs::exists(bmap, ec))
+        copy.push_back("--nobmap");
+    copy.push_back(image.string());
+    copy.push_back(device.string());
+    std::fprintf(stderr, "milepost-provision: writing %s to %s\n", image.c_str(), device.c_str());
+    if (int rc = run_passthrough(copy); rc != 0) {
+        log::error("bmaptool copy failed (status " + std::to_string(rc) +
+                   "); the card is not "
+                   "usable");
+        return 1;
+    }
+    if (auto ok = write_boot_files(device, *files); !ok) {
+        log::error(ok.error().message);
+        return 1;
+    }
+    ::sync();
+    for (const auto& [name, content] : *files) {
+        auto back = read_boot_file(device, name);
+        if (!back || !*back || **back != content) {
+            log::error(device.string() + ": " + name + " read back differs from what was written");
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "milepost-provision: %s: flashed, site files written and read back\n",
+                 device.c_str());
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty())
+        return usage_error("a command is required: config, batch, write, read or flash");
+    for (const auto& s : args) {
+        if (s == "--help" || s == "-h") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+        if (s == "--version") {
+            std::printf("milepost-provision %s\n", kVersion);
+            return 0;
+        }
+    }
+    static const std::set<std::string> kValued{
+        "id",         "site",      "region",        "timezone",
+        "channel",    "languages", "server",        "public-key-file",
+        "upload-url", "template",  "out",           "config",
+        "hostname",   "wifi-ssid", "wifi-psk-file", "ssh-key"};
+    static const std::set<std::string> kFlags{"force"};
+    Args a;
+    a.command = args[0];
+    for (size_t i = 1; i < args.size(); ++i) {
+        const std::string& s = args[i];
+        if (!s.starts_with("--")) {
+            a.positional.push_back(s);
+            continue;
+        }
+        std::string name = s.substr(2), value;
+        const auto eq = name.find('=');
+        if (eq != std::string::npos) {
+            value = name.substr(eq + 1);
+            name.resize(eq);
+        }
+        if (kFlags.count(name)) {
+            a.flags.insert(name);
+        } else if (kValued.count(name)) {
+            if (eq == std::string::npos) {
+                if (i + 1 >= args.size())
+                    return usage_error(s + ": expected a value");
+                value = args[++i];
+            }
+            a.options[name] = value;
+        } else {
+            return usage_error("unknown option \"" + s + "\"");
+        }
+    }
+    if (a.command == "config")
+        return config_command(a);
+    if (a.command == "batch")
+        return batch_command(a);
+    if (a.command == "write")
+        return write_command(a);
+    if (a.command == "read")
+        return read_command(a);
+    if (a.command == "flash")
+        return flash_command(a);
+    return usage_error("unknown command \"" + a.command + "\"");
+}
