@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <set>
@@ -341,8 +343,10 @@ BatchReport run_batch(const fs::path& csv, const fs::path& base, const fs::path&
 Result<std::uint64_t> fat_partition_offset(const fs::path& image) {
     std::ifstream in(image, std::ios::binary);
     unsigned char mbr[512] = {};
-    if (!in || !in.read(reinterpret_cast<char*>(mbr), sizeof mbr))
-        return Error{image.string() + ": cannot read its first sector"};
+    if (!in)
+        return Error{image.string() + ": cannot open it: " + std::strerror(errno)};
+    if (!in.read(reinterpret_cast<char*>(mbr), sizeof mbr))
+        return Error{image.string() + ": no partition table (not a Milepost card or image)"};
     if (mbr[510] != 0x55 || mbr[511] != 0xAA)
         return Error{image.string() + ": no partition table (not a Milepost card or image)"};
     for (int i = 0; i < 4; ++i) {

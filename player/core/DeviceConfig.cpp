@@ -1,4 +1,5 @@
 #include "DeviceConfig.hpp"
+#include "Channel.hpp"
 #include "Files.hpp"
 #include "Minisign.hpp"
 #include "Schedule.hpp"
@@ -101,8 +102,9 @@ void read_content(TomlReader& r, DeviceConfig::Content& c, std::vector<std::stri
         c.server = *v;
     }
     if (auto v = r.string("channel")) {
-        if (v->empty())
-            r.fail("channel", "a channel name");
+        // It names folders and URLs: the characters of an item id.
+        if (!is_valid_id(*v))
+            r.fail("channel", "a channel name of [a-z0-9._-] such as \"trucking\"");
         c.channel = *v;
     }
     if (auto v = r.string("public_key")) {
