@@ -273,16 +273,17 @@ int flash_command(const Args& a) {
         log::error(files.error().message);
         return 2;
     }
-    std::error_code ec;
-    if (!fs::is_regular_file(image, ec)) {
-        log::error(image.string() + ": no such image file");
-        return 2;
-    }
+    // The target first: a wrong disk is refused whatever else is wrong.
     const auto refusals = flash_refusals(device, a.flags.count("force") > 0);
     if (!refusals.empty()) {
         for (const auto& why : refusals)
             log::error("refused: " + why);
         return 1;
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(image, ec)) {
+        log::error(image.string() + ": no such image file");
+        return 2;
     }
     std::vector<std::string> copy{"bmaptool", "copy"};
     fs::path bmap = image;

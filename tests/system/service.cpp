@@ -205,3 +205,107 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs the user,
     CHECK_FALSE(fs::exists("/etc/systemd/system/multi-user.target.wants/milepost-player.service"));
     CHECK(run({"dpkg", "-s", "milepost"}).exit_code != 0);
 }
+
+namespace {
+
+// A loop device over a file, detached (and unmounted) at the end.
+struct Loop {
+    std::string device;
+    std::string mounted;
+    explicit Loop(const fs::path& file) {
+        RunResult r = run({"losetup", "--find", "--show", file.string()});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        device = r.out.substr(0, r.out.find('\n'));
+    }
+    ~Loop() {
+        if (!mounted.empty())
+            run({"umount", mounted});
+        run({"losetup", "-d", device});
+    }
+};
+
+fs::path sparse_file(const fs::path& path, std::uintmax_t bytes) {
+    { std::ofstream(path, std::ios::binary).close(); }
+    fs::resize_file(path, bytes);
+    return path;
+}
+
+// The disk "/" is on, as /dev/NAME.
+std::string system_disk() {
+    RunResult r = run({"findmnt", "-n", "-o", "SOURCE", "/"});
+    std::string source = r.out.substr(0, r.out.find('\n'));
+    REQUIRE_MESSAGE(source.starts_with("/dev/"), "/ is on ", source);
+    RunResult disk = run({"lsblk", "-n", "-d", "-o", "PKNAME", source});
+    std::string parent = disk.out.substr(0, disk.out.find('\n'));
+    return parent.empty() ? source : "/dev/" + parent;
+}
+
+} // namespace
+
+TEST_CASE("provision flash writes a card with bmaptool and reads the site back, and refuses "
+          "the wrong disks") {
+    REQUIRE_MESSAGE(is_root(), "loop devices need root (CI runs as root)");
+    TempDir dir;
+    // The image: 64 MB, an MBR with a FAT boot partition, its bmap beside it.
+    const fs::path image = sparse_file(dir / "milepost.img", 64ull << 20);
+    const fs::path layout =
+        dir.write("layout", "label: dos\nstart=8192, size=65536, type=c\nstart=73728, type=83\n");
+    REQUIRE(run({"sh", "-c", "sfdisk -q '" + image.string() + "' < '" + layout.string() + "'"})
+                .exit_code == 0);
+    REQUIRE(run({"mformat", "-i", image.string() + "@@4194304", "-F", "-v", "BOOT", "::"}, {},
+                {"MTOOLS_SKIP_CHECK=1"})
+                .exit_code == 0);
+    REQUIRE(run({"sh", "-c",
+                 "bmaptool create '" + image.string() + "' > '" + image.string() + ".bmap'"})
+                .exit_code == 0);
+    RunResult cfg = run({MILEPOST_PROVISION, "config", "--id", "ta-42", "--site", "Travel Center",
+                         "--region", "US-TX"});
+    REQUIRE(cfg.exit_code == 0);
+    const fs::path config = dir.write("milepost.toml", cfg.out);
+    auto flash = [&](const std::string& device, std::vector<std::string> extra = {}) {
+        std::vector<std::string> argv{MILEPOST_PROVISION, "flash",        image.string(), device,
+                                      "--config",         config.string()};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return run(argv);
+    };
+
+    Loop card(sparse_file(dir / "card", 128ull << 20));
+    RunResult ok = flash(card.device, {"--hostname", "ta-42-lobby"});
+    REQUIRE_MESSAGE(ok.exit_code == 0, ok.err);
+    CHECK(ok.err.find("using bmap file") != std::string::npos);
+    CHECK(ok.err.find("read back") != std::string::npos);
+    RunResult back = run({MILEPOST_PROVISION, "read", card.device});
+    CHECK(back.exit_code == 0);
+    CHECK(back.out == cfg.out);
+    CHECK(back.err.find("hostname ta-42-lobby") != std::string::npos);
+
+    // Larger than a card: refused, unless forced.
+    Loop big(sparse_file(dir / "big", 300ull << 30));
+    RunResult large = flash(big.device);
+    CHECK(large.exit_code == 1);
+    CHECK(large.err.find("larger than any card") != std::string::npos);
+    RunResult forced = flash(big.device, {"--force"});
+    CHECK_MESSAGE(forced.exit_code == 0, forced.err);
+
+    // Mounted: refused, nothing written.
+    Loop busy(sparse_file(dir / "busy", 32ull << 20));
+    REQUIRE(run({"mkfs.ext4", "-q", busy.device}).exit_code == 0);
+    fs::create_directories(dir / "mnt");
+    REQUIRE(run({"mount", busy.device, (dir / "mnt").string()}).exit_code == 0);
+    busy.mounted = (dir / "mnt").string();
+    RunResult mounted = flash(busy.device);
+    CHECK(mounted.exit_code == 1);
+    CHECK(mounted.err.find("mounted") != std::string::npos);
+
+    // The disk this system runs from, given with an image that does not exist, so
+    // that nothing could be written even if the refusal failed.
+    RunResult system = run({MILEPOST_PROVISION, "flash", (dir / "none.img").string(), system_disk(),
+                            "--config", config.string()});
+    CHECK(system.exit_code == 1);
+    CHECK(system.err.find("the disk this system runs from") != std::string::npos);
+
+    // Not a block device at all.
+    RunResult file = flash((dir / "card").string());
+    CHECK(file.exit_code == 1);
+    CHECK(file.err.find("not a block device") != std::string::npos);
+}
