@@ -88,6 +88,12 @@ Result<void> draw_first_frame(SDL_Renderer* r, Painter& painter, const fs::path&
     return {};
 }
 
+std::string option_or(const std::map<std::string, std::string>& options, const char* key,
+                      const std::string& fallback) {
+    auto it = options.find(key);
+    return it == options.end() ? fallback : it->second;
+}
+
 // A colour per item, far apart for neighbours in the channel: hues by the golden angle.
 SDL_Color item_colour(size_t index) {
     const double h = std::fmod(static_cast<double>(index) * 137.508, 360.0) / 60.0;
@@ -126,8 +132,7 @@ constexpr SDL_Color kSheetColour{40, 40, 40, 255};
 int plan_day_picture(Channel& channel, const std::map<std::string, std::string>& options,
                      Fonts& fonts) {
     auto opt = [&](const char* k, const std::string& fallback) {
-        auto it = options.find(k);
-        return it == options.end() ? fallback : it->second;
+        return option_or(options, k, fallback);
     };
     const auto date = parse_date(options.at("plan-day"));
     if (!date) {
@@ -235,8 +240,7 @@ int plan_day_picture(Channel& channel, const std::map<std::string, std::string>&
 int preview(const std::vector<std::string>& positional,
             const std::map<std::string, std::string>& options) {
     auto opt = [&](const char* k, const std::string& fallback) {
-        auto it = options.find(k);
-        return it == options.end() ? fallback : it->second;
+        return option_or(options, k, fallback);
     };
     if (positional.size() != 1 || !options.count("out")) {
         log::error("preview: SOURCE.toml or SITE, and --out SHEET.png are required (see --help)");

@@ -32,6 +32,20 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
+// A signing key made by milepost-pack keygen; returns the public key's line for
+// device.toml.
+std::string make_pack_key(const fs::path& secret, const fs::path& pub) {
+    REQUIRE(run({MILEPOST_PACK, "keygen", "--secret-key", secret.string(), "--public-key",
+                 pub.string()})
+                .exit_code == 0);
+    std::string key_line = read_file(pub);
+    key_line = key_line.substr(key_line.find('\n') + 1);
+    key_line.erase(key_line.find_last_not_of("\n") + 1);
+    return key_line;
+}
+} // namespace
+
+namespace {
 
 // A screen's side: its config and data dir, and milepost-sync run on them.
 struct Screen {
@@ -482,12 +496,7 @@ TEST_CASE("a running player switches to the version sync activates, at an item b
     TempDir work;
     const fs::path site = work / "site";
     const fs::path secret = work / "pack.key", pub = work / "pack.pub";
-    REQUIRE(run({MILEPOST_PACK, "keygen", "--secret-key", secret.string(), "--public-key",
-                 pub.string()})
-                .exit_code == 0);
-    std::string key_line = read_file(pub);
-    key_line = key_line.substr(key_line.find('\n') + 1);
-    key_line.erase(key_line.find_last_not_of("\n") + 1);
+    const std::string key_line = make_pack_key(secret, pub);
     const std::string hotline = "[[hotline]]\nregion = \"*\"\nname = \"National Human "
                                 "Trafficking Hotline\"\ncall = \"1-888-373-7888\"\n";
     auto slide = [](const std::string& id, const std::string& title) {
@@ -561,12 +570,7 @@ TEST_CASE("a damaged active channel is fetched again, never an older one, and th
     TempDir work;
     const fs::path site = work / "site";
     const fs::path secret = work / "pack.key", pub = work / "pack.pub";
-    REQUIRE(run({MILEPOST_PACK, "keygen", "--secret-key", secret.string(), "--public-key",
-                 pub.string()})
-                .exit_code == 0);
-    std::string key_line = read_file(pub);
-    key_line = key_line.substr(key_line.find('\n') + 1);
-    key_line.erase(key_line.find_last_not_of("\n") + 1);
+    const std::string key_line = make_pack_key(secret, pub);
     // Slides for every language; the device speaks only German, which the built-in
     // channel does not: while the active channel is broken, the fallback slide shows.
     work.write("src/channel.toml", "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = "
@@ -622,12 +626,7 @@ TEST_CASE("an alert an update brings is shown at once, cutting short the item on
     TempDir work;
     const fs::path site = work / "site";
     const fs::path secret = work / "pack.key", pub = work / "pack.pub";
-    REQUIRE(run({MILEPOST_PACK, "keygen", "--secret-key", secret.string(), "--public-key",
-                 pub.string()})
-                .exit_code == 0);
-    std::string key_line = read_file(pub);
-    key_line = key_line.substr(key_line.find('\n') + 1);
-    key_line.erase(key_line.find_last_not_of("\n") + 1);
+    const std::string key_line = make_pack_key(secret, pub);
     const std::string channel = "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = "
                                 "\"Hotline\"\ncall = \"1-888-373-7888\"\n[[item]]\nid = "
                                 "\"long\"\ntype = \"slide\"\ntitle = \"LONG\"\nduration = 60\n";
