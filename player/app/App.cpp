@@ -567,6 +567,11 @@ void App::advance_schedule(Clock::time_point now) {
     m_showing_valid = true;
     m_item_start = now;
     m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), s.end - w);
+    // A video from its start plays whole: lateness under kOnTime (a slow open) is
+    // not cut from it but absorbed by the next still, which ends on the plan's time.
+    if (m_current.item && m_current.item->type == ItemType::Video && s.offset.count() == 0 &&
+        !s.cut)
+        m_item_end = now + (s.end - s.start);
 
     if (s.alert) {
         m_in_fallback = false;
@@ -592,6 +597,7 @@ void App::advance_schedule(Clock::time_point now) {
             // Ends at the plan's time, or when its last frame has had its time.
             m_current.video->set_on_screen(true);
             m_video_offset = m_current.start_at;
+            m_late_allowance = kOnTime - std::chrono::milliseconds(100);
             m_has_frame = false;
             m_video_wait_since = now;
             m_frames_presented = m_frames_dropped = 0;
@@ -675,7 +681,17 @@ void App::pump_video(Clock::time_point now) {
         // The clock of a video starts with its first frame, so a slow open drops
         // nothing; until then the last picture stays on screen.
         // Joined part way, its first frame's pts is about the offset.
+        const auto before = m_item_start;
         m_item_start = now - seconds(m_video_offset);
+        // Its end moves with it, by under kOnTime in all, so that a video opened
+        // late is not cut: the next item starts that much later and is joined
+        // back onto the plan's time at the boundary.
+        const auto waited = m_item_start - before;
+        if (waited > Clock::duration::zero() && m_late_allowance > Clock::duration::zero()) {
+            const auto add = std::min<Clock::duration>(waited, m_late_allowance);
+            m_item_end += add;
+            m_late_allowance -= add;
+        }
     }
     switch (source.state()) {
     case VideoSource::State::Ended:
