@@ -320,12 +320,7 @@ void App::prepare_next(Clock::time_point now) {
 }
 
 Planner App::make_planner(const Channel& channel, WallTime at) const {
-    PlanSettings settings;
-    settings.region = m_config.device.region;
-    settings.languages = m_config.device.languages;
-    settings.zone = m_zone;
-    settings.clock_trusted = schedule_trusted(at);
-    Planner planner(channel, std::move(settings));
+    Planner planner(channel, plan_settings(m_config, m_zone, schedule_trusted(at)));
     for (const auto& [id, since] : m_excluded)
         planner.exclude(id);
     return planner;
@@ -335,6 +330,15 @@ Planner App::make_planner(const Channel& channel, WallTime at) const {
 // (or set by --clock-start) and not before the year this was built.
 bool App::schedule_trusted(WallTime at) const {
     return schedule_clock_trusted(m_options.clock_start.has_value(), at);
+}
+
+PlanSettings plan_settings(const DeviceConfig& config, const Zone& zone, bool clock_trusted) {
+    PlanSettings settings;
+    settings.region = config.device.region;
+    settings.languages = config.device.languages;
+    settings.zone = zone;
+    settings.clock_trusted = clock_trusted;
+    return settings;
 }
 
 bool schedule_clock_trusted(bool clock_start_given, WallTime at) {

@@ -33,6 +33,9 @@ using Clock = std::chrono::steady_clock;
 // Whether the schedule believes the wall clock at `at`: synchronised (or set by
 // --clock-start) and not before the year this was built.
 bool schedule_clock_trusted(bool clock_start_given, WallTime at);
+// The schedule's settings from the device config: the player's loop and --plan
+// plan with the same.
+PlanSettings plan_settings(const DeviceConfig& config, const Zone& zone, bool clock_trusted);
 // --plan: prints the showings from `from` for `length`, as JSON lines.
 void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out);
 

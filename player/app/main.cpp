@@ -181,11 +181,8 @@ int main(int argc, char** argv) {
             log::error(zone.error().message);
             return 2;
         }
-        PlanSettings settings;
-        settings.region = config.device.region;
-        settings.languages = config.device.languages;
-        settings.zone = *zone;
-        settings.clock_trusted = schedule_clock_trusted(options->clock_start.has_value(), from);
+        PlanSettings settings = plan_settings(
+            config, *zone, schedule_clock_trusted(options->clock_start.has_value(), from));
         if (!settings.clock_trusted)
             log::info("the clock is not trusted: only items without time or date conditions are "
                       "planned");

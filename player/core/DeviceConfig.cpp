@@ -268,6 +268,15 @@ std::string read_config_file(const std::string& path) {
         throw ConfigError(text.error().message);
     return std::move(*text);
 }
+
+// /etc/machine-id's content, trimmed, or "" (the default device id comes from it).
+std::string machine_id() {
+    const auto text = read_file("/etc/machine-id", 256);
+    std::string id = text ? *text : std::string();
+    while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())))
+        id.pop_back();
+    return id;
+}
 } // namespace
 
 DeviceConfig load_device_config(const std::string& path, const std::string& override_path,
@@ -303,10 +312,7 @@ DeviceConfig load_program_config(const std::optional<std::string>& config_flag,
     const std::string path =
         config_flag.value_or(std::filesystem::exists(default_path, ec) ? default_path : "");
     const std::string override_path = config_flag ? "" : provisioning_override_path();
-    const auto machine_id = read_file("/etc/machine-id", 256);
-    std::string id = machine_id ? *machine_id : std::string();
-    while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())))
-        id.pop_back();
+    const std::string id = machine_id();
     if (path.empty())
         notes.push_back("no " + default_path + ": every key has its default");
     return load_device_config(path, override_path, id, warnings);
@@ -321,10 +327,7 @@ DeviceConfig load_service_config(std::vector<std::string>& warnings,
     }
     std::error_code ec;
     const std::string default_path = default_config_path();
-    const auto machine_id = read_file("/etc/machine-id", 256);
-    std::string id = machine_id ? *machine_id : std::string();
-    while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())))
-        id.pop_back();
+    const std::string id = machine_id();
     std::vector<std::string> ignored;
     // The provisioning file is the usual culprit: the device config alone, then
     // every default.
@@ -336,10 +339,8 @@ DeviceConfig load_service_config(std::vector<std::string>& warnings,
         } catch (const ConfigError&) {
         }
     }
-    DeviceConfig c;
-    finish_device_config(c, "(defaults)", id);
     notes.push_back("running with every key's default");
-    return c;
+    return load_device_config("", "", id, ignored);
 }
 
 } // namespace milepost
