@@ -1,5 +1,7 @@
 #include "SyncServers.hpp"
 
+#include <atomic>
+
 #include "core/Channel.hpp"
 #include "core/Manifest.hpp"
 
@@ -384,10 +386,13 @@ std::string publish(const fs::path& site, const MinisignSecretKey& key, const st
     std::ofstream(folder / "manifest.json.minisig", std::ios::binary | std::ios::trunc)
         << minisign_sign(key, manifest, "timestamp:0\tfile:manifest.json");
     // nginx's ETag is the file's mtime in seconds and its size: a test publishing
-    // twice in one second, same size, would get the old ETag. Each sequence gets
-    // a time of its own, as versions published by hand always have.
-    fs::last_write_time(folder / "manifest.json",
-                        fs::file_time_type::clock::now() + std::chrono::seconds(sequence));
+    // twice in one second, same size, would get the old ETag. Each publication
+    // gets a later time than the one before (a rollback too), as versions
+    // published by hand always have.
+    static std::atomic<int> publications{0};
+    (void)sequence;
+    fs::last_write_time(folder / "manifest.json", fs::file_time_type::clock::now() +
+                                                      std::chrono::seconds(2 * ++publications));
     return manifest;
 }
 
