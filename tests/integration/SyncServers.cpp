@@ -390,7 +390,6 @@ std::string publish(const fs::path& site, const MinisignSecretKey& key, const st
     // gets a later time than the one before (a rollback too), as versions
     // published by hand always have.
     static std::atomic<int> publications{0};
-    (void)sequence;
     fs::last_write_time(folder / "manifest.json", fs::file_time_type::clock::now() +
                                                       std::chrono::seconds(2 * ++publications));
     return manifest;
