@@ -56,6 +56,13 @@ Options:
                        Screens with the same channel, region and languages show
                        the same item at the same moment: the plan is a function
                        of the wall clock, not of when the player started.
+  --test-pattern       show the installer's calibration screen instead of content:
+                       a grid from the centre, colour bars, a 16-step grey ramp,
+                       overscan frames 2.5% (yellow) and 5% (red) in from the
+                       edges, a bar sweeping across every 4 s (a break in it is
+                       tearing), and the output mode (e.g. "1920x1080 at 60 Hz"),
+                       driver and frames drawn per second as text. Runs until
+                       stopped or --exit-after; --snapshot works as in play.
   --check-config       read the device config (as --config says, or the default
                        file with the provisioning override on top), print what it
                        sets and exit 0, or name the file, key and problem and exit 2.
@@ -116,6 +123,8 @@ Result<Options> parse_options(const std::vector<std::string>& args) {
             o.version = true;
         } else if (flag == "--check-config") {
             o.check_config = true;
+        } else if (flag == "--test-pattern") {
+            o.test_pattern = true;
         } else if (flag == "--config") {
             MILEPOST_VALUE(v);
             o.config = v;
@@ -182,6 +191,8 @@ Result<Options> parse_options(const std::vector<std::string>& args) {
     }
     if (modes > 1)
         return Error{"--fullscreen, --windowed and --headless exclude each other"};
+    if (o.test_pattern && o.plan)
+        return Error{"--test-pattern and --plan exclude each other"};
     std::sort(o.snapshots.begin(), o.snapshots.end(),
               [](const SnapshotRequest& a, const SnapshotRequest& b) { return a.at < b.at; });
     return o;

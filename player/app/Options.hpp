@@ -28,6 +28,7 @@ struct Options {
     std::optional<std::chrono::milliseconds> plan; // --plan: print the timeline, render nothing
     std::string hwdec = "auto";                    // auto | none | an FFmpeg device name
     bool check_config = false; // --check-config: load and check the config, print it, exit
+    bool test_pattern = false; // --test-pattern: the installer's calibration screen
     bool help = false;
     bool version = false;
 };

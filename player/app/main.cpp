@@ -2,6 +2,7 @@
 // hands over to App. Exit status: 0 success, 1 runtime failure, 2 bad usage/config.
 #include "App.hpp"
 #include "Options.hpp"
+#include "TestPattern.hpp"
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
 #include "media/Probe.hpp"
@@ -238,6 +239,8 @@ int main(int argc, char** argv) {
         log::error(fonts.error().message);
         return 1;
     }
+    if (options->test_pattern)
+        return run_test_pattern(**output, *fonts, *options, started);
     const bool options_content = options->content.has_value();
     App app(started, std::move(*options), std::move(config), std::move(channel), std::move(builtin),
             std::move(*output), std::move(audio), std::move(*fonts), std::move(trace));

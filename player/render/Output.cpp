@@ -128,6 +128,24 @@ std::string Output::describe() const {
            std::to_string(m_spec.rotation);
 }
 
+std::string Output::mode_text() const {
+    std::string size = std::to_string(m_panel.width) + "x" + std::to_string(m_panel.height);
+    if (!m_window)
+        return size + ", headless";
+    SDL_DisplayMode mode{};
+    const int display = SDL_GetWindowDisplayIndex(m_window.get());
+    if (display < 0 || SDL_GetCurrentDisplayMode(display, &mode) != 0 || mode.refresh_rate <= 0)
+        return size + ", refresh rate unknown";
+    return size + " at " + std::to_string(mode.refresh_rate) + " Hz";
+}
+
+std::string Output::driver_text() const {
+    SDL_RendererInfo info{};
+    SDL_GetRendererInfo(m_renderer.get(), &info);
+    const char* driver = m_window ? SDL_GetCurrentVideoDriver() : "headless";
+    return std::string(driver ? driver : "?") + ", " + info.name + " renderer";
+}
+
 Result<void> Output::begin_frame() {
     if (m_spec.rotation == 0) {
         m_canvas.reset();

@@ -29,6 +29,10 @@ public:
     Size panel_size() const { return m_panel; }
     Size canvas_size() const;     // the panel turned by the rotation
     std::string describe() const; // "1920x1080 headless, software renderer, rotation 90"
+    // The mode the panel is driven in: "1920x1080 at 60 Hz", "1280x720, headless".
+    std::string mode_text() const;
+    // "KMSDRM, opengles2 renderer"; "headless, software renderer".
+    std::string driver_text() const;
 
     // Starts a frame: drawing then goes to a canvas of canvas_size(), upright.
     // Unturned screens draw straight onto the panel; turned ones onto a texture

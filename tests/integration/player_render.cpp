@@ -2,6 +2,7 @@
 #include "PlayerRun.hpp"
 #include "core/Channel.hpp"
 #include "render/Painter.hpp"
+#include "render/TestPattern.hpp"
 
 #include <SDL_image.h>
 #include <doctest/doctest.h>
@@ -251,4 +252,83 @@ duration = 1
     auto t_pos = trace.rfind("{\"t\":", second);
     double t = std::stod(trace.substr(t_pos + 5));
     CHECK(t == doctest::Approx(1.0).epsilon(0.1));
+}
+
+namespace {
+
+// Keeps a test's snapshot in build/snapshots/, for people to look at.
+void keep_snapshot(const std::filesystem::path& png, const std::string& name) {
+    std::filesystem::create_directories(MILEPOST_SNAPSHOT_DIR);
+    std::filesystem::copy_file(png, std::filesystem::path(MILEPOST_SNAPSHOT_DIR) / name,
+                               std::filesystem::copy_options::overwrite_existing);
+}
+
+// The x of the sweeping bar: the middle of the white run on the sweep band's middle row.
+int sweep_x(const Picture& shot, Size canvas) {
+    const Rect band = test_pattern::sweep_area(canvas);
+    const int y = band.y + band.h / 2;
+    int first = -1, last = -1;
+    for (int x = band.x; x < band.x + band.w; ++x)
+        if (shot.at(x, y).r > 240 && shot.at(x, y).g > 240 && shot.at(x, y).b > 240) {
+            if (first < 0)
+                first = x;
+            last = x;
+        }
+    return first < 0 ? -1 : (first + last) / 2;
+}
+
+} // namespace
+
+TEST_CASE("the test pattern shows bars, a grey ramp, overscan marks, a moving bar and the mode") {
+    TempDir dir;
+    RunResult r = run_player(dir, "",
+                             {"--test-pattern", "--snapshot", "0.5:a.png", "--snapshot",
+                              "1.5:b.png", "--exit-after", "1.7"},
+                             "1280x720");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    keep_snapshot(dir / "a.png", "test-pattern.png");
+    const Size canvas{1280, 720};
+    Picture a = load_picture(dir / "a.png");
+    REQUIRE(a.width == 1280);
+    const std::string text = ocr(dir / "a.png");
+    CHECK_MESSAGE(contains(text, "1280x720"), text);
+    CHECK_MESSAGE(contains(text, "Milepost test pattern"), text);
+    CHECK_MESSAGE(contains(text, "2.5%"), text);
+
+    // Each bar is its colour across its middle.
+    const Rect bars = test_pattern::bars_area(canvas);
+    const int n = int(std::size(test_pattern::kBars));
+    for (int i = 0; i < n; ++i) {
+        const int cx = bars.x + bars.w * (2 * i + 1) / (2 * n);
+        CHECK_MESSAGE(a.fraction_near(test_pattern::kBars[i], cx - 10, bars.y + 10, 20, bars.h - 20,
+                                      8) > 0.99,
+                      "bar " << i);
+    }
+    // The ramp climbs from black to white in 16 even steps.
+    const Rect ramp = test_pattern::ramp_area(canvas);
+    int previous = -1;
+    for (int i = 0; i < test_pattern::kRampSteps; ++i) {
+        const int cx = ramp.x + ramp.w * (2 * i + 1) / (2 * test_pattern::kRampSteps);
+        const SDL_Color c = a.at(cx, ramp.y + ramp.h / 2);
+        CHECK(c.r == c.g);
+        CHECK(c.g == c.b);
+        CHECK(std::abs(int(c.r) - 255 * i / 15) <= 2);
+        CHECK(int(c.r) > previous);
+        previous = c.r;
+    }
+    // The overscan frames sit 2.5% and 5% in from the edges.
+    for (auto [fraction, colour] :
+         {std::pair{0.025, test_pattern::kOuterMark}, std::pair{0.05, test_pattern::kInnerMark}}) {
+        const Rect mark = test_pattern::overscan_rect(canvas, fraction);
+        CHECK(mark.x == int(std::lround(1280 * fraction)));
+        CHECK(a.fraction_near(colour, mark.x + mark.w / 4, mark.y, 40, 1, 8) == 1.0);
+        CHECK(a.fraction_near(colour, mark.x, mark.y + mark.h / 3, 1, 40, 8) == 1.0);
+    }
+    // The bar moves: a second later it is a quarter of the band further on.
+    Picture b = load_picture(dir / "b.png");
+    const int xa = sweep_x(a, canvas), xb = sweep_x(b, canvas);
+    REQUIRE(xa > 0);
+    REQUIRE(xb > 0);
+    const double quarter = test_pattern::sweep_area(canvas).w / test_pattern::kSweepSeconds;
+    CHECK_MESSAGE(std::abs((xb - xa) - quarter) < quarter * 0.25, xa << " -> " << xb);
 }

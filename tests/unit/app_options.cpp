@@ -50,3 +50,12 @@ TEST_CASE("bad options name the flag and what it expected") {
         CHECK_MESSAGE(r.error().message.starts_with(c.message), r.error().message);
     }
 }
+
+TEST_CASE("--test-pattern is a mode of its own") {
+    auto o = parse_options({"--test-pattern", "--headless", "640x360"});
+    REQUIRE(o);
+    CHECK(o->test_pattern);
+    auto both = parse_options({"--test-pattern", "--plan", "24h"});
+    REQUIRE(!both);
+    CHECK(both.error().message.find("--test-pattern") != std::string::npos);
+}
