@@ -1,7 +1,9 @@
 #include "App.hpp"
 
+#include "core/Files.hpp"
 #include "core/Hotline.hpp"
 #include "core/Log.hpp"
+#include "milepost/Version.hpp"
 
 #include <SDL_image.h>
 
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 namespace milepost {
@@ -28,6 +31,9 @@ constexpr auto kOnTime = std::chrono::seconds(1);
 // A settings error is shown this long, this often.
 constexpr auto kProblemShown = std::chrono::seconds(30);
 constexpr auto kProblemEvery = std::chrono::minutes(10);
+constexpr auto kDiagnosticsFor = std::chrono::seconds(30);
+constexpr auto kCornerPress = std::chrono::seconds(5);
+constexpr auto kCardRefresh = std::chrono::seconds(1);
 // An item that failed is left out of the plan for this long, then tried again.
 constexpr auto kExcludedFor = std::chrono::hours(1);
 // A video that makes no picture for this long is abandoned and the next item shown.
@@ -156,8 +162,35 @@ int App::run() {
     // start, as a stuck GPU driver would: the watchdog's pings stop.
     if (const char* hang = std::getenv("MILEPOST_TEST_HANG_AFTER"))
         m_stall_at = m_start + seconds(std::atof(hang));
+    m_boot_card_until = m_start + std::chrono::seconds(m_config.display.boot_info_seconds);
+    // Test hook: MILEPOST_TEST_EVENTS="2:key:F1 3:down:20,20 9:up:20,20" pushes those
+    // SDL events (a key, a press and release at canvas pixels) at those seconds.
+    if (const char* events = std::getenv("MILEPOST_TEST_EVENTS")) {
+        std::istringstream in(events);
+        std::string one;
+        while (in >> one) {
+            double at = 0;
+            char kind[16] = {};
+            int x = 0, y = 0;
+            SDL_Event ev{};
+            if (std::sscanf(one.c_str(), "%lf:%15[a-z]:%d,%d", &at, kind, &x, &y) >= 2) {
+                if (std::string(kind) == "key") {
+                    ev.type = SDL_KEYDOWN;
+                    ev.key.keysym.sym = SDLK_F1;
+                    ev.key.keysym.scancode = SDL_SCANCODE_F1;
+                } else {
+                    ev.type = std::string(kind) == "down" ? SDL_MOUSEBUTTONDOWN : SDL_MOUSEBUTTONUP;
+                    ev.button.button = SDL_BUTTON_LEFT;
+                    ev.button.x = x;
+                    ev.button.y = y;
+                }
+                m_test_events.emplace_back(m_start + seconds(at), ev);
+            }
+        }
+    }
 
     while (true) {
+        push_test_events(Clock::now());
         handle_events();
         if (m_quit)
             break;
@@ -168,6 +201,7 @@ int App::run() {
         pump_video(now);
         prepare_next(now);
         take_screenshot(now);
+        update_overlay(now);
         if (m_dirty)
             present(nullptr);
         take_due_snapshots(now);
@@ -210,7 +244,22 @@ void App::handle_events() {
             m_banner.reset();
             m_dirty = true;
             break;
+        case SDL_MOUSEBUTTONDOWN: {
+            // Touch screens send their taps as mouse presses too (SDL's default).
+            const Size panel = m_output->panel_size();
+            if (ev.button.x < panel.width / 10 && ev.button.y < panel.height / 10)
+                m_corner_since = Clock::now();
+            break;
+        }
+        case SDL_MOUSEBUTTONUP:
+            m_corner_since.reset();
+            break;
         case SDL_KEYDOWN:
+            if (ev.key.keysym.sym == SDLK_F1) {
+                const auto now = Clock::now();
+                m_diagnostics_until = now < m_diagnostics_until ? now : now + kDiagnosticsFor;
+                m_card_refresh = now;
+            }
             // Only a desktop window may be closed from the keyboard; a kiosk never.
             if (m_options.mode == OutputMode::Windowed &&
                 (ev.key.keysym.sym == SDLK_ESCAPE || ev.key.keysym.sym == SDLK_q))
@@ -791,6 +840,7 @@ void App::present(const std::string* snapshot) {
         compose_video();
     else
         compose_still(hotline_for(m_lang));
+    draw_overlay();
     SurfacePtr screenshot;
     const bool capture = m_screenshot_due && !snapshot;
     if (auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr); !r) {
@@ -857,6 +907,109 @@ void App::write_player_status(Clock::time_point now) {
                             j.dump() + "\n");
 }
 
+void App::push_test_events(Clock::time_point now) {
+    while (!m_test_events.empty() && now >= m_test_events.front().first) {
+        SDL_PushEvent(&m_test_events.front().second);
+        m_test_events.pop_front();
+    }
+}
+
+// The boot card and the diagnostics overlay: whether one shows, and its facts,
+// read again each second while it does.
+void App::update_overlay(Clock::time_point now) {
+    if (m_corner_since && now - *m_corner_since >= kCornerPress) {
+        m_corner_since.reset();
+        m_diagnostics_until = now + kDiagnosticsFor;
+        m_card_refresh = now;
+    }
+    const bool diagnostics = now < m_diagnostics_until;
+    const bool on = diagnostics || now < m_boot_card_until;
+    if (!on) {
+        if (m_overlay_on) {
+            m_overlay_on = false;
+            m_card_texture.reset();
+            m_dirty = true;
+        }
+        return;
+    }
+    if (m_overlay_on && now < m_card_refresh)
+        return;
+    m_card_refresh = now + kCardRefresh;
+    StatusInputs in;
+    in.config = &m_config;
+    in.version = kVersion;
+    if (!m_playing_target.empty() || m_options.content) {
+        in.channel = m_channel.name;
+        in.sequence = m_channel.sequence;
+    }
+    if (auto text = read_file(std::filesystem::path(m_options.data_dir) / "sync.json", 65536))
+        in.sync_json = *text;
+    in.clock_trusted = schedule_trusted(wall_now(now));
+    in.config_problem = m_problem.body;
+    if (diagnostics) {
+        while (!m_drops.empty() && now - m_drops.front().first > std::chrono::hours(1))
+            m_drops.pop_front();
+        for (const auto& [at, count] : m_drops)
+            in.frames_dropped_last_hour += count;
+        in.frames_dropped_last_hour += m_frames_dropped;
+        if (auto t = read_file("/sys/class/thermal/thermal_zone0/temp", 64))
+            in.cpu_temp_c = std::atof(t->c_str()) / 1000.0;
+        if (auto t = read_file("/sys/devices/platform/soc/soc:firmware/get_throttled", 64)) {
+            in.throttled = *t;
+            while (!in.throttled.empty() &&
+                   std::isspace(static_cast<unsigned char>(in.throttled.back())))
+                in.throttled.pop_back();
+        }
+        std::error_code ec;
+        auto space = std::filesystem::space(m_options.data_dir, ec);
+        if (!ec)
+            in.disk_free_mb = space.available / (1024 * 1024);
+        if (m_current.video)
+            in.decoder = m_video_info.decoder;
+        in.output = m_output->mode_text();
+    }
+    InfoCard card = status_card(in, diagnostics);
+    if (!m_overlay_on || !(card == m_card)) {
+        m_card = std::move(card);
+        m_card_texture.reset();
+        m_dirty = true;
+    }
+    m_overlay_on = true;
+}
+
+void App::draw_overlay() {
+    if (!m_overlay_on)
+        return;
+    SDL_Renderer* r = m_output->renderer();
+    const Size canvas = m_output->canvas_size();
+    int tw = 0, th = 0;
+    if (m_card_texture)
+        SDL_QueryTexture(m_card_texture.get(), nullptr, nullptr, &tw, &th);
+    if (!m_card_texture || tw != canvas.width || th != canvas.height) {
+        m_card_texture.reset(SDL_CreateTexture(
+            r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, canvas.width, canvas.height));
+        if (!m_card_texture) {
+            log::warn(std::string("cannot draw the status card: ") + SDL_GetError());
+            return;
+        }
+        SDL_SetTextureBlendMode(m_card_texture.get(), SDL_BLENDMODE_BLEND);
+        SDL_Texture* target = SDL_GetRenderTarget(r);
+        SDL_SetRenderTarget(r, m_card_texture.get());
+        SDL_SetRenderDrawColor(r, 0, 0, 0, 0);
+        SDL_RenderClear(r);
+        Painter painter(r, m_fonts);
+        // Never over the hotline banner.
+        const Hotline& hotline = hotline_for(m_lang);
+        const Rect area = content_area(canvas, layout_banner(m_fonts, banner_text(hotline, m_lang),
+                                                             qr_for(hotline) != nullptr, canvas,
+                                                             m_config.display.banner));
+        if (auto drawn = draw_info_card(painter, canvas, area, m_card); !drawn)
+            log::warn("status card: " + drawn.error().message);
+        SDL_SetRenderTarget(r, target);
+    }
+    SDL_RenderCopy(r, m_card_texture.get(), nullptr, nullptr);
+}
+
 void App::take_due_snapshots(Clock::time_point now) {
     while (m_next_snapshot < m_options.snapshots.size()) {
         const SnapshotRequest& s = m_options.snapshots[m_next_snapshot];
@@ -876,6 +1029,12 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
     }
     if (m_next_snapshot < m_options.snapshots.size())
         deadline = std::min(deadline, m_start + seconds(m_options.snapshots[m_next_snapshot].at));
+    if (m_overlay_on)
+        deadline = std::min(deadline, std::max(now, m_card_refresh));
+    if (m_corner_since)
+        deadline = std::min(deadline, *m_corner_since + kCornerPress);
+    if (!m_test_events.empty())
+        deadline = std::min(deadline, std::max(now, m_test_events.front().first));
     if (m_config.logs.screenshot_minutes > 0)
         deadline = std::min(deadline, std::max(now, m_next_screenshot));
     if (m_exit_at)

@@ -2,6 +2,7 @@
 // milepost-player's main loop: a flat list of named steps, then one timed wait.
 #include "Options.hpp"
 #include "PlayRecorder.hpp"
+#include "StatusCard.hpp"
 #include "Trace.hpp"
 #include "core/Channel.hpp"
 #include "core/DeviceConfig.hpp"
@@ -78,6 +79,9 @@ private:
     void present(const std::string* snapshot);
     void take_due_snapshots(Clock::time_point now);
     void take_screenshot(Clock::time_point now);
+    void update_overlay(Clock::time_point now);
+    void draw_overlay();
+    void push_test_events(Clock::time_point now);
     void write_player_status(Clock::time_point now);
     WallTime wall_now(Clock::time_point now) const;
     PlayStart play_start(const std::string& id, const std::string& object, WallTime at) const;
@@ -187,6 +191,18 @@ private:
 
     Alert m_problem;                         // the settings error slide
     Clock::time_point m_next_problem_show{}; // when it is shown again
+
+    // The boot card (boot_info_seconds from start) and the diagnostics overlay (F1,
+    // or a 5-second press in the top-left corner; 30 s), over the content.
+    Clock::time_point m_boot_card_until;
+    Clock::time_point m_diagnostics_until;
+    std::optional<Clock::time_point> m_corner_since; // a press in the corner began
+    bool m_overlay_on = false;                       // a card is on screen
+    InfoCard m_card;                                 // what it says
+    TexturePtr m_card_texture;                       // drawn once per change, copied per frame
+    Clock::time_point m_card_refresh;                // when its facts are read again
+    // Test hook (MILEPOST_TEST_EVENTS): SDL events pushed at set times after start.
+    std::deque<std::pair<Clock::time_point, SDL_Event>> m_test_events;
 
     bool m_dirty = true; // the screen must be drawn again
     bool m_quit = false;

@@ -1,9 +1,9 @@
 #include "TestPattern.hpp"
 
 #include "core/Log.hpp"
+#include "milepost/Version.hpp"
 #include "render/TestPattern.hpp"
 #include "service/Watchdog.hpp"
-#include "milepost/Version.hpp"
 
 #include <cstdio>
 #include <thread>
@@ -51,10 +51,8 @@ int run_test_pattern(Output& output, Fonts& fonts, const Options& options,
         std::snprintf(counter, sizeof counter, "frame %ld, %.1f frames per second drawn", frames,
                       rate);
         const std::vector<std::string> lines{
-            output.mode_text(),
-            std::string("Milepost test pattern, version ") + kVersion,
-            output.driver_text(),
-            "Yellow frame 2.5% and red frame 5% in from the edges",
+            output.mode_text(), std::string("Milepost test pattern, version ") + kVersion,
+            output.driver_text(), "Yellow frame 2.5% and red frame 5% in from the edges",
             "The moving bar must never break; " + std::string(counter)};
         if (auto begun = output.begin_frame(); !begun) {
             log::error(begun.error().message);

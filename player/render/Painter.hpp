@@ -37,6 +37,7 @@ public:
     // Fills `area` but for `inner`: the bars around a picture.
     void fill_around(Rect area, Rect inner, SDL_Color color);
     Fonts& fonts() { return m_fonts; }
+    SDL_Renderer* renderer() const { return m_renderer; }
 
 private:
     SDL_Renderer* m_renderer;

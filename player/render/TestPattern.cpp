@@ -15,10 +15,18 @@ Rect band(Size canvas, double top, double bottom) {
 }
 } // namespace
 
-Rect bars_area(Size canvas) { return band(canvas, 0.12, 0.34); }
-Rect ramp_area(Size canvas) { return band(canvas, 0.36, 0.46); }
-Rect sweep_area(Size canvas) { return band(canvas, 0.48, 0.58); }
-Rect text_area(Size canvas) { return band(canvas, 0.60, 0.88); }
+Rect bars_area(Size canvas) {
+    return band(canvas, 0.12, 0.34);
+}
+Rect ramp_area(Size canvas) {
+    return band(canvas, 0.36, 0.46);
+}
+Rect sweep_area(Size canvas) {
+    return band(canvas, 0.48, 0.58);
+}
+Rect text_area(Size canvas) {
+    return band(canvas, 0.60, 0.88);
+}
 
 Rect overscan_rect(Size canvas, double fraction) {
     const int dx = int(std::lround(canvas.width * fraction));

@@ -14,7 +14,7 @@ namespace test_pattern {
 inline constexpr SDL_Color kBars[] = {{255, 255, 255, 255}, {255, 255, 0, 255}, {0, 255, 255, 255},
                                       {0, 255, 0, 255},     {255, 0, 255, 255}, {255, 0, 0, 255},
                                       {0, 0, 255, 255},     {0, 0, 0, 255}};
-inline constexpr int kRampSteps = 16;            // black to white
+inline constexpr int kRampSteps = 16;                     // black to white
 inline constexpr SDL_Color kOuterMark{255, 210, 63, 255}; // 2.5% in from each edge
 inline constexpr SDL_Color kInnerMark{255, 64, 64, 255};  // 5% in
 inline constexpr double kSweepSeconds = 4.0; // the moving bar crosses the screen in this time

@@ -20,8 +20,9 @@ struct SyncFacts {
     std::string version;
     std::string active_channel;
     std::int64_t active_sequence = 0;
-    std::string last_sync;        // RFC 3339 UTC, "" before the first
-    std::string last_sync_result; // "ok: ..." or the error
+    std::string last_sync;         // RFC 3339 UTC, "" before the first
+    std::string last_sync_result;  // "ok: ..." or the error
+    std::int64_t rows_pending = 0; // plays not yet uploaded, after the last pass
 };
 
 struct UploadReport {

@@ -4,11 +4,13 @@
 #include "ChannelUpdate.hpp"
 #include "HttpClient.hpp"
 #include "LogUpload.hpp"
+#include "Network.hpp"
 #include "SyncOptions.hpp"
 #include "core/Log.hpp"
 #include "milepost/Version.hpp"
 #include "service/Watchdog.hpp"
 #include "store/ContentStore.hpp"
+#include "store/Files.hpp"
 
 #include <systemd/sd-daemon.h>
 
@@ -119,6 +121,16 @@ WallTime wall_now() {
         std::chrono::system_clock::now());
 }
 
+// DATA_DIR/sync.json, for the player's boot card and diagnostics: the network
+// (the player has none of its own) and how the last sync went. News, not a record.
+void write_sync_status(const std::filesystem::path& data_dir, const DeviceConfig& config,
+                       const SyncFacts& facts) {
+    const std::string text =
+        sync_status_json(facts, !config.content.server.empty(), network_interfaces(), wall_now());
+    if (auto r = write_file_atomically(data_dir / "sync.json", text); !r)
+        log::warn("sync.json: " + r.error().message);
+}
+
 // One pass: the channel update, then the play log and status uploads. Logs what
 // happened; true when both went through.
 bool run_pass(HttpClient& http, ContentStore& store, const DeviceConfig& config, Watchdog& watchdog,
@@ -153,7 +165,10 @@ bool run_pass(HttpClient& http, ContentStore& store, const DeviceConfig& config,
                   std::to_string(uploaded->rows_pending) + " pending, " +
                   std::to_string(uploaded->rows_lost) + " lost in all");
     }
+    if (uploaded)
+        facts.rows_pending = uploaded->rows_pending;
     sd_notifyf(0, "STATUS=%s", status.c_str());
+    write_sync_status(store.data_dir(), config, facts);
     return ok;
 }
 
@@ -249,6 +264,7 @@ int main(int argc, char** argv) {
     std::mt19937_64 random(std::random_device{}());
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     const Millis interval = std::chrono::duration_cast<Millis>(config.content.poll_interval);
+    write_sync_status(store->data_dir(), config, facts); // the boot card's network, at once
     sd_notify(0, "READY=1\nSTATUS=started");
     if (!config.content.server.empty())
         log::info("polling " + config.content.server + " for channel \"" + config.content.channel +

@@ -24,7 +24,16 @@ inline std::string cycle_start_clock() {
 inline RunResult run_player(const TempDir& dir, const std::string& config_text,
                             std::vector<std::string> extra, const std::string& size = "1920x1080",
                             const std::vector<std::string>& env = {}) {
-    auto config = dir.write("device.toml", config_text);
+    // The boot card covers the content for its first seconds: tests of the content
+    // turn it off unless they set it.
+    std::string text = config_text;
+    if (text.find("boot_info_seconds") == std::string::npos) {
+        if (auto at = text.find("[display]\n"); at != std::string::npos)
+            text.insert(at + 10, "boot_info_seconds = 0\n");
+        else
+            text += "\n[display]\nboot_info_seconds = 0\n";
+    }
+    auto config = dir.write("device.toml", text);
     if (std::find(extra.begin(), extra.end(), "--clock-start") == extra.end() &&
         std::find(extra.begin(), extra.end(), "--plan") == extra.end() &&
         config_text.find("timezone") == std::string::npos) {

@@ -332,3 +332,70 @@ TEST_CASE("the test pattern shows bars, a grey ramp, overscan marks, a moving ba
     const double quarter = test_pattern::sweep_area(canvas).w / test_pattern::kSweepSeconds;
     CHECK_MESSAGE(std::abs((xb - xa) - quarter) < quarter * 0.25, xa << " -> " << xb);
 }
+
+namespace {
+
+const char* kSiteConfig = R"([device]
+id = "site-42"
+site = "Exit 42 Travel Center"
+region = "US-TX"
+)";
+
+// What milepost-sync would have written: the network and the last sync.
+void write_sync_news(const TempDir& dir) {
+    std::filesystem::create_directories(dir / "data");
+    dir.write("data/sync.json",
+              R"({"server": true, "last_sync": "2026-11-29T14:03:00Z",
+                  "last_sync_result": "ok: sequence 12", "rows_pending": 42,
+                  "network": [{"interface": "wlan0", "kind": "wifi",
+                               "addresses": ["10.0.0.5"], "signal_dbm": -61}]})");
+}
+
+} // namespace
+
+TEST_CASE("the boot card shows the screen's facts over the content, then goes, the banner kept") {
+    TempDir dir;
+    write_sync_news(dir);
+    RunResult r =
+        run_player(dir, std::string(kSiteConfig) + "[display]\nboot_info_seconds = 3\n",
+                   {"--snapshot", "1:a.png", "--snapshot", "4.5:b.png", "--exit-after", "5"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    keep_snapshot(dir / "a.png", "boot-card.png");
+    const std::string text = ocr(dir / "a.png");
+    for (const char* want :
+         {"Milepost screen site-42", "Exit 42 Travel Center, US-TX", "10.0.0.5", "Wi-Fi -61 dBm",
+          "built-in", "ok: sequence 12", "No content key", "1-888-373-7888"})
+        CHECK_MESSAGE(contains(text, want), want << " in:\n" << text);
+    CHECK_MESSAGE(!contains(text, "Plays pending"), text); // diagnostics only
+    // The banner is not covered: its yellow strip is whole along the bottom.
+    Picture a = load_picture(dir / "a.png");
+    CHECK(a.fraction_near(palette::kBanner, 0, 1060, 1920, 20) > 0.5);
+    const std::string after = ocr(dir / "b.png");
+    CHECK_MESSAGE(!contains(after, "Milepost screen"), after);
+    CHECK_MESSAGE(contains(after, "1-888-373-7888"), after);
+}
+
+TEST_CASE(
+    "F1 and a 5-second press in the top-left corner show the diagnostics, a short press does not") {
+    TempDir dir;
+    write_sync_news(dir);
+    RunResult r =
+        run_player(dir, kSiteConfig,
+                   {"--snapshot", "1.5:f1.png", "--snapshot", "2.8:short.png", "--snapshot",
+                    "6.5:waiting.png", "--snapshot", "8:long.png", "--exit-after", "8.3"},
+                   "1920x1080",
+                   {"MILEPOST_TEST_EVENTS=1:key:F1 2:key:F1 2.2:down:30,30 2.5:up:30,30 "
+                    "2.6:down:40,50 8.5:up:40,50"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    keep_snapshot(dir / "long.png", "diagnostics.png");
+    const std::string f1 = ocr(dir / "f1.png");
+    for (const char* want : {"Milepost diagnostics", "site-42", "Plays pending", "42 not yet",
+                             "Decoder", "Disk free", "1920x1080, headless", "Frames"})
+        CHECK_MESSAGE(contains(f1, want), want << " in:\n" << f1);
+    // F1 again hid it; the short press did nothing; the long one shows it at 5 s.
+    CHECK_MESSAGE(!contains(ocr(dir / "short.png"), "diagnostics"), "short press");
+    CHECK_MESSAGE(!contains(ocr(dir / "waiting.png"), "diagnostics"), "3.9 s into the press");
+    const std::string held = ocr(dir / "long.png");
+    CHECK_MESSAGE(contains(held, "Milepost diagnostics"), held);
+    CHECK_MESSAGE(contains(held, "1-888-373-7888"), held);
+}

@@ -120,6 +120,14 @@ TEST_CASE("sync fetches and activates a signed channel, and an unchanged poll is
     auto log = nginx.log();
     REQUIRE(log.size() == 5); // manifest, signature, three objects
     CHECK(log[0].user_agent == "milepost/" + std::string(kVersion) + " (test-screen-1)");
+    // The news the player's boot card reads: the last sync and the network.
+    auto news = nlohmann::json::parse(read_file(screen.data / "sync.json"));
+    CHECK(news["server"] == true);
+    CHECK(news["last_sync_result"].get<std::string>().starts_with("ok: "));
+    CHECK(!news["last_sync"].get<std::string>().empty());
+    REQUIRE(news["network"].is_array());
+    for (const auto& n : news["network"])
+        CHECK(n["interface"] != "lo");
 
     nginx.clear_log();
     auto again = screen.sync("--once");

@@ -1,0 +1,133 @@
+#include "StatusCard.hpp"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace milepost {
+
+std::string throttled_text(const std::string& hex) {
+    unsigned long bits = 0;
+    try {
+        bits = std::stoul(hex, nullptr, 16);
+    } catch (const std::exception&) {
+        return "unknown (" + hex + ")";
+    }
+    std::string now, since;
+    auto add = [](std::string& s, const char* what) {
+        s += (s.empty() ? "" : ", ") + std::string(what);
+    };
+    if (bits & 0x1)
+        add(now, "under-voltage");
+    if (bits & 0x2)
+        add(now, "frequency capped");
+    if (bits & 0x4)
+        add(now, "throttled");
+    if (bits & 0x8)
+        add(now, "soft temperature limit");
+    if (bits & 0x10000)
+        add(since, "under-voltage");
+    if (bits & 0x20000)
+        add(since, "frequency capped");
+    if (bits & 0x40000)
+        add(since, "throttled");
+    if (bits & 0x80000)
+        add(since, "soft temperature limit");
+    if (now.empty() && since.empty())
+        return "not throttled";
+    std::string out = now.empty() ? "not now" : "now: " + now;
+    if (!since.empty())
+        out += "; since boot: " + since;
+    return out;
+}
+
+InfoCard status_card(const StatusInputs& in, bool diagnostics) {
+    const DeviceConfig& c = *in.config;
+    InfoCard card;
+    card.title = diagnostics ? "Milepost diagnostics" : "Milepost screen " + c.device.id;
+
+    if (c.device.site.empty())
+        card.warnings.push_back(
+            "Not provisioned: no site in the config (milepost-provision write)");
+    if (!in.config_problem.empty())
+        card.warnings.push_back("Config error: " + in.config_problem);
+    if (c.content.public_key.empty())
+        card.warnings.push_back("No content key: only the built-in channel can play");
+
+    nlohmann::json sync = nlohmann::json::object();
+    if (!in.sync_json.empty()) {
+        try {
+            sync = nlohmann::json::parse(in.sync_json);
+        } catch (const nlohmann::json::exception&) {
+            // Half written: as if there were none.
+        }
+    }
+    if (diagnostics)
+        card.rows.push_back({"Screen", c.device.id});
+    card.rows.push_back(
+        {"Site", c.device.site.empty()
+                     ? std::string("(not set)")
+                     : c.device.site + (c.device.region.empty() ? "" : ", " + c.device.region)});
+    std::string network;
+    if (!sync.contains("network")) {
+        network = "not known yet (milepost-sync has not reported)";
+    } else {
+        for (const auto& n : sync["network"]) {
+            std::string one = n.value("interface", "?");
+            for (const auto& a : n.value("addresses", std::vector<std::string>{}))
+                one += " " + a;
+            if (n.value("kind", "") == "wifi")
+                one += n.contains("signal_dbm")
+                           ? ", Wi-Fi " + std::to_string(n["signal_dbm"].get<int>()) + " dBm"
+                           : std::string(", Wi-Fi");
+            else
+                one += ", wired";
+            network += (network.empty() ? "" : "; ") + one;
+        }
+        if (network.empty())
+            network = "no address: not connected";
+    }
+    card.rows.push_back({"Network", network});
+    card.rows.push_back({"Version", in.version});
+    card.rows.push_back(
+        {"Channel", in.channel.empty() ? std::string("built-in")
+                                       : in.channel + ", sequence " + std::to_string(in.sequence)});
+    std::string last;
+    if (!sync.value("server", c.content.server.empty() ? false : true))
+        last = "no content server set";
+    else if (sync.value("last_sync", "").empty())
+        last = "not yet";
+    else
+        last = sync.value("last_sync", "") + ": " + sync.value("last_sync_result", "");
+    card.rows.push_back({"Last sync", last});
+    card.rows.push_back({"Clock", in.clock_trusted ? "synchronised"
+                                                   : "not synchronised: only items without "
+                                                     "time conditions play"});
+    if (diagnostics) {
+        card.rows.push_back(
+            {"Frames", std::to_string(in.frames_dropped_last_hour) + " dropped in the last hour"});
+        std::string cpu = "temperature unknown";
+        if (in.cpu_temp_c) {
+            char t[32];
+            std::snprintf(t, sizeof t, "%.1f °C", *in.cpu_temp_c);
+            cpu = t;
+        }
+        if (!in.throttled.empty())
+            cpu += ", " + throttled_text(in.throttled);
+        card.rows.push_back({"CPU", cpu});
+        card.rows.push_back({"Disk free", in.disk_free_mb ? std::to_string(*in.disk_free_mb) + " MB"
+                                                          : std::string("unknown")});
+        card.rows.push_back(
+            {"Plays pending",
+             sync.contains("rows_pending")
+                 ? std::to_string(sync["rows_pending"].get<std::int64_t>()) + " not yet uploaded"
+                 : std::string("unknown")});
+        card.rows.push_back(
+            {"Decoder", in.decoder.empty() ? std::string("no video on screen") : in.decoder});
+        card.rows.push_back({"Output", in.output});
+        card.footer = "Hides itself after 30 s. F1, or a 5-second press in the top-left "
+                      "corner, shows it again.";
+    }
+    return card;
+}
+
+} // namespace milepost
