@@ -121,7 +121,8 @@ TEST_CASE("malformed configs and channels never crash the player") {
 
 TEST_CASE("as a service, a bad provisioning file is set aside and its error shown on screen") {
     TempDir dir;
-    const auto good = dir.write("etc/device.toml", "[device]\nregion = \"CA-ON\"\n");
+    const auto good = dir.write("etc/device.toml",
+                                "[device]\nregion = \"CA-ON\"\n[display]\nboot_info_seconds = 0\n");
     const auto bad = dir.write("boot/milepost.toml", "[device]\ntimezone = \"Mars/Olympus\"\n");
     const std::vector<std::string> env{"MILEPOST_DEFAULT_CONFIG=" + good.string(),
                                        "MILEPOST_PROVISIONING_CONFIG=" + bad.string()};

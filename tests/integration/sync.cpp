@@ -531,9 +531,10 @@ TEST_CASE("a running player switches to the version sync activates, at an item b
     };
     build("a", "1");
     Nginx nginx(site);
-    const fs::path config = work.write(
-        "device.toml", "[content]\nserver = \"" + nginx.url() +
-                           "\"\nchannel = \"trucking\"\npublic_key = \"" + key_line + "\"\n");
+    const fs::path config =
+        work.write("device.toml", "[content]\nserver = \"" + nginx.url() +
+                                      "\"\nchannel = \"trucking\"\npublic_key = \"" + key_line +
+                                      "\"\n[display]\nboot_info_seconds = 0\n");
     const fs::path data = work / "data";
     auto sync = [&] {
         return run(
@@ -591,9 +592,10 @@ TEST_CASE("a damaged active channel is fetched again, never an older one, and th
     };
     build("3");
     Nginx nginx(site);
-    const fs::path config = work.write(
-        "device.toml", "[device]\nlanguages = [\"de\"]\n[content]\nserver = \"" + nginx.url() +
-                           "\"\nchannel = \"trucking\"\npublic_key = \"" + key_line + "\"\n");
+    const fs::path config =
+        work.write("device.toml", "[device]\nlanguages = [\"de\"]\n[content]\nserver = \"" +
+                                      nginx.url() + "\"\nchannel = \"trucking\"\npublic_key = \"" +
+                                      key_line + "\"\n[display]\nboot_info_seconds = 0\n");
     const fs::path data = work / "data";
     auto sync = [&](const std::string& mode) {
         return run({MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), mode});
@@ -650,9 +652,10 @@ TEST_CASE("an alert an update brings is shown at once, cutting short the item on
     };
     build("a", "1");
     Nginx nginx(site);
-    const fs::path config = work.write(
-        "device.toml", "[device]\ntimezone = \"UTC\"\n[content]\nserver = \"" + nginx.url() +
-                           "\"\nchannel = \"trucking\"\npublic_key = \"" + key_line + "\"\n");
+    const fs::path config =
+        work.write("device.toml", "[device]\ntimezone = \"UTC\"\n[content]\nserver = \"" +
+                                      nginx.url() + "\"\nchannel = \"trucking\"\npublic_key = \"" +
+                                      key_line + "\"\n[display]\nboot_info_seconds = 0\n");
     const fs::path data = work / "data";
     auto sync = [&] {
         return run(
