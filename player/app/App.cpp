@@ -32,6 +32,12 @@ constexpr auto kOnTime = std::chrono::seconds(1);
 constexpr auto kProblemShown = std::chrono::seconds(30);
 constexpr auto kProblemEvery = std::chrono::minutes(10);
 constexpr auto kDiagnosticsFor = std::chrono::seconds(30);
+
+std::string format_time_of_day(TimeOfDay t) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%02d:%02d", t.minutes / 60, t.minutes % 60);
+    return text;
+}
 constexpr auto kCornerPress = std::chrono::seconds(5);
 constexpr auto kCardRefresh = std::chrono::seconds(1);
 // An item that failed is left out of the plan for this long, then tried again.
@@ -196,7 +202,8 @@ int App::run() {
             break;
         const auto now = Clock::now();
         watch_active_channel(now);
-        if (now >= m_item_end)
+        apply_power_schedule(now);
+        if (m_screen_on && now >= m_item_end)
             advance_schedule(now);
         pump_video(now);
         prepare_next(now);
@@ -394,28 +401,59 @@ bool schedule_clock_trusted(bool clock_start_given, WallTime at) {
     return clock_is_trusted(clock_start_given || system_clock_synchronised(), at, kBuildYear);
 }
 
-void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out) {
+std::optional<PowerWindow> power_window(const DeviceConfig& config, bool clock_trusted) {
+    if (!clock_trusted || !config.display.power_on || !config.display.power_off)
+        return std::nullopt;
+    return PowerWindow{*config.display.power_on, *config.display.power_off};
+}
+
+void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out,
+                const std::optional<PowerWindow>& power) {
     const Zone& zone = planner.settings().zone;
-    for (Showing s = planner.showing_at(from); s.start < from + length; s = planner.following(s)) {
+    const WallTime end = from + length;
+    auto display = [&](WallTime at, bool on) {
         nlohmann::ordered_json j;
-        j["at"] = zone.format(s.start);
-        if (s.alert)
-            j["item"] = s.alert->id;
-        else if (s.item)
-            j["item"] = s.item->id;
-        else
-            j["item"] = nullptr;
-        j["lang"] = s.lang;
-        j["duration"] = std::chrono::duration<double>(s.end - s.start).count();
-        if (s.offset.count() > 0)
-            j["offset"] = std::chrono::duration<double>(s.offset).count();
-        if (s.alert)
-            j["alert"] = true;
-        if (s.cut)
-            j["interrupted"] = true;
-        if (!s.alert && !s.item)
-            j["fallback"] = true;
+        j["at"] = zone.format(at);
+        j["display"] = on ? "on" : "off";
         std::fputs((j.dump() + "\n").c_str(), out);
+    };
+    WallTime t = from;
+    if (power && !screen_on_at(*power, zone, t)) {
+        display(t, false);
+        t = next_power_change(*power, zone, t);
+        if (t < end)
+            display(t, true);
+    }
+    while (t < end) {
+        const WallTime off = power ? next_power_change(*power, zone, t) : WallTime::max();
+        for (Showing s = planner.showing_at(t); s.start < std::min(end, off);
+             s = planner.following(s)) {
+            nlohmann::ordered_json j;
+            j["at"] = zone.format(s.start);
+            if (s.alert)
+                j["item"] = s.alert->id;
+            else if (s.item)
+                j["item"] = s.item->id;
+            else
+                j["item"] = nullptr;
+            j["lang"] = s.lang;
+            j["duration"] = std::chrono::duration<double>(s.end - s.start).count();
+            if (s.offset.count() > 0)
+                j["offset"] = std::chrono::duration<double>(s.offset).count();
+            if (s.alert)
+                j["alert"] = true;
+            if (s.cut || s.end > off) // an alert, or the screen going off, cuts it short
+                j["interrupted"] = true;
+            if (!s.alert && !s.item)
+                j["fallback"] = true;
+            std::fputs((j.dump() + "\n").c_str(), out);
+        }
+        if (off >= end)
+            break;
+        display(off, false);
+        t = next_power_change(*power, zone, off);
+        if (t < end)
+            display(t, true);
     }
     std::fflush(out);
 }
@@ -836,10 +874,15 @@ void App::present(const std::string* snapshot) {
         m_quit = true;
         return;
     }
-    if (m_current.video)
+    if (!m_screen_on) {
+        // Off by the power schedule: black, whether or not the TV took the standby.
+        SDL_SetRenderDrawColor(m_output->renderer(), 0, 0, 0, 255);
+        SDL_RenderClear(m_output->renderer());
+    } else if (m_current.video) {
         compose_video();
-    else
+    } else {
         compose_still(hotline_for(m_lang));
+    }
     draw_overlay();
     SurfacePtr screenshot;
     const bool capture = m_screenshot_due && !snapshot;
@@ -905,6 +948,52 @@ void App::write_player_status(Clock::time_point now) {
     if (m_recorder)
         m_recorder->publish(std::filesystem::path(m_options.data_dir) / "player.json",
                             j.dump() + "\n");
+}
+
+// [display] power_on / power_off: at power_off the item on screen ends
+// (interrupted), the TV is sent to standby over HDMI-CEC and the screen is black;
+// nothing plays, so nothing is decoded or logged. At power_on the TV is woken and
+// the plan joined where it is. An untrusted clock keeps the screen on.
+void App::apply_power_schedule(Clock::time_point now) {
+    if (!m_config.display.power_on || now < m_next_power_check)
+        return;
+    if (!m_display_power) {
+        m_display_power = open_display_power();
+        log::info("screen power schedule " + format_time_of_day(*m_config.display.power_on) +
+                  " to " + format_time_of_day(*m_config.display.power_off) + ", through " +
+                  m_display_power->name());
+    }
+    const WallTime w = wall_now(now);
+    const auto window = power_window(m_config, schedule_trusted(w));
+    const bool on = !window || screen_on_at(*window, m_zone, w);
+    // Looked at again at the next change, and each minute in case the clock jumps.
+    m_next_power_check = now + std::chrono::minutes(1);
+    if (window)
+        m_next_power_check =
+            std::min(m_next_power_check, now + (next_power_change(*window, m_zone, w) - w));
+    if (on == m_screen_on)
+        return;
+    if (!on) {
+        if (m_current.item || m_current_alert)
+            m_interrupt_reason = "the screen's power schedule turned it off";
+        end_item(now, "screen off");
+        dispose(std::move(m_next.video));
+        m_next = {};
+        m_showing_valid = false;
+        m_in_fallback = false;
+        m_item_end = Clock::time_point::max();
+    }
+    const PowerAck ack = m_display_power->set(on);
+    const std::string how =
+        ack == PowerAck::Acknowledged
+            ? std::string(on ? "HDMI-CEC Image View On" : "HDMI-CEC Standby") + ", " + describe(ack)
+            : std::string(on ? "" : "blanked; ") + describe(ack);
+    log::info(std::string("screen ") + (on ? "on" : "off") + " (power schedule): " + how);
+    m_trace.event(seconds_since_start(now), "display", on ? "on" : "off", std::nullopt, how);
+    m_screen_on = on;
+    if (on)
+        m_item_end = now; // the plan is joined where it is now
+    m_dirty = true;
 }
 
 void App::push_test_events(Clock::time_point now) {
@@ -1031,6 +1120,8 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
         deadline = std::min(deadline, m_start + seconds(m_options.snapshots[m_next_snapshot].at));
     if (m_overlay_on)
         deadline = std::min(deadline, std::max(now, m_card_refresh));
+    if (m_display_power)
+        deadline = std::min(deadline, std::max(now, m_next_power_check));
     if (m_corner_since)
         deadline = std::min(deadline, *m_corner_since + kCornerPress);
     if (!m_test_events.empty())

@@ -7,8 +7,10 @@
 #include "core/Channel.hpp"
 #include "core/DeviceConfig.hpp"
 #include "core/Schedule.hpp"
+#include "core/ScreenPower.hpp"
 #include "media/VideoSource.hpp"
 #include "render/AudioOutput.hpp"
+#include "render/DisplayPower.hpp"
 #include "render/Fonts.hpp"
 #include "render/Output.hpp"
 #include "render/Painter.hpp"
@@ -37,8 +39,12 @@ bool schedule_clock_trusted(bool clock_start_given, WallTime at);
 // The schedule's settings from the device config: the player's loop and --plan
 // plan with the same.
 PlanSettings plan_settings(const DeviceConfig& config, const Zone& zone, bool clock_trusted);
-// --plan: prints the showings from `from` for `length`, as JSON lines.
-void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out);
+// --plan: prints the showings from `from` for `length`, as JSON lines, with the
+// screen's power changes ({"at": ..., "display": "off"}) when `power` is given.
+void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out,
+                const std::optional<PowerWindow>& power = std::nullopt);
+// The power schedule the config sets, when it sets one and the clock can be trusted.
+std::optional<PowerWindow> power_window(const DeviceConfig& config, bool clock_trusted);
 
 // An item made ready to go on screen: its video opened and decoding, or its
 // image loaded. Made while the item before it plays, so that items follow each
@@ -80,6 +86,7 @@ private:
     void take_due_snapshots(Clock::time_point now);
     void take_screenshot(Clock::time_point now);
     void update_overlay(Clock::time_point now);
+    void apply_power_schedule(Clock::time_point now);
     void draw_overlay();
     void push_test_events(Clock::time_point now);
     void write_player_status(Clock::time_point now);
@@ -201,6 +208,12 @@ private:
     InfoCard m_card;                                 // what it says
     TexturePtr m_card_texture;                       // drawn once per change, copied per frame
     Clock::time_point m_card_refresh;                // when its facts are read again
+    // The power schedule: off, the TV is put in standby (HDMI-CEC) or the screen
+    // blanked; nothing is decoded or logged until it is on again.
+    std::unique_ptr<DisplayPower> m_display_power;
+    bool m_screen_on = true;
+    Clock::time_point m_next_power_check;
+
     // Test hook (MILEPOST_TEST_EVENTS): SDL events pushed at set times after start.
     std::deque<std::pair<Clock::time_point, SDL_Event>> m_test_events;
 

@@ -187,8 +187,9 @@ int main(int argc, char** argv) {
         if (!settings.clock_trusted)
             log::info("the clock is not trusted: only items without time or date conditions are "
                       "planned");
+        const auto power = power_window(config, settings.clock_trusted);
         Planner planner(channel, std::move(settings));
-        print_plan(planner, from, *options->plan, stdout);
+        print_plan(planner, from, *options->plan, stdout, power);
         return 0;
     }
     if (options->clock_start)

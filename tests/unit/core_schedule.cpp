@@ -1,6 +1,7 @@
 // The schedule: conditions, time zones and DST, weights, language turns, alerts,
 // untrusted clocks, and the plan as a function of the wall clock.
 #include "core/Schedule.hpp"
+#include "core/ScreenPower.hpp"
 
 #include <doctest/doctest.h>
 
@@ -423,4 +424,24 @@ TEST_CASE("schedule: excluded items leave the plan and time zones are checked") 
     CHECK(!p.showing_at(at("2026-12-01T12:00:00Z")).item);
     CHECK_FALSE(Zone::locate("America/Nowhere"));
     CHECK(static_cast<bool>(Zone::locate("")));
+}
+
+TEST_CASE("the screen power window, plain and across midnight, and its next change") {
+    auto zone = Zone::locate("America/Chicago");
+    REQUIRE(zone);
+    auto at = [](const char* t) { return *parse_rfc3339(t); };
+    const PowerWindow day{TimeOfDay{7 * 60}, TimeOfDay{19 * 60}};
+    CHECK(!screen_on_at(day, *zone, at("2026-12-01T12:59:00Z"))); // 06:59 local
+    CHECK(screen_on_at(day, *zone, at("2026-12-01T13:00:00Z")));  // 07:00
+    CHECK(!screen_on_at(day, *zone, at("2026-12-02T01:00:00Z"))); // 19:00
+    CHECK(next_power_change(day, *zone, at("2026-12-01T12:00:00Z")) == at("2026-12-01T13:00:00Z"));
+    CHECK(next_power_change(day, *zone, at("2026-12-01T13:00:00Z")) == at("2026-12-02T01:00:00Z"));
+    // On 18:00, off 02:00: on across midnight.
+    const PowerWindow night{TimeOfDay{18 * 60}, TimeOfDay{2 * 60}};
+    CHECK(screen_on_at(night, *zone, at("2026-12-02T07:30:00Z")));  // 01:30
+    CHECK(!screen_on_at(night, *zone, at("2026-12-02T08:00:00Z"))); // 02:00
+    CHECK(next_power_change(night, *zone, at("2026-12-02T07:30:00Z")) ==
+          at("2026-12-02T08:00:00Z"));
+    // The night the clocks go back (2026-11-01, 02:00 CDT -> 01:00 CST): 07:00 is CST.
+    CHECK(next_power_change(day, *zone, at("2026-11-01T06:00:00Z")) == at("2026-11-01T13:00:00Z"));
 }
