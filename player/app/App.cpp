@@ -4,6 +4,7 @@
 #include "core/Hotline.hpp"
 #include "core/Log.hpp"
 #include "milepost/Version.hpp"
+#include "render/HotlineScreen.hpp"
 
 #include <SDL_image.h>
 
@@ -40,6 +41,8 @@ std::string format_time_of_day(TimeOfDay t) {
 }
 constexpr auto kCornerPress = std::chrono::seconds(5);
 constexpr auto kCardRefresh = std::chrono::seconds(1);
+constexpr auto kHotlineFor = std::chrono::seconds(20); // the hotline screen after a tap
+constexpr auto kTapAtMost = std::chrono::milliseconds(1000);
 // An item that failed is left out of the plan for this long, then tried again.
 constexpr auto kExcludedFor = std::chrono::hours(1);
 // A video that makes no picture for this long is abandoned and the next item shown.
@@ -253,14 +256,21 @@ void App::handle_events() {
             break;
         case SDL_MOUSEBUTTONDOWN: {
             // Touch screens send their taps as mouse presses too (SDL's default).
-            const Size panel = m_output->panel_size();
-            if (ev.button.x < panel.width / 10 && ev.button.y < panel.height / 10)
-                m_corner_since = Clock::now();
+            const SDL_Point at = to_canvas(ev.button.x, ev.button.y);
+            const Size canvas = m_output->canvas_size();
+            m_press_since = Clock::now();
+            if (at.x < canvas.width / 10 && at.y < canvas.height / 10)
+                m_corner_since = m_press_since;
             break;
         }
-        case SDL_MOUSEBUTTONUP:
+        case SDL_MOUSEBUTTONUP: {
+            const auto now = Clock::now();
+            if (m_press_since && now - *m_press_since < kTapAtMost)
+                on_tap(now, to_canvas(ev.button.x, ev.button.y));
+            m_press_since.reset();
             m_corner_since.reset();
             break;
+        }
         case SDL_KEYDOWN:
             if (ev.key.keysym.sym == SDLK_F1) {
                 const auto now = Clock::now();
@@ -883,6 +893,7 @@ void App::present(const std::string* snapshot) {
     } else {
         compose_still(hotline_for(m_lang));
     }
+    draw_hotline_screen_over();
     draw_overlay();
     SurfacePtr screenshot;
     const bool capture = m_screenshot_due && !snapshot;
@@ -996,6 +1007,90 @@ void App::apply_power_schedule(Clock::time_point now) {
     m_dirty = true;
 }
 
+// Event coordinates are the panel's; a turned screen's canvas is turned back.
+SDL_Point App::to_canvas(int x, int y) const {
+    const Size c = m_output->canvas_size();
+    switch (m_config.display.rotation) {
+    case 90:
+        return {y, c.height - 1 - x};
+    case 180:
+        return {c.width - 1 - x, c.height - 1 - y};
+    case 270:
+        return {c.width - 1 - y, x};
+    default:
+        return {x, y};
+    }
+}
+
+// A tap anywhere: the hotline full screen for 20 s, in the language on screen. On
+// it, the language button switches to the device's next language.
+void App::on_tap(Clock::time_point now, SDL_Point at) {
+    const auto& langs = m_config.device.languages;
+    const bool showing = now < m_hotline_until;
+    if (showing) {
+        const Rect b = language_button(m_output->canvas_size());
+        if (langs.size() > 1 && at.x >= b.x && at.x < b.x + b.w && at.y >= b.y &&
+            at.y < b.y + b.h) {
+            auto it = std::find(langs.begin(), langs.end(), m_hotline_lang);
+            m_hotline_lang =
+                it == langs.end() || std::next(it) == langs.end() ? langs.front() : *std::next(it);
+            log::info("tap: the hotline in " + language_name(m_hotline_lang));
+        }
+    } else {
+        m_hotline_lang = m_lang.empty() ? langs.front() : m_lang;
+        log::info("tap: the hotline full screen for 20 s");
+        // What is under it is not seen: its play row says so.
+        if ((m_current.item || m_current_alert) && m_interrupt_reason.empty())
+            m_interrupt_reason = "covered by the hotline screen (a tap)";
+    }
+    m_trace.event(seconds_since_start(now), "touch", m_hotline_lang);
+    m_hotline_until = now + kHotlineFor;
+    m_dirty = true;
+}
+
+void App::draw_hotline_screen_over() {
+    const auto now = Clock::now();
+    if (now >= m_hotline_until) {
+        if (m_hotline_texture) {
+            m_hotline_texture.reset();
+            m_dirty = true;
+        }
+        return;
+    }
+    SDL_Renderer* r = m_output->renderer();
+    const Size canvas = m_output->canvas_size();
+    int tw = 0, th = 0;
+    if (m_hotline_texture)
+        SDL_QueryTexture(m_hotline_texture.get(), nullptr, nullptr, &tw, &th);
+    if (!m_hotline_texture || m_hotline_texture_lang != m_hotline_lang || tw != canvas.width ||
+        th != canvas.height) {
+        m_hotline_texture.reset(SDL_CreateTexture(
+            r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, canvas.width, canvas.height));
+        if (!m_hotline_texture) {
+            log::warn(std::string("cannot draw the hotline screen: ") + SDL_GetError());
+            return;
+        }
+        m_hotline_texture_lang = m_hotline_lang;
+        SDL_Texture* target = SDL_GetRenderTarget(r);
+        SDL_SetRenderTarget(r, m_hotline_texture.get());
+        const auto& langs = m_config.device.languages;
+        std::string next;
+        if (langs.size() > 1) {
+            auto it = std::find(langs.begin(), langs.end(), m_hotline_lang);
+            next =
+                it == langs.end() || std::next(it) == langs.end() ? langs.front() : *std::next(it);
+        }
+        const Hotline& hotline = hotline_for(m_hotline_lang);
+        Painter painter(r, m_fonts);
+        if (auto drawn = draw_hotline_screen(painter, canvas, banner_text(hotline, m_hotline_lang),
+                                             qr_for(hotline), next);
+            !drawn)
+            log::warn("hotline screen: " + drawn.error().message);
+        SDL_SetRenderTarget(r, target);
+    }
+    SDL_RenderCopy(r, m_hotline_texture.get(), nullptr, nullptr);
+}
+
 void App::push_test_events(Clock::time_point now) {
     while (!m_test_events.empty() && now >= m_test_events.front().first) {
         SDL_PushEvent(&m_test_events.front().second);
@@ -1006,6 +1101,8 @@ void App::push_test_events(Clock::time_point now) {
 // The boot card and the diagnostics overlay: whether one shows, and its facts,
 // read again each second while it does.
 void App::update_overlay(Clock::time_point now) {
+    if (m_hotline_texture && now >= m_hotline_until)
+        m_dirty = true; // the hotline screen's 20 s are over: the content again
     if (m_corner_since && now - *m_corner_since >= kCornerPress) {
         m_corner_since.reset();
         m_diagnostics_until = now + kDiagnosticsFor;
@@ -1120,6 +1217,8 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
         deadline = std::min(deadline, m_start + seconds(m_options.snapshots[m_next_snapshot].at));
     if (m_overlay_on)
         deadline = std::min(deadline, std::max(now, m_card_refresh));
+    if (m_hotline_texture)
+        deadline = std::min(deadline, std::max(now, m_hotline_until));
     if (m_display_power)
         deadline = std::min(deadline, std::max(now, m_next_power_check));
     if (m_corner_since)

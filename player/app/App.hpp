@@ -87,6 +87,9 @@ private:
     void take_screenshot(Clock::time_point now);
     void update_overlay(Clock::time_point now);
     void apply_power_schedule(Clock::time_point now);
+    void on_tap(Clock::time_point now, SDL_Point at);
+    SDL_Point to_canvas(int x, int y) const;
+    void draw_hotline_screen_over();
     void draw_overlay();
     void push_test_events(Clock::time_point now);
     void write_player_status(Clock::time_point now);
@@ -213,6 +216,14 @@ private:
     std::unique_ptr<DisplayPower> m_display_power;
     bool m_screen_on = true;
     Clock::time_point m_next_power_check;
+
+    // A tap shows the hotline full screen for 20 s, in m_hotline_lang; its button
+    // cycles the device's languages.
+    Clock::time_point m_hotline_until;
+    std::string m_hotline_lang;
+    TexturePtr m_hotline_texture;
+    std::string m_hotline_texture_lang;
+    std::optional<Clock::time_point> m_press_since; // a press began (a tap is a short one)
 
     // Test hook (MILEPOST_TEST_EVENTS): SDL events pushed at set times after start.
     std::deque<std::pair<Clock::time_point, SDL_Event>> m_test_events;

@@ -52,7 +52,7 @@ public:
             return PowerAck::NotAcknowledged;
         }
         return (msg.tx_status & CEC_TX_STATUS_OK) ? PowerAck::Acknowledged
-                                                   : PowerAck::NotAcknowledged;
+                                                  : PowerAck::NotAcknowledged;
     }
 
 private:

@@ -1,11 +1,14 @@
 // The player's screen as a person sees it: snapshots read back by pixels and OCR.
 #include "PlayerRun.hpp"
 #include "core/Channel.hpp"
+#include "render/HotlineScreen.hpp"
 #include "render/Painter.hpp"
 #include "render/TestPattern.hpp"
+#include "store/PlayLog.hpp"
 
 #include <SDL_image.h>
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -398,4 +401,48 @@ TEST_CASE(
     const std::string held = ocr(dir / "long.png");
     CHECK_MESSAGE(contains(held, "Milepost diagnostics"), held);
     CHECK_MESSAGE(contains(held, "1-888-373-7888"), held);
+}
+
+TEST_CASE("a tap shows the hotline full screen for 20 s, and its button switches the language") {
+    TempDir dir;
+    const Rect button = language_button({1920, 1080});
+    const std::string press =
+        std::to_string(button.x + button.w / 2) + "," + std::to_string(button.y + button.h / 2);
+    RunResult r =
+        run_player(dir, "[device]\nlanguages = [\"en\", \"es\", \"fr\"]\n",
+                   {"--snapshot", "1.5:en.png", "--snapshot", "3.5:es.png", "--snapshot",
+                    "23:after.png", "--exit-after", "23.3", "--trace", "t.ndjson"},
+                   "1920x1080",
+                   {"MILEPOST_TEST_EVENTS=0.5:down:900,500 0.6:up:900,500 2.5:down:" + press +
+                    " 2.6:up:" + press});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    keep_snapshot(dir / "es.png", "hotline-touch.png");
+    Picture en = load_picture(dir / "en.png");
+    // The whole screen is the hotline.
+    CHECK(en.fraction_near(palette::kBanner, 0, 0, 1920, 40) > 0.9);
+    const std::string t1 = ocr(dir / "en.png");
+    for (const char* want : {"Call", "1-888-373-7888", "Text HELP to 233733", "Call 911"})
+        CHECK_MESSAGE(contains(t1, want), std::string(want) << " in:\n" << t1);
+    // The button, white on black, read on its own: it offers the next language.
+    en.crop(button.x, button.y, button.w, button.h).save(dir / "button-en.png");
+    CHECK_MESSAGE(contains(ocr(dir / "button-en.png", "spa"), "Español"), "button");
+    const std::string t2 = ocr(dir / "es.png", "spa");
+    for (const char* want : {"Llame al", "1-888-373-7888", "al 911"})
+        CHECK_MESSAGE(contains(t2, want), std::string(want) << " in:\n" << t2);
+    load_picture(dir / "es.png")
+        .crop(button.x, button.y, button.w, button.h)
+        .save(dir / "button-es.png");
+    CHECK_MESSAGE(contains(ocr(dir / "button-es.png", "fra"), "Français"), "button");
+    // 20 s after the last tap the content is back, with its banner.
+    Picture after = load_picture(dir / "after.png");
+    CHECK(after.fraction_near(palette::kBackground, 0, 0, 1920, 20) > 0.9);
+    // The item the tap covered is logged interrupted.
+    auto log = PlayLog::open(dir / "data/playlog.db");
+    REQUIRE(log.ok());
+    auto rows = log->rows_json(1, 100);
+    REQUIRE(rows.ok());
+    REQUIRE(!rows->empty());
+    auto first = nlohmann::json::parse(rows->front());
+    CHECK(first["outcome"] == "interrupted");
+    CHECK(first["detail"] == "covered by the hotline screen (a tap)");
 }
