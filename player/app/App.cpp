@@ -43,6 +43,8 @@ constexpr auto kCornerPress = std::chrono::seconds(5);
 constexpr auto kCardRefresh = std::chrono::seconds(1);
 constexpr auto kHotlineFor = std::chrono::seconds(20); // the hotline screen after a tap
 constexpr auto kTapAtMost = std::chrono::milliseconds(1000);
+constexpr auto kConnectorPoll = std::chrono::seconds(2);
+constexpr int kExitForNewMode = 75; // EX_TEMPFAIL: systemd starts the player again
 // An item that failed is left out of the plan for this long, then tried again.
 constexpr auto kExcludedFor = std::chrono::hours(1);
 // A video that makes no picture for this long is abandoned and the next item shown.
@@ -172,6 +174,20 @@ int App::run() {
     if (const char* hang = std::getenv("MILEPOST_TEST_HANG_AFTER"))
         m_stall_at = m_start + seconds(std::atof(hang));
     m_boot_card_until = m_start + std::chrono::seconds(m_config.display.boot_info_seconds);
+    const char* video_driver = SDL_GetCurrentVideoDriver();
+    const bool kmsdrm = m_options.mode == OutputMode::Fullscreen && video_driver &&
+                        std::string(video_driver) == "KMSDRM";
+    if (kmsdrm || std::getenv("MILEPOST_TEST_DRM_SYSFS")) {
+        m_connectors.emplace();
+        if (!m_connectors->any())
+            m_connectors.reset();
+    }
+    const Size panel = m_output->panel_size();
+    if (kmsdrm && panel.width <= 1024 && panel.height <= 768)
+        log::warn("screen: the display offers " + std::to_string(panel.width) + "x" +
+                  std::to_string(panel.height) +
+                  " at most: it may have sent no EDID. The SD image asks for 1920x1080 "
+                  "(video=HDMI-A-1:1920x1080@60 in cmdline.txt)");
     // Test hook: MILEPOST_TEST_EVENTS="2:key:F1 3:down:20,20 9:up:20,20" pushes those
     // SDL events (a key, a press and release at canvas pixels) at those seconds.
     if (const char* events = std::getenv("MILEPOST_TEST_EVENTS")) {
@@ -205,6 +221,9 @@ int App::run() {
             break;
         const auto now = Clock::now();
         watch_active_channel(now);
+        watch_connectors(now);
+        if (m_quit)
+            break;
         apply_power_schedule(now);
         if (m_screen_on && now >= m_item_end)
             advance_schedule(now);
@@ -230,7 +249,7 @@ int App::run() {
     }
     notify_systemd("STOPPING=1");
     end_item(Clock::now(), "stopped");
-    return 0;
+    return m_exit_code;
 }
 
 void App::handle_events() {
@@ -1007,6 +1026,33 @@ void App::apply_power_schedule(Clock::time_point now) {
     m_dirty = true;
 }
 
+// Every 2 s: the screen's cable. Pulled: the player plays on (the picture is back
+// when it is). Back, or another screen, in a mode other than the one drawn in:
+// the player ends with status 75 and systemd starts it again in the new mode.
+void App::watch_connectors(Clock::time_point now) {
+    if (!m_connectors || now < m_next_connector_check)
+        return;
+    m_next_connector_check = now + kConnectorPoll;
+    const auto event = m_connectors->poll();
+    if (event.change == ConnectorWatch::Change::Disconnected) {
+        log::warn("screen: " + event.state.name + " disconnected (cable out?): playing on");
+    } else if (event.change == ConnectorWatch::Change::Connected) {
+        const Size panel = m_output->panel_size();
+        const auto& mode = event.state.mode;
+        if (mode && !(*mode == panel)) {
+            log::warn("screen: " + event.state.name + " connected again at " +
+                      std::to_string(mode->width) + "x" + std::to_string(mode->height) +
+                      ", drawn at " + std::to_string(panel.width) + "x" +
+                      std::to_string(panel.height) + ": starting again to take its mode");
+            m_exit_code = kExitForNewMode;
+            m_quit = true;
+        } else {
+            log::info("screen: " + event.state.name + " connected again, same mode");
+            m_dirty = true;
+        }
+    }
+}
+
 // Event coordinates are the panel's; a turned screen's canvas is turned back.
 SDL_Point App::to_canvas(int x, int y) const {
     const Size c = m_output->canvas_size();
@@ -1221,6 +1267,8 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
         deadline = std::min(deadline, std::max(now, m_hotline_until));
     if (m_display_power)
         deadline = std::min(deadline, std::max(now, m_next_power_check));
+    if (m_connectors)
+        deadline = std::min(deadline, std::max(now, m_next_connector_check));
     if (m_corner_since)
         deadline = std::min(deadline, *m_corner_since + kCornerPress);
     if (!m_test_events.empty())

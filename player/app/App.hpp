@@ -10,6 +10,7 @@
 #include "core/ScreenPower.hpp"
 #include "media/VideoSource.hpp"
 #include "render/AudioOutput.hpp"
+#include "render/ConnectorWatch.hpp"
 #include "render/DisplayPower.hpp"
 #include "render/Fonts.hpp"
 #include "render/Output.hpp"
@@ -87,6 +88,7 @@ private:
     void take_screenshot(Clock::time_point now);
     void update_overlay(Clock::time_point now);
     void apply_power_schedule(Clock::time_point now);
+    void watch_connectors(Clock::time_point now);
     void on_tap(Clock::time_point now, SDL_Point at);
     SDL_Point to_canvas(int x, int y) const;
     void draw_hotline_screen_over();
@@ -224,6 +226,12 @@ private:
     TexturePtr m_hotline_texture;
     std::string m_hotline_texture_lang;
     std::optional<Clock::time_point> m_press_since; // a press began (a tap is a short one)
+
+    // The screen's cable (KMSDRM only): a screen back in another mode restarts the
+    // player (exit status 75, systemd starts it again) so that SDL takes that mode.
+    std::optional<ConnectorWatch> m_connectors;
+    Clock::time_point m_next_connector_check;
+    int m_exit_code = 0;
 
     // Test hook (MILEPOST_TEST_EVENTS): SDL events pushed at set times after start.
     std::deque<std::pair<Clock::time_point, SDL_Event>> m_test_events;

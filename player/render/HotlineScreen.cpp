@@ -69,7 +69,10 @@ Result<void> draw_hotline_screen(Painter& painter, Size canvas, const BannerText
         while (px > min_text_px(canvas) && fonts.width(Face::Bold, px, label) > b.w * 9 / 10)
             --px;
         const int w = fonts.width(Face::Bold, px, label), h = fonts.line_height(Face::Bold, px);
-        TextLine line{label, Face::Bold, px, TextRole::Body,
+        TextLine line{label,
+                      Face::Bold,
+                      px,
+                      TextRole::Body,
                       {b.x + (b.w - w) / 2, b.y + (b.h - h) / 2, w, h}};
         if (auto r = painter.text(line, SDL_Color{255, 255, 255, 255}); !r)
             return r;

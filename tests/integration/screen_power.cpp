@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+#include <thread>
+
 using namespace milepost;
 using namespace milepost::test;
 using namespace std::chrono_literals;
@@ -143,4 +145,38 @@ TEST_CASE("a TV that does not answer CEC is blanked, and at power_on the plan is
     REQUIRE(!rows.empty());
     CHECK(*parse_rfc3339(rows.front()["started_at"].get<std::string>()) >=
           *parse_rfc3339("2026-12-01T01:01:00Z"));
+}
+
+TEST_CASE(
+    "a screen plugged back in another mode restarts the player, in the same mode it plays on") {
+    TempDir dir;
+    // A sysfs of one HDMI connector, as the kernel lays it out.
+    std::filesystem::create_directories(dir / "drm/card0");
+    dir.write("drm/card0-HDMI-A-1/status", "connected\n");
+    dir.write("drm/card0-HDMI-A-1/modes", "1280x720\n1024x768\n");
+    auto cfg = dir.write("device.toml", "[display]\nboot_info_seconds = 0\n");
+    Child player({MILEPOST_PLAYER, "--config", cfg.string(), "--data-dir", (dir / "data").string(),
+                  "--headless", "1280x720", "--exit-after", "30", "--clock-start",
+                  cycle_start_clock()},
+                 dir.path(), {"MILEPOST_TEST_DRM_SYSFS=" + (dir / "drm").string()});
+    auto step = [&](const char* status, const char* modes) {
+        std::this_thread::sleep_for(2500ms);
+        dir.write("drm/card0-HDMI-A-1/modes", modes);
+        dir.write("drm/card0-HDMI-A-1/status", status);
+    };
+    step("disconnected\n", "");
+    step("connected\n", "1280x720\n1024x768\n"); // the same screen back
+    CHECK(!player.ended());
+    step("disconnected\n", "");
+    step("connected\n", "1920x1080\n1280x720\n"); // another screen
+    const auto waited_from = std::chrono::steady_clock::now();
+    RunResult r = player.wait();
+    CHECK(std::chrono::steady_clock::now() - waited_from < 5s);
+    CHECK(r.exit_code == 75);
+    CHECK_MESSAGE(r.err.find("card0-HDMI-A-1 disconnected (cable out?): playing on") !=
+                      std::string::npos,
+                  r.err);
+    CHECK(r.err.find("card0-HDMI-A-1 connected again, same mode") != std::string::npos);
+    CHECK(r.err.find("connected again at 1920x1080, drawn at 1280x720: starting again") !=
+          std::string::npos);
 }
