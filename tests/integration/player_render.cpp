@@ -368,7 +368,7 @@ TEST_CASE("the boot card shows the screen's facts over the content, then goes, t
     for (const char* want :
          {"Milepost screen site-42", "Exit 42 Travel Center, US-TX", "10.0.0.5", "Wi-Fi -61 dBm",
           "built-in", "ok: sequence 12", "No content key", "1-888-373-7888"})
-        CHECK_MESSAGE(contains(text, want), want << " in:\n" << text);
+        CHECK_MESSAGE(contains(text, want), std::string(want) << " in:\n" << text);
     CHECK_MESSAGE(!contains(text, "Plays pending"), text); // diagnostics only
     // The banner is not covered: its yellow strip is whole along the bottom.
     Picture a = load_picture(dir / "a.png");
@@ -378,25 +378,22 @@ TEST_CASE("the boot card shows the screen's facts over the content, then goes, t
     CHECK_MESSAGE(contains(after, "1-888-373-7888"), after);
 }
 
-TEST_CASE(
-    "F1 and a 5-second press in the top-left corner show the diagnostics, a short press does not") {
+TEST_CASE("F1 and a 5-second press in the top-left corner show the diagnostics") {
     TempDir dir;
     write_sync_news(dir);
-    RunResult r =
-        run_player(dir, kSiteConfig,
-                   {"--snapshot", "1.5:f1.png", "--snapshot", "2.8:short.png", "--snapshot",
-                    "6.5:waiting.png", "--snapshot", "8:long.png", "--exit-after", "8.3"},
-                   "1920x1080",
-                   {"MILEPOST_TEST_EVENTS=1:key:F1 2:key:F1 2.2:down:30,30 2.5:up:30,30 "
-                    "2.6:down:40,50 8.5:up:40,50"});
+    RunResult r = run_player(
+        dir, kSiteConfig,
+        {"--snapshot", "1.5:f1.png", "--snapshot", "2.8:short.png", "--snapshot", "6.5:waiting.png",
+         "--snapshot", "8:long.png", "--exit-after", "8.3"},
+        "1920x1080", {"MILEPOST_TEST_EVENTS=1:key:F1 2:key:F1 2.6:down:40,50 8.5:up:40,50"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     keep_snapshot(dir / "long.png", "diagnostics.png");
     const std::string f1 = ocr(dir / "f1.png");
     for (const char* want : {"Milepost diagnostics", "site-42", "Plays pending", "42 not yet",
                              "Decoder", "Disk free", "1920x1080, headless", "Frames"})
-        CHECK_MESSAGE(contains(f1, want), want << " in:\n" << f1);
-    // F1 again hid it; the short press did nothing; the long one shows it at 5 s.
-    CHECK_MESSAGE(!contains(ocr(dir / "short.png"), "diagnostics"), "short press");
+        CHECK_MESSAGE(contains(f1, want), std::string(want) << " in:\n" << f1);
+    // F1 again hid it; the press held in the corner shows it at 5 s, not before.
+    CHECK_MESSAGE(!contains(ocr(dir / "short.png"), "diagnostics"), "after F1 again");
     CHECK_MESSAGE(!contains(ocr(dir / "waiting.png"), "diagnostics"), "3.9 s into the press");
     const std::string held = ocr(dir / "long.png");
     CHECK_MESSAGE(contains(held, "Milepost diagnostics"), held);
