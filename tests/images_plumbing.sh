@@ -33,12 +33,16 @@ for s in "[1/9] check" "[2/9] package" "[3/9] rootfs" "[4/9] configure" "[5/9] b
   [[ $out == *"$s"* ]] && passes=$((passes + 1)) || { echo "FAIL: dry run lacks $s"; fails=$((fails + 1)); }
 done
 [[ $out == *"SOURCE_DATE_EPOCH="* && $out == *"milepost-"*"-arm64.img"* ]] && passes=$((passes + 1)) || { echo "FAIL: dry run lacks the image name or epoch"; fails=$((fails + 1)); }
-# A failing stage names itself and removes the scratch folder.
-check "a failed stage says which" 1 "stage rootfs failed" -- env MILEPOST_IMAGE_FAIL_AT=rootfs ./images/build --out "$tmp/o" --work "$tmp/work" --dry-run
+# A failing stage, through the real stage loop and its traps, names itself and
+# removes the scratch folder and any partial output (a stale image is put there).
+name=$(sed -n 's/^images\/build: \(milepost-.*-arm64\.img\) into.*/\1/p' <<<"$out")
+mkdir -p "$tmp/o" && echo partial >"$tmp/o/$name"
+check "a failed stage says which" 1 "stage check failed" -- env MILEPOST_IMAGE_FAIL_AT=check ./images/build --out "$tmp/o" --work "$tmp/work"
 [[ ! -e $tmp/work ]] && passes=$((passes + 1)) || { echo "FAIL: the scratch folder was left behind"; fails=$((fails + 1)); }
 [[ ! -e $tmp/o/milepost-*.img ]] && passes=$((passes + 1)) || { echo "FAIL: a partial image was left"; fails=$((fails + 1)); }
 check "boot-test needs an image" 2 "an IMAGE is required" -- ./images/boot-test
 check "boot-test: no such image" 2 "no such image" -- ./images/boot-test "$tmp/none.img"
+check "boot-test: bad damage" 2 "expected superblock or all" -- ./images/boot-test "$tmp/none.img" --corrupt-data some
 check "boot-test help" 0 "qemu-system-aarch64 -M virt" -- ./images/boot-test --help
 echo "$passes passed, $fails failed"
 ((fails == 0))
