@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boots a built SD image under qemu four ways (images/boot-test), as the cards in
 # the field will meet it:
-#   1. as flashed: first boot grows the data partition and starts the player;
+#   1. as flashed: first boot grows the data partition and the player draws (qemu's
+#      screen, dumped through its monitor, is read by OCR: the hotline is on it);
 #   2. provisioned by milepost-provision write (site config, hostname, Wi-Fi,
 #      SSH key): first boot imports each and starts SSH;
 #   3. its data partition's first 4 MiB wiped: repaired from a backup superblock;
@@ -30,7 +31,15 @@ boot() {
   fi
 }
 
-boot plain "$image" --expect 'milepost-data: grown to the end of the card'
+boot plain "$image" --expect 'milepost-data: grown to the end of the card' \
+  --screenshot "$logs/boot-plain.png"
+if [[ -f $logs/boot-plain.png ]] &&
+  tesseract "$logs/boot-plain.png" - 2>/dev/null | tr -s ' \n' ' ' | grep -q '1-888-373-7888'; then
+  echo "images_boot: the hotline is on qemu's screen ($logs/boot-plain.png)"
+else
+  echo "images_boot: FAILED: no hotline read on qemu's screen ($logs/boot-plain.png)" >&2
+  failed=1
+fi
 
 cp --sparse=always "$image" "$work/site.img"
 "$provision" config --id site-42 --site "Exit 42 Travel Center" --region US-TX \
