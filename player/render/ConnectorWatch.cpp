@@ -15,7 +15,9 @@ std::string ConnectorWatch::default_root() {
     return "/sys/class/drm";
 }
 
-ConnectorWatch::ConnectorWatch(std::string root) : m_root(std::move(root)) { m_last = read(); }
+ConnectorWatch::ConnectorWatch(std::string root) : m_root(std::move(root)) {
+    m_last = read();
+}
 
 std::optional<Size> parse_mode_line(const std::string& line) {
     int w = 0, h = 0;

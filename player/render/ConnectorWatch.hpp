@@ -13,7 +13,7 @@
 namespace milepost {
 
 struct ConnectorState {
-    std::string name;      // "card0-HDMI-A-1"
+    std::string name; // "card0-HDMI-A-1"
     bool connected = false;
     std::optional<Size> mode; // its first (preferred) mode, when connected
 };
