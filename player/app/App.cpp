@@ -34,11 +34,6 @@ constexpr auto kProblemShown = std::chrono::seconds(30);
 constexpr auto kProblemEvery = std::chrono::minutes(10);
 constexpr auto kDiagnosticsFor = std::chrono::seconds(30);
 
-std::string format_time_of_day(TimeOfDay t) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%02d:%02d", t.minutes / 60, t.minutes % 60);
-    return text;
-}
 constexpr auto kCornerPress = std::chrono::seconds(5);
 constexpr auto kCardRefresh = std::chrono::seconds(1);
 constexpr auto kHotlineFor = std::chrono::seconds(20); // the hotline screen after a tap
@@ -1077,9 +1072,8 @@ void App::on_tap(Clock::time_point now, SDL_Point at) {
         const Rect b = language_button(m_output->canvas_size());
         if (langs.size() > 1 && at.x >= b.x && at.x < b.x + b.w && at.y >= b.y &&
             at.y < b.y + b.h) {
-            auto it = std::find(langs.begin(), langs.end(), m_hotline_lang);
-            m_hotline_lang =
-                it == langs.end() || std::next(it) == langs.end() ? langs.front() : *std::next(it);
+            m_hotline_lang = next_language(m_hotline_lang);
+            m_hotline_texture.reset(); // painted again in that language
             log::info("tap: the hotline in " + language_name(m_hotline_lang));
         }
     } else {
@@ -1095,46 +1089,31 @@ void App::on_tap(Clock::time_point now, SDL_Point at) {
 }
 
 void App::draw_hotline_screen_over() {
-    const auto now = Clock::now();
-    if (now >= m_hotline_until) {
+    if (Clock::now() >= m_hotline_until) {
         if (m_hotline_texture) {
             m_hotline_texture.reset();
             m_dirty = true;
         }
         return;
     }
-    SDL_Renderer* r = m_output->renderer();
     const Size canvas = m_output->canvas_size();
-    int tw = 0, th = 0;
-    if (m_hotline_texture)
-        SDL_QueryTexture(m_hotline_texture.get(), nullptr, nullptr, &tw, &th);
-    if (!m_hotline_texture || m_hotline_texture_lang != m_hotline_lang || tw != canvas.width ||
-        th != canvas.height) {
-        m_hotline_texture.reset(SDL_CreateTexture(
-            r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, canvas.width, canvas.height));
-        if (!m_hotline_texture) {
-            log::warn(std::string("cannot draw the hotline screen: ") + SDL_GetError());
-            return;
-        }
-        m_hotline_texture_lang = m_hotline_lang;
-        SDL_Texture* target = SDL_GetRenderTarget(r);
-        SDL_SetRenderTarget(r, m_hotline_texture.get());
-        const auto& langs = m_config.device.languages;
-        std::string next;
-        if (langs.size() > 1) {
-            auto it = std::find(langs.begin(), langs.end(), m_hotline_lang);
-            next =
-                it == langs.end() || std::next(it) == langs.end() ? langs.front() : *std::next(it);
-        }
-        const Hotline& hotline = hotline_for(m_hotline_lang);
-        Painter painter(r, m_fonts);
-        if (auto drawn = draw_hotline_screen(painter, canvas, banner_text(hotline, m_hotline_lang),
-                                             qr_for(hotline), next);
-            !drawn)
-            log::warn("hotline screen: " + drawn.error().message);
-        SDL_SetRenderTarget(r, target);
-    }
-    SDL_RenderCopy(r, m_hotline_texture.get(), nullptr, nullptr);
+    auto drawn = copy_cached_layer(
+        m_output->renderer(), m_fonts, m_hotline_texture, canvas, [&](Painter& painter) {
+            const Hotline& hotline = hotline_for(m_hotline_lang);
+            const auto& langs = m_config.device.languages;
+            return draw_hotline_screen(painter, canvas, banner_text(hotline, m_hotline_lang),
+                                       qr_for(hotline),
+                                       langs.size() > 1 ? next_language(m_hotline_lang) : "");
+        });
+    if (!drawn)
+        log::warn("hotline screen: " + drawn.error().message);
+}
+
+// The device's language after `lang`, round the list.
+std::string App::next_language(const std::string& lang) const {
+    const auto& langs = m_config.device.languages;
+    auto it = std::find(langs.begin(), langs.end(), lang);
+    return it == langs.end() || std::next(it) == langs.end() ? langs.front() : *std::next(it);
 }
 
 void App::push_test_events(Clock::time_point now) {
@@ -1184,14 +1163,9 @@ void App::update_overlay(Clock::time_point now) {
         for (const auto& [at, count] : m_drops)
             in.frames_dropped_last_hour += count;
         in.frames_dropped_last_hour += m_frames_dropped;
-        if (auto t = read_file("/sys/class/thermal/thermal_zone0/temp", 64))
-            in.cpu_temp_c = std::atof(t->c_str()) / 1000.0;
-        if (auto t = read_file("/sys/devices/platform/soc/soc:firmware/get_throttled", 64)) {
-            in.throttled = *t;
-            while (!in.throttled.empty() &&
-                   std::isspace(static_cast<unsigned char>(in.throttled.back())))
-                in.throttled.pop_back();
-        }
+        const BoardHealth health = read_board_health();
+        in.cpu_temp_c = health.cpu_temp_c;
+        in.throttled = health.throttled;
         std::error_code ec;
         auto space = std::filesystem::space(m_options.data_dir, ec);
         if (!ec)
@@ -1212,34 +1186,18 @@ void App::update_overlay(Clock::time_point now) {
 void App::draw_overlay() {
     if (!m_overlay_on)
         return;
-    SDL_Renderer* r = m_output->renderer();
     const Size canvas = m_output->canvas_size();
-    int tw = 0, th = 0;
-    if (m_card_texture)
-        SDL_QueryTexture(m_card_texture.get(), nullptr, nullptr, &tw, &th);
-    if (!m_card_texture || tw != canvas.width || th != canvas.height) {
-        m_card_texture.reset(SDL_CreateTexture(
-            r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, canvas.width, canvas.height));
-        if (!m_card_texture) {
-            log::warn(std::string("cannot draw the status card: ") + SDL_GetError());
-            return;
-        }
-        SDL_SetTextureBlendMode(m_card_texture.get(), SDL_BLENDMODE_BLEND);
-        SDL_Texture* target = SDL_GetRenderTarget(r);
-        SDL_SetRenderTarget(r, m_card_texture.get());
-        SDL_SetRenderDrawColor(r, 0, 0, 0, 0);
-        SDL_RenderClear(r);
-        Painter painter(r, m_fonts);
-        // Never over the hotline banner.
-        const Hotline& hotline = hotline_for(m_lang);
-        const Rect area = content_area(canvas, layout_banner(m_fonts, banner_text(hotline, m_lang),
-                                                             qr_for(hotline) != nullptr, canvas,
-                                                             m_config.display.banner));
-        if (auto drawn = draw_info_card(painter, canvas, area, m_card); !drawn)
-            log::warn("status card: " + drawn.error().message);
-        SDL_SetRenderTarget(r, target);
-    }
-    SDL_RenderCopy(r, m_card_texture.get(), nullptr, nullptr);
+    auto drawn = copy_cached_layer(
+        m_output->renderer(), m_fonts, m_card_texture, canvas, [&](Painter& painter) {
+            // Never over the hotline banner.
+            const Hotline& hotline = hotline_for(m_lang);
+            const Rect area = content_area(
+                canvas, layout_banner(m_fonts, banner_text(hotline, m_lang),
+                                      qr_for(hotline) != nullptr, canvas, m_config.display.banner));
+            return draw_info_card(painter, canvas, area, m_card);
+        });
+    if (!drawn)
+        log::warn("status card: " + drawn.error().message);
 }
 
 void App::take_due_snapshots(Clock::time_point now) {

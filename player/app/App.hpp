@@ -92,6 +92,7 @@ private:
     void on_tap(Clock::time_point now, SDL_Point at);
     SDL_Point to_canvas(int x, int y) const;
     void draw_hotline_screen_over();
+    std::string next_language(const std::string& lang) const;
     void draw_overlay();
     void push_test_events(Clock::time_point now);
     void write_player_status(Clock::time_point now);
@@ -223,8 +224,7 @@ private:
     // cycles the device's languages.
     Clock::time_point m_hotline_until;
     std::string m_hotline_lang;
-    TexturePtr m_hotline_texture;
-    std::string m_hotline_texture_lang;
+    TexturePtr m_hotline_texture;                   // painted once per showing and language
     std::optional<Clock::time_point> m_press_since; // a press began (a tap is a short one)
 
     // The screen's cable (KMSDRM only): a screen back in another mode restarts the

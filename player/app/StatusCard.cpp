@@ -12,26 +12,21 @@ std::string throttled_text(const std::string& hex) {
     } catch (const std::exception&) {
         return "unknown (" + hex + ")";
     }
+    // The low bits say what holds now; the same bits 16 higher, since boot.
+    constexpr std::pair<unsigned long, const char*> kBits[] = {{0x1, "under-voltage"},
+                                                               {0x2, "frequency capped"},
+                                                               {0x4, "throttled"},
+                                                               {0x8, "soft temperature limit"}};
     std::string now, since;
     auto add = [](std::string& s, const char* what) {
         s += (s.empty() ? "" : ", ") + std::string(what);
     };
-    if (bits & 0x1)
-        add(now, "under-voltage");
-    if (bits & 0x2)
-        add(now, "frequency capped");
-    if (bits & 0x4)
-        add(now, "throttled");
-    if (bits & 0x8)
-        add(now, "soft temperature limit");
-    if (bits & 0x10000)
-        add(since, "under-voltage");
-    if (bits & 0x20000)
-        add(since, "frequency capped");
-    if (bits & 0x40000)
-        add(since, "throttled");
-    if (bits & 0x80000)
-        add(since, "soft temperature limit");
+    for (const auto& [bit, what] : kBits) {
+        if (bits & bit)
+            add(now, what);
+        if (bits & (bit << 16))
+            add(since, what);
+    }
     if (now.empty() && since.empty())
         return "not throttled";
     std::string out = now.empty() ? "not now" : "now: " + now;

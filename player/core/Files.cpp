@@ -1,7 +1,9 @@
 #include "Files.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -23,6 +25,29 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
     if (std::ferror(in.get()))
         return Error{path.string() + ": read error: " + std::strerror(errno)};
     return data;
+}
+
+std::optional<double> read_number_file(const std::filesystem::path& path) {
+    auto text = read_file(path, 256);
+    if (!text || text->empty())
+        return std::nullopt;
+    char* end = nullptr;
+    const double v = std::strtod(text->c_str(), &end);
+    if (end == text->c_str())
+        return std::nullopt;
+    return v;
+}
+
+BoardHealth read_board_health() {
+    BoardHealth h;
+    if (auto t = read_number_file("/sys/class/thermal/thermal_zone0/temp"))
+        h.cpu_temp_c = *t / 1000.0;
+    if (auto text = read_file("/sys/devices/platform/soc/soc:firmware/get_throttled", 64)) {
+        h.throttled = *text;
+        while (!h.throttled.empty() && std::isspace(static_cast<unsigned char>(h.throttled.back())))
+            h.throttled.pop_back();
+    }
+    return h;
 }
 
 } // namespace milepost

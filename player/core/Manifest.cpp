@@ -30,9 +30,6 @@ const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 std::string two(unsigned v) {
     return (v < 10 ? "0" : "") + std::to_string(v);
 }
-std::string time_text(TimeOfDay t) {
-    return two(t.minutes / 60) + ":" + two(t.minutes % 60);
-}
 std::string date_text(std::chrono::year_month_day d) {
     return std::to_string(static_cast<int>(d.year())) + "-" +
            two(static_cast<unsigned>(d.month())) + "-" + two(static_cast<unsigned>(d.day()));
@@ -46,9 +43,9 @@ json schedule_json(const Schedule& s) {
             j["days"].push_back(kDays[d.c_encoding()]);
     }
     if (s.from)
-        j["from"] = time_text(*s.from);
+        j["from"] = format_time_of_day(*s.from);
     if (s.until)
-        j["until"] = time_text(*s.until);
+        j["until"] = format_time_of_day(*s.until);
     if (s.start_date)
         j["start_date"] = date_text(*s.start_date);
     if (s.end_date)

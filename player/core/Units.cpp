@@ -175,6 +175,11 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
     return time_point_cast<milliseconds>(t);
 }
 
+std::string format_time_of_day(TimeOfDay t) {
+    const int h = t.minutes / 60, m = t.minutes % 60;
+    return (h < 10 ? "0" : "") + std::to_string(h) + (m < 10 ? ":0" : ":") + std::to_string(m);
+}
+
 std::string format_rfc3339_utc(WallTime time, TimeDigits digits) {
     using namespace std::chrono;
     const auto day = floor<days>(time);

@@ -29,6 +29,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 std::optional<Size> parse_size(std::string_view text);
 // "07:00"
 std::optional<TimeOfDay> parse_time_of_day(std::string_view text);
+std::string format_time_of_day(TimeOfDay t);
 // "2026-12-01", a real calendar day.
 std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
 // "2026-12-02T18:00:00Z", "2026-12-02T12:00:00.5-06:00".

@@ -142,4 +142,29 @@ ComposeReport compose(Painter& painter, Size canvas, const Frame& frame) {
     return report;
 }
 
+Result<void> copy_cached_layer(SDL_Renderer* r, Fonts& fonts, TexturePtr& cache, Size canvas,
+                               const std::function<Result<void>(Painter&)>& paint) {
+    int w = 0, h = 0;
+    if (cache)
+        SDL_QueryTexture(cache.get(), nullptr, nullptr, &w, &h);
+    if (!cache || w != canvas.width || h != canvas.height) {
+        cache.reset(SDL_CreateTexture(r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET,
+                                      canvas.width, canvas.height));
+        if (!cache)
+            return Error{std::string("cannot make a layer texture: ") + SDL_GetError()};
+        SDL_SetTextureBlendMode(cache.get(), SDL_BLENDMODE_BLEND);
+        SDL_Texture* target = SDL_GetRenderTarget(r);
+        SDL_SetRenderTarget(r, cache.get());
+        SDL_SetRenderDrawColor(r, 0, 0, 0, 0);
+        SDL_RenderClear(r);
+        Painter painter(r, fonts);
+        auto painted = paint(painter);
+        SDL_SetRenderTarget(r, target);
+        if (!painted)
+            return painted;
+    }
+    SDL_RenderCopy(r, cache.get(), nullptr, nullptr);
+    return {};
+}
+
 } // namespace milepost

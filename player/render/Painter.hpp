@@ -5,6 +5,7 @@
 #include "QrCode.hpp"
 #include "TextLayout.hpp"
 
+#include <functional>
 #include <variant>
 
 namespace milepost {
@@ -74,6 +75,13 @@ struct BannerTexture {
     TexturePtr texture;
     Rect box;
 };
+// A layer as big as the canvas (an overlay, a card): painted by `paint` into
+// `cache` once, transparent where it paints nothing, then copied over the current
+// render target on every frame. Painted again when `cache` is empty (reset it when
+// what the layer says changes) or the canvas changed size.
+Result<void> copy_cached_layer(SDL_Renderer* renderer, Fonts& fonts, TexturePtr& cache, Size canvas,
+                               const std::function<Result<void>(Painter&)>& paint);
+
 Result<BannerTexture> render_banner(SDL_Renderer* renderer, Fonts& fonts, const BannerText& text,
                                     const QrCode* qr, Size canvas, BannerPosition position);
 

@@ -72,18 +72,6 @@ Result<HttpResponse> put(HttpClient& http, const Auth& auth, const std::string& 
     return http.put(url, body, headers, auth.sigv4, auth.userpwd);
 }
 
-// A number from a /sys or /proc file, or nullopt.
-std::optional<double> read_number(const char* path) {
-    auto text = read_file(path, 256);
-    if (!text || text->empty())
-        return std::nullopt;
-    char* end = nullptr;
-    const double v = std::strtod(text->c_str(), &end);
-    if (end == text->c_str())
-        return std::nullopt;
-    return v;
-}
-
 } // namespace
 
 std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
@@ -93,7 +81,7 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
     j["site"] = config.device.site;
     j["region"] = config.device.region;
     j["version"] = facts.version;
-    if (auto up = read_number("/proc/uptime"))
+    if (auto up = read_number_file("/proc/uptime"))
         j["uptime_s"] = static_cast<std::int64_t>(*up);
     j["channel"] = facts.active_channel;
     j["sequence"] = facts.active_sequence;
@@ -117,10 +105,11 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
         j["disk_free_mb"] =
             static_cast<std::uint64_t>(fs_info.f_bavail) * fs_info.f_frsize / (1024 * 1024);
     // Raspberry Pi kernels say these without vcgencmd.
-    if (auto t = read_number("/sys/class/thermal/thermal_zone0/temp"))
-        j["cpu_temp_c"] = *t / 1000.0;
-    if (auto text = read_file("/sys/devices/platform/soc/soc:firmware/get_throttled", 64))
-        j["throttled"] = trimmed(*text);
+    const BoardHealth health = read_board_health();
+    if (health.cpu_temp_c)
+        j["cpu_temp_c"] = *health.cpu_temp_c;
+    if (!health.throttled.empty())
+        j["throttled"] = health.throttled;
     const auto now =
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     j["clock_trusted"] = clock_is_trusted(system_clock_synchronised(), now, kBuildYear);
