@@ -6,7 +6,7 @@
 # repaired from a backup; only one with nothing left is made again.
 # Needs root (losetup, mount). MILEPOST_DATA_SETUP names another script to test.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 script=${MILEPOST_DATA_SETUP:-$PWD/images/files/milepost-data-setup}
 if ((EUID != 0)); then
   echo "FAIL: needs root (loop devices and mounts)"

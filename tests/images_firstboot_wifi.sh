@@ -14,7 +14,7 @@
 #   tests/images_firstboot_wifi.sh PATH/TO/milepost-provision
 # Needs root (loop device, mount), nmcli, python3-gi with NM 1.0 (./scripts/deps).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 provision=${1:?usage: $0 PATH/TO/milepost-provision}
 if ((EUID != 0)); then
   echo "FAIL: needs root (a loop device and mounts)"
