@@ -59,10 +59,6 @@ int rate(const fs::path& dir) {
         fs::remove(dir / "playlog.db-wal");
         fs::remove(dir / "playlog.db-shm");
         auto recorder = PlayRecorder::open(dir / "playlog.db");
-        if (!recorder) {
-            std::fprintf(stderr, "%s\n", recorder.error().message.c_str());
-            return 1;
-        }
         const auto frame = std::chrono::microseconds(16667);
         Clock::duration longest{};
         auto next = Clock::now();
@@ -73,15 +69,15 @@ int rate(const fs::path& dir) {
             for (long k = 0; k < per_frame; ++k, ++i) {
                 const WallTime at = std::chrono::time_point_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now());
-                auto token = (*recorder)->started(start_of(i, at));
-                (*recorder)->ended(token, {at, 16, "completed", ""});
+                auto token = recorder->started(start_of(i, at));
+                recorder->ended(token, {at, 16, "completed", ""});
             }
             longest = std::max(longest, Clock::now() - t);
             next += frame;
             std::this_thread::sleep_until(next);
         }
-        const auto dropped = (*recorder)->dropped();
-        recorder->reset(); // drains the queue
+        const auto dropped = recorder->dropped();
+        recorder.reset(); // drains the queue
         std::printf("%14ld  %6d  %25.3f ms  %7llu\n", per_frame * 60, frames,
                     std::chrono::duration<double, std::milli>(longest).count(),
                     static_cast<unsigned long long>(dropped));

@@ -84,11 +84,7 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
     // The play log lives in the data dir; without one the screen still plays.
     std::error_code ec;
     std::filesystem::create_directories(m_options.data_dir, ec);
-    if (auto recorder =
-            PlayRecorder::open(std::filesystem::path(m_options.data_dir) / "playlog.db"))
-        m_recorder = std::move(*recorder);
-    else
-        log::error("no proof of play: " + recorder.error().message);
+    m_recorder = PlayRecorder::open(std::filesystem::path(m_options.data_dir) / "playlog.db");
     const char* driver = SDL_GetCurrentVideoDriver();
     const std::string d = driver ? driver : "";
     m_can_wait = d == "x11" || d == "wayland";

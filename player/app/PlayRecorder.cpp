@@ -16,27 +16,40 @@ constexpr auto kCheckpointEvery = std::chrono::minutes(5);
 // After SQLite refused a write (locked for long, disk full): the wait before the
 // same rows are tried again.
 constexpr auto kRetryAfter = std::chrono::seconds(2);
+// Refusals in a row after which the log is opened again, checked for damage: a
+// file damaged while the player runs is set aside and a new log started.
+constexpr int kReopenAfterFailures = 5;
 } // namespace
 
-Result<std::unique_ptr<PlayRecorder>> PlayRecorder::open(const std::filesystem::path& file) {
-    // At start, a damaged log is set aside and a new one started: proof of play
-    // goes on being written, and the damaged file is kept for a person to read.
+std::optional<PlayLog> PlayRecorder::open_log(const std::filesystem::path& file) {
+    // A damaged log is set aside and a new one started: proof of play goes on
+    // being written, and the damaged file is kept for a person to read.
     auto log = PlayLog::open(file, PlayLog::Durability::EachCommit, PlayLog::Check::Quick);
-    if (!log)
-        return log.error();
+    if (!log) {
+        log::error("play log: " + log.error().message + " (tried again in " +
+                   std::to_string(kReopenAfter.count()) + " s)");
+        return std::nullopt;
+    }
     if (log->replaced_now())
         log::error(log->replaced());
     auto closed = log->close_interrupted("the player stopped while it was on screen "
                                          "(power cut or crash)");
-    if (!closed)
-        return closed.error();
+    if (!closed) {
+        log::error("play log: " + closed.error().message);
+        return std::nullopt;
+    }
     if (*closed > 0)
         log::warn(file.string() + ": " + std::to_string(*closed) +
                   " play(s) left open by the last run recorded as interrupted");
-    return std::unique_ptr<PlayRecorder>(new PlayRecorder(std::move(*log)));
+    return std::move(*log);
 }
 
-PlayRecorder::PlayRecorder(PlayLog log) : m_log(std::move(log)) {
+std::unique_ptr<PlayRecorder> PlayRecorder::open(const std::filesystem::path& file) {
+    return std::unique_ptr<PlayRecorder>(new PlayRecorder(file, open_log(file)));
+}
+
+PlayRecorder::PlayRecorder(std::filesystem::path file, std::optional<PlayLog> log)
+    : m_file(std::move(file)), m_log(std::move(log)) {
     m_thread = std::thread([this] { run(); });
 }
 
@@ -99,7 +112,9 @@ bool PlayRecorder::write_rows(const std::deque<Event>& events) {
         any = any || std::holds_alternative<Start>(e) || std::holds_alternative<End>(e);
     if (!any)
         return true;
-    if (auto begun = m_log.begin(); !begun) {
+    if (!m_log)
+        return false;
+    if (auto begun = m_log->begin(); !begun) {
         log::error("play log: " + begun.error().message);
         return false;
     }
@@ -107,7 +122,7 @@ bool PlayRecorder::write_rows(const std::deque<Event>& events) {
     bool ok = true;
     for (const auto& event : events) {
         if (const auto* s = std::get_if<Start>(&event)) {
-            auto id = m_log.insert_start(s->start);
+            auto id = m_log->insert_start(s->start);
             if (!id) {
                 log::error("play log: " + id.error().message);
                 ok = false;
@@ -118,7 +133,7 @@ bool PlayRecorder::write_rows(const std::deque<Event>& events) {
             auto it = rows.find(e->token);
             if (it == rows.end())
                 continue; // its start was refused
-            if (auto r = m_log.finish(it->second, e->end); !r) {
+            if (auto r = m_log->finish(it->second, e->end); !r) {
                 log::error("play log: " + r.error().message);
                 ok = false;
                 break;
@@ -127,13 +142,13 @@ bool PlayRecorder::write_rows(const std::deque<Event>& events) {
         }
     }
     if (ok) {
-        if (auto r = m_log.commit(); !r) {
+        if (auto r = m_log->commit(); !r) {
             log::error("play log: " + r.error().message);
             ok = false;
         }
     }
     if (!ok) {
-        m_log.rollback();
+        m_log->rollback();
         return false;
     }
     m_rows = std::move(rows);
@@ -173,6 +188,15 @@ void PlayRecorder::write_files(const std::deque<Event>& events) {
     }
 }
 
+void PlayRecorder::reopen() {
+    const std::string before = m_log ? m_log->log_id() : "";
+    m_log.reset(); // closed first: a damaged file can then be set aside
+    m_log = open_log(m_file);
+    // Rows still open in another file are not finished in this one.
+    if (!m_log || m_log->log_id() != before)
+        m_rows.clear();
+}
+
 void PlayRecorder::run() {
     auto last_checkpoint = std::chrono::steady_clock::now();
     auto last_drop_log = last_checkpoint - std::chrono::hours(1);
@@ -209,8 +233,21 @@ void PlayRecorder::run() {
             write_files(retry);
             retry.clear();
             failures = 0;
-        } else if (++failures >= 30 || stop) {
-            // A minute of refusals (or the player stopping): the rows are lost,
+        } else if (!m_log && !stop) {
+            // No log: what is queued is kept (bounded), the files written, and the
+            // log opened again every kReopenAfter.
+            write_files(retry);
+            std::erase_if(retry, [](const Event& e) {
+                return std::holds_alternative<Publish>(e) || std::holds_alternative<Screenshot>(e);
+            });
+            while (retry.size() > kMaxQueued)
+                retry.pop_front();
+            if (++failures % (kReopenAfter / kRetryAfter) == 0)
+                reopen();
+        } else if (++failures == kReopenAfterFailures && !stop) {
+            reopen();
+        } else if (failures >= 30 ||
+                   stop) { // A minute of refusals (or the player stopping): the rows are lost,
             // and said so, rather than held up forever.
             log::error("play log: " + std::to_string(retry.size()) +
                        " event(s) could not be written and are dropped");
@@ -222,7 +259,7 @@ void PlayRecorder::run() {
         const auto now = std::chrono::steady_clock::now();
         if (stop || now - last_checkpoint >= kCheckpointEvery) {
             last_checkpoint = now;
-            if (auto r = m_log.checkpoint(); !r)
+            if (auto r = m_log ? m_log->checkpoint() : Result<void>{}; !r)
                 log::warn("play log: " + r.error().message);
         }
         if (stop)

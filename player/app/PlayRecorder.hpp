@@ -13,16 +13,23 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <variant>
 
 namespace milepost {
 
+// How often the writer tries to open a play log it could not open.
+inline constexpr std::chrono::seconds kReopenAfter{30};
+
 class PlayRecorder {
 public:
-    // Opens the play log and marks the rows a killed run left open as
-    // interrupted. An error says why (the player then plays without a log).
-    static Result<std::unique_ptr<PlayRecorder>> open(const std::filesystem::path& file);
+    // Opens the play log (setting a damaged one aside) and marks the rows a
+    // killed run left open as interrupted. When it cannot be opened now (the
+    // other program holds it, a full disk, a file the player may not move), the
+    // writer thread opens it later, every kReopenAfter: proof of play is never
+    // given up for the rest of a run.
+    static std::unique_ptr<PlayRecorder> open(const std::filesystem::path& file);
     ~PlayRecorder(); // writes what is queued, then stops the thread
 
     // Called from the render loop; they only queue. `started` returns the token
@@ -40,8 +47,12 @@ public:
     std::uint64_t dropped();
 
 private:
-    explicit PlayRecorder(PlayLog log);
+    PlayRecorder(std::filesystem::path file, std::optional<PlayLog> log);
     void run();
+    // Opens the log with its damage check; nullopt (logged) when it cannot.
+    static std::optional<PlayLog> open_log(const std::filesystem::path& file);
+    // The writer thread: closes the log and opens it again (or for the first time).
+    void reopen();
     struct Start {
         std::uint64_t token;
         PlayStart start;
@@ -76,7 +87,8 @@ private:
     std::uint64_t m_dropped = 0;
 
     // The writer thread's side.
-    PlayLog m_log;
+    const std::filesystem::path m_file;
+    std::optional<PlayLog> m_log;                 // empty until it could be opened
     std::map<std::uint64_t, std::int64_t> m_rows; // token -> row id of rows still open
     std::thread m_thread;
 };

@@ -66,7 +66,8 @@ std::string random_log_id() {
 class FileLock {
 public:
     explicit FileLock(const std::filesystem::path& file) {
-        m_fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+        // flock needs no write access: the other program's user may own the file.
+        m_fd = ::open(file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0660);
         if (m_fd >= 0)
             while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
             }
@@ -239,7 +240,11 @@ Result<PlayLog> PlayLog::open(const std::filesystem::path& file, Durability dura
     } // closed before it is moved
     const std::string aside = file.filename().string() + ".broken-" + compact_utc_now();
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm"}) {
+    // The WAL first: a new database must never find the old one's WAL beside it
+    // (SQLite would replay it). When the WAL cannot be moved (in the data dir's
+    // sticky folder, a file of the other program's user), nothing is moved; the
+    // other program sets it aside at its next check.
+    for (const char* suffix : {"-wal", "-shm", ""}) {
         const std::filesystem::path from = file.string() + suffix;
         if (std::filesystem::exists(from, ec))
             std::filesystem::rename(from, file.parent_path() / (aside + suffix), ec);

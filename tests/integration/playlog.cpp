@@ -546,3 +546,29 @@ TEST_CASE("a content server that trickles delays no upload: plays and status go 
     CHECK(r.exit_code == 0);
     CHECK(r.err.find("not done within its deadline of 4 s") != std::string::npos);
 }
+
+TEST_CASE("a play log the player cannot open at start is opened later: proof of play is never "
+          "given up for the rest of a run") {
+    TempDir dir;
+    const fs::path data = dir / "data";
+    // Something that is no file in its place (not damage: nothing to set aside).
+    fs::create_directories(data / "playlog.db");
+    Child player({MILEPOST_PLAYER, "--data-dir", data.string(), "--headless", "640x360",
+                  "--exit-after", "40", "--clock-start", cycle_start_clock()},
+                 dir.path(), {"MILEPOST_DEFAULT_CONFIG=/nonexistent"});
+    std::this_thread::sleep_for(3s);
+    fs::remove(data / "playlog.db");
+    auto r = player.wait();
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("tried again in 30 s") != std::string::npos);
+    auto log = PlayLog::open(data / "playlog.db");
+    REQUIRE(log.ok());
+    // Items of the built-in channel from the start on, those of the first 30 s
+    // kept in memory until the log could be opened.
+    auto rows = log->rows_json(1, 1000);
+    REQUIRE(rows.ok());
+    CHECK(rows->size() >= 2);
+    auto first = nlohmann::json::parse(rows->front());
+    CHECK(first["item_id"] == "intro-en");
+}
