@@ -7,6 +7,7 @@
 #include "Network.hpp"
 #include "SyncOptions.hpp"
 #include "core/Log.hpp"
+#include "core/Url.hpp"
 #include "milepost/Version.hpp"
 #include "service/Watchdog.hpp"
 #include "store/ContentStore.hpp"
@@ -229,6 +230,7 @@ int main(int argc, char** argv) {
     }
     // The disk budget is fixed at the first start (80% of the free space), before
     // anything is fetched.
+    store->keep_free(disk_reserve(config.logs.max_db_mb));
     store->budget(config.content.max_cache_mb);
     if (config.content.server.empty())
         log::info("no [content] server in the config: this screen plays its built-in channel");
@@ -267,8 +269,8 @@ int main(int argc, char** argv) {
     write_sync_status(store->data_dir(), config, facts); // the boot card's network, at once
     sd_notify(0, "READY=1\nSTATUS=started");
     if (!config.content.server.empty())
-        log::info("polling " + config.content.server + " for channel \"" + config.content.channel +
-                  "\" every " + seconds_text(interval) + " (±20%)");
+        log::info("polling " + redact_url(config.content.server) + " for channel \"" +
+                  config.content.channel + "\" every " + seconds_text(interval) + " (±20%)");
     int failures = 0;
     Millis delay = first_poll_delay(interval, uniform(random));
     while (rest(delay, watchdog, stop)) {
