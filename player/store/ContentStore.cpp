@@ -80,7 +80,7 @@ std::optional<std::int64_t> folder_sequence(const fs::path& folder, const std::s
     std::string rest = name.substr(dash + 1);
     if (const auto plus = rest.find('+'); plus != std::string::npos)
         rest.resize(plus);
-    else if (rest != channel)
+    else
         rest = legacy_channel(folder, rest);
     if (rest != channel)
         return std::nullopt;
