@@ -27,7 +27,7 @@ namespace {
 
 const char* kUsage = R"(Usage:
   milepost-pack keygen --secret-key FILE --public-key FILE
-  milepost-pack build SOURCE.toml --secret-key FILE --out SITE [--sequence N]
+  milepost-pack build SOURCE.toml --secret-key FILE --out SITE [--sequence N [--force]]
   milepost-pack verify SITE --public-key FILE [--channel NAME]
   milepost-pack preview (SOURCE.toml | SITE --channel NAME) --out SHEET.png
                         [--size WxH] [--region R] [--lang L]
@@ -44,7 +44,11 @@ Builds, signs and checks Milepost channels for screens to download.
             then writes SITE/channels/<channel>/manifest.json and its signature,
             manifest last. A refused build leaves SITE as it was. The sequence
             is one more than the SITE's current one unless --sequence is given;
-            a lower one is refused.
+            a lower one is refused, and so is a jump of more than 1,000,000 over
+            the SITE's current one (0 for a new SITE) unless --force is given:
+            screens refuse every sequence below the highest they have taken, so
+            a mistyped one would hold them until the channel got past it.
+            Sequences go up to 9007199254740991 (2^53 - 1).
   verify    checks the signature of each channel in SITE (or only NAME) with the
             public key, and the size and SHA-256 of every object it names.
   preview   draws a contact sheet: every item as the screen shows it, labelled
@@ -58,6 +62,7 @@ Options:
   --public-key FILE   the public key (verify) or where to write it (keygen)
   --out PATH          the SITE folder (build) or the PNG (preview)
   --sequence N        the new manifest's sequence number (build)
+  --force             accept a --sequence more than 1,000,000 above the current one
   --channel NAME      which channel of a SITE (verify, preview)
   --size WxH          the screen the preview draws for (default 1920x1080)
   --region R          the device region whose hotline the preview shows (default US)
@@ -68,7 +73,8 @@ Options:
   --help, --version
 
 Exit status: 0 success; 1 a build refused (media that cannot be played, an
-unsafe source, a manifest over 4 MiB, a lower sequence) or a verification that
+unsafe source, a manifest over 4 MiB, a lower sequence or one that leaps) or a
+verification that
 failed; 2 bad usage or a bad channel source.
 )";
 
@@ -160,6 +166,47 @@ Result<void> copy_object(const fs::path& from, const fs::path& to) {
     return {};
 }
 
+// The new manifest's sequence: one more than the SITE's, or --sequence, which may
+// not go back, nor past kMaxSequence, nor leap more than kMaxSequenceJump without
+// --force. A refusal is logged here, with the exit status it calls for.
+constexpr std::int64_t kMaxSequenceJump = 1'000'000;
+struct SequenceChoice {
+    std::int64_t sequence = 0;
+    int refused = 0; // the exit status when not 0: 2 bad usage, 1 a refused build
+};
+SequenceChoice next_sequence(const Args& a, const fs::path& manifest_path) {
+    const std::int64_t current = current_sequence(manifest_path);
+    auto refuse = [](const std::string& message) {
+        log::error(message);
+        return SequenceChoice{0, 1};
+    };
+    if (!a.options.count("sequence")) {
+        if (current >= kMaxSequence) // a manifest can hold no more (see kMaxSequence)
+            return refuse(manifest_path.string() + ": sequence " + std::to_string(current) +
+                          " is the highest there is; publish under a new channel name");
+        return {current + 1, 0};
+    }
+    const std::string& text = a.options.at("sequence");
+    std::int64_t sequence = 0;
+    if (text.empty() || text.size() > 16 ||
+        text.find_first_not_of("0123456789") != std::string::npos ||
+        (sequence = std::stoll(text)) < 1 || sequence > kMaxSequence)
+        return {0, usage_error("--sequence: expected a whole number from 1 to " +
+                               std::to_string(kMaxSequence))};
+    if (sequence <= current)
+        return refuse(manifest_path.string() + ": --sequence " + std::to_string(sequence) +
+                      " is not above the published sequence " + std::to_string(current) +
+                      "; screens would refuse it as a rollback");
+    if (sequence - current > kMaxSequenceJump && !a.options.count("force"))
+        return refuse(manifest_path.string() + ": --sequence " + std::to_string(sequence) +
+                      " is more than " + std::to_string(kMaxSequenceJump) + " above the " +
+                      (current > 0 ? "published sequence " + std::to_string(current)
+                                   : std::string("start (no published sequence)")) +
+                      ": screens that take it refuse every lower one; add --force if that "
+                      "is what you mean");
+    return {sequence, 0};
+}
+
 int build(const Args& a) {
     if (a.positional.size() != 1 || !a.options.count("secret-key") || !a.options.count("out"))
         return usage_error("build: SOURCE.toml, --secret-key FILE and --out SITE are required");
@@ -183,23 +230,10 @@ int build(const Args& a) {
     }
     const fs::path site = a.options.at("out");
     const fs::path manifest_path = site / "channels" / channel.name / "manifest.json";
-    const std::int64_t current = current_sequence(manifest_path);
-    std::int64_t sequence = current + 1;
-    if (a.options.count("sequence")) {
-        try {
-            sequence = std::stoll(a.options.at("sequence"));
-        } catch (...) {
-            return usage_error("--sequence: expected a whole number");
-        }
-        if (sequence <= current) {
-            log::error(manifest_path.string() + ": --sequence " + std::to_string(sequence) +
-                       " is not above the published sequence " + std::to_string(current) +
-                       "; screens would refuse it as a rollback");
-            return 1;
-        }
-        if (sequence < 1)
-            return usage_error("--sequence: expected 1 or more");
-    }
+    const SequenceChoice choice = next_sequence(a, manifest_path);
+    if (choice.refused)
+        return choice.refused;
+    const std::int64_t sequence = choice.sequence;
 
     // 1. Every media file must be one the player can decode: check them all first.
     int refused = 0;
@@ -400,6 +434,7 @@ int main(int argc, char** argv) {
     static const std::set<std::string> kValued{"secret-key", "public-key", "out",    "sequence",
                                                "channel",    "size",       "region", "lang",
                                                "plan-day",   "timezone"};
+    static const std::set<std::string> kFlags{"force"};
     for (size_t i = 1; i < args.size(); ++i) {
         const std::string& s = args[i];
         if (s.starts_with("--")) {
@@ -412,8 +447,12 @@ int main(int argc, char** argv) {
                     return usage_error(s + ": expected a value");
                 value = args[++i];
             }
-            if (!kValued.count(name))
+            if (kFlags.count(name)) {
+                if (s.find('=') != std::string::npos)
+                    return usage_error(s + ": takes no value");
+            } else if (!kValued.count(name)) {
                 return usage_error("unknown option \"" + s + "\"");
+            }
             a.options[name] = value;
         } else {
             a.positional.push_back(s);

@@ -8,6 +8,7 @@
 
 #include "Result.hpp"
 #include "TomlReader.hpp"
+#include "Url.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -246,6 +247,15 @@ void finish_device_config(DeviceConfig& config, const std::string& file,
     if (!config.logs.token_file.empty() && config.logs.s3)
         throw ConfigError(file + ": [logs] token_file: expected either token_file or [logs.s3], "
                                  "not both (S3 requests are signed, not given a bearer token)");
+    // A bearer token or an S3 key sent over plain http can be read by anyone on the
+    // path; a loopback address (a local relay) never leaves the machine.
+    if ((!config.logs.token_file.empty() || config.logs.s3) && !config.logs.upload_url.empty() &&
+        !is_https_url(config.logs.upload_url) && !is_loopback_url(config.logs.upload_url))
+        throw ConfigError(file + ": [logs] upload_url: " + redact_url(config.logs.upload_url) +
+                          ": expected an https:// URL, as " +
+                          (config.logs.s3 ? "[logs.s3] keys" : "token_file's token") +
+                          " must not travel over plain http (only a loopback address such as "
+                          "127.0.0.1 may use http)");
     if (config.display.power_on.has_value() != config.display.power_off.has_value())
         throw ConfigError(file + ": [display] " +
                           (config.display.power_on ? "power_off" : "power_on") +

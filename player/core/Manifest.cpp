@@ -185,8 +185,11 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
         top.fail("channel", "a name of [a-z0-9._-]");
     c.title = top.str("title");
     auto seq = top.num("sequence");
-    if (!seq || *seq < 1 || *seq != static_cast<double>(static_cast<std::int64_t>(*seq)))
-        top.fail("sequence", "a whole number of 1 or more");
+    // Checked against the bound before the cast: a double of 2^63 or more has no
+    // int64 value (undefined behaviour on x86, saturation on arm64).
+    if (!seq || !(*seq >= 1 && *seq <= static_cast<double>(kMaxSequence)) ||
+        *seq != static_cast<double>(static_cast<std::int64_t>(*seq)))
+        top.fail("sequence", "a whole number from 1 to " + std::to_string(kMaxSequence));
     c.sequence = static_cast<std::int64_t>(*seq);
     c.published = top.str("published");
     c.root = objects;

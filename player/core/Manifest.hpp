@@ -3,6 +3,7 @@
 // milepost-pack writes, milepost-sync checks and the player plays.
 #include "Channel.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -12,6 +13,10 @@ namespace milepost {
 inline constexpr int kManifestSchema = 1;
 inline constexpr std::size_t kMaxManifestBytes = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxSignatureBytes = 4096; // a .minisig is about 300 bytes
+// The highest sequence anything accepts: 2^53 - 1, the last whole number a JSON
+// reader that holds numbers as doubles keeps exactly, and far from the int64
+// overflow that `sequence + 1` would otherwise reach.
+inline constexpr std::int64_t kMaxSequence = (std::int64_t{1} << 53) - 1;
 
 // The manifest of `channel` (its items' MediaFacts filled in), as JSON text.
 std::string manifest_json(const Channel& channel);

@@ -183,6 +183,19 @@ std::string minisign_sign(const MinisignSecretKey& key, std::string_view message
            "\n" + to_base64(global, sizeof global) + "\n";
 }
 
+Result<std::array<unsigned char, 8>> minisign_signature_key_id(std::string_view signature) {
+    ready();
+    auto lines = lines_of(signature);
+    if (lines.size() < 2 || !lines[0].starts_with("untrusted comment:"))
+        return Error{"not a minisign signature"};
+    auto sig = from_base64(lines[1]);
+    if (!sig || sig->size() != 74)
+        return Error{"not a minisign signature"};
+    std::array<unsigned char, 8> id;
+    std::memcpy(id.data(), sig->data() + 2, 8);
+    return id;
+}
+
 Result<std::string> minisign_verify(const MinisignPublicKey& key, std::string_view message,
                                     std::string_view signature) {
     ready();

@@ -36,6 +36,10 @@ std::string minisign_public_key_line(const MinisignPublicKey& key);
 // "8A1B2C3D4E5F6071", as minisign prints it.
 std::string minisign_key_id(const std::array<unsigned char, 8>& id);
 
+// The id of the key a .minisig text says it was made with (read, not verified):
+// what a stored version's rollback floor is kept per.
+Result<std::array<unsigned char, 8>> minisign_signature_key_id(std::string_view signature);
+
 // The .minisig text for `message`, with `trusted_comment` signed too.
 std::string minisign_sign(const MinisignSecretKey& key, std::string_view message,
                           std::string_view trusted_comment);

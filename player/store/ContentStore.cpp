@@ -2,7 +2,9 @@
 
 #include "Files.hpp"
 #include "core/Files.hpp"
+#include "core/Log.hpp"
 #include "core/Manifest.hpp"
+#include "core/Minisign.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -33,6 +35,25 @@ std::string folder_name(const Channel& c) {
     return std::to_string(c.sequence) + "-" + c.name;
 }
 
+// The channel a folder of an older Milepost, "12-news.2", holds: "news" (its
+// second copy) or "news.2" (a channel of that name). Its manifest says, when it
+// can be read; else the name is taken whole.
+std::string legacy_channel(const fs::path& folder, const std::string& rest) {
+    const auto dot = rest.rfind('.');
+    if (dot == std::string::npos || dot + 1 == rest.size() ||
+        rest.find_first_not_of("0123456789", dot + 1) != std::string::npos)
+        return rest;
+    auto text = read_file(folder / "manifest.json", kMaxManifestBytes);
+    if (!text)
+        return rest;
+    try {
+        const std::string name = parse_manifest(*text, {}, "").name;
+        return name == rest.substr(0, dot) ? name : rest;
+    } catch (const ConfigError&) {
+        return rest;
+    }
+}
+
 // The objects a stored manifest names, read without checking its signature
 // (garbage collection only needs to know what to keep). nullopt when unreadable.
 std::optional<std::set<std::string>> objects_in(const fs::path& folder) {
@@ -46,19 +67,27 @@ std::optional<std::set<std::string>> objects_in(const fs::path& folder) {
     }
 }
 
-// The sequence in a channel folder's name: "12-trucking" or "12-trucking.2" -> 12.
-std::optional<std::int64_t> folder_sequence(const std::string& folder, const std::string& channel) {
-    const auto dash = folder.find('-');
-    if (dash == std::string::npos || dash == 0)
+// The sequence in a channel folder's name when it holds `channel`: "12-news" or
+// "12-news+2" -> 12 for "news", never for "news.tx" (channel names hold dots,
+// never a '+'). nullopt for another channel, or a sequence no manifest may have
+// (a folder from before the bound: counting it would refuse every update).
+std::optional<std::int64_t> folder_sequence(const fs::path& folder, const std::string& channel) {
+    const std::string name = folder.filename().string();
+    const auto dash = name.find('-');
+    if (dash == std::string::npos || dash == 0 || dash > 16 ||
+        name.find_first_not_of("0123456789") != dash)
         return std::nullopt;
-    const std::string rest = folder.substr(dash + 1);
-    if (rest != channel && !rest.starts_with(channel + "."))
+    std::string rest = name.substr(dash + 1);
+    if (const auto plus = rest.find('+'); plus != std::string::npos)
+        rest.resize(plus);
+    else
+        rest = legacy_channel(folder, rest);
+    if (rest != channel)
         return std::nullopt;
-    try {
-        return std::stoll(folder.substr(0, dash));
-    } catch (const std::exception&) {
+    const std::int64_t sequence = std::stoll(name.substr(0, dash)); // at most 16 digits
+    if (sequence < 1 || sequence > kMaxSequence)
         return std::nullopt;
-    }
+    return sequence;
 }
 
 } // namespace
@@ -127,7 +156,8 @@ Result<ContentStore> ContentStore::open(const fs::path& data_dir, Access access)
 }
 
 ContentStore::ContentStore(ContentStore&& other) noexcept
-    : m_dir(std::move(other.m_dir)), m_lock(std::exchange(other.m_lock, -1)) {}
+    : m_dir(std::move(other.m_dir)), m_lock(std::exchange(other.m_lock, -1)),
+      m_reserve(other.m_reserve), m_budget_lowered(other.m_budget_lowered) {}
 
 ContentStore& ContentStore::operator=(ContentStore&& other) noexcept {
     if (this != &other) {
@@ -135,6 +165,8 @@ ContentStore& ContentStore::operator=(ContentStore&& other) noexcept {
             ::close(m_lock);
         m_dir = std::move(other.m_dir);
         m_lock = std::exchange(other.m_lock, -1);
+        m_reserve = other.m_reserve;
+        m_budget_lowered = other.m_budget_lowered;
     }
     return *this;
 }
@@ -246,7 +278,7 @@ Result<fs::path> ContentStore::install_channel(const Channel& channel, std::stri
             fs::remove_all(channels / name, ec);
             break;
         }
-        name = folder_name(channel) + "." + std::to_string(n);
+        name = folder_name(channel) + "+" + std::to_string(n);
     }
     const fs::path final = channels / name;
     const fs::path tmp = channels / ("." + name + ".tmp");
@@ -336,31 +368,73 @@ std::uint64_t ContentStore::free_space() const {
     return static_cast<std::uint64_t>(s.f_bavail) * s.f_frsize;
 }
 
+namespace {
+
+std::string mebibytes(std::uint64_t bytes) {
+    return std::to_string(bytes >> 20) + " MiB";
+}
+
+} // namespace
+
 std::uint64_t ContentStore::budget(std::int64_t max_cache_mb) {
-    if (max_cache_mb > 0)
-        return static_cast<std::uint64_t>(max_cache_mb) * 1024 * 1024;
+    const std::uint64_t free = free_space();
+    std::uint64_t wanted = 0;
     const fs::path file = m_dir / kBudgetFile;
-    if (auto text = read_file(file, 64)) {
+    if (max_cache_mb > 0) {
+        // Saturated: a budget beyond any disk is clamped below like any other.
+        wanted = static_cast<std::uint64_t>(max_cache_mb) > (UINT64_MAX >> 20)
+                     ? UINT64_MAX
+                     : static_cast<std::uint64_t>(max_cache_mb) << 20;
+    } else if (auto text = read_file(file, 64); text && !text->empty()) {
         try {
-            return std::stoull(*text);
+            wanted = std::stoull(*text);
         } catch (const std::exception&) {
             // Damaged: made again below.
         }
     }
-    // Fixed once, at first start, so that the cache filling up does not shrink it.
-    const std::uint64_t free = free_space();
-    const std::uint64_t bytes = (free + bytes_used()) / 10 * 8;
-    if (free > 0) // a file system that cannot say is asked again next time
-        write_file_atomically(file, std::to_string(bytes) + "\n");
-    return bytes;
+    if (wanted == 0) {
+        // Fixed once, at first start, so that the cache filling up does not shrink it.
+        wanted = (free + bytes_used()) / 10 * 8;
+        if (free > 0) // a file system that cannot say is asked again next time
+            write_file_atomically(file, std::to_string(wanted) + "\n");
+    }
+    if (free == 0)
+        return wanted;
+    // Whatever the config says, content never takes the room the play log needs:
+    // a full disk makes every INSERT fail with SQLITE_FULL, and proof of play is
+    // what the screen is for.
+    const std::uint64_t room = free + bytes_used();
+    const std::uint64_t limit = room > m_reserve ? room - m_reserve : 0;
+    if (wanted <= limit) {
+        m_budget_lowered = false;
+        return wanted;
+    }
+    if (!m_budget_lowered)
+        log::warn(m_dir.string() + ": the content cache may use " + mebibytes(limit) + ", not " +
+                  (max_cache_mb > 0 ? std::to_string(max_cache_mb) + " MiB ([content] "
+                                                                     "max_cache_mb)"
+                                    : mebibytes(wanted)) +
+                  ": " + mebibytes(m_reserve) +
+                  " stay free for the play log ([logs] max_db_mb and a margin)");
+    m_budget_lowered = true;
+    return limit;
 }
 
-std::int64_t ContentStore::sequence_floor(const std::string& channel) const {
+std::int64_t ContentStore::sequence_floor(const std::string& channel,
+                                          const std::array<unsigned char, 8>& key_id) const {
     std::int64_t floor = 0;
-    for (const char* name : {kActive, kPrevious})
-        if (auto t = target(name))
-            if (auto seq = folder_sequence(t->filename().string(), channel))
-                floor = std::max(floor, *seq);
+    for (const char* name : {kActive, kPrevious}) {
+        auto t = target(name);
+        if (!t)
+            continue;
+        auto seq = folder_sequence(*t, channel);
+        if (!seq)
+            continue;
+        if (auto sig = read_file(*t / "manifest.json.minisig", kMaxSignatureBytes))
+            if (auto id = minisign_signature_key_id(*sig); id && *id != key_id)
+                continue; // another key's version: its floor is not this key's
+        floor = std::max(floor, *seq);
+    }
     return floor;
 }
 

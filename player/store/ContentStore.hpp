@@ -4,7 +4,9 @@
 //   objects/<sha256>                  media, verified, immutable, shared by versions
 //   partial/<sha256>                  downloads under way, resumed after a cut
 //   channels/<sequence>-<name>/       one folder per version: manifest.json,
-//                                     manifest.json.minisig, etag
+//                                     manifest.json.minisig, etag; a version
+//                                     fetched again is "<sequence>-<name>+2"
+//                                     ('+' is in no channel name)
 //   active   -> channels/<...>        what the player plays: a symbolic link
 //   previous -> channels/<...>        replaced by one atomic rename each
 //   cache-budget                      bytes the store may use, fixed at first start
@@ -15,6 +17,7 @@
 #include "core/Channel.hpp"
 #include "core/Result.hpp"
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -38,6 +41,14 @@ struct ChannelCheck {
     std::uint64_t bytes = 0;
     std::vector<std::string> faults; // one line per missing or damaged object
 };
+
+// Free space the play log needs beside the content: `max_db_mb` and a margin
+// (SQLite's journal and temporary files, the screenshot, the system's own files).
+inline constexpr std::uint64_t kDiskMarginBytes = 32u << 20;
+inline constexpr std::uint64_t disk_reserve(int max_db_mb) {
+    return static_cast<std::uint64_t>(max_db_mb < 0 ? 0 : max_db_mb) * (1u << 20) +
+           kDiskMarginBytes;
+}
 
 class ContentStore {
 public:
@@ -72,7 +83,7 @@ public:
                                const std::function<void()>& tick = {});
 
     // Writes a new version's folder (manifest, signature, etag), durably, and
-    // returns it: channels/<sequence>-<name>, or with ".2", ".3" appended when
+    // returns it: channels/<sequence>-<name>, or with "+2", "+3" appended when
     // that exists (a version fetched again), so no folder in use is ever replaced.
     Result<std::filesystem::path> install_channel(const Channel& channel, std::string_view manifest,
                                                   std::string_view signature,
@@ -92,14 +103,24 @@ public:
     // Bytes of objects/ and partial/.
     std::uint64_t bytes_used() const;
     // The store's budget: `max_cache_mb` when set, else 80% of the free space
-    // the first time this is asked, remembered in cache-budget.
+    // the first time this is asked, remembered in cache-budget; in both cases no
+    // more than leaves reserve() free on the file system (said in the log when
+    // that lowers it).
     std::uint64_t budget(std::int64_t max_cache_mb);
     // Free bytes on the data dir's file system (0 when it cannot be asked).
     std::uint64_t free_space() const;
-    // The highest sequence of `channel` the active and previous pointers name,
-    // read from their folder names (so even a damaged manifest does not lower
-    // the floor a rollback is judged against); 0 when there is none.
-    std::int64_t sequence_floor(const std::string& channel) const;
+    // Bytes content must leave free on the data dir's file system, for the play
+    // log: milepost-sync sets disk_reserve([logs] max_db_mb) once, at start.
+    void keep_free(std::uint64_t bytes) { m_reserve = bytes; }
+    std::uint64_t reserve() const { return m_reserve; }
+    // The highest sequence of `channel` signed by the key `key_id` that the active
+    // and previous pointers name, read from their folder names (so even a damaged
+    // manifest does not lower the floor a rollback is judged against); 0 when
+    // there is none. A version signed by another key does not count: a screen
+    // given a new public_key starts a new floor. One whose signature cannot be
+    // read counts (it cannot be told apart).
+    std::int64_t sequence_floor(const std::string& channel,
+                                const std::array<unsigned char, 8>& key_id) const;
 
     // Every object of `channel` present with its size and SHA-256.
     ChannelCheck check_objects(const Channel& channel,
@@ -114,6 +135,9 @@ private:
 
     std::filesystem::path m_dir;
     int m_lock = -1; // DATA_DIR/sync.lock, flock()ed while a writer has the store open
+    std::uint64_t m_reserve =
+        disk_reserve(64);          // see keep_free(); the default max_db_mb's until set
+    bool m_budget_lowered = false; // budget() said so in the log already
 };
 
 // The objects a channel's media items use.

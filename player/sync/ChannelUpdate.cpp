@@ -3,6 +3,7 @@
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
 #include "core/Minisign.hpp"
+#include "core/Url.hpp"
 #include "store/Files.hpp"
 
 #include <chrono>
@@ -75,6 +76,7 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
 
     const std::string manifest_url =
         join_url(content.server, "channels/" + content.channel + "/manifest.json");
+    const std::string shown_url = redact_url(manifest_url); // for the log and status
     auto got = http.get(manifest_url, kMaxManifestBytes,
                         active && active_missing == 0 ? active->etag : std::string());
     if (!got)
@@ -88,7 +90,7 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
         return report;
     }
     if (got->status != 200)
-        return Error{manifest_url + ": HTTP " + std::to_string(got->status)};
+        return Error{shown_url + ": HTTP " + std::to_string(got->status)};
     auto signature = http.get(manifest_url + ".minisig", kMaxSignatureBytes);
     if (!signature)
         return signature.error();
@@ -96,27 +98,29 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
 
     // Nothing of the manifest is believed before its signature is.
     if (auto ok = minisign_verify(*key, got->body, signature->body); !ok)
-        return Error{manifest_url + ": " + ok.error().message};
+        return Error{shown_url + ": " + ok.error().message};
     Channel channel;
     bool repair = false; // the active version, its missing objects fetched again
     try {
-        channel = parse_manifest(got->body, store.objects_dir(), manifest_url);
+        channel = parse_manifest(got->body, store.objects_dir(), shown_url);
     } catch (const ConfigError& e) {
         return Error{e.message};
     }
     if (channel.name != content.channel)
-        return Error{manifest_url + ": the manifest is for channel \"" + channel.name +
-                     "\", not \"" + content.channel + "\""};
+        return Error{shown_url + ": the manifest is for channel \"" + channel.name + "\", not \"" +
+                     content.channel + "\""};
     // The floor comes from the folder names too, so that a damaged active version
-    // does not let an older one in.
-    if (const auto floor = store.sequence_floor(content.channel); channel.sequence < floor)
-        return Error{manifest_url + ": sequence " + std::to_string(channel.sequence) +
+    // does not let an older one in; it is this key's floor, so that a fleet given a
+    // new key (the old one leaked or retired) is not held by what the old one signed.
+    if (const auto floor = store.sequence_floor(content.channel, key->key_id);
+        channel.sequence < floor)
+        return Error{shown_url + ": sequence " + std::to_string(channel.sequence) +
                      " is older than the active " + std::to_string(floor) +
                      ": refused (a rollback)"};
     if (active) {
         const auto have = active->channel.sequence;
         if (channel.sequence < have)
-            return Error{manifest_url + ": sequence " + std::to_string(channel.sequence) +
+            return Error{shown_url + ": sequence " + std::to_string(channel.sequence) +
                          " is older than the active " + std::to_string(have) +
                          ": refused (a rollback)"};
         if (channel.sequence == have) {
@@ -147,7 +151,9 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
                                    " of the active channel"
                              : std::string()) +
                      "; the cache budget is " + megabytes(budget) +
-                     " ([content] max_cache_mb): refused, the active channel stays"};
+                     " ([content] max_cache_mb, with " + megabytes(store.reserve()) +
+                     " of the disk kept free for the play log): refused, the active channel "
+                     "stays"};
     std::map<std::string, std::pair<std::uint64_t, std::string>> missing; // object -> size, item
     std::uint64_t missing_bytes = 0;
     for (const Item& item : channel.items) {
@@ -160,16 +166,20 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
         missing_bytes += m.size - (!ec && partial <= m.size ? partial : 0);
     }
     std::set<std::string> wanted = objects_of(channel);
-    if (store.bytes_used() + missing_bytes > budget || store.free_space() < missing_bytes) {
+    if (store.bytes_used() + missing_bytes > budget ||
+        store.free_space() < missing_bytes + store.reserve()) {
         // The previous version goes first; what is on screen never does.
         if (auto freed = store.collect_garbage(wanted, ContentStore::Keep::ActiveOnly))
             log::info("freed " + megabytes(freed) + " of older channel versions");
     }
-    if (store.free_space() < missing_bytes + (1 << 20))
+    // What the play log needs stays free, whatever the budget says.
+    if (store.free_space() < missing_bytes + store.reserve())
         return Error{store.data_dir().string() + ": " + megabytes(store.free_space()) +
                      " free, channel \"" + channel.name + "\" sequence " +
                      std::to_string(channel.sequence) + " needs " + megabytes(missing_bytes) +
-                     " more: refused, the active channel stays"};
+                     " more and " + megabytes(store.reserve()) +
+                     " stay free for the play log ([logs] max_db_mb): refused, the active "
+                     "channel stays"};
 
     const std::string what =
         "channel \"" + channel.name + "\" sequence " + std::to_string(channel.sequence);
@@ -213,7 +223,8 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
             if (stored)
                 break;
             if (attempt == 1)
-                return Error{"item \"" + item + "\": " + url + ": " + stored.error().message};
+                return Error{"item \"" + item + "\": " + redact_url(url) + ": " +
+                             stored.error().message};
             log::warn("item \"" + item + "\": " + stored.error().message + "; fetching it again");
         }
         if (tick)

@@ -1,5 +1,7 @@
 #include "HttpClient.hpp"
 
+#include "core/Url.hpp"
+
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -192,7 +194,10 @@ void HttpClient::Handle::prepare(const std::string& url, Transfer& t) {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, settings.user_agent.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    // A request begun over https is never followed onto plain http: a redirect
+    // from the server (or from anyone who can forge one) would otherwise carry it,
+    // and what it sends, past TLS. Plain http may still move to https.
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, is_https_url(url) ? "https" : "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
@@ -218,7 +223,9 @@ void HttpClient::Handle::prepare(const std::string& url, Transfer& t) {
     // Proxies come from the environment (https_proxy, no_proxy), libcurl's default.
 }
 
-Result<void> HttpClient::Handle::perform(const std::string& url, Transfer& t) {
+Result<void> HttpClient::Handle::perform(const std::string& full_url, Transfer& t) {
+    // Errors are logged and reported: no userinfo or query string in them.
+    const std::string url = redact_url(full_url);
     if (t.deadline.count() == 0)
         t.deadline = settings.request_deadline;
     curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(t.deadline.count()));
@@ -227,7 +234,7 @@ Result<void> HttpClient::Handle::perform(const std::string& url, Transfer& t) {
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &t.response.status);
     char* effective = nullptr;
     curl_easy_getinfo(curl.get(), CURLINFO_EFFECTIVE_URL, &effective);
-    t.response.effective_url = effective ? effective : url;
+    t.response.effective_url = effective ? effective : full_url;
     if (t.stopped)
         return Error{url + ": stopped"};
     if (t.too_big)
@@ -246,6 +253,10 @@ Result<void> HttpClient::Handle::perform(const std::string& url, Transfer& t) {
             break;
         case CURLE_TOO_MANY_REDIRECTS:
             why += " (a redirect loop?)";
+            break;
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            if (is_https_url(url))
+                why += " (a redirect from https to plain http is refused)";
             break;
         case CURLE_FILESIZE_EXCEEDED:
             why = "larger than " + std::to_string(t.max_bytes) + " bytes";
@@ -395,7 +406,7 @@ Result<HttpResponse> HttpClient::put(const std::string& url, std::string_view bo
     if (auto r = m_handle->perform(url, t); !r)
         return r.error();
     if (t.response.status >= 300)
-        return Error{url + ": HTTP " + std::to_string(t.response.status)};
+        return Error{redact_url(url) + ": HTTP " + std::to_string(t.response.status)};
     return std::move(t.response);
 }
 

@@ -43,14 +43,16 @@ Options:
   --version         show the version and exit
 
 Refused, with the active channel kept: a missing or bad signature, a key other
-than [content] public_key, a sequence lower than the active one (a rollback), an
-object whose SHA-256 or size differs, a manifest over 4 MiB, object names that
-are not 64 hexadecimal digits, a channel that does not fit [content]
-max_cache_mb beside the one on screen.
+than [content] public_key, a sequence lower than the active one this key signed
+(a rollback) or over 2^53 - 1, an object whose SHA-256 or size differs, a
+manifest over 4 MiB, object names that are not 64 hexadecimal digits, a channel
+that does not fit [content] max_cache_mb beside the one on screen (and never
+into the [logs] max_db_mb + 32 MiB kept free for the play log).
 
 Network: HTTPS with the server's certificate verified against the system's CAs
 and [content] ca_file; plain http:// works, with a warning (the signature still
-guards the content). Proxies come from https_proxy, http_proxy and no_proxy.
+guards the content), but a request begun over https never follows a redirect to
+http. Proxies come from https_proxy, http_proxy and no_proxy.
 Downloads are resumed after an interruption, capped at [content] max_rate, and
 run at low CPU and disk priority so that playback never waits for them.
 

@@ -7,6 +7,7 @@
 #include "Network.hpp"
 #include "SyncOptions.hpp"
 #include "core/Log.hpp"
+#include "core/Url.hpp"
 #include "milepost/Version.hpp"
 #include "service/Watchdog.hpp"
 #include "store/ContentStore.hpp"
@@ -366,6 +367,7 @@ int main(int argc, char** argv) {
     }
     // The disk budget is fixed at the first start (80% of the free space), before
     // anything is fetched.
+    store->keep_free(disk_reserve(config.logs.max_db_mb));
     store->budget(config.content.max_cache_mb);
     if (config.content.server.empty())
         log::info("no [content] server in the config: this screen plays its built-in channel");
@@ -417,8 +419,8 @@ int main(int argc, char** argv) {
     }
     sd_notify(0, "READY=1\nSTATUS=started");
     if (!config.content.server.empty())
-        log::info("polling " + config.content.server + " for channel \"" + config.content.channel +
-                  "\" every " +
+        log::info("polling " + redact_url(config.content.server) + " for channel \"" +
+                  config.content.channel + "\" every " +
                   seconds_text(std::chrono::duration_cast<Millis>(config.content.poll_interval)) +
                   " (±20%)");
     Pacing pacing(std::chrono::duration_cast<Millis>(config.content.poll_interval));

@@ -65,7 +65,8 @@ bool send_all(int fd, const char* data, size_t n) {
 
 } // namespace
 
-Nginx::Nginx(const fs::path& site, Tls tls) : m_tls(tls == Tls::SelfSigned) {
+Nginx::Nginx(const fs::path& site, Tls tls, const std::string& extra)
+    : m_tls(tls == Tls::SelfSigned) {
     if (m_tls) {
         auto r = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                       "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
@@ -95,7 +96,7 @@ Nginx::Nginx(const fs::path& site, Tls tls) : m_tls(tls == Tls::SelfSigned) {
                        : std::string())
              << "    root " << fs::absolute(site).string() << ";\n"
              << "    location /channels/ { etag on; add_header Cache-Control no-cache always; }\n"
-             << "  }\n}\n";
+             << extra << "\n  }\n}\n";
         m_dir.write("nginx.conf", conf.str());
         const std::string nginx = fs::exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
         m_nginx = std::make_unique<Child>(

@@ -31,8 +31,10 @@ struct AccessLine {
 class Nginx {
 public:
     enum class Tls { Off, SelfSigned };
-    // Serves `site` on 127.0.0.1 at a free port.
-    explicit Nginx(const std::filesystem::path& site, Tls tls = Tls::Off);
+    // Serves `site` on 127.0.0.1 at a free port. `extra`: more nginx directives for
+    // the server block (a "location = /x { return 302 ...; }" to redirect one path).
+    explicit Nginx(const std::filesystem::path& site, Tls tls = Tls::Off,
+                   const std::string& extra = {});
     ~Nginx();
     std::string url() const; // "http://127.0.0.1:PORT/"
     std::filesystem::path certificate() const { return m_dir / "cert.pem"; }

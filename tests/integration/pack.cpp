@@ -294,6 +294,60 @@ TEST_CASE("rebuilding writes only new objects and counts the sequence up") {
                   third.out);
 }
 
+TEST_CASE("build bounds the sequence: below 2^53, and no leap over 1,000,000 without --force") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    const fs::path source = make_source(dir);
+    const fs::path site = dir / "site";
+    auto build = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{
+            "build", source.string(), "--secret-key", keys.secret.string(), "--out", site.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return pack(args);
+    };
+    auto published = [&] {
+        return parse_manifest(read_file(site / "channels/trucking/manifest.json"), {}, "m")
+            .sequence;
+    };
+    // A new SITE: the start counts as 0.
+    RunResult r = build({"--sequence", "1000001"});
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(r.err.find("more than 1000000 above the start") != std::string::npos, r.err);
+    CHECK(!fs::exists(site / "channels/trucking/manifest.json"));
+    REQUIRE(build({"--sequence", "7"}).exit_code == 0);
+    const auto before = snapshot_tree(site);
+
+    r = build({"--sequence", "1000008"});
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(r.err.find("--sequence 1000008 is more than 1000000 above the published "
+                             "sequence 7") != std::string::npos,
+                  r.err);
+    CHECK(r.err.find("--force") != std::string::npos);
+    CHECK(snapshot_tree(site) == before);
+    // Over the bound, with or without --force: bad usage.
+    for (const char* n :
+         {"9007199254740992", "9223372036854775807", "99999999999999999999", "-3", "0", "1e6"}) {
+        r = build({"--sequence", n, "--force"});
+        CHECK_MESSAGE(r.exit_code == 2, n);
+        CHECK(r.err.find("--sequence: expected a whole number from 1 to 9007199254740991") !=
+              std::string::npos);
+    }
+    CHECK(snapshot_tree(site) == before);
+    CHECK(build({"--force=yes"}).exit_code == 2);
+
+    REQUIRE(build({"--sequence", "1000007"}).exit_code == 0); // exactly 1,000,000 up
+    CHECK(published() == 1000007);
+    // --force allows a leap, up to the highest sequence there is; past it, nothing.
+    r = build({"--sequence", "9007199254740991", "--force"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(published() == kMaxSequence);
+    r = build({});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("is the highest there is") != std::string::npos);
+    CHECK(published() == kMaxSequence);
+}
+
 TEST_CASE("preview draws every item as the screen shows it, labelled") {
     TempDir dir;
     Keys keys = keygen(dir);

@@ -5,8 +5,10 @@
 #include "Trace.hpp"
 #include "core/Minisign.hpp"
 #include "milepost/Version.hpp"
+#include "store/ContentStore.hpp"
 #include "store/PlayLog.hpp"
 #include "support/TestSupport.hpp"
+#include "sync/ChannelUpdate.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -19,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -365,6 +368,154 @@ TEST_CASE("a self-signed HTTPS server is refused, and trusted through ca_file") 
     CHECK(screen.active() == "channels/1-trucking");
 }
 
+TEST_CASE("a redirect from https to plain http is refused; secrets in URLs stay out of the "
+          "log and sync.json") {
+    Publisher pub;
+    pub.publish(1, blobs(1, 1000, 3));
+    Nginx plain(pub.site);
+    // The manifest moves to another https path (allowed); its signature to plain
+    // http (refused: what a forged or careless redirect would do).
+    const std::string mirror =
+        "    location /mirror/ { alias " + fs::absolute(pub.site).string() + "/; }\n";
+    Nginx tls(pub.site, Nginx::Tls::SelfSigned,
+              mirror +
+                  "    location = /channels/trucking/manifest.json { return 302 "
+                  "/mirror/channels/trucking/manifest.json; }\n"
+                  "    location = /channels/trucking/manifest.json.minisig { return 302 " +
+                  plain.url() + "channels/trucking/manifest.json.minisig; }\n");
+    const std::string https_url = tls.url();
+    // Userinfo in the server URL, as a private server might want.
+    const std::string server = "https://milepost:hunter2@" + https_url.substr(8);
+    Screen screen;
+    screen.config(pub.config(server, "ca_file = \"" + tls.certificate().string() + "\"\n"));
+    auto r = screen.sync("--once");
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("a redirect from https to plain http is refused") != std::string::npos);
+    CHECK(r.err.find("https://***@127.0.0.1:") != std::string::npos);
+    CHECK(r.err.find("hunter2") == std::string::npos);
+    CHECK(screen.active() == "");
+    CHECK(plain.log().empty()); // nothing went out over plain http
+    bool mirrored = false;
+    for (const auto& l : tls.log())
+        mirrored =
+            mirrored || (l.uri == "/mirror/channels/trucking/manifest.json" && l.status == 200);
+    CHECK(mirrored); // an https redirect is still followed
+    const std::string news = read_file(screen.data / "sync.json");
+    CHECK(news.find("redirect from https") != std::string::npos);
+    CHECK(news.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("a token or an S3 key over plain http to another machine is a config error") {
+    Screen screen;
+    screen.dir.write("token", "secret-token\n");
+    screen.config("[logs]\nupload_url = \"http://ingest.example.org/m/\"\ntoken_file = \"" +
+                  (screen.dir / "token").string() + "\"\n");
+    auto r = screen.sync("--once");
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(r.err.find("device.toml: [logs] upload_url: http://ingest.example.org/m/: "
+                             "expected an https:// URL") != std::string::npos,
+                  r.err);
+    // To this machine (a local relay) it may.
+    screen.config("[logs]\nupload_url = \"http://127.0.0.1:9/m/\"\ntoken_file = \"" +
+                  (screen.dir / "token").string() + "\"\n");
+    CHECK(screen.sync("--once").exit_code != 2);
+}
+
+TEST_CASE("a dotted channel name does not lend its rollback floor to another channel") {
+    Publisher pub;
+    pub.publish(900, blobs(1, 1000, 3), "news.tx");
+    pub.publish(5, blobs(1, 1000, 4), "news");
+    Nginx nginx(pub.site);
+    Screen screen;
+    screen.config(sync_config(nginx.url(), pub.keys.first, "news.tx"));
+    REQUIRE(screen.sync("--once").exit_code == 0);
+    CHECK(screen.active() == "channels/900-news.tx");
+    // The screen moves to "news", whose sequences are its own.
+    screen.config(sync_config(nginx.url(), pub.keys.first, "news"));
+    auto moved = screen.sync("--once");
+    INFO(moved.err);
+    CHECK(moved.exit_code == 0);
+    CHECK(screen.active() == "channels/5-news");
+    // "news" keeps a floor of its own.
+    pub.publish(4, blobs(1, 1000, 5), "news");
+    auto older = screen.sync("--once");
+    CHECK(older.exit_code == 1);
+    CHECK(older.err.find("rollback") != std::string::npos);
+}
+
+TEST_CASE("a huge sequence is refused, and a new public key starts a new floor") {
+    Publisher pub;
+    pub.publish(900, blobs(1, 1000, 3));
+    Nginx nginx(pub.site);
+    Screen screen;
+    screen.config(pub.config(nginx.url()));
+    REQUIRE(screen.sync("--once").exit_code == 0);
+
+    // One signed manifest at 2^63 - 1 would refuse every later one as a rollback.
+    pub.publish(INT64_MAX, blobs(1, 1000, 4));
+    auto huge = screen.sync("--once");
+    CHECK(huge.exit_code == 1);
+    CHECK_MESSAGE(huge.err.find("sequence: expected a whole number from 1 to 9007199254740991") !=
+                      std::string::npos,
+                  huge.err);
+    CHECK(screen.active() == "channels/900-trucking");
+
+    // The publisher rotates the key (the old one leaked) and starts again at 1.
+    auto rotated = minisign_generate();
+    test::publish(pub.site, rotated.second, "trucking", 1, blobs(1, 1000, 5));
+    screen.config(sync_config(nginx.url(), rotated.first, "trucking"));
+    auto fresh = screen.sync("--once");
+    INFO(fresh.err);
+    CHECK(fresh.exit_code == 0);
+    CHECK(screen.active() == "channels/1-trucking");
+    // From there on the new key's floor holds.
+    test::publish(pub.site, rotated.second, "trucking", 2, blobs(1, 1000, 6));
+    REQUIRE(screen.sync("--once").exit_code == 0);
+    test::publish(pub.site, rotated.second, "trucking", 1, blobs(1, 1000, 5));
+    auto back = screen.sync("--once");
+    CHECK(back.exit_code == 1);
+    CHECK(back.err.find("rollback") != std::string::npos);
+}
+
+TEST_CASE("content never takes the room the play log needs, whatever max_cache_mb says") {
+    Publisher pub;
+    const auto media = blobs(2, 2'000'000, 3);
+    pub.publish(1, media);
+    Nginx nginx(pub.site);
+    // A budget larger than any disk: sync clamps it, says so, and updates.
+    Screen screen;
+    screen.config(pub.config(nginx.url(), "max_cache_mb = 100000000\n"));
+    auto r = screen.sync("--once");
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("not 100000000 MiB ([content] max_cache_mb)") != std::string::npos);
+    CHECK(r.err.find("stay free for the play log") != std::string::npos);
+
+    // A disk whose free space is all the play log's: the update is refused and
+    // nothing is fetched. (The store is told a reserve larger than the disk, as a
+    // max_db_mb near the disk's size would.)
+    TempDir dir;
+    auto store = ContentStore::open(dir / "data");
+    REQUIRE(store.ok());
+    store->keep_free(store->free_space() + (1ull << 30));
+    auto http = HttpClient::create({});
+    REQUIRE(http.ok());
+    DeviceConfig::Content content;
+    content.server = nginx.url();
+    content.channel = "trucking";
+    content.public_key = minisign_public_key_line(pub.keys.first);
+    content.max_cache_mb = 100000000;
+    nginx.clear_log();
+    auto refused = update_channel(*http, *store, content);
+    REQUIRE(!refused.ok());
+    CHECK_MESSAGE(refused.error().message.find("kept free for the play log") != std::string::npos,
+                  refused.error().message);
+    for (const auto& l : nginx.log())
+        CHECK(!l.uri.starts_with("/objects/"));
+    CHECK(store->bytes_used() == 0);
+}
+
 TEST_CASE("--check finds a damaged or missing object in the active channel, and the next "
           "update fetches a missing one again") {
     Publisher pub;
@@ -620,7 +771,7 @@ TEST_CASE("a damaged active channel is fetched again, never an older one, and th
     auto repaired = sync("--once");
     INFO(repaired.err);
     CHECK(repaired.exit_code == 0);
-    CHECK(fs::read_symlink(data / "active") == "channels/3-trucking.2");
+    CHECK(fs::read_symlink(data / "active") == "channels/3-trucking+2");
     CHECK(sync("--check").exit_code == 0);
     auto played = player.wait();
     INFO(played.err);

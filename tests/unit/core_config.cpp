@@ -1,5 +1,6 @@
 #include "core/DeviceConfig.hpp"
 #include "core/Result.hpp"
+#include "core/Url.hpp"
 #include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
@@ -186,6 +187,58 @@ TEST_CASE("a bearer token file for uploads") {
                            "\"/etc/milepost/token\"");
     CHECK(c.logs.token_file == "/etc/milepost/token");
     CHECK(!c.logs.s3);
+}
+
+TEST_CASE("a URL is logged without its userinfo and query") {
+    CHECK(redact_url("https://content.example.org/channels/x/manifest.json") ==
+          "https://content.example.org/channels/x/manifest.json");
+    CHECK(redact_url("https://user:p%40ss@content.example.org:8443/c/") ==
+          "https://***@content.example.org:8443/c/");
+    CHECK(redact_url("https://a@b@host/") == "https://***@host/");
+    CHECK(redact_url("https://bucket.s3.example.org/o?X-Amz-Signature=abc#top") ==
+          "https://bucket.s3.example.org/o?***#top");
+    CHECK(redact_url("https://u:secret@h/p?token=t") == "https://***@h/p?***");
+    // An '@' in the path is not userinfo.
+    CHECK(redact_url("https://h/a@b") == "https://h/a@b");
+    CHECK(url_host("https://u:p@[::1]:80/") == "::1");
+    CHECK(url_host("http://Example.ORG:8080") == "example.org");
+}
+
+TEST_CASE("a token or an S3 key never goes over plain http, except to this machine") {
+    const std::string s3 = "[logs.s3]\naccess_key_file = \"/a\"\nsecret_key_file = \"/s\"\n"
+                           "region = \"us-east-1\"\n";
+    auto logs = [](const std::string& url, const std::string& rest) {
+        return "[logs]\nupload_url = \"" + url + "\"\n" + rest;
+    };
+    const std::string token = "token_file = \"/etc/milepost/token\"\n";
+    for (const std::string& secret : {token, s3}) {
+        INFO(secret);
+        const std::string got = refusal(logs("http://ingest.example.org/m/", secret));
+        CHECK(got.starts_with("device.toml: [logs] upload_url: http://ingest.example.org/m/: "
+                              "expected an https:// URL"));
+        // Userinfo and a query are not repeated in the message.
+        const std::string hidden = refusal(logs("http://u:pw@10.0.0.1/m/?sig=abc/", secret));
+        CHECK(hidden.starts_with("device.toml: [logs] upload_url: http://***@10.0.0.1/m/?***"));
+        CHECK(hidden.find("pw") == std::string::npos);
+        CHECK(hidden.find("abc") == std::string::npos);
+        // Lookalikes of a loopback address are not one.
+        for (const char* url :
+             {"http://127.0.0.1.example.org/", "http://localhost.example.org/",
+              "http://127.0.0.1@evil.example.org/", "http://[::2]/", "http://127.0.0.256/"})
+            CHECK_MESSAGE(
+                refusal(logs(url, secret)).starts_with("device.toml: [logs] upload_url: "), url);
+        for (const char* url : {"https://ingest.example.org/m/", "http://127.0.0.1:8080/m/",
+                                "http://127.1.2.3/", "http://localhost:9000/", "http://[::1]:80/"})
+            CHECK_MESSAGE(refusal(logs(url, secret)) == "(accepted)", url);
+    }
+    // Without a secret, plain http stays allowed (the rows are not secret).
+    CHECK(refusal(logs("http://ingest.example.org/m/", "")) == "(accepted)");
+    // The provisioning override that adds a token to an http URL is caught too.
+    std::vector<std::string> warnings;
+    DeviceConfig c;
+    apply_device_config(c, logs("http://ingest.example.org/m/", ""), "device.toml", warnings);
+    apply_device_config(c, "[logs]\n" + token, "milepost.toml", warnings);
+    CHECK_THROWS_AS(finish_device_config(c, "milepost.toml", ""), ConfigError);
 }
 
 TEST_CASE("unknown keys and plain http are warned about, not refused") {

@@ -96,6 +96,9 @@ TEST_CASE("a manifest reads back what was written") {
     REQUIRE(back.alerts.size() == 1);
     CHECK(back.alerts[0].until == a.until);
     CHECK(back.hotlines[0].text_keyword == "HELP");
+    // The highest sequence survives the trip exactly.
+    c.sequence = kMaxSequence;
+    CHECK(parse_manifest(manifest_json(c), "/o", "m").sequence == kMaxSequence);
 }
 
 TEST_CASE("a bad manifest is refused saying where") {
@@ -111,6 +114,16 @@ TEST_CASE("a bad manifest is refused saying where") {
         {R"({"schema": 1, "channel": "x", "sequence": 0})", "m: sequence: expected a whole number"},
         {R"({"schema": 1, "channel": "x", "sequence": 1.5})",
          "m: sequence: expected a whole number"},
+        // Sequences are bounded below 2^53: one manifest at 2^63 would otherwise make
+        // every later one a "rollback" (and its int64 cast is undefined).
+        {R"({"schema": 1, "channel": "x", "sequence": 9223372036854775807})",
+         "m: sequence: expected a whole number from 1 to 9007199254740991"},
+        {R"({"schema": 1, "channel": "x", "sequence": 18446744073709551615})",
+         "m: sequence: expected a whole number from 1 to 9007199254740991"},
+        {R"({"schema": 1, "channel": "x", "sequence": 9007199254740992})",
+         "m: sequence: expected a whole number from 1 to 9007199254740991"},
+        {R"({"schema": 1, "channel": "x", "sequence": 1e300})",
+         "m: sequence: expected a whole number from 1 to 9007199254740991"},
         {R"({"schema": 1, "channel": "x", "sequence": 1, "hotlines": []})",
          "m: hotlines: expected at least one"},
         {R"({"schema": 1, "channel": "x", "sequence": 1, )" + hotline +

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <climits>
 #include <fstream>
 
 using namespace milepost;
@@ -21,9 +22,10 @@ std::string fake_hash(const std::string& digit) {
 }
 
 // A channel whose items use objects named after `objects` (fake hashes).
-Channel channel_with(std::int64_t sequence, const std::vector<std::string>& objects) {
+Channel channel_with(std::int64_t sequence, const std::vector<std::string>& objects,
+                     const std::string& name = "trucking") {
     Channel c;
-    c.name = "trucking";
+    c.name = name;
     c.sequence = sequence;
     c.published = "2026-11-29T00:00:00Z";
     c.hotlines.push_back({"*", "", "Hotline", "1-888-373-7888", "", "", "", ""});
@@ -155,4 +157,97 @@ TEST_CASE("the cache budget is fixed at first start, or set by max_cache_mb") {
     CHECK(first <= store->free_space());
     dir.write("data/objects/" + fake_hash("a"), std::string(1 << 20, 'x'));
     CHECK(store->budget(0) == first); // remembered, not shrunk by what the cache holds
+}
+
+TEST_CASE("a channel's rollback floor counts only its own folders, dots in names or not") {
+    TempDir dir;
+    auto keys = minisign_generate();
+    const auto id = keys.first.key_id;
+    auto store = ContentStore::open(dir / "data");
+    REQUIRE(store.ok());
+    // A screen moved from "news.tx" at 900 to "news" at 5.
+    REQUIRE(
+        store->activate(install(*store, channel_with(900, {"a"}, "news.tx"), keys.second)).ok());
+    REQUIRE(store->activate(install(*store, channel_with(5, {"a"}, "news"), keys.second)).ok());
+    CHECK(store->sequence_floor("news", id) == 5);
+    CHECK(store->sequence_floor("news.tx", id) == 900);
+    CHECK(store->sequence_floor("new", id) == 0);
+    // The same version fetched again gets a name no channel can have.
+    const fs::path again = install(*store, channel_with(5, {"a"}, "news"), keys.second);
+    CHECK(again.filename() == "5-news+2");
+    REQUIRE(store->activate(again).ok());
+    CHECK(store->sequence_floor("news", id) == 5);
+    CHECK(store->sequence_floor("news+2", id) == 0);
+
+    // Folders an older Milepost named "<sequence>-<name>.<n>": its manifest says
+    // whether that is a copy of "news" or the channel "news.2".
+    auto legacy = [&](const std::string& folder, const Channel& c) {
+        const std::string manifest = manifest_json(c);
+        dir.write("data/channels/" + folder + "/manifest.json", manifest);
+        dir.write("data/channels/" + folder + "/manifest.json.minisig",
+                  minisign_sign(keys.second, manifest, "t"));
+        fs::remove(dir / "data/active");
+        fs::create_symlink("channels/" + folder, dir / "data/active");
+    };
+    legacy("7-news.2", channel_with(7, {"a"}, "news"));
+    CHECK(store->sequence_floor("news", id) == 7);
+    CHECK(store->sequence_floor("news.2", id) == 0);
+    legacy("8-news.3", channel_with(8, {"a"}, "news.3"));
+    CHECK(store->sequence_floor("news.3", id) == 8);
+    CHECK(store->sequence_floor("news", id) == 5); // the previous pointer: 5-news
+}
+
+TEST_CASE("a rollback floor is kept per signing key, and a sequence past the bound is none") {
+    TempDir dir;
+    auto old_key = minisign_generate(), new_key = minisign_generate();
+    auto store = ContentStore::open(dir / "data");
+    REQUIRE(store.ok());
+    const fs::path folder = install(*store, channel_with(900, {"a"}), old_key.second);
+    REQUIRE(store->activate(folder).ok());
+    CHECK(store->sequence_floor("trucking", old_key.first.key_id) == 900);
+    // A screen given a new public_key (the old one leaked or retired) starts over.
+    CHECK(store->sequence_floor("trucking", new_key.first.key_id) == 0);
+    // A damaged manifest does not lower the floor; a signature that cannot be read
+    // cannot say whose it was, so the version counts for every key.
+    std::ofstream(folder / "manifest.json", std::ios::trunc) << "{";
+    CHECK(store->sequence_floor("trucking", old_key.first.key_id) == 900);
+    std::ofstream(folder / "manifest.json.minisig", std::ios::trunc) << "damaged";
+    CHECK(store->sequence_floor("trucking", new_key.first.key_id) == 900);
+
+    // A folder an older Milepost made from a manifest at 2^63 - 1: no manifest may
+    // carry that any more, and counting it would refuse every update for good.
+    dir.write("data/channels/9223372036854775807-trucking/etag", "");
+    fs::remove(dir / "data/active");
+    fs::create_symlink("channels/9223372036854775807-trucking", dir / "data/active");
+    fs::remove(dir / "data/previous");
+    CHECK(store->sequence_floor("trucking", old_key.first.key_id) == 0);
+    dir.write("data/channels/9007199254740991-trucking/etag", "");
+    fs::remove(dir / "data/active");
+    fs::create_symlink("channels/9007199254740991-trucking", dir / "data/active");
+    CHECK(store->sequence_floor("trucking", old_key.first.key_id) == kMaxSequence);
+}
+
+TEST_CASE("the content budget leaves the play log its room, whatever max_cache_mb says") {
+    TempDir dir;
+    auto store = ContentStore::open(dir / "data");
+    REQUIRE(store.ok());
+    store->keep_free(disk_reserve(64));
+    CHECK(store->reserve() == (64u + 32u) << 20);
+    dir.write("data/objects/" + fake_hash("a"), std::string(1 << 20, 'x'));
+    // More than the disk holds: what the disk holds, less the reserve.
+    REQUIRE(store->free_space() > disk_reserve(64) + (64u << 20));
+    for (const std::int64_t mb : {std::int64_t{1} << 30, std::int64_t{INT64_MAX}}) {
+        const std::uint64_t budget = store->budget(mb);
+        const std::uint64_t room_now = store->free_space() + store->bytes_used();
+        // Others write to the same disk meanwhile: equal within a few MiB.
+        CHECK(budget <= room_now - disk_reserve(64) + (64u << 20));
+        CHECK(budget + (64u << 20) >= room_now - disk_reserve(64));
+    }
+    // The 80% of the first start is held to it too.
+    store->keep_free(UINT64_MAX / 2); // more than any disk
+    CHECK(store->budget(0) == 0);
+    CHECK(store->budget(100) == 0);
+    // A small budget is left as it is.
+    store->keep_free(disk_reserve(64));
+    CHECK(store->budget(1) == 1u << 20);
 }
