@@ -2,6 +2,7 @@
 
 #include "core/Files.hpp"
 #include "core/Log.hpp"
+#include "store/Files.hpp"
 #include "store/PlayLog.hpp"
 
 #include <nlohmann/json.hpp>
@@ -89,7 +90,7 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
     j["last_sync_result"] = facts.last_sync_result;
     // The player's own news: what is on screen, frames dropped lately.
     nlohmann::json player = nlohmann::json::object();
-    if (auto text = read_file(data_dir / "player.json", 65536)) {
+    if (auto text = read_file(data_dir / "player.json", 65536, Links::Refuse)) {
         try {
             player = nlohmann::json::parse(*text);
         } catch (const nlohmann::json::exception&) {
@@ -197,17 +198,14 @@ Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
     const auto when = fs::last_write_time(shot, ec);
     if (failure.empty() && !ec) {
         const std::string stamp = std::to_string(when.time_since_epoch().count());
-        auto sent = read_file(data_dir / "screenshot.sent", 64);
-        auto png = read_file(shot, 16 * 1024 * 1024);
+        auto sent = read_file(data_dir / "screenshot.sent", 64, Links::Refuse);
+        auto png = read_file(shot, 16 * 1024 * 1024, Links::Refuse);
         if ((!sent || *sent != stamp) && png) {
             if (auto r = put(http, *auth, base + "screenshot.png", *png, "image/png"); !r) {
                 failure = "screenshot: " + r.error().message;
             } else {
                 report.screenshot = true;
-                if (FILE* f = std::fopen((data_dir / "screenshot.sent").c_str(), "w")) {
-                    std::fputs(stamp.c_str(), f);
-                    std::fclose(f);
-                }
+                write_file_atomically(data_dir / "screenshot.sent", stamp);
             }
         }
     }
