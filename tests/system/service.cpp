@@ -342,8 +342,9 @@ TEST_CASE("the player tells systemd it is ready, pings while it presents, and st
     }
 }
 
-TEST_CASE("the Debian package: built by CPack, lintian-clean, installs the user, data dir and "
-          "enabled units, and purges cleanly") {
+TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users, the data "
+          "dir's modes and enabled units, moves a one-user install; as their users the player "
+          "cannot touch content or secrets and sync marks its plays; purges cleanly") {
     REQUIRE_MESSAGE(is_root(), "installing a package needs root (CI runs as root)");
     TempDir dir;
     RunResult built =
