@@ -343,8 +343,8 @@ TEST_CASE("the player tells systemd it is ready, pings while it presents, and st
 }
 
 TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users, the data "
-          "dir's modes and enabled units, moves a one-user install; as their users the player "
-          "cannot touch content or secrets and sync marks its plays; purges cleanly") {
+          "dir's modes and enabled units, moves a one-user install, and as their users the player "
+          "cannot touch content or secrets and sync marks its plays, and purges cleanly") {
     REQUIRE_MESSAGE(is_root(), "installing a package needs root (CI runs as root)");
     TempDir dir;
     RunResult built =
