@@ -95,6 +95,8 @@ std::vector<std::string> unit_values(const fs::path& unit, const std::string& ke
 
 // Rows of the play log matching `where`; -1 while it cannot be read (not made yet).
 std::int64_t count_rows(const fs::path& db, const std::string& where) {
+    if (!fs::exists(db)) // sqlite3 would make it, as root: the player could not write it
+        return -1;
     RunResult r = run({"sqlite3", db.string(), "SELECT count(*) FROM plays WHERE " + where});
     return r.exit_code == 0 && !r.out.empty() ? std::stoll(r.out) : -1;
 }
