@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -90,6 +91,17 @@ std::optional<std::int64_t> folder_sequence(const fs::path& folder, const std::s
     return sequence;
 }
 
+// A pointer counts only when the data folder's owner (milepost-sync) made it: the
+// player's group may create files there, and a pointer it planted before sync's
+// first one (a new data partition) would choose what plays, or, named like a
+// channel of sequence 999999999, raise the rollback floor for good.
+bool made_by_folder_owner(const fs::path& data_dir, const char* name) {
+    struct stat link;
+    struct stat folder;
+    return ::lstat((data_dir / name).c_str(), &link) == 0 &&
+           ::stat(data_dir.c_str(), &folder) == 0 && link.st_uid == folder.st_uid;
+}
+
 } // namespace
 
 std::set<std::string> objects_of(const Channel& channel) {
@@ -116,7 +128,7 @@ std::uint64_t object_bytes(const Channel& channel, const Channel* also) {
 std::string active_target(const fs::path& data_dir) {
     std::error_code ec;
     fs::path t = fs::read_symlink(data_dir / kActive, ec);
-    return ec ? std::string() : t.string();
+    return ec || !made_by_folder_owner(data_dir, kActive) ? std::string() : t.string();
 }
 
 Result<ContentStore> ContentStore::open(const fs::path& data_dir, Access access) {
@@ -134,10 +146,20 @@ Result<ContentStore> ContentStore::open(const fs::path& data_dir, Access access)
     // One writer at a time: a daemon and an operator's --once would otherwise
     // append to the same download and delete each other's new version. The
     // kernel drops the lock when the process dies, kill -9 included.
+    // The lock is sync's alone (0600): the player's group may create files in the
+    // data folder, and a lock it could open it could hold, and stop every update.
+    // One that is not ours, or not a plain file, is replaced (the folder is ours).
     const fs::path lock = data_dir / "sync.lock";
-    const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (struct stat st{}; fd < 0 || ::fstat(fd, &st) != 0 || st.st_uid != ::geteuid()) {
+        if (fd >= 0)
+            ::close(fd);
+        ::unlink(lock.c_str());
+        fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
     if (fd < 0)
         return Error{lock.string() + ": cannot open: " + std::strerror(errno)};
+    ::fchmod(fd, 0600); // one made before the two users was 0644
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd);
         return Error{data_dir.string() + ": another milepost-sync is updating it (" +
@@ -194,6 +216,8 @@ std::optional<fs::path> ContentStore::target(const char* name) const {
     fs::path t = fs::read_symlink(m_dir / name, ec);
     // Only ever "channels/<folder>": anything else was not made by this store.
     if (ec || t.parent_path() != "channels" || t.filename().string().starts_with("."))
+        return std::nullopt;
+    if (!made_by_folder_owner(m_dir, name))
         return std::nullopt;
     return m_dir / t;
 }

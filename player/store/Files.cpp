@@ -38,7 +38,11 @@ Result<std::string> sha256_file(const std::filesystem::path& file,
 
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view data) {
     const std::filesystem::path tmp = path.string() + ".tmp-" + std::to_string(getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // A new file, never one found there: the data folder is writable by the
+    // player's group too, and a link planted under this name must not lead sync
+    // to write through it (into an object, say).
+    ::unlink(tmp.c_str());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return Error{tmp.string() + ": cannot write: " + std::strerror(errno)};
     size_t done = 0;

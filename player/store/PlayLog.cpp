@@ -5,10 +5,13 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/timex.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <stdexcept>
@@ -268,6 +271,24 @@ Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durabilit
                                     int* code) {
     auto db = std::make_unique<Db>();
     db->file = file.string();
+    // The player writes the play log and milepost-sync marks and prunes its rows,
+    // as two users of one group: the file is made group-writable here, whatever
+    // the umask (SQLite would make it 0644 less the umask), and SQLite gives its
+    // -wal and -shm the database's mode. Never through a symbolic link: the data
+    // folder is writable by both users, and neither may be led to write elsewhere.
+    if (const int fd =
+            ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
+        fd >= 0) {
+        const bool ok = ::fchmod(fd, 0660) == 0;
+        const int err = errno;
+        ::close(fd);
+        if (!ok)
+            return Error{db->file + ": cannot make it group-writable: " + std::strerror(err)};
+    } else if (struct stat st{}; ::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                                 st.st_uid == ::geteuid() && (st.st_mode & 0060) != 0060) {
+        // One made before the two users (0600): sync could no longer mark its rows.
+        ::chmod(file.c_str(), (st.st_mode & 07777) | 0060);
+    }
     db->durability = durability;
     // Every failure below says what SQLite found: damage is set aside by open().
     struct ReportCode {
@@ -279,9 +300,10 @@ Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durabilit
         }
     } report{*db, code};
     sqlite3* raw = nullptr;
-    const int rc =
-        sqlite3_open_v2(file.c_str(), &raw,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int rc = sqlite3_open_v2(file.c_str(), &raw,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                                   nullptr);
     db->db.reset(raw);
     if (rc != SQLITE_OK)
         db->last_code = rc & 0xff;

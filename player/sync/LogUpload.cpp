@@ -2,6 +2,7 @@
 
 #include "core/Files.hpp"
 #include "core/Log.hpp"
+#include "store/Files.hpp"
 #include "store/PlayLog.hpp"
 
 #include <nlohmann/json.hpp>
@@ -76,7 +77,7 @@ Result<HttpResponse> put(HttpClient& http, const Auth& auth, const std::string& 
 
 PlayerNews read_player_news(const fs::path& file) {
     PlayerNews news;
-    auto text = read_file(file, 65536);
+    auto text = read_file(file, 65536, Links::Refuse);
     if (!text)
         return news;
     // Whatever the file holds (half written when the power went, a key of
@@ -217,17 +218,14 @@ Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
     const auto when = fs::last_write_time(shot, ec);
     if (failure.empty() && !ec) {
         const std::string stamp = std::to_string(when.time_since_epoch().count());
-        auto sent = read_file(data_dir / "screenshot.sent", 64);
-        auto png = read_file(shot, 16 * 1024 * 1024);
+        auto sent = read_file(data_dir / "screenshot.sent", 64, Links::Refuse);
+        auto png = read_file(shot, 16 * 1024 * 1024, Links::Refuse);
         if ((!sent || *sent != stamp) && png) {
             if (auto r = put(http, *auth, base + "screenshot.png", *png, "image/png"); !r) {
                 failure = "screenshot: " + r.error().message;
             } else {
                 report.screenshot = true;
-                if (FILE* f = std::fopen((data_dir / "screenshot.sent").c_str(), "w")) {
-                    std::fputs(stamp.c_str(), f);
-                    std::fclose(f);
-                }
+                write_file_atomically(data_dir / "screenshot.sent", stamp);
             }
         }
     }

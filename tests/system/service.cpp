@@ -1,7 +1,10 @@
 // Running as a service: the units' sandbox scores and syntax, the player's
-// watchdog, and the Debian package built, checked, installed and purged. The
-// package test changes the machine (as CI's root); it purges what it installed.
+// watchdog, and the Debian package built, checked, installed and purged, with
+// the two users at work (the player cannot touch the content or the secrets).
+// The package test changes the machine (as CI's root); it purges what it
+// installed (the users stay, as Debian does).
 #include "../integration/NotifySocket.hpp"
+#include "../integration/SyncServers.hpp"
 #include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
@@ -10,6 +13,7 @@
 #include <csignal>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 using namespace milepost::test;
@@ -49,6 +53,213 @@ duration = 30
 
 bool is_root() {
     return ::geteuid() == 0;
+}
+
+// "owner group mode" of a file, not following a link: "milepost-sync milepost 1770".
+std::string owner_mode(const fs::path& file) {
+    RunResult r = run({"stat", "-c", "%U %G %a", file.string()});
+    return r.exit_code == 0 ? r.out.substr(0, r.out.find('\n')) : "missing: " + r.err;
+}
+
+// `argv` as `user` of the group milepost, with the umask its unit gives it.
+std::vector<std::string> as_user(const std::string& user, const std::vector<std::string>& argv) {
+    std::vector<std::string> as{"setpriv",
+                                "--reuid=" + user,
+                                "--regid=milepost",
+                                "--init-groups",
+                                "--",
+                                "sh",
+                                "-c",
+                                "umask 0027; exec \"$@\"",
+                                "sh"};
+    as.insert(as.end(), argv.begin(), argv.end());
+    return as;
+}
+
+RunResult run_as(const std::string& user, const std::vector<std::string>& argv) {
+    return run(as_user(user, argv), "/", {"HOME=/nonexistent"});
+}
+
+// The values of `key` in a unit file (each line may hold several).
+std::vector<std::string> unit_values(const fs::path& unit, const std::string& key) {
+    std::vector<std::string> values;
+    std::istringstream in(read_file(unit));
+    for (std::string line; std::getline(in, line);)
+        if (line.starts_with(key + "=")) {
+            std::istringstream words(line.substr(key.size() + 1));
+            for (std::string w; words >> w;)
+                values.push_back(w);
+        }
+    return values;
+}
+
+// Rows of the play log matching `where`; -1 while it cannot be read (not made yet).
+std::int64_t count_rows(const fs::path& db, const std::string& where) {
+    if (!fs::exists(db)) // sqlite3 would make it, as root: the player could not write it
+        return -1;
+    RunResult r = run({"sqlite3", db.string(), "SELECT count(*) FROM plays WHERE " + where});
+    return r.exit_code == 0 && !r.out.empty() ? std::stoll(r.out) : -1;
+}
+
+// What a screen of the one-user days left behind: everything the user milepost's,
+// 0600 and 0700 (its units had UMask=0077), a token it could read.
+void make_one_user_install() {
+    if (run({"getent", "passwd", "milepost"}).exit_code != 0)
+        REQUIRE(run({"useradd", "--system", "--user-group", "--home-dir", "/var/lib/milepost",
+                     "--shell", "/usr/sbin/nologin", "milepost"})
+                    .exit_code == 0);
+    const fs::path data = "/var/lib/milepost";
+    fs::create_directories(data / "objects");
+    fs::create_directories(data / "channels/news.7");
+    fs::create_directories(data / "partial");
+    std::ofstream(data / "objects" / std::string(64, 'a')) << "old object";
+    std::ofstream(data / "channels/news.7/manifest.json") << "{}";
+    std::ofstream(data / "sync.json") << "{}";
+    std::ofstream(data / "player.json") << "{}";
+    fs::create_symlink("channels/news.7", data / "active");
+    // A real play log, made by the player of those days (as root here; chowned below).
+    REQUIRE(run({"sqlite3", (data / "playlog.db").string(),
+                 "CREATE TABLE old(x); INSERT INTO old VALUES (1);"})
+                .exit_code == 0);
+    fs::create_directories("/etc/milepost");
+    std::ofstream("/etc/milepost/token") << "old-secret\n";
+    REQUIRE(run({"chown", "-hR", "milepost:milepost", data.string()}).exit_code == 0);
+    REQUIRE(run({"chown", "milepost:milepost", "/etc/milepost/token"}).exit_code == 0);
+    REQUIRE(run({"sh", "-c",
+                 "find /var/lib/milepost -type d -exec chmod 0700 {} + && "
+                 "find /var/lib/milepost -type f -exec chmod 0600 {} + && "
+                 "chmod 0600 /etc/milepost/token"})
+                .exit_code == 0);
+}
+
+// The two programs at work on the installed package, each as its user with its
+// unit's umask: the player plays (and logs) while sync fetches a signed channel
+// and uploads and marks the player's rows; then what the player may not do.
+void check_two_users_at_work(const TempDir& dir) {
+    const fs::path data = "/var/lib/milepost";
+    fs::remove(data / "playlog.db"); // made afresh by the player below
+    // Both programs read the config and the player's channel from here.
+    fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read |
+                                    fs::perms::group_exec | fs::perms::others_read |
+                                    fs::perms::others_exec);
+    auto keys = milepost::minisign_generate();
+    const Blob clip = random_blob("clip", 20000, 7);
+    publish(dir / "site", keys.second, "news", 10, {clip});
+    FaultServer server(dir / "site");
+    const std::string config =
+        dir.write("device.toml",
+                  sync_config(server.url(), keys.first, "news",
+                              "[logs]\nupload_url = \"" + server.url() +
+                                  "uploads/\"\ntoken_file = \"/etc/milepost/token\"\n"
+                                  "[display]\nboot_info_seconds = 0\n"))
+            .string();
+    const std::string channel = dir.write("c/channel.toml", R"(channel = "dog"
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+[[item]]
+id = "one"
+type = "slide"
+title = "One"
+duration = 1
+[[item]]
+id = "two"
+type = "slide"
+title = "Two"
+duration = 1
+)")
+                                    .string();
+    fs::permissions(dir / "c", fs::perms::owner_all | fs::perms::others_read |
+                                   fs::perms::others_exec | fs::perms::group_read |
+                                   fs::perms::group_exec);
+    fs::permissions(dir / "device.toml", fs::perms::owner_read | fs::perms::owner_write |
+                                             fs::perms::group_read | fs::perms::others_read);
+    fs::permissions(channel, fs::perms::owner_read | fs::perms::owner_write |
+                                 fs::perms::group_read | fs::perms::others_read);
+
+    Child player(
+        as_user("milepost-player", {"/usr/bin/milepost-player", "--config", config, "--data-dir",
+                                    data.string(), "--headless", "320x180", "--content", channel}),
+        "/", {"HOME=/nonexistent"});
+    const fs::path db = data / "playlog.db";
+    for (int i = 0; i < 200 && count_rows(db, "1") < 2; ++i)
+        std::this_thread::sleep_for(100ms);
+    REQUIRE_MESSAGE(count_rows(db, "1") >= 2, "the player as milepost-player logged no plays");
+
+    // sync, as milepost-sync, while the player writes: fetches, verifies,
+    // activates, then uploads the player's rows and marks them (through the
+    // group, in the player's database and its -wal).
+    RunResult once = run_as("milepost-sync", {"/usr/bin/milepost-sync", "--config", config,
+                                              "--data-dir", data.string(), "--once"});
+    CHECK_MESSAGE(once.exit_code == 0, once.out, once.err);
+    player.kill(SIGTERM);
+    player.wait();
+    CHECK(count_rows(db, "uploaded = 1") >= 2);
+    bool token_sent = false;
+    for (const auto& head : server.put_heads())
+        token_sent = token_sent || head.find("Bearer old-secret") != std::string::npos;
+    CHECK_MESSAGE(token_sent, "sync did not read its token");
+
+    // What each made, with the modes the table in the README gives.
+    const std::string object = sha256_hex(clip.bytes);
+    CHECK(owner_mode(db) == "milepost-player milepost 660");
+    CHECK(owner_mode(data / "objects" / object) == "milepost-sync milepost 640");
+    const fs::path active = fs::read_symlink(data / "active");
+    CHECK(active.string().starts_with("channels/news"));
+    CHECK(owner_mode(data / active) == "milepost-sync milepost 750");
+    CHECK(owner_mode(data / active / "manifest.json") == "milepost-sync milepost 640");
+    CHECK(owner_mode(data / "sync.json") == "milepost-sync milepost 640");
+    CHECK(owner_mode(data / "sync.lock") == "milepost-sync milepost 600");
+
+    // The player reads the content and sync's news, and can change none of it.
+    auto as_player = [](const std::string& script) {
+        return run_as("milepost-player", {"sh", "-c", script});
+    };
+    CHECK(as_player("cat /var/lib/milepost/objects/" + object + " >/dev/null").exit_code == 0);
+    CHECK(as_player("cat /var/lib/milepost/sync.json >/dev/null").exit_code == 0);
+    for (const std::string& script :
+         {"echo x >> /var/lib/milepost/objects/" + object,
+          std::string("touch /var/lib/milepost/objects/") + std::string(64, 'b'),
+          std::string("rm -f /var/lib/milepost/objects/") + object,
+          std::string("mv /var/lib/milepost/objects /var/lib/milepost/o2"),
+          std::string("echo '{}' > /var/lib/milepost/") + active.string() + "/manifest.json",
+          std::string("ln -sfn channels/x /var/lib/milepost/active"),
+          std::string("mv /var/lib/milepost/active /var/lib/milepost/a2"),
+          std::string("rm -f /var/lib/milepost/sync.json"),
+          std::string("ls /var/lib/milepost/partial"),
+          // The secrets: not by their mode, whatever the unit hides.
+          std::string("cat /etc/milepost/token"), std::string("ls /etc/milepost/s3"),
+          // A lock it could open it could hold, and stop every update.
+          std::string("flock -n /var/lib/milepost/sync.lock true")}) {
+        RunResult r = as_player(script);
+        CHECK_MESSAGE(r.exit_code != 0, "the player could: ", script);
+    }
+    CHECK(read_file(data / "objects" / object) == clip.bytes);
+    CHECK(fs::read_symlink(data / "active") == active);
+    // Its own files it may replace: a link planted as its screenshot must not
+    // make sync upload the token.
+    CHECK(as_player("cd /var/lib/milepost && rm -f screenshot.png && ln -s /etc/milepost/token "
+                    "screenshot.png")
+              .exit_code == 0);
+    RunResult again = run_as("milepost-sync", {"/usr/bin/milepost-sync", "--config", config,
+                                               "--data-dir", data.string(), "--once"});
+    INFO(again.err);
+    const std::string uploaded = read_file(dir / "site/uploads/test-screen-1/screenshot.png");
+    CHECK(uploaded.find("old-secret") == std::string::npos);
+
+    // A new data partition: before sync's first pointer, the player plants one
+    // named like a channel of sequence 999999999. Neither program may take it
+    // (sync would refuse every real version below it, for good).
+    const fs::path fresh = dir / "fresh";
+    fs::create_directories(fresh);
+    REQUIRE(run({"chown", "milepost-sync:milepost", fresh.string()}).exit_code == 0);
+    fs::permissions(fresh, fs::perms(01770));
+    CHECK(as_player("ln -s channels/news.999999999 " + (fresh / "active").string()).exit_code == 0);
+    RunResult first = run_as("milepost-sync", {"/usr/bin/milepost-sync", "--config", config,
+                                               "--data-dir", fresh.string(), "--once"});
+    CHECK_MESSAGE(first.exit_code == 0, first.err);
+    CHECK(run({"stat", "-c", "%U", (fresh / "active").string()}).out == "milepost-sync\n");
 }
 
 } // namespace
@@ -133,8 +344,9 @@ TEST_CASE("the player tells systemd it is ready, pings while it presents, and st
     }
 }
 
-TEST_CASE("the Debian package: built by CPack, lintian-clean, installs the user, data dir and "
-          "enabled units, and purges cleanly") {
+TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users, the data "
+          "dir's modes and enabled units, moves a one-user install, and as their users the player "
+          "cannot touch content or secrets and sync marks its plays, and purges cleanly") {
     REQUIRE_MESSAGE(is_root(), "installing a package needs root (CI runs as root)");
     TempDir dir;
     RunResult built =
@@ -172,17 +384,71 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs the user,
     CHECK_MESSAGE(lint.exit_code == 0, lint.out, lint.err);
 
     run({"dpkg", "--purge", "milepost"}); // a leftover of an earlier run
+    fs::remove_all("/var/lib/milepost");
+    fs::remove("/etc/milepost/token");
+    make_one_user_install();
     RunResult installed = run({"dpkg", "-i", deb.string()});
     REQUIRE_MESSAGE(installed.exit_code == 0, installed.out, installed.err);
-    RunResult user = run({"id", "milepost"});
-    CHECK(user.exit_code == 0);
+    CHECK(installed.err.find("moved /var/lib/milepost") != std::string::npos);
+
+    // Two users of the group milepost; only the player in the device groups.
+    RunResult player = run({"id", "milepost-player"});
+    RunResult sync = run({"id", "milepost-sync"});
+    REQUIRE(player.exit_code == 0);
+    REQUIRE(sync.exit_code == 0);
+    CHECK(run({"id", "-gn", "milepost-player"}).out == "milepost\n");
+    CHECK(run({"id", "-gn", "milepost-sync"}).out == "milepost\n");
     for (const char* group : {"video", "render", "input", "audio"})
-        if (run({"getent", "group", group}).exit_code == 0)
-            CHECK_MESSAGE(user.out.find(std::string("(") + group + ")") != std::string::npos,
+        if (run({"getent", "group", group}).exit_code == 0) {
+            CHECK_MESSAGE(player.out.find(std::string("(") + group + ")") != std::string::npos,
                           group);
-    CHECK(fs::is_directory("/var/lib/milepost"));
-    RunResult owner = run({"stat", "-c", "%U %a", "/var/lib/milepost"});
-    CHECK(owner.out == "milepost 750\n");
+            CHECK_MESSAGE(sync.out.find(std::string("(") + group + ")") == std::string::npos,
+                          group);
+        }
+
+    // The data folder and the secrets, as the README's table says; the old
+    // install's files moved to their new owners.
+    const fs::path data = "/var/lib/milepost";
+    CHECK(owner_mode(data) == "milepost-sync milepost 1770");
+    CHECK(owner_mode(data / "objects") == "milepost-sync milepost 750");
+    CHECK(owner_mode(data / "channels") == "milepost-sync milepost 750");
+    CHECK(owner_mode(data / "partial") == "milepost-sync milepost 700");
+    CHECK(owner_mode(data / "objects" / std::string(64, 'a')) == "milepost-sync milepost 640");
+    CHECK(owner_mode(data / "channels/news.7") == "milepost-sync milepost 750");
+    CHECK(owner_mode(data / "channels/news.7/manifest.json") == "milepost-sync milepost 640");
+    CHECK(owner_mode(data / "sync.json") == "milepost-sync milepost 640");
+    CHECK(run({"stat", "-c", "%U", (data / "active").string()}).out == "milepost-sync\n");
+    CHECK(owner_mode(data / "playlog.db") == "milepost-player milepost 660");
+    CHECK(owner_mode(data / "player.json") == "milepost-player milepost 640");
+    CHECK(owner_mode("/etc/milepost/token") == "milepost-sync milepost 600");
+    CHECK(owner_mode("/etc/milepost/s3") == "milepost-sync milepost 700");
+
+    // The units: each program as its user, the player blind to the secrets.
+    const fs::path units = "/lib/systemd/system";
+    CHECK(unit_values(units / "milepost-player.service", "User") ==
+          std::vector<std::string>{"milepost-player"});
+    CHECK(unit_values(units / "milepost-sync.service", "User") ==
+          std::vector<std::string>{"milepost-sync"});
+    CHECK(unit_values(units / "milepost-firstboot.service", "User") ==
+          std::vector<std::string>{"milepost-player"});
+    for (const char* unit :
+         {"milepost-player.service", "milepost-sync.service", "milepost-firstboot.service"}) {
+        CHECK_MESSAGE(unit_values(units / unit, "Group") == std::vector<std::string>{"milepost"},
+                      unit);
+        CHECK_MESSAGE(unit_values(units / unit, "MemoryMax").size() == 1, unit);
+    }
+    for (const char* unit : {"milepost-player.service", "milepost-firstboot.service"}) {
+        const auto hidden = unit_values(units / unit, "InaccessiblePaths");
+        for (const char* secret : {"-/etc/milepost/token", "-/etc/milepost/s3"})
+            CHECK_MESSAGE(std::find(hidden.begin(), hidden.end(), secret) != hidden.end(), unit,
+                          " does not hide ", secret);
+    }
+    CHECK(unit_values(units / "milepost-player.service", "UMask") ==
+          std::vector<std::string>{"0027"});
+    CHECK(unit_values(units / "milepost-sync.service", "UMask") ==
+          std::vector<std::string>{"0027"});
+
+    check_two_users_at_work(dir);
     for (const char* unit :
          {"milepost-player.service", "milepost-sync.service", "milepost-firstboot.service"})
         CHECK_MESSAGE(
@@ -197,6 +463,7 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs the user,
     CHECK(check.exit_code == 0);
     CHECK(check.out.find("config ok") != std::string::npos);
 
+    fs::remove("/etc/milepost/token");
     RunResult purged = run({"dpkg", "--purge", "milepost"});
     CHECK_MESSAGE(purged.exit_code == 0, purged.out, purged.err);
     CHECK_FALSE(fs::exists("/usr/bin/milepost-player"));
