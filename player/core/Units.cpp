@@ -211,7 +211,12 @@ std::optional<std::int64_t> parse_rate(std::string_view text) {
     auto v = to_double(text);
     if (!v || *v > 1e12)
         return std::nullopt;
-    return static_cast<std::int64_t>(*v * static_cast<double>(scale));
+    // "99999999999G" passes the check above but not into 64 bits (converting would be
+    // undefined behaviour, a negative rate in practice).
+    const double bytes = *v * static_cast<double>(scale);
+    if (bytes >= 0x1p63)
+        return std::nullopt;
+    return static_cast<std::int64_t>(bytes);
 }
 
 } // namespace milepost

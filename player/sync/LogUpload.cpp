@@ -96,8 +96,14 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
             // Half written when the power went: left out.
         }
     }
-    j["current_item"] = player.value("current_item", "");
-    j["frames_dropped_last_hour"] = player.value("frames_dropped_last_hour", 0);
+    // A value of another type (another version, a hand edit) is left out too:
+    // value() would throw, and end milepost-sync.
+    const auto item = player.find("current_item"); // end() when not an object
+    j["current_item"] = item != player.end() && item->is_string() ? item->get<std::string>() : "";
+    const auto dropped = player.find("frames_dropped_last_hour");
+    j["frames_dropped_last_hour"] = dropped != player.end() && dropped->is_number_integer()
+                                        ? dropped->get<std::int64_t>()
+                                        : std::int64_t{0};
     j["rows_pending"] = report.rows_pending;
     j["rows_lost"] = report.rows_lost;
     struct statvfs fs_info {};

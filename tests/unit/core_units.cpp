@@ -50,4 +50,8 @@ TEST_CASE("rates are bytes per second with K, M, G") {
     CHECK(parse_rate("123456") == 123456);
     for (const char* bad : {"", "M", "2T", "-1", "fast"})
         CHECK_MESSAGE(!parse_rate(bad), bad);
+    // Found by the units fuzz target: under the 1e12 cap before its unit, past 64
+    // bits after (it came out negative).
+    CHECK(!parse_rate("99999999999G"));
+    CHECK(parse_rate("1000G") == std::int64_t{1000} * 1024 * 1024 * 1024);
 }
