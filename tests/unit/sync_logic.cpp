@@ -77,7 +77,7 @@ TEST_CASE("status.json leaves out what player.json has of another shape") {
     // Found by the player_json fuzz target: value() threw out of status_json on a
     // player.json that was not an object, or had a value of another type, and
     // ended milepost-sync before its status upload.
-    TempDir dir;
+    test::TempDir dir;
     const DeviceConfig config;
     for (const char* text : {"18446744073709551616", "[1, 2]", "null",
                              R"({"current_item": 5, "frames_dropped_last_hour": "x"})"}) {
