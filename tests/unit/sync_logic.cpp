@@ -1,5 +1,5 @@
 // milepost-sync's pure parts: its command line and when it polls next.
-#include "TestSupport.hpp"
+#include "support/TestSupport.hpp"
 #include "sync/Backoff.hpp"
 #include "sync/ChannelUpdate.hpp"
 #include "sync/LogUpload.hpp"
