@@ -172,6 +172,11 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
     if (pos != text.size())
         return std::nullopt;
     auto t = sys_days(*date) + hours(*hh) + minutes(*mm) + seconds(*ss) + frac - offset;
+    // An offset can carry it out of years 0000..9999, which format_rfc3339_utc
+    // cannot write back in this form: pack would publish an alert no screen reads.
+    const year y = year_month_day(floor<days>(t)).year();
+    if (y < year(0) || y > year(9999))
+        return std::nullopt;
     return time_point_cast<milliseconds>(t);
 }
 
