@@ -436,18 +436,21 @@ Result<std::map<std::string, std::string>> boot_files(const std::string& config,
         const bool hex = x.wifi_psk.size() == 64 &&
                          std::all_of(x.wifi_psk.begin(), x.wifi_psk.end(),
                                      [](unsigned char c) { return std::isxdigit(c); });
+        // 8 to 63 bytes (NetworkManager's rule; UTF-8 is taken), none a control
+        // character: one line of the file below, kept byte for byte.
         const bool passphrase = x.wifi_psk.size() >= 8 && x.wifi_psk.size() <= 63 &&
                                 std::all_of(x.wifi_psk.begin(), x.wifi_psk.end(),
-                                            [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
+                                            [](unsigned char c) { return c >= 0x20 && c != 0x7f; });
         if (!hex && !passphrase) // never the key itself in a message
-            return Error{"--wifi-psk-file: expected a WPA passphrase of 8 to 63 printable "
-                         "characters (or 64 hex digits) on one line"};
-        files["milepost-wifi.nmconnection"] =
-            "[connection]\nid=milepost-wifi\ntype=wifi\n"
-            "autoconnect=true\n\n[wifi]\nmode=infrastructure\n"
-            "ssid=" +
-            x.wifi_ssid + "\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=" + x.wifi_psk +
-            "\n\n[ipv4]\nmethod=auto\n\n[ipv6]\nmethod=auto\n";
+            return Error{"--wifi-psk-file: expected a WPA passphrase of 8 to 63 bytes with no "
+                         "control characters (or 64 hex digits) on one line"};
+        // Plain lines, no escaping: first boot (images/files/milepost-firstboot-system)
+        // hands them to nmcli, which writes NetworkManager's keyfile, then removes the
+        // psk line from the card.
+        files[kWifiFile] = "# Wi-Fi for this card (milepost-provision). First boot imports it "
+                           "into\n# NetworkManager, then removes the passphrase from the card.\n"
+                           "ssid=" +
+                           x.wifi_ssid + "\npsk=" + x.wifi_psk + "\n";
     }
     if (!x.ssh_key.empty()) {
         const std::string key = trim(x.ssh_key);

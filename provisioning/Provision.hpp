@@ -51,7 +51,7 @@ Result<std::optional<std::string>> read_boot_file(const std::filesystem::path& i
                                                   const std::string& name);
 
 // The boot-partition files of a site: milepost.toml, and the optional hostname,
-// NetworkManager Wi-Fi connection and SSH key first boot imports.
+// Wi-Fi network (kWifiFile) and SSH key first boot imports.
 struct CardExtras {
     std::string hostname;
     std::string wifi_ssid, wifi_psk;
@@ -63,6 +63,10 @@ Result<std::map<std::string, std::string>> boot_files(const std::string& config,
 // Reasons a block device must not be flashed; empty when it may be. `force` lifts
 // the size limit only.
 std::vector<std::string> flash_refusals(const std::filesystem::path& device, bool force);
+
+// The Wi-Fi network for first boot: "ssid=" and "psk=" lines, verbatim. Once
+// imported, first boot leaves "ssid=" and "imported=yes" and no psk line.
+inline constexpr const char* kWifiFile = "milepost-wifi.txt";
 
 inline constexpr std::uint64_t kMaxCardBytes = 256ull * 1000 * 1000 * 1000;
 

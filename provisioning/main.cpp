@@ -47,10 +47,11 @@ checked by the player's own parser before it is printed or written.
           number and reason (a repeated or unsafe id, a region that is not ISO
           3166, an unknown time zone, a bad channel name or language); exit 1 when
           any row was bad.
-  write   puts the config (and the optional hostname, Wi-Fi connection and SSH
+  write   puts the config (and the optional hostname, Wi-Fi network and SSH
           key that first boot imports) on the boot partition of an image file,
           with mtools at the partition's offset: no mount, no root. The Wi-Fi
-          passphrase is read from a file and never printed.
+          passphrase is read from a file and never printed; first boot removes
+          it from the card once imported.
   read    prints the milepost.toml on an image or a card, and on standard error
           what else first boot will import (hostname, Wi-Fi network, SSH key).
   flash   writes IMAGE onto the card DEVICE with bmaptool (IMAGE.bmap beside it
@@ -234,14 +235,22 @@ int read_command(const Args& a) {
         log::error(ok.error().message);
     if (auto h = read_boot_file(image, "milepost-hostname"); h && *h)
         std::fprintf(stderr, "milepost-provision: hostname %s", (*h)->c_str());
-    if (auto w = read_boot_file(image, "milepost-wifi.nmconnection"); w && *w) {
+    if (auto w = read_boot_file(image, kWifiFile); w && *w) {
         // The network's name only: the passphrase is never printed.
         std::string ssid;
-        for (const auto& line : split(**w, '\n'))
+        bool psk = false, imported = false;
+        for (std::string line : split(**w, '\n')) {
+            if (line.ends_with('\r'))
+                line.pop_back();
             if (line.starts_with("ssid="))
                 ssid = line.substr(5);
-        std::fprintf(stderr, "milepost-provision: Wi-Fi network \"%s\" (passphrase set)\n",
-                     ssid.c_str());
+            psk = psk || line.starts_with("psk=");
+            imported = imported || line == "imported=yes";
+        }
+        std::fprintf(stderr, "milepost-provision: Wi-Fi network \"%s\" (%s)\n", ssid.c_str(),
+                     psk        ? "passphrase set: first boot imports it"
+                     : imported ? "imported by first boot; its passphrase is no longer on the card"
+                                : "no passphrase");
     }
     if (auto k = read_boot_file(image, "milepost-ssh.pub"); k && *k)
         std::fprintf(stderr, "milepost-provision: SSH on, for the key %s",

@@ -51,6 +51,7 @@ ssh-keygen -q -t ed25519 -N '' -C installer@milepost -f "$work/key"
 boot provisioned "$work/site.img" \
   --expect 'milepost-player\[[0-9]+\]: channel "[^"]*": [0-9]+ items; device site-42, region US-TX' \
   --expect 'Wi-Fi network "TC Guest" imported' \
+  --expect 'Wi-Fi passphrase removed from the boot partition' \
   --expect 'SSH enabled for the key installer@milepost' \
   --expect 'Started ssh.service' \
   --expect 'hostname exit42-desk'
@@ -62,6 +63,6 @@ fi
 boot superblock "$image" --corrupt-data superblock \
   --expect 'repaired from its backup superblock'
 boot wiped "$image" --corrupt-data all \
-  --expect 'damaged beyond repair .*making it again'
+  --expect 'no file system left .*making it again'
 
 exit $failed

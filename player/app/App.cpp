@@ -1155,6 +1155,8 @@ void App::update_overlay(Clock::time_point now) {
     }
     if (auto text = read_file(std::filesystem::path(m_options.data_dir) / "sync.json", 65536))
         in.sync_json = *text;
+    if (auto text = read_file(kDataProblemFile, 4096))
+        in.data_problem = *text;
     in.clock_trusted = schedule_trusted(wall_now(now));
     in.config_problem = m_problem.body;
     if (diagnostics) {

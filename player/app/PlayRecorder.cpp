@@ -19,9 +19,13 @@ constexpr auto kRetryAfter = std::chrono::seconds(2);
 } // namespace
 
 Result<std::unique_ptr<PlayRecorder>> PlayRecorder::open(const std::filesystem::path& file) {
-    auto log = PlayLog::open(file, PlayLog::Durability::EachCommit);
+    // At start, a damaged log is set aside and a new one started: proof of play
+    // goes on being written, and the damaged file is kept for a person to read.
+    auto log = PlayLog::open(file, PlayLog::Durability::EachCommit, PlayLog::Check::Quick);
     if (!log)
         return log.error();
+    if (log->replaced_now())
+        log::error(log->replaced());
     auto closed = log->close_interrupted("the player stopped while it was on screen "
                                          "(power cut or crash)");
     if (!closed)

@@ -64,6 +64,14 @@ InfoCard status_card(const StatusInputs& in, bool diagnostics) {
             "Not provisioned: no site in the config (milepost-provision write)");
     if (!in.config_problem.empty())
         card.warnings.push_back("Config error: " + in.config_problem);
+    if (!in.data_problem.empty()) {
+        // One line from a root-written file: no control characters, bounded.
+        std::string line = in.data_problem.substr(0, in.data_problem.find('\n')).substr(0, 300);
+        for (char& ch : line)
+            if (static_cast<unsigned char>(ch) < 0x20)
+                ch = ' ';
+        card.warnings.push_back(line);
+    }
     if (c.content.public_key.empty())
         card.warnings.push_back("No content key: only the built-in channel can play");
 

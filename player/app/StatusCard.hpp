@@ -19,6 +19,7 @@ struct StatusInputs {
     std::string sync_json; // DATA_DIR/sync.json's text, "" when there is none
     bool clock_trusted = false;
     std::string config_problem; // a settings file set aside: why
+    std::string data_problem;   // kDataProblemFile's text: the data partition is read-only
     // The diagnostics overlay's extras.
     long frames_dropped_last_hour = 0;
     std::optional<double> cpu_temp_c;
@@ -27,6 +28,11 @@ struct StatusInputs {
     std::string decoder; // the video on screen's decoder, "" when no video plays
     std::string output;  // "1920x1080 at 60 Hz"
 };
+
+// Written by the image's data-setup (images/files/milepost-data-setup) when the data
+// partition could not be checked and was mounted read-only: one line, shown as a
+// warning. On tmpfs, so it lasts until the next boot.
+inline constexpr const char* kDataProblemFile = "/run/milepost-data.problem";
 
 InfoCard status_card(const StatusInputs& in, bool diagnostics);
 

@@ -15,11 +15,11 @@ Watchdog::Watchdog() {
 void Watchdog::ping() {
     if (m_interval.count() == 0)
         return;
-    const auto now = Clock::now();
-    if (now - m_last >= m_interval) {
-        m_last = now;
+    const Clock::rep now = Clock::now().time_since_epoch().count();
+    Clock::rep last = m_last.load();
+    // One thread of those that find the interval passed sends the ping.
+    if (now - last >= m_interval.count() && m_last.compare_exchange_strong(last, now))
         sd_notify(0, "WATCHDOG=1");
-    }
 }
 
 void notify_systemd(std::string_view text) {

@@ -1,11 +1,17 @@
 #include "PlayLog.hpp"
 
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/timex.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
+#include <stdexcept>
 
 namespace milepost {
 
@@ -39,18 +45,71 @@ CREATE INDEX IF NOT EXISTS plays_started ON plays (started_at);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 )";
 
+// Version 2: the log's identity (log_id) and what it replaced, if anything.
+constexpr const char* kSchemaV2 = R"(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)";
+
+// 16 random hex digits (64 bits): two databases of one device never share one.
+std::string random_log_id() {
+    if (sodium_init() < 0)
+        throw std::runtime_error("libsodium cannot start");
+    unsigned char bytes[8];
+    randombytes_buf(bytes, sizeof bytes);
+    char hex[sizeof bytes * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+    return hex;
+}
+
+// A lock held while a log is checked and, when damaged, replaced: the player and
+// milepost-sync may both find the same damage at the same moment.
+class FileLock {
+public:
+    explicit FileLock(const std::filesystem::path& file) {
+        m_fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+        if (m_fd >= 0)
+            while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
+            }
+    }
+    ~FileLock() {
+        if (m_fd >= 0)
+            ::close(m_fd); // releases the lock
+    }
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+private:
+    int m_fd = -1;
+};
+
+// "20261130T010203Z": a file-name-safe UTC time.
+std::string compact_utc_now() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
+    return text;
+}
+
 } // namespace
 
 struct PlayLog::Db {
     std::unique_ptr<sqlite3, DbClose> db;
     std::string file;
+    PlayLog::Durability durability = PlayLog::Durability::Normal;
+    std::string log_id;
+    std::string replaced;      // meta "replaced": what this log was started in place of
+    bool replaced_now = false; // this open() did it
+    int last_code = SQLITE_OK; // the last failure's primary result code
 
     Error error(const std::string& what) const {
         return Error{file + ": " + what + ": " + sqlite3_errmsg(db.get())};
     }
     Result<void> exec(const char* sql) {
         char* msg = nullptr;
-        if (sqlite3_exec(db.get(), sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+        if (const int rc = sqlite3_exec(db.get(), sql, nullptr, nullptr, &msg); rc != SQLITE_OK) {
+            last_code = rc & 0xff;
             std::string why = msg ? msg : "error";
             sqlite3_free(msg);
             return Error{file + ": " + why};
@@ -59,8 +118,10 @@ struct PlayLog::Db {
     }
     Result<StmtPtr> prepare(const char* sql) {
         sqlite3_stmt* s = nullptr;
-        if (sqlite3_prepare_v2(db.get(), sql, -1, &s, nullptr) != SQLITE_OK)
+        if (const int rc = sqlite3_prepare_v2(db.get(), sql, -1, &s, nullptr); rc != SQLITE_OK) {
+            last_code = rc & 0xff;
             return error("cannot prepare");
+        }
         return StmtPtr(s);
     }
     // A single integer from `sql` (0 when there is no row or it is NULL).
@@ -73,7 +134,36 @@ struct PlayLog::Db {
             return static_cast<std::int64_t>(sqlite3_column_int64(s->get(), 0));
         if (rc == SQLITE_DONE)
             return std::int64_t{0};
+        last_code = rc & 0xff;
         return error("cannot read");
+    }
+    // A single text from `sql` ("" when there is no row).
+    Result<std::string> text(const char* sql, const std::string& arg = "") {
+        auto s = prepare(sql);
+        if (!s)
+            return s.error();
+        if (!arg.empty())
+            sqlite3_bind_text(s->get(), 1, arg.c_str(), -1, SQLITE_TRANSIENT);
+        const int rc = sqlite3_step(s->get());
+        if (rc == SQLITE_ROW) {
+            const auto* t = sqlite3_column_text(s->get(), 0);
+            return std::string(t ? reinterpret_cast<const char*>(t) : "");
+        }
+        if (rc == SQLITE_DONE)
+            return std::string();
+        last_code = rc & 0xff;
+        return error("cannot read");
+    }
+    Result<void> set_meta(const char* key, const std::string& value) {
+        auto s = prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+        if (!s)
+            return s.error();
+        sqlite3_bind_text(s->get(), 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(s->get()) != SQLITE_DONE)
+            return error("cannot write");
+        return {};
     }
     Result<void> set_state(const char* key, std::int64_t value) {
         auto s = prepare("INSERT INTO state (key, value) VALUES (?1, ?2) "
@@ -107,7 +197,7 @@ struct PlayLog::Db {
 };
 
 std::string UploadBatch::name() const {
-    return std::to_string(first) + "-" + std::to_string(last) + ".ndjson";
+    return log_id + "-" + std::to_string(first) + "-" + std::to_string(last) + ".ndjson";
 }
 
 PlayLog::PlayLog(std::unique_ptr<Db> db) : m_db(std::move(db)) {}
@@ -115,14 +205,81 @@ PlayLog::PlayLog(PlayLog&&) noexcept = default;
 PlayLog& PlayLog::operator=(PlayLog&&) noexcept = default;
 PlayLog::~PlayLog() = default;
 
-Result<PlayLog> PlayLog::open(const std::filesystem::path& file, Durability durability) {
+namespace {
+
+// Whether a failure means the file itself is damaged (and not, say, a full disk,
+// a permission or a lock held too long): only then is it set aside.
+bool is_damage(int code) {
+    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+} // namespace
+
+Result<PlayLog> PlayLog::open(const std::filesystem::path& file, Durability durability,
+                              Check check) {
+    if (check == Check::None)
+        return open_as_is(file, durability);
+    FileLock lock(file.string() + ".lock");
+    std::string why;
+    {
+        int code = SQLITE_OK;
+        auto log = open_as_is(file, durability, &code);
+        if (log) {
+            auto verdict = log->m_db->text("PRAGMA quick_check");
+            if (verdict && *verdict == "ok")
+                return log;
+            why = verdict ? "quick_check: " + verdict->substr(0, 200) : verdict.error().message;
+            if (!verdict && !is_damage(log->m_db->last_code))
+                return verdict.error();
+        } else if (is_damage(code)) {
+            why = log.error().message;
+        } else {
+            return log.error();
+        }
+    } // closed before it is moved
+    const std::string aside = file.filename().string() + ".broken-" + compact_utc_now();
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        const std::filesystem::path from = file.string() + suffix;
+        if (std::filesystem::exists(from, ec))
+            std::filesystem::rename(from, file.parent_path() / (aside + suffix), ec);
+        if (ec)
+            return Error{file.string() + ": damaged (" + why +
+                         "), and it cannot be set aside: " + ec.message()};
+    }
+    auto fresh = open_as_is(file, durability);
+    if (!fresh)
+        return fresh.error();
+    const std::string note = file.filename().string() + " was damaged (" + why +
+                             "): set aside as " + aside + ", a new log started";
+    if (auto r = fresh->m_db->set_meta("replaced", note); !r)
+        return r.error();
+    fresh->m_db->replaced = note;
+    fresh->m_db->replaced_now = true;
+    return fresh;
+}
+
+Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durability durability,
+                                    int* code) {
     auto db = std::make_unique<Db>();
     db->file = file.string();
+    db->durability = durability;
+    // Every failure below says what SQLite found: damage is set aside by open().
+    struct ReportCode {
+        Db& db;
+        int* out;
+        ~ReportCode() {
+            if (out)
+                *out = db.last_code;
+        }
+    } report{*db, code};
     sqlite3* raw = nullptr;
     const int rc =
         sqlite3_open_v2(file.c_str(), &raw,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     db->db.reset(raw);
+    if (rc != SQLITE_OK)
+        db->last_code = rc & 0xff;
     if (rc != SQLITE_OK)
         return Error{db->file +
                      ": cannot open: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
@@ -167,8 +324,28 @@ Result<PlayLog> PlayLog::open(const std::filesystem::path& file, Durability dura
             return r.error();
         }
     }
+    if (*version < 2) {
+        // A log from before version 2 gets its identity now: the names it
+        // uploaded before ("<first>-<last>.ndjson") can never be reused.
+        const std::string sql = std::string(kSchemaV2) + "PRAGMA user_version = 2;";
+        auto r = db->exec(sql.c_str());
+        if (r)
+            r = db->set_meta("log_id", random_log_id());
+        if (!r) {
+            db->exec("ROLLBACK");
+            return r.error();
+        }
+    }
     if (auto r = db->exec("COMMIT"); !r)
         return r.error();
+    auto id = db->text("SELECT value FROM meta WHERE key = ?1", "log_id");
+    auto replaced = db->text("SELECT value FROM meta WHERE key = ?1", "replaced");
+    if (!id || !replaced)
+        return id ? replaced.error() : id.error();
+    if (id->size() != 16)
+        return Error{db->file + ": no log_id: not a play log Milepost made"};
+    db->log_id = *id;
+    db->replaced = *replaced;
     return PlayLog(std::move(db));
 }
 
@@ -198,6 +375,18 @@ void PlayLog::rollback() {
 
 Result<void> PlayLog::checkpoint() {
     return m_db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+}
+
+const std::string& PlayLog::log_id() const {
+    return m_db->log_id;
+}
+
+const std::string& PlayLog::replaced() const {
+    return m_db->replaced;
+}
+
+bool PlayLog::replaced_now() const {
+    return m_db->replaced_now;
 }
 
 Result<std::int64_t> PlayLog::insert_start(const PlayStart& p) {
@@ -245,7 +434,7 @@ Result<std::optional<UploadBatch>> PlayLog::next_batch(std::int64_t max_rows) {
     if (!first || !last)
         return first ? last.error() : first.error();
     if (*first > 0 && *last >= *first)
-        return std::optional<UploadBatch>(UploadBatch{*first, *last});
+        return std::optional<UploadBatch>(UploadBatch{m_db->log_id, *first, *last});
     // Finished, pending rows, oldest first, stopping short of a row still open
     // (the item on screen): a batch never changes once it is named.
     auto s = m_db->prepare(
@@ -257,9 +446,22 @@ Result<std::optional<UploadBatch>> PlayLog::next_batch(std::int64_t max_rows) {
     sqlite3_bind_int64(s->get(), 1, max_rows);
     if (sqlite3_step(s->get()) != SQLITE_ROW || sqlite3_column_type(s->get(), 0) == SQLITE_NULL)
         return std::optional<UploadBatch>();
-    UploadBatch b{sqlite3_column_int64(s->get(), 0), sqlite3_column_int64(s->get(), 1)};
+    UploadBatch b{m_db->log_id, sqlite3_column_int64(s->get(), 0),
+                  sqlite3_column_int64(s->get(), 1)};
     s->reset();
-    // Recorded before the PUT, so that a retry after a crash sends the same.
+    // Recorded before the PUT, so that a retry after a crash sends the same; and
+    // on the card before the PUT (synchronous=FULL for this commit), so that a
+    // power cut after the PUT cannot lose the record and name these rows again
+    // as part of a larger batch.
+    if (auto r = m_db->exec("PRAGMA synchronous = FULL"); !r)
+        return r.error();
+    struct RestoreSync {
+        Db& db;
+        ~RestoreSync() {
+            if (db.durability == Durability::Normal)
+                db.exec("PRAGMA synchronous = NORMAL");
+        }
+    } restore{*m_db};
     if (auto r = m_db->exec("BEGIN IMMEDIATE"); !r)
         return r.error();
     if (auto r = m_db->set_state("batch_first", b.first); !r) {
@@ -275,7 +477,8 @@ Result<std::optional<UploadBatch>> PlayLog::next_batch(std::int64_t max_rows) {
     return std::optional<UploadBatch>(b);
 }
 
-Result<std::vector<std::string>> PlayLog::rows_json(std::int64_t first, std::int64_t last) {
+Result<std::vector<std::string>> PlayLog::rows_json(std::int64_t first, std::int64_t last,
+                                                    const std::string& device_id) {
     auto s = m_db->prepare(
         "SELECT id, item_id, object, channel, sequence, started_at, ended_at, duration_ms, "
         "outcome, detail, clock_trusted, uploaded FROM plays WHERE id BETWEEN ?1 AND ?2 AND "
@@ -291,6 +494,9 @@ Result<std::vector<std::string>> PlayLog::rows_json(std::int64_t first, std::int
     int rc;
     while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
         nlohmann::ordered_json j;
+        if (!device_id.empty())
+            j["device_id"] = device_id;
+        j["log_id"] = m_db->log_id;
         for (int c = 0; c < 12; ++c) {
             switch (sqlite3_column_type(s->get(), c)) {
             case SQLITE_NULL:
@@ -311,8 +517,8 @@ Result<std::vector<std::string>> PlayLog::rows_json(std::int64_t first, std::int
     return out;
 }
 
-Result<std::string> PlayLog::batch_body(const UploadBatch& b) {
-    auto rows = rows_json(b.first, b.last);
+Result<std::string> PlayLog::batch_body(const UploadBatch& b, const std::string& device_id) {
+    auto rows = rows_json(b.first, b.last, device_id);
     if (!rows)
         return rows.error();
     std::string body;

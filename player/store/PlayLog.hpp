@@ -25,7 +25,7 @@ struct sqlite3;
 
 namespace milepost {
 
-inline constexpr int kPlayLogSchema = 1; // PRAGMA user_version
+inline constexpr int kPlayLogSchema = 2; // PRAGMA user_version
 
 // A row's start, as the player knows it when the item goes on screen.
 struct PlayStart {
@@ -47,8 +47,9 @@ struct PlayEnd {
 
 // Rows given to the server in one PUT: ids first..last (pending ones only).
 struct UploadBatch {
+    std::string log_id;
     std::int64_t first = 0, last = 0;
-    std::string name() const; // "<first>-<last>.ndjson"
+    std::string name() const; // "<log_id>-<first>-<last>.ndjson"
 };
 
 struct PlayLogStats {
@@ -70,9 +71,19 @@ public:
         EachCommit, // synchronous=FULL: the player's rows
         Normal,     // synchronous=NORMAL: milepost-sync's marks and pruning
     };
+    enum class Check {
+        None,  // open as it is: a damaged file shows as errors later
+        Quick, // PRAGMA quick_check first; a damaged file is set aside (below)
+    };
     // Opens (creating or migrating) the database. The error names the file.
+    // With Check::Quick, a file SQLite cannot open as a database or whose
+    // quick_check fails is renamed `<file>.broken-<UTC time>` (with its -wal and
+    // -shm) and a new log, with a new log_id, is started in its place; the new
+    // log remembers that (replaced()). Both device programs may do this at the
+    // same moment: a lock file next to it makes one of them do it once.
     static Result<PlayLog> open(const std::filesystem::path& file,
-                                Durability durability = Durability::Normal);
+                                Durability durability = Durability::Normal,
+                                Check check = Check::None);
     PlayLog(PlayLog&&) noexcept;
     PlayLog& operator=(PlayLog&&) noexcept;
     ~PlayLog();
@@ -89,12 +100,21 @@ public:
     // Writes the WAL into the database file and syncs it.
     Result<void> checkpoint();
 
+    // This database's 16 hex digits, made when it was created.
+    const std::string& log_id() const;
+    // "" or, when this log was started in place of a damaged one, what was set
+    // aside and why (kept in the database: the status reports it for ever).
+    const std::string& replaced() const;
+    // Whether this open() set a damaged file aside (for the journal, once).
+    bool replaced_now() const;
+
     // milepost-sync: the batch to upload next, the one recorded before (a retry
     // sends the same name and body) or a new one of at most `max_rows`; nullopt
     // when nothing is pending.
     Result<std::optional<UploadBatch>> next_batch(std::int64_t max_rows);
-    // One JSON object a line, every column of the contract.
-    Result<std::string> batch_body(const UploadBatch& batch);
+    // One JSON object a line, every column of the contract, with `device_id`
+    // and this log's `log_id` on each.
+    Result<std::string> batch_body(const UploadBatch& batch, const std::string& device_id);
     // After the server's 2xx: the rows are uploaded and the batch forgotten.
     Result<void> mark_uploaded(const UploadBatch& batch);
     // Uploaded rows older than `keep_days` go; then, only when the database is
@@ -105,12 +125,17 @@ public:
     Result<PlayLogStats> stats();
     // "ok" when PRAGMA integrity_check finds nothing.
     Result<std::string> integrity_check();
-    // Rows as the upload writes them, for tests and tools.
-    Result<std::vector<std::string>> rows_json(std::int64_t first, std::int64_t last);
+    // Rows as the upload writes them (device_id is left out when ""), for tests
+    // and tools.
+    Result<std::vector<std::string>> rows_json(std::int64_t first, std::int64_t last,
+                                               const std::string& device_id = "");
 
 private:
     struct Db;
     explicit PlayLog(std::unique_ptr<Db> db);
+    // open() without the check; `code` gets SQLite's result code of a failure.
+    static Result<PlayLog> open_as_is(const std::filesystem::path& file, Durability durability,
+                                      int* code = nullptr);
     std::unique_ptr<Db> m_db;
 };
 

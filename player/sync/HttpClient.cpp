@@ -69,6 +69,8 @@ struct Transfer {
     std::int64_t max_rate = 0;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::uint64_t received = 0;
+    // The whole request's deadline (CURLOPT_TIMEOUT_MS).
+    std::chrono::milliseconds deadline{0};
 };
 
 struct HttpClient::Handle {
@@ -217,6 +219,10 @@ void HttpClient::Handle::prepare(const std::string& url, Transfer& t) {
 }
 
 Result<void> HttpClient::Handle::perform(const std::string& url, Transfer& t) {
+    if (t.deadline.count() == 0)
+        t.deadline = settings.request_deadline;
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(t.deadline.count()));
+    const auto began = std::chrono::steady_clock::now();
     const CURLcode rc = curl_easy_perform(curl.get());
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &t.response.status);
     char* effective = nullptr;
@@ -243,6 +249,13 @@ Result<void> HttpClient::Handle::perform(const std::string& url, Transfer& t) {
             break;
         case CURLE_FILESIZE_EXCEEDED:
             why = "larger than " + std::to_string(t.max_bytes) + " bytes";
+            break;
+        case CURLE_OPERATION_TIMEDOUT:
+            if (std::chrono::steady_clock::now() - began >= t.deadline)
+                why = "not done within its deadline of " +
+                      std::to_string(
+                          std::chrono::duration_cast<std::chrono::seconds>(t.deadline).count()) +
+                      " s (a server too slow; what arrived is kept)";
             break;
         default:
             break;
@@ -311,6 +324,13 @@ Result<HttpResponse> HttpClient::download(const std::string& url, const std::fil
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
     if (t.offset > 0)
         curl_easy_setopt(c, CURLOPT_RANGE, (std::to_string(t.offset) + "-").c_str());
+    const HttpSettings& s = m_handle->settings;
+    std::int64_t floor = std::max<std::int64_t>(1, s.floor_rate);
+    if (s.max_rate > 0)
+        floor = std::clamp<std::int64_t>(s.max_rate / 2, 1, floor);
+    const std::uint64_t to_come = max_bytes > t.offset ? max_bytes - t.offset : 0;
+    t.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(s.request_deadline) +
+                 std::chrono::milliseconds(to_come * 1000 / static_cast<std::uint64_t>(floor));
     auto r = m_handle->perform(url, t);
     // What arrived is kept for the next try, even after an error.
     if (::fsync(out.fd) != 0 && r)

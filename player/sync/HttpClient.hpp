@@ -23,6 +23,13 @@ struct HttpSettings {
     // A transfer slower than low_speed_limit bytes/s for low_speed_time is given up.
     long low_speed_limit = 100;
     std::chrono::seconds low_speed_time{60};
+    // Every request has a total deadline, so that no server, however it trickles,
+    // holds sync for long: get() and put() this long; download() this long plus
+    // the bytes still to come at floor_rate bytes/s (at most half of max_rate
+    // when that is lower), so that a large object on a slow link still arrives,
+    // resumed from where the last try stopped.
+    std::chrono::seconds request_deadline{120};
+    std::int64_t floor_rate = 16 * 1024;
     // Called often during transfers (and while waiting on a slow server): false
     // stops the transfer at once (SIGTERM).
     std::function<bool()> keep_going;

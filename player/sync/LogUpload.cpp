@@ -74,6 +74,24 @@ Result<HttpResponse> put(HttpClient& http, const Auth& auth, const std::string& 
 
 } // namespace
 
+PlayerNews read_player_news(const fs::path& file) {
+    PlayerNews news;
+    auto text = read_file(file, 65536);
+    if (!text)
+        return news;
+    // Whatever the file holds (half written when the power went, a key of
+    // another type), sync reads what it can and goes on.
+    const auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (!j.is_object())
+        return news;
+    if (auto it = j.find("current_item"); it != j.end() && it->is_string())
+        news.current_item = it->get<std::string>();
+    if (auto it = j.find("frames_dropped_last_hour");
+        it != j.end() && it->is_number_integer() && it->get<std::int64_t>() >= 0)
+        news.frames_dropped_last_hour = it->get<std::int64_t>();
+    return news;
+}
+
 std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
                         const SyncFacts& facts, const UploadReport& report) {
     nlohmann::ordered_json j;
@@ -87,23 +105,15 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
     j["sequence"] = facts.active_sequence;
     j["last_sync"] = facts.last_sync;
     j["last_sync_result"] = facts.last_sync_result;
+    if (!facts.config_problem.empty())
+        j["config_problem"] = facts.config_problem;
     // The player's own news: what is on screen, frames dropped lately.
-    nlohmann::json player = nlohmann::json::object();
-    if (auto text = read_file(data_dir / "player.json", 65536)) {
-        try {
-            player = nlohmann::json::parse(*text);
-        } catch (const nlohmann::json::exception&) {
-            // Half written when the power went: left out.
-        }
-    }
-    // A value of another type (another version, a hand edit) is left out too:
-    // value() would throw, and end milepost-sync.
-    const auto item = player.find("current_item"); // end() when not an object
-    j["current_item"] = item != player.end() && item->is_string() ? item->get<std::string>() : "";
-    const auto dropped = player.find("frames_dropped_last_hour");
-    j["frames_dropped_last_hour"] = dropped != player.end() && dropped->is_number_integer()
-                                        ? dropped->get<std::int64_t>()
-                                        : std::int64_t{0};
+    const PlayerNews player = read_player_news(data_dir / "player.json");
+    j["current_item"] = player.current_item;
+    j["frames_dropped_last_hour"] = player.frames_dropped_last_hour;
+    j["log_id"] = report.log_id;
+    if (!report.log_replaced.empty())
+        j["play_log_replaced"] = report.log_replaced;
     j["rows_pending"] = report.rows_pending;
     j["rows_lost"] = report.rows_lost;
     struct statvfs fs_info {};
@@ -124,15 +134,19 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
 
 Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
                                  const DeviceConfig& config, const SyncFacts& facts, WallTime now,
-                                 const std::function<void()>& tick) {
+                                 const std::function<void()>& tick, PlayLog::Check check) {
     UploadReport report;
     // A play log that cannot be opened stops the plays, not the status.
     std::string failure;
-    auto opened = PlayLog::open(data_dir / "playlog.db");
+    auto opened = PlayLog::open(data_dir / "playlog.db", PlayLog::Durability::Normal, check);
     PlayLog* log = opened ? &*opened : nullptr;
     if (!log)
         failure = opened.error().message;
     if (log) {
+        report.log_id = log->log_id();
+        report.log_replaced = log->replaced();
+        if (log->replaced_now())
+            log::error(log->replaced());
         // Pruning first: the file stays within max_db_mb whether or not uploads work.
         auto pruned = log->prune(now, config.logs.keep_days,
                                  static_cast<std::uint64_t>(config.logs.max_db_mb) * 1024 * 1024);
@@ -174,7 +188,7 @@ Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
         }
         if (!*batch)
             break;
-        auto body = log->batch_body(**batch);
+        auto body = log->batch_body(**batch, config.device.id);
         if (!body) {
             failure = body.error().message;
             break;

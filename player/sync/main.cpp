@@ -15,14 +15,20 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <mutex>
+#include <optional>
 #include <random>
+#include <stdexcept>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace milepost;
@@ -121,43 +127,72 @@ WallTime wall_now() {
         std::chrono::system_clock::now());
 }
 
-// DATA_DIR/sync.json, for the player's boot card and diagnostics: the network
-// (the player has none of its own) and how the last sync went. News, not a record.
-void write_sync_status(const std::filesystem::path& data_dir, const DeviceConfig& config,
-                       const SyncFacts& facts) {
-    const std::string text =
-        sync_status_json(facts, !config.content.server.empty(), network_interfaces(), wall_now());
-    if (auto r = write_file_atomically(data_dir / "sync.json", text); !r)
-        log::warn("sync.json: " + r.error().message);
+// What both loops know for sync.json and status.json, and the one writer of
+// sync.json: the content loop and the upload loop each update their part.
+class SharedFacts {
+public:
+    SharedFacts(std::filesystem::path data_dir, const DeviceConfig& config, SyncFacts facts)
+        : m_data_dir(std::move(data_dir)), m_config(config), m_facts(std::move(facts)) {}
+    SyncFacts get() const {
+        std::lock_guard lock(m_mutex);
+        return m_facts;
+    }
+    // Applies `change` and writes DATA_DIR/sync.json, for the player's boot card
+    // and diagnostics: the network (the player has none of its own) and how the
+    // last sync went. News, not a record.
+    template <class F> void update(F&& change) {
+        std::lock_guard lock(m_mutex);
+        change(m_facts);
+        const std::string text = sync_status_json(m_facts, !m_config.content.server.empty(),
+                                                  network_interfaces(), wall_now());
+        if (auto r = write_file_atomically(m_data_dir / "sync.json", text); !r)
+            log::warn("sync.json: " + r.error().message);
+    }
+
+private:
+    const std::filesystem::path m_data_dir;
+    const DeviceConfig& m_config;
+    mutable std::mutex m_mutex; // guards m_facts and the writing of sync.json
+    SyncFacts m_facts;
+};
+
+// The channel update. Logs what happened; true when it went through (or there
+// is no server).
+bool run_content_pass(HttpClient& http, ContentStore& store, const DeviceConfig& config,
+                      Watchdog& watchdog, SharedFacts& facts) {
+    if (config.content.server.empty())
+        return true;
+    auto report = update_channel(http, store, config.content, [&] { watchdog.ping(); });
+    const std::string when = format_rfc3339_utc(wall_now());
+    if (report)
+        log::info(report->summary);
+    else
+        log::error(report.error().message);
+    facts.update([&](SyncFacts& f) {
+        f.last_sync = when;
+        if (report) {
+            f.last_sync_result = "ok: " + report->summary;
+            f.active_channel = config.content.channel;
+            f.active_sequence = report->sequence;
+        } else {
+            f.last_sync_result = report.error().message;
+        }
+    });
+    sd_notifyf(0, "STATUS=%s",
+               report ? ("ok: " + report->summary).c_str() : report.error().message.c_str());
+    return report.ok();
 }
 
-// One pass: the channel update, then the play log and status uploads. Logs what
-// happened; true when both went through.
-bool run_pass(HttpClient& http, ContentStore& store, const DeviceConfig& config, Watchdog& watchdog,
-              SyncFacts& facts) {
-    const auto tick = [&] { watchdog.ping(); };
-    bool ok = true;
-    std::string status;
-    if (!config.content.server.empty()) {
-        auto report = update_channel(http, store, config.content, tick);
-        facts.last_sync = format_rfc3339_utc(wall_now());
-        if (report) {
-            log::info(report->summary);
-            facts.last_sync_result = "ok: " + report->summary;
-            facts.active_channel = config.content.channel;
-            facts.active_sequence = report->sequence;
-        } else {
-            log::error(report.error().message);
-            facts.last_sync_result = report.error().message;
-            ok = false;
-        }
-        status = facts.last_sync_result;
-    }
-    auto uploaded = upload_logs(http, store.data_dir(), config, facts, wall_now(), tick);
+// The play log's pruning and uploads, and the status. Logs what happened; true
+// when they went through. `check`: look the play log over first (at start, and
+// after a failure), setting a damaged one aside.
+bool run_upload_pass(HttpClient& http, const std::filesystem::path& data_dir,
+                     const DeviceConfig& config, Watchdog& watchdog, SharedFacts& facts,
+                     PlayLog::Check check) {
+    auto uploaded = upload_logs(
+        http, data_dir, config, facts.get(), wall_now(), [&] { watchdog.ping(); }, check);
     if (!uploaded) {
         log::error("uploads: " + uploaded.error().message);
-        status += (status.empty() ? "" : "; ") + ("uploads: " + uploaded.error().message);
-        ok = false;
     } else if (!config.logs.upload_url.empty()) {
         log::info("uploads: " + std::to_string(uploaded->rows_uploaded) + " plays in " +
                   std::to_string(uploaded->batches) + " batches, status" +
@@ -165,12 +200,38 @@ bool run_pass(HttpClient& http, ContentStore& store, const DeviceConfig& config,
                   std::to_string(uploaded->rows_pending) + " pending, " +
                   std::to_string(uploaded->rows_lost) + " lost in all");
     }
-    if (uploaded)
-        facts.rows_pending = uploaded->rows_pending;
-    sd_notifyf(0, "STATUS=%s", status.c_str());
-    write_sync_status(store.data_dir(), config, facts);
-    return ok;
+    facts.update([&](SyncFacts& f) {
+        if (uploaded)
+            f.rows_pending = uploaded->rows_pending;
+    });
+    return uploaded.ok();
 }
+
+// Waits for the next pass of one loop: the poll interval ±20% after a pass that
+// went through, back-off after failures.
+class Pacing {
+public:
+    explicit Pacing(Millis interval) : m_interval(interval), m_random(std::random_device{}()) {}
+    Millis first() { return first_poll_delay(m_interval, pick()); }
+    Millis after(bool ok, const char* what) {
+        if (ok) {
+            m_failures = 0;
+            return next_poll_delay(m_interval, pick());
+        }
+        ++m_failures;
+        const Millis delay = backoff_delay(m_failures, pick());
+        log::info(std::string(what) + ": trying again in " + seconds_text(delay) + " (" +
+                  std::to_string(m_failures) + " failure" + (m_failures == 1 ? "" : "s") +
+                  " in a row)");
+        return delay;
+    }
+
+private:
+    double pick() { return std::uniform_real_distribution<double>(0.0, 1.0)(m_random); }
+    Millis m_interval;
+    std::mt19937_64 m_random;
+    int m_failures = 0;
+};
 
 // Sleeps `d`, pinging the watchdog; false when a stop signal came.
 bool rest(Millis d, Watchdog& watchdog, StopSignal& stop) {
@@ -185,6 +246,89 @@ bool rest(Millis d, Watchdog& watchdog, StopSignal& stop) {
             step = std::min(step, watchdog.interval());
         if (stop.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(step)))
             return false;
+    }
+}
+
+// The uploads on a thread of their own, with their own HTTP client: a content
+// server that is slow, trickles or hangs delays proof of play by one poll
+// interval at most. Stopped by the main thread (which takes the signals).
+class UploadLoop {
+public:
+    UploadLoop(HttpSettings settings, const std::filesystem::path& data_dir,
+               const DeviceConfig& config, Watchdog& watchdog, SharedFacts& facts)
+        : m_data_dir(data_dir), m_config(config), m_watchdog(watchdog), m_facts(facts) {
+        settings.keep_going = [this] {
+            m_watchdog.ping();
+            return !m_stop.load();
+        };
+        auto http = HttpClient::create(std::move(settings));
+        if (!http)
+            throw std::runtime_error(http.error().message);
+        m_http.emplace(std::move(*http));
+        m_thread = std::thread([this] { run(); });
+    }
+    ~UploadLoop() { stop(); }
+    UploadLoop(const UploadLoop&) = delete;
+    UploadLoop& operator=(const UploadLoop&) = delete;
+    void stop() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_all();
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+
+private:
+    void run() {
+        Pacing pacing(std::chrono::duration_cast<Millis>(m_config.content.poll_interval));
+        Millis delay = pacing.first();
+        auto check = PlayLog::Check::Quick;
+        while (wait(delay)) {
+            const bool ok =
+                run_upload_pass(*m_http, m_data_dir, m_config, m_watchdog, m_facts, check);
+            check = ok ? PlayLog::Check::None : PlayLog::Check::Quick;
+            delay = pacing.after(ok, "uploads");
+        }
+    }
+    // False when stopped.
+    bool wait(Millis d) {
+        std::unique_lock lock(m_mutex);
+        return !m_wake.wait_for(lock, d, [this] { return m_stop.load(); });
+    }
+
+    const std::filesystem::path m_data_dir;
+    const DeviceConfig& m_config;
+    Watchdog& m_watchdog;
+    SharedFacts& m_facts;
+    std::optional<HttpClient> m_http; // used by the thread only
+    std::mutex m_mutex;               // with m_wake: the thread's waits
+    std::condition_variable m_wake;
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+};
+
+// The device config as a service reads it: a bad file is set aside, exactly as
+// the player does, and sync runs on what is valid (pruning and uploads keep
+// going); the problem goes to the journal and to status.json. With --config (a
+// person at a terminal) a bad file is an error.
+std::optional<DeviceConfig> load_config(const SyncOptions& options, std::string& problem) {
+    try {
+        std::vector<std::string> warnings, notes;
+        DeviceConfig config = options.config || options.mode == SyncMode::Check
+                                  ? load_program_config(options.config, warnings, notes)
+                                  : load_service_config(warnings, notes, problem);
+        if (!problem.empty())
+            log::error(problem + "; set aside: sync runs on what is valid");
+        for (const auto& n : notes)
+            log::info(n);
+        for (const auto& w : warnings)
+            log::warn(w);
+        return config;
+    } catch (const ConfigError& e) {
+        log::error(e.message);
+        return std::nullopt;
     }
 }
 
@@ -204,18 +348,11 @@ int main(int argc, char** argv) {
         std::printf("milepost-sync %s (%s)\n", kVersion, curl_version_text().c_str());
         return 0;
     }
-    DeviceConfig config;
-    try {
-        std::vector<std::string> warnings, notes;
-        config = load_program_config(options->config, warnings, notes);
-        for (const auto& n : notes)
-            log::info(n);
-        for (const auto& w : warnings)
-            log::warn(w);
-    } catch (const ConfigError& e) {
-        log::error(e.message);
+    std::string config_problem;
+    const std::optional<DeviceConfig> loaded = load_config(*options, config_problem);
+    if (!loaded)
         return 2;
-    }
+    const DeviceConfig& config = *loaded;
     if (options->mode == SyncMode::Check)
         return run_check(*options, config);
 
@@ -232,22 +369,27 @@ int main(int argc, char** argv) {
     store->budget(config.content.max_cache_mb);
     if (config.content.server.empty())
         log::info("no [content] server in the config: this screen plays its built-in channel");
-    SyncFacts facts;
-    facts.version = kVersion;
+    SyncFacts initial;
+    initial.version = kVersion;
+    initial.config_problem = config_problem;
     if (auto active = store->active(config.content.public_key); active && *active) {
-        facts.active_channel = (*active)->channel.name;
-        facts.active_sequence = (*active)->channel.sequence;
+        initial.active_channel = (*active)->channel.name;
+        initial.active_sequence = (*active)->channel.sequence;
     }
+    SharedFacts facts(store->data_dir(), config, initial);
     HttpSettings settings;
     settings.user_agent = std::string("milepost/") + kVersion + " (" + config.device.id + ")";
     settings.ca_file = config.content.ca_file;
     settings.max_rate = config.content.max_rate;
     if (const char* s = std::getenv("MILEPOST_SYNC_LOW_SPEED_SECONDS"); s && std::atoi(s) > 0)
         settings.low_speed_time = std::chrono::seconds(std::atoi(s));
+    if (const char* s = std::getenv("MILEPOST_SYNC_DEADLINE_SECONDS"); s && std::atoi(s) > 0)
+        settings.request_deadline = std::chrono::seconds(std::atoi(s));
     // Below the cap, or every transfer would look stalled.
     if (settings.max_rate > 0)
         settings.low_speed_limit =
             std::clamp<long>(static_cast<long>(settings.max_rate / 4), 1, settings.low_speed_limit);
+    const HttpSettings upload_settings = settings;
     settings.keep_going = [&watchdog, &stop] {
         watchdog.ping();
         return !stop.asked();
@@ -258,30 +400,36 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    if (options->mode == SyncMode::Once)
-        return run_pass(*http, *store, config, watchdog, facts) ? 0 : 1;
+    if (options->mode == SyncMode::Once) {
+        const bool content = run_content_pass(*http, *store, config, watchdog, facts);
+        const bool uploads = run_upload_pass(*http, store->data_dir(), config, watchdog, facts,
+                                             PlayLog::Check::Quick);
+        return content && uploads ? 0 : 1;
+    }
 
-    std::mt19937_64 random(std::random_device{}());
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    const Millis interval = std::chrono::duration_cast<Millis>(config.content.poll_interval);
-    write_sync_status(store->data_dir(), config, facts); // the boot card's network, at once
+    facts.update([](SyncFacts&) {}); // the boot card's network, at once
+    std::optional<UploadLoop> uploads;
+    try {
+        uploads.emplace(upload_settings, store->data_dir(), config, watchdog, facts);
+    } catch (const std::runtime_error& e) {
+        log::error(e.what());
+        return 1;
+    }
     sd_notify(0, "READY=1\nSTATUS=started");
     if (!config.content.server.empty())
         log::info("polling " + config.content.server + " for channel \"" + config.content.channel +
-                  "\" every " + seconds_text(interval) + " (±20%)");
-    int failures = 0;
-    Millis delay = first_poll_delay(interval, uniform(random));
+                  "\" every " +
+                  seconds_text(std::chrono::duration_cast<Millis>(config.content.poll_interval)) +
+                  " (±20%)");
+    Pacing pacing(std::chrono::duration_cast<Millis>(config.content.poll_interval));
+    Millis delay = pacing.first();
     while (rest(delay, watchdog, stop)) {
-        if (run_pass(*http, *store, config, watchdog, facts)) {
-            failures = 0;
-            delay = next_poll_delay(interval, uniform(random));
-        } else if (!stop.asked()) {
-            ++failures;
-            delay = backoff_delay(failures, uniform(random));
-            log::info("trying again in " + seconds_text(delay) + " (" + std::to_string(failures) +
-                      " failure" + (failures == 1 ? "" : "s") + " in a row)");
-        }
+        const bool ok = run_content_pass(*http, *store, config, watchdog, facts);
+        if (stop.asked())
+            break;
+        delay = pacing.after(ok, "content");
     }
+    uploads->stop();
     sd_notify(0, "STOPPING=1");
     log::info("stopped");
     return 0;

@@ -14,8 +14,11 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 using namespace milepost;
 using namespace milepost::test;
@@ -172,7 +175,8 @@ TEST_CASE("uploads: the server down keeps rows pending, back up takes each row e
     REQUIRE_MESSAGE(played.exit_code == 0, played.err);
     auto down = sync();
     CHECK(down.exit_code == 1);
-    CHECK(down.err.find("plays 1-5000.ndjson") != std::string::npos);
+    const std::string log_id = PlayLog::open(data / "playlog.db")->log_id();
+    CHECK(down.err.find("plays " + log_id + "-1-5000.ndjson") != std::string::npos);
     CHECK(PlayLog::open(data / "playlog.db")->stats()->pending == 12001);
 
     Serve serve(dir / "server", port);
@@ -226,19 +230,19 @@ TEST_CASE("a PUT stored by the server whose answer never came is sent again the 
     };
     auto first = sync();
     CHECK(first.exit_code == 1);
-    CHECK(first.err.find("plays 1-5000.ndjson") != std::string::npos);
+    const std::string name = PlayLog::open(data / "playlog.db")->log_id() + "-1-5000.ndjson";
+    CHECK(first.err.find("plays " + name) != std::string::npos);
     const fs::path plays = dir / "server/ingest/screen-1/plays";
-    const std::string stored = read_file(plays / "1-5000.ndjson");
+    const std::string stored = read_file(plays / name);
     CHECK(!stored.empty()); // the server has it, the screen does not know
     // The status still went, saying what failed.
     auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
-    CHECK(status["last_sync_result"].get<std::string>().find("plays 1-5000.ndjson") !=
-          std::string::npos);
+    CHECK(status["last_sync_result"].get<std::string>().find("plays " + name) != std::string::npos);
     CHECK(status["rows_pending"] == 7000);
     auto second = sync();
     INFO(second.err);
     CHECK(second.exit_code == 0);
-    CHECK(read_file(plays / "1-5000.ndjson") == stored); // the same name, the same body
+    CHECK(read_file(plays / name) == stored); // the same name, the same body
     auto ids = uploaded_ids(plays);
     CHECK(ids.size() == 7000);
     bool once = true;
@@ -247,7 +251,7 @@ TEST_CASE("a PUT stored by the server whose answer never came is sent again the 
     CHECK(once);
     int puts_of_first = 0;
     for (const auto& r : server.requests())
-        puts_of_first += r == "PUT /ingest/screen-1/plays/1-5000.ndjson";
+        puts_of_first += r == "PUT /ingest/screen-1/plays/" + name;
     CHECK(puts_of_first == 2);
 }
 
@@ -303,12 +307,13 @@ TEST_CASE("with [logs.s3] every PUT is signed with AWS SigV4, the payload hash i
     REQUIRE(r.exit_code == 0);
     const auto heads = server.put_heads();
     REQUIRE(heads.size() == 2); // the plays, the status
-    const std::string body = read_file(dir / "server/bucket/milepost/screen-1/plays/1-10.ndjson");
+    const std::string name = PlayLog::open(data / "playlog.db")->log_id() + "-1-10.ndjson";
+    const std::string body = read_file(dir / "server/bucket/milepost/screen-1/plays" / name);
     REQUIRE(!body.empty());
     std::string lower = heads[0];
     for (char& c : lower)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    CHECK(heads[0].starts_with("PUT /bucket/milepost/screen-1/plays/1-10.ndjson HTTP/1.1"));
+    CHECK(heads[0].starts_with("PUT /bucket/milepost/screen-1/plays/" + name + " HTTP/1.1"));
     CHECK(heads[0].find("Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") !=
           std::string::npos);
     CHECK(heads[0].find("/us-east-2/s3/aws4_request") != std::string::npos);
@@ -317,4 +322,227 @@ TEST_CASE("with [logs.s3] every PUT is signed with AWS SigV4, the payload hash i
     CHECK(lower.find("x-amz-content-sha256: " + sha256_hex(body)) != std::string::npos);
     CHECK(heads[0].find("Signature=") != std::string::npos);
     CHECK(heads[0].find("wJalrXUtnFEMI") == std::string::npos); // the secret never travels
+}
+
+namespace {
+
+// Every row in the .ndjson files under `folder`, by its identity (device_id,
+// log_id, id), with how often it is there.
+std::map<std::tuple<std::string, std::string, std::int64_t>, int>
+uploaded_identities(const fs::path& folder) {
+    std::map<std::tuple<std::string, std::string, std::int64_t>, int> ids;
+    std::error_code ec;
+    for (const auto& f : fs::directory_iterator(folder, ec)) {
+        std::istringstream in(read_file(f.path()));
+        for (std::string line; std::getline(in, line);) {
+            if (line.empty())
+                continue;
+            auto j = nlohmann::json::parse(line);
+            ++ids[{j["device_id"].get<std::string>(), j["log_id"].get<std::string>(),
+                   j["id"].get<std::int64_t>()}];
+        }
+    }
+    return ids;
+}
+
+std::string upload_config(const fs::path& dir, const std::string& url) {
+    return "[device]\nid = \"screen-1\"\n[logs]\nupload_url = \"" + url + "\"\ntoken_file = \"" +
+           (dir / "token").string() + "\"\n";
+}
+
+} // namespace
+
+TEST_CASE("a re-created playlog.db never overwrites what was uploaded before: every row "
+          "stays on the real nginx under its own identity") {
+    TempDir dir;
+    const int port = free_port();
+    Serve serve(dir / "server", port);
+    const fs::path data = dir / "data";
+    fs::create_directories(data);
+    std::ofstream(dir / "token") << "tok-1\n";
+    const fs::path config = dir.write(
+        "device.toml",
+        upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/"));
+    auto sync = [&] {
+        return run(
+            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+    };
+    fill(data / "playlog.db", 40, *parse_rfc3339("2026-12-01T08:00:00Z"));
+    auto first = sync();
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    // The data partition re-created (or a damaged log set aside): ids from 1 again.
+    for (const char* f : {"playlog.db", "playlog.db-wal", "playlog.db-shm"})
+        fs::remove(data / f);
+    // As many rows as before: under the old names (1-40.ndjson) the second upload
+    // would have replaced the first.
+    fill(data / "playlog.db", 40, *parse_rfc3339("2026-12-02T08:00:00Z"));
+    auto second = sync();
+    REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+    const fs::path plays = dir / "server/ingest/screen-1/plays";
+    std::vector<std::string> names;
+    for (const auto& f : fs::directory_iterator(plays))
+        names.push_back(f.path().filename().string());
+    CHECK(names.size() == 2);
+    for (const auto& n : names)
+        CHECK_MESSAGE(std::regex_match(n, std::regex("[0-9a-f]{16}-1-40\\.ndjson")), n);
+    auto ids = uploaded_identities(plays);
+    CHECK(ids.size() == 80); // 40 + 40: nothing overwritten
+    std::set<std::string> logs;
+    for (const auto& [identity, count] : ids) {
+        CHECK(count == 1);
+        CHECK(std::get<0>(identity) == "screen-1");
+        logs.insert(std::get<1>(identity));
+    }
+    CHECK(logs.size() == 2);
+    auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
+    CHECK(status["log_id"] == PlayLog::open(data / "playlog.db")->log_id());
+}
+
+TEST_CASE("a damaged playlog.db is set aside by the player and by sync, and proof of play goes "
+          "on in a new log that status.json names") {
+    TempDir dir;
+    const int port = free_port();
+    Serve serve(dir / "server", port);
+    const fs::path data = dir / "data";
+    fs::create_directories(data);
+    std::ofstream(dir / "token") << "tok-1\n";
+    const fs::path config = dir.write(
+        "device.toml",
+        upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/"));
+    // Not a database at all: what a card's bad block can leave.
+    dir.write("data/playlog.db", std::string(8192, '\x17'));
+    auto played =
+        run({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
+             "--headless", "640x360", "--exit-after", "4", "--clock-start", cycle_start_clock()});
+    REQUIRE_MESSAGE(played.exit_code == 0, played.err);
+    CHECK(played.err.find("playlog.db was damaged") != std::string::npos);
+    CHECK(played.err.find("set aside as playlog.db.broken-") != std::string::npos);
+    auto log = PlayLog::open(data / "playlog.db");
+    REQUIRE(log.ok());
+    CHECK(log->stats()->rows >= 1); // the player went on recording
+    const std::string new_id = log->log_id();
+    // sync finds the next damage itself (the player is not running).
+    fs::rename(data / "playlog.db", dir / "kept.db");
+    fs::remove(data / "playlog.db-wal");
+    fs::remove(data / "playlog.db-shm");
+    dir.write("data/playlog.db", "SQLite format 3" + std::string(5000, '\x01'));
+    auto synced =
+        run({MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+    INFO(synced.err);
+    CHECK(synced.exit_code == 0);
+    CHECK(synced.err.find("playlog.db was damaged") != std::string::npos);
+    int aside = 0;
+    for (const auto& e : fs::directory_iterator(data))
+        aside += e.path().filename().string().starts_with("playlog.db.broken-");
+    CHECK(aside >= 1);
+    auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
+    CHECK(status["play_log_replaced"].get<std::string>().find("set aside as playlog.db.broken-") !=
+          std::string::npos);
+    CHECK(status["log_id"] != new_id);
+}
+
+TEST_CASE("a player.json of the wrong types does not stop sync: the status goes, with defaults") {
+    TempDir dir;
+    const int port = free_port();
+    Serve serve(dir / "server", port);
+    const fs::path data = dir / "data";
+    fs::create_directories(data);
+    std::ofstream(dir / "token") << "tok-1\n";
+    const fs::path config = dir.write(
+        "device.toml",
+        upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/"));
+    for (const std::string news :
+         {R"({"current_item": 5, "frames_dropped_last_hour": "many"})", R"([1, 2, 3])",
+          R"("just a string")", R"({"current_item": null, "frames_dropped_last_hour": -4})",
+          R"({"current_item": "lot-en", "frames_dropped_last_hour": 1e400})"}) {
+        CAPTURE(news);
+        dir.write("data/player.json", news);
+        auto r = run(
+            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
+        CHECK(status["current_item"].is_string());
+        CHECK(status["frames_dropped_last_hour"].get<std::int64_t>() >= 0);
+    }
+}
+
+TEST_CASE("a bad provisioning file does not stop sync: it runs on the device config, prunes, "
+          "uploads, and status.json names the problem") {
+    TempDir dir;
+    const int port = free_port();
+    Serve serve(dir / "server", port);
+    const fs::path data = dir / "data";
+    fs::create_directories(data);
+    fill(data / "playlog.db", 25, *parse_rfc3339("2026-12-01T08:00:00Z"));
+    std::ofstream(dir / "token") << "tok-1\n";
+    const fs::path device = dir.write(
+        "device.toml",
+        upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/"));
+    const fs::path card = dir.write("milepost.toml", "[device]\nregion = \"Texas\"\n");
+    const std::vector<std::string> env{"MILEPOST_DEFAULT_CONFIG=" + device.string(),
+                                       "MILEPOST_PROVISIONING_CONFIG=" + card.string()};
+    // As a service runs it: no --config.
+    auto r = run({MILEPOST_SYNC, "--data-dir", data.string(), "--once"}, {}, env);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("milepost.toml") != std::string::npos);
+    CHECK(r.err.find("region") != std::string::npos);
+    CHECK(uploaded_ids(dir / "server/ingest/screen-1/plays").size() == 25);
+    auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
+    const std::string problem = status["config_problem"].get<std::string>();
+    CHECK(problem.find(card.string()) != std::string::npos);
+    CHECK(problem.find("region") != std::string::npos);
+    // A person at a terminal who names the file still gets exit 2.
+    auto strict =
+        run({MILEPOST_SYNC, "--config", card.string(), "--data-dir", data.string(), "--once"});
+    CHECK(strict.exit_code == 2);
+}
+
+TEST_CASE("a content server that trickles delays no upload: plays and status go within one poll "
+          "interval, and the trickled request is given up at its deadline") {
+    TempDir dir;
+    const int port = free_port();
+    Serve serve(dir / "server", port);
+    const fs::path data = dir / "data";
+    fs::create_directories(data);
+    fill(data / "playlog.db", 15, *parse_rfc3339("2026-12-01T08:00:00Z"));
+    std::ofstream(dir / "token") << "tok-1\n";
+    // A content server that sends a byte now and then: never slow enough for
+    // curl's low-speed limit (stretched here so the trickle stands for one just
+    // above it), never done.
+    FaultServer content(dir / "content");
+    fs::create_directories(dir / "content/channels/trucking");
+    std::ofstream(dir / "content/channels/trucking/manifest.json") << std::string(4000, ' ');
+    content.set_fault("/channels/", FaultServer::Fault::Trickle);
+    const auto keys = minisign_generate();
+    const auto& pub = keys.first;
+    const fs::path config = dir.write(
+        "device.toml",
+        "[device]\nid = \"screen-1\"\n[content]\nserver = \"" + content.url() +
+            "\"\nchannel = \"trucking\"\npublic_key = \"" + minisign_public_key_line(pub) +
+            "\"\npoll_interval = \"10s\"\n" +
+            upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/")
+                .substr(std::string("[device]\nid = \"screen-1\"\n").size()));
+    Child daemon({MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string()}, {},
+                 {"MILEPOST_SYNC_LOW_SPEED_SECONDS=1000", "MILEPOST_SYNC_DEADLINE_SECONDS=4"});
+    const auto started = std::chrono::steady_clock::now();
+    const fs::path plays = dir / "server/ingest/screen-1/plays";
+    // The first upload pass comes within the first poll interval (10 s).
+    const fs::path status = dir / "server/ingest/screen-1/status.json";
+    while ((uploaded_ids(plays).size() < 15 || !fs::exists(status)) &&
+           std::chrono::steady_clock::now() - started < 14s)
+        std::this_thread::sleep_for(200ms);
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    CHECK(uploaded_ids(plays).size() == 15);
+    CHECK(fs::exists(status));
+    MESSAGE("plays and status uploaded " << took << " s after start, the content server trickling");
+    // Wait for a deadline to pass on the trickled manifest.
+    std::this_thread::sleep_for(std::chrono::seconds(std::max(0, 16 - static_cast<int>(took))));
+    daemon.kill(SIGTERM);
+    auto r = daemon.wait();
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("not done within its deadline of 4 s") != std::string::npos);
 }

@@ -174,12 +174,13 @@ TEST_CASE("provision write and read work on an image file without root, the Wi-F
         CHECK(out->out.find(psk) == std::string::npos);
         CHECK(out->err.find(psk) == std::string::npos);
     }
-    // The NetworkManager connection carries it, for first boot to import.
-    RunResult nm = run({"mtype", "-i", image.string() + "@@" + std::to_string(8192 * 512),
-                        "::milepost-wifi.nmconnection"},
-                       {}, {"MTOOLS_SKIP_CHECK=1"});
-    CHECK(nm.out.find("psk=" + psk + "\n") != std::string::npos);
-    CHECK(nm.out.find("ssid=Terminal Staff\n") != std::string::npos);
+    // milepost-wifi.txt carries it as plain lines, for first boot to hand to nmcli
+    // (tests/images_firstboot_wifi.sh takes it through first boot).
+    RunResult nm = run(
+        {"mtype", "-i", image.string() + "@@" + std::to_string(8192 * 512), "::milepost-wifi.txt"},
+        {}, {"MTOOLS_SKIP_CHECK=1"});
+    CHECK(nm.out.find("\npsk=" + psk + "\n") != std::string::npos);
+    CHECK(nm.out.find("\nssid=Terminal Staff\n") != std::string::npos);
 
     // Writing again replaces the files.
     RunResult cfg2 =
@@ -199,6 +200,16 @@ TEST_CASE("provision write and read work on an image file without root, the Wi-F
                              "X", "--wifi-psk-file", short_psk.string()});
     CHECK(s.exit_code == 2);
     CHECK(s.err.find("abc") == std::string::npos);
+    // A control character cannot ride in the file's one line; spaces, \ and UTF-8 can.
+    const fs::path tab_psk = dir.write("tab", "tabbed\tsecret9\n");
+    RunResult t = provision({"write", image.string(), "--config", config.string(), "--wifi-ssid",
+                             "X", "--wifi-psk-file", tab_psk.string()});
+    CHECK(t.exit_code == 2);
+    CHECK(t.err.find("secret9") == std::string::npos);
+    const fs::path odd_psk = dir.write("odd", " p\\ss;w\xc3\xb6rd #1 \n");
+    RunResult o = provision({"write", image.string(), "--config", config.string(), "--wifi-ssid",
+                             "X", "--wifi-psk-file", odd_psk.string()});
+    CHECK_MESSAGE(o.exit_code == 0, o.err);
     const fs::path not_image = dir.write("notes.txt", "not a disk image\n");
     RunResult n = provision({"read", not_image.string()});
     CHECK(n.exit_code == 1);

@@ -38,6 +38,23 @@ TEST_CASE("the boot card warns of a screen not provisioned, a config error and n
     CHECK(row(card, "Decoder") == "(no row Decoder)"); // diagnostics only
 }
 
+TEST_CASE("the boot card says when the data partition is read-only (data-setup's note)") {
+    DeviceConfig config;
+    config.device.id = "site-9";
+    config.device.site = "Exit 9";
+    config.content.public_key = "RWQ...";
+    StatusInputs in;
+    in.config = &config;
+    in.data_problem = "Data partition read-only: /dev/mmcblk0p3 could not be checked "
+                      "(e2fsck exit 8)\tnew plays are not recorded\nsecond line\n";
+    InfoCard card = status_card(in, false);
+    REQUIRE(card.warnings.size() == 1);
+    CHECK(card.warnings[0] == "Data partition read-only: /dev/mmcblk0p3 could not be checked "
+                              "(e2fsck exit 8) new plays are not recorded");
+    in.data_problem.clear();
+    CHECK(status_card(in, false).warnings.empty());
+}
+
 TEST_CASE("the card reads the network and the last sync from milepost-sync's sync.json") {
     DeviceConfig config;
     config.device.id = "site-42";

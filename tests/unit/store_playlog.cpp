@@ -6,6 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <regex>
 
 using namespace milepost;
 using namespace milepost::test;
@@ -77,20 +81,20 @@ TEST_CASE("an upload batch keeps its name and body until the server took it") {
     auto first = log->next_batch(3);
     REQUIRE(first.ok());
     REQUIRE(first->has_value());
-    CHECK((*first)->name() == "1-3.ndjson");
-    const std::string body = *log->batch_body(**first);
+    CHECK((*first)->name() == log->log_id() + "-1-3.ndjson");
+    const std::string body = *log->batch_body(**first, "screen-1");
     CHECK(std::count(body.begin(), body.end(), '\n') == 3);
     // More rows meanwhile, a failed PUT, a crash: the retry is the same batch.
     play(*log, "later", kT0 + 100s);
     auto reopened = PlayLog::open(dir / "playlog.db");
     auto retry = reopened->next_batch(3);
     REQUIRE(retry->has_value());
-    CHECK((*retry)->name() == "1-3.ndjson");
-    CHECK(*reopened->batch_body(**retry) == body);
+    CHECK((*retry)->name() == log->log_id() + "-1-3.ndjson");
+    CHECK(*reopened->batch_body(**retry, "screen-1") == body);
     REQUIRE(reopened->mark_uploaded(**retry).ok());
     auto next = reopened->next_batch(100);
     REQUIRE(next->has_value());
-    CHECK((*next)->name() == "4-5.ndjson"); // stops short of the open row 6
+    CHECK((*next)->name() == log->log_id() + "-4-5.ndjson"); // stops short of the open row 6
     REQUIRE(reopened->mark_uploaded(**next).ok());
     CHECK(reopened->stats()->pending == 1); // "later", after the open row
     CHECK(!reopened->next_batch(100)->has_value());
@@ -151,4 +155,200 @@ TEST_CASE("row ids are never used twice, even after every row was pruned") {
     CHECK(log->stats()->rows == 0);
     // The next batch must not be named 1-1.ndjson again: that file is on the server.
     CHECK(play(*log, "b", kT0 + std::chrono::days(400)) == 4);
+}
+
+namespace {
+
+// A SQLite VFS over the default one that counts the fsyncs of WAL files: what a
+// power cut cannot take away. Registered as the default for the test's life.
+struct SyncCounter {
+    static inline int wal_syncs = 0;
+    static inline sqlite3_vfs* real = nullptr;
+    static inline sqlite3_vfs vfs{};
+    static inline sqlite3_io_methods methods{};
+    static inline int (*real_sync)(sqlite3_file*, int) = nullptr;
+
+    static int sync(sqlite3_file* f, int flags) {
+        ++wal_syncs;
+        return real_sync(f, flags);
+    }
+    static int open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out) {
+        const int rc = real->xOpen(real, name, f, flags, out);
+        // Only the WAL's syncs are counted: in WAL mode a commit is durable
+        // when its frames are synced there.
+        if (rc == SQLITE_OK && f->pMethods && (flags & SQLITE_OPEN_WAL)) {
+            if (!real_sync) {
+                methods = *f->pMethods;
+                real_sync = methods.xSync;
+                methods.xSync = &SyncCounter::sync;
+            }
+            f->pMethods = &methods;
+        }
+        return rc;
+    }
+    SyncCounter() {
+        real = sqlite3_vfs_find(nullptr);
+        vfs = *real;
+        vfs.zName = "milepost-sync-counter";
+        vfs.xOpen = &SyncCounter::open;
+        sqlite3_vfs_register(&vfs, 1);
+    }
+    ~SyncCounter() {
+        sqlite3_vfs_unregister(&vfs);
+        sqlite3_vfs_register(real, 1);
+    }
+};
+
+bool is_log_id(const std::string& id) {
+    return std::regex_match(id, std::regex("[0-9a-f]{16}"));
+}
+
+} // namespace
+
+TEST_CASE("each play log has its own log_id: a re-created one never reuses an upload name") {
+    TempDir dir;
+    std::string first_id, first_name;
+    {
+        auto log = PlayLog::open(dir / "playlog.db");
+        REQUIRE(log.ok());
+        CHECK(is_log_id(log->log_id()));
+        play(*log, "a", kT0);
+        auto batch = log->next_batch(10);
+        REQUIRE(batch->has_value());
+        first_id = log->log_id();
+        first_name = (*batch)->name();
+        CHECK(first_name == first_id + "-1-1.ndjson");
+        // Every row carries the device and the log: (device_id, log_id, id).
+        auto j = nlohmann::json::parse(*log->batch_body(**batch, "screen-1"));
+        CHECK(j["device_id"] == "screen-1");
+        CHECK(j["log_id"] == first_id);
+        CHECK(j["id"] == 1);
+    }
+    // The same file opened again keeps its identity.
+    CHECK(PlayLog::open(dir / "playlog.db")->log_id() == first_id);
+    // The data partition re-created: a new database, ids from 1 again, a new name.
+    for (const char* f : {"playlog.db", "playlog.db-wal", "playlog.db-shm"})
+        std::filesystem::remove(dir / f);
+    auto log = PlayLog::open(dir / "playlog.db");
+    REQUIRE(log.ok());
+    CHECK(is_log_id(log->log_id()));
+    CHECK(log->log_id() != first_id);
+    play(*log, "a", kT0);
+    auto batch = log->next_batch(10);
+    REQUIRE(batch->has_value());
+    CHECK((*batch)->first == 1);
+    CHECK((*batch)->name() != first_name);
+}
+
+TEST_CASE("a play log of schema 1 gets a log_id and keeps its rows") {
+    TempDir dir;
+    {
+        sqlite3* raw = nullptr;
+        REQUIRE(sqlite3_open((dir / "playlog.db").c_str(), &raw) == SQLITE_OK);
+        const char* v1 = R"(
+PRAGMA journal_mode = WAL;
+CREATE TABLE plays (id INTEGER PRIMARY KEY AUTOINCREMENT, item_id TEXT NOT NULL, object TEXT,
+  channel TEXT, sequence INTEGER, started_at TEXT, ended_at TEXT, duration_ms INTEGER,
+  outcome TEXT, detail TEXT, clock_trusted INTEGER, uploaded INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO plays (item_id, channel, sequence, started_at, ended_at, duration_ms, outcome,
+  clock_trusted) VALUES ('old', 'trucking', 3, '2026-01-01T00:00:00.000Z',
+  '2026-01-01T00:00:10.000Z', 10000, 'completed', 1);
+PRAGMA user_version = 1;)";
+        REQUIRE(sqlite3_exec(raw, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    auto log = PlayLog::open(dir / "playlog.db");
+    REQUIRE(log.ok());
+    CHECK(is_log_id(log->log_id()));
+    CHECK(log->stats()->rows == 1);
+    auto batch = log->next_batch(10);
+    REQUIRE(batch->has_value());
+    CHECK((*batch)->name() == log->log_id() + "-1-1.ndjson");
+}
+
+TEST_CASE("the record of the batch about to be sent is on the card before the PUT") {
+    TempDir dir;
+    SyncCounter counter;
+    // milepost-sync's connection: synchronous=NORMAL for its other writes.
+    auto log = PlayLog::open(dir / "playlog.db", PlayLog::Durability::Normal);
+    REQUIRE(log.ok());
+    for (int i = 0; i < 5; ++i)
+        play(*log, "a", kT0 + std::chrono::seconds(10 * i));
+    // NORMAL: a commit does not wait for the card (the rows above did not).
+    const int before = SyncCounter::wal_syncs;
+    CHECK(log->mark_uploaded(UploadBatch{log->log_id(), 1000, 1000}).ok());
+    CHECK(SyncCounter::wal_syncs == before);
+    // The batch record, though, is synced before next_batch returns: a power
+    // cut after the PUT cannot lose it and name the rows again.
+    auto batch = log->next_batch(3);
+    REQUIRE(batch->has_value());
+    CHECK(SyncCounter::wal_syncs > before);
+    // And the connection is back to NORMAL afterwards.
+    const int after = SyncCounter::wal_syncs;
+    play(*log, "b", kT0 + 100s);
+    CHECK(SyncCounter::wal_syncs == after);
+}
+
+TEST_CASE("a damaged play log is set aside and a new one started, with a new log_id") {
+    TempDir dir;
+    const auto db = dir / "playlog.db";
+    std::string old_id;
+    {
+        auto log = PlayLog::open(db);
+        REQUIRE(log.ok());
+        old_id = log->log_id();
+        REQUIRE(log->begin().ok());
+        for (int i = 0; i < 3000; ++i)
+            play(*log, "item-with-a-longer-name-" + std::to_string(i % 40),
+                 kT0 + std::chrono::seconds(10 * i));
+        REQUIRE(log->commit().ok());
+        REQUIRE(log->checkpoint().ok());
+    }
+    std::filesystem::remove(dir / "playlog.db-wal");
+    std::filesystem::remove(dir / "playlog.db-shm");
+    // A page in the middle of the table scribbled over (a bad SD card block).
+    const auto size = std::filesystem::file_size(db);
+    {
+        std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(size / 2 / 4096 * 4096 + 8));
+        const std::string junk(3000, '\x5a');
+        f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    }
+    const std::string damaged = read_file(db);
+    // Opened as it is, the damage is not looked for.
+    CHECK(PlayLog::open(db).ok());
+    auto log = PlayLog::open(db, PlayLog::Durability::EachCommit, PlayLog::Check::Quick);
+    REQUIRE(log.ok());
+    CHECK(log->replaced_now());
+    CHECK(log->log_id() != old_id);
+    CHECK(log->stats()->rows == 0);
+    CHECK(log->replaced().find("playlog.db was damaged") != std::string::npos);
+    CHECK(log->replaced().find("set aside as playlog.db.broken-") != std::string::npos);
+    std::vector<std::filesystem::path> aside;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+        if (e.path().filename().string().starts_with("playlog.db.broken-"))
+            aside.push_back(e.path());
+    REQUIRE(aside.size() == 1);
+    CHECK(read_file(aside.front()) == damaged); // kept for a person to read
+    // The new log is remembered as a replacement, and is not replaced again.
+    auto again = PlayLog::open(db, PlayLog::Durability::Normal, PlayLog::Check::Quick);
+    REQUIRE(again.ok());
+    CHECK(!again->replaced_now());
+    CHECK(again->replaced() == log->replaced());
+    CHECK(again->log_id() == log->log_id());
+}
+
+TEST_CASE("a file that is no database at all is set aside too; a missing folder is an error") {
+    TempDir dir;
+    dir.write("playlog.db", std::string(10000, 'x'));
+    auto log =
+        PlayLog::open(dir / "playlog.db", PlayLog::Durability::Normal, PlayLog::Check::Quick);
+    REQUIRE(log.ok());
+    CHECK(log->replaced_now());
+    CHECK(is_log_id(log->log_id()));
+    // Not damage: nothing to set aside, the error says why.
+    auto none = PlayLog::open(dir / "no/such/folder/playlog.db", PlayLog::Durability::Normal,
+                              PlayLog::Check::Quick);
+    CHECK(!none.ok());
 }
