@@ -5,6 +5,25 @@
 
 namespace milepost {
 
+namespace {
+
+// sync.json is another program's file: half written, from another version, or
+// edited by hand. A key of another type than expected counts as missing, as
+// nlohmann's value() and get() would throw (and end the player) instead.
+std::string text_at(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key); // end() when `j` is not an object
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<std::int64_t> integer_at(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number_integer())
+        return std::nullopt;
+    return it->get<std::int64_t>();
+}
+
+} // namespace
+
 std::string throttled_text(const std::string& hex) {
     unsigned long bits = 0;
     try {
@@ -63,6 +82,8 @@ InfoCard status_card(const StatusInputs& in, bool diagnostics) {
         } catch (const nlohmann::json::exception&) {
             // Half written: as if there were none.
         }
+        if (!sync.is_object())
+            sync = nlohmann::json::object();
     }
     if (diagnostics)
         card.rows.push_back({"Screen", c.device.id});
@@ -71,19 +92,23 @@ InfoCard status_card(const StatusInputs& in, bool diagnostics) {
                      ? std::string("(not set)")
                      : c.device.site + (c.device.region.empty() ? "" : ", " + c.device.region)});
     std::string network;
-    if (!sync.contains("network")) {
+    if (!sync.contains("network") || !sync["network"].is_array()) {
         network = "not known yet (milepost-sync has not reported)";
     } else {
         for (const auto& n : sync["network"]) {
-            std::string one = n.value("interface", "?");
-            for (const auto& a : n.value("addresses", std::vector<std::string>{}))
-                one += " " + a;
-            if (n.value("kind", "") == "wifi")
-                one += n.contains("signal_dbm")
-                           ? ", Wi-Fi " + std::to_string(n["signal_dbm"].get<int>()) + " dBm"
-                           : std::string(", Wi-Fi");
-            else
+            std::string one = text_at(n, "interface");
+            if (one.empty())
+                one = "?";
+            if (auto a = n.find("addresses"); a != n.end() && a->is_array())
+                for (const auto& address : *a)
+                    if (address.is_string())
+                        one += " " + address.get<std::string>();
+            if (text_at(n, "kind") == "wifi") {
+                const auto dbm = integer_at(n, "signal_dbm");
+                one += dbm ? ", Wi-Fi " + std::to_string(*dbm) + " dBm" : std::string(", Wi-Fi");
+            } else {
                 one += ", wired";
+            }
             network += (network.empty() ? "" : "; ") + one;
         }
         if (network.empty())
@@ -95,12 +120,14 @@ InfoCard status_card(const StatusInputs& in, bool diagnostics) {
         {"Channel", in.channel.empty() ? std::string("built-in")
                                        : in.channel + ", sequence " + std::to_string(in.sequence)});
     std::string last;
-    if (!sync.value("server", c.content.server.empty() ? false : true))
+    const auto server = sync.find("server");
+    if (!(server != sync.end() && server->is_boolean() ? server->get<bool>()
+                                                       : !c.content.server.empty()))
         last = "no content server set";
-    else if (sync.value("last_sync", "").empty())
+    else if (text_at(sync, "last_sync").empty())
         last = "not yet";
     else
-        last = sync.value("last_sync", "") + ": " + sync.value("last_sync_result", "");
+        last = text_at(sync, "last_sync") + ": " + text_at(sync, "last_sync_result");
     card.rows.push_back({"Last sync", last});
     card.rows.push_back({"Clock", in.clock_trusted ? "synchronised"
                                                    : "not synchronised: only items without "
@@ -121,8 +148,8 @@ InfoCard status_card(const StatusInputs& in, bool diagnostics) {
                                                           : std::string("unknown")});
         card.rows.push_back(
             {"Plays pending",
-             sync.contains("rows_pending")
-                 ? std::to_string(sync["rows_pending"].get<std::int64_t>()) + " not yet uploaded"
+             integer_at(sync, "rows_pending")
+                 ? std::to_string(*integer_at(sync, "rows_pending")) + " not yet uploaded"
                  : std::string("unknown")});
         card.rows.push_back(
             {"Decoder", in.decoder.empty() ? std::string("no video on screen") : in.decoder});

@@ -243,15 +243,23 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
             item.media.object = r.str("object", true);
             if (!is_object_name(item.media.object))
                 r.fail("object", "64 hexadecimal digits");
+            // Numbers are checked before they are converted: a double out of the
+            // target type's range has no value there (undefined behaviour).
             auto size = r.num("size");
-            if (!size || *size < 1)
+            if (!size || !(*size >= 1 && *size <= 0x1p53))
                 r.fail("size", "a size in bytes");
             item.media.size = static_cast<std::uint64_t>(*size);
             item.media.codec = r.str("codec");
             item.media.duration = r.num("media_duration").value_or(0);
             item.media.fps = r.num("fps").value_or(0);
-            item.media.width = static_cast<int>(r.num("width").value_or(0));
-            item.media.height = static_cast<int>(r.num("height").value_or(0));
+            const double width = r.num("width").value_or(0);
+            const double height = r.num("height").value_or(0);
+            if (!(width >= 0 && width <= 65535))
+                r.fail("width", "a width in pixels");
+            if (!(height >= 0 && height <= 65535))
+                r.fail("height", "a height in pixels");
+            item.media.width = static_cast<int>(width);
+            item.media.height = static_cast<int>(height);
             item.media.audio = r.str("audio");
             item.file = objects / item.media.object;
             // A video's duration in the manifest is its own length unless the
@@ -284,9 +292,10 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
             if (auto t = sr.str("end_date"); !t.empty() && !(s.end_date = parse_date(t)))
                 sr.fail("end_date", "YYYY-MM-DD");
             s.regions = sr.strs("regions");
-            s.weight = static_cast<int>(sr.num("weight").value_or(1));
-            if (s.weight < 1 || s.weight > 100)
+            const double weight = sr.num("weight").value_or(1);
+            if (!(weight >= 1 && weight < 101))
                 sr.fail("weight", "1 to 100");
+            s.weight = static_cast<int>(weight);
         }
         c.items.push_back(std::move(item));
     }
@@ -297,8 +306,11 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
             a.id = r.str("id", true);
             a.title = r.str("title", true);
             a.body = r.str("body");
-            a.every = std::chrono::milliseconds(
-                static_cast<std::int64_t>(r.num("every").value_or(600) * 1000));
+            // As the channel source has it: at least 30 s, at most a year.
+            const double every = r.num("every").value_or(600);
+            if (!(every >= 30 && every <= 365.0 * 86400))
+                r.fail("every", "30 to 31536000 seconds");
+            a.every = std::chrono::milliseconds(static_cast<std::int64_t>(every * 1000));
             auto until = parse_rfc3339(r.str("until", true));
             if (!until)
                 r.fail("until", "an RFC 3339 time");

@@ -29,6 +29,9 @@ std::string to_base64(const unsigned char* data, size_t size) {
 }
 
 std::optional<std::vector<unsigned char>> from_base64(std::string_view text) {
+    // libsodium's buffer may not be null, which an empty vector's data() is.
+    if (text.empty())
+        return std::vector<unsigned char>{};
     std::vector<unsigned char> out(text.size());
     size_t size = 0;
     if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), " \t\r\n", &size,

@@ -172,6 +172,11 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
     if (pos != text.size())
         return std::nullopt;
     auto t = sys_days(*date) + hours(*hh) + minutes(*mm) + seconds(*ss) + frac - offset;
+    // An offset can carry it out of years 0000..9999, which format_rfc3339_utc
+    // cannot write back in this form: pack would publish an alert no screen reads.
+    const year y = year_month_day(floor<days>(t)).year();
+    if (y < year(0) || y > year(9999))
+        return std::nullopt;
     return time_point_cast<milliseconds>(t);
 }
 
@@ -211,7 +216,12 @@ std::optional<std::int64_t> parse_rate(std::string_view text) {
     auto v = to_double(text);
     if (!v || *v > 1e12)
         return std::nullopt;
-    return static_cast<std::int64_t>(*v * static_cast<double>(scale));
+    // "99999999999G" passes the check above but not into 64 bits (converting would be
+    // undefined behaviour, a negative rate in practice).
+    const double bytes = *v * static_cast<double>(scale);
+    if (bytes >= 0x1p63)
+        return std::nullopt;
+    return static_cast<std::int64_t>(bytes);
 }
 
 } // namespace milepost

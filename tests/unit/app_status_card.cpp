@@ -109,3 +109,27 @@ TEST_CASE("throttling bits and the Wi-Fi signal are read as the kernel writes th
     CHECK(wireless_signal(proc, "wlan0") == -56);
     CHECK(!wireless_signal(proc, "wlan1"));
 }
+
+TEST_CASE("a sync.json of another shape than milepost-sync writes leaves out what does not fit") {
+    // Found by the sync_json fuzz target: each of these threw out of status_card
+    // (nlohmann's value() and get()), ending the player at its boot card.
+    DeviceConfig config;
+    config.content.server = "https://content.example.org";
+    StatusInputs in;
+    in.config = &config;
+    for (const char* text : {"5", "[1, 2]", "\"text\"", "null", "{\"network\": \"eth0\"}"}) {
+        CAPTURE(text);
+        in.sync_json = text;
+        const InfoCard card = status_card(in, true);
+        CHECK(row(card, "Network").starts_with("not known yet"));
+        CHECK(row(card, "Last sync") == "not yet");
+        CHECK(row(card, "Plays pending") == "unknown");
+    }
+    in.sync_json = R"({"network": [{"interface": 7, "kind": "wifi", "addresses": [1, "10.0.0.5"],
+                       "signal_dbm": "strong"}, 3],
+                       "server": "yes", "last_sync": 5, "rows_pending": "many"})";
+    const InfoCard card = status_card(in, true);
+    CHECK(row(card, "Network") == "? 10.0.0.5, Wi-Fi; ?, wired");
+    CHECK(row(card, "Last sync") == "not yet");
+    CHECK(row(card, "Plays pending") == "unknown");
+}

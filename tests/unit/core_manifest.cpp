@@ -135,6 +135,22 @@ TEST_CASE("a bad manifest is refused saying where") {
         {R"({"schema": 1, "channel": "x", "sequence": 1, )" + hotline +
              R"(, "items": [{"id": "a", "type": "web"}]})",
          "m: item \"a\": type: expected slide, video or image"},
+        // Found by the manifest fuzz target: numbers out of range were converted
+        // to int before any check (undefined behaviour).
+        {R"({"schema": 1, "channel": "x", "sequence": 1, )" + hotline +
+             R"(, "items": [{"id": "a", "type": "image", "object": ")" + std::string(64, 'a') +
+             R"(", "size": 1, "width": 5.5e25}]})",
+         "m: item \"a\": width: expected a width in pixels"},
+        {R"({"schema": 1, "channel": "x", "sequence": 1, )" + hotline +
+             R"(, "items": [{"id": "a", "type": "image", "object": ")" + std::string(64, 'a') +
+             R"(", "size": 1e30}]})",
+         "m: item \"a\": size: expected a size in bytes"},
+        {R"({"schema": 1, "channel": "x", "sequence": 1, )" + hotline +
+             R"(, "items": [{"id": "a", "type": "slide", "title": "t", "schedule": {"weight": 1e20}}]})",
+         "m: item \"a\": schedule weight: expected 1 to 100"},
+        {R"({"schema": 1, "channel": "x", "sequence": 1, )" + hotline +
+             R"(, "items": [], "alerts": [{"id": "a", "title": "t", "every": 1e300, "until": "2026-12-02T18:00:00Z"}]})",
+         "m: alert: every: expected 30 to 31536000 seconds"},
     };
     for (const Case& c : cases) {
         std::string got;

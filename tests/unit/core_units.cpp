@@ -41,6 +41,13 @@ TEST_CASE("RFC 3339 times keep their offset") {
     for (const char* bad : {"2026-12-02", "2026-12-02T18:00:00", "2026-12-02T25:00:00Z",
                             "2026-12-02T18:00:00+0600", "2026-12-02T18:00:00Zjunk"})
         CHECK_MESSAGE(!parse_rfc3339(bad), bad);
+    // Found by the units fuzz target: an offset carrying a time out of four-digit
+    // years, which format_rfc3339_utc writes as "10000-..." and nothing reads back.
+    CHECK(!parse_rfc3339("9999-12-31T02:00:04.050-23:00"));
+    CHECK(!parse_rfc3339("0000-01-01T00:00:00+01:00"));
+    auto last = parse_rfc3339("9999-12-31T23:59:59Z");
+    REQUIRE(last);
+    CHECK(parse_rfc3339(format_rfc3339_utc(*last)) == last);
 }
 
 TEST_CASE("rates are bytes per second with K, M, G") {
@@ -50,4 +57,8 @@ TEST_CASE("rates are bytes per second with K, M, G") {
     CHECK(parse_rate("123456") == 123456);
     for (const char* bad : {"", "M", "2T", "-1", "fast"})
         CHECK_MESSAGE(!parse_rate(bad), bad);
+    // Found by the units fuzz target: under the 1e12 cap before its unit, past 64
+    // bits after (it came out negative).
+    CHECK(!parse_rate("99999999999G"));
+    CHECK(parse_rate("1000G") == std::int64_t{1000} * 1024 * 1024 * 1024);
 }

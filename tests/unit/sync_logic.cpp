@@ -1,10 +1,14 @@
 // milepost-sync's pure parts: its command line and when it polls next.
+#include "support/TestSupport.hpp"
 #include "sync/Backoff.hpp"
 #include "sync/ChannelUpdate.hpp"
+#include "sync/LogUpload.hpp"
 #include "sync/SyncOptions.hpp"
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 using namespace milepost;
@@ -67,4 +71,25 @@ TEST_CASE("server URLs are joined with exactly one slash") {
           "https://c.example.org/channels/t/manifest.json");
     CHECK(join_url("https://c.example.org/milepost", "objects/ab") ==
           "https://c.example.org/milepost/objects/ab");
+}
+
+TEST_CASE("status.json leaves out what player.json has of another shape") {
+    // Found by the player_json fuzz target: value() threw out of status_json on a
+    // player.json that was not an object, or had a value of another type, and
+    // ended milepost-sync before its status upload.
+    test::TempDir dir;
+    const DeviceConfig config;
+    for (const char* text : {"18446744073709551616", "[1, 2]", "null",
+                             R"({"current_item": 5, "frames_dropped_last_hour": "x"})"}) {
+        CAPTURE(text);
+        std::ofstream(dir.path() / "player.json") << text;
+        const auto j = nlohmann::json::parse(status_json(dir.path(), config, {}, {}));
+        CHECK(j["current_item"] == "");
+        CHECK(j["frames_dropped_last_hour"] == 0);
+    }
+    std::ofstream(dir.path() / "player.json")
+        << R"({"current_item": "lot-en", "frames_dropped_last_hour": 3})";
+    const auto j = nlohmann::json::parse(status_json(dir.path(), config, {}, {}));
+    CHECK(j["current_item"] == "lot-en");
+    CHECK(j["frames_dropped_last_hour"] == 3);
 }
