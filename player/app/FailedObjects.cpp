@@ -5,6 +5,7 @@
 #include "store/Files.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 namespace milepost {
@@ -87,7 +88,7 @@ void FailedObjects::loaded(const std::string& object) {
     const auto before = m_entries.size();
     std::erase_if(m_entries, [&](const Entry& e) { return e.object == object; });
     if (m_entries.size() != before)
-        save();
+        save(Flush::No);
 }
 
 void FailedObjects::record(const std::string& object, std::int64_t sequence,
@@ -105,24 +106,38 @@ void FailedObjects::drop_marks() {
                   [&](const Entry& e) { return e.marks > 0 && m_marked.count(e.object); });
     m_marked.clear();
     if (m_entries.size() != before)
-        save();
+        save(Flush::No);
 }
 
 void FailedObjects::put(Entry entry) {
+    const Flush flush = entry.marks == 0 ? Flush::Yes : Flush::No;
     std::erase_if(m_entries, [&](const Entry& e) { return e.object == entry.object; });
     m_entries.push_back(std::move(entry));
     if (m_entries.size() > kMaxFailedObjects)
         m_entries.erase(m_entries.begin(),
                         m_entries.end() - static_cast<std::ptrdiff_t>(kMaxFailedObjects));
-    save();
+    save(flush);
 }
 
-void FailedObjects::save() const {
+void FailedObjects::save(Flush flush) const {
     std::string text;
     for (const Entry& e : m_entries)
         text += e.object + "\t" + std::to_string(e.sequence) + "\t" + one_line(e.version) + "\t" +
                 std::to_string(e.marks) + "\t" + e.why + "\n";
-    if (auto written = write_file_atomically(m_file, text); !written)
+    Result<void> written;
+    if (flush == Flush::Yes) {
+        written = write_file_atomically(m_file, text);
+    } else {
+        // A temporary name and a rename: readers see the old or the new file.
+        auto tmp = m_file;
+        tmp += ".tmp";
+        std::error_code ec;
+        if (!(std::ofstream(tmp, std::ios::binary | std::ios::trunc) << text))
+            written = Error{"cannot write " + tmp.string()};
+        else if (std::filesystem::rename(tmp, m_file, ec); ec)
+            written = Error{ec.message()};
+    }
+    if (!written)
         log::warn(m_file.string() + ": cannot write: " + written.error().message +
                   " (a failed item may be tried again after a restart)");
 }

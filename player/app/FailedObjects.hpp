@@ -10,7 +10,9 @@
 // An entry holds for one channel sequence and one player version: a new
 // publication (a new sequence) or a new player gives the object one more try,
 // and a fixed file is another object (another sha256). The file is small (at most
-// kMaxFailedObjects lines, oldest dropped) and written atomically.
+// kMaxFailedObjects lines, oldest dropped) and written atomically; a mark without
+// fsync (it is for a crash, which keeps the page cache: a write on the render
+// thread must not wait for the SD card), a failure with.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -48,7 +50,8 @@ private:
         std::string why;
     };
     void put(Entry entry);
-    void save() const;
+    enum class Flush { No, Yes }; // Yes: fsync, survives a power cut
+    void save(Flush flush) const;
 
     std::filesystem::path m_file; // empty: nothing is kept
     std::string m_version;

@@ -77,8 +77,10 @@ std::optional<std::string> foreign_format(const std::filesystem::path& file, Med
     probe.filename = name.c_str();
     probe.buf = bytes.data();
     probe.buf_size = got;
-    int score = 0;
-    const AVInputFormat* format = av_probe_input_format3(&probe, 1, &score);
+    // Only a confident guess names the file (hls and concat score 100); a weak one
+    // is left to the open, which the whitelist refuses anyway.
+    int score = AVPROBE_SCORE_RETRY;
+    const AVInputFormat* format = av_probe_input_format2(&probe, 1, &score);
     if (!format)
         return std::nullopt;
     const char* allowed = kind == MediaKind::Video ? kVideoDemuxers : kPictureDemuxers;
