@@ -8,6 +8,7 @@
 #include "media/Probe.hpp"
 #include "media/VideoSource.hpp"
 #include "render/Painter.hpp"
+#include "render/PictureFile.hpp"
 #include "render/VideoTexture.hpp"
 
 #include <SDL_image.h>
@@ -347,9 +348,12 @@ int preview(const std::vector<std::string>& positional,
             frame.body = SlideBody{item.title, item.bullets};
             compose(painter, *size, frame);
         } else if (item.type == ItemType::Image) {
-            TexturePtr image(IMG_LoadTexture(r, item.file.c_str()));
-            if (!image)
-                problem = IMG_GetError();
+            // As the player loads it: checked by its header's size, decoded as its type.
+            TexturePtr image;
+            if (auto surface = load_picture(item.file, item.media.codec); !surface)
+                problem = surface.error().message;
+            else if (image.reset(SDL_CreateTextureFromSurface(r, surface->get())); !image)
+                problem = SDL_GetError();
             frame.body = ImageBody{image.get()};
             compose(painter, *size, frame);
         } else {

@@ -3,10 +3,9 @@
 #include "core/Files.hpp"
 #include "core/Hotline.hpp"
 #include "core/Log.hpp"
+#include "core/MediaLimits.hpp"
 #include "milepost/Version.hpp"
 #include "render/HotlineScreen.hpp"
-
-#include <SDL_image.h>
 
 #include <algorithm>
 #include <cmath>
@@ -80,10 +79,13 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
         m_zone = *zone;
     else
         log::error(zone.error().message + "; scheduling in UTC");
-    m_planner.emplace(make_planner(m_channel, wall_now(m_start)));
     // The play log lives in the data dir; without one the screen still plays.
     std::error_code ec;
     std::filesystem::create_directories(m_options.data_dir, ec);
+    m_failed_objects =
+        FailedObjects(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion);
+    exclude_failed_before(m_channel, m_start);
+    m_planner.emplace(make_planner(m_channel, wall_now(m_start)));
     m_recorder = PlayRecorder::open(std::filesystem::path(m_options.data_dir) / "playlog.db");
     const char* driver = SDL_GetCurrentVideoDriver();
     const std::string d = driver ? driver : "";
@@ -240,6 +242,7 @@ int App::run() {
     }
     notify_systemd("STOPPING=1");
     end_item(Clock::now(), "stopped");
+    m_failed_objects.drop_marks(); // what was being loaded did not kill the player
     return m_exit_code;
 }
 
@@ -374,6 +377,7 @@ void App::switch_channel() {
     m_pending_channel.reset();
     m_pending_planner.reset();
     m_excluded.clear();
+    exclude_failed_before(m_channel, Clock::now());
     // Made again: the planner points at the Channel object, which has moved.
     m_planner.emplace(make_planner(m_channel, wall_now(Clock::now())));
     m_banner.reset(); // its hotline may have changed
@@ -481,10 +485,31 @@ void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds lengt
 PreparedItem App::prepare(const Item* item, std::chrono::milliseconds offset) {
     PreparedItem p;
     p.item = item;
+    if (item->type == ItemType::Slide)
+        return p;
+    // The size milepost-pack probed, before the file is opened: a manifest that
+    // names a picture or video larger than a screen decodes is not believed.
+    const MediaFacts& m = item->media;
+    if (m.width > 0 || m.height > 0) {
+        const auto problem = item->type == ItemType::Image ? picture_size_problem(m.width, m.height)
+                                                           : video_size_problem(m.width, m.height);
+        if (problem) {
+            p.error = item->file.string() + ": " + *problem;
+            return p;
+        }
+    }
+    m_failed_objects.loading(m.object, sequence_of(*item));
     if (item->type == ItemType::Image) {
-        p.image.reset(IMG_LoadTexture(m_output->renderer(), item->file.c_str()));
-        if (!p.image)
-            p.error = item->file.string() + ": cannot load the image: " + IMG_GetError();
+        // Decoded on a thread of its own (a 4096-px picture takes a while on a Pi);
+        // the texture is made on this thread when the item goes on screen.
+        std::packaged_task<Result<SurfacePtr>()> task(
+            [file = item->file, codec = m.codec] { return load_picture(file, codec); });
+        p.picture = task.get_future();
+        ++*m_disposing; // counted so that the libraries outlive the thread
+        std::thread([task = std::move(task), count = m_disposing]() mutable {
+            task();
+            --*count;
+        }).detach();
     } else if (item->type == ItemType::Video) {
         // A duration longer than the video loops it; shorter cuts it.
         // Joined part way: a looping item's offset falls inside its video.
@@ -498,9 +523,51 @@ PreparedItem App::prepare(const Item* item, std::chrono::milliseconds offset) {
     return p;
 }
 
+// The picture decoded on its thread becomes a texture, here on the render thread.
+// Waits for the decode when the item was not prepared ahead.
+void App::finish_picture(PreparedItem& p) {
+    auto surface = p.picture.get();
+    if (!surface) {
+        p.error = surface.error().message;
+        return;
+    }
+    p.image.reset(SDL_CreateTextureFromSurface(m_output->renderer(), surface->get()));
+    if (!p.image) {
+        p.error = p.item->file.string() + ": cannot make a texture of the image: " + SDL_GetError();
+        return;
+    }
+    m_failed_objects.loaded(p.item->media.object);
+}
+
+// Items whose object failed before the player started (or stopped it while it
+// was loaded): left out for an hour, as if they had failed now.
+void App::exclude_failed_before(const Channel& channel, Clock::time_point now) {
+    for (const Item& item : channel.items) {
+        if (item.media.object.empty() || m_excluded.count(item.id))
+            continue;
+        if (auto why = m_failed_objects.failed(item.media.object, channel.sequence)) {
+            log::warn("item \"" + item.id + "\": its file failed before (" + *why + ", in " +
+                      (std::filesystem::path(m_options.data_dir) / "failed-objects").string() +
+                      "); left out of the plan for an hour");
+            m_excluded[item.id] = now;
+        }
+    }
+}
+
+// The sequence of the channel `item` belongs to: the one playing or the one
+// taken at the next boundary.
+std::int64_t App::sequence_of(const Item& item) const {
+    if (m_pending_channel)
+        for (const Item& i : m_pending_channel->items)
+            if (&i == &item)
+                return m_pending_channel->sequence;
+    return m_channel.sequence;
+}
+
 void App::item_failed(Clock::time_point now, const Item& item, const std::string& why) {
     log::error("item \"" + item.id + "\": " + why +
                "; skipped, and left out of the plan for an hour");
+    m_failed_objects.record(item.media.object, sequence_of(item), why);
     m_excluded[item.id] = now;
     m_planner->exclude(item.id);
     if (m_pending_planner)
@@ -661,6 +728,8 @@ void App::advance_schedule(Clock::time_point now) {
             candidate = prepare(s.item, s.offset);
         }
         m_next = {};
+        if (candidate.error.empty() && candidate.picture.valid())
+            finish_picture(candidate);
         if (candidate.error.empty() && candidate.video &&
             candidate.video->state() == VideoSource::State::Failed)
             candidate.error = candidate.video->error();
@@ -778,6 +847,7 @@ void App::pump_video(Clock::time_point now) {
                       m_video_texture.path() +
                       (info.rotation ? ", turned " + std::to_string(info.rotation) : "") +
                       (info.audio.empty() ? "" : ", sound " + info.audio));
+            m_failed_objects.loaded(item.media.object);
         }
         m_has_frame = true;
         m_frame_pts = chosen->pts;

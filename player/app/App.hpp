@@ -1,5 +1,6 @@
 #pragma once
 // milepost-player's main loop: a flat list of named steps, then one timed wait.
+#include "FailedObjects.hpp"
 #include "Options.hpp"
 #include "PlayRecorder.hpp"
 #include "StatusCard.hpp"
@@ -15,6 +16,7 @@
 #include "render/Fonts.hpp"
 #include "render/Output.hpp"
 #include "render/Painter.hpp"
+#include "render/PictureFile.hpp"
 #include "render/QrCode.hpp"
 #include "render/VideoTexture.hpp"
 #include "service/Watchdog.hpp"
@@ -51,11 +53,12 @@ std::optional<PowerWindow> power_window(const DeviceConfig& config, bool clock_t
 // image loaded. Made while the item before it plays, so that items follow each
 // other without a gap.
 struct PreparedItem {
-    const Item* item = nullptr;         // nullptr: nothing prepared
-    std::unique_ptr<VideoSource> video; // video items
-    TexturePtr image;                   // image items
-    std::string error;                  // why it cannot be shown ("" = fine)
-    double start_at = 0;                // seconds into the video file it starts at
+    const Item* item = nullptr;              // nullptr: nothing prepared
+    std::unique_ptr<VideoSource> video;      // video items
+    TexturePtr image;                        // image items, once decoded
+    std::future<Result<SurfacePtr>> picture; // image items: decoding on a thread of its own
+    std::string error;                       // why it cannot be shown ("" = fine)
+    double start_at = 0;                     // seconds into the video file it starts at
 };
 
 class App {
@@ -108,6 +111,9 @@ private:
     void start_fallback(Clock::time_point now, std::string_view why);
     void end_item(Clock::time_point now, std::string_view detail = {});
     void item_failed(Clock::time_point now, const Item& item, const std::string& why);
+    void finish_picture(PreparedItem& p);
+    void exclude_failed_before(const Channel& channel, Clock::time_point now);
+    std::int64_t sequence_of(const Item& item) const;
     void compose_still(const Hotline& hotline);
     void compose_video();
     const Hotline& hotline_for(std::string_view lang) const;
@@ -134,6 +140,9 @@ private:
     Showing m_next_showing;           // what m_next was prepared for
     // Items that failed here, left out of the plan for an hour (then tried again).
     std::map<std::string, Clock::time_point> m_excluded;
+    // Objects that failed, or were being loaded when the player stopped, kept in
+    // DATA_DIR/failed-objects: left out for an hour after a restart too.
+    FailedObjects m_failed_objects;
     std::string m_alert_now;                // an alert a channel update brought: shown at once
     std::string m_interrupt_reason;         // the item on screen is cut short: why
     const Alert* m_current_alert = nullptr; // the alert slide on screen, if any

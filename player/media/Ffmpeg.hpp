@@ -8,7 +8,9 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace milepost {
@@ -34,5 +36,36 @@ inline std::string av_error_text(int code) {
     av_strerror(code, buf, sizeof buf);
     return buf;
 }
+
+// What an item's file must be. Only the demuxers of its kind are ever used.
+enum class MediaKind { Video, Picture };
+
+// FFmpeg's names for the containers Milepost plays (the mov demuxer reads MP4,
+// MOV and 3GP, matroska reads MKV and WebM) and the pictures it shows. Left out
+// on purpose: hls, dash, concat, image2 and the like, which open other files or
+// URLs named inside the file.
+inline constexpr const char* kVideoDemuxers = "mov,matroska,mpegts,avi";
+inline constexpr const char* kPictureDemuxers = "png_pipe,jpeg_pipe";
+
+// avformat_open_input for an item's file: only the demuxers of `kind`
+// (format_whitelist) and only local files (protocol_whitelist=file), so that no
+// file can make FFmpeg read another file or a URL. `*ctx` may be allocated
+// beforehand (to set an interrupt callback); `forced`: that demuxer, no probing.
+// Returns FFmpeg's code, as avformat_open_input does.
+int open_media_input(AVFormatContext** ctx, const std::filesystem::path& file, MediaKind kind,
+                     const AVInputFormat* forced = nullptr);
+
+// avformat_find_stream_info with every decoder it tries told to refuse frames
+// over kMaxDecodePixels (core/MediaLimits.hpp): the stream's size is known
+// before a frame that size is allocated.
+int find_stream_info_capped(AVFormatContext* format);
+
+// When FFmpeg would take `file` (from its first 64 KiB, opening nothing else) for
+// something other than the containers of `kind`, what it is, in words:
+// "an HLS playlist (hls)". nullopt when it is one of them or nothing FFmpeg knows.
+std::optional<std::string> foreign_format(const std::filesystem::path& file, MediaKind kind);
+
+// "not a video container Milepost plays" / "not a picture Milepost shows".
+std::string not_supported_text(MediaKind kind);
 
 } // namespace milepost

@@ -1,16 +1,48 @@
 #include "Probe.hpp"
 
+#include "core/MediaLimits.hpp"
 #include "media/Ffmpeg.hpp"
 
 namespace milepost {
 
+namespace {
+
+// Before FFmpeg reads it: a picture must be a PNG or a JPEG whose header gives a
+// size a screen can decode; a video must be in one of the containers the player
+// opens. Returns the demuxer a picture is read with.
+Result<const AVInputFormat*> check_before_opening(const std::filesystem::path& file, bool image) {
+    const MediaKind kind = image ? MediaKind::Picture : MediaKind::Video;
+    auto header = read_picture_header(file);
+    if (image) {
+        if (!header) {
+            auto what = foreign_format(file, kind);
+            return Error{"an image item must be PNG or JPEG, this is " +
+                         (what ? *what : header.error().message)};
+        }
+        if (auto problem = picture_size_problem(header->width, header->height))
+            return Error{*problem};
+        return av_find_input_format(header->type == PictureType::Png ? "png_pipe" : "jpeg_pipe");
+    }
+    if (header)
+        return Error{"a still picture: make it an image item"};
+    if (auto what = foreign_format(file, kind))
+        return Error{"it is " + *what + ", " + not_supported_text(kind)};
+    return nullptr;
+}
+
+} // namespace
+
 Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
+    auto checked = check_before_opening(file, image);
+    if (!checked)
+        return checked.error();
     AVFormatContext* raw = nullptr;
-    int rc = avformat_open_input(&raw, file.c_str(), nullptr, nullptr);
+    const MediaKind kind = image ? MediaKind::Picture : MediaKind::Video;
+    int rc = open_media_input(&raw, file, kind, *checked);
     if (rc < 0)
         return Error{"cannot be read as media: " + av_error_text(rc)};
     FormatPtr format(raw);
-    if ((rc = avformat_find_stream_info(format.get(), nullptr)) < 0)
+    if ((rc = find_stream_info_capped(format.get())) < 0)
         return Error{"its streams cannot be read: " + av_error_text(rc)};
     const AVCodec* codec = nullptr;
     int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
@@ -25,10 +57,16 @@ Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
         return Error{std::string("an image item must be PNG or JPEG, this is ") + codec->name};
     if (!image && (still || stream->disposition & AV_DISPOSITION_ATTACHED_PIC))
         return Error{"a still picture: make it an image item"};
+    // The size the stream declares, before a frame that size is decoded.
+    if (!image)
+        if (auto problem = video_size_problem(stream->codecpar->width, stream->codecpar->height))
+            return Error{*problem};
 
     CodecPtr ctx(avcodec_alloc_context3(codec));
-    if (!ctx || avcodec_parameters_to_context(ctx.get(), stream->codecpar) < 0 ||
-        avcodec_open2(ctx.get(), codec, nullptr) < 0)
+    if (!ctx || avcodec_parameters_to_context(ctx.get(), stream->codecpar) < 0)
+        return Error{std::string("the ") + codec->name + " decoder does not open"};
+    ctx->max_pixels = kMaxDecodePixels;
+    if (avcodec_open2(ctx.get(), codec, nullptr) < 0)
         return Error{std::string("the ") + codec->name + " decoder does not open"};
 
     // Decode the first picture: a file the player could not show is refused now,
@@ -55,6 +93,10 @@ Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
     }
     if (!decoded)
         return Error{std::string("no picture could be decoded (") + codec->name + ")"};
+    const auto problem = image ? picture_size_problem(frame->width, frame->height)
+                               : video_size_problem(frame->width, frame->height);
+    if (problem)
+        return Error{*problem};
 
     MediaFacts facts;
     facts.codec = codec->name;

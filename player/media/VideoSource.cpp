@@ -1,5 +1,7 @@
 #include "VideoSource.hpp"
 
+#include "core/MediaLimits.hpp"
+
 extern "C" {
 #include <libavutil/channel_layout.h>
 #include <libavutil/display.h>
@@ -295,6 +297,8 @@ bool VideoPipeline::open_decoder(const AVCodec* codec, AVStream* stream) {
     const int cores = static_cast<int>(std::thread::hardware_concurrency());
     m_codec->thread_count = std::clamp(cores - 1, 1, 3);
     m_codec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    // A stream whose frames are larger than it declared is refused, not allocated.
+    m_codec->max_pixels = kMaxDecodePixels;
     if (m_hw_device) {
         m_codec->hw_device_ctx = av_buffer_ref(m_hw_device.get());
         m_codec->get_format = &VideoPipeline::pick_format;
@@ -310,13 +314,21 @@ bool VideoPipeline::open() {
     }
     // Lets a stalled read give up as soon as the player abandons the file.
     raw->interrupt_callback = {&VideoPipeline::interrupt, this};
-    int rc = avformat_open_input(&raw, m_path.c_str(), nullptr, nullptr);
+    int rc = open_media_input(&raw, m_path, MediaKind::Video);
     if (rc < 0) {
-        fail(m_path.string() + ": cannot open: " + av_error_text(rc));
+        // Refused by the whitelist, or unreadable: say which. Only a regular file is
+        // read again (a FIFO could block this thread for ever).
+        std::error_code ec;
+        const auto what = std::filesystem::is_regular_file(m_path, ec)
+                              ? foreign_format(m_path, MediaKind::Video)
+                              : std::nullopt;
+        fail(m_path.string() +
+             (what ? ": it is " + *what + ", " + not_supported_text(MediaKind::Video)
+                   : ": cannot open: " + av_error_text(rc)));
         return false;
     }
     m_format.reset(raw);
-    if ((rc = avformat_find_stream_info(m_format.get(), nullptr)) < 0) {
+    if ((rc = find_stream_info_capped(m_format.get())) < 0) {
         fail(m_path.string() + ": cannot read the streams: " + av_error_text(rc));
         return false;
     }

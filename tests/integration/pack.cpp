@@ -2,10 +2,12 @@
 // tampering, incremental rebuilds, the contact sheet read by OCR, and the player
 // playing what was built.
 #include "PlayerRun.hpp"
+#include "Trace.hpp"
 #include "core/Manifest.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -435,4 +437,175 @@ TEST_CASE("the built-in channel is built and signed into the build tree, and pla
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK(r.err.find("signature not checked") == std::string::npos);
     CHECK(squeeze(ocr(dir / "a.png")).find("1-888-373-7888") != std::string::npos);
+}
+
+namespace {
+
+// A real HLS playlist (two segments beside it), as ffmpeg writes one, in `folder`.
+void make_hls(const fs::path& folder, const std::string& name) {
+    RunResult r = run({"ffmpeg",
+                       "-hide_banner",
+                       "-loglevel",
+                       "error",
+                       "-y",
+                       "-f",
+                       "lavfi",
+                       "-i",
+                       "testsrc2=size=320x240:rate=25",
+                       "-t",
+                       "2",
+                       "-c:v",
+                       "libx264",
+                       "-pix_fmt",
+                       "yuv420p",
+                       "-f",
+                       "hls",
+                       "-hls_time",
+                       "1",
+                       (folder / name).string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+}
+
+// A 16000x16000 PNG of about 30 KB: 1 GB once decoded to RGBA.
+fs::path bomb_png() {
+    return make_media("bomb-16000.png", {"-f", "lavfi", "-i", "color=c=black:s=16000x16000",
+                                         "-frames:v", "1", "-pix_fmt", "monob"});
+}
+
+} // namespace
+
+TEST_CASE("build refuses playlists, concat scripts and media too large to decode, naming the "
+          "item and what the file is") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    fs::path source = make_source(dir);
+    const fs::path site = dir / "site";
+    REQUIRE(pack({"build", source.string(), "--secret-key", keys.secret.string(), "--out",
+                  site.string()})
+                .exit_code == 0);
+    const auto before = snapshot_tree(site);
+
+    const fs::path media = dir / "src/media";
+    make_hls(media, "list.m3u8");
+    fs::copy_file(media / "list.m3u8", media / "list.mp4"); // a playlist named as a video
+    dir.write("src/media/concat.mp4", "ffconcat version 1.0\nfile 'clip.mp4'\nfile 'clip.mp4'\n");
+    fs::copy_file(bomb_png(), media / "bomb.png");
+    fs::copy_file(bomb_png(), media / "bomb.mp4");
+    fs::copy_file(make_media("wide-5000.png",
+                             {"-f", "lavfi", "-i", "color=c=red:s=5000x100", "-frames:v", "1"}),
+                  media / "wide.png");
+    fs::copy_file(
+        make_media("dci-4096x2160.mp4",
+                   {"-f", "lavfi", "-i", "testsrc2=size=4096x2160:rate=25", "-frames:v", "2",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"}),
+        media / "dci.mp4");
+    struct Case {
+        std::string id, type, file, message;
+    };
+    const std::vector<Case> cases = {
+        {"hls", "video", "list.mp4",
+         "it is an HLS playlist (hls), not a video container Milepost plays"},
+        {"hls-named", "video", "list.m3u8",
+         "it is an HLS playlist (hls), not a video container Milepost plays"},
+        {"concat", "video", "concat.mp4",
+         "it is an FFmpeg concat script (concat), not a video container Milepost plays"},
+        {"bomb", "image", "bomb.png",
+         "the picture is 16000x16000 px, over the 4096 px on a side a screen decodes"},
+        {"bomb-as-video", "video", "bomb.mp4", "a still picture: make it an image item"},
+        {"wide", "image", "wide.png",
+         "the picture is 5000x100 px, over the 4096 px on a side a screen decodes"},
+        {"dci", "video", "dci.mp4",
+         "the video is 4096x2160 px, larger than the 3840x2160 px (landscape or portrait) a "
+         "screen decodes"},
+    };
+    for (const Case& c : cases) {
+        fs::path bad = make_source(dir, "[[item]]\nid = \"" + c.id + "\"\ntype = \"" + c.type +
+                                            "\"\nfile = \"media/" + c.file + "\"\n");
+        RunResult r = pack(
+            {"build", bad.string(), "--secret-key", keys.secret.string(), "--out", site.string()});
+        CAPTURE(c.id);
+        CHECK(r.exit_code == 1);
+        const std::string expected =
+            "item \"" + c.id + "\": " + (media / c.file).string() + ": " + c.message;
+        CHECK_MESSAGE(r.err.find(expected) != std::string::npos, expected, "\n", r.err);
+        CHECK_MESSAGE(snapshot_tree(site) == before, "the SITE changed after: ", c.id);
+    }
+    // Within the limits, both ways round: a portrait UHD video and a 4096-px picture.
+    fs::copy_file(
+        make_media("uhd-portrait.mp4",
+                   {"-f", "lavfi", "-i", "testsrc2=size=2160x3840:rate=25", "-frames:v", "2",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"}),
+        media / "portrait.mp4");
+    fs::copy_file(make_media("square-4096.png",
+                             {"-f", "lavfi", "-i", "color=c=blue:s=4096x4096", "-frames:v", "1"}),
+                  media / "square.png");
+    fs::path fine = make_source(dir, "[[item]]\nid = \"portrait\"\ntype = \"video\"\nfile = "
+                                     "\"media/portrait.mp4\"\n[[item]]\nid = \"square\"\ntype = "
+                                     "\"image\"\nfile = \"media/square.png\"\n");
+    RunResult ok = pack(
+        {"build", fine.string(), "--secret-key", keys.secret.string(), "--out", site.string()});
+    CHECK_MESSAGE(ok.exit_code == 0, ok.err);
+}
+
+TEST_CASE("a picture that failed is not loaded again after a restart, and a new sequence tries it "
+          "again") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    fs::path source = make_source(dir);
+    const fs::path site = dir / "site";
+    REQUIRE(pack({"build", source.string(), "--secret-key", keys.secret.string(), "--out",
+                  site.string()})
+                .exit_code == 0);
+    // The logo's object replaced by a decompression bomb (as a rewritten object
+    // on the card would be): the manifest still says 400x200.
+    auto manifest = nlohmann::json::parse(read_file(site / "channels/trucking/manifest.json"));
+    std::string logo;
+    for (const auto& item : manifest["items"])
+        if (item["id"] == "logo")
+            logo = item["object"];
+    REQUIRE(logo.size() == 64);
+    fs::copy_file(bomb_png(), site / "objects" / logo, fs::copy_options::overwrite_existing);
+
+    const std::string config = "[content]\npublic_key = \"" + keys.line + "\"\n";
+    auto play = [&](const std::string& trace) {
+        return run_player(dir, config,
+                          {"--content", (site / "channels/trucking").string(), "--exit-after", "4",
+                           "--trace", trace},
+                          "640x360");
+    };
+    RunResult first = play("t1.ndjson");
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    std::map<std::string, std::vector<double>> errors;
+    auto all = plays(read_trace(dir / "t1.ndjson"), &errors);
+    REQUIRE_MESSAGE(errors.count("logo"), first.err);
+    CHECK_MESSAGE(first.err.find("16000x16000 px, over the 4096 px") != std::string::npos,
+                  first.err);
+    // Skipped at its turn (after the 2 s slide), and the video after it plays.
+    CHECK(errors["logo"].front() < 2.0 + 1.0);
+    CHECK(std::any_of(all.begin(), all.end(), [](const Play& p) { return p.item == "clip"; }));
+    const std::string remembered = read_file(dir / "data/failed-objects");
+    CHECK_MESSAGE(remembered.find(logo + "\t1\t") == 0, remembered);
+
+    // Restarted: the object is left out without being opened.
+    RunResult second = play("t2.ndjson");
+    REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+    std::map<std::string, std::vector<double>> again;
+    auto all2 = plays(read_trace(dir / "t2.ndjson"), &again);
+    CHECK_MESSAGE(again.count("logo") == 0, second.err);
+    CHECK(std::none_of(all2.begin(), all2.end(), [](const Play& p) { return p.item == "logo"; }));
+    CHECK(std::any_of(all2.begin(), all2.end(), [](const Play& p) { return p.item == "clip"; }));
+    CHECK_MESSAGE(second.err.find("item \"logo\": its file failed before") != std::string::npos,
+                  second.err);
+    CHECK(second.err.find("; skipped, and left out of the plan for an hour") == std::string::npos);
+
+    // A new publication (sequence 2) gives it one more try: it fails again.
+    REQUIRE(pack({"build", source.string(), "--secret-key", keys.secret.string(), "--out",
+                  site.string()})
+                .exit_code == 0);
+    fs::copy_file(bomb_png(), site / "objects" / logo, fs::copy_options::overwrite_existing);
+    RunResult third = play("t3.ndjson");
+    REQUIRE_MESSAGE(third.exit_code == 0, third.err);
+    std::map<std::string, std::vector<double>> third_errors;
+    plays(read_trace(dir / "t3.ndjson"), &third_errors);
+    CHECK_MESSAGE(third_errors.count("logo") == 1, third.err);
 }

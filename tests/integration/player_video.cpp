@@ -353,3 +353,60 @@ TEST_CASE("sound plays when asked for and the picture follows it, and silent fil
     CHECK(with_sound->dropped <= 3);
     CHECK(without->frame_times.size() + without->dropped == 25);
 }
+
+TEST_CASE("a playlist, a concat script and a huge picture are skipped within a second, and the "
+          "screen plays on") {
+    TempDir dir;
+    fs::path good =
+        make_media("good-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2",
+                                   "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(good, dir / "c/good.mp4");
+    fs::copy_file(good, dir / "c/good-again.mp4");
+    // A real HLS playlist with its segments, and a concat script naming a good
+    // file: FFmpeg would play both, reading files the channel never named.
+    RunResult hls =
+        run({"ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", good.string(), "-c",
+             "copy", "-f", "hls", "-hls_time", "1", (dir / "c/list.m3u8").string()});
+    REQUIRE_MESSAGE(hls.exit_code == 0, hls.err);
+    fs::copy_file(dir / "c/list.m3u8", dir / "c/list.mp4");
+    dir.write("c/concat.mp4", "ffconcat version 1.0\nfile 'good.mp4'\n");
+    fs::copy_file(make_media("bomb-16000.png", {"-f", "lavfi", "-i", "color=c=black:s=16000x16000",
+                                                "-frames:v", "1", "-pix_fmt", "monob"}),
+                  dir / "c/bomb.png");
+    video_channel(dir, {{"good", dir / "c/good.mp4"},
+                        {"hls", dir / "c/list.m3u8"},
+                        {"hls-renamed", dir / "c/list.mp4"},
+                        {"concat", dir / "c/concat.mp4"}});
+    {
+        // The picture after them, then a good video again.
+        std::ofstream toml(dir / "c/channel.toml", std::ios::app);
+        toml << "[[item]]\nid = \"bomb\"\ntype = \"image\"\nfile = \"bomb.png\"\nduration = 2\n"
+             << "[[item]]\nid = \"good-again\"\ntype = \"video\"\nfile = \"good-again.mp4\"\n";
+    }
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "5.5"},
+        "640x360");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    auto all = plays(read_trace(dir / "t.ndjson"), &errors);
+    const Play* first = find_play(all, "good");
+    const Play* again = find_play(all, "good-again");
+    REQUIRE_MESSAGE(first, r.err);
+    REQUIRE_MESSAGE(again, r.err);
+    for (const char* id : {"hls", "hls-renamed", "concat", "bomb"}) {
+        CAPTURE(id);
+        REQUIRE_MESSAGE(errors.count(id), r.err);
+        CHECK(errors[id].front() - first->end < 1.0);
+    }
+    CHECK(find_play(all, "bomb") == nullptr); // refused before it went on screen
+    CHECK(again->start - first->end < 1.0);
+    CHECK(again->frame_times.size() > 10);
+    for (const char* message :
+         {"list.m3u8: it is an HLS playlist (hls), not a video container Milepost plays",
+          "list.mp4: it is an HLS playlist (hls), not a video container Milepost plays",
+          "concat.mp4: it is an FFmpeg concat script (concat), not a video container Milepost "
+          "plays",
+          "bomb.png: the picture is 16000x16000 px, over the 4096 px on a side a screen decodes"})
+        CHECK_MESSAGE(r.err.find(message) != std::string::npos, message, "\n", r.err);
+}

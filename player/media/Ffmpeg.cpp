@@ -1,0 +1,97 @@
+#include "Ffmpeg.hpp"
+
+#include "core/MediaLimits.hpp"
+
+extern "C" {
+#include <libavutil/avstring.h>
+}
+
+#include <fstream>
+#include <vector>
+
+namespace milepost {
+
+namespace {
+
+struct DictDeleter {
+    void operator()(AVDictionary* d) const { av_dict_free(&d); }
+};
+using DictPtr = std::unique_ptr<AVDictionary, DictDeleter>;
+
+// The formats a publisher may hand over by mistake or an attacker on purpose,
+// named the way a person would.
+std::string describe(const AVInputFormat& format) {
+    const std::string name = format.name;
+    std::string what;
+    if (name == "hls")
+        what = "an HLS playlist";
+    else if (name == "dash")
+        what = "a DASH manifest";
+    else if (name == "concat")
+        what = "an FFmpeg concat script";
+    else if (name.find("_pipe") != std::string::npos || name == "image2")
+        what = "a picture";
+    else if (format.long_name && *format.long_name)
+        what = std::string("a file in FFmpeg's \"") + format.long_name + "\" format";
+    else
+        what = "a file in another format";
+    return what + " (" + name + ")";
+}
+
+} // namespace
+
+int open_media_input(AVFormatContext** ctx, const std::filesystem::path& file, MediaKind kind,
+                     const AVInputFormat* forced) {
+    AVDictionary* raw = nullptr;
+    av_dict_set(&raw, "format_whitelist",
+                kind == MediaKind::Video ? kVideoDemuxers : kPictureDemuxers, 0);
+    av_dict_set(&raw, "protocol_whitelist", "file", 0);
+    DictPtr options(raw);
+    AVDictionary* left = options.release();
+    const int rc = avformat_open_input(ctx, file.c_str(), forced, &left);
+    options.reset(left); // what the demuxer did not take
+    return rc;
+}
+
+int find_stream_info_capped(AVFormatContext* format) {
+    const unsigned n = format->nb_streams;
+    std::vector<AVDictionary*> options(n, nullptr);
+    for (AVDictionary*& d : options)
+        av_dict_set_int(&d, "max_pixels", kMaxDecodePixels, 0);
+    const int rc = avformat_find_stream_info(format, n ? options.data() : nullptr);
+    for (AVDictionary*& d : options)
+        av_dict_free(&d);
+    return rc;
+}
+
+std::optional<std::string> foreign_format(const std::filesystem::path& file, MediaKind kind) {
+    std::ifstream in(file, std::ios::binary);
+    // FFmpeg's probe wants AVPROBE_PADDING_SIZE zero bytes after the data.
+    std::vector<unsigned char> bytes(64 * 1024 + AVPROBE_PADDING_SIZE, 0);
+    in.read(reinterpret_cast<char*>(bytes.data()), 64 * 1024);
+    const auto got = static_cast<int>(in.gcount());
+    if (got <= 0)
+        return std::nullopt;
+    const std::string name = file.string();
+    AVProbeData probe{};
+    probe.filename = name.c_str();
+    probe.buf = bytes.data();
+    probe.buf_size = got;
+    // Only a confident guess names the file (hls and concat score 100); a weak one
+    // is left to the open, which the whitelist refuses anyway.
+    int score = AVPROBE_SCORE_RETRY;
+    const AVInputFormat* format = av_probe_input_format2(&probe, 1, &score);
+    if (!format)
+        return std::nullopt;
+    const char* allowed = kind == MediaKind::Video ? kVideoDemuxers : kPictureDemuxers;
+    if (av_match_list(format->name, allowed, ',') > 0)
+        return std::nullopt;
+    return describe(*format);
+}
+
+std::string not_supported_text(MediaKind kind) {
+    return kind == MediaKind::Video ? "not a video container Milepost plays"
+                                    : "not a picture Milepost shows";
+}
+
+} // namespace milepost
