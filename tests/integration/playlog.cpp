@@ -345,28 +345,43 @@ uploaded_identities(const fs::path& folder) {
     return ids;
 }
 
-std::string upload_config(const fs::path& dir, const std::string& url) {
-    return "[device]\nid = \"screen-1\"\n[logs]\nupload_url = \"" + url + "\"\ntoken_file = \"" +
-           (dir / "token").string() + "\"\n";
+// The [logs] keys of a screen that uploads to `url` with the token in DIR/token.
+std::string logs_config(const fs::path& dir, const std::string& url) {
+    return "[logs]\nupload_url = \"" + url + "\"\ntoken_file = \"" + (dir / "token").string() +
+           "\"\n";
 }
+
+// A screen "screen-1" whose milepost-sync uploads to scripts/serve on loopback.
+struct UploadingScreen {
+    TempDir dir;
+    int port = free_port();
+    Serve serve{dir / "server", port};
+    fs::path data = dir / "data";
+    fs::path ingest = dir / "server/ingest/screen-1";
+    fs::path config;
+    UploadingScreen() {
+        fs::create_directories(data);
+        std::ofstream(dir / "token") << "tok-1\n";
+        config = dir.write("device.toml",
+                           "[device]\nid = \"screen-1\"\n" + logs_config(dir.path(), url()));
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/ingest/"; }
+    RunResult sync_once() const {
+        return run(
+            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+    }
+    nlohmann::json status() const {
+        return nlohmann::json::parse(read_file(ingest / "status.json"));
+    }
+};
 
 } // namespace
 
 TEST_CASE("a re-created playlog.db never overwrites what was uploaded before: every row "
           "stays on the real nginx under its own identity") {
-    TempDir dir;
-    const int port = free_port();
-    Serve serve(dir / "server", port);
-    const fs::path data = dir / "data";
-    fs::create_directories(data);
-    std::ofstream(dir / "token") << "tok-1\n";
-    const fs::path config = dir.write(
-        "device.toml",
-        upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/"));
-    auto sync = [&] {
-        return run(
-            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
-    };
+    UploadingScreen screen;
+    const fs::path& data = screen.data;
+    auto sync = [&] { return screen.sync_once(); };
     fill(data / "playlog.db", 40, *parse_rfc3339("2026-12-01T08:00:00Z"));
     auto first = sync();
     REQUIRE_MESSAGE(first.exit_code == 0, first.err);
@@ -378,7 +393,7 @@ TEST_CASE("a re-created playlog.db never overwrites what was uploaded before: ev
     fill(data / "playlog.db", 40, *parse_rfc3339("2026-12-02T08:00:00Z"));
     auto second = sync();
     REQUIRE_MESSAGE(second.exit_code == 0, second.err);
-    const fs::path plays = dir / "server/ingest/screen-1/plays";
+    const fs::path plays = screen.ingest / "plays";
     std::vector<std::string> names;
     for (const auto& f : fs::directory_iterator(plays))
         names.push_back(f.path().filename().string());
@@ -394,21 +409,15 @@ TEST_CASE("a re-created playlog.db never overwrites what was uploaded before: ev
         logs.insert(std::get<1>(identity));
     }
     CHECK(logs.size() == 2);
-    auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
-    CHECK(status["log_id"] == PlayLog::open(data / "playlog.db")->log_id());
+    CHECK(screen.status()["log_id"] == PlayLog::open(data / "playlog.db")->log_id());
 }
 
 TEST_CASE("a damaged playlog.db is set aside by the player and by sync, and proof of play goes "
           "on in a new log that status.json names") {
-    TempDir dir;
-    const int port = free_port();
-    Serve serve(dir / "server", port);
-    const fs::path data = dir / "data";
-    fs::create_directories(data);
-    std::ofstream(dir / "token") << "tok-1\n";
-    const fs::path config = dir.write(
-        "device.toml",
-        upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/"));
+    UploadingScreen screen;
+    const TempDir& dir = screen.dir;
+    const fs::path& data = screen.data;
+    const fs::path& config = screen.config;
     // Not a database at all: what a card's bad block can leave.
     dir.write("data/playlog.db", std::string(8192, '\x17'));
     auto played =
@@ -426,8 +435,7 @@ TEST_CASE("a damaged playlog.db is set aside by the player and by sync, and proo
     fs::remove(data / "playlog.db-wal");
     fs::remove(data / "playlog.db-shm");
     dir.write("data/playlog.db", "SQLite format 3" + std::string(5000, '\x01'));
-    auto synced =
-        run({MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+    auto synced = screen.sync_once();
     INFO(synced.err);
     CHECK(synced.exit_code == 0);
     CHECK(synced.err.find("playlog.db was damaged") != std::string::npos);
@@ -435,33 +443,24 @@ TEST_CASE("a damaged playlog.db is set aside by the player and by sync, and proo
     for (const auto& e : fs::directory_iterator(data))
         aside += e.path().filename().string().starts_with("playlog.db.broken-");
     CHECK(aside >= 1);
-    auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
+    auto status = screen.status();
     CHECK(status["play_log_replaced"].get<std::string>().find("set aside as playlog.db.broken-") !=
           std::string::npos);
     CHECK(status["log_id"] != new_id);
 }
 
 TEST_CASE("a player.json of the wrong types does not stop sync: the status goes, with defaults") {
-    TempDir dir;
-    const int port = free_port();
-    Serve serve(dir / "server", port);
-    const fs::path data = dir / "data";
-    fs::create_directories(data);
-    std::ofstream(dir / "token") << "tok-1\n";
-    const fs::path config = dir.write(
-        "device.toml",
-        upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/"));
+    UploadingScreen screen;
     for (const std::string news :
          {R"({"current_item": 5, "frames_dropped_last_hour": "many"})", R"([1, 2, 3])",
           R"("just a string")", R"({"current_item": null, "frames_dropped_last_hour": -4})",
           R"({"current_item": "lot-en", "frames_dropped_last_hour": 1e400})"}) {
         CAPTURE(news);
-        dir.write("data/player.json", news);
-        auto r = run(
-            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+        screen.dir.write("data/player.json", news);
+        auto r = screen.sync_once();
         INFO(r.err);
         CHECK(r.exit_code == 0);
-        auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
+        auto status = screen.status();
         CHECK(status["current_item"].is_string());
         CHECK(status["frames_dropped_last_hour"].get<std::int64_t>() >= 0);
     }
@@ -469,16 +468,11 @@ TEST_CASE("a player.json of the wrong types does not stop sync: the status goes,
 
 TEST_CASE("a bad provisioning file does not stop sync: it runs on the device config, prunes, "
           "uploads, and status.json names the problem") {
-    TempDir dir;
-    const int port = free_port();
-    Serve serve(dir / "server", port);
-    const fs::path data = dir / "data";
-    fs::create_directories(data);
+    UploadingScreen screen;
+    const TempDir& dir = screen.dir;
+    const fs::path& data = screen.data;
+    const fs::path& device = screen.config;
     fill(data / "playlog.db", 25, *parse_rfc3339("2026-12-01T08:00:00Z"));
-    std::ofstream(dir / "token") << "tok-1\n";
-    const fs::path device = dir.write(
-        "device.toml",
-        upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/"));
     const fs::path card = dir.write("milepost.toml", "[device]\nregion = \"Texas\"\n");
     const std::vector<std::string> env{"MILEPOST_DEFAULT_CONFIG=" + device.string(),
                                        "MILEPOST_PROVISIONING_CONFIG=" + card.string()};
@@ -488,8 +482,8 @@ TEST_CASE("a bad provisioning file does not stop sync: it runs on the device con
     CHECK(r.exit_code == 0);
     CHECK(r.err.find("milepost.toml") != std::string::npos);
     CHECK(r.err.find("region") != std::string::npos);
-    CHECK(uploaded_ids(dir / "server/ingest/screen-1/plays").size() == 25);
-    auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
+    CHECK(uploaded_ids(screen.ingest / "plays").size() == 25);
+    auto status = screen.status();
     const std::string problem = status["config_problem"].get<std::string>();
     CHECK(problem.find(card.string()) != std::string::npos);
     CHECK(problem.find("region") != std::string::npos);
@@ -501,13 +495,10 @@ TEST_CASE("a bad provisioning file does not stop sync: it runs on the device con
 
 TEST_CASE("a content server that trickles delays no upload: plays and status go within one poll "
           "interval, and the trickled request is given up at its deadline") {
-    TempDir dir;
-    const int port = free_port();
-    Serve serve(dir / "server", port);
-    const fs::path data = dir / "data";
-    fs::create_directories(data);
+    UploadingScreen screen;
+    const TempDir& dir = screen.dir;
+    const fs::path& data = screen.data;
     fill(data / "playlog.db", 15, *parse_rfc3339("2026-12-01T08:00:00Z"));
-    std::ofstream(dir / "token") << "tok-1\n";
     // A content server that sends a byte now and then: never slow enough for
     // curl's low-speed limit (stretched here so the trickle stands for one just
     // above it), never done.
@@ -518,18 +509,16 @@ TEST_CASE("a content server that trickles delays no upload: plays and status go 
     const auto keys = minisign_generate();
     const auto& pub = keys.first;
     const fs::path config = dir.write(
-        "device.toml",
-        "[device]\nid = \"screen-1\"\n[content]\nserver = \"" + content.url() +
-            "\"\nchannel = \"trucking\"\npublic_key = \"" + minisign_public_key_line(pub) +
-            "\"\npoll_interval = \"10s\"\n" +
-            upload_config(dir.path(), "http://127.0.0.1:" + std::to_string(port) + "/ingest/")
-                .substr(std::string("[device]\nid = \"screen-1\"\n").size()));
+        "device.toml", "[device]\nid = \"screen-1\"\n[content]\nserver = \"" + content.url() +
+                           "\"\nchannel = \"trucking\"\npublic_key = \"" +
+                           minisign_public_key_line(pub) + "\"\npoll_interval = \"10s\"\n" +
+                           logs_config(dir.path(), screen.url()));
     Child daemon({MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string()}, {},
                  {"MILEPOST_SYNC_LOW_SPEED_SECONDS=1000", "MILEPOST_SYNC_DEADLINE_SECONDS=4"});
     const auto started = std::chrono::steady_clock::now();
-    const fs::path plays = dir / "server/ingest/screen-1/plays";
+    const fs::path plays = screen.ingest / "plays";
     // The first upload pass comes within the first poll interval (10 s).
-    const fs::path status = dir / "server/ingest/screen-1/status.json";
+    const fs::path status = screen.ingest / "status.json";
     while ((uploaded_ids(plays).size() < 15 || !fs::exists(status)) &&
            std::chrono::steady_clock::now() - started < 14s)
         std::this_thread::sleep_for(200ms);
