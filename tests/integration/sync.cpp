@@ -368,7 +368,7 @@ TEST_CASE("a self-signed HTTPS server is refused, and trusted through ca_file") 
     CHECK(screen.active() == "channels/1-trucking");
 }
 
-TEST_CASE("a redirect from https to plain http is refused; secrets in URLs stay out of the "
+TEST_CASE("a redirect from https to plain http is refused, and secrets in URLs stay out of the "
           "log and sync.json") {
     Publisher pub;
     pub.publish(1, blobs(1, 1000, 3));

@@ -339,7 +339,7 @@ TEST_CASE("a damaged play log is set aside and a new one started, with a new log
     CHECK(again->log_id() == log->log_id());
 }
 
-TEST_CASE("a file that is no database at all is set aside too; a missing folder is an error") {
+TEST_CASE("a file that is no database at all is set aside too, a missing folder is an error") {
     TempDir dir;
     dir.write("playlog.db", std::string(10000, 'x'));
     auto log =
