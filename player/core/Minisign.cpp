@@ -186,39 +186,52 @@ std::string minisign_sign(const MinisignSecretKey& key, std::string_view message
            "\n" + to_base64(global, sizeof global) + "\n";
 }
 
-Result<std::array<unsigned char, 8>> minisign_signature_key_id(std::string_view signature) {
-    ready();
-    auto lines = lines_of(signature);
+namespace {
+
+// A .minisig's signature line (its second), decoded: the algorithm (2 bytes), the
+// key id (8) and the signature (64); nullopt when it is not one.
+std::optional<std::vector<unsigned char>>
+signature_line(const std::vector<std::string_view>& lines) {
     if (lines.size() < 2 || !lines[0].starts_with("untrusted comment:"))
-        return Error{"not a minisign signature"};
+        return std::nullopt;
     auto sig = from_base64(lines[1]);
     if (!sig || sig->size() != 74)
-        return Error{"not a minisign signature"};
+        return std::nullopt;
+    return sig;
+}
+
+std::array<unsigned char, 8> key_id_in(const std::vector<unsigned char>& sig) {
     std::array<unsigned char, 8> id;
-    std::memcpy(id.data(), sig->data() + 2, 8);
+    std::memcpy(id.data(), sig.data() + 2, 8);
     return id;
+}
+
+} // namespace
+
+Result<std::array<unsigned char, 8>> minisign_signature_key_id(std::string_view signature) {
+    ready();
+    auto sig = signature_line(lines_of(signature));
+    if (!sig)
+        return Error{"not a minisign signature"};
+    return key_id_in(*sig);
 }
 
 Result<std::string> minisign_verify(const MinisignPublicKey& key, std::string_view message,
                                     std::string_view signature) {
     ready();
     auto lines = lines_of(signature);
-    if (lines.size() < 4 || !lines[0].starts_with("untrusted comment:") ||
-        !lines[2].starts_with("trusted comment: "))
+    auto sig = signature_line(lines);
+    if (!sig || lines.size() < 4 || !lines[2].starts_with("trusted comment: "))
         return Error{"not a minisign signature"};
-    auto sig = from_base64(lines[1]);
     auto global = from_base64(lines[3]);
-    if (!sig || sig->size() != 74 || !global || global->size() != 64)
+    if (!global || global->size() != 64)
         return Error{"not a minisign signature"};
     const bool prehashed = std::memcmp(sig->data(), kPrehashed, 2) == 0;
     if (!prehashed && std::memcmp(sig->data(), kEd, 2) != 0)
         return Error{"not a minisign signature (unknown algorithm)"};
-    if (std::memcmp(sig->data() + 2, key.key_id.data(), 8) != 0) {
-        std::array<unsigned char, 8> id;
-        std::memcpy(id.data(), sig->data() + 2, 8);
+    if (const auto id = key_id_in(*sig); id != key.key_id)
         return Error{"signed with another key (" + minisign_key_id(id) + ", expected " +
                      minisign_key_id(key.key_id) + ")"};
-    }
     int rc;
     if (prehashed) {
         unsigned char hash[crypto_generichash_BYTES_MAX];
