@@ -71,18 +71,11 @@ int main(int argc, char** argv) {
     std::string active;         // DATA_DIR/active's target when playing from the data dir
     std::string config_problem; // a bad file set aside: shown on screen
     try {
-        std::vector<std::string> warnings, notes;
-        // With --config (a person at a terminal) a bad file is an error; as a
-        // service, the screen stays lit and says what is wrong.
-        config = options->config || options->check_config
-                     ? load_program_config(options->config, warnings, notes)
-                     : load_service_config(warnings, notes, config_problem);
-        if (!config_problem.empty())
-            log::error(config_problem + "; set aside: the screen plays on and shows the error");
-        for (const auto& n : notes)
-            log::info(n);
-        for (const auto& w : warnings)
-            log::warn(w);
+        // As a service, the screen stays lit and says what is wrong.
+        config = load_and_log_config(
+            options->config,
+            options->config || options->check_config ? ConfigReader::Person : ConfigReader::Service,
+            "the screen plays on and shows the error", config_problem);
     } catch (const ConfigError& e) {
         log::error(e.message);
         return 2;

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "Log.hpp"
 #include "Result.hpp"
 #include "TomlReader.hpp"
 #include "Url.hpp"
@@ -351,6 +352,21 @@ DeviceConfig load_service_config(std::vector<std::string>& warnings,
     }
     notes.push_back("running with every key's default");
     return load_device_config("", "", id, ignored);
+}
+
+DeviceConfig load_and_log_config(const std::optional<std::string>& config_flag, ConfigReader reader,
+                                 std::string_view then, std::string& problem) {
+    std::vector<std::string> warnings, notes;
+    DeviceConfig config = reader == ConfigReader::Person
+                              ? load_program_config(config_flag, warnings, notes)
+                              : load_service_config(warnings, notes, problem);
+    if (!problem.empty())
+        log::error(problem + "; set aside: " + std::string(then));
+    for (const auto& n : notes)
+        log::info(n);
+    for (const auto& w : warnings)
+        log::warn(w);
+    return config;
 }
 
 } // namespace milepost

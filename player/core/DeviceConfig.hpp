@@ -96,6 +96,17 @@ DeviceConfig load_program_config(const std::optional<std::string>& config_flag,
 DeviceConfig load_service_config(std::vector<std::string>& warnings,
                                  std::vector<std::string>& notes, std::string& problem);
 
+// How a device program reads its config: a person at a terminal (--config FILE,
+// or a check) is told of a bad file and the program stops (ConfigError); a
+// service sets a bad file aside, as load_service_config does, and goes on.
+enum class ConfigReader { Person, Service };
+
+// load_program_config or load_service_config, by `reader`, with what they noted
+// written to the log: a file set aside (its error followed by `then`, which says
+// what the program does instead, and put in `problem`), the notes, the warnings.
+DeviceConfig load_and_log_config(const std::optional<std::string>& config_flag, ConfigReader reader,
+                                 std::string_view then, std::string& problem);
+
 bool is_valid_region(std::string_view region); // "US", "US-TX", "CA-ON"
 bool is_valid_language(std::string_view lang); // "en", "fra"
 

@@ -26,7 +26,6 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <stdexcept>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <thread>
@@ -255,18 +254,23 @@ bool rest(Millis d, Watchdog& watchdog, StopSignal& stop) {
 // interval at most. Stopped by the main thread (which takes the signals).
 class UploadLoop {
 public:
-    UploadLoop(HttpSettings settings, const std::filesystem::path& data_dir,
-               const DeviceConfig& config, Watchdog& watchdog, SharedFacts& facts)
-        : m_data_dir(data_dir), m_config(config), m_watchdog(watchdog), m_facts(facts) {
-        settings.keep_going = [this] {
-            m_watchdog.ping();
-            return !m_stop.load();
+    // Starts the thread, with an HTTP client of its own made from `settings`.
+    static Result<std::unique_ptr<UploadLoop>> start(HttpSettings settings,
+                                                     const std::filesystem::path& data_dir,
+                                                     const DeviceConfig& config, Watchdog& watchdog,
+                                                     SharedFacts& facts) {
+        std::unique_ptr<UploadLoop> loop(new UploadLoop(data_dir, config, watchdog, facts));
+        UploadLoop* l = loop.get();
+        settings.keep_going = [l] {
+            l->m_watchdog.ping();
+            return !l->m_stop.load();
         };
         auto http = HttpClient::create(std::move(settings));
         if (!http)
-            throw std::runtime_error(http.error().message);
-        m_http.emplace(std::move(*http));
-        m_thread = std::thread([this] { run(); });
+            return http.error();
+        l->m_http.emplace(std::move(*http));
+        l->m_thread = std::thread([l] { l->run(); });
+        return loop;
     }
     ~UploadLoop() { stop(); }
     UploadLoop(const UploadLoop&) = delete;
@@ -282,6 +286,9 @@ public:
     }
 
 private:
+    UploadLoop(const std::filesystem::path& data_dir, const DeviceConfig& config,
+               Watchdog& watchdog, SharedFacts& facts)
+        : m_data_dir(data_dir), m_config(config), m_watchdog(watchdog), m_facts(facts) {}
     void run() {
         Pacing pacing(std::chrono::duration_cast<Millis>(m_config.content.poll_interval));
         Millis delay = pacing.first();
@@ -310,27 +317,87 @@ private:
     std::thread m_thread;
 };
 
-// The device config as a service reads it: a bad file is set aside, exactly as
+// The device config: as a service reads it, a bad file is set aside exactly as
 // the player does, and sync runs on what is valid (pruning and uploads keep
-// going); the problem goes to the journal and to status.json. With --config (a
-// person at a terminal) a bad file is an error.
+// going), the problem in the journal and in status.json. With --config (a person
+// at a terminal) a bad file is an error.
 std::optional<DeviceConfig> load_config(const SyncOptions& options, std::string& problem) {
     try {
-        std::vector<std::string> warnings, notes;
-        DeviceConfig config = options.config || options.mode == SyncMode::Check
-                                  ? load_program_config(options.config, warnings, notes)
-                                  : load_service_config(warnings, notes, problem);
-        if (!problem.empty())
-            log::error(problem + "; set aside: sync runs on what is valid");
-        for (const auto& n : notes)
-            log::info(n);
-        for (const auto& w : warnings)
-            log::warn(w);
-        return config;
+        return load_and_log_config(options.config,
+                                   options.config || options.mode == SyncMode::Check
+                                       ? ConfigReader::Person
+                                       : ConfigReader::Service,
+                                   "sync runs on what is valid", problem);
     } catch (const ConfigError& e) {
         log::error(e.message);
         return std::nullopt;
     }
+}
+
+// What sync knows before its first pass: the active channel, a config problem.
+SyncFacts first_facts(ContentStore& store, const DeviceConfig& config, const std::string& problem) {
+    SyncFacts facts;
+    facts.version = kVersion;
+    facts.config_problem = problem;
+    if (auto active = store.active(config.content.public_key); active && *active) {
+        facts.active_channel = (*active)->channel.name;
+        facts.active_sequence = (*active)->channel.sequence;
+    }
+    return facts;
+}
+
+// The daemon: the upload loop on its thread, the content loop on this one, until
+// a stop signal.
+int run_daemon(HttpClient& http, ContentStore& store, const DeviceConfig& config,
+               const HttpSettings& upload_settings, Watchdog& watchdog, StopSignal& stop,
+               SharedFacts& facts) {
+    facts.update([](SyncFacts&) {}); // the boot card's network, at once
+    auto uploads = UploadLoop::start(upload_settings, store.data_dir(), config, watchdog, facts);
+    if (!uploads) {
+        log::error(uploads.error().message);
+        return 1;
+    }
+    sd_notify(0, "READY=1\nSTATUS=started");
+    const auto interval = std::chrono::duration_cast<Millis>(config.content.poll_interval);
+    if (!config.content.server.empty())
+        log::info("polling " + redact_url(config.content.server) + " for channel \"" +
+                  config.content.channel + "\" every " + seconds_text(interval) + " (±20%)");
+    Pacing pacing(interval);
+    Millis delay = pacing.first();
+    while (rest(delay, watchdog, stop)) {
+        const bool ok = run_content_pass(http, store, config, watchdog, facts);
+        if (stop.asked())
+            break;
+        delay = pacing.after(ok, "content");
+    }
+    (*uploads)->stop();
+    sd_notify(0, "STOPPING=1");
+    log::info("stopped");
+    return 0;
+}
+
+// A whole number of seconds from the environment (tests shorten waits with it).
+std::optional<std::chrono::seconds> env_seconds(const char* name) {
+    if (const char* s = std::getenv(name); s && std::atoi(s) > 0)
+        return std::chrono::seconds(std::atoi(s));
+    return std::nullopt;
+}
+
+// How sync's requests are made, from the config.
+HttpSettings http_settings(const DeviceConfig& config) {
+    HttpSettings settings;
+    settings.user_agent = std::string("milepost/") + kVersion + " (" + config.device.id + ")";
+    settings.ca_file = config.content.ca_file;
+    settings.max_rate = config.content.max_rate;
+    settings.low_speed_time =
+        env_seconds("MILEPOST_SYNC_LOW_SPEED_SECONDS").value_or(settings.low_speed_time);
+    settings.request_deadline =
+        env_seconds("MILEPOST_SYNC_DEADLINE_SECONDS").value_or(settings.request_deadline);
+    // Below the cap, or every transfer would look stalled.
+    if (settings.max_rate > 0)
+        settings.low_speed_limit =
+            std::clamp<long>(static_cast<long>(settings.max_rate / 4), 1, settings.low_speed_limit);
+    return settings;
 }
 
 } // namespace
@@ -371,27 +438,9 @@ int main(int argc, char** argv) {
     store->budget(config.content.max_cache_mb);
     if (config.content.server.empty())
         log::info("no [content] server in the config: this screen plays its built-in channel");
-    SyncFacts initial;
-    initial.version = kVersion;
-    initial.config_problem = config_problem;
-    if (auto active = store->active(config.content.public_key); active && *active) {
-        initial.active_channel = (*active)->channel.name;
-        initial.active_sequence = (*active)->channel.sequence;
-    }
-    SharedFacts facts(store->data_dir(), config, initial);
-    HttpSettings settings;
-    settings.user_agent = std::string("milepost/") + kVersion + " (" + config.device.id + ")";
-    settings.ca_file = config.content.ca_file;
-    settings.max_rate = config.content.max_rate;
-    if (const char* s = std::getenv("MILEPOST_SYNC_LOW_SPEED_SECONDS"); s && std::atoi(s) > 0)
-        settings.low_speed_time = std::chrono::seconds(std::atoi(s));
-    if (const char* s = std::getenv("MILEPOST_SYNC_DEADLINE_SECONDS"); s && std::atoi(s) > 0)
-        settings.request_deadline = std::chrono::seconds(std::atoi(s));
-    // Below the cap, or every transfer would look stalled.
-    if (settings.max_rate > 0)
-        settings.low_speed_limit =
-            std::clamp<long>(static_cast<long>(settings.max_rate / 4), 1, settings.low_speed_limit);
-    const HttpSettings upload_settings = settings;
+    SharedFacts facts(store->data_dir(), config, first_facts(*store, config, config_problem));
+    const HttpSettings upload_settings = http_settings(config);
+    HttpSettings settings = upload_settings;
     settings.keep_going = [&watchdog, &stop] {
         watchdog.ping();
         return !stop.asked();
@@ -409,30 +458,5 @@ int main(int argc, char** argv) {
         return content && uploads ? 0 : 1;
     }
 
-    facts.update([](SyncFacts&) {}); // the boot card's network, at once
-    std::optional<UploadLoop> uploads;
-    try {
-        uploads.emplace(upload_settings, store->data_dir(), config, watchdog, facts);
-    } catch (const std::runtime_error& e) {
-        log::error(e.what());
-        return 1;
-    }
-    sd_notify(0, "READY=1\nSTATUS=started");
-    if (!config.content.server.empty())
-        log::info("polling " + redact_url(config.content.server) + " for channel \"" +
-                  config.content.channel + "\" every " +
-                  seconds_text(std::chrono::duration_cast<Millis>(config.content.poll_interval)) +
-                  " (±20%)");
-    Pacing pacing(std::chrono::duration_cast<Millis>(config.content.poll_interval));
-    Millis delay = pacing.first();
-    while (rest(delay, watchdog, stop)) {
-        const bool ok = run_content_pass(*http, *store, config, watchdog, facts);
-        if (stop.asked())
-            break;
-        delay = pacing.after(ok, "content");
-    }
-    uploads->stop();
-    sd_notify(0, "STOPPING=1");
-    log::info("stopped");
-    return 0;
+    return run_daemon(*http, *store, config, upload_settings, watchdog, stop, facts);
 }
