@@ -197,6 +197,36 @@ void PlayRecorder::reopen() {
         m_rows.clear();
 }
 
+int PlayRecorder::after_refusal(std::deque<Event>& retry, int failures, bool stop) {
+    if (!m_log && !stop) {
+        // No log: what is queued is kept (bounded), the files written, and the
+        // log opened again every kReopenAfter.
+        write_files(retry);
+        std::erase_if(retry, [](const Event& e) {
+            return std::holds_alternative<Publish>(e) || std::holds_alternative<Screenshot>(e);
+        });
+        while (retry.size() > kMaxQueued)
+            retry.pop_front();
+        if (failures % (kReopenAfter / kRetryAfter) == 0)
+            reopen();
+        return failures;
+    }
+    if (failures == kReopenAfterFailures && !stop) {
+        reopen();
+        return failures;
+    }
+    if (failures < 30 && !stop)
+        return failures;
+    // A minute of refusals (or the player stopping): the rows are lost, and said
+    // so, rather than held up forever.
+    log::error("play log: " + std::to_string(retry.size()) +
+               " event(s) could not be written and are dropped");
+    write_files(retry);
+    retry.clear();
+    m_rows.clear();
+    return 0;
+}
+
 void PlayRecorder::run() {
     auto last_checkpoint = std::chrono::steady_clock::now();
     auto last_drop_log = last_checkpoint - std::chrono::hours(1);
@@ -233,28 +263,8 @@ void PlayRecorder::run() {
             write_files(retry);
             retry.clear();
             failures = 0;
-        } else if (!m_log && !stop) {
-            // No log: what is queued is kept (bounded), the files written, and the
-            // log opened again every kReopenAfter.
-            write_files(retry);
-            std::erase_if(retry, [](const Event& e) {
-                return std::holds_alternative<Publish>(e) || std::holds_alternative<Screenshot>(e);
-            });
-            while (retry.size() > kMaxQueued)
-                retry.pop_front();
-            if (++failures % (kReopenAfter / kRetryAfter) == 0)
-                reopen();
-        } else if (++failures == kReopenAfterFailures && !stop) {
-            reopen();
-        } else if (failures >= 30 ||
-                   stop) { // A minute of refusals (or the player stopping): the rows are lost,
-            // and said so, rather than held up forever.
-            log::error("play log: " + std::to_string(retry.size()) +
-                       " event(s) could not be written and are dropped");
-            write_files(retry);
-            retry.clear();
-            m_rows.clear();
-            failures = 0;
+        } else {
+            failures = after_refusal(retry, failures + 1, stop);
         }
         const auto now = std::chrono::steady_clock::now();
         if (stop || now - last_checkpoint >= kCheckpointEvery) {

@@ -74,6 +74,11 @@ private:
     // Writes the rows of `events` in one transaction; false (rolled back, nothing
     // written) when SQLite refused, to be tried again.
     bool write_rows(const std::deque<Event>& events);
+    // The writer thread, after SQLite refused `retry`'s rows for the `failures`th
+    // time in a row: they are kept to be tried again, the log opened again now and
+    // then, or, after a minute of refusals of an open log or at the stop, dropped
+    // and said so. Returns the failures still counted.
+    int after_refusal(std::deque<Event>& retry, int failures, bool stop);
     void write_files(const std::deque<Event>& events);
     bool queue(Event event, bool refusable);
 
