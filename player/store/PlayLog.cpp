@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <stdexcept>
 
@@ -86,14 +85,13 @@ private:
     int m_fd = -1;
 };
 
-// "20261130T010203Z": a file-name-safe UTC time.
+// "20261130T010203Z": the RFC 3339 time, safe in a file name.
 std::string compact_utc_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
-    return text;
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    std::string t =
+        format_rfc3339_utc(std::chrono::time_point_cast<std::chrono::milliseconds>(now));
+    std::erase_if(t, [](char c) { return c == '-' || c == ':'; });
+    return t;
 }
 
 } // namespace
