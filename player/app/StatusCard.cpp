@@ -1,28 +1,10 @@
 #include "StatusCard.hpp"
 
+#include "core/JsonFields.hpp"
+
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 namespace milepost {
-
-namespace {
-
-// sync.json is another program's file: half written, from another version, or
-// edited by hand. A key of another type than expected counts as missing, as
-// nlohmann's value() and get() would throw (and end the player) instead.
-std::string text_at(const nlohmann::json& j, const char* key) {
-    auto it = j.find(key); // end() when `j` is not an object
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::optional<std::int64_t> integer_at(const nlohmann::json& j, const char* key) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_number_integer())
-        return std::nullopt;
-    return it->get<std::int64_t>();
-}
-
-} // namespace
 
 std::string throttled_text(const std::string& hex) {
     unsigned long bits = 0;

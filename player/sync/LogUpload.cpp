@@ -1,6 +1,7 @@
 #include "LogUpload.hpp"
 
 #include "core/Files.hpp"
+#include "core/JsonFields.hpp"
 #include "core/Log.hpp"
 #include "store/Files.hpp"
 #include "store/PlayLog.hpp"
@@ -9,6 +10,7 @@
 #include <sodium.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace milepost {
@@ -83,13 +85,9 @@ PlayerNews read_player_news(const fs::path& file) {
     // Whatever the file holds (half written when the power went, a key of
     // another type), sync reads what it can and goes on.
     const auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (!j.is_object())
-        return news;
-    if (auto it = j.find("current_item"); it != j.end() && it->is_string())
-        news.current_item = it->get<std::string>();
-    if (auto it = j.find("frames_dropped_last_hour");
-        it != j.end() && it->is_number_integer() && it->get<std::int64_t>() >= 0)
-        news.frames_dropped_last_hour = it->get<std::int64_t>();
+    news.current_item = text_at(j, "current_item");
+    news.frames_dropped_last_hour =
+        std::max<std::int64_t>(0, integer_at(j, "frames_dropped_last_hour").value_or(0));
     return news;
 }
 
