@@ -425,17 +425,26 @@ TEST_CASE("preview draws every item as the screen shows it, labelled") {
 TEST_CASE("the player plays the built channel, and only when the signature holds") {
     TempDir dir;
     Keys keys = keygen(dir);
-    fs::path source = make_source(dir);
+    // A JPEG too, after the video: its codec in the manifest is "mjpeg".
+    fs::path source =
+        make_source(dir, file_item("photo", "image", "media/photo.jpg") + "duration = 1\n");
+    fs::copy_file(make_media("pack-photo.jpg",
+                             {"-f", "lavfi", "-i", "color=c=0xc05020:s=400x200", "-frames:v", "1"}),
+                  dir / "src/media/photo.jpg");
     REQUIRE(pack_build(source, keys, dir / "site").exit_code == 0);
+    Channel built = parse_manifest(read_file(dir / "site/channels/trucking/manifest.json"),
+                                   dir / "site/objects", "manifest.json");
+    REQUIRE(built.items.size() == 4);
+    CHECK(built.items[3].media.codec == "mjpeg");
     const std::string config = "[content]\npublic_key = \"" + keys.line + "\"\n";
     RunResult r = run_player(dir, config,
                              {"--content", (dir / "site/channels/trucking").string(), "--snapshot",
-                              "1:a.png", "--exit-after", "4.5", "--trace", "t.ndjson"},
+                              "1:a.png", "--exit-after", "5.5", "--trace", "t.ndjson"},
                              "1280x720");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK(squeeze(ocr(dir / "a.png")).find("Signs to watch for on the lot") != std::string::npos);
     const std::string trace = read_file(dir / "t.ndjson");
-    for (const char* id : {"lot-en", "logo", "clip"})
+    for (const char* id : {"lot-en", "logo", "clip", "photo"})
         CHECK_MESSAGE(
             trace.find(std::string("\"item_start\",\"item\":\"") + id) != std::string::npos, id);
     CHECK(trace.find("\"error\"") == std::string::npos);
@@ -517,6 +526,7 @@ TEST_CASE_FIXTURE(BuiltSite, "a picture that failed is not loaded again after a 
     CHECK(std::any_of(all.begin(), all.end(), [](const Play& p) { return p.item == "clip"; }));
     const std::string remembered = read_file(dir / "data/failed-objects");
     CHECK_MESSAGE(remembered.find(logo + "\t1\t") == 0, remembered);
+    CHECK_MESSAGE(std::count(remembered.begin(), remembered.end(), '\n') == 1, remembered);
 
     // Restarted: the object is left out without being opened.
     RunResult second = play("t2.ndjson");
