@@ -1,6 +1,7 @@
 // minisign public keys (device.toml's public_key, a .pub file) and signatures (the
 // manifest's .minisig, fetched from the content server before anything is
-// trusted). Every failure must be a Result error with a message.
+// trusted: its key id is read first, to tell a key rotation from a bad file).
+// Every failure must be a Result error with a message.
 #include "core/Minisign.hpp"
 #include "FuzzSupport.hpp"
 
@@ -43,7 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view signature = input.substr(0, nul);
     const std::string_view message =
         nul == std::string_view::npos ? std::string_view("manifest") : input.substr(nul + 1);
-    check(minisign_verify(fixed_key(), message, signature));
+    const auto key_id = minisign_signature_key_id(signature);
+    check(key_id);
+    const auto verified = minisign_verify(fixed_key(), message, signature);
+    check(verified);
+    // A signature that verifies names the key that verified it.
+    if (verified && (!key_id || *key_id != fixed_key().key_id))
+        __builtin_trap();
     if (pub)
         check(minisign_verify(*pub, message, signature));
     return 0;

@@ -3,7 +3,10 @@
 #include "core/Schedule.hpp"
 #include "support/TestSupport.hpp"
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -45,6 +48,40 @@ inline RunResult run_player(const TempDir& dir, const std::string& config_text,
         "--headless",    size};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run(argv, dir.path(), env);
+}
+
+// Media a screen must refuse, shared by pack's refusals and the player's skips.
+
+// A real HLS playlist, `folder`/`name`, with its two 1-second segments beside it, as
+// ffmpeg writes one: FFmpeg would play it, reading files the channel never named.
+inline void make_hls(const std::filesystem::path& folder, const std::string& name) {
+    RunResult r = run({"ffmpeg",
+                       "-hide_banner",
+                       "-loglevel",
+                       "error",
+                       "-y",
+                       "-f",
+                       "lavfi",
+                       "-i",
+                       "testsrc2=size=320x240:rate=25",
+                       "-t",
+                       "2",
+                       "-c:v",
+                       "libx264",
+                       "-pix_fmt",
+                       "yuv420p",
+                       "-f",
+                       "hls",
+                       "-hls_time",
+                       "1",
+                       (folder / name).string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+}
+
+// A 16000x16000 PNG of about 30 KB: 1 GB once decoded to RGBA.
+inline std::filesystem::path bomb_png() {
+    return make_media("bomb-16000.png", {"-f", "lavfi", "-i", "color=c=black:s=16000x16000",
+                                         "-frames:v", "1", "-pix_fmt", "monob"});
 }
 
 } // namespace milepost::test

@@ -53,6 +53,29 @@ const Play* find_play(const std::vector<Play>& all, const std::string& id) {
     return nullptr;
 }
 
+// good.mp4 and good-again.mp4 in `dir`/c: the 2-second videos (50 frames) played
+// before and after broken files. Returns the made file.
+fs::path make_good_pair(const TempDir& dir) {
+    fs::path good =
+        make_media("good-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2",
+                                   "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(good, dir / "c/good.mp4");
+    fs::copy_file(good, dir / "c/good-again.mp4");
+    return good;
+}
+
+// Each of `ids` failed, within a second of the end of `first`, the play before them.
+void check_skipped_within_a_second(std::map<std::string, std::vector<double>>& errors,
+                                   const Play& first, const std::vector<std::string>& ids,
+                                   const std::string& log) {
+    for (const std::string& id : ids) {
+        CAPTURE(id);
+        REQUIRE_MESSAGE(errors.count(id), log);
+        CHECK(errors[id].front() - first.end < 1.0);
+    }
+}
+
 } // namespace
 
 TEST_CASE("every codec and container plays in full") {
@@ -117,12 +140,7 @@ TEST_CASE("every codec and container plays in full") {
 
 TEST_CASE("broken files are skipped within a second each and the good ones still play") {
     TempDir dir;
-    fs::path good =
-        make_media("good-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2",
-                                   "-c:v", "libx264", "-pix_fmt", "yuv420p"});
-    fs::create_directories(dir / "c");
-    fs::copy_file(good, dir / "c/good.mp4");
-    fs::copy_file(good, dir / "c/good-again.mp4");
+    const fs::path good = make_good_pair(dir);
     std::ofstream(dir / "c/zero.mp4").close();
     std::ofstream(dir / "c/text.mp4") << "This is not a video, only text with a video's name.\n";
     {
@@ -158,14 +176,11 @@ TEST_CASE("broken files are skipped within a second each and the good ones still
     const Play* again = find_play(all, "good-again");
     REQUIRE(first);
     REQUIRE(again);
-    for (const char* id : {"zero", "text", "truncated", "stalled"}) {
-        CAPTURE(id);
-        REQUIRE(errors.count(id));
-        // Each is given up within a second of its turn (the stalled one's turn
-        // comes after the three before it, which fail at once).
-        CHECK(errors[id].front() - first->end < 1.0);
-        CHECK(r.err.find("item \"" + std::string(id) + "\"") != std::string::npos);
-    }
+    // Each is given up within a second of its turn (the stalled one's turn comes
+    // after the three before it, which fail at once).
+    check_skipped_within_a_second(errors, *first, {"zero", "text", "truncated", "stalled"}, r.err);
+    for (const char* id : {"zero", "text", "truncated", "stalled"})
+        CHECK_MESSAGE(r.err.find("item \"" + std::string(id) + "\"") != std::string::npos, id);
     CHECK(errors["stalled"].front() - errors["truncated"].front() < 1.0);
     // The good files play in full, 50 frames each; a turn the plan joined part way
     // (it is made again without each failed item) plays the rest from its time.
@@ -357,23 +372,13 @@ TEST_CASE("sound plays when asked for and the picture follows it, and silent fil
 TEST_CASE("a playlist, a concat script and a huge picture are skipped within a second, and the "
           "screen plays on") {
     TempDir dir;
-    fs::path good =
-        make_media("good-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2",
-                                   "-c:v", "libx264", "-pix_fmt", "yuv420p"});
-    fs::create_directories(dir / "c");
-    fs::copy_file(good, dir / "c/good.mp4");
-    fs::copy_file(good, dir / "c/good-again.mp4");
+    make_good_pair(dir);
     // A real HLS playlist with its segments, and a concat script naming a good
     // file: FFmpeg would play both, reading files the channel never named.
-    RunResult hls =
-        run({"ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", good.string(), "-c",
-             "copy", "-f", "hls", "-hls_time", "1", (dir / "c/list.m3u8").string()});
-    REQUIRE_MESSAGE(hls.exit_code == 0, hls.err);
+    make_hls(dir / "c", "list.m3u8");
     fs::copy_file(dir / "c/list.m3u8", dir / "c/list.mp4");
     dir.write("c/concat.mp4", "ffconcat version 1.0\nfile 'good.mp4'\n");
-    fs::copy_file(make_media("bomb-16000.png", {"-f", "lavfi", "-i", "color=c=black:s=16000x16000",
-                                                "-frames:v", "1", "-pix_fmt", "monob"}),
-                  dir / "c/bomb.png");
+    fs::copy_file(bomb_png(), dir / "c/bomb.png");
     video_channel(dir, {{"good", dir / "c/good.mp4"},
                         {"hls", dir / "c/list.m3u8"},
                         {"hls-renamed", dir / "c/list.mp4"},
@@ -394,11 +399,7 @@ TEST_CASE("a playlist, a concat script and a huge picture are skipped within a s
     const Play* again = find_play(all, "good-again");
     REQUIRE_MESSAGE(first, r.err);
     REQUIRE_MESSAGE(again, r.err);
-    for (const char* id : {"hls", "hls-renamed", "concat", "bomb"}) {
-        CAPTURE(id);
-        REQUIRE_MESSAGE(errors.count(id), r.err);
-        CHECK(errors[id].front() - first->end < 1.0);
-    }
+    check_skipped_within_a_second(errors, *first, {"hls", "hls-renamed", "concat", "bomb"}, r.err);
     CHECK(find_play(all, "bomb") == nullptr); // refused before it went on screen
     CHECK(again->start - first->end < 1.0);
     CHECK(again->frame_times.size() > 10);

@@ -176,11 +176,15 @@ TEST_CASE("provision write and read work on an image file without root, the Wi-F
     }
     // milepost-wifi.txt carries it as plain lines, for first boot to hand to nmcli
     // (tests/images_firstboot_wifi.sh takes it through first boot).
-    RunResult nm = run(
-        {"mtype", "-i", image.string() + "@@" + std::to_string(8192 * 512), "::milepost-wifi.txt"},
-        {}, {"MTOOLS_SKIP_CHECK=1"});
-    CHECK(nm.out.find("\npsk=" + psk + "\n") != std::string::npos);
-    CHECK(nm.out.find("\nssid=Terminal Staff\n") != std::string::npos);
+    auto wifi_file = [&] {
+        return run({"mtype", "-i", image.string() + "@@" + std::to_string(8192 * 512),
+                    "::milepost-wifi.txt"},
+                   {}, {"MTOOLS_SKIP_CHECK=1"})
+            .out;
+    };
+    const std::string nm = wifi_file();
+    CHECK(nm.find("\npsk=" + psk + "\n") != std::string::npos);
+    CHECK(nm.find("\nssid=Terminal Staff\n") != std::string::npos);
 
     // Writing again replaces the files.
     RunResult cfg2 =
@@ -210,6 +214,7 @@ TEST_CASE("provision write and read work on an image file without root, the Wi-F
     RunResult o = provision({"write", image.string(), "--config", config.string(), "--wifi-ssid",
                              "X", "--wifi-psk-file", odd_psk.string()});
     CHECK_MESSAGE(o.exit_code == 0, o.err);
+    CHECK(wifi_file().find("\npsk= p\\ss;w\xc3\xb6rd #1 \n") != std::string::npos);
     const fs::path not_image = dir.write("notes.txt", "not a disk image\n");
     RunResult n = provision({"read", not_image.string()});
     CHECK(n.exit_code == 1);

@@ -35,20 +35,20 @@ double exposure(const fs::path& unit) {
     return std::stod(r.out.substr(at + marker.size()));
 }
 
-std::string slides_channel(const TempDir& dir) {
-    return dir
-        .write("c/channel.toml", R"(channel = "dog"
+// `dir`/c/channel.toml: `items` slides (1 or 2: "one", "two") of `seconds` each.
+std::string slides_channel(const TempDir& dir, int seconds, int items) {
+    std::string toml = R"(channel = "dog"
 [[hotline]]
 region = "*"
 name = "National Human Trafficking Hotline"
 call = "1-888-373-7888"
-[[item]]
-id = "one"
-type = "slide"
-title = "One"
-duration = 30
-)")
-        .string();
+)";
+    const char* names[][2] = {{"one", "One"}, {"two", "Two"}};
+    for (int i = 0; i < items && i < 2; ++i)
+        toml += std::string("[[item]]\nid = \"") + names[i][0] +
+                "\"\ntype = \"slide\"\ntitle = \"" + names[i][1] +
+                "\"\nduration = " + std::to_string(seconds) + "\n";
+    return dir.write("c/channel.toml", toml).string();
 }
 
 bool is_root() {
@@ -139,9 +139,7 @@ void check_two_users_at_work(const TempDir& dir) {
     const fs::path data = "/var/lib/milepost";
     fs::remove(data / "playlog.db"); // made afresh by the player below
     // Both programs read the config and the player's channel from here.
-    fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read |
-                                    fs::perms::group_exec | fs::perms::others_read |
-                                    fs::perms::others_exec);
+    fs::permissions(dir.path(), fs::perms(0755));
     auto keys = milepost::minisign_generate();
     const Blob clip = random_blob("clip", 20000, 7);
     publish(dir / "site", keys.second, "news", 10, {clip});
@@ -153,30 +151,10 @@ void check_two_users_at_work(const TempDir& dir) {
                                   "uploads/\"\ntoken_file = \"/etc/milepost/token\"\n"
                                   "[display]\nboot_info_seconds = 0\n"))
             .string();
-    const std::string channel = dir.write("c/channel.toml", R"(channel = "dog"
-[[hotline]]
-region = "*"
-name = "National Human Trafficking Hotline"
-call = "1-888-373-7888"
-[[item]]
-id = "one"
-type = "slide"
-title = "One"
-duration = 1
-[[item]]
-id = "two"
-type = "slide"
-title = "Two"
-duration = 1
-)")
-                                    .string();
-    fs::permissions(dir / "c", fs::perms::owner_all | fs::perms::others_read |
-                                   fs::perms::others_exec | fs::perms::group_read |
-                                   fs::perms::group_exec);
-    fs::permissions(dir / "device.toml", fs::perms::owner_read | fs::perms::owner_write |
-                                             fs::perms::group_read | fs::perms::others_read);
-    fs::permissions(channel, fs::perms::owner_read | fs::perms::owner_write |
-                                 fs::perms::group_read | fs::perms::others_read);
+    const std::string channel = slides_channel(dir, 1, 2);
+    fs::permissions(dir / "c", fs::perms(0755));
+    fs::permissions(dir / "device.toml", fs::perms(0644));
+    fs::permissions(channel, fs::perms(0644));
 
     Child player(
         as_user("milepost-player", {"/usr/bin/milepost-player", "--config", config, "--data-dir",
@@ -245,9 +223,17 @@ duration = 1
     CHECK(as_player("cd /var/lib/milepost && rm -f screenshot.png && ln -s /etc/milepost/token "
                     "screenshot.png")
               .exit_code == 0);
+    const std::size_t puts_before = server.put_heads().size();
     RunResult again = run_as("milepost-sync", {"/usr/bin/milepost-sync", "--config", config,
                                                "--data-dir", data.string(), "--once"});
     INFO(again.err);
+    CHECK(again.exit_code == 0);
+    // It did upload in that run: the link alone was left out.
+    const auto heads = server.put_heads();
+    CHECK(std::any_of(heads.begin() + static_cast<std::ptrdiff_t>(puts_before), heads.end(),
+                      [](const std::string& head) {
+                          return head.starts_with("PUT /uploads/test-screen-1/status.json ");
+                      }));
     const std::string uploaded = read_file(dir / "site/uploads/test-screen-1/screenshot.png");
     CHECK(uploaded.find("old-secret") == std::string::npos);
 
@@ -301,7 +287,7 @@ TEST_CASE("systemd-analyze verify passes the units, run against the built progra
 TEST_CASE("the player tells systemd it is ready, pings while it presents, and stops pinging "
           "when its loop hangs") {
     TempDir dir;
-    const std::string channel = slides_channel(dir);
+    const std::string channel = slides_channel(dir, 30, 1);
     const std::string config = dir.write("device.toml", "").string();
     {
         // A still on screen for the whole run: pinged from re-presenting it.

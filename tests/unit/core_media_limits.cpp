@@ -41,32 +41,30 @@ std::string jpeg(int w, int h, unsigned char sof = 0xC0, const std::string& befo
            segment(0xDA, "xx");
 }
 
+// `bytes` start with the header of a `type` picture of `width` x `height` px.
+void check_header(const std::string& bytes, PictureType type, int width, int height) {
+    const auto header = parse_picture_header(bytes);
+    REQUIRE(header);
+    CHECK(header->type == type);
+    CHECK(header->width == width);
+    CHECK(header->height == height);
+}
+
 } // namespace
 
 TEST_CASE("a PNG's size is read from IHDR") {
-    auto h = parse_picture_header(png(16000, 16000));
-    REQUIRE(h);
-    CHECK(h->type == PictureType::Png);
-    CHECK(h->width == 16000);
-    CHECK(h->height == 16000);
+    check_header(png(16000, 16000), PictureType::Png, 16000, 16000);
     CHECK(!parse_picture_header(png(16000, 16000).substr(0, 20)));
     CHECK(!parse_picture_header(png(0, 10)));
     CHECK(!parse_picture_header(png(0x80000000u, 10)));
 }
 
 TEST_CASE("a JPEG's size is read from its frame header, past metadata and fill bytes") {
-    auto baseline = parse_picture_header(jpeg(640, 480));
-    REQUIRE(baseline);
-    CHECK(baseline->type == PictureType::Jpeg);
-    CHECK(baseline->width == 640);
-    CHECK(baseline->height == 480);
+    check_header(jpeg(640, 480), PictureType::Jpeg, 640, 480);
     // Progressive, after a 60 KB EXIF block, a DHT (C4, not a frame) and fill bytes.
     const std::string before = segment(0xE1, std::string(60000, 'e')) +
                                segment(0xC4, std::string(20, 'h')) + std::string("\xFF\xFF", 2);
-    auto progressive = parse_picture_header(jpeg(65535, 3, 0xC2, before));
-    REQUIRE(progressive);
-    CHECK(progressive->width == 65535);
-    CHECK(progressive->height == 3);
+    check_header(jpeg(65535, 3, 0xC2, before), PictureType::Jpeg, 65535, 3);
     CHECK(!parse_picture_header(jpeg(640, 0))); // size given later (DNL): refused
     CHECK(!parse_picture_header(jpeg(640, 480).substr(0, 12)));
     CHECK(!parse_picture_header(std::string("\xFF\xD8\xFF\xDA\x00\x02", 6)));
