@@ -3,12 +3,10 @@
 #include "core/Files.hpp"
 #include "core/Hotline.hpp"
 #include "core/Log.hpp"
-#include "core/MediaLimits.hpp"
 #include "milepost/Version.hpp"
 #include "render/HotlineScreen.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -73,7 +71,9 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
          Fonts fonts, Trace trace)
     : m_start(started), m_options(std::move(options)), m_config(std::move(config)),
       m_channel(std::move(channel)), m_builtin(std::move(builtin)), m_output(std::move(output)),
-      m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)) {
+      m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)),
+      m_loader(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion,
+               m_options.hwdec, m_audio != nullptr) {
     m_clock_anchor = m_start;
     if (auto zone = Zone::locate(m_config.device.timezone))
         m_zone = *zone;
@@ -82,8 +82,6 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
     // The play log lives in the data dir; without one the screen still plays.
     std::error_code ec;
     std::filesystem::create_directories(m_options.data_dir, ec);
-    m_failed_objects =
-        FailedObjects(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion);
     exclude_failed_before(m_channel, m_start);
     m_planner.emplace(make_planner(m_channel, wall_now(m_start)));
     m_recorder = PlayRecorder::open(std::filesystem::path(m_options.data_dir) / "playlog.db");
@@ -92,29 +90,8 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
     m_can_wait = d == "x11" || d == "wayland";
 }
 
-// Videos still stopping on their own threads get a moment to finish before the
-// libraries go away.
-App::~App() {
-    m_current.video.reset();
-    m_next.video.reset();
-    for (int i = 0; i < 250 && m_disposing->load() > 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-}
-
 double App::seconds_since_start(Clock::time_point t) const {
     return std::chrono::duration<double>(t - m_start).count();
-}
-
-// Stops a video's threads without making the screen wait for them: a decoder
-// busy with a large frame, or stuck, must not freeze the loop.
-void App::dispose(std::unique_ptr<VideoSource> video) {
-    if (!video)
-        return;
-    ++*m_disposing;
-    std::thread([v = std::move(video), count = m_disposing]() mutable {
-        v.reset();
-        --*count;
-    }).detach();
 }
 
 const Hotline& App::hotline_for(std::string_view lang) const {
@@ -242,7 +219,7 @@ int App::run() {
     }
     notify_systemd("STOPPING=1");
     end_item(Clock::now(), "stopped");
-    m_failed_objects.drop_marks(); // what was being loaded did not kill the player
+    m_loader.stopped_cleanly();
     return m_exit_code;
 }
 
@@ -327,7 +304,7 @@ void App::watch_active_channel(Clock::time_point now) {
             log::warn(loaded->note);
         // What was prepared to come next is from an older version: prepare again.
         if (m_next.item) {
-            dispose(std::move(m_next.video));
+            m_loader.dispose(std::move(m_next.video));
             m_next = {};
             m_prepare_at = now;
         }
@@ -396,7 +373,9 @@ void App::prepare_next(Clock::time_point now) {
     if (!next.item)
         return;
     m_next_showing = next;
-    m_next = prepare(next.item, next.offset);
+    m_next = m_loader.prepare(*next.item,
+                              m_pending_channel ? m_pending_channel->sequence : m_channel.sequence,
+                              next.offset);
 }
 
 Planner App::make_planner(const Channel& channel, WallTime at) const {
@@ -482,98 +461,30 @@ void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds lengt
     std::fflush(out);
 }
 
-PreparedItem App::prepare(const Item* item, std::chrono::milliseconds offset) {
-    PreparedItem p;
-    p.item = item;
-    if (item->type == ItemType::Slide)
-        return p;
-    // The size milepost-pack probed, before the file is opened: a manifest that
-    // names a picture or video larger than a screen decodes is not believed.
-    const MediaFacts& m = item->media;
-    if (m.width > 0 || m.height > 0) {
-        const auto problem = item->type == ItemType::Image ? picture_size_problem(m.width, m.height)
-                                                           : video_size_problem(m.width, m.height);
-        if (problem) {
-            p.error = item->file.string() + ": " + *problem;
-            return p;
-        }
-    }
-    m_failed_objects.loading(m.object, sequence_of(*item));
-    if (item->type == ItemType::Image) {
-        // Decoded on a thread of its own (a 4096-px picture takes a while on a Pi);
-        // the texture is made on this thread when the item goes on screen.
-        std::packaged_task<Result<SurfacePtr>()> task(
-            [file = item->file, codec = m.codec] { return load_picture(file, codec); });
-        p.picture = task.get_future();
-        ++*m_disposing; // counted so that the libraries outlive the thread
-        std::thread([task = std::move(task), count = m_disposing]() mutable {
-            task();
-            --*count;
-        }).detach();
-    } else if (item->type == ItemType::Video) {
-        // A duration longer than the video loops it; shorter cuts it.
-        // Joined part way: a looping item's offset falls inside its video.
-        const bool loop = item->duration.has_value();
-        double at = std::chrono::duration<double>(offset).count();
-        if (loop && item->media.duration > 0)
-            at = std::fmod(at, item->media.duration);
-        p.video = VideoSource::start(item->file, m_options.hwdec, loop, m_audio != nullptr, at);
-        p.start_at = at;
-    }
-    return p;
-}
-
-// The picture decoded on its thread becomes a texture, here on the render thread.
-// Waits for the decode when the item was not prepared ahead.
-void App::finish_picture(PreparedItem& p) {
-    auto surface = p.picture.get();
-    if (!surface) {
-        p.error = surface.error().message;
-        return;
-    }
-    p.image.reset(SDL_CreateTextureFromSurface(m_output->renderer(), surface->get()));
-    if (!p.image) {
-        p.error = p.item->file.string() + ": cannot make a texture of the image: " + SDL_GetError();
-        return;
-    }
-    m_failed_objects.loaded(p.item->media.object);
-}
-
 // Items whose object failed before the player started (or stopped it while it
 // was loaded): left out for an hour, as if they had failed now.
 void App::exclude_failed_before(const Channel& channel, Clock::time_point now) {
-    for (const Item& item : channel.items) {
-        if (item.media.object.empty() || m_excluded.count(item.id))
+    for (const auto& [id, why] : m_loader.failed_before(channel)) {
+        if (m_excluded.count(id))
             continue;
-        if (auto why = m_failed_objects.failed(item.media.object, channel.sequence)) {
-            log::warn("item \"" + item.id + "\": its file failed before (" + *why + ", in " +
-                      (std::filesystem::path(m_options.data_dir) / "failed-objects").string() +
-                      "); left out of the plan for an hour");
-            m_excluded[item.id] = now;
-        }
+        log::warn("item \"" + id + "\": its file failed before (" + why + ", in " +
+                  (std::filesystem::path(m_options.data_dir) / "failed-objects").string() +
+                  "); left out of the plan for an hour");
+        m_excluded[id] = now;
     }
 }
 
-// The sequence of the channel `item` belongs to: the one playing or the one
-// taken at the next boundary.
-std::int64_t App::sequence_of(const Item& item) const {
-    if (m_pending_channel)
-        for (const Item& i : m_pending_channel->items)
-            if (&i == &item)
-                return m_pending_channel->sequence;
-    return m_channel.sequence;
-}
-
-void App::item_failed(Clock::time_point now, const Item& item, const std::string& why) {
+void App::item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why) {
+    const Item& item = *p.item;
     log::error("item \"" + item.id + "\": " + why +
                "; skipped, and left out of the plan for an hour");
-    m_failed_objects.record(item.media.object, sequence_of(item), why);
+    m_loader.failed(p, why);
     m_excluded[item.id] = now;
     m_planner->exclude(item.id);
     if (m_pending_planner)
         m_pending_planner->exclude(item.id);
     m_trace.event(seconds_since_start(now), "error", item.id, std::nullopt, why);
-    if (&item == m_current.item) {
+    if (p.item == m_current.item) {
         // On screen: its row ends as failed when the item ends, at once.
         m_outcome = "failed";
         m_outcome_detail = why;
@@ -639,7 +550,7 @@ void App::end_item(Clock::time_point now, std::string_view detail) {
     m_current_alert = nullptr;
     if (m_audio)
         m_audio->clear();
-    dispose(std::move(m_current.video));
+    m_loader.dispose(std::move(m_current.video));
     m_current = {};
 }
 
@@ -724,24 +635,24 @@ void App::advance_schedule(Clock::time_point now) {
         if (m_next.item && m_next_showing.same_as(s) && m_next_showing.offset == s.offset) {
             candidate = std::move(m_next);
         } else {
-            dispose(std::move(m_next.video));
-            candidate = prepare(s.item, s.offset);
+            m_loader.dispose(std::move(m_next.video));
+            candidate = m_loader.prepare(*s.item, m_channel.sequence, s.offset);
         }
         m_next = {};
         if (candidate.error.empty() && candidate.picture.valid())
-            finish_picture(candidate);
+            m_loader.finish_picture(candidate, m_output->renderer());
         if (candidate.error.empty() && candidate.video &&
             candidate.video->state() == VideoSource::State::Failed)
             candidate.error = candidate.video->error();
         if (!candidate.error.empty()) {
-            item_failed(now, *candidate.item, candidate.error);
-            dispose(std::move(candidate.video));
+            item_failed(now, candidate, candidate.error);
+            m_loader.dispose(std::move(candidate.video));
             s = m_planner->showing_at(t);
             continue;
         }
         m_current = std::move(candidate);
     }
-    dispose(std::move(m_next.video));
+    m_loader.dispose(std::move(m_next.video));
     m_next = {};
     m_showing = s;
     m_showing_valid = true;
@@ -836,7 +747,7 @@ void App::pump_video(Clock::time_point now) {
                             m_video_texture.keep_for_direct(f);
         if (auto r = direct ? Result<void>{} : m_video_texture.upload(m_output->renderer(), f);
             !r) {
-            item_failed(now, item, r.error().message);
+            item_failed(now, m_current, r.error().message);
             m_item_end = now;
             return;
         }
@@ -847,7 +758,7 @@ void App::pump_video(Clock::time_point now) {
                       m_video_texture.path() +
                       (info.rotation ? ", turned " + std::to_string(info.rotation) : "") +
                       (info.audio.empty() ? "" : ", sound " + info.audio));
-            m_failed_objects.loaded(item.media.object);
+            m_loader.shown(item);
         }
         m_has_frame = true;
         m_frame_pts = chosen->pts;
@@ -877,7 +788,7 @@ void App::pump_video(Clock::time_point now) {
     switch (source.state()) {
     case VideoSource::State::Ended:
         if (!m_has_frame) {
-            item_failed(now, item, item.file.string() + ": no picture in the file");
+            item_failed(now, m_current, item.file.string() + ": no picture in the file");
             m_item_end = now;
         } else {
             // Gapless: the next item starts as the last frame's time runs out.
@@ -885,12 +796,12 @@ void App::pump_video(Clock::time_point now) {
         }
         break;
     case VideoSource::State::Failed:
-        item_failed(now, item, source.error());
+        item_failed(now, m_current, source.error());
         m_item_end = now;
         break;
     default:
         if (now - std::max(m_video_wait_since, source.last_progress()) > kStallLimit) {
-            item_failed(now, item,
+            item_failed(now, m_current,
                         item.file.string() +
                             ": no picture for 0.75 s: the file or its decoder stalled");
             m_item_end = now;
@@ -1068,7 +979,7 @@ void App::apply_power_schedule(Clock::time_point now) {
         if (m_current.item || m_current_alert)
             m_interrupt_reason = "the screen's power schedule turned it off";
         end_item(now, "screen off");
-        dispose(std::move(m_next.video));
+        m_loader.dispose(std::move(m_next.video));
         m_next = {};
         m_showing_valid = false;
         m_in_fallback = false;
