@@ -85,6 +85,8 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
     exclude_failed_before(m_channel, m_start);
     m_planner.emplace(make_planner(m_channel, wall_now(m_start)));
     m_recorder = PlayRecorder::open(std::filesystem::path(m_options.data_dir) / "playlog.db");
+    if (auto text = read_file(kDataProblemFile, 4096))
+        m_data_problem = *text;
     const char* driver = SDL_GetCurrentVideoDriver();
     const std::string d = driver ? driver : "";
     m_can_wait = d == "x11" || d == "wayland";
@@ -1132,8 +1134,7 @@ void App::update_overlay(Clock::time_point now) {
     }
     if (auto text = read_file(std::filesystem::path(m_options.data_dir) / "sync.json", 65536))
         in.sync_json = *text;
-    if (auto text = read_file(kDataProblemFile, 4096))
-        in.data_problem = *text;
+    in.data_problem = m_data_problem;
     in.clock_trusted = schedule_trusted(wall_now(now));
     in.config_problem = m_problem.body;
     if (diagnostics) {

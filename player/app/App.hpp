@@ -203,6 +203,9 @@ private:
     InfoCard m_card;                                 // what it says
     TexturePtr m_card_texture;                       // drawn once per change, copied per frame
     Clock::time_point m_card_refresh;                // when its facts are read again
+    // kDataProblemFile's text, read once: it is written before the player starts
+    // and lasts until a reboot.
+    std::string m_data_problem;
     // The power schedule: off, the TV is put in standby (HDMI-CEC) or the screen
     // blanked; nothing is decoded or logged until it is on again.
     std::unique_ptr<DisplayPower> m_display_power;
