@@ -146,45 +146,8 @@ int App::run() {
     if (const char* hang = std::getenv("MILEPOST_TEST_HANG_AFTER"))
         m_stall_at = m_start + seconds(std::atof(hang));
     m_boot_card_until = m_start + std::chrono::seconds(m_config.display.boot_info_seconds);
-    const char* video_driver = SDL_GetCurrentVideoDriver();
-    const bool kmsdrm = m_options.mode == OutputMode::Fullscreen && video_driver &&
-                        std::string(video_driver) == "KMSDRM";
-    if (kmsdrm || std::getenv("MILEPOST_TEST_DRM_SYSFS")) {
-        m_connectors.emplace();
-        if (!m_connectors->any())
-            m_connectors.reset();
-    }
-    const Size panel = m_output->panel_size();
-    if (kmsdrm && panel.width <= 1024 && panel.height <= 768)
-        log::warn("screen: the display offers " + std::to_string(panel.width) + "x" +
-                  std::to_string(panel.height) +
-                  " at most: it may have sent no EDID. The SD image asks for 1920x1080 "
-                  "(video=HDMI-A-1:1920x1080@60 in cmdline.txt)");
-    // Test hook: MILEPOST_TEST_EVENTS="2:key:F1 3:down:20,20 9:up:20,20" pushes those
-    // SDL events (a key, a press and release at canvas pixels) at those seconds.
-    if (const char* events = std::getenv("MILEPOST_TEST_EVENTS")) {
-        std::istringstream in(events);
-        std::string one;
-        while (in >> one) {
-            double at = 0;
-            char kind[16] = {};
-            int x = 0, y = 0;
-            SDL_Event ev{};
-            if (std::sscanf(one.c_str(), "%lf:%15[a-z]:%d,%d", &at, kind, &x, &y) >= 2) {
-                if (std::string(kind) == "key") {
-                    ev.type = SDL_KEYDOWN;
-                    ev.key.keysym.sym = SDLK_F1;
-                    ev.key.keysym.scancode = SDL_SCANCODE_F1;
-                } else {
-                    ev.type = std::string(kind) == "down" ? SDL_MOUSEBUTTONDOWN : SDL_MOUSEBUTTONUP;
-                    ev.button.button = SDL_BUTTON_LEFT;
-                    ev.button.x = x;
-                    ev.button.y = y;
-                }
-                m_test_events.emplace_back(m_start + seconds(at), ev);
-            }
-        }
-    }
+    open_screen_watch();
+    read_test_events();
 
     while (true) {
         push_test_events(Clock::now());
@@ -223,6 +186,54 @@ int App::run() {
     end_item(Clock::now(), "stopped");
     m_loader.stopped_cleanly();
     return m_exit_code;
+}
+
+// Under KMSDRM the screen's cable is watched (watch_connectors); a panel that
+// offers 1024x768 at most probably sent no EDID.
+void App::open_screen_watch() {
+    const char* video_driver = SDL_GetCurrentVideoDriver();
+    const bool kmsdrm = m_options.mode == OutputMode::Fullscreen && video_driver &&
+                        std::string(video_driver) == "KMSDRM";
+    if (kmsdrm || std::getenv("MILEPOST_TEST_DRM_SYSFS")) {
+        m_connectors.emplace();
+        if (!m_connectors->any())
+            m_connectors.reset();
+    }
+    const Size panel = m_output->panel_size();
+    if (kmsdrm && panel.width <= 1024 && panel.height <= 768)
+        log::warn("screen: the display offers " + std::to_string(panel.width) + "x" +
+                  std::to_string(panel.height) +
+                  " at most: it may have sent no EDID. The SD image asks for 1920x1080 "
+                  "(video=HDMI-A-1:1920x1080@60 in cmdline.txt)");
+}
+
+// Test hook: MILEPOST_TEST_EVENTS="2:key:F1 3:down:20,20 9:up:20,20" pushes those
+// SDL events (a key, a press and release at canvas pixels) at those seconds.
+void App::read_test_events() {
+    const char* events = std::getenv("MILEPOST_TEST_EVENTS");
+    if (!events)
+        return;
+    std::istringstream in(events);
+    std::string one;
+    while (in >> one) {
+        double at = 0;
+        char kind[16] = {};
+        int x = 0, y = 0;
+        SDL_Event ev{};
+        if (std::sscanf(one.c_str(), "%lf:%15[a-z]:%d,%d", &at, kind, &x, &y) >= 2) {
+            if (std::string(kind) == "key") {
+                ev.type = SDL_KEYDOWN;
+                ev.key.keysym.sym = SDLK_F1;
+                ev.key.keysym.scancode = SDL_SCANCODE_F1;
+            } else {
+                ev.type = std::string(kind) == "down" ? SDL_MOUSEBUTTONDOWN : SDL_MOUSEBUTTONUP;
+                ev.button.button = SDL_BUTTON_LEFT;
+                ev.button.x = x;
+                ev.button.y = y;
+            }
+            m_test_events.emplace_back(m_start + seconds(at), ev);
+        }
+    }
 }
 
 void App::handle_events() {
@@ -591,6 +602,44 @@ void App::advance_schedule(Clock::time_point now) {
     end_item(now);
     switch_channel();
     const WallTime w = wall_now(now);
+    renew_planner(now, w);
+    const WallTime t =
+        m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime ? m_showing.end : w;
+
+    Showing s = showing_due(now, t);
+    take_item(now, s, t);
+    m_loader.dispose(std::move(m_next.video));
+    m_next = {};
+    m_showing = s;
+    m_showing_valid = true;
+    m_item_start = now;
+    m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), s.end - w);
+    // A video from its start plays whole: lateness under kOnTime (a slow open) is
+    // not cut from it but absorbed by the next still, which ends on the plan's time.
+    if (m_current.item && m_current.item->type == ItemType::Video && s.offset.count() == 0 &&
+        !s.cut)
+        m_item_end = now + (s.end - s.start);
+
+    if (s.alert) {
+        m_in_fallback = false;
+        show_alert(now, *s.alert, w, s.alert != &m_problem);
+    } else if (!m_current.item) {
+        start_fallback(now,
+                       m_planner->empty()
+                           ? "nothing in the channel plays in this device's languages and region"
+                           : "no item's schedule lets one play now");
+    } else {
+        start_item(now, s, w);
+    }
+    write_player_status(now);
+    // The next item is prepared a moment after this one is on screen: opening a
+    // file costs a burst of CPU that must not delay this item's first frame.
+    m_prepare_at = now + std::min<Clock::duration>(kPrepareAfter, (m_item_end - now) / 2);
+}
+
+// Items left out for over kExcludedFor are tried again, and a wall clock that
+// became trusted (or stopped being) changes the plan: the planner is made again.
+void App::renew_planner(Clock::time_point now, WallTime w) {
     bool forgiven = false;
     for (auto it = m_excluded.begin(); it != m_excluded.end();) {
         if (now - it->second > kExcludedFor) {
@@ -608,9 +657,11 @@ void App::advance_schedule(Clock::time_point now) {
                                 "date conditions play");
         m_planner.emplace(make_planner(m_channel, w));
     }
-    const WallTime t =
-        m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime ? m_showing.end : w;
+}
 
+// What goes on screen at `t`: the settings error when it is due, an alert a
+// channel update brought, else what the plan shows.
+Showing App::showing_due(Clock::time_point now, WallTime t) {
     Showing s;
     const bool problem_due = !m_problem.id.empty() && now >= m_next_problem_show;
     auto urgent = std::find_if(m_channel.alerts.begin(), m_channel.alerts.end(),
@@ -629,9 +680,13 @@ void App::advance_schedule(Clock::time_point now) {
         s = m_planner->showing_at(t);
     }
     m_alert_now.clear();
+    return s;
+}
 
-    // Each item gets one try; one that cannot be shown is left out of the plan and
-    // the plan is joined again.
+// The item `s` shows becomes m_current, prepared ahead or now. Each item gets one
+// try; one that cannot be shown is left out of the plan and the plan is joined
+// again at `t` (`s` changes).
+void App::take_item(Clock::time_point now, Showing& s, WallTime t) {
     for (size_t tries = 0; s.item && !m_current.item && tries <= m_channel.items.size(); ++tries) {
         PreparedItem candidate;
         if (m_next.item && m_next_showing.same_as(s) && m_next_showing.offset == s.offset) {
@@ -654,55 +709,33 @@ void App::advance_schedule(Clock::time_point now) {
         }
         m_current = std::move(candidate);
     }
-    m_loader.dispose(std::move(m_next.video));
-    m_next = {};
-    m_showing = s;
-    m_showing_valid = true;
-    m_item_start = now;
-    m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), s.end - w);
-    // A video from its start plays whole: lateness under kOnTime (a slow open) is
-    // not cut from it but absorbed by the next still, which ends on the plan's time.
-    if (m_current.item && m_current.item->type == ItemType::Video && s.offset.count() == 0 &&
-        !s.cut)
-        m_item_end = now + (s.end - s.start);
+}
 
-    if (s.alert) {
-        m_in_fallback = false;
-        show_alert(now, *s.alert, w, s.alert != &m_problem);
-    } else if (!m_current.item) {
-        start_fallback(now,
-                       m_planner->empty()
-                           ? "nothing in the channel plays in this device's languages and region"
-                           : "no item's schedule lets one play now");
+// The item in m_current goes on screen, as `s` shows it.
+void App::start_item(Clock::time_point now, const Showing& s, WallTime w) {
+    m_in_fallback = false;
+    const Item& item = *m_current.item;
+    m_lang = s.lang;
+    m_trace.event(seconds_since_start(now), "item_start", item.id, std::nullopt,
+                  s.offset.count() ? "joined at " + std::to_string(s.offset.count()) + " ms"
+                                   : std::string());
+    m_outcome = "completed";
+    m_outcome_detail.clear();
+    m_play_started = now;
+    if (m_recorder)
+        m_play_token = m_recorder->started(play_start(item.id, item.media.object, w));
+    if (item.type == ItemType::Video) {
+        // Ends at the plan's time, or when its last frame has had its time.
+        m_current.video->set_on_screen(true);
+        m_video_offset = m_current.start_at;
+        m_late_allowance = kOnTime - std::chrono::milliseconds(100);
+        m_has_frame = false;
+        m_video_wait_since = now;
+        m_frames_presented = m_frames_dropped = 0;
+        // The screen keeps the last picture until this video's first frame is due.
     } else {
-        m_in_fallback = false;
-        const Item& item = *m_current.item;
-        m_lang = s.lang;
-        m_trace.event(seconds_since_start(now), "item_start", item.id, std::nullopt,
-                      s.offset.count() ? "joined at " + std::to_string(s.offset.count()) + " ms"
-                                       : std::string());
-        m_outcome = "completed";
-        m_outcome_detail.clear();
-        m_play_started = now;
-        if (m_recorder)
-            m_play_token = m_recorder->started(play_start(item.id, item.media.object, w));
-        if (item.type == ItemType::Video) {
-            // Ends at the plan's time, or when its last frame has had its time.
-            m_current.video->set_on_screen(true);
-            m_video_offset = m_current.start_at;
-            m_late_allowance = kOnTime - std::chrono::milliseconds(100);
-            m_has_frame = false;
-            m_video_wait_since = now;
-            m_frames_presented = m_frames_dropped = 0;
-            // The screen keeps the last picture until this video's first frame is due.
-        } else {
-            m_dirty = true;
-        }
+        m_dirty = true;
     }
-    write_player_status(now);
-    // The next item is prepared a moment after this one is on screen: opening a
-    // file costs a burst of CPU that must not delay this item's first frame.
-    m_prepare_at = now + std::min<Clock::duration>(kPrepareAfter, (m_item_end - now) / 2);
 }
 
 void App::pump_video(Clock::time_point now) {
@@ -713,9 +746,15 @@ void App::pump_video(Clock::time_point now) {
     if (std::string notes = source.take_notes();
         !notes.empty() && m_logged_notes.insert(notes).second)
         log::warn("item \"" + item.id + "\": " + notes);
+    follow_sound(now, source);
+    if (take_due_frame(now, source))
+        return;
+    watch_video_wait(now, source);
+}
 
-    // While sound plays, the video follows the sound's clock: the item's start moves
-    // so that a frame's pts is due when the sound at that pts is heard.
+// While sound plays, the video follows the sound's clock: the item's start moves
+// so that a frame's pts is due when the sound at that pts is heard.
+void App::follow_sound(Clock::time_point now, VideoSource& source) {
     if (m_audio) {
         if (BoundedQueue<AudioChunk>* sound = source.audio()) {
             m_audio->feed(*sound);
@@ -726,9 +765,13 @@ void App::pump_video(Clock::time_point now) {
             }
         }
     }
+}
 
-    // Take every frame that is due; all but the last are late and dropped, so lag
-    // never builds up: times are absolute, from the item's start.
+// Take every frame that is due; all but the last are late and dropped, so lag
+// never builds up: times are absolute, from the item's start.
+// Returns whether one was taken (or its upload failed the item).
+bool App::take_due_frame(Clock::time_point now, VideoSource& source) {
+    const Item& item = *m_current.item;
     std::optional<VideoFrame> chosen;
     while (source.frames().with_front(
         [&](VideoFrame* f) { return f && m_item_start + seconds(f->pts) <= now; })) {
@@ -736,39 +779,43 @@ void App::pump_video(Clock::time_point now) {
             ++m_frames_dropped;
         chosen = source.frames().try_pop();
     }
-    if (chosen) {
-        const AVFrame* f = chosen->frame.get();
-        const Size canvas = m_output->canvas_size();
-        if (!m_has_frame)
-            m_video_info = source.info(); // complete once a frame exists
-        const VideoInfo& shape = m_video_info;
-        // The software renderer's shortcut for a frame that fills the screen 1:1.
-        const bool direct = m_output->direct_surface() && f->width == canvas.width &&
-                            f->height == canvas.height && shape.rotation == 0 &&
-                            shape.sample_aspect.num == shape.sample_aspect.den &&
-                            m_video_texture.keep_for_direct(f);
-        if (auto r = direct ? Result<void>{} : m_video_texture.upload(m_output->renderer(), f);
-            !r) {
-            item_failed(now, m_current, r.error().message);
-            m_item_end = now;
-            return;
-        }
-        if (!m_has_frame) {
-            const VideoInfo& info = m_video_info;
-            log::info("item \"" + item.id + "\": " + info.decoder + ", " +
-                      std::to_string(info.width) + "x" + std::to_string(info.height) + ", " +
-                      m_video_texture.path() +
-                      (info.rotation ? ", turned " + std::to_string(info.rotation) : "") +
-                      (info.audio.empty() ? "" : ", sound " + info.audio));
-            m_loader.shown(item);
-        }
-        m_has_frame = true;
-        m_frame_pts = chosen->pts;
-        m_last_frame_end = m_item_start + seconds(chosen->pts + chosen->duration);
-        m_frame_pending = true;
-        m_dirty = true;
-        return;
+    if (!chosen)
+        return false;
+    const AVFrame* f = chosen->frame.get();
+    const Size canvas = m_output->canvas_size();
+    if (!m_has_frame)
+        m_video_info = source.info(); // complete once a frame exists
+    const VideoInfo& shape = m_video_info;
+    // The software renderer's shortcut for a frame that fills the screen 1:1.
+    const bool direct = m_output->direct_surface() && f->width == canvas.width &&
+                        f->height == canvas.height && shape.rotation == 0 &&
+                        shape.sample_aspect.num == shape.sample_aspect.den &&
+                        m_video_texture.keep_for_direct(f);
+    if (auto r = direct ? Result<void>{} : m_video_texture.upload(m_output->renderer(), f); !r) {
+        item_failed(now, m_current, r.error().message);
+        m_item_end = now;
+        return true;
     }
+    if (!m_has_frame) {
+        const VideoInfo& info = m_video_info;
+        log::info("item \"" + item.id + "\": " + info.decoder + ", " + std::to_string(info.width) +
+                  "x" + std::to_string(info.height) + ", " + m_video_texture.path() +
+                  (info.rotation ? ", turned " + std::to_string(info.rotation) : "") +
+                  (info.audio.empty() ? "" : ", sound " + info.audio));
+        m_loader.shown(item);
+    }
+    m_has_frame = true;
+    m_frame_pts = chosen->pts;
+    m_last_frame_end = m_item_start + seconds(chosen->pts + chosen->duration);
+    m_frame_pending = true;
+    m_dirty = true;
+    return true;
+}
+
+// No frame is due: the clock waits for a slow open, and the item ends with its
+// video, or when it fails or stalls.
+void App::watch_video_wait(Clock::time_point now, VideoSource& source) {
+    const Item& item = *m_current.item;
     if (source.frames().size() > 0)
         return; // the next frame is not due yet
     if (!m_has_frame) {

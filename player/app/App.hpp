@@ -65,11 +65,21 @@ public:
     int run();
 
 private:
+    // Before the loop.
+    void open_screen_watch();
+    void read_test_events();
     // The steps of the loop, in order.
     void handle_events();
     void watch_active_channel(Clock::time_point now);
     void advance_schedule(Clock::time_point now);
+    void renew_planner(Clock::time_point now, WallTime w);
+    Showing showing_due(Clock::time_point now, WallTime t);
+    void take_item(Clock::time_point now, Showing& s, WallTime t);
+    void start_item(Clock::time_point now, const Showing& s, WallTime w);
     void pump_video(Clock::time_point now);
+    void follow_sound(Clock::time_point now, VideoSource& source);
+    bool take_due_frame(Clock::time_point now, VideoSource& source);
+    void watch_video_wait(Clock::time_point now, VideoSource& source);
     void prepare_next(Clock::time_point now);
     void present(const std::string* snapshot);
     void take_due_snapshots(Clock::time_point now);
