@@ -3,12 +3,10 @@
 #include "core/Files.hpp"
 #include "core/Hotline.hpp"
 #include "core/Log.hpp"
-#include "core/MediaLimits.hpp"
 #include "milepost/Version.hpp"
 #include "render/HotlineScreen.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -73,7 +71,9 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
          Fonts fonts, Trace trace)
     : m_start(started), m_options(std::move(options)), m_config(std::move(config)),
       m_channel(std::move(channel)), m_builtin(std::move(builtin)), m_output(std::move(output)),
-      m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)) {
+      m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)),
+      m_loader(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion,
+               m_options.hwdec, m_audio != nullptr) {
     m_clock_anchor = m_start;
     if (auto zone = Zone::locate(m_config.device.timezone))
         m_zone = *zone;
@@ -82,39 +82,18 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
     // The play log lives in the data dir; without one the screen still plays.
     std::error_code ec;
     std::filesystem::create_directories(m_options.data_dir, ec);
-    m_failed_objects =
-        FailedObjects(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion);
     exclude_failed_before(m_channel, m_start);
     m_planner.emplace(make_planner(m_channel, wall_now(m_start)));
     m_recorder = PlayRecorder::open(std::filesystem::path(m_options.data_dir) / "playlog.db");
+    if (auto text = read_file(kDataProblemFile, 4096))
+        m_data_problem = *text;
     const char* driver = SDL_GetCurrentVideoDriver();
     const std::string d = driver ? driver : "";
     m_can_wait = d == "x11" || d == "wayland";
 }
 
-// Videos still stopping on their own threads get a moment to finish before the
-// libraries go away.
-App::~App() {
-    m_current.video.reset();
-    m_next.video.reset();
-    for (int i = 0; i < 250 && m_disposing->load() > 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-}
-
 double App::seconds_since_start(Clock::time_point t) const {
     return std::chrono::duration<double>(t - m_start).count();
-}
-
-// Stops a video's threads without making the screen wait for them: a decoder
-// busy with a large frame, or stuck, must not freeze the loop.
-void App::dispose(std::unique_ptr<VideoSource> video) {
-    if (!video)
-        return;
-    ++*m_disposing;
-    std::thread([v = std::move(video), count = m_disposing]() mutable {
-        v.reset();
-        --*count;
-    }).detach();
 }
 
 const Hotline& App::hotline_for(std::string_view lang) const {
@@ -167,45 +146,8 @@ int App::run() {
     if (const char* hang = std::getenv("MILEPOST_TEST_HANG_AFTER"))
         m_stall_at = m_start + seconds(std::atof(hang));
     m_boot_card_until = m_start + std::chrono::seconds(m_config.display.boot_info_seconds);
-    const char* video_driver = SDL_GetCurrentVideoDriver();
-    const bool kmsdrm = m_options.mode == OutputMode::Fullscreen && video_driver &&
-                        std::string(video_driver) == "KMSDRM";
-    if (kmsdrm || std::getenv("MILEPOST_TEST_DRM_SYSFS")) {
-        m_connectors.emplace();
-        if (!m_connectors->any())
-            m_connectors.reset();
-    }
-    const Size panel = m_output->panel_size();
-    if (kmsdrm && panel.width <= 1024 && panel.height <= 768)
-        log::warn("screen: the display offers " + std::to_string(panel.width) + "x" +
-                  std::to_string(panel.height) +
-                  " at most: it may have sent no EDID. The SD image asks for 1920x1080 "
-                  "(video=HDMI-A-1:1920x1080@60 in cmdline.txt)");
-    // Test hook: MILEPOST_TEST_EVENTS="2:key:F1 3:down:20,20 9:up:20,20" pushes those
-    // SDL events (a key, a press and release at canvas pixels) at those seconds.
-    if (const char* events = std::getenv("MILEPOST_TEST_EVENTS")) {
-        std::istringstream in(events);
-        std::string one;
-        while (in >> one) {
-            double at = 0;
-            char kind[16] = {};
-            int x = 0, y = 0;
-            SDL_Event ev{};
-            if (std::sscanf(one.c_str(), "%lf:%15[a-z]:%d,%d", &at, kind, &x, &y) >= 2) {
-                if (std::string(kind) == "key") {
-                    ev.type = SDL_KEYDOWN;
-                    ev.key.keysym.sym = SDLK_F1;
-                    ev.key.keysym.scancode = SDL_SCANCODE_F1;
-                } else {
-                    ev.type = std::string(kind) == "down" ? SDL_MOUSEBUTTONDOWN : SDL_MOUSEBUTTONUP;
-                    ev.button.button = SDL_BUTTON_LEFT;
-                    ev.button.x = x;
-                    ev.button.y = y;
-                }
-                m_test_events.emplace_back(m_start + seconds(at), ev);
-            }
-        }
-    }
+    open_screen_watch();
+    read_test_events();
 
     while (true) {
         push_test_events(Clock::now());
@@ -242,8 +184,56 @@ int App::run() {
     }
     notify_systemd("STOPPING=1");
     end_item(Clock::now(), "stopped");
-    m_failed_objects.drop_marks(); // what was being loaded did not kill the player
+    m_loader.stopped_cleanly();
     return m_exit_code;
+}
+
+// Under KMSDRM the screen's cable is watched (watch_connectors); a panel that
+// offers 1024x768 at most probably sent no EDID.
+void App::open_screen_watch() {
+    const char* video_driver = SDL_GetCurrentVideoDriver();
+    const bool kmsdrm = m_options.mode == OutputMode::Fullscreen && video_driver &&
+                        std::string(video_driver) == "KMSDRM";
+    if (kmsdrm || std::getenv("MILEPOST_TEST_DRM_SYSFS")) {
+        m_connectors.emplace();
+        if (!m_connectors->any())
+            m_connectors.reset();
+    }
+    const Size panel = m_output->panel_size();
+    if (kmsdrm && panel.width <= 1024 && panel.height <= 768)
+        log::warn("screen: the display offers " + std::to_string(panel.width) + "x" +
+                  std::to_string(panel.height) +
+                  " at most: it may have sent no EDID. The SD image asks for 1920x1080 "
+                  "(video=HDMI-A-1:1920x1080@60 in cmdline.txt)");
+}
+
+// Test hook: MILEPOST_TEST_EVENTS="2:key:F1 3:down:20,20 9:up:20,20" pushes those
+// SDL events (a key, a press and release at canvas pixels) at those seconds.
+void App::read_test_events() {
+    const char* events = std::getenv("MILEPOST_TEST_EVENTS");
+    if (!events)
+        return;
+    std::istringstream in(events);
+    std::string one;
+    while (in >> one) {
+        double at = 0;
+        char kind[16] = {};
+        int x = 0, y = 0;
+        SDL_Event ev{};
+        if (std::sscanf(one.c_str(), "%lf:%15[a-z]:%d,%d", &at, kind, &x, &y) >= 2) {
+            if (std::string(kind) == "key") {
+                ev.type = SDL_KEYDOWN;
+                ev.key.keysym.sym = SDLK_F1;
+                ev.key.keysym.scancode = SDL_SCANCODE_F1;
+            } else {
+                ev.type = std::string(kind) == "down" ? SDL_MOUSEBUTTONDOWN : SDL_MOUSEBUTTONUP;
+                ev.button.button = SDL_BUTTON_LEFT;
+                ev.button.x = x;
+                ev.button.y = y;
+            }
+            m_test_events.emplace_back(m_start + seconds(at), ev);
+        }
+    }
 }
 
 void App::handle_events() {
@@ -327,7 +317,7 @@ void App::watch_active_channel(Clock::time_point now) {
             log::warn(loaded->note);
         // What was prepared to come next is from an older version: prepare again.
         if (m_next.item) {
-            dispose(std::move(m_next.video));
+            m_loader.dispose(std::move(m_next.video));
             m_next = {};
             m_prepare_at = now;
         }
@@ -396,7 +386,9 @@ void App::prepare_next(Clock::time_point now) {
     if (!next.item)
         return;
     m_next_showing = next;
-    m_next = prepare(next.item, next.offset);
+    m_next = m_loader.prepare(*next.item,
+                              m_pending_channel ? m_pending_channel->sequence : m_channel.sequence,
+                              next.offset);
 }
 
 Planner App::make_planner(const Channel& channel, WallTime at) const {
@@ -482,98 +474,30 @@ void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds lengt
     std::fflush(out);
 }
 
-PreparedItem App::prepare(const Item* item, std::chrono::milliseconds offset) {
-    PreparedItem p;
-    p.item = item;
-    if (item->type == ItemType::Slide)
-        return p;
-    // The size milepost-pack probed, before the file is opened: a manifest that
-    // names a picture or video larger than a screen decodes is not believed.
-    const MediaFacts& m = item->media;
-    if (m.width > 0 || m.height > 0) {
-        const auto problem = item->type == ItemType::Image ? picture_size_problem(m.width, m.height)
-                                                           : video_size_problem(m.width, m.height);
-        if (problem) {
-            p.error = item->file.string() + ": " + *problem;
-            return p;
-        }
-    }
-    m_failed_objects.loading(m.object, sequence_of(*item));
-    if (item->type == ItemType::Image) {
-        // Decoded on a thread of its own (a 4096-px picture takes a while on a Pi);
-        // the texture is made on this thread when the item goes on screen.
-        std::packaged_task<Result<SurfacePtr>()> task(
-            [file = item->file, codec = m.codec] { return load_picture(file, codec); });
-        p.picture = task.get_future();
-        ++*m_disposing; // counted so that the libraries outlive the thread
-        std::thread([task = std::move(task), count = m_disposing]() mutable {
-            task();
-            --*count;
-        }).detach();
-    } else if (item->type == ItemType::Video) {
-        // A duration longer than the video loops it; shorter cuts it.
-        // Joined part way: a looping item's offset falls inside its video.
-        const bool loop = item->duration.has_value();
-        double at = std::chrono::duration<double>(offset).count();
-        if (loop && item->media.duration > 0)
-            at = std::fmod(at, item->media.duration);
-        p.video = VideoSource::start(item->file, m_options.hwdec, loop, m_audio != nullptr, at);
-        p.start_at = at;
-    }
-    return p;
-}
-
-// The picture decoded on its thread becomes a texture, here on the render thread.
-// Waits for the decode when the item was not prepared ahead.
-void App::finish_picture(PreparedItem& p) {
-    auto surface = p.picture.get();
-    if (!surface) {
-        p.error = surface.error().message;
-        return;
-    }
-    p.image.reset(SDL_CreateTextureFromSurface(m_output->renderer(), surface->get()));
-    if (!p.image) {
-        p.error = p.item->file.string() + ": cannot make a texture of the image: " + SDL_GetError();
-        return;
-    }
-    m_failed_objects.loaded(p.item->media.object);
-}
-
 // Items whose object failed before the player started (or stopped it while it
 // was loaded): left out for an hour, as if they had failed now.
 void App::exclude_failed_before(const Channel& channel, Clock::time_point now) {
-    for (const Item& item : channel.items) {
-        if (item.media.object.empty() || m_excluded.count(item.id))
+    for (const auto& [id, why] : m_loader.failed_before(channel)) {
+        if (m_excluded.count(id))
             continue;
-        if (auto why = m_failed_objects.failed(item.media.object, channel.sequence)) {
-            log::warn("item \"" + item.id + "\": its file failed before (" + *why + ", in " +
-                      (std::filesystem::path(m_options.data_dir) / "failed-objects").string() +
-                      "); left out of the plan for an hour");
-            m_excluded[item.id] = now;
-        }
+        log::warn("item \"" + id + "\": its file failed before (" + why + ", in " +
+                  (std::filesystem::path(m_options.data_dir) / "failed-objects").string() +
+                  "); left out of the plan for an hour");
+        m_excluded[id] = now;
     }
 }
 
-// The sequence of the channel `item` belongs to: the one playing or the one
-// taken at the next boundary.
-std::int64_t App::sequence_of(const Item& item) const {
-    if (m_pending_channel)
-        for (const Item& i : m_pending_channel->items)
-            if (&i == &item)
-                return m_pending_channel->sequence;
-    return m_channel.sequence;
-}
-
-void App::item_failed(Clock::time_point now, const Item& item, const std::string& why) {
+void App::item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why) {
+    const Item& item = *p.item;
     log::error("item \"" + item.id + "\": " + why +
                "; skipped, and left out of the plan for an hour");
-    m_failed_objects.record(item.media.object, sequence_of(item), why);
+    m_loader.failed(p, why);
     m_excluded[item.id] = now;
     m_planner->exclude(item.id);
     if (m_pending_planner)
         m_pending_planner->exclude(item.id);
     m_trace.event(seconds_since_start(now), "error", item.id, std::nullopt, why);
-    if (&item == m_current.item) {
+    if (p.item == m_current.item) {
         // On screen: its row ends as failed when the item ends, at once.
         m_outcome = "failed";
         m_outcome_detail = why;
@@ -639,7 +563,7 @@ void App::end_item(Clock::time_point now, std::string_view detail) {
     m_current_alert = nullptr;
     if (m_audio)
         m_audio->clear();
-    dispose(std::move(m_current.video));
+    m_loader.dispose(std::move(m_current.video));
     m_current = {};
 }
 
@@ -678,70 +602,13 @@ void App::advance_schedule(Clock::time_point now) {
     end_item(now);
     switch_channel();
     const WallTime w = wall_now(now);
-    bool forgiven = false;
-    for (auto it = m_excluded.begin(); it != m_excluded.end();) {
-        if (now - it->second > kExcludedFor) {
-            it = m_excluded.erase(it);
-            forgiven = true;
-        } else {
-            ++it;
-        }
-    }
-    if (const bool trusted = schedule_trusted(w);
-        forgiven || trusted != m_planner->settings().clock_trusted) {
-        if (trusted != m_planner->settings().clock_trusted)
-            log::info(trusted ? "the wall clock is trusted now: the full schedule applies"
-                              : "the wall clock is not trusted: only items without time or "
-                                "date conditions play");
-        m_planner.emplace(make_planner(m_channel, w));
-    }
+    renew_planner(now, w);
     const WallTime t =
         m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime ? m_showing.end : w;
 
-    Showing s;
-    const bool problem_due = !m_problem.id.empty() && now >= m_next_problem_show;
-    auto urgent = std::find_if(m_channel.alerts.begin(), m_channel.alerts.end(),
-                               [&](const Alert& a) { return a.id == m_alert_now; });
-    if (problem_due) {
-        // The settings error: not content, so not in the play log.
-        m_next_problem_show = now + kProblemEvery;
-        s = Showing{};
-        s.alert = &m_problem;
-        s.start = t;
-        s.end = t + kProblemShown;
-        s.entry_start = t;
-    } else if (!m_alert_now.empty() && urgent != m_channel.alerts.end()) {
-        s = m_planner->alert_now(*urgent, t);
-    } else {
-        s = m_planner->showing_at(t);
-    }
-    m_alert_now.clear();
-
-    // Each item gets one try; one that cannot be shown is left out of the plan and
-    // the plan is joined again.
-    for (size_t tries = 0; s.item && !m_current.item && tries <= m_channel.items.size(); ++tries) {
-        PreparedItem candidate;
-        if (m_next.item && m_next_showing.same_as(s) && m_next_showing.offset == s.offset) {
-            candidate = std::move(m_next);
-        } else {
-            dispose(std::move(m_next.video));
-            candidate = prepare(s.item, s.offset);
-        }
-        m_next = {};
-        if (candidate.error.empty() && candidate.picture.valid())
-            finish_picture(candidate);
-        if (candidate.error.empty() && candidate.video &&
-            candidate.video->state() == VideoSource::State::Failed)
-            candidate.error = candidate.video->error();
-        if (!candidate.error.empty()) {
-            item_failed(now, *candidate.item, candidate.error);
-            dispose(std::move(candidate.video));
-            s = m_planner->showing_at(t);
-            continue;
-        }
-        m_current = std::move(candidate);
-    }
-    dispose(std::move(m_next.video));
+    Showing s = showing_due(now, t);
+    take_item(now, s, t);
+    m_loader.dispose(std::move(m_next.video));
     m_next = {};
     m_showing = s;
     m_showing_valid = true;
@@ -762,34 +629,113 @@ void App::advance_schedule(Clock::time_point now) {
                            ? "nothing in the channel plays in this device's languages and region"
                            : "no item's schedule lets one play now");
     } else {
-        m_in_fallback = false;
-        const Item& item = *m_current.item;
-        m_lang = s.lang;
-        m_trace.event(seconds_since_start(now), "item_start", item.id, std::nullopt,
-                      s.offset.count() ? "joined at " + std::to_string(s.offset.count()) + " ms"
-                                       : std::string());
-        m_outcome = "completed";
-        m_outcome_detail.clear();
-        m_play_started = now;
-        if (m_recorder)
-            m_play_token = m_recorder->started(play_start(item.id, item.media.object, w));
-        if (item.type == ItemType::Video) {
-            // Ends at the plan's time, or when its last frame has had its time.
-            m_current.video->set_on_screen(true);
-            m_video_offset = m_current.start_at;
-            m_late_allowance = kOnTime - std::chrono::milliseconds(100);
-            m_has_frame = false;
-            m_video_wait_since = now;
-            m_frames_presented = m_frames_dropped = 0;
-            // The screen keeps the last picture until this video's first frame is due.
-        } else {
-            m_dirty = true;
-        }
+        start_item(now, s, w);
     }
     write_player_status(now);
     // The next item is prepared a moment after this one is on screen: opening a
     // file costs a burst of CPU that must not delay this item's first frame.
     m_prepare_at = now + std::min<Clock::duration>(kPrepareAfter, (m_item_end - now) / 2);
+}
+
+// Items left out for over kExcludedFor are tried again, and a wall clock that
+// became trusted (or stopped being) changes the plan: the planner is made again.
+void App::renew_planner(Clock::time_point now, WallTime w) {
+    bool forgiven = false;
+    for (auto it = m_excluded.begin(); it != m_excluded.end();) {
+        if (now - it->second > kExcludedFor) {
+            it = m_excluded.erase(it);
+            forgiven = true;
+        } else {
+            ++it;
+        }
+    }
+    if (const bool trusted = schedule_trusted(w);
+        forgiven || trusted != m_planner->settings().clock_trusted) {
+        if (trusted != m_planner->settings().clock_trusted)
+            log::info(trusted ? "the wall clock is trusted now: the full schedule applies"
+                              : "the wall clock is not trusted: only items without time or "
+                                "date conditions play");
+        m_planner.emplace(make_planner(m_channel, w));
+    }
+}
+
+// What goes on screen at `t`: the settings error when it is due, an alert a
+// channel update brought, else what the plan shows.
+Showing App::showing_due(Clock::time_point now, WallTime t) {
+    Showing s;
+    const bool problem_due = !m_problem.id.empty() && now >= m_next_problem_show;
+    auto urgent = std::find_if(m_channel.alerts.begin(), m_channel.alerts.end(),
+                               [&](const Alert& a) { return a.id == m_alert_now; });
+    if (problem_due) {
+        // The settings error: not content, so not in the play log.
+        m_next_problem_show = now + kProblemEvery;
+        s = Showing{};
+        s.alert = &m_problem;
+        s.start = t;
+        s.end = t + kProblemShown;
+        s.entry_start = t;
+    } else if (!m_alert_now.empty() && urgent != m_channel.alerts.end()) {
+        s = m_planner->alert_now(*urgent, t);
+    } else {
+        s = m_planner->showing_at(t);
+    }
+    m_alert_now.clear();
+    return s;
+}
+
+// The item `s` shows becomes m_current, prepared ahead or now. Each item gets one
+// try; one that cannot be shown is left out of the plan and the plan is joined
+// again at `t` (`s` changes).
+void App::take_item(Clock::time_point now, Showing& s, WallTime t) {
+    for (size_t tries = 0; s.item && !m_current.item && tries <= m_channel.items.size(); ++tries) {
+        PreparedItem candidate;
+        if (m_next.item && m_next_showing.same_as(s) && m_next_showing.offset == s.offset) {
+            candidate = std::move(m_next);
+        } else {
+            m_loader.dispose(std::move(m_next.video));
+            candidate = m_loader.prepare(*s.item, m_channel.sequence, s.offset);
+        }
+        m_next = {};
+        if (candidate.error.empty() && candidate.picture.valid())
+            m_loader.finish_picture(candidate, m_output->renderer());
+        if (candidate.error.empty() && candidate.video &&
+            candidate.video->state() == VideoSource::State::Failed)
+            candidate.error = candidate.video->error();
+        if (!candidate.error.empty()) {
+            item_failed(now, candidate, candidate.error);
+            m_loader.dispose(std::move(candidate.video));
+            s = m_planner->showing_at(t);
+            continue;
+        }
+        m_current = std::move(candidate);
+    }
+}
+
+// The item in m_current goes on screen, as `s` shows it.
+void App::start_item(Clock::time_point now, const Showing& s, WallTime w) {
+    m_in_fallback = false;
+    const Item& item = *m_current.item;
+    m_lang = s.lang;
+    m_trace.event(seconds_since_start(now), "item_start", item.id, std::nullopt,
+                  s.offset.count() ? "joined at " + std::to_string(s.offset.count()) + " ms"
+                                   : std::string());
+    m_outcome = "completed";
+    m_outcome_detail.clear();
+    m_play_started = now;
+    if (m_recorder)
+        m_play_token = m_recorder->started(play_start(item.id, item.media.object, w));
+    if (item.type == ItemType::Video) {
+        // Ends at the plan's time, or when its last frame has had its time.
+        m_current.video->set_on_screen(true);
+        m_video_offset = m_current.start_at;
+        m_late_allowance = kOnTime - std::chrono::milliseconds(100);
+        m_has_frame = false;
+        m_video_wait_since = now;
+        m_frames_presented = m_frames_dropped = 0;
+        // The screen keeps the last picture until this video's first frame is due.
+    } else {
+        m_dirty = true;
+    }
 }
 
 void App::pump_video(Clock::time_point now) {
@@ -800,9 +746,15 @@ void App::pump_video(Clock::time_point now) {
     if (std::string notes = source.take_notes();
         !notes.empty() && m_logged_notes.insert(notes).second)
         log::warn("item \"" + item.id + "\": " + notes);
+    follow_sound(now, source);
+    if (take_due_frame(now, source))
+        return;
+    watch_video_wait(now, source);
+}
 
-    // While sound plays, the video follows the sound's clock: the item's start moves
-    // so that a frame's pts is due when the sound at that pts is heard.
+// While sound plays, the video follows the sound's clock: the item's start moves
+// so that a frame's pts is due when the sound at that pts is heard.
+void App::follow_sound(Clock::time_point now, VideoSource& source) {
     if (m_audio) {
         if (BoundedQueue<AudioChunk>* sound = source.audio()) {
             m_audio->feed(*sound);
@@ -813,9 +765,13 @@ void App::pump_video(Clock::time_point now) {
             }
         }
     }
+}
 
-    // Take every frame that is due; all but the last are late and dropped, so lag
-    // never builds up: times are absolute, from the item's start.
+// Take every frame that is due; all but the last are late and dropped, so lag
+// never builds up: times are absolute, from the item's start.
+// Returns whether one was taken (or its upload failed the item).
+bool App::take_due_frame(Clock::time_point now, VideoSource& source) {
+    const Item& item = *m_current.item;
     std::optional<VideoFrame> chosen;
     while (source.frames().with_front(
         [&](VideoFrame* f) { return f && m_item_start + seconds(f->pts) <= now; })) {
@@ -823,39 +779,43 @@ void App::pump_video(Clock::time_point now) {
             ++m_frames_dropped;
         chosen = source.frames().try_pop();
     }
-    if (chosen) {
-        const AVFrame* f = chosen->frame.get();
-        const Size canvas = m_output->canvas_size();
-        if (!m_has_frame)
-            m_video_info = source.info(); // complete once a frame exists
-        const VideoInfo& shape = m_video_info;
-        // The software renderer's shortcut for a frame that fills the screen 1:1.
-        const bool direct = m_output->direct_surface() && f->width == canvas.width &&
-                            f->height == canvas.height && shape.rotation == 0 &&
-                            shape.sample_aspect.num == shape.sample_aspect.den &&
-                            m_video_texture.keep_for_direct(f);
-        if (auto r = direct ? Result<void>{} : m_video_texture.upload(m_output->renderer(), f);
-            !r) {
-            item_failed(now, item, r.error().message);
-            m_item_end = now;
-            return;
-        }
-        if (!m_has_frame) {
-            const VideoInfo& info = m_video_info;
-            log::info("item \"" + item.id + "\": " + info.decoder + ", " +
-                      std::to_string(info.width) + "x" + std::to_string(info.height) + ", " +
-                      m_video_texture.path() +
-                      (info.rotation ? ", turned " + std::to_string(info.rotation) : "") +
-                      (info.audio.empty() ? "" : ", sound " + info.audio));
-            m_failed_objects.loaded(item.media.object);
-        }
-        m_has_frame = true;
-        m_frame_pts = chosen->pts;
-        m_last_frame_end = m_item_start + seconds(chosen->pts + chosen->duration);
-        m_frame_pending = true;
-        m_dirty = true;
-        return;
+    if (!chosen)
+        return false;
+    const AVFrame* f = chosen->frame.get();
+    const Size canvas = m_output->canvas_size();
+    if (!m_has_frame)
+        m_video_info = source.info(); // complete once a frame exists
+    const VideoInfo& shape = m_video_info;
+    // The software renderer's shortcut for a frame that fills the screen 1:1.
+    const bool direct = m_output->direct_surface() && f->width == canvas.width &&
+                        f->height == canvas.height && shape.rotation == 0 &&
+                        shape.sample_aspect.num == shape.sample_aspect.den &&
+                        m_video_texture.keep_for_direct(f);
+    if (auto r = direct ? Result<void>{} : m_video_texture.upload(m_output->renderer(), f); !r) {
+        item_failed(now, m_current, r.error().message);
+        m_item_end = now;
+        return true;
     }
+    if (!m_has_frame) {
+        const VideoInfo& info = m_video_info;
+        log::info("item \"" + item.id + "\": " + info.decoder + ", " + std::to_string(info.width) +
+                  "x" + std::to_string(info.height) + ", " + m_video_texture.path() +
+                  (info.rotation ? ", turned " + std::to_string(info.rotation) : "") +
+                  (info.audio.empty() ? "" : ", sound " + info.audio));
+        m_loader.shown(item);
+    }
+    m_has_frame = true;
+    m_frame_pts = chosen->pts;
+    m_last_frame_end = m_item_start + seconds(chosen->pts + chosen->duration);
+    m_frame_pending = true;
+    m_dirty = true;
+    return true;
+}
+
+// No frame is due: the clock waits for a slow open, and the item ends with its
+// video, or when it fails or stalls.
+void App::watch_video_wait(Clock::time_point now, VideoSource& source) {
+    const Item& item = *m_current.item;
     if (source.frames().size() > 0)
         return; // the next frame is not due yet
     if (!m_has_frame) {
@@ -877,7 +837,7 @@ void App::pump_video(Clock::time_point now) {
     switch (source.state()) {
     case VideoSource::State::Ended:
         if (!m_has_frame) {
-            item_failed(now, item, item.file.string() + ": no picture in the file");
+            item_failed(now, m_current, item.file.string() + ": no picture in the file");
             m_item_end = now;
         } else {
             // Gapless: the next item starts as the last frame's time runs out.
@@ -885,12 +845,12 @@ void App::pump_video(Clock::time_point now) {
         }
         break;
     case VideoSource::State::Failed:
-        item_failed(now, item, source.error());
+        item_failed(now, m_current, source.error());
         m_item_end = now;
         break;
     default:
         if (now - std::max(m_video_wait_since, source.last_progress()) > kStallLimit) {
-            item_failed(now, item,
+            item_failed(now, m_current,
                         item.file.string() +
                             ": no picture for 0.75 s: the file or its decoder stalled");
             m_item_end = now;
@@ -1068,7 +1028,7 @@ void App::apply_power_schedule(Clock::time_point now) {
         if (m_current.item || m_current_alert)
             m_interrupt_reason = "the screen's power schedule turned it off";
         end_item(now, "screen off");
-        dispose(std::move(m_next.video));
+        m_loader.dispose(std::move(m_next.video));
         m_next = {};
         m_showing_valid = false;
         m_in_fallback = false;
@@ -1221,8 +1181,7 @@ void App::update_overlay(Clock::time_point now) {
     }
     if (auto text = read_file(std::filesystem::path(m_options.data_dir) / "sync.json", 65536))
         in.sync_json = *text;
-    if (auto text = read_file(kDataProblemFile, 4096))
-        in.data_problem = *text;
+    in.data_problem = m_data_problem;
     in.clock_trusted = schedule_trusted(wall_now(now));
     in.config_problem = m_problem.body;
     if (diagnostics) {

@@ -1,6 +1,6 @@
 #pragma once
 // milepost-player's main loop: a flat list of named steps, then one timed wait.
-#include "FailedObjects.hpp"
+#include "ItemLoader.hpp"
 #include "Options.hpp"
 #include "PlayRecorder.hpp"
 #include "StatusCard.hpp"
@@ -16,13 +16,11 @@
 #include "render/Fonts.hpp"
 #include "render/Output.hpp"
 #include "render/Painter.hpp"
-#include "render/PictureFile.hpp"
 #include "render/QrCode.hpp"
 #include "render/VideoTexture.hpp"
 #include "service/Watchdog.hpp"
 #include "store/ContentStore.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -49,18 +47,6 @@ void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds lengt
 // The power schedule the config sets, when it sets one and the clock can be trusted.
 std::optional<PowerWindow> power_window(const DeviceConfig& config, bool clock_trusted);
 
-// An item made ready to go on screen: its video opened and decoding, or its
-// image loaded. Made while the item before it plays, so that items follow each
-// other without a gap.
-struct PreparedItem {
-    const Item* item = nullptr;              // nullptr: nothing prepared
-    std::unique_ptr<VideoSource> video;      // video items
-    TexturePtr image;                        // image items, once decoded
-    std::future<Result<SurfacePtr>> picture; // image items: decoding on a thread of its own
-    std::string error;                       // why it cannot be shown ("" = fine)
-    double start_at = 0;                     // seconds into the video file it starts at
-};
-
 class App {
 public:
     // `started`: when the process started; snapshots, --exit-after and trace times
@@ -69,7 +55,6 @@ public:
     App(Clock::time_point started, Options options, DeviceConfig config, Channel channel,
         Channel builtin, std::unique_ptr<Output> output, std::unique_ptr<AudioOutput> audio,
         Fonts fonts, Trace trace);
-    ~App();
     // Plays what DATA_DIR/active points at, now `target` ("" = none, or none that
     // loaded): when milepost-sync activates another version, the player switches
     // to it at the next item boundary.
@@ -80,11 +65,21 @@ public:
     int run();
 
 private:
+    // Before the loop.
+    void open_screen_watch();
+    void read_test_events();
     // The steps of the loop, in order.
     void handle_events();
     void watch_active_channel(Clock::time_point now);
     void advance_schedule(Clock::time_point now);
+    void renew_planner(Clock::time_point now, WallTime w);
+    Showing showing_due(Clock::time_point now, WallTime t);
+    void take_item(Clock::time_point now, Showing& s, WallTime t);
+    void start_item(Clock::time_point now, const Showing& s, WallTime w);
     void pump_video(Clock::time_point now);
+    void follow_sound(Clock::time_point now, VideoSource& source);
+    bool take_due_frame(Clock::time_point now, VideoSource& source);
+    void watch_video_wait(Clock::time_point now, VideoSource& source);
     void prepare_next(Clock::time_point now);
     void present(const std::string* snapshot);
     void take_due_snapshots(Clock::time_point now);
@@ -104,23 +99,19 @@ private:
     void wait_until(Clock::time_point deadline);
 
     void switch_channel();
-    PreparedItem prepare(const Item* item, std::chrono::milliseconds offset);
     Planner make_planner(const Channel& channel, WallTime at) const;
     bool schedule_trusted(WallTime at) const;
     void show_alert(Clock::time_point now, const Alert& alert, WallTime at, bool logged = true);
     void start_fallback(Clock::time_point now, std::string_view why);
     void end_item(Clock::time_point now, std::string_view detail = {});
-    void item_failed(Clock::time_point now, const Item& item, const std::string& why);
-    void finish_picture(PreparedItem& p);
+    void item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why);
     void exclude_failed_before(const Channel& channel, Clock::time_point now);
-    std::int64_t sequence_of(const Item& item) const;
     void compose_still(const Hotline& hotline);
     void compose_video();
     const Hotline& hotline_for(std::string_view lang) const;
     const QrCode* qr_for(const Hotline& hotline);
     Clock::time_point next_deadline(Clock::time_point now) const;
     double seconds_since_start(Clock::time_point t) const;
-    void dispose(std::unique_ptr<VideoSource> video);
 
     // Everything below is touched by the main thread only.
     Clock::time_point m_start;        // process start
@@ -140,9 +131,6 @@ private:
     Showing m_next_showing;           // what m_next was prepared for
     // Items that failed here, left out of the plan for an hour (then tried again).
     std::map<std::string, Clock::time_point> m_excluded;
-    // Objects that failed, or were being loaded when the player stopped, kept in
-    // DATA_DIR/failed-objects: left out for an hour after a restart too.
-    FailedObjects m_failed_objects;
     std::string m_alert_now;                // an alert a channel update brought: shown at once
     std::string m_interrupt_reason;         // the item on screen is cut short: why
     const Alert* m_current_alert = nullptr; // the alert slide on screen, if any
@@ -162,6 +150,11 @@ private:
     std::unique_ptr<Channel> m_pending_channel;
     std::optional<Planner> m_pending_planner;
 
+    // Prepares items; objects that failed, or were being loaded when the player
+    // stopped, are kept in DATA_DIR/failed-objects: left out for an hour after a
+    // restart too. Declared before m_current and m_next: destroyed after them, it
+    // waits for the videos they stop.
+    ItemLoader m_loader;
     PreparedItem m_current; // on screen; item == nullptr: an alert or the fallback slide
     PreparedItem m_next;    // prepared while m_current plays
     std::string m_lang;     // the language of what is on screen (banner, fallback)
@@ -201,9 +194,6 @@ private:
     std::string m_qr_text; // what m_qr encodes
     std::optional<QrCode> m_qr;
 
-    // Videos being stopped on threads of their own (shared with those threads).
-    std::shared_ptr<std::atomic<int>> m_disposing = std::make_shared<std::atomic<int>>(0);
-
     // systemd: READY once the first frame is up; WATCHDOG only from present(), so
     // a renderer that hangs stops the pings. A still screen is presented again
     // each half interval to show that the loop lives.
@@ -223,6 +213,9 @@ private:
     InfoCard m_card;                                 // what it says
     TexturePtr m_card_texture;                       // drawn once per change, copied per frame
     Clock::time_point m_card_refresh;                // when its facts are read again
+    // kDataProblemFile's text, read once: it is written before the player starts
+    // and lasts until a reboot.
+    std::string m_data_problem;
     // The power schedule: off, the TV is put in standby (HDMI-CEC) or the screen
     // blanked; nothing is decoded or logged until it is on again.
     std::unique_ptr<DisplayPower> m_display_power;

@@ -2,11 +2,16 @@
 
 #include "core/Files.hpp"
 #include "core/Log.hpp"
+#include "core/Manifest.hpp"
 #include "store/Files.hpp"
 
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <sstream>
+#include <unistd.h>
 
 namespace milepost {
 
@@ -15,12 +20,6 @@ namespace {
 constexpr std::size_t kMaxFileBytes = 64 * 1024;
 constexpr std::size_t kMaxWhy = 300;
 constexpr const char* kLoadingWhy = "the player stopped while loading it";
-
-bool is_sha256(const std::string& s) {
-    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
-}
 
 bool is_count(const std::string& s) {
     return !s.empty() && s.size() <= 18 &&
@@ -37,11 +36,44 @@ std::string one_line(std::string text) {
     return text;
 }
 
+// write_file_atomically without its fsyncs: a temporary name, never a file or a
+// link found there (the data folder is writable by the player's group), then a
+// rename, so that readers see the old file or the new one.
+// FIXME: write_file_atomically(path, data, Sync::No) once store/Files has it.
+Result<void> write_file_replacing(const std::filesystem::path& path, const std::string& data) {
+    const std::filesystem::path tmp = path.string() + ".tmp-" + std::to_string(getpid());
+    ::unlink(tmp.c_str());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return Error{tmp.string() + ": cannot write: " + std::strerror(errno)};
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            break;
+        done += static_cast<std::size_t>(w);
+    }
+    const int write_errno = errno;
+    if (::close(fd) != 0 || done < data.size()) {
+        const std::string why = std::strerror(done < data.size() ? write_errno : errno);
+        ::unlink(tmp.c_str());
+        return Error{tmp.string() + ": cannot write: " + why};
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return Error{path.string() + ": cannot write: " + why};
+    }
+    return {};
+}
+
 } // namespace
 
 FailedObjects::FailedObjects(std::filesystem::path file, std::string version)
     : m_file(std::move(file)), m_version(std::move(version)) {
-    auto text = read_file(m_file, kMaxFileBytes);
+    auto text = read_file(m_file, kMaxFileBytes, Links::Refuse);
     if (!text)
         return;
     std::istringstream in(*text);
@@ -54,7 +86,7 @@ FailedObjects::FailedObjects(std::filesystem::path file, std::string version)
             !std::getline(fields, e.version, '\t') || !std::getline(fields, marks, '\t') ||
             !std::getline(fields, e.why))
             continue;
-        if (!is_sha256(e.object) || !is_count(sequence) || !is_count(marks))
+        if (!is_object_name(e.object) || !is_count(sequence) || !is_count(marks))
             continue; // a damaged line is forgotten, never trusted
         e.sequence = std::stoll(sequence);
         e.marks = static_cast<int>(std::min(std::stoll(marks), 100LL));
@@ -124,19 +156,8 @@ void FailedObjects::save(Flush flush) const {
     for (const Entry& e : m_entries)
         text += e.object + "\t" + std::to_string(e.sequence) + "\t" + one_line(e.version) + "\t" +
                 std::to_string(e.marks) + "\t" + e.why + "\n";
-    Result<void> written;
-    if (flush == Flush::Yes) {
-        written = write_file_atomically(m_file, text);
-    } else {
-        // A temporary name and a rename: readers see the old or the new file.
-        auto tmp = m_file;
-        tmp += ".tmp";
-        std::error_code ec;
-        if (!(std::ofstream(tmp, std::ios::binary | std::ios::trunc) << text))
-            written = Error{"cannot write " + tmp.string()};
-        else if (std::filesystem::rename(tmp, m_file, ec); ec)
-            written = Error{ec.message()};
-    }
+    const Result<void> written = flush == Flush::Yes ? write_file_atomically(m_file, text)
+                                                     : write_file_replacing(m_file, text);
     if (!written)
         log::warn(m_file.string() + ": cannot write: " + written.error().message +
                   " (a failed item may be tried again after a restart)");

@@ -111,4 +111,13 @@ Result<PictureHeader> read_picture_header(const std::filesystem::path& file) {
     return parse_picture_header(bytes);
 }
 
+Result<PictureHeader> checked_picture_header(const std::filesystem::path& file) {
+    auto header = read_picture_header(file);
+    if (!header)
+        return header;
+    if (auto problem = picture_size_problem(header->width, header->height))
+        return Error{*problem};
+    return header;
+}
+
 } // namespace milepost

@@ -46,5 +46,8 @@ inline constexpr std::size_t kPictureHeaderBytes = 1 << 20;
 Result<PictureHeader> parse_picture_header(std::string_view bytes);
 // The same, reading the first kPictureHeaderBytes of `file`.
 Result<PictureHeader> read_picture_header(const std::filesystem::path& file);
+// read_picture_header, then picture_size_problem: the header of a PNG or JPEG a
+// screen decodes. The error is read_picture_header's, or the size's problem.
+Result<PictureHeader> checked_picture_header(const std::filesystem::path& file);
 
 } // namespace milepost

@@ -13,11 +13,6 @@ namespace milepost {
 
 namespace {
 
-struct DictDeleter {
-    void operator()(AVDictionary* d) const { av_dict_free(&d); }
-};
-using DictPtr = std::unique_ptr<AVDictionary, DictDeleter>;
-
 // The formats a publisher may hand over by mistake or an attacker on purpose,
 // named the way a person would.
 std::string describe(const AVInputFormat& format) {
@@ -42,14 +37,12 @@ std::string describe(const AVInputFormat& format) {
 
 int open_media_input(AVFormatContext** ctx, const std::filesystem::path& file, MediaKind kind,
                      const AVInputFormat* forced) {
-    AVDictionary* raw = nullptr;
-    av_dict_set(&raw, "format_whitelist",
+    AVDictionary* options = nullptr;
+    av_dict_set(&options, "format_whitelist",
                 kind == MediaKind::Video ? kVideoDemuxers : kPictureDemuxers, 0);
-    av_dict_set(&raw, "protocol_whitelist", "file", 0);
-    DictPtr options(raw);
-    AVDictionary* left = options.release();
-    const int rc = avformat_open_input(ctx, file.c_str(), forced, &left);
-    options.reset(left); // what the demuxer did not take
+    av_dict_set(&options, "protocol_whitelist", "file", 0);
+    const int rc = avformat_open_input(ctx, file.c_str(), forced, &options);
+    av_dict_free(&options); // what the demuxer did not take
     return rc;
 }
 
@@ -86,12 +79,12 @@ std::optional<std::string> foreign_format(const std::filesystem::path& file, Med
     const char* allowed = kind == MediaKind::Video ? kVideoDemuxers : kPictureDemuxers;
     if (av_match_list(format->name, allowed, ',') > 0)
         return std::nullopt;
-    return describe(*format);
+    return refusal_text(kind, describe(*format));
 }
 
-std::string not_supported_text(MediaKind kind) {
-    return kind == MediaKind::Video ? "not a video container Milepost plays"
-                                    : "not a picture Milepost shows";
+std::string refusal_text(MediaKind kind, const std::string& what) {
+    return kind == MediaKind::Video ? "it is " + what + ", not a video container Milepost plays"
+                                    : "an image item must be PNG or JPEG, this is " + what;
 }
 
 } // namespace milepost

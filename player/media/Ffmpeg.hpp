@@ -60,12 +60,15 @@ int open_media_input(AVFormatContext** ctx, const std::filesystem::path& file, M
 // before a frame that size is allocated.
 int find_stream_info_capped(AVFormatContext* format);
 
-// When FFmpeg would take `file` (from its first 64 KiB, opening nothing else) for
-// something other than the containers of `kind`, what it is, in words:
-// "an HLS playlist (hls)". nullopt when it is one of them or nothing FFmpeg knows.
-std::optional<std::string> foreign_format(const std::filesystem::path& file, MediaKind kind);
+// Why a file of `kind` is refused, from what it is (`what`: "an HLS playlist (hls)"):
+// "it is an HLS playlist (hls), not a video container Milepost plays" /
+// "an image item must be PNG or JPEG, this is an HLS playlist (hls)".
+std::string refusal_text(MediaKind kind, const std::string& what);
 
-// "not a video container Milepost plays" / "not a picture Milepost shows".
-std::string not_supported_text(MediaKind kind);
+// When FFmpeg would take `file` (from its first 64 KiB, opening nothing else) for
+// something other than the containers of `kind`, the sentence refusing it, which
+// names what it is (refusal_text). nullopt when it is one of them or nothing
+// FFmpeg knows.
+std::optional<std::string> foreign_format(const std::filesystem::path& file, MediaKind kind);
 
 } // namespace milepost

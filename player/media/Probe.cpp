@@ -12,21 +12,20 @@ namespace {
 // opens. Returns the demuxer a picture is read with.
 Result<const AVInputFormat*> check_before_opening(const std::filesystem::path& file, bool image) {
     const MediaKind kind = image ? MediaKind::Picture : MediaKind::Video;
-    auto header = read_picture_header(file);
     if (image) {
-        if (!header) {
-            auto what = foreign_format(file, kind);
-            return Error{"an image item must be PNG or JPEG, this is " +
-                         (what ? *what : header.error().message)};
-        }
-        if (auto problem = picture_size_problem(header->width, header->height))
-            return Error{*problem};
-        return av_find_input_format(header->type == PictureType::Png ? "png_pipe" : "jpeg_pipe");
+        auto header = checked_picture_header(file);
+        if (header)
+            return av_find_input_format(header->type == PictureType::Png ? "png_pipe"
+                                                                         : "jpeg_pipe");
+        if (read_picture_header(file))
+            return header.error(); // a PNG or JPEG of a size a screen does not decode
+        auto refused = foreign_format(file, kind);
+        return Error{refused ? *refused : refusal_text(kind, header.error().message)};
     }
-    if (header)
+    if (read_picture_header(file))
         return Error{"a still picture: make it an image item"};
-    if (auto what = foreign_format(file, kind))
-        return Error{"it is " + *what + ", " + not_supported_text(kind)};
+    if (auto refused = foreign_format(file, kind))
+        return Error{*refused};
     return nullptr;
 }
 
@@ -54,7 +53,7 @@ Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
     const bool still = stream->codecpar->codec_id == AV_CODEC_ID_PNG ||
                        stream->codecpar->codec_id == AV_CODEC_ID_MJPEG;
     if (image && !still)
-        return Error{std::string("an image item must be PNG or JPEG, this is ") + codec->name};
+        return Error{refusal_text(MediaKind::Picture, codec->name)};
     if (!image && (still || stream->disposition & AV_DISPOSITION_ATTACHED_PIC))
         return Error{"a still picture: make it an image item"};
     // The size the stream declares, before a frame that size is decoded.

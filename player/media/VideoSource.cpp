@@ -322,9 +322,7 @@ bool VideoPipeline::open() {
         const auto what = std::filesystem::is_regular_file(m_path, ec)
                               ? foreign_format(m_path, MediaKind::Video)
                               : std::nullopt;
-        fail(m_path.string() +
-             (what ? ": it is " + *what + ", " + not_supported_text(MediaKind::Video)
-                   : ": cannot open: " + av_error_text(rc)));
+        fail(m_path.string() + (what ? ": " + *what : ": cannot open: " + av_error_text(rc)));
         return false;
     }
     m_format.reset(raw);

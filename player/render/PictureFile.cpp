@@ -7,11 +7,9 @@
 namespace milepost {
 
 Result<SurfacePtr> load_picture(const std::filesystem::path& file, const std::string& codec) {
-    auto header = read_picture_header(file);
+    auto header = checked_picture_header(file);
     if (!header)
         return Error{file.string() + ": " + header.error().message};
-    if (auto problem = picture_size_problem(header->width, header->height))
-        return Error{file.string() + ": " + *problem};
     const bool png = header->type == PictureType::Png;
     if (!codec.empty() && codec != (png ? "png" : "mjpeg"))
         return Error{file.string() + ": the manifest says " + codec + ", the file is a " +

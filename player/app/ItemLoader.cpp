@@ -1,0 +1,100 @@
+#include "ItemLoader.hpp"
+
+#include "core/MediaLimits.hpp"
+#include "render/PictureFile.hpp"
+
+#include <cmath>
+
+namespace milepost {
+
+ItemLoader::ItemLoader(std::filesystem::path failed_objects, std::string version, std::string hwdec,
+                       bool sound)
+    : m_failed_objects(std::move(failed_objects), std::move(version)), m_hwdec(std::move(hwdec)),
+      m_sound(sound) {}
+
+ItemLoader::~ItemLoader() {
+    for (int i = 0; i < 250 && m_running->load() > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+PreparedItem ItemLoader::prepare(const Item& item, std::int64_t sequence,
+                                 std::chrono::milliseconds offset) {
+    PreparedItem p;
+    p.item = &item;
+    p.sequence = sequence;
+    if (item.type == ItemType::Slide)
+        return p;
+    // The size milepost-pack probed, before the file is opened: a manifest that
+    // names a picture or video larger than a screen decodes is not believed.
+    const MediaFacts& m = item.media;
+    if (m.width > 0 || m.height > 0) {
+        const auto problem = item.type == ItemType::Image ? picture_size_problem(m.width, m.height)
+                                                          : video_size_problem(m.width, m.height);
+        if (problem) {
+            p.error = item.file.string() + ": " + *problem;
+            return p;
+        }
+    }
+    m_failed_objects.loading(m.object, sequence);
+    if (item.type == ItemType::Image) {
+        // Decoded on a thread of its own (a 4096-px picture takes a while on a Pi);
+        // the texture is made on the render thread when the item goes on screen.
+        std::packaged_task<Result<SurfacePtr>()> task(
+            [file = item.file, codec = m.codec] { return load_picture(file, codec); });
+        p.picture = task.get_future();
+        run_detached(std::move(task));
+    } else if (item.type == ItemType::Video) {
+        // A duration longer than the video loops it; shorter cuts it.
+        // Joined part way: a looping item's offset falls inside its video.
+        const bool loop = item.duration.has_value();
+        double at = std::chrono::duration<double>(offset).count();
+        if (loop && item.media.duration > 0)
+            at = std::fmod(at, item.media.duration);
+        p.video = VideoSource::start(item.file, m_hwdec, loop, m_sound, at);
+        p.start_at = at;
+    }
+    return p;
+}
+
+void ItemLoader::finish_picture(PreparedItem& p, SDL_Renderer* renderer) {
+    auto surface = p.picture.get();
+    if (!surface) {
+        p.error = surface.error().message;
+        return;
+    }
+    p.image.reset(SDL_CreateTextureFromSurface(renderer, surface->get()));
+    if (!p.image) {
+        p.error = p.item->file.string() + ": cannot make a texture of the image: " + SDL_GetError();
+        return;
+    }
+    m_failed_objects.loaded(p.item->media.object);
+}
+
+void ItemLoader::dispose(std::unique_ptr<VideoSource> video) {
+    if (video)
+        run_detached([v = std::move(video)]() mutable { v.reset(); });
+}
+
+std::vector<std::pair<std::string, std::string>>
+ItemLoader::failed_before(const Channel& channel) const {
+    std::vector<std::pair<std::string, std::string>> failed;
+    for (const Item& item : channel.items)
+        if (!item.media.object.empty())
+            if (auto why = m_failed_objects.failed(item.media.object, channel.sequence))
+                failed.emplace_back(item.id, std::move(*why));
+    return failed;
+}
+
+void ItemLoader::shown(const Item& item) {
+    m_failed_objects.loaded(item.media.object);
+}
+
+void ItemLoader::failed(const PreparedItem& p, const std::string& why) {
+    m_failed_objects.record(p.item->media.object, p.sequence, why);
+}
+
+void ItemLoader::stopped_cleanly() {
+    m_failed_objects.drop_marks();
+}
+
+} // namespace milepost
