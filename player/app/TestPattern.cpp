@@ -12,8 +12,8 @@ namespace milepost {
 
 int run_test_pattern(Output& output, Fonts& fonts, const Options& options,
                      std::chrono::steady_clock::time_point started) {
-    using Clock = std::chrono::steady_clock;
-    const auto since = [&](Clock::time_point t) {
+    using Steady = std::chrono::steady_clock;
+    const auto since = [&](Steady::time_point t) {
         return std::chrono::duration<double>(t - started).count();
     };
     log::info("test pattern: " + output.describe());
@@ -22,7 +22,7 @@ int run_test_pattern(Output& output, Fonts& fonts, const Options& options,
     size_t next_snapshot = 0;
     long frames = 0;
     double rate = 0;
-    Clock::time_point rate_since = Clock::now();
+    Steady::time_point rate_since = Steady::now();
     long rate_frames = 0;
     const auto frame_time = std::chrono::microseconds(16667); // 60 Hz, or the vsync's pace
     bool ready = false;
@@ -38,7 +38,7 @@ int run_test_pattern(Output& output, Fonts& fonts, const Options& options,
                 (ev.key.keysym.sym == SDLK_ESCAPE || ev.key.keysym.sym == SDLK_q))
                 return 0;
         }
-        const auto now = Clock::now();
+        const auto now = Steady::now();
         const double t = since(now);
         if (options.exit_after && t >= *options.exit_after)
             return 0;

@@ -19,9 +19,6 @@ namespace milepost {
 
 namespace {
 
-struct DbClose {
-    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
 struct StmtFinalize {
     void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
 };
@@ -97,7 +94,10 @@ std::string compact_utc_now() {
 } // namespace
 
 struct PlayLog::Db {
-    std::unique_ptr<sqlite3, DbClose> db;
+    struct Close {
+        void operator()(sqlite3* d) const { sqlite3_close_v2(d); }
+    };
+    std::unique_ptr<sqlite3, Close> db;
     std::string file;
     PlayLog::Durability durability = PlayLog::Durability::Normal;
     std::string log_id;

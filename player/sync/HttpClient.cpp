@@ -18,11 +18,6 @@ namespace milepost {
 
 namespace {
 
-struct CurlDeleter {
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
-
 // An open file descriptor with one owner.
 struct Fd {
     int fd = -1;
@@ -76,7 +71,10 @@ struct Transfer {
 };
 
 struct HttpClient::Handle {
-    CurlPtr curl;
+    struct Cleanup {
+        void operator()(CURL* c) const { curl_easy_cleanup(c); }
+    };
+    std::unique_ptr<CURL, Cleanup> curl;
     HttpSettings settings;
     char error[CURL_ERROR_SIZE] = {};
 

@@ -27,20 +27,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A port nobody listens on right now (the kernel's pick, released at once).
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error("no free port");
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 bool can_connect(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -64,6 +50,20 @@ bool send_all(int fd, const char* data, size_t n) {
 }
 
 } // namespace
+
+// A port nobody listens on right now (the kernel's pick, released at once).
+int free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        throw std::runtime_error("no free port");
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
 
 Nginx::Nginx(const fs::path& site, Tls tls, const std::string& extra)
     : m_tls(tls == Tls::SelfSigned) {

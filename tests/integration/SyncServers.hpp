@@ -99,6 +99,9 @@ std::string sha256_hex(const std::string& bytes);
 std::string publish(const std::filesystem::path& site, const MinisignSecretKey& key,
                     const std::string& name, std::int64_t sequence, const std::vector<Blob>& blobs);
 
+// A loopback port nobody listens on right now (the kernel's pick, released at once).
+int free_port();
+
 // A device.toml for milepost-sync against `server`.
 std::string sync_config(const std::string& server, const MinisignPublicKey& key,
                         const std::string& channel, const std::string& extra = "");

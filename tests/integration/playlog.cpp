@@ -84,11 +84,6 @@ struct Serve {
     }
 };
 
-int free_port() {
-    static std::mt19937 random(std::random_device{}());
-    return 20000 + static_cast<int>(random() % 20000);
-}
-
 } // namespace
 
 TEST_CASE("kill -9 of the player at 30 random instants: the log stays whole, no committed row is "
