@@ -194,7 +194,11 @@ Picture load_picture(const fs::path& png) {
 }
 
 std::string ocr(const fs::path& png, const std::string& lang) {
-    RunResult r = run({"tesseract", png.string(), "stdout", "-l", lang, "--psm", "3"});
+    // One thread: tesseract's OpenMP threads otherwise spin waiting for each other,
+    // about two thirds of its CPU time, and the tests run several at once. The text
+    // read is the same.
+    RunResult r = run({"tesseract", png.string(), "stdout", "-l", lang, "--psm", "3"}, {},
+                      {"OMP_THREAD_LIMIT=1"});
     if (r.exit_code != 0)
         throw std::runtime_error("tesseract failed on " + png.string() + ": " + r.err);
     return r.out;
