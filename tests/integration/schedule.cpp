@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kHotline = R"(
+const char* kScheduleHotline = R"(
 [[hotline]]
 region = "*"
 name = "National Human Trafficking Hotline"
@@ -120,7 +120,7 @@ fs::path scheduled_channel(const TempDir& dir) {
     fs::create_directories(dir / "c");
     fs::copy_file(clip, dir / "c/video.mp4", fs::copy_options::overwrite_existing);
     return dir.write("c/channel.toml",
-                     std::string("channel = \"sched\"\n") + kHotline + kScheduledItems);
+                     std::string("channel = \"sched\"\n") + kScheduleHotline + kScheduledItems);
 }
 
 struct PlanLine {
@@ -298,7 +298,7 @@ TEST_CASE("--clock-start 1970-01-01T00:00:00Z plans only unconditioned items") {
 
 TEST_CASE("two players started apart show the same item at the same wall-clock moment") {
     TempDir dir;
-    dir.write("c/channel.toml", std::string("channel = \"step\"\n") + kHotline + R"(
+    dir.write("c/channel.toml", std::string("channel = \"step\"\n") + kScheduleHotline + R"(
 [[item]]
 id = "one"
 type = "slide"
@@ -369,7 +369,7 @@ TEST_CASE("a video joined part way starts at its time, and the next item on the 
                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
     fs::create_directories(dir / "c");
     fs::copy_file(clip, dir / "c/v.mp4");
-    dir.write("c/channel.toml", std::string("channel = \"join\"\n") + kHotline + R"(
+    dir.write("c/channel.toml", std::string("channel = \"join\"\n") + kScheduleHotline + R"(
 [[item]]
 id = "v"
 type = "video"
@@ -401,7 +401,7 @@ duration = 5
 
 TEST_CASE("an alert cuts in on time as a red slide, the cut item is logged interrupted") {
     TempDir dir;
-    dir.write("c/channel.toml", std::string("channel = \"alerts\"\n") + kHotline + R"(
+    dir.write("c/channel.toml", std::string("channel = \"alerts\"\n") + kScheduleHotline + R"(
 [[item]]
 id = "a"
 type = "slide"
@@ -461,7 +461,7 @@ until = "2026-12-01T05:00:00Z"
 
 TEST_CASE("milepost-pack preview --plan-day draws a strip per hour, coloured by item") {
     TempDir dir;
-    dir.write("c/channel.toml", std::string("channel = \"day\"\n") + kHotline + R"(
+    dir.write("c/channel.toml", std::string("channel = \"day\"\n") + kScheduleHotline + R"(
 [[item]]
 id = "always"
 type = "slide"
