@@ -4,6 +4,7 @@
 
 extern "C" {
 #include <libavutil/avstring.h>
+#include <libavutil/mem.h>
 }
 
 #include <fstream>
@@ -37,6 +38,11 @@ std::string describe(const AVInputFormat& format) {
 
 int open_media_input(AVFormatContext** ctx, const std::filesystem::path& file, MediaKind kind,
                      const AVInputFormat* forced) {
+    // No single FFmpeg allocation over kMaxFfmpegAllocation, for the whole process,
+    // from the first file opened: a few KB of MP4 can declare a table of a GB
+    // (found by the probe fuzzer), and FFmpeg then fails the file, not the Pi.
+    static const bool capped = (av_max_alloc(kMaxFfmpegAllocation), true);
+    (void)capped;
     AVDictionary* options = nullptr;
     av_dict_set(&options, "format_whitelist",
                 kind == MediaKind::Video ? kVideoDemuxers : kPictureDemuxers, 0);

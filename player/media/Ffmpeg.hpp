@@ -47,6 +47,11 @@ enum class MediaKind { Video, Picture };
 inline constexpr const char* kVideoDemuxers = "mov,matroska,mpegts,avi";
 inline constexpr const char* kPictureDemuxers = "png_pipe,jpeg_pipe";
 
+// The largest single allocation FFmpeg may make in a Milepost process (set by
+// open_media_input through av_max_alloc): far above a UHD frame (12 MB as
+// yuv420p, 33 MB as RGBA) and any index table of a real file.
+inline constexpr std::size_t kMaxFfmpegAllocation = 256u << 20;
+
 // avformat_open_input for an item's file: only the demuxers of `kind`
 // (format_whitelist) and only local files (protocol_whitelist=file), so that no
 // file can make FFmpeg read another file or a URL. `*ctx` may be allocated
