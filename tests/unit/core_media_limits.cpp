@@ -1,6 +1,9 @@
 // The size a PNG or JPEG declares, read from its header before anything is
 // decoded, and the limits a screen decodes to.
 #include "core/MediaLimits.hpp"
+#include "media/Ffmpeg.hpp"
+#include "media/Probe.hpp"
+#include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
 
@@ -88,4 +91,21 @@ TEST_CASE("the limits: pictures 4096 px on a side, videos UHD either way round")
     CHECK(video_size_problem(4096, 2160));
     CHECK(video_size_problem(2200, 2200));
     CHECK(video_size_problem(-1, 10));
+}
+
+TEST_CASE("once a media file is opened, FFmpeg refuses any one allocation over 256 MiB") {
+    // A few KB of MP4 can declare a table of a GB; the fuzzer found one (its input
+    // is tests/fuzz/corpus/probe/mov-gigabyte-table.mp4).
+    const auto clip = test::make_media("limits-clip.mp4",
+                                       {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t",
+                                        "0.5", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    const auto facts = probe_media(clip, false);
+    REQUIRE(facts);
+    CHECK(facts->width == 160);
+    void* over = av_malloc(kMaxFfmpegAllocation + 1);
+    CHECK(over == nullptr);
+    av_free(over);
+    void* frame = av_malloc(3840 * 2160 * 4); // a UHD frame as RGBA
+    CHECK(frame != nullptr);
+    av_free(frame);
 }
