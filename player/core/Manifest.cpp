@@ -27,14 +27,6 @@ namespace {
 
 const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
-std::string two(unsigned v) {
-    return (v < 10 ? "0" : "") + std::to_string(v);
-}
-std::string date_text(std::chrono::year_month_day d) {
-    return std::to_string(static_cast<int>(d.year())) + "-" +
-           two(static_cast<unsigned>(d.month())) + "-" + two(static_cast<unsigned>(d.day()));
-}
-
 json schedule_json(const Schedule& s) {
     json j = json::object();
     if (!s.days.empty()) {
@@ -47,9 +39,9 @@ json schedule_json(const Schedule& s) {
     if (s.until)
         j["until"] = format_time_of_day(*s.until);
     if (s.start_date)
-        j["start_date"] = date_text(*s.start_date);
+        j["start_date"] = format_date(*s.start_date);
     if (s.end_date)
-        j["end_date"] = date_text(*s.end_date);
+        j["end_date"] = format_date(*s.end_date);
     if (!s.regions.empty())
         j["regions"] = s.regions;
     if (s.weight != 1)

@@ -125,6 +125,13 @@ std::optional<std::chrono::year_month_day> parse_date(std::string_view text) {
     return ymd;
 }
 
+std::string format_date(std::chrono::year_month_day date) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+    return buf;
+}
+
 std::optional<WallTime> parse_rfc3339(std::string_view text) {
     using namespace std::chrono;
     if (text.size() < 20)

@@ -32,6 +32,8 @@ std::optional<TimeOfDay> parse_time_of_day(std::string_view text);
 std::string format_time_of_day(TimeOfDay t);
 // "2026-12-01", a real calendar day.
 std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
+// The date as parse_date reads it: "YYYY-MM-DD", the year in four digits.
+std::string format_date(std::chrono::year_month_day date);
 // "2026-12-02T18:00:00Z", "2026-12-02T12:00:00.5-06:00".
 std::optional<WallTime> parse_rfc3339(std::string_view text);
 enum class TimeDigits { AsNeeded, Milliseconds };

@@ -68,6 +68,8 @@ TEST_CASE("a manifest reads back what was written") {
     slide.schedule.days = {std::chrono::Monday, std::chrono::Friday};
     slide.schedule.regions = {"US-TX"};
     slide.schedule.weight = 3;
+    slide.schedule.start_date = parse_date("0991-01-01"); // an early year keeps its 4 digits
+    slide.schedule.end_date = parse_date("2026-12-31");
     Item video;
     video.id = "clip";
     video.type = ItemType::Video;
@@ -89,6 +91,8 @@ TEST_CASE("a manifest reads back what was written") {
     CHECK(back.items[0].schedule.from->minutes == 360);
     CHECK(back.items[0].schedule.days.size() == 2);
     CHECK(back.items[0].schedule.weight == 3);
+    CHECK(back.items[0].schedule.start_date == slide.schedule.start_date);
+    CHECK(back.items[0].schedule.end_date == slide.schedule.end_date);
     CHECK(back.items[1].file == std::filesystem::path("/data/objects") / std::string(64, 'a'));
     CHECK(!back.items[1].duration); // its own length, not a publisher's cut
     CHECK(back.items[1].media.duration == 30.5);

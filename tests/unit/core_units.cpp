@@ -30,6 +30,10 @@ TEST_CASE("times of day and dates are checked against the calendar") {
     CHECK(parse_date("2028-02-29"));
     for (const char* bad : {"2026-02-29", "2026-13-01", "2026-1-01", "26-01-01", "2026/01/01"})
         CHECK_MESSAGE(!parse_date(bad), bad);
+    // format_date writes what parse_date reads, early years included (found by the
+    // manifest fuzzer: year 991 was written "991-01-31" and then refused).
+    for (const char* date : {"2028-02-29", "0991-01-31", "0001-01-01", "9999-12-31"})
+        CHECK(format_date(*parse_date(date)) == date);
 }
 
 TEST_CASE("RFC 3339 times keep their offset") {
