@@ -243,6 +243,10 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
             item.media.size = static_cast<std::uint64_t>(*size);
             item.media.codec = r.str("codec");
             item.media.duration = r.num("media_duration").value_or(0);
+            // Bounded as a set duration is: the writer gives a video without one its
+            // own length as "duration" (found by the manifest fuzzer: 5.6e25 s).
+            if (!(item.media.duration >= 0 && item.media.duration <= 86400))
+                r.fail("media_duration", "a length in seconds, at most 86400");
             item.media.fps = r.num("fps").value_or(0);
             const double width = r.num("width").value_or(0);
             const double height = r.num("height").value_or(0);

@@ -155,6 +155,16 @@ TEST_CASE("a bad manifest is refused saying where") {
         {R"({"schema": 1, "channel": "x", "sequence": 1, )" + hotline +
              R"(, "items": [], "alerts": [{"id": "a", "title": "t", "every": 1e300, "until": "2026-12-02T18:00:00Z"}]})",
          "m: alert: every: expected 30 to 31536000 seconds"},
+        // Found by the manifest fuzz target: a video's own length went unchecked,
+        // and written back as its "duration" it was refused (over a day).
+        {R"({"schema": 1, "channel": "x", "sequence": 1, )" + hotline +
+             R"(, "items": [{"id": "a", "type": "video", "object": ")" + std::string(64, 'a') +
+             R"(", "size": 1, "media_duration": 5.5e25}]})",
+         "m: item \"a\": media_duration: expected a length in seconds, at most 86400"},
+        {R"({"schema": 1, "channel": "x", "sequence": 1, )" + hotline +
+             R"(, "items": [{"id": "a", "type": "video", "object": ")" + std::string(64, 'a') +
+             R"(", "size": 1, "media_duration": -3}]})",
+         "m: item \"a\": media_duration: expected a length in seconds, at most 86400"},
     };
     for (const Case& c : cases) {
         std::string got;
