@@ -158,7 +158,7 @@ Item read_item(TomlReader& r, const std::filesystem::path& root, std::vector<std
         item.lang = *v;
     }
     if (auto d = r.number("duration")) {
-        if (!(*d > 0) || *d > 86400)
+        if (!(*d > 0) || *d > kMaxItemSeconds)
             r.fail("duration", "a positive number of seconds (at most 86400)");
         item.duration = *d;
     }

@@ -80,6 +80,8 @@ struct Channel {
 };
 
 inline constexpr double kDefaultStillSeconds = 10.0;
+// The longest an item may last, set or its own (a video's length): a day.
+inline constexpr double kMaxItemSeconds = 86400;
 
 // Reads a channel source file. Throws ConfigError naming the file, the item and
 // the key; unknown keys are appended to `warnings`.

@@ -224,7 +224,7 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
         item.title = r.str("title");
         item.bullets = r.strs("bullets");
         if (auto d = r.num("duration")) {
-            if (!(*d > 0) || *d > 86400)
+            if (!(*d > 0) || *d > kMaxItemSeconds)
                 r.fail("duration", "a positive number of seconds");
             item.duration = *d;
         }
@@ -245,7 +245,7 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
             item.media.duration = r.num("media_duration").value_or(0);
             // Bounded as a set duration is: the writer gives a video without one its
             // own length as "duration" (found by the manifest fuzzer: 5.6e25 s).
-            if (!(item.media.duration >= 0 && item.media.duration <= 86400))
+            if (!(item.media.duration >= 0 && item.media.duration <= kMaxItemSeconds))
                 r.fail("media_duration", "a length in seconds, at most 86400");
             item.media.fps = r.num("fps").value_or(0);
             const double width = r.num("width").value_or(0);
