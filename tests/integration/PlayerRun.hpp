@@ -84,37 +84,4 @@ inline std::filesystem::path bomb_png() {
                                          "-frames:v", "1", "-pix_fmt", "monob"});
 }
 
-// A one-second 320x240 25 fps test picture, for ffmpeg (make_media).
-inline const std::vector<std::string> kTestSource{
-    "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "1"};
-
-inline std::vector<std::string> with(std::vector<std::string> a,
-                                     const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
-// A channel of video items, one per file, in `dir`/c/channel.toml.
-inline std::filesystem::path
-video_channel(const TempDir& dir,
-              const std::vector<std::pair<std::string, std::filesystem::path>>& items,
-              const std::string& extra = "") {
-    std::string toml = R"(channel = "videos"
-[[hotline]]
-region = "*"
-name = "National Human Trafficking Hotline"
-call = "1-888-373-7888"
-url = "https://humantraffickinghotline.org"
-)";
-    std::filesystem::create_directories(dir / "c");
-    for (const auto& [id, file] : items) {
-        std::filesystem::path local = dir / "c" / file.filename();
-        if (!std::filesystem::exists(local) && std::filesystem::exists(file))
-            std::filesystem::copy_file(file, local);
-        toml += "[[item]]\nid = \"" + id + "\"\ntype = \"video\"\nfile = \"" +
-                file.filename().string() + "\"\n" + extra;
-    }
-    return dir.write("c/channel.toml", toml);
-}
-
 } // namespace milepost::test

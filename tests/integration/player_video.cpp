@@ -16,6 +16,36 @@ namespace fs = std::filesystem;
 
 namespace {
 
+const std::vector<std::string> kTestSource{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+                                           "-t", "1"};
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+// A channel of video items, one per file, in `dir`/c/channel.toml.
+fs::path video_channel(const TempDir& dir,
+                       const std::vector<std::pair<std::string, fs::path>>& items,
+                       const std::string& extra = "") {
+    std::string toml = R"(channel = "videos"
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+url = "https://humantraffickinghotline.org"
+)";
+    fs::create_directories(dir / "c");
+    for (const auto& [id, file] : items) {
+        fs::path local = dir / "c" / file.filename();
+        if (!fs::exists(local) && fs::exists(file))
+            fs::copy_file(file, local);
+        toml += "[[item]]\nid = \"" + id + "\"\ntype = \"video\"\nfile = \"" +
+                file.filename().string() + "\"\n" + extra;
+    }
+    return dir.write("c/channel.toml", toml);
+}
+
 const Play* find_play(const std::vector<Play>& all, const std::string& id) {
     for (const Play& p : all)
         if (p.item == id)
@@ -293,6 +323,50 @@ TEST_CASE("--hwdec falls back to software decoding and says why") {
         "320x180");
     CHECK(none.exit_code == 0);
     CHECK(none.err.find("hardware decoding") == std::string::npos);
+}
+
+TEST_CASE("sound plays when asked for and the picture follows it, and silent files play the same") {
+    TempDir dir;
+    fs::path tone = make_media("tone-2s.mp4",
+                               {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi",
+                                "-i", "sine=frequency=1000:sample_rate=44100", "-t", "2", "-c:v",
+                                "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"});
+    fs::path silent =
+        make_media("count-1s.mp4", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv420p"}));
+    video_channel(dir, {{"tone", tone}, {"silent", silent}});
+    // SDL's "disk" driver writes what the speakers would play to a file, in real time.
+    const fs::path sound = dir / "sound.raw";
+    RunResult r =
+        run_player(dir, "[display]\naudio = true\n",
+                   {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "3.4"},
+                   "320x180", {"SDL_AUDIODRIVER=disk", "SDL_DISKAUDIOFILE=" + sound.string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_MESSAGE(r.err.find("sound: disk, 48000 Hz, 2 channels") != std::string::npos, r.err);
+    CHECK(r.err.find("sound aac") != std::string::npos);
+
+    // The tone is heard: about two seconds of loud 16-bit samples.
+    std::ifstream in(sound, std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+    const auto* samples = reinterpret_cast<const int16_t*>(bytes.data());
+    const size_t frames = bytes.size() / 4, block = 480; // 10 ms
+    size_t loud_blocks = 0;
+    for (size_t b = 0; b + block <= frames; b += block) {
+        double sum = 0;
+        for (size_t i = b * 2; i < (b + block) * 2; ++i)
+            sum += static_cast<double>(samples[i]) * samples[i];
+        loud_blocks += std::sqrt(sum / (block * 2)) > 1000 ? 1 : 0;
+    }
+    CHECK_MESSAGE(loud_blocks * 0.01 == doctest::Approx(2.0).epsilon(0.15), loud_blocks,
+                  " loud 10 ms blocks");
+
+    auto all = plays(read_trace(dir / "t.ndjson"));
+    const Play* with_sound = find_play(all, "tone");
+    const Play* without = find_play(all, "silent");
+    REQUIRE(with_sound);
+    REQUIRE(without);
+    CHECK(with_sound->frame_times.size() + with_sound->dropped == 50);
+    CHECK(with_sound->dropped <= 3);
+    CHECK(without->frame_times.size() + without->dropped == 25);
 }
 
 TEST_CASE("a playlist, a concat script and a huge picture are skipped within a second, and the "
