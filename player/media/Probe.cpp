@@ -108,6 +108,11 @@ Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
             facts.duration = static_cast<double>(stream->duration) * av_q2d(stream->time_base);
         if (!(facts.duration > 0))
             return Error{"its length is unknown: set a duration on the item"};
+        // A screen refuses a manifest with an item over a day (core/Channel.hpp).
+        if (facts.duration > kMaxItemSeconds)
+            return Error{"it runs " + std::to_string(static_cast<long long>(facts.duration)) +
+                         " s, over the " + std::to_string(static_cast<int>(kMaxItemSeconds)) +
+                         " s (a day) an item may last: cut it shorter"};
         AVRational rate = av_guess_frame_rate(format.get(), stream, nullptr);
         if (rate.num > 0 && rate.den > 0)
             facts.fps = av_q2d(rate);

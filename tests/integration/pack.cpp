@@ -246,6 +246,11 @@ TEST_CASE_FIXTURE(BuiltSite, "build refuses what a screen could not play, naming
                    {"-f", "lavfi", "-i", "testsrc2=size=4096x2160:rate=25", "-frames:v", "2",
                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"}),
         media / "dci.mp4");
+    // Two frames 90,000 s apart: a video longer than the day an item may last.
+    fs::copy_file(make_media("day-long.mkv", {"-f", "lavfi", "-i", "color=c=red:s=64x64:r=1:d=2",
+                                              "-vf", "setpts=N*90000/TB", "-fps_mode",
+                                              "passthrough", "-c:v", "libx264", "-an"}),
+                  media / "day-long.mkv");
     // The whole message: the item, the file and what is wrong with it.
     auto refused = [&](const std::string& id, const std::string& type, const std::string& file,
                        const std::string& message) {
@@ -280,6 +285,8 @@ TEST_CASE_FIXTURE(BuiltSite, "build refuses what a screen could not play, naming
         refused("bomb", "image", "bomb.png",
                 "the picture is 16000x16000 px, over the 4096 px on a side a screen decodes"),
         refused("bomb-as-video", "video", "bomb.mp4", "a still picture: make it an image item"),
+        refused("day-long", "video", "day-long.mkv",
+                "it runs 90001 s, over the 86400 s (a day) an item may last: cut it shorter"),
         refused("wide", "image", "wide.png",
                 "the picture is 5000x100 px, over the 4096 px on a side a screen decodes"),
         refused("dci", "video", "dci.mp4",
