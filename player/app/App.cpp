@@ -729,6 +729,7 @@ void App::start_item(Clock::time_point now, const Showing& s, WallTime w) {
         m_current.video->set_on_screen(true);
         m_video_offset = m_current.start_at;
         m_late_allowance = kOnTime - std::chrono::milliseconds(100);
+        m_sound_moved_end = Clock::duration::zero();
         m_has_frame = false;
         m_video_wait_since = now;
         m_frames_presented = m_frames_dropped = 0;
@@ -753,18 +754,29 @@ void App::pump_video(Clock::time_point now) {
 }
 
 // While sound plays, the video follows the sound's clock: the item's start moves
-// so that a frame's pts is due when the sound at that pts is heard.
+// so that a frame's pts is due when the sound at that pts is heard. When the sound
+// runs late (the device's buffer, a loaded CPU), the item's end moves with it, within
+// the same allowance as a slow open, so that its last frames are still shown.
 void App::follow_sound(Clock::time_point now, VideoSource& source) {
-    if (m_audio) {
-        if (BoundedQueue<AudioChunk>* sound = source.audio()) {
-            m_audio->feed(*sound);
-            if (auto heard = m_audio->clock()) {
-                const auto follow = now - seconds(*heard);
-                if (std::chrono::abs(follow - m_item_start) > std::chrono::milliseconds(10))
-                    m_item_start = follow;
-            }
-        }
-    }
+    if (!m_audio)
+        return;
+    BoundedQueue<AudioChunk>* sound = source.audio();
+    if (!sound)
+        return;
+    m_audio->feed(*sound);
+    auto heard = m_audio->clock();
+    if (!heard)
+        return;
+    const auto follow = now - seconds(*heard);
+    if (std::chrono::abs(follow - m_item_start) <= std::chrono::milliseconds(10))
+        return;
+    // Net of the sound's jitter: what it moved later and then earlier is given back.
+    const auto shift = std::clamp<Clock::duration>(follow - m_item_start, -m_sound_moved_end,
+                                                   std::max(m_late_allowance, Clock::duration{}));
+    m_item_start = follow;
+    m_item_end += shift;
+    m_late_allowance -= shift;
+    m_sound_moved_end += shift;
 }
 
 // Take every frame that is due; all but the last are late and dropped, so lag

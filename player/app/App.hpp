@@ -159,9 +159,10 @@ private:
     PreparedItem m_next;    // prepared while m_current plays
     std::string m_lang;     // the language of what is on screen (banner, fallback)
     Clock::time_point m_item_start;
-    double m_video_offset = 0;          // seconds into its file the video on screen was joined at
-    Clock::duration m_late_allowance{}; // how much later than planned it may still end
-    bool m_in_fallback = false;         // the fallback slide is on screen (its reason was logged)
+    double m_video_offset = 0;           // seconds into its file the video on screen was joined at
+    Clock::duration m_late_allowance{};  // how much later than planned it may still end
+    Clock::duration m_sound_moved_end{}; // how much of that the sound's clock has taken
+    bool m_in_fallback = false;          // the fallback slide is on screen (its reason was logged)
     Clock::time_point m_item_end;
     Clock::time_point m_prepare_at; // when to prepare m_next
 

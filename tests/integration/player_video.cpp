@@ -333,13 +333,15 @@ TEST_CASE("sound plays when asked for and the picture follows it, and silent fil
                                 "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"});
     fs::path silent =
         make_media("count-1s.mp4", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv420p"}));
-    video_channel(dir, {{"tone", tone}, {"silent", silent}});
-    // SDL's "disk" driver writes what the speakers would play to a file, in real time.
+    video_channel(dir, {{"silent", silent}, {"tone", tone}});
+    // SDL's "disk" driver writes what the speakers would play to a file, a 1024-sample
+    // buffer (21 ms) every SDL_DISKAUDIODELAY ms: 27 ms plays the sound at 79% of its
+    // speed, as a loaded device's sound runs late, by 0.5 s at the tone's end.
     const fs::path sound = dir / "sound.raw";
-    RunResult r =
-        run_player(dir, "[display]\naudio = true\n",
-                   {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "3.4"},
-                   "320x180", {"SDL_AUDIODRIVER=disk", "SDL_DISKAUDIOFILE=" + sound.string()});
+    RunResult r = run_player(
+        dir, "[display]\naudio = true\n",
+        {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "4.2"}, "320x180",
+        {"SDL_AUDIODRIVER=disk", "SDL_DISKAUDIOFILE=" + sound.string(), "SDL_DISKAUDIODELAY=27"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK_MESSAGE(r.err.find("sound: disk, 48000 Hz, 2 channels") != std::string::npos, r.err);
     CHECK(r.err.find("sound aac") != std::string::npos);
@@ -364,6 +366,12 @@ TEST_CASE("sound plays when asked for and the picture follows it, and silent fil
     const Play* without = find_play(all, "silent");
     REQUIRE(with_sound);
     REQUIRE(without);
+    // The picture follows the late sound, and the item's end follows it too: every
+    // frame is shown (or, if late, counted as dropped), none cut off at the end.
+    // 2 s at 79%: 2.53 s; the late allowance ends it by 2.9 s at the most.
+    const double lasted = with_sound->end - with_sound->start;
+    CHECK_MESSAGE(lasted > 2.3, "the tone item lasted ", lasted, " s");
+    CHECK_MESSAGE(lasted < 2.95, "the tone item lasted ", lasted, " s");
     CHECK(with_sound->frame_times.size() + with_sound->dropped == 50);
     CHECK(with_sound->dropped <= 3);
     CHECK(without->frame_times.size() + without->dropped == 25);
