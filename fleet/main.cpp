@@ -1,0 +1,269 @@
+// milepost-fleet: what the screens uploaded, gathered into FLEET.db, and counted.
+// Exit status: 0 success (bad input is counted and named, not a failure); 1 the
+// source or FLEET.db cannot be read or written; 2 bad usage.
+#include "FleetDb.hpp"
+#include "Ingest.hpp"
+#include "Plays.hpp"
+#include "core/Log.hpp"
+#include "core/Units.hpp"
+#include "milepost/Version.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace milepost;
+using namespace milepost::fleet;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kUsage = R"(Usage:
+  milepost-fleet ingest SOURCE --db FLEET.db
+  milepost-fleet plays --db FLEET.db --by KEY[,KEY...] [--from DATE] [--to DATE]
+                       [--format csv|json|table]
+
+Gathers what Milepost screens upload (proof of play, status, screenshots) into
+one SQLite file, FLEET.db, and counts the plays for reports.
+
+  ingest  reads SOURCE, the folder the ingest server stores uploads in:
+          SOURCE/<device>/plays/*.ndjson, SOURCE/<device>/status.json and
+          SOURCE/<device>/screenshot.png. A file read before and unchanged (same
+          size and modification time) is skipped, so a run with nothing new is
+          quick however large the fleet. A play counts once, by its device, log
+          and row id, however often it was uploaded or read. Each status report
+          is kept for 30 days; the newest screenshot per screen is kept. A bad
+          line or file (cut short, another schema, not UTF-8, far too large) is
+          counted and named, kept in FLEET.db (table problems), and the run goes
+          on. Shows progress on a terminal.
+  plays   counts plays per group of KEYs: item, site, region, lang, day, hour
+          (days and hours in UTC; site and region as the screen last reported
+          them). Columns: the keys, then plays (every row), completed,
+          interrupted, skipped, failed, hours (on screen) and screens (how many
+          showed it). --format csv (the default; a header row), json or table.
+
+Options:
+  --db FLEET.db      the fleet's database (created by the first ingest)
+  --by KEYS          for plays: what to count by, e.g. item,day
+  --from, --to DATE  for plays: the first and last day counted, YYYY-MM-DD (UTC)
+  --format F         for plays: csv, json or table
+  --help, --version
+)";
+
+int usage_error(const std::string& message) {
+    log::error(message + " (see milepost-fleet --help)");
+    return 2;
+}
+
+std::string thousands(std::int64_t n) {
+    std::string s = std::to_string(n);
+    for (int i = static_cast<int>(s.size()) - 3; i > (n < 0 ? 1 : 0); i -= 3)
+        s.insert(static_cast<std::size_t>(i), ",");
+    return s;
+}
+
+struct Args {
+    std::string command;
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> options;
+};
+
+// --key VALUE or --key=VALUE, for the keys each command takes.
+std::optional<Args> parse_args(int argc, char** argv, std::string& problem) {
+    Args a;
+    a.command = argv[1];
+    const std::map<std::string, std::vector<std::string>> known = {
+        {"ingest", {"--db"}},
+        {"plays", {"--db", "--by", "--from", "--to", "--format"}},
+    };
+    auto it = known.find(a.command);
+    if (it == known.end()) {
+        problem = "unknown command \"" + a.command + "\": ingest or plays";
+        return std::nullopt;
+    }
+    for (int i = 2; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (!arg.starts_with("--")) {
+            a.positional.push_back(arg);
+            continue;
+        }
+        std::string value;
+        bool has_value = false;
+        if (auto eq = arg.find('='); eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            has_value = true;
+        }
+        if (std::find(it->second.begin(), it->second.end(), arg) == it->second.end()) {
+            problem = a.command + ": unknown option " + arg;
+            return std::nullopt;
+        }
+        if (!has_value) {
+            if (i + 1 >= argc) {
+                problem = arg + " needs a value";
+                return std::nullopt;
+            }
+            value = argv[++i];
+        }
+        a.options[arg] = value;
+    }
+    return a;
+}
+
+// A line rewritten in place on a terminal, at most ten times a second.
+class ProgressLine {
+public:
+    ProgressLine() : m_tty(::isatty(STDERR_FILENO) == 1) {}
+    void show(const IngestProgress& p) {
+        if (!m_tty)
+            return;
+        const auto now = std::chrono::steady_clock::now();
+        if (p.files_done < p.files_total && now - m_last < std::chrono::milliseconds(100))
+            return;
+        m_last = now;
+        const int width = 30;
+        const int filled =
+            p.files_total ? static_cast<int>(width * p.files_done / p.files_total) : width;
+        std::fprintf(stderr, "\r[%s%s] %s/%s files, %s plays", std::string(filled, '#').c_str(),
+                     std::string(width - filled, ' ').c_str(), thousands(p.files_done).c_str(),
+                     thousands(p.files_total).c_str(), thousands(p.rows).c_str());
+        m_shown = true;
+    }
+    void done() {
+        if (m_shown)
+            std::fputs("\n", stderr);
+    }
+
+private:
+    bool m_tty;
+    bool m_shown = false;
+    std::chrono::steady_clock::time_point m_last{};
+};
+
+int ingest(const Args& a) {
+    if (a.positional.size() != 1)
+        return usage_error("ingest: give one SOURCE folder");
+    if (!a.options.count("--db"))
+        return usage_error("ingest: --db FLEET.db is needed");
+    const fs::path source = a.positional[0];
+    if (source.string().starts_with("s3://"))
+        return usage_error("ingest: s3:// sources are not built yet; sync the bucket to a "
+                           "folder (e.g. rclone sync) and ingest that");
+    auto db = FleetDb::open(a.options.at("--db"));
+    if (!db) {
+        log::error(db.error().message);
+        return 1;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    ProgressLine line;
+    auto report = ingest_folder(
+        **db, source,
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()),
+        [&](const IngestProgress& p) { line.show(p); });
+    line.done();
+    if (!report) {
+        log::error(report.error().message);
+        return 1;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const IngestReport& r = *report;
+    std::printf("ingest: %s files: %s read, %s unchanged; %s new plays, %s already known; "
+                "%s status reports, %s screenshots; %.1f s\n",
+                thousands(r.files).c_str(), thousands(r.files_read).c_str(),
+                thousands(r.files_unchanged).c_str(), thousands(r.plays_new).c_str(),
+                thousands(r.plays_known).c_str(), thousands(r.statuses).c_str(),
+                thousands(r.screenshots).c_str(), seconds);
+    if (!r.problems.empty()) {
+        std::printf("ingest: %s bad lines, %s files refused whole:\n",
+                    thousands(r.bad_lines).c_str(), thousands(r.bad_files).c_str());
+        const std::size_t shown = std::min<std::size_t>(r.problems.size(), 50);
+        for (std::size_t i = 0; i < shown; ++i) {
+            const Problem& p = r.problems[i];
+            std::printf("  %s%s: %s\n", (source / p.path).c_str(),
+                        p.line ? (":" + std::to_string(p.line)).c_str() : "", p.reason.c_str());
+        }
+        if (shown < r.problems.size())
+            std::printf("  and %s more (all in %s, table problems)\n",
+                        thousands(static_cast<std::int64_t>(r.problems.size() - shown)).c_str(),
+                        a.options.at("--db").c_str());
+    }
+    return 0;
+}
+
+int plays(const Args& a) {
+    if (!a.positional.empty())
+        return usage_error("plays: unexpected " + a.positional[0]);
+    if (!a.options.count("--db"))
+        return usage_error("plays: --db FLEET.db is needed");
+    if (!a.options.count("--by"))
+        return usage_error("plays: --by is needed, e.g. --by item,day");
+    auto by = parse_by(a.options.at("--by"));
+    if (!by)
+        return usage_error(by.error().message);
+    PlaysQuery q;
+    q.by = *by;
+    for (const char* key : {"--from", "--to"})
+        if (auto it = a.options.find(key); it != a.options.end()) {
+            if (!parse_date(it->second))
+                return usage_error(std::string(key) + ": expected a date, YYYY-MM-DD, not \"" +
+                                   it->second + "\"");
+            (std::string(key) == "--from" ? q.from : q.to) = it->second;
+        }
+    const std::string format = a.options.count("--format") ? a.options.at("--format") : "csv";
+    if (format != "csv" && format != "json" && format != "table")
+        return usage_error("--format: expected csv, json or table, not \"" + format + "\"");
+    const fs::path file = a.options.at("--db");
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+        log::error(file.string() + ": no such database (make it with milepost-fleet ingest)");
+        return 1;
+    }
+    auto db = FleetDb::open(file);
+    if (!db) {
+        log::error(db.error().message);
+        return 1;
+    }
+    try {
+        const Table t = query_plays(**db, q);
+        const std::string out = format == "csv"    ? format_csv(t)
+                                : format == "json" ? format_json(t)
+                                                   : format_table(t);
+        std::fwrite(out.data(), 1, out.size(), stdout);
+    } catch (const std::runtime_error& e) {
+        log::error(e.what());
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2)
+        return usage_error("a command is needed: ingest or plays");
+    const std::string first = argv[1];
+    if (first == "--help" || first == "-h") {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (first == "--version") {
+        std::printf("milepost-fleet %s\n", kVersion);
+        return 0;
+    }
+    for (int i = 2; i < argc; ++i)
+        if (std::string(argv[i]) == "--help") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+    std::string problem;
+    auto args = parse_args(argc, argv, problem);
+    if (!args)
+        return usage_error(problem);
+    return args->command == "ingest" ? ingest(*args) : plays(*args);
+}

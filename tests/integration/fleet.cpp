@@ -1,0 +1,206 @@
+// milepost-fleet on real files: an ingest tree as nginx stores uploads, with
+// re-uploads, overlapping batches, bad lines and a 2 GB file, read into a real
+// SQLite FLEET.db and counted back by `plays`.
+#include "support/TestSupport.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace milepost;
+using namespace milepost::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A play row as milepost-sync uploads it.
+std::string play_line(const std::string& device, const std::string& log, int id,
+                      const std::string& item, const std::string& started, int ms,
+                      const std::string& outcome = "completed") {
+    nlohmann::ordered_json j;
+    j["device_id"] = device;
+    j["log_id"] = log;
+    j["id"] = id;
+    j["item_id"] = item;
+    j["object"] = nullptr;
+    j["channel"] = "trucking";
+    j["sequence"] = 7;
+    j["started_at"] = started;
+    j["ended_at"] = nullptr;
+    j["duration_ms"] = ms;
+    j["outcome"] = outcome;
+    j["detail"] = nullptr;
+    j["clock_trusted"] = 1;
+    j["uploaded"] = 0;
+    return j.dump() + "\n";
+}
+
+// The file's modification time, `seconds` after the epoch.
+void set_mtime(const fs::path& file, long seconds) {
+    const struct timeval times[2] = {{seconds, 0}, {seconds, 0}};
+    REQUIRE(::utimes(file.c_str(), times) == 0);
+}
+
+RunResult fleet(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {MILEPOST_FLEET};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+}
+
+const std::string kLogA = "00000000000000aa";
+const std::string kLogB = "00000000000000bb";
+
+} // namespace
+
+TEST_CASE("fleet ingest counts each play once, reads only what changed, and names bad input "
+          "without stopping") {
+    TempDir dir;
+    const fs::path in = dir / "ingest";
+    // Screen a: rows 1-3, then an overlapping batch 2-4 (a retry after a lost
+    // answer), and the first batch again under another name.
+    std::string batch1, batch2;
+    for (int id = 1; id <= 3; ++id)
+        batch1 += play_line("screen-a", kLogA, id, id == 2 ? "video-1" : "lot-en",
+                            "2026-11-2" + std::to_string(id) + "T10:00:00.000Z", 10000);
+    for (int id = 2; id <= 4; ++id)
+        batch2 += play_line("screen-a", kLogA, id, id == 2 ? "video-1" : "lot-en",
+                            "2026-11-2" + std::to_string(id) + "T10:00:00.000Z", 10000);
+    dir.write("ingest/screen-a/plays/" + kLogA + "-1-3.ndjson", batch1);
+    dir.write("ingest/screen-a/plays/" + kLogA + "-2-4.ndjson", batch2);
+    dir.write("ingest/screen-a/plays/" + kLogA + "-1-3-again.ndjson", batch1);
+    const fs::path status_a =
+        dir.write("ingest/screen-a/status.json",
+                  R"({"device_id":"screen-a","site":"Exit 42 Travel Center","region":"US-TX"})");
+    set_mtime(status_a, 1795000000);
+    // Screen b: one good row (in another zone's offset), then bad lines.
+    std::string b =
+        play_line("screen-b", kLogB, 1, "lot-es", "2026-11-22T05:00:00-06:00", 5000, "failed");
+    const std::string not_utf8 = "{\"device_id\":\"screen-b\",\"log_id\":\"" + kLogB +
+                                 "\",\"id\":2,\"item_id\":\"x\xff\"}\n";
+    b += not_utf8;
+    b += "{\"device_id\":\"screen-b\",\"id\":3,\"item\":\"old\"}\n";
+    b += play_line("screen-x", kLogB, 4, "lot-en", "2026-11-22T10:00:00Z", 1000);
+    b += play_line("screen-b", kLogB, 5, "lot-en", "2026-11-22T10:00:00Z", 1000).substr(0, 60);
+    dir.write("ingest/screen-b/plays/" + kLogB + "-1-5.ndjson", b);
+    dir.write("ingest/screen-b/screenshot.png", "this is no PNG");
+    // Screen c: a 2 GB batch (sparse: no disk used), refused whole.
+    const fs::path huge = dir.write("ingest/screen-c/plays/" + kLogA + "-1-9.ndjson", "");
+    fs::resize_file(huge, 2ull << 30);
+    // Not a device's folder.
+    dir.write("ingest/Not A Device/plays/x.ndjson", "nothing");
+
+    const std::string db = (dir / "fleet.db").string();
+    RunResult first = fleet({"ingest", in.string(), "--db", db});
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    INFO(first.out);
+    CHECK(first.out.find("7 files: 7 read, 0 unchanged; 5 new plays, 5 already known; 1 status "
+                         "reports, 0 screenshots") != std::string::npos);
+    CHECK(first.out.find("4 bad lines, 2 files refused whole") != std::string::npos);
+    const std::string bfile = (in / "screen-b/plays" / (kLogB + "-1-5.ndjson")).string();
+    for (const std::string& line :
+         {bfile + ":2: not UTF-8 text (byte " + std::to_string(not_utf8.find('\xff') + 1) + ")",
+          bfile + ":3: no \"log_id\": a row of another schema version",
+          bfile + ":4: device_id \"screen-x\" is not its folder's, \"screen-b\"",
+          bfile + ":5: the last line is cut short (no newline, not complete JSON)",
+          (in / "screen-b/screenshot.png").string() + ": not a PNG",
+          huge.string() + ": the file is 2.0 GiB, over the 64 MiB such a file can be: not read"})
+        CHECK_MESSAGE(first.out.find("  " + line + "\n") != std::string::npos, line);
+    CHECK(first.out.find("Not A Device") == std::string::npos);
+
+    // Counted once each: 4 rows of screen a, 1 of screen b; days in UTC.
+    RunResult by_day = fleet({"plays", "--db", db, "--by", "item,day"});
+    REQUIRE_MESSAGE(by_day.exit_code == 0, by_day.err);
+    CHECK(by_day.out == "item,day,plays,completed,interrupted,skipped,failed,hours,screens\r\n"
+                        "lot-en,2026-11-21,1,1,0,0,0,0.00,1\r\n"
+                        "lot-en,2026-11-23,1,1,0,0,0,0.00,1\r\n"
+                        "lot-en,2026-11-24,1,1,0,0,0,0.00,1\r\n"
+                        "lot-es,2026-11-22,1,0,0,0,1,0.00,1\r\n"
+                        "video-1,2026-11-22,1,1,0,0,0,0.00,1\r\n");
+    // The site as the screen reported it; from the rows (hour) the same totals
+    // as from the daily roll-ups (site).
+    RunResult by_site = fleet({"plays", "--db", db, "--by", "site", "--format", "json"});
+    REQUIRE_MESSAGE(by_site.exit_code == 0, by_site.err);
+    auto sites = nlohmann::json::parse(by_site.out);
+    REQUIRE(sites.size() == 2);
+    CHECK(sites[0]["site"] == "");
+    CHECK(sites[0]["plays"] == 1);
+    CHECK(sites[1]["site"] == "Exit 42 Travel Center");
+    CHECK(sites[1]["plays"] == 4);
+    CHECK(sites[1]["hours"] == doctest::Approx(40.0 / 3600).epsilon(0.2));
+    RunResult by_hour = fleet({"plays", "--db", db, "--by", "hour", "--format", "json", "--from",
+                               "2026-11-22", "--to", "2026-11-23"});
+    REQUIRE_MESSAGE(by_hour.exit_code == 0, by_hour.err);
+    auto hours = nlohmann::json::parse(by_hour.out);
+    REQUIRE(hours.size() == 2);
+    CHECK(hours[0]["hour"] == "10");
+    CHECK(hours[0]["plays"] == 2);   // video-1 on the 22nd, lot-en on the 23rd
+    CHECK(hours[1]["hour"] == "11"); // 05:00-06:00 is 11:00 UTC
+    CHECK(hours[1]["failed"] == 1);
+    RunResult table = fleet({"plays", "--db", db, "--by", "region", "--format", "table"});
+    CHECK(table.out == "region  plays  completed  interrupted  skipped  failed  hours  screens\n"
+                       "            1          0            0        0       1   0.00        1\n"
+                       "US-TX       4          4            0        0       0   0.01        1\n");
+
+    // Nothing new: nothing read again.
+    RunResult again = fleet({"ingest", in.string(), "--db", db});
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK_MESSAGE(again.out.find("7 files: 0 read, 7 unchanged; 0 new plays, 0 already known") !=
+                      std::string::npos,
+                  again.out);
+
+    // A batch rewritten with a new row, and a newer status: only they are read.
+    dir.write("ingest/screen-a/plays/" + kLogA + "-2-4.ndjson",
+              batch2 + play_line("screen-a", kLogA, 5, "lot-en", "2026-11-25T10:00:00Z", 10000));
+    const fs::path status_new =
+        dir.write("ingest/screen-a/status.json",
+                  R"({"device_id":"screen-a","site":"Exit 43 Travel Center","region":"US-OK"})");
+    set_mtime(status_new, 1795000600);
+    RunResult third = fleet({"ingest", in.string(), "--db", db});
+    REQUIRE_MESSAGE(third.exit_code == 0, third.err);
+    CHECK_MESSAGE(third.out.find("7 files: 2 read, 5 unchanged; 1 new plays, 3 already known; 1 "
+                                 "status reports") != std::string::npos,
+                  third.out);
+    RunResult regions = fleet({"plays", "--db", db, "--by", "region,site"});
+    CHECK(regions.out.find("US-OK,Exit 43 Travel Center,5,") != std::string::npos);
+    // Both reports are kept as the screen's history, and the problems stay named.
+    RunResult history = run({"sqlite3", db,
+                             "SELECT count(*) FROM status_history; SELECT count(*) FROM problems; "
+                             "SELECT count(*) FROM plays; SELECT sum(plays) FROM daily;"});
+    CHECK(history.out == "2\n6\n6\n6\n");
+}
+
+TEST_CASE("milepost-fleet says what is wrong with its command line") {
+    TempDir dir;
+    const std::string db = (dir / "fleet.db").string();
+    RunResult help = fleet({"--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("milepost-fleet ingest SOURCE --db FLEET.db") != std::string::npos);
+    CHECK(fleet({"--version"}).out.starts_with("milepost-fleet "));
+    struct Case {
+        std::vector<std::string> args;
+        int exit_code;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {{}, 2, "a command is needed"},
+        {{"report2"}, 2, "unknown command \"report2\""},
+        {{"ingest", (dir / "none").string()}, 2, "--db FLEET.db is needed"},
+        {{"ingest", (dir / "none").string(), "--db", db}, 1, "none: cannot be read"},
+        {{"plays", "--db", db, "--by", "item,colour"}, 2, "\"colour\" is not one of item"},
+        {{"plays", "--db", db, "--by", "item", "--from", "2026-13-01"},
+         2,
+         "--from: expected a date, YYYY-MM-DD"},
+        {{"plays", "--db", db, "--by", "item", "--format", "xml"}, 2, "--format: expected csv"},
+        {{"plays", "--db", (dir / "missing.db").string(), "--by", "item"}, 1, "no such database"},
+    };
+    for (const Case& c : cases) {
+        RunResult r = fleet(c.args);
+        CHECK_MESSAGE(r.exit_code == c.exit_code, r.err);
+        CHECK_MESSAGE(r.err.find(c.message) != std::string::npos, r.err);
+    }
+}
