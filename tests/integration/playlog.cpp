@@ -61,7 +61,8 @@ struct Serve {
     std::unique_ptr<Child> child;
     Serve(const fs::path& dir, int p) : root(dir), port(p) {
         fs::create_directories(dir / "site");
-        std::ofstream(dir / "tokens.map") << "\"Bearer tok-1:screen-1\" 1;\n";
+        std::ofstream(dir / "tokens.map")
+            << "\"Bearer tok-1:screen-1\" 1;\n\"Bearer tok-2:screen-2\" 1;\n";
         child = std::make_unique<Child>(
             std::vector<std::string>{MILEPOST_SOURCE_DIR "/scripts/serve", (dir / "site").string(),
                                      std::to_string(port)},
@@ -557,4 +558,99 @@ TEST_CASE("a play log the player cannot open at start is opened later: proof of 
     CHECK(rows->size() >= 2);
     auto first = nlohmann::json::parse(rows->front());
     CHECK(first["item_id"] == "intro-en");
+}
+
+TEST_CASE("two players and their syncs upload through the real nginx, and milepost-fleet counts "
+          "each screen's plays once") {
+    TempDir dir;
+    const int port = free_port();
+    Serve serve{dir / "server", port};
+    const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/ingest/";
+    // Three slides of a second each.
+    dir.write("c/channel.toml", R"(channel = "fleet-test"
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+[[item]]
+id = "sign-1"
+type = "slide"
+title = "Signs to watch for"
+duration = 1
+[[item]]
+id = "sign-2"
+type = "slide"
+title = "Call the hotline"
+duration = 1
+[[item]]
+id = "sign-3"
+type = "slide"
+title = "Text 233733"
+duration = 1
+)");
+    const std::vector<std::string> sites = {"Exit 42 Travel Center", "Union Bus Terminal"};
+    std::vector<std::unique_ptr<Child>> players;
+    for (int n = 1; n <= 2; ++n) {
+        const std::string id = "screen-" + std::to_string(n);
+        std::ofstream(dir / ("token-" + id)) << "tok-" << n << "\n";
+        dir.write(id + "/device.toml",
+                  "[device]\nid = \"" + id + "\"\nsite = \"" + sites[n - 1] +
+                      "\"\nregion = \"US-TX\"\n[display]\nboot_info_seconds = 0\n"
+                      "[logs]\nupload_url = \"" +
+                      url + "\"\ntoken_file = \"" + (dir / ("token-" + id)).string() + "\"\n");
+        players.push_back(std::make_unique<Child>(
+            std::vector<std::string>{MILEPOST_PLAYER, "--config",
+                                     (dir / id / "device.toml").string(), "--data-dir",
+                                     (dir / id / "data").string(), "--headless", "320x180",
+                                     "--content", (dir / "c/channel.toml").string(), "--exit-after",
+                                     "4.5", "--clock-start", cycle_start_clock()},
+            dir.path()));
+    }
+    std::vector<std::size_t> rows;
+    for (int n = 1; n <= 2; ++n) {
+        auto r = players[n - 1]->wait();
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        const fs::path screen = dir / ("screen-" + std::to_string(n));
+        auto sync = run({MILEPOST_SYNC, "--config", (screen / "device.toml").string(), "--data-dir",
+                         (screen / "data").string(), "--once"});
+        REQUIRE_MESSAGE(sync.exit_code == 0, sync.err);
+        auto log = PlayLog::open(screen / "data/playlog.db");
+        REQUIRE(log.ok());
+        auto json_rows = log->rows_json(1, 1000);
+        REQUIRE(json_rows.ok());
+        rows.push_back(json_rows->size());
+        CHECK(json_rows->size() >= 4); // a slide a second for 4.5 s
+    }
+
+    const fs::path ingest = dir / "server/ingest";
+    const std::string db = (dir / "fleet.db").string();
+    RunResult first = run({MILEPOST_FLEET, "ingest", ingest.string(), "--db", db});
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    CHECK_MESSAGE(first.out.find("; " + std::to_string(rows[0] + rows[1]) +
+                                 " new plays, 0 already known; 2 status reports") !=
+                      std::string::npos,
+                  first.out);
+    CHECK(first.out.find("bad lines") == std::string::npos);
+    RunResult by_site =
+        run({MILEPOST_FLEET, "plays", "--db", db, "--by", "site", "--format", "json"});
+    REQUIRE_MESSAGE(by_site.exit_code == 0, by_site.err);
+    auto counted = nlohmann::json::parse(by_site.out);
+    REQUIRE(counted.size() == 2);
+    CHECK(counted[0]["site"] == sites[0]);
+    CHECK(counted[0]["plays"] == rows[0]);
+    CHECK(counted[1]["site"] == sites[1]);
+    CHECK(counted[1]["plays"] == rows[1]);
+
+    // Another poll uploads the status again, no plays: none is counted twice.
+    for (int n = 1; n <= 2; ++n) {
+        const fs::path screen = dir / ("screen-" + std::to_string(n));
+        REQUIRE(run({MILEPOST_SYNC, "--config", (screen / "device.toml").string(), "--data-dir",
+                     (screen / "data").string(), "--once"})
+                    .exit_code == 0);
+    }
+    RunResult again = run({MILEPOST_FLEET, "ingest", ingest.string(), "--db", db});
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK_MESSAGE(again.out.find("; 0 new plays, 0 already known; 2 status reports") !=
+                      std::string::npos,
+                  again.out);
 }
