@@ -672,12 +672,15 @@ Result<PlayLogStats> PlayLog::stats() {
     auto rows = m_db->integer("SELECT COUNT(*) FROM plays");
     auto pending =
         m_db->integer("SELECT COUNT(*) FROM plays WHERE uploaded = 0 AND outcome IS NOT NULL");
+    auto since = m_db->text("SELECT started_at FROM plays WHERE uploaded = 0 AND outcome IS NOT "
+                            "NULL ORDER BY id LIMIT 1");
     auto lost = m_db->state("rows_lost");
     auto bytes = m_db->bytes_in_use();
-    if (!rows || !pending || !lost || !bytes)
+    if (!rows || !pending || !since || !lost || !bytes)
         return m_db->error("cannot read the counts");
     s.rows = *rows;
     s.pending = *pending;
+    s.pending_since = *since;
     s.lost = *lost;
     s.bytes = *bytes;
     return s;

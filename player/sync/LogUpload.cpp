@@ -104,6 +104,8 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
     j["sequence"] = facts.active_sequence;
     j["last_sync"] = facts.last_sync;
     j["last_sync_result"] = facts.last_sync_result;
+    j["poll_interval_s"] =
+        std::chrono::duration_cast<std::chrono::seconds>(config.content.poll_interval).count();
     if (!facts.config_problem.empty())
         j["config_problem"] = facts.config_problem;
     // The player's own news: what is on screen, frames dropped lately.
@@ -114,11 +116,16 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
     if (!report.log_replaced.empty())
         j["play_log_replaced"] = report.log_replaced;
     j["rows_pending"] = report.rows_pending;
+    if (!report.rows_pending_since.empty())
+        j["rows_pending_since"] = report.rows_pending_since;
     j["rows_lost"] = report.rows_lost;
     struct statvfs fs_info {};
-    if (::statvfs(data_dir.c_str(), &fs_info) == 0)
+    if (::statvfs(data_dir.c_str(), &fs_info) == 0) {
         j["disk_free_mb"] =
             static_cast<std::uint64_t>(fs_info.f_bavail) * fs_info.f_frsize / (1024 * 1024);
+        j["disk_total_mb"] =
+            static_cast<std::uint64_t>(fs_info.f_blocks) * fs_info.f_frsize / (1024 * 1024);
+    }
     // Raspberry Pi kernels say these without vcgencmd.
     const BoardHealth health = read_board_health();
     if (health.cpu_temp_c)
@@ -161,6 +168,7 @@ Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
             return;
         if (auto stats = log->stats()) {
             report.rows_pending = stats->pending;
+            report.rows_pending_since = stats->pending_since;
             report.rows_lost = stats->lost;
         }
     };

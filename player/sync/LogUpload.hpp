@@ -39,6 +39,7 @@ struct UploadReport {
     std::int64_t rows_uploaded = 0;
     std::int64_t batches = 0;
     std::int64_t rows_pending = 0; // left after this pass
+    std::string rows_pending_since; // the oldest of them started then (RFC 3339); ""
     std::int64_t rows_lost = 0;    // ever, pruned before they were uploaded
     bool screenshot = false;
     std::string log_id;       // the play log's identity

@@ -198,6 +198,10 @@ TEST_CASE("uploads: the server down keeps rows pending, back up takes each row e
     CHECK(status["current_item"] == "intro-en"); // the built-in channel's first item
     CHECK(status["clock_trusted"].is_boolean());
     CHECK(status["disk_free_mb"].get<std::int64_t>() > 0);
+    CHECK(status["disk_total_mb"].get<std::int64_t>() >=
+          status["disk_free_mb"].get<std::int64_t>());
+    CHECK(status["poll_interval_s"] == 300);
+    CHECK(!status.contains("rows_pending_since")); // nothing pending
     const auto shot = load_picture(ingest / "screenshot.png");
     CHECK(shot.width == 480);
     CHECK(shot.height == 270);
@@ -234,6 +238,7 @@ TEST_CASE("a PUT stored by the server whose answer never came is sent again the 
     auto status = nlohmann::json::parse(read_file(dir / "server/ingest/screen-1/status.json"));
     CHECK(status["last_sync_result"].get<std::string>().find("plays " + name) != std::string::npos);
     CHECK(status["rows_pending"] == 7000);
+    CHECK(status["rows_pending_since"] == "2026-12-01T08:00:00.000Z"); // the oldest row's start
     auto second = sync();
     INFO(second.err);
     CHECK(second.exit_code == 0);
