@@ -40,19 +40,21 @@ CREATE TABLE IF NOT EXISTS plays (
     PRIMARY KEY (device_id, log_id, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS plays_started ON plays (started_at);
+-- An item's language is one per item, so it adds no rows; "" when not recorded.
 CREATE TABLE IF NOT EXISTS daily (
     day TEXT NOT NULL,
     device_id TEXT NOT NULL,
     item_id TEXT NOT NULL,
     outcome TEXT NOT NULL,
+    lang TEXT NOT NULL,
     plays INTEGER NOT NULL,
     duration_ms INTEGER NOT NULL,
-    PRIMARY KEY (day, device_id, item_id, outcome)
+    PRIMARY KEY (day, device_id, item_id, outcome, lang)
 ) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS plays_daily AFTER INSERT ON plays BEGIN
-    INSERT INTO daily (day, device_id, item_id, outcome, plays, duration_ms)
-    VALUES (substr(NEW.started_at, 1, 10), NEW.device_id, NEW.item_id, NEW.outcome, 1,
-            NEW.duration_ms)
+    INSERT INTO daily (day, device_id, item_id, outcome, lang, plays, duration_ms)
+    VALUES (substr(NEW.started_at, 1, 10), NEW.device_id, NEW.item_id, NEW.outcome,
+            coalesce(NEW.lang, ''), 1, NEW.duration_ms)
     ON CONFLICT DO UPDATE SET plays = plays + 1, duration_ms = duration_ms + excluded.duration_ms;
 END;
 CREATE TABLE IF NOT EXISTS screens (
@@ -64,10 +66,21 @@ CREATE TABLE IF NOT EXISTS screens (
     screenshot BLOB,
     screenshot_at TEXT
 ) WITHOUT ROWID;
+-- Each status report read, the figures a screen's page charts (about 100 bytes a
+-- report: a month of a thousand screens' reports stays small).
 CREATE TABLE IF NOT EXISTS status_history (
     device_id TEXT NOT NULL,
     reported_at TEXT NOT NULL,
-    status TEXT NOT NULL,
+    cpu_temp_c REAL,
+    frames_dropped_last_hour INTEGER,
+    disk_free_mb INTEGER,
+    disk_total_mb INTEGER,
+    rows_pending INTEGER,
+    sync_ok INTEGER,               -- last_sync_result began "ok"
+    version TEXT,
+    channel TEXT,
+    sequence INTEGER,
+    current_item TEXT,
     PRIMARY KEY (device_id, reported_at)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS problems (
@@ -104,6 +117,11 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 
 Statement& Statement::bind(int index, std::int64_t value) {
     sqlite3_bind_int64(m_stmt, index, value);
+    return *this;
+}
+
+Statement& Statement::bind(int index, double value) {
+    sqlite3_bind_double(m_stmt, index, value);
     return *this;
 }
 
@@ -156,6 +174,12 @@ double Statement::real(int column) const {
 
 std::string Statement::text(int column) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, column));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_stmt, column)))
+             : std::string();
+}
+
+std::string Statement::blob(int column) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(m_stmt, column));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_stmt, column)))
              : std::string();
 }

@@ -31,6 +31,7 @@ public:
     Statement& operator=(const Statement&) = delete;
 
     Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, double value);
     Statement& bind(int index, std::string_view text);
     Statement& bind(int index, std::nullopt_t);
     Statement& bind_blob(int index, std::string_view bytes);
@@ -44,6 +45,7 @@ public:
     std::int64_t integer(int column) const;
     double real(int column) const;
     std::string text(int column) const;
+    std::string blob(int column) const;
     int columns() const;
     std::string column_name(int column) const;
 

@@ -88,6 +88,23 @@ struct Fields {
     }
 };
 
+// A status figure, when the report has it as a number; else NULL.
+void bind_number(Statement& s, int index, const json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number())
+        return;
+    if (it->is_number_integer())
+        s.bind(index, it->get<std::int64_t>());
+    else
+        s.bind(index, it->get<double>());
+}
+
+void bind_text(Statement& s, int index, const json& j, const char* key) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_string() && it->get_ref<const std::string&>().size() <= 256)
+        s.bind(index, std::string_view(it->get_ref<const std::string&>()));
+}
+
 const std::array<std::string_view, 4> kOutcomes = {"completed", "interrupted", "skipped", "failed"};
 
 std::int64_t mtime_ns(const struct stat& st) {
@@ -132,8 +149,11 @@ public:
               "started_at, ended_at, duration_ms, outcome, detail, lang, captions, clock_trusted) "
               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
               "ON CONFLICT DO NOTHING")),
-          m_history(db.prepare("INSERT INTO status_history (device_id, reported_at, status) "
-                               "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")),
+          m_history(db.prepare(
+              "INSERT INTO status_history (device_id, reported_at, cpu_temp_c, "
+              "frames_dropped_last_hour, disk_free_mb, disk_total_mb, rows_pending, sync_ok, "
+              "version, channel, sequence, current_item) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+              "?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING")),
           m_prune(
               db.prepare("DELETE FROM status_history WHERE device_id = ?1 AND reported_at < ?2")),
           m_screen(db.prepare(
@@ -357,7 +377,19 @@ private:
             return false;
         }
         const std::string when = format_rfc3339_utc(at, TimeDigits::Milliseconds);
-        m_history.bind(1, f.device).bind(2, when).bind(3, text);
+        m_history.bind(1, f.device).bind(2, when);
+        bind_number(m_history, 3, j, "cpu_temp_c");
+        bind_number(m_history, 4, j, "frames_dropped_last_hour");
+        bind_number(m_history, 5, j, "disk_free_mb");
+        bind_number(m_history, 6, j, "disk_total_mb");
+        bind_number(m_history, 7, j, "rows_pending");
+        if (auto r = j.find("last_sync_result"); r != j.end() && r->is_string())
+            m_history.bind(
+                8, std::int64_t(r->get_ref<const std::string&>().starts_with("ok") ? 1 : 0));
+        bind_text(m_history, 9, j, "version");
+        bind_text(m_history, 10, j, "channel");
+        bind_number(m_history, 11, j, "sequence");
+        bind_text(m_history, 12, j, "current_item");
         m_history.run();
         m_prune.bind(1, f.device)
             .bind(2, format_rfc3339_utc(at - kStatusHistory, TimeDigits::Milliseconds));

@@ -19,7 +19,7 @@ const Key kKeys[] = {
     {"item", "d.item_id", "p.item_id"},
     {"site", "coalesce(s.site, '')", "coalesce(s.site, '')"},
     {"region", "coalesce(s.region, '')", "coalesce(s.region, '')"},
-    {"lang", nullptr, "coalesce(p.lang, '')"},
+    {"lang", "d.lang", "coalesce(p.lang, '')"},
     {"day", "d.day", "substr(p.started_at, 1, 10)"},
     {"hour", nullptr, "substr(p.started_at, 12, 2)"},
 };
@@ -74,15 +74,18 @@ Table query_plays(FleetDb& db, const PlaysQuery& query) {
         };
         sql = "SELECT " + select + "sum(d.plays), " + outcome("completed") + ", " +
               outcome("interrupted") + ", " + outcome("skipped") + ", " + outcome("failed") +
-              ", sum(d.duration_ms), count(DISTINCT d.device_id) FROM daily d LEFT JOIN screens s "
-              "ON s.device_id = d.device_id WHERE d.day >= ?1 AND d.day <= ?2";
+              ", sum(d.duration_ms), count(DISTINCT d.device_id) FROM daily d " +
+              (query.chosen_only ? "JOIN temp.chosen c ON c.device_id = d.device_id " : "") +
+              "LEFT JOIN screens s ON s.device_id = d.device_id WHERE d.day >= ?1 AND d.day <= ?2";
     } else {
         auto outcome = [](const char* o) { return std::string("sum(p.outcome = '") + o + "')"; };
         // A day's times all start "YYYY-MM-DDT", and "T" < "U".
         sql = "SELECT " + select + "count(*), " + outcome("completed") + ", " +
               outcome("interrupted") + ", " + outcome("skipped") + ", " + outcome("failed") +
-              ", sum(p.duration_ms), count(DISTINCT p.device_id) FROM plays p LEFT JOIN screens s "
-              "ON s.device_id = p.device_id WHERE p.started_at >= ?1 AND p.started_at < ?2 || 'U'";
+              ", sum(p.duration_ms), count(DISTINCT p.device_id) FROM plays p " +
+              (query.chosen_only ? "JOIN temp.chosen c ON c.device_id = p.device_id " : "") +
+              "LEFT JOIN screens s ON s.device_id = p.device_id WHERE p.started_at >= ?1 AND "
+              "p.started_at < ?2 || 'U'";
     }
     if (!group.empty())
         sql += " GROUP BY " + group + " ORDER BY " + group;

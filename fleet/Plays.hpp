@@ -21,6 +21,7 @@ struct Table {
 struct PlaysQuery {
     std::vector<std::string> by; // item, site, region, lang, day, hour
     std::string from, to;        // "YYYY-MM-DD", UTC days, inclusive; "" = open
+    bool chosen_only = false;    // only the devices in the table temp.chosen (the report's)
 };
 
 // "item,day" -> {"item", "day"}; the error names the key that is not one of them.
@@ -28,7 +29,7 @@ Result<std::vector<std::string>> parse_by(std::string_view text);
 
 // Per group: plays (every row), completed, interrupted, skipped, failed, hours on
 // screen and screens (distinct devices). Read from the daily roll-ups unless a key
-// needs the rows themselves (lang, hour).
+// needs the rows themselves (hour).
 Table query_plays(FleetDb& db, const PlaysQuery& query);
 
 std::string format_csv(const Table& table);

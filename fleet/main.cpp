@@ -4,6 +4,7 @@
 #include "FleetDb.hpp"
 #include "Ingest.hpp"
 #include "Plays.hpp"
+#include "Report.hpp"
 #include "core/Log.hpp"
 #include "core/Units.hpp"
 #include "milepost/Version.hpp"
@@ -25,6 +26,8 @@ namespace {
 
 const char* kUsage = R"(Usage:
   milepost-fleet ingest SOURCE --db FLEET.db
+  milepost-fleet report --db FLEET.db --out DIR [--from DATE] [--to DATE]
+                        [--site GLOB] [--region R] [--now TIME]
   milepost-fleet plays --db FLEET.db --by KEY[,KEY...] [--from DATE] [--to DATE]
                        [--format csv|json|table]
 
@@ -41,6 +44,15 @@ one SQLite file, FLEET.db, and counts the plays for reports.
           line or file (cut short, another schema, not UTF-8, far too large) is
           counted and named, kept in FLEET.db (table problems), and the run goes
           on. Shows progress on a terminal.
+  report  writes a static site into DIR that opens from file:// (no network, no
+          server): index.html, the fleet at a glance (screens by state, with the
+          rule for each state; plays per day; top items; every screen, sortable
+          and filterable, with its screenshot); items.html, per item (plays,
+          completed, interrupted, failed, hours on screen, sites and screens; by
+          day and by language; printable, a page per item); screens/DEVICE.html,
+          one screen (status history, the last 7 days, failures); and
+          plays_by_item_day.csv, plays_by_site_day.csv and screens.csv. Charts
+          use Chart.js from Debian's libjs-chart.js, copied into DIR.
   plays   counts plays per group of KEYs: item, site, region, lang, day, hour
           (days and hours in UTC; site and region as the screen last reported
           them). Columns: the keys, then plays (every row), completed,
@@ -52,6 +64,11 @@ Options:
   --by KEYS          for plays: what to count by, e.g. item,day
   --from, --to DATE  for plays: the first and last day counted, YYYY-MM-DD (UTC)
   --format F         for plays: csv, json or table
+  --out DIR          for report: where the pages go (made if missing)
+  --site GLOB        for report: only sites matching GLOB, e.g. "Exit 4*"
+  --region R         for report: only region R; "US" takes in US-TX and the rest
+  --now TIME         for report: the time the states are judged at (RFC 3339;
+                     default: now); --from and --to default to its last 30 days
   --help, --version
 )";
 
@@ -80,10 +97,11 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& problem) {
     const std::map<std::string, std::vector<std::string>> known = {
         {"ingest", {"--db"}},
         {"plays", {"--db", "--by", "--from", "--to", "--format"}},
+        {"report", {"--db", "--out", "--from", "--to", "--site", "--region", "--now"}},
     };
     auto it = known.find(a.command);
     if (it == known.end()) {
-        problem = "unknown command \"" + a.command + "\": ingest or plays";
+        problem = "unknown command \"" + a.command + "\": ingest, report or plays";
         return std::nullopt;
     }
     for (int i = 2; i < argc; ++i) {
@@ -144,6 +162,33 @@ private:
     bool m_shown = false;
     std::chrono::steady_clock::time_point m_last{};
 };
+
+// --from and --to, checked; "" when not given.
+std::optional<std::string> date_option(const Args& a, const char* key) {
+    auto it = a.options.find(key);
+    if (it == a.options.end())
+        return std::string();
+    if (!parse_date(it->second)) {
+        usage_error(std::string(key) + ": expected a date, YYYY-MM-DD, not \"" + it->second + "\"");
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+// FLEET.db, which must exist (an ingest makes it).
+std::unique_ptr<FleetDb> open_existing(const fs::path& file) {
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+        log::error(file.string() + ": no such database (make it with milepost-fleet ingest)");
+        return nullptr;
+    }
+    auto db = FleetDb::open(file);
+    if (!db) {
+        log::error(db.error().message);
+        return nullptr;
+    }
+    return std::move(*db);
+}
 
 int ingest(const Args& a) {
     if (a.positional.size() != 1)
@@ -208,29 +253,19 @@ int plays(const Args& a) {
         return usage_error(by.error().message);
     PlaysQuery q;
     q.by = *by;
-    for (const char* key : {"--from", "--to"})
-        if (auto it = a.options.find(key); it != a.options.end()) {
-            if (!parse_date(it->second))
-                return usage_error(std::string(key) + ": expected a date, YYYY-MM-DD, not \"" +
-                                   it->second + "\"");
-            (std::string(key) == "--from" ? q.from : q.to) = it->second;
-        }
+    auto from = date_option(a, "--from"), to = date_option(a, "--to");
+    if (!from || !to)
+        return 2;
+    q.from = *from;
+    q.to = *to;
     const std::string format = a.options.count("--format") ? a.options.at("--format") : "csv";
     if (format != "csv" && format != "json" && format != "table")
         return usage_error("--format: expected csv, json or table, not \"" + format + "\"");
-    const fs::path file = a.options.at("--db");
-    std::error_code ec;
-    if (!fs::is_regular_file(file, ec)) {
-        log::error(file.string() + ": no such database (make it with milepost-fleet ingest)");
+    auto db = open_existing(a.options.at("--db"));
+    if (!db)
         return 1;
-    }
-    auto db = FleetDb::open(file);
-    if (!db) {
-        log::error(db.error().message);
-        return 1;
-    }
     try {
-        const Table t = query_plays(**db, q);
+        const Table t = query_plays(*db, q);
         const std::string out = format == "csv"    ? format_csv(t)
                                 : format == "json" ? format_json(t)
                                                    : format_table(t);
@@ -242,11 +277,61 @@ int plays(const Args& a) {
     return 0;
 }
 
+int report(const Args& a) {
+    if (!a.positional.empty())
+        return usage_error("report: unexpected " + a.positional[0]);
+    for (const char* key : {"--db", "--out"})
+        if (!a.options.count(key))
+            return usage_error(std::string("report: ") + key + " is needed");
+    ReportOptions o;
+    o.out = a.options.at("--out");
+    auto from = date_option(a, "--from"), to = date_option(a, "--to");
+    if (!from || !to)
+        return 2;
+    o.from = *from;
+    o.to = *to;
+    if (!o.from.empty() && !o.to.empty() && o.from > o.to)
+        return usage_error("--from " + o.from + " is after --to " + o.to);
+    if (auto it = a.options.find("--site"); it != a.options.end())
+        o.site_glob = it->second;
+    if (auto it = a.options.find("--region"); it != a.options.end())
+        o.region = it->second;
+    o.now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    if (auto it = a.options.find("--now"); it != a.options.end()) {
+        auto t = parse_rfc3339(it->second);
+        if (!t)
+            return usage_error(
+                "--now: expected an RFC 3339 time, e.g. 2026-12-01T08:00:00Z, not \"" + it->second +
+                "\"");
+        o.now = *t;
+    }
+    auto db = open_existing(a.options.at("--db"));
+    if (!db)
+        return 1;
+    auto r = write_report(*db, o);
+    if (!r) {
+        log::error(r.error().message);
+        return 1;
+    }
+    std::string states;
+    for (const auto& [state, n] : r->states)
+        if (n)
+            states += (states.empty() ? "" : ", ") + std::to_string(n) + " " + state;
+    std::printf("report: %d %s (%s), %s plays; %s files in %s\n", r->screens,
+                r->screens == 1 ? "screen" : "screens", states.empty() ? "none" : states.c_str(),
+                thousands(r->plays).c_str(), thousands(r->pages).c_str(), o.out.c_str());
+    if (!r->charts)
+        log::warn(std::string("charts left out: ") + kChartJs +
+                  " was not found (apt install libjs-chart.js)");
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2)
-        return usage_error("a command is needed: ingest or plays");
+        return usage_error("a command is needed: ingest, report or plays");
     const std::string first = argv[1];
     if (first == "--help" || first == "-h") {
         std::fputs(kUsage, stdout);
@@ -265,5 +350,7 @@ int main(int argc, char** argv) {
     auto args = parse_args(argc, argv, problem);
     if (!args)
         return usage_error(problem);
-    return args->command == "ingest" ? ingest(*args) : plays(*args);
+    if (args->command == "ingest")
+        return ingest(*args);
+    return args->command == "report" ? report(*args) : plays(*args);
 }

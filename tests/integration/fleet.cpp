@@ -1,6 +1,7 @@
 // milepost-fleet on real files: an ingest tree as nginx stores uploads, with
 // re-uploads, overlapping batches, bad lines and a 2 GB file, read into a real
 // SQLite FLEET.db and counted back by `plays`.
+#include "core/Units.hpp"
 #include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
@@ -167,6 +168,13 @@ TEST_CASE("fleet ingest counts each play once, reads only what changed, and name
                   third.out);
     RunResult regions = fleet({"plays", "--db", db, "--by", "region,site"});
     CHECK(regions.out.find("US-OK,Exit 43 Travel Center,5,") != std::string::npos);
+    // The report over it (its pages are checked in a browser below).
+    RunResult report = fleet({"report", "--db", db, "--out", (dir / "report").string(), "--now",
+                              "2026-11-25T12:00:00Z", "--region", "US"});
+    REQUIRE_MESSAGE(report.exit_code == 0, report.err);
+    CHECK_MESSAGE(report.out.starts_with("report: 1 screen (1 offline), 5 plays; 8 files in "),
+                  report.out);
+    CHECK(read_file(dir / "report/index.html").find("Exit 43 Travel Center") != std::string::npos);
     // Both reports are kept as the screen's history, and the problems stay named.
     RunResult history = run({"sqlite3", db,
                              "SELECT count(*) FROM status_history; SELECT count(*) FROM problems; "
@@ -203,4 +211,153 @@ TEST_CASE("milepost-fleet says what is wrong with its command line") {
         CHECK_MESSAGE(r.exit_code == c.exit_code, r.err);
         CHECK_MESSAGE(r.err.find(c.message) != std::string::npos, r.err);
     }
+}
+
+namespace {
+
+// Headless Chromium (Debian's) on a page: --dump-dom prints the DOM once the
+// page's scripts ran; --screenshot saves what it drew.
+RunResult chromium(const TempDir& dir, const std::vector<std::string>& args,
+                   const std::string& url) {
+    std::vector<std::string> argv = {"chromium",
+                                     "--headless",
+                                     "--no-sandbox",
+                                     "--disable-gpu",
+                                     "--hide-scrollbars",
+                                     "--no-first-run",
+                                     "--user-data-dir=" + (dir / "chromium").string(),
+                                     "--virtual-time-budget=5000"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back(url);
+    return run(argv, dir.path(), {"HOME=" + dir.path().string()});
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+        ++n;
+    return n;
+}
+
+// Pixels of exactly `c` (a chart's fill) in a screenshot.
+std::size_t pixels_of(const Picture& p, SDL_Color c) {
+    std::size_t n = 0;
+    for (int y = 0; y < p.height; ++y)
+        for (int x = 0; x < p.width; ++x) {
+            const SDL_Color v = p.at(x, y);
+            n += v.r == c.r && v.g == c.g && v.b == c.b ? 1 : 0;
+        }
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("the report opens from file:// in Chromium: its charts draw, its states and rows are "
+          "FLEET.db's, and the filter narrows the table") {
+    TempDir dir;
+    const WallTime now = *parse_rfc3339("2026-12-01T12:00:00Z");
+    const auto epoch = [](WallTime t) {
+        return static_cast<long>(
+            std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+    };
+    struct Screen {
+        std::string id, site, extra;
+        std::chrono::minutes age;
+        bool status = true;
+    };
+    const std::vector<Screen> screens = {
+        {"s-playing", "Exit 42 Travel Center", "", std::chrono::minutes(2)},
+        {"s-hot", "Exit 7 Truck Stop",
+         R"("cpu_temp_c": 85.5, "last_sync_result": "error: timeout",)", std::chrono::minutes(3)},
+        {"s-stale", "Union Bus Terminal", "", std::chrono::minutes(30)},
+        {"s-offline", "Port of Entry 3", "", std::chrono::minutes(180)},
+        {"s-never", "", "", std::chrono::minutes(0), false},
+    };
+    // Each screen: lot-en twice a day and video-1 once, on the 3 days to the 1st.
+    for (std::size_t n = 0; n < screens.size(); ++n) {
+        const Screen& s = screens[n];
+        std::string rows;
+        int id = 0;
+        for (const char* day : {"2026-11-29", "2026-11-30", "2026-12-01"})
+            for (const char* item : {"lot-en", "lot-en", "video-1"})
+                rows += play_line(s.id, kLogA, ++id, item, std::string(day) + "T08:00:00.000Z",
+                                  std::string(item) == "video-1" ? 30000 : 10000);
+        dir.write("ingest/" + s.id + "/plays/" + kLogA + "-1-9.ndjson", rows);
+        if (!s.status)
+            continue;
+        const fs::path status = dir.write(
+            "ingest/" + s.id + "/status.json",
+            "{\"device_id\": \"" + s.id + "\", \"site\": \"" + s.site + "\", " + s.extra +
+                R"( "region": "US-TX", "version": "0.9.1", "channel": "trucking", "sequence": 12,
+                "current_item": "lot-en", "poll_interval_s": 300, "disk_free_mb": 9000,
+                "disk_total_mb": 14000, "frames_dropped_last_hour": 0, "rows_lost": 0})");
+        set_mtime(status, epoch(now - s.age));
+    }
+    fs::copy_file(make_media("fleet-shot.png",
+                             {"-f", "lavfi", "-i", "testsrc2=size=480x270", "-frames:v", "1"}),
+                  dir / "ingest/s-playing/screenshot.png");
+    const std::string db = (dir / "fleet.db").string();
+    RunResult ingest = fleet({"ingest", (dir / "ingest").string(), "--db", db});
+    REQUIRE_MESSAGE(ingest.exit_code == 0, ingest.err);
+    const fs::path out = dir / "report";
+    RunResult report =
+        fleet({"report", "--db", db, "--out", out.string(), "--now", "2026-12-01T12:00:00Z"});
+    REQUIRE_MESSAGE(report.exit_code == 0, report.err);
+    CHECK_MESSAGE(report.out.find("report: 5 screens (1 playing, 1 attention, 1 stale, 1 offline, "
+                                  "1 never reported), 45 plays") != std::string::npos,
+                  report.out);
+
+    // The DOM after the page's scripts ran: counts, rows and states as in FLEET.db.
+    const std::string index = "file://" + (out / "index.html").string();
+    RunResult dom = chromium(dir, {"--dump-dom"}, index);
+    REQUIRE_MESSAGE(dom.exit_code == 0, dom.err);
+    for (const char* state : {"playing", "attention", "stale", "offline", "never reported"})
+        CHECK_MESSAGE(dom.out.find("<div data-state=\"" + std::string(state) + "\"><b>1</b>") !=
+                          std::string::npos,
+                      state);
+    CHECK(count_of(dom.out, "<tr data-state=") == 5);
+    CHECK(dom.out.find("5 of 5 screens shown") != std::string::npos);
+    CHECK(dom.out.find("temperature 86 °C") != std::string::npos);
+    CHECK(dom.out.find("sync failed: error: timeout") != std::string::npos);
+    CHECK(dom.out.find("45 plays in all.") != std::string::npos);
+    // A filter in the address, as a link to "the offline screens" would carry it.
+    RunResult offline = chromium(dir, {"--dump-dom"}, index + "#state=offline");
+    CHECK(offline.out.find("1 of 5 screens shown") != std::string::npos);
+    CHECK(count_of(offline.out, "<tr data-state=") - count_of(offline.out, "hidden=\"\"") == 1);
+    CHECK(offline.out.find("<tr data-state=\"offline\"><td>Port of Entry 3") != std::string::npos);
+    RunResult found = chromium(dir, {"--dump-dom"}, index + "#q=exit");
+    CHECK(found.out.find("2 of 5 screens shown") != std::string::npos);
+
+    // Drawn: the charts' own colours fill their canvases. Kept in build/.
+    const fs::path shots = fs::path(MILEPOST_SNAPSHOT_DIR);
+    fs::create_directories(shots);
+    const SDL_Color first{0x8a, 0x15, 0x38, 255}, second{0x1f, 0x77, 0xb4, 255};
+    struct Page {
+        std::string file, shot;
+        SDL_Color colour;
+        std::size_t at_least;
+    };
+    for (const Page& p :
+         std::vector<Page>{{"index.html", "fleet-index.png", first, 20000},
+                           {"items.html", "fleet-items.png", second, 20000},
+                           {"screens/s-playing.html", "fleet-screen.png", first, 5000}}) {
+        RunResult shot =
+            chromium(dir, {"--window-size=1280,2600", "--screenshot=" + (shots / p.shot).string()},
+                     "file://" + (out / p.file).string());
+        REQUIRE_MESSAGE(fs::exists(shots / p.shot), shot.err);
+        const std::size_t drawn = pixels_of(load_picture(shots / p.shot), p.colour);
+        CHECK_MESSAGE(drawn >= p.at_least, p.file, ": ", drawn, " chart pixels");
+    }
+
+    // items.html: every item's plays (a static table); the CSVs beside it.
+    const std::string items = read_file(out / "items.html");
+    CHECK(items.find("<tr><td>lot-en</td><td class=\"n\">30</td><td class=\"n\">30</td>") !=
+          std::string::npos);
+    CHECK(items.find("<tr><td>video-1</td><td class=\"n\">15</td>") != std::string::npos);
+    CHECK(read_file(out / "plays_by_item_day.csv")
+              .starts_with("item,day,plays,completed,interrupted,skipped,failed,hours,screens\r\n"
+                           "lot-en,2026-11-29,10,10,0,0,0,0.03,5\r\n"));
+    CHECK(count_of(read_file(out / "screens.csv"), "\r\n") == 6);
+    CHECK(fs::file_size(out / "screens/s-playing.png") ==
+          fs::file_size(dir / "ingest/s-playing/screenshot.png"));
 }
