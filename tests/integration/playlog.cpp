@@ -16,6 +16,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <sys/time.h>
 #include <thread>
 #include <tuple>
 
@@ -565,8 +566,8 @@ TEST_CASE("a play log the player cannot open at start is opened later: proof of 
     CHECK(first["item_id"] == "intro-en");
 }
 
-TEST_CASE("two players and their syncs upload through the real nginx, and milepost-fleet counts "
-          "each screen's plays once") {
+TEST_CASE("two players and their syncs upload through the real nginx: milepost-fleet counts "
+          "each screen's plays once, and a screen that stops turns stale, then offline") {
     TempDir dir;
     const int port = free_port();
     Serve serve{dir / "server", port};
@@ -658,4 +659,41 @@ duration = 1
     CHECK_MESSAGE(again.out.find("; 0 new plays, 0 already known; 2 status reports") !=
                       std::string::npos,
                   again.out);
+
+    // The report now: both screens playing. Then screen-2 stops while screen-1 goes on
+    // polling (its status file's time moves on as its next polls would move it): with
+    // --now moved on, screen-2 is stale, then offline.
+    const auto real_now = std::chrono::system_clock::now();
+    auto report_at = [&](std::chrono::minutes later) {
+        const auto at = std::chrono::time_point_cast<std::chrono::milliseconds>(real_now + later);
+        const auto seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+        const struct timeval times[2] = {{seconds - 60, 0}, {seconds - 60, 0}};
+        REQUIRE(::utimes((ingest / "screen-1/status.json").c_str(), times) == 0);
+        REQUIRE(run({MILEPOST_FLEET, "ingest", ingest.string(), "--db", db}).exit_code == 0);
+        const fs::path out = dir / ("report-" + std::to_string(later.count()));
+        RunResult r = run({MILEPOST_FLEET, "report", "--db", db, "--out", out.string(), "--now",
+                           format_rfc3339_utc(at)});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return read_file(out / "screens.csv");
+    };
+    auto state_of = [](const std::string& csv, const std::string& device) {
+        const auto at = csv.find("\r\n" + device + ",");
+        REQUIRE_MESSAGE(at != std::string::npos, csv);
+        const std::string row = csv.substr(at + 2, csv.find("\r\n", at + 2) - at - 2);
+        // device,site,region,state,...
+        std::string state = row;
+        for (int i = 0; i < 3; ++i)
+            state = state.substr(state.find(',') + 1);
+        return state.substr(0, state.find(','));
+    };
+    const std::string now_csv = report_at(std::chrono::minutes(0));
+    CHECK_MESSAGE(state_of(now_csv, "screen-1") == "playing", now_csv);
+    CHECK_MESSAGE(state_of(now_csv, "screen-2") == "playing", now_csv);
+    const std::string later = report_at(std::chrono::minutes(20));
+    CHECK_MESSAGE(state_of(later, "screen-1") == "playing", later);
+    CHECK_MESSAGE(state_of(later, "screen-2") == "stale", later);
+    const std::string much_later = report_at(std::chrono::minutes(90));
+    CHECK_MESSAGE(state_of(much_later, "screen-1") == "playing", much_later);
+    CHECK_MESSAGE(state_of(much_later, "screen-2") == "offline", much_later);
 }
