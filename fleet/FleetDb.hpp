@@ -1,7 +1,7 @@
 #pragma once
 // FLEET.db: what the screens uploaded, gathered by `milepost-fleet ingest` (SQLite,
 // WAL, one file). Plays are keyed by their identity (device_id, log_id, id), so a
-// row read twice counts once; a trigger keeps the daily roll-ups (one row per day,
+// row read twice counts once; ingest keeps the daily roll-ups (one row per day,
 // device, item and outcome) that reports over months read instead of raw rows.
 #include "core/Result.hpp"
 
@@ -33,6 +33,8 @@ public:
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, double value);
     Statement& bind(int index, std::string_view text);
+    // Not copied: `text` must outlive the next step() (the row inserted now).
+    Statement& bind_static(int index, std::string_view text);
     Statement& bind(int index, std::nullopt_t);
     Statement& bind_blob(int index, std::string_view bytes);
     // True while a row is ready; false when done. An error is thrown as a

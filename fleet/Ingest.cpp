@@ -1,12 +1,17 @@
 #include "Ingest.hpp"
 
+#include "media/BoundedQueue.hpp"
+
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <map>
 #include <stdexcept>
+#include <thread>
+#include <tuple>
 
 namespace milepost::fleet {
 
@@ -107,6 +112,152 @@ void bind_text(Statement& s, int index, const json& j, const char* key) {
 
 const std::array<std::string_view, 4> kOutcomes = {"completed", "interrupted", "skipped", "failed"};
 
+const char* const kRequired[] = {"device_id", "log_id", "id", "item_id", "started_at", "outcome"};
+
+// A play row read with nlohmann's SAX parser straight into a PlayRow: no DOM, no
+// map per line (the ingest's cost was mostly there). Flat objects only; keys it
+// does not know are passed over.
+class RowReader : public nlohmann::json_sax<json> {
+public:
+    explicit RowReader(PlayRow& row) : m_row(row) {}
+    std::string problem;
+    bool has(std::string_view key) const {
+        for (std::size_t i = 0; i < std::size(kRequired); ++i)
+            if (key == kRequired[i])
+                return m_seen & (1u << i);
+        return false;
+    }
+
+    bool null() override { return value(nullptr, nullptr, true); }
+    bool boolean(bool v) override {
+        const std::int64_t n = v ? 1 : 0;
+        return value(nullptr, &n, false, true);
+    }
+    bool number_integer(number_integer_t v) override {
+        const std::int64_t n = v;
+        return value(nullptr, &n);
+    }
+    bool number_unsigned(number_unsigned_t v) override {
+        if (v > static_cast<number_unsigned_t>(INT64_MAX))
+            return fail(m_key + ": expected a whole number");
+        const auto n = static_cast<std::int64_t>(v);
+        return value(nullptr, &n);
+    }
+    bool number_float(number_float_t, const string_t&) override {
+        return value(nullptr, nullptr, false, false, true);
+    }
+    bool string(string_t& v) override { return value(&v, nullptr); }
+    bool binary(binary_t&) override { return fail("not a JSON object"); }
+    bool start_object(std::size_t) override {
+        if (m_depth++ == 0)
+            return true;
+        return fail(m_key + ": expected a plain value, not an object");
+    }
+    bool key(string_t& k) override {
+        m_key = k;
+        return true;
+    }
+    bool end_object() override {
+        --m_depth;
+        return true;
+    }
+    bool start_array(std::size_t) override {
+        return fail(m_depth == 0 ? "not a JSON object"
+                                 : m_key + ": expected a plain value, not a list");
+    }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        return false;
+    }
+
+private:
+    PlayRow& m_row;
+    std::string m_key;
+    int m_depth = 0;
+    unsigned m_seen = 0;
+
+    bool fail(std::string text) {
+        if (problem.empty())
+            problem = std::move(text);
+        return false;
+    }
+
+    // One value for m_key: text, a whole number, null, or another type.
+    bool value(std::string* text, const std::int64_t* number, bool is_null = false,
+               bool is_bool = false, bool is_float = false) {
+        if (m_depth != 1)
+            return fail("not a JSON object");
+        for (std::size_t i = 0; i < std::size(kRequired); ++i)
+            if (m_key == kRequired[i])
+                m_seen |= 1u << i;
+        struct Text {
+            const char* key;
+            std::size_t max;
+            std::string* required;
+            std::optional<std::string>* optional;
+        };
+        const Text texts[] = {
+            {"device_id", 64, &m_row.device_id, nullptr},
+            {"log_id", 64, &m_row.log_id, nullptr},
+            {"item_id", 128, &m_row.item_id, nullptr},
+            {"started_at", 64, &m_row.started_at, nullptr},
+            {"outcome", 32, &m_row.outcome, nullptr},
+            {"object", 64, nullptr, &m_row.object},
+            {"channel", 128, nullptr, &m_row.channel},
+            {"ended_at", 64, nullptr, &m_row.ended_at},
+            {"detail", 4096, nullptr, &m_row.detail},
+            {"lang", 35, nullptr, &m_row.lang},
+            {"captions", 35, nullptr, &m_row.captions},
+        };
+        for (const Text& t : texts) {
+            if (m_key != t.key)
+                continue;
+            if (is_null) {
+                if (t.optional)
+                    t.optional->reset();
+                else
+                    t.required->clear();
+                return true;
+            }
+            if (!text || text->size() > t.max)
+                return fail(m_key + ": expected text of up to " + std::to_string(t.max) + " bytes");
+            if (t.optional)
+                *t.optional = std::move(*text);
+            else
+                *t.required = std::move(*text);
+            return true;
+        }
+        struct Number {
+            const char* key;
+            std::int64_t* required;
+            std::optional<std::int64_t>* optional;
+        };
+        const Number numbers[] = {{"id", &m_row.id, nullptr},
+                                  {"duration_ms", &m_row.duration_ms, nullptr},
+                                  {"sequence", nullptr, &m_row.sequence},
+                                  {"clock_trusted", nullptr, &m_row.clock_trusted}};
+        for (const Number& n : numbers) {
+            if (m_key != n.key)
+                continue;
+            if (is_null) {
+                if (n.optional)
+                    n.optional->reset();
+                else
+                    *n.required = n.required == &m_row.duration_ms ? -1 : 0;
+                return true;
+            }
+            if (!number || is_float || (is_bool && m_key != "clock_trusted"))
+                return fail(m_key + ": expected a whole number");
+            if (n.optional)
+                *n.optional = *number;
+            else
+                *n.required = *number;
+            return true;
+        }
+        return true; // another column ("uploaded"), passed over
+    }
+};
+
 std::int64_t mtime_ns(const struct stat& st) {
     return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
@@ -131,6 +282,51 @@ struct Found {
     std::string device;
     std::string path; // as under SOURCE
 };
+
+// A changed file, as found before reading it.
+struct ToRead {
+    Found found;
+    std::int64_t size = 0, mtime_ns = 0;
+    WallTime mtime;
+    bool parse = false; // a plays file within its limit: parsed on the reader thread
+};
+
+// A plays file's rows, and its bad lines by number.
+struct ParsedFile {
+    bool opened = true;
+    std::vector<PlayRow> rows;
+    std::vector<std::pair<std::int64_t, std::string>> problems;
+};
+
+ParsedFile parse_plays_file(const fs::path& file, const std::string& device) {
+    ParsedFile out;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        out.opened = false;
+        return out;
+    }
+    std::string line;
+    std::int64_t number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        const bool ended = !in.eof(); // a last line without its newline was cut short
+        if (line.empty() && ended)
+            continue;
+        Result<PlayRow> row = line.size() > kMaxLine ? Result<PlayRow>(Error{"a line over 64 KiB"})
+                                                     : parse_play_line(line, device);
+        if (row && !ended && line.back() != '}')
+            row = Error{"the last line is cut short"};
+        if (!row) {
+            std::string reason = row.error().message;
+            if (!ended && reason.starts_with("not JSON"))
+                reason = "the last line is cut short (no newline, not complete JSON)";
+            out.problems.emplace_back(number, std::move(reason));
+            continue;
+        }
+        out.rows.push_back(std::move(*row));
+    }
+    return out;
+}
 
 class Ingester {
 public:
@@ -166,7 +362,11 @@ public:
               "INSERT INTO screens (device_id, screenshot, screenshot_at) VALUES (?1, ?2, ?3) "
               "ON CONFLICT (device_id) DO UPDATE SET screenshot = excluded.screenshot, "
               "screenshot_at = excluded.screenshot_at WHERE screens.screenshot_at IS NULL "
-              "OR excluded.screenshot_at >= screens.screenshot_at")) {}
+              "OR excluded.screenshot_at >= screens.screenshot_at")),
+          m_add_daily(db.prepare(
+              "INSERT INTO daily (day, device_id, item_id, outcome, lang, plays, duration_ms) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET plays = plays + "
+              "excluded.plays, duration_ms = duration_ms + excluded.duration_ms")) {}
 
     Result<IngestReport> run(const std::function<void(const IngestProgress&)>& progress) {
         auto found = list();
@@ -175,20 +375,48 @@ public:
         IngestProgress p;
         p.files_total = static_cast<std::int64_t>(found->size());
         m_report.files = p.files_total;
+        // What changed since the last run: its plays files are parsed on a thread of
+        // their own while this one writes what the thread parsed before.
+        std::vector<ToRead> todo;
+        for (const Found& f : *found)
+            if (auto t = check(f))
+                todo.push_back(std::move(*t));
+        p.files_done = p.files_total - static_cast<std::int64_t>(todo.size());
+        BoundedQueue<ParsedFile> parsed(4);
+        std::thread reader([&] {
+            for (const ToRead& t : todo)
+                if (t.parse &&
+                    !parsed.push(parse_plays_file(m_source / t.found.path, t.found.device)))
+                    return;
+        });
+        struct Join {
+            std::thread& t;
+            BoundedQueue<ParsedFile>& q;
+            ~Join() {
+                q.abort();
+                t.join();
+            }
+        } join{reader, parsed};
+
         m_db.exec("BEGIN IMMEDIATE");
         std::int64_t rows_at_commit = 0;
-        for (const Found& f : *found) {
-            read(f);
+        for (const ToRead& t : todo) {
+            std::optional<ParsedFile> file;
+            if (t.parse && !(file = parsed.pop()))
+                break;
+            read(t, file ? &*file : nullptr);
             ++p.files_done;
             p.rows = m_rows;
             // Commit now and then: a run stopped part way keeps what it read.
             if (m_rows - rows_at_commit >= 200000) {
+                flush_daily();
                 m_db.exec("COMMIT; BEGIN IMMEDIATE");
                 rows_at_commit = m_rows;
             }
             if (progress)
                 progress(p);
         }
+        flush_daily();
         m_db.exec("COMMIT");
         return m_report;
     }
@@ -198,8 +426,15 @@ private:
     fs::path m_source;
     std::string m_now;
     Statement m_seen, m_file, m_forget, m_problem, m_play, m_history, m_prune, m_screen, m_picture;
+    Statement m_add_daily;
     IngestReport m_report;
     std::int64_t m_rows = 0;
+    struct Sums {
+        std::int64_t plays = 0, ms = 0;
+    };
+    // (day, device, item, outcome, lang) of the plays added since the last commit.
+    std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, Sums>
+        m_daily;
 
     Result<std::vector<Found>> list() {
         std::vector<Found> out;
@@ -240,24 +475,33 @@ private:
         m_report.problems.push_back({path, line, std::move(reason)});
     }
 
-    // Reads one file unless it was read before as it is now.
-    void read(const Found& f) {
+    // A file to read: not read before as it is now. nullopt when unchanged (or not
+    // a plain file, a problem then).
+    std::optional<ToRead> check(const Found& f) {
         const fs::path file = m_source / f.path;
         struct stat st {};
         if (::lstat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
             ++m_report.bad_files;
             m_report.problems.push_back({f.path, 0, "not a plain file"});
-            return;
+            return std::nullopt;
         }
-        const auto size = static_cast<std::int64_t>(st.st_size);
+        ToRead t{f, static_cast<std::int64_t>(st.st_size), mtime_ns(st), mtime_of(st), false};
         m_seen.bind(1, f.path);
         const bool same =
-            m_seen.step() && m_seen.integer(0) == size && m_seen.integer(1) == mtime_ns(st);
+            m_seen.step() && m_seen.integer(0) == t.size && m_seen.integer(1) == t.mtime_ns;
         m_seen.reset();
         if (same) {
             ++m_report.files_unchanged;
-            return;
+            return std::nullopt;
         }
+        t.parse =
+            f.kind == Found::Kind::Plays && static_cast<std::uintmax_t>(t.size) <= kMaxPlaysFile;
+        return t;
+    }
+
+    // Reads one changed file; a plays file comes parsed.
+    void read(const ToRead& t, ParsedFile* parsed) {
+        const Found& f = t.found;
         ++m_report.files_read;
         m_forget.bind(1, f.path);
         m_forget.run();
@@ -265,90 +509,88 @@ private:
         const std::uintmax_t limit = f.kind == Found::Kind::Plays    ? kMaxPlaysFile
                                      : f.kind == Found::Kind::Status ? kMaxStatusFile
                                                                      : kMaxScreenshot;
-        if (static_cast<std::uintmax_t>(size) > limit) {
+        if (static_cast<std::uintmax_t>(t.size) > limit) {
             problem(f.path, 0,
-                    "the file is " + size_text(static_cast<std::uintmax_t>(size)) + ", over the " +
-                        size_text(limit) + " such a file can be: not read");
+                    "the file is " + size_text(static_cast<std::uintmax_t>(t.size)) +
+                        ", over the " + size_text(limit) + " such a file can be: not read");
             ++m_report.bad_files;
             bad = 1;
-        } else if (f.kind == Found::Kind::Plays) {
-            read_plays(f, file, rows, bad);
+        } else if (parsed) {
+            if (!parsed->opened) {
+                problem(f.path, 0, "cannot be opened");
+                ++m_report.bad_files;
+                bad = 1;
+            }
+            for (auto& [line, reason] : parsed->problems) {
+                problem(f.path, line, std::move(reason));
+                ++m_report.bad_lines;
+                ++bad;
+            }
+            for (const PlayRow& row : parsed->rows) {
+                ++rows;
+                ++m_rows;
+                insert(row);
+            }
         } else {
-            const bool good = f.kind == Found::Kind::Status
-                                  ? read_status(f, file, mtime_of(st))
-                                  : read_screenshot(f, file, mtime_of(st));
+            const fs::path file = m_source / f.path;
+            const bool good = f.kind == Found::Kind::Status ? read_status(f, file, t.mtime)
+                                                            : read_screenshot(f, file, t.mtime);
             if (!good) {
                 ++m_report.bad_files;
                 bad = 1;
             }
         }
         m_file.bind(1, f.path)
-            .bind(2, size)
-            .bind(3, mtime_ns(st))
+            .bind(2, t.size)
+            .bind(3, t.mtime_ns)
             .bind(4, m_now)
             .bind(5, rows)
             .bind(6, bad);
         m_file.run();
     }
 
-    void read_plays(const Found& f, const fs::path& file, std::int64_t& rows, std::int64_t& bad) {
-        std::ifstream in(file, std::ios::binary);
-        if (!in) {
-            problem(f.path, 0, "cannot be opened");
-            ++m_report.bad_files;
-            bad = 1;
-            return;
-        }
-        std::string line;
-        std::int64_t number = 0;
-        while (std::getline(in, line)) {
-            ++number;
-            const bool ended = !in.eof(); // a last line without its newline was cut short
-            if (line.empty() && ended)
-                continue;
-            Result<PlayRow> row = line.size() > kMaxLine
-                                      ? Result<PlayRow>(Error{"a line over 64 KiB"})
-                                      : parse_play_line(line, f.device);
-            if (row && !ended && line.back() != '}')
-                row = Error{"the last line is cut short"};
-            if (!row) {
-                std::string reason = row.error().message;
-                if (!ended && reason.starts_with("not JSON"))
-                    reason = "the last line is cut short (no newline, not complete JSON)";
-                problem(f.path, number, reason);
-                ++m_report.bad_lines;
-                ++bad;
-                continue;
-            }
-            ++rows;
-            ++m_rows;
-            insert(*row);
-        }
-    }
-
     void insert(const PlayRow& r) {
         auto opt = [&](int i, const std::optional<std::string>& v) {
-            v ? m_play.bind(i, *v) : m_play.bind(i, std::nullopt);
+            v ? m_play.bind_static(i, *v) : m_play.bind(i, std::nullopt);
         };
         auto opt_int = [&](int i, const std::optional<std::int64_t>& v) {
             v ? m_play.bind(i, *v) : m_play.bind(i, std::nullopt);
         };
-        m_play.bind(1, r.device_id).bind(2, r.log_id).bind(3, r.id).bind(4, r.item_id);
+        m_play.bind_static(1, r.device_id)
+            .bind_static(2, r.log_id)
+            .bind(3, r.id)
+            .bind_static(4, r.item_id);
         opt(5, r.object);
         opt(6, r.channel);
         opt_int(7, r.sequence);
-        m_play.bind(8, r.started_at);
+        m_play.bind_static(8, r.started_at);
         opt(9, r.ended_at);
-        m_play.bind(10, r.duration_ms).bind(11, r.outcome);
+        m_play.bind(10, r.duration_ms).bind_static(11, r.outcome);
         opt(12, r.detail);
         opt(13, r.lang);
         opt(14, r.captions);
         opt_int(15, r.clock_trusted);
         m_play.run();
-        if (m_db.changes() > 0)
-            ++m_report.plays_new;
-        else
+        if (m_db.changes() == 0) {
             ++m_report.plays_known;
+            return;
+        }
+        ++m_report.plays_new;
+        Sums& sums = m_daily[{r.started_at.substr(0, 10), r.device_id, r.item_id, r.outcome,
+                              r.lang.value_or("")}];
+        ++sums.plays;
+        sums.ms += r.duration_ms;
+    }
+
+    // The new plays' sums into the daily roll-ups, before each commit.
+    void flush_daily() {
+        for (const auto& [key, sums] : m_daily) {
+            const auto& [day, device, item, outcome, lang] = key;
+            m_add_daily.bind(1, day).bind(2, device).bind(3, item).bind(4, outcome).bind(5, lang);
+            m_add_daily.bind(6, sums.plays).bind(7, sums.ms);
+            m_add_daily.run();
+        }
+        m_daily.clear();
     }
 
     bool read_status(const Found& f, const fs::path& file, WallTime at) {
@@ -430,34 +672,18 @@ bool is_device_id(std::string_view name) {
 Result<PlayRow> parse_play_line(std::string_view line, std::string_view device) {
     if (auto bad = bad_utf8_at(line); bad != std::string_view::npos)
         return Error{"not UTF-8 text (byte " + std::to_string(bad + 1) + ")"};
-    const json j = json::parse(line, nullptr, false);
-    if (j.is_discarded())
-        return Error{"not JSON"};
-    if (!j.is_object())
-        return Error{"not a JSON object"};
-    // The columns every row of this schema has.
-    for (const char* key : {"device_id", "log_id", "id", "item_id", "started_at", "outcome"})
-        if (!j.contains(key))
-            return Error{std::string("no \"") + key + "\": a row of another schema version"};
-    Fields f{j, {}};
     PlayRow r;
-    r.device_id = f.text("device_id", 64).value_or("");
-    r.log_id = f.text("log_id", 64).value_or("");
-    r.id = f.integer("id").value_or(0);
-    r.item_id = f.text("item_id", 128).value_or("");
-    r.object = f.text("object", 64);
-    r.channel = f.text("channel", 128);
-    r.sequence = f.integer("sequence");
-    r.started_at = f.text("started_at", 64).value_or("");
-    r.ended_at = f.text("ended_at", 64);
-    r.duration_ms = f.integer("duration_ms").value_or(-1);
-    r.outcome = f.text("outcome", 32).value_or("");
-    r.detail = f.text("detail");
-    r.lang = f.text("lang", 35);
-    r.captions = f.text("captions", 35);
-    r.clock_trusted = f.integer("clock_trusted");
-    if (!f.problem.empty())
-        return Error{f.problem};
+    r.duration_ms = -1; // missing: refused below
+    RowReader reader(r);
+    const bool parsed = json::sax_parse(line.begin(), line.end(), &reader);
+    if (!reader.problem.empty())
+        return Error{reader.problem};
+    if (!parsed)
+        return Error{"not JSON"};
+    // The columns every row of this schema has.
+    for (const char* key : kRequired)
+        if (!reader.has(key))
+            return Error{std::string("no \"") + key + "\": a row of another schema version"};
     if (r.device_id != device)
         return Error{"device_id \"" + r.device_id + "\" is not its folder's, \"" +
                      std::string(device) + "\""};
