@@ -26,7 +26,8 @@ PlayStart start_of(std::int64_t i, WallTime at) {
             "trucking",
             12,
             at,
-            true};
+            true,
+            "en"};
 }
 
 int fill(const fs::path& dir, long n) {

@@ -504,7 +504,10 @@ void App::item_failed(Clock::time_point now, const PreparedItem& p, const std::s
     } else if (m_recorder) {
         // Never on screen: a row of its own, failed, lasting nothing.
         const WallTime at = wall_now(now);
-        const auto token = m_recorder->started(play_start(item.id, item.media.object, at));
+        PlayStart start = play_start(item.id, item.media.object, at);
+        if (!item.lang.empty())
+            start.lang = item.lang; // not the language of what is on screen
+        const auto token = m_recorder->started(start);
         m_recorder->ended(token, PlayEnd{at, 0, "failed", why});
     }
 }
@@ -525,7 +528,8 @@ PlayStart App::play_start(const std::string& id, const std::string& object, Wall
                      m_channel.name,
                      m_channel.sequence,
                      at,
-                     clock_is_trusted(synchronised, at, kBuildYear)};
+                     clock_is_trusted(synchronised, at, kBuildYear),
+                     m_lang};
 }
 
 void App::end_item(Clock::time_point now, std::string_view detail) {

@@ -49,6 +49,11 @@ constexpr const char* kSchemaV2 = R"(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )";
 
+// Version 3: the language each play was shown in, for reports by language.
+constexpr const char* kSchemaV3 = R"(
+ALTER TABLE plays ADD COLUMN lang TEXT;
+)";
+
 // 16 random hex digits (64 bits): two databases of one device never share one.
 std::string random_log_id() {
     if (sodium_init() < 0)
@@ -361,6 +366,13 @@ Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durabilit
             return r.error();
         }
     }
+    if (*version < 3) {
+        const std::string sql = std::string(kSchemaV3) + "PRAGMA user_version = 3;";
+        if (auto r = db->exec(sql.c_str()); !r) {
+            db->exec("ROLLBACK");
+            return r.error();
+        }
+    }
     if (auto r = db->exec("COMMIT"); !r)
         return r.error();
     auto id = db->text("SELECT value FROM meta WHERE key = ?1", "log_id");
@@ -416,7 +428,7 @@ bool PlayLog::replaced_now() const {
 
 Result<std::int64_t> PlayLog::insert_start(const PlayStart& p) {
     auto s = m_db->prepare("INSERT INTO plays (item_id, object, channel, sequence, started_at, "
-                           "clock_trusted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                           "clock_trusted, lang) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!s)
         return s.error();
     const std::string started = format_rfc3339_utc(p.started_at, TimeDigits::Milliseconds);
@@ -429,6 +441,10 @@ Result<std::int64_t> PlayLog::insert_start(const PlayStart& p) {
     sqlite3_bind_int64(s->get(), 4, p.sequence);
     sqlite3_bind_text(s->get(), 5, started.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s->get(), 6, p.clock_trusted ? 1 : 0);
+    if (p.lang.empty())
+        sqlite3_bind_null(s->get(), 7);
+    else
+        sqlite3_bind_text(s->get(), 7, p.lang.c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(s->get()) != SQLITE_DONE)
         return m_db->error("cannot record a play");
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(m_db->db.get()));
@@ -506,23 +522,23 @@ Result<std::vector<std::string>> PlayLog::rows_json(std::int64_t first, std::int
                                                     const std::string& device_id) {
     auto s = m_db->prepare(
         "SELECT id, item_id, object, channel, sequence, started_at, ended_at, duration_ms, "
-        "outcome, detail, clock_trusted, uploaded FROM plays WHERE id BETWEEN ?1 AND ?2 AND "
-        "outcome IS NOT NULL ORDER BY id");
+        "outcome, detail, clock_trusted, uploaded, lang FROM plays WHERE id BETWEEN ?1 AND ?2 "
+        "AND outcome IS NOT NULL ORDER BY id");
     if (!s)
         return s.error();
     sqlite3_bind_int64(s->get(), 1, first);
     sqlite3_bind_int64(s->get(), 2, last);
     std::vector<std::string> out;
-    static const char* kColumns[] = {"id",       "item_id",    "object",        "channel",
-                                     "sequence", "started_at", "ended_at",      "duration_ms",
-                                     "outcome",  "detail",     "clock_trusted", "uploaded"};
+    static const char* kColumns[] = {
+        "id",          "item_id", "object", "channel",       "sequence", "started_at", "ended_at",
+        "duration_ms", "outcome", "detail", "clock_trusted", "uploaded", "lang"};
     int rc;
     while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
         nlohmann::ordered_json j;
         if (!device_id.empty())
             j["device_id"] = device_id;
         j["log_id"] = m_db->log_id;
-        for (int c = 0; c < 12; ++c) {
+        for (int c = 0; c < 13; ++c) {
             switch (sqlite3_column_type(s->get(), c)) {
             case SQLITE_NULL:
                 j[kColumns[c]] = nullptr;

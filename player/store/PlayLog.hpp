@@ -25,7 +25,7 @@ struct sqlite3;
 
 namespace milepost {
 
-inline constexpr int kPlayLogSchema = 2; // PRAGMA user_version
+inline constexpr int kPlayLogSchema = 3; // PRAGMA user_version
 
 // A row's start, as the player knows it when the item goes on screen.
 struct PlayStart {
@@ -35,6 +35,7 @@ struct PlayStart {
     std::int64_t sequence = 0;
     WallTime started_at;
     bool clock_trusted = false;
+    std::string lang; // the language it was shown in; "" = none (NULL)
 };
 
 // How the row ends: completed, interrupted, skipped, failed.

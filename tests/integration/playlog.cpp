@@ -47,8 +47,8 @@ void fill(const fs::path& db, int count, WallTime from) {
     REQUIRE(log->begin().ok());
     for (int i = 0; i < count; ++i) {
         const WallTime at = from + std::chrono::seconds(10 * i);
-        auto id =
-            log->insert_start({"item-" + std::to_string(i % 18), "", "trucking", 3, at, true});
+        auto id = log->insert_start(
+            {"item-" + std::to_string(i % 18), "", "trucking", 3, at, true, "en"});
         REQUIRE(id.ok());
         REQUIRE(log->finish(*id, {at + 10s, 10000, "completed", ""}).ok());
     }
@@ -646,6 +646,11 @@ duration = 1
     CHECK(counted[0]["plays"] == rows[0]);
     CHECK(counted[1]["site"] == sites[1]);
     CHECK(counted[1]["plays"] == rows[1]);
+    // Each row says the language it was shown in: the screens' only one, English.
+    RunResult by_lang = run({MILEPOST_FLEET, "plays", "--db", db, "--by", "lang"});
+    CHECK_MESSAGE(by_lang.out.find("\r\nen," + std::to_string(rows[0] + rows[1]) + ",") !=
+                      std::string::npos,
+                  by_lang.out);
 
     // Another poll uploads the status again, no plays: none is counted twice.
     for (int n = 1; n <= 2; ++n) {

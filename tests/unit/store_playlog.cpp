@@ -20,7 +20,7 @@ const WallTime kT0 = *parse_rfc3339("2026-12-01T08:00:00Z");
 
 std::int64_t play(PlayLog& log, const std::string& item, WallTime at,
                   const char* outcome = "completed") {
-    auto id = log.insert_start({item, "", "trucking", 7, at, true});
+    auto id = log.insert_start({item, "", "trucking", 7, at, true, ""});
     REQUIRE(id.ok());
     if (outcome)
         REQUIRE(log.finish(*id, {at + 10s, 10000, outcome, ""}).ok());
@@ -29,7 +29,8 @@ std::int64_t play(PlayLog& log, const std::string& item, WallTime at,
 
 } // namespace
 
-TEST_CASE("the play log has the contract's columns, versioned, in WAL mode") {
+TEST_CASE(
+    "the play log has the contract's columns and the language shown, versioned, in WAL mode") {
     TempDir dir;
     auto log = PlayLog::open(dir / "playlog.db");
     REQUIRE(log.ok());
@@ -49,10 +50,16 @@ TEST_CASE("the play log has the contract's columns, versioned, in WAL mode") {
     CHECK(j["detail"].is_null());
     CHECK(j["clock_trusted"] == 1);
     CHECK(j["uploaded"] == 0);
+    CHECK(j["lang"].is_null()); // shown in no language recorded
+    // The language a play was shown in.
+    auto es = log->insert_start({"lot-es", "", "trucking", 7, kT0 + 20s, true, "es"});
+    REQUIRE(es.ok());
+    REQUIRE(log->finish(*es, {kT0 + 30s, 10000, "completed", ""}).ok());
+    CHECK(nlohmann::json::parse(log->rows_json(*es, *es)->front())["lang"] == "es");
     // Opening it again (the other process, the next start) keeps everything.
     auto again = PlayLog::open(dir / "playlog.db");
     REQUIRE(again.ok());
-    CHECK(again->stats()->rows == 1);
+    CHECK(again->stats()->rows == 2);
     CHECK(*again->integrity_check() == "ok");
 }
 
@@ -240,7 +247,7 @@ TEST_CASE("each play log has its own log_id: a re-created one never reuses an up
     CHECK((*batch)->name() != first_name);
 }
 
-TEST_CASE("a play log of schema 1 gets a log_id and keeps its rows") {
+TEST_CASE("a play log of schema 1 gets a log_id and a lang column, and keeps its rows") {
     TempDir dir;
     {
         sqlite3* raw = nullptr;
@@ -265,6 +272,10 @@ PRAGMA user_version = 1;)";
     auto batch = log->next_batch(10);
     REQUIRE(batch->has_value());
     CHECK((*batch)->name() == log->log_id() + "-1-1.ndjson");
+    // Schema 3's column, empty for the old row.
+    auto row = nlohmann::json::parse(log->rows_json(1, 1)->front());
+    CHECK(row["item_id"] == "old");
+    CHECK(row["lang"].is_null());
 }
 
 TEST_CASE("the record of the batch about to be sent is on the card before the PUT") {
