@@ -1,5 +1,6 @@
 #include "Ingest.hpp"
 
+#include "ClickHouse.hpp"
 #include "media/BoundedQueue.hpp"
 
 #include <nlohmann/json.hpp>
@@ -330,8 +331,9 @@ ParsedFile parse_plays_file(const fs::path& file, const std::string& device) {
 
 class Ingester {
 public:
-    Ingester(FleetDb& db, const fs::path& source, WallTime now)
-        : m_db(db), m_source(source), m_now(format_rfc3339_utc(now, TimeDigits::Milliseconds)),
+    Ingester(FleetDb& db, const fs::path& source, WallTime now, ClickHouseSink* clickhouse)
+        : m_db(db), m_clickhouse(clickhouse), m_source(source),
+          m_now(format_rfc3339_utc(now, TimeDigits::Milliseconds)),
           m_seen(db.prepare("SELECT size, mtime_ns FROM files WHERE path = ?1")),
           m_file(
               db.prepare("INSERT INTO files (path, size, mtime_ns, read_at, rows, bad) "
@@ -409,20 +411,22 @@ public:
             p.rows = m_rows;
             // Commit now and then: a run stopped part way keeps what it read.
             if (m_rows - rows_at_commit >= 200000) {
-                flush_daily();
-                m_db.exec("COMMIT; BEGIN IMMEDIATE");
+                commit();
+                m_db.exec("BEGIN IMMEDIATE");
                 rows_at_commit = m_rows;
             }
             if (progress)
                 progress(p);
         }
-        flush_daily();
-        m_db.exec("COMMIT");
+        commit();
+        if (m_clickhouse)
+            m_report.clickhouse_rows = m_clickhouse->rows_sent();
         return m_report;
     }
 
 private:
     FleetDb& m_db;
+    ClickHouseSink* m_clickhouse;
     fs::path m_source;
     std::string m_now;
     Statement m_seen, m_file, m_forget, m_problem, m_play, m_history, m_prune, m_screen, m_picture;
@@ -530,7 +534,12 @@ private:
                 ++rows;
                 ++m_rows;
                 insert(row);
+                if (m_clickhouse)
+                    m_clickhouse->add_play(row);
             }
+            if (m_clickhouse && m_clickhouse->full())
+                if (auto r = m_clickhouse->flush(); !r)
+                    throw std::runtime_error(r.error().message);
         } else {
             const fs::path file = m_source / f.path;
             const bool good = f.kind == Found::Kind::Status ? read_status(f, file, t.mtime)
@@ -580,6 +589,17 @@ private:
                               r.lang.value_or("")}];
         ++sums.plays;
         sums.ms += r.duration_ms;
+    }
+
+    // What was read goes to ClickHouse first: a file is marked read (committed)
+    // only once its rows are there too, so a failed send is sent again next run.
+    void commit() {
+        if (m_clickhouse)
+            if (auto r = m_clickhouse->flush(); !r)
+                throw std::runtime_error(r.error().message +
+                                         " (nothing of this run's last part was marked read)");
+        flush_daily();
+        m_db.exec("COMMIT");
     }
 
     // The new plays' sums into the daily roll-ups, before each commit.
@@ -639,6 +659,8 @@ private:
         m_screen.bind(1, f.device).bind(2, site.value_or("")).bind(3, region.value_or(""));
         m_screen.bind(4, when).bind(5, text);
         m_screen.run();
+        if (m_clickhouse)
+            m_clickhouse->add_screen(f.device, site.value_or(""), region.value_or(""), at);
         ++m_report.statuses;
         return true;
     }
@@ -706,9 +728,10 @@ Result<PlayRow> parse_play_line(std::string_view line, std::string_view device) 
 }
 
 Result<IngestReport> ingest_folder(FleetDb& db, const fs::path& source, WallTime now,
-                                   const std::function<void(const IngestProgress&)>& progress) {
+                                   const std::function<void(const IngestProgress&)>& progress,
+                                   ClickHouseSink* clickhouse) {
     try {
-        Ingester ingester(db, source, now);
+        Ingester ingester(db, source, now, clickhouse);
         return ingester.run(progress);
     } catch (const std::runtime_error& e) {
         return Error{e.what()};

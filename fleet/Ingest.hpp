@@ -66,11 +66,17 @@ struct IngestReport {
     std::int64_t statuses = 0, screenshots = 0;
     std::int64_t bad_lines = 0, bad_files = 0; // bad_files: refused whole
     std::vector<Problem> problems;             // this run's, in the order found
+    std::int64_t clickhouse_rows = 0;          // plays sent to ClickHouse
 };
+
+class ClickHouseSink;
 
 // Reads SOURCE (a folder) into `db`. `now` dates the files' reading. A folder
 // that cannot be listed is an error; a file that cannot be read is a problem.
+// With `clickhouse`, every play read (new or not: ClickHouse collapses them) and
+// every status's site and region are sent there too, before FLEET.db commits.
 Result<IngestReport> ingest_folder(FleetDb& db, const std::filesystem::path& source, WallTime now,
-                                   const std::function<void(const IngestProgress&)>& progress);
+                                   const std::function<void(const IngestProgress&)>& progress,
+                                   ClickHouseSink* clickhouse = nullptr);
 
 } // namespace milepost::fleet

@@ -1,6 +1,7 @@
 // milepost-fleet: what the screens uploaded, gathered into FLEET.db, and counted.
 // Exit status: 0 success (bad input is counted and named, not a failure); 1 the
 // source or FLEET.db cannot be read or written; 2 bad usage.
+#include "ClickHouse.hpp"
 #include "FleetDb.hpp"
 #include "Ingest.hpp"
 #include "Plays.hpp"
@@ -25,7 +26,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kUsage = R"(Usage:
-  milepost-fleet ingest SOURCE --db FLEET.db
+  milepost-fleet ingest SOURCE --db FLEET.db [--clickhouse URL]
   milepost-fleet report --db FLEET.db --out DIR [--from DATE] [--to DATE]
                         [--site GLOB] [--region R] [--now TIME]
   milepost-fleet plays --db FLEET.db --by KEY[,KEY...] [--from DATE] [--to DATE]
@@ -43,7 +44,10 @@ one SQLite file, FLEET.db, and counts the plays for reports.
           is kept for 30 days; the newest screenshot per screen is kept. A bad
           line or file (cut short, another schema, not UTF-8, far too large) is
           counted and named, kept in FLEET.db (table problems), and the run goes
-          on. Shows progress on a terminal.
+          on. Shows progress on a terminal. With --clickhouse, the plays read and
+          each screen's site and region also go to ClickHouse (its HTTP
+          interface; the tables of fleet/clickhouse/schema.sql are made when
+          missing), before FLEET.db marks their files read.
   report  writes a static site into DIR that opens from file:// (no network, no
           server): index.html, the fleet at a glance (screens by state, with the
           rule for each state; plays per day; top items; every screen, sortable
@@ -61,6 +65,8 @@ one SQLite file, FLEET.db, and counts the plays for reports.
 
 Options:
   --db FLEET.db      the fleet's database (created by the first ingest)
+  --clickhouse URL   for ingest: also into ClickHouse, e.g. http://127.0.0.1:8123/
+                     (settings after "?": ?database=fleet&user=u&password=p)
   --by KEYS          for plays: what to count by, e.g. item,day
   --from, --to DATE  for plays: the first and last day counted, YYYY-MM-DD (UTC)
   --format F         for plays: csv, json or table
@@ -95,7 +101,7 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& problem) {
     Args a;
     a.command = argv[1];
     const std::map<std::string, std::vector<std::string>> known = {
-        {"ingest", {"--db"}},
+        {"ingest", {"--db", "--clickhouse"}},
         {"plays", {"--db", "--by", "--from", "--to", "--format"}},
         {"report", {"--db", "--out", "--from", "--to", "--site", "--region", "--now"}},
     };
@@ -204,12 +210,24 @@ int ingest(const Args& a) {
         log::error(db.error().message);
         return 1;
     }
+    std::unique_ptr<ClickHouseSink> clickhouse;
+    if (auto it = a.options.find("--clickhouse"); it != a.options.end()) {
+        if (!it->second.starts_with("http://") && !it->second.starts_with("https://"))
+            return usage_error("--clickhouse: expected the HTTP interface's URL, e.g. "
+                               "http://127.0.0.1:8123/");
+        auto sink = ClickHouseSink::open(it->second);
+        if (!sink) {
+            log::error(sink.error().message);
+            return 1;
+        }
+        clickhouse = std::move(*sink);
+    }
     const auto started = std::chrono::steady_clock::now();
     ProgressLine line;
     auto report = ingest_folder(
         **db, source,
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()),
-        [&](const IngestProgress& p) { line.show(p); });
+        [&](const IngestProgress& p) { line.show(p); }, clickhouse.get());
     line.done();
     if (!report) {
         log::error(report.error().message);
@@ -224,6 +242,8 @@ int ingest(const Args& a) {
                 thousands(r.files_unchanged).c_str(), thousands(r.plays_new).c_str(),
                 thousands(r.plays_known).c_str(), thousands(r.statuses).c_str(),
                 thousands(r.screenshots).c_str(), seconds);
+    if (clickhouse)
+        std::printf("ingest: %s plays sent to ClickHouse\n", thousands(r.clickhouse_rows).c_str());
     if (!r.problems.empty()) {
         std::printf("ingest: %s bad lines, %s files refused whole:\n",
                     thousands(r.bad_lines).c_str(), thousands(r.bad_files).c_str());

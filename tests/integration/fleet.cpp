@@ -1,6 +1,7 @@
 // milepost-fleet on real files: an ingest tree as nginx stores uploads, with
 // re-uploads, overlapping batches, bad lines and a 2 GB file, read into a real
 // SQLite FLEET.db and counted back by `plays`.
+#include "SyncServers.hpp"
 #include "core/Units.hpp"
 #include "support/TestSupport.hpp"
 
@@ -11,6 +12,7 @@
 
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace milepost;
@@ -360,4 +362,128 @@ TEST_CASE("the report opens from file:// in Chromium: its charts draw, its state
     CHECK(count_of(read_file(out / "screens.csv"), "\r\n") == 6);
     CHECK(fs::file_size(out / "screens/s-playing.png") ==
           fs::file_size(dir / "ingest/s-playing/screenshot.png"));
+}
+
+namespace {
+
+// A real clickhouse-server (Debian's), on loopback ports of its own, its data in a
+// temporary folder.
+class ClickHouseServer {
+public:
+    explicit ClickHouseServer(const TempDir& dir) : m_http(free_port()) {
+        const fs::path root = dir / "clickhouse";
+        fs::create_directories(root);
+        dir.write("clickhouse/config.xml",
+                  "<?xml version=\"1.0\"?>\n<yandex>\n"
+                  "<logger><level>warning</level><log>" +
+                      (root / "server.log").string() + "</log><errorlog>" +
+                      (root / "server.err.log").string() +
+                      "</errorlog><console>0</console></logger>\n"
+                      "<http_port>" +
+                      std::to_string(m_http) + "</http_port>\n<tcp_port>" +
+                      std::to_string(free_port()) +
+                      "</tcp_port>\n<listen_host>127.0.0.1</listen_host>\n"
+                      "<path>" +
+                      (root / "data").string() + "/</path>\n<tmp_path>" + (root / "tmp").string() +
+                      "/</tmp_path>\n<user_files_path>" + (root / "files").string() +
+                      "/</user_files_path>\n"
+                      "<users_config>users.xml</users_config>\n<default_profile>default</"
+                      "default_profile>\n"
+                      "<default_database>default</default_database>\n"
+                      "<mark_cache_size>67108864</mark_cache_size>\n<timezone>UTC</timezone>\n</"
+                      "yandex>\n");
+        dir.write("clickhouse/users.xml",
+                  "<?xml version=\"1.0\"?>\n<yandex>\n<profiles><default/></profiles>\n"
+                  "<users><default><password></password><networks><ip>127.0.0.1</ip></networks>"
+                  "<profile>default</profile><quota>default</quota></default></users>\n"
+                  "<quotas><default/></quotas>\n</yandex>\n");
+        m_server = std::make_unique<Child>(std::vector<std::string>{
+            "clickhouse-server", "--config-file=" + (root / "config.xml").string()});
+        for (int i = 0; i < 200; ++i) {
+            if (query("SELECT 1") == "1\n")
+                return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        FAIL("clickhouse-server did not start: " << read_file(root / "server.err.log"));
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_http) + "/"; }
+    // The answer to `sql`, over HTTP.
+    std::string query(const std::string& sql) const {
+        return run({"curl", "-s", "--data-binary", sql, url()}).out;
+    }
+
+private:
+    int m_http;
+    std::unique_ptr<Child> m_server;
+};
+
+} // namespace
+
+TEST_CASE("ingest --clickhouse writes the same plays to a real clickhouse-server, counted once "
+          "each by the shipped queries, and a server that is down marks nothing read") {
+    TempDir dir;
+    ClickHouseServer clickhouse(dir);
+    std::string batch;
+    for (int id = 1; id <= 40; ++id)
+        batch += play_line("screen-a", kLogA, id, id % 4 ? "lot-en" : "video-1",
+                           id <= 20 ? "2026-11-21T10:00:00.000Z" : "2026-11-22T10:00:00.000Z",
+                           10000, id % 10 ? "completed" : "interrupted");
+    dir.write("ingest/screen-a/plays/" + kLogA + "-1-40.ndjson", batch);
+    dir.write("ingest/screen-a/status.json",
+              R"({"device_id":"screen-a","site":"Exit 42 Travel Center","region":"US-TX"})");
+    const std::string db = (dir / "fleet.db").string();
+    RunResult first =
+        fleet({"ingest", (dir / "ingest").string(), "--db", db, "--clickhouse", clickhouse.url()});
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    CHECK_MESSAGE(first.out.find("40 plays sent to ClickHouse") != std::string::npos, first.out);
+    CHECK(clickhouse.query("SELECT count() FROM milepost_plays FINAL") == "40\n");
+    // The same rows again under another name (a retry), and one new row.
+    dir.write("ingest/screen-a/plays/" + kLogA + "-1-41.ndjson",
+              batch +
+                  play_line("screen-a", kLogA, 41, "lot-en", "2026-11-22T11:00:00.000Z", 10000));
+    RunResult second =
+        fleet({"ingest", (dir / "ingest").string(), "--db", db, "--clickhouse", clickhouse.url()});
+    REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+    CHECK(clickhouse.query("SELECT count() FROM milepost_plays FINAL") == "41\n");
+
+    // The shipped queries, over the days of the rows: the same counts as FLEET.db's.
+    std::string queries = read_file(MILEPOST_SOURCE_DIR "/fleet/clickhouse/queries.sql");
+    for (auto [from, to] : {std::pair{"2026-11-01", "2026-11-21"}, {"2026-11-30", "2026-11-22"}}) {
+        const auto at = queries.find(from);
+        REQUIRE(at != std::string::npos);
+        queries.replace(at, 10, to);
+    }
+    std::vector<std::string> answers;
+    for (std::size_t start = 0, end; start < queries.size(); start = end + 2) {
+        end = std::min(queries.find(";\n", start), queries.size());
+        const std::string q = queries.substr(start, end - start);
+        if (q.find("SELECT") != std::string::npos)
+            answers.push_back(clickhouse.query(q));
+    }
+    REQUIRE(answers.size() == 3);
+    CHECK(answers[0] ==
+          "\"item\",\"day\",\"plays\",\"completed\",\"interrupted\",\"skipped\",\"failed\","
+          "\"hours\",\"screens\"\n"
+          "\"lot-en\",\"2026-11-21\",15,14,1,0,0,0.04,1\n"
+          "\"lot-en\",\"2026-11-22\",16,15,1,0,0,0.04,1\n"
+          "\"video-1\",\"2026-11-21\",5,4,1,0,0,0.01,1\n"
+          "\"video-1\",\"2026-11-22\",5,4,1,0,0,0.01,1\n");
+    CHECK(answers[1].find("\"Exit 42 Travel Center\",\"2026-11-22\",21,") != std::string::npos);
+    CHECK(answers[2] == "\"lang\",\"plays\"\n\"\",41\n");
+    RunResult sqlite = fleet({"plays", "--db", db, "--by", "item,day"});
+    CHECK(sqlite.out.find("lot-en,2026-11-22,16,15,1,0,0,") != std::string::npos);
+
+    // ClickHouse down: the run fails naming it, and FLEET.db keeps the new file
+    // unread, so that the next run sends its rows.
+    dir.write("ingest/screen-a/plays/" + kLogA + "-42-42.ndjson",
+              play_line("screen-a", kLogA, 42, "lot-en", "2026-11-23T11:00:00.000Z", 10000));
+    RunResult down = fleet({"ingest", (dir / "ingest").string(), "--db", db, "--clickhouse",
+                            "http://127.0.0.1:" + std::to_string(free_port()) + "/"});
+    CHECK(down.exit_code == 1);
+    CHECK_MESSAGE(down.err.find("ClickHouse at http://127.0.0.1:") != std::string::npos, down.err);
+    RunResult back =
+        fleet({"ingest", (dir / "ingest").string(), "--db", db, "--clickhouse", clickhouse.url()});
+    REQUIRE_MESSAGE(back.exit_code == 0, back.err);
+    CHECK_MESSAGE(back.out.find("1 new plays") != std::string::npos, back.out);
+    CHECK(clickhouse.query("SELECT count() FROM milepost_plays FINAL") == "42\n");
 }
