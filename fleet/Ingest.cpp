@@ -4,12 +4,12 @@
 #include "media/BoundedQueue.hpp"
 
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <tuple>
@@ -259,15 +259,6 @@ private:
     }
 };
 
-std::int64_t mtime_ns(const struct stat& st) {
-    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-}
-
-WallTime mtime_of(const struct stat& st) {
-    return WallTime(std::chrono::milliseconds(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 +
-                                              st.st_mtim.tv_nsec / 1000000));
-}
-
 std::string size_text(std::uintmax_t bytes) {
     if (bytes >= (1u << 30))
         return std::to_string(bytes / (1u << 30)) + "." +
@@ -277,18 +268,11 @@ std::string size_text(std::uintmax_t bytes) {
     return std::to_string(bytes) + " bytes";
 }
 
-// A file found under SOURCE, and what it is.
-struct Found {
-    enum class Kind { Plays, Status, Screenshot } kind;
-    std::string device;
-    std::string path; // as under SOURCE
-};
+using Found = SourceFile;
 
 // A changed file, as found before reading it.
 struct ToRead {
     Found found;
-    std::int64_t size = 0, mtime_ns = 0;
-    WallTime mtime;
     bool parse = false; // a plays file within its limit: parsed on the reader thread
 };
 
@@ -299,13 +283,14 @@ struct ParsedFile {
     std::vector<std::pair<std::int64_t, std::string>> problems;
 };
 
-ParsedFile parse_plays_file(const fs::path& file, const std::string& device) {
+ParsedFile parse_plays_text(Result<std::string> text, const std::string& device) {
     ParsedFile out;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
+    if (!text) {
         out.opened = false;
+        out.problems.emplace_back(0, text.error().message);
         return out;
     }
+    std::istringstream in(std::move(*text));
     std::string line;
     std::int64_t number = 0;
     while (std::getline(in, line)) {
@@ -331,15 +316,16 @@ ParsedFile parse_plays_file(const fs::path& file, const std::string& device) {
 
 class Ingester {
 public:
-    Ingester(FleetDb& db, const fs::path& source, WallTime now, ClickHouseSink* clickhouse)
-        : m_db(db), m_clickhouse(clickhouse), m_source(source),
+    Ingester(FleetDb& db, Source& source, WallTime now, ClickHouseSink* clickhouse)
+        : m_db(db), m_clickhouse(clickhouse), m_src(source),
           m_now(format_rfc3339_utc(now, TimeDigits::Milliseconds)),
-          m_seen(db.prepare("SELECT size, mtime_ns FROM files WHERE path = ?1")),
-          m_file(
-              db.prepare("INSERT INTO files (path, size, mtime_ns, read_at, rows, bad) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (path) DO UPDATE SET "
-                         "size = excluded.size, mtime_ns = excluded.mtime_ns, "
-                         "read_at = excluded.read_at, rows = excluded.rows, bad = excluded.bad")),
+          m_seen(
+              db.prepare("SELECT size, mtime_ns, coalesce(etag, '') FROM files WHERE path = ?1")),
+          m_file(db.prepare("INSERT INTO files (path, size, mtime_ns, read_at, rows, bad, etag) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (path) DO UPDATE SET "
+                            "size = excluded.size, mtime_ns = excluded.mtime_ns, "
+                            "read_at = excluded.read_at, rows = excluded.rows, bad = excluded.bad, "
+                            "etag = excluded.etag")),
           m_forget(db.prepare("DELETE FROM problems WHERE path = ?1")),
           m_problem(db.prepare("INSERT INTO problems (path, line, reason) VALUES (?1, ?2, ?3)")),
           m_play(db.prepare(
@@ -387,8 +373,8 @@ public:
         BoundedQueue<ParsedFile> parsed(4);
         std::thread reader([&] {
             for (const ToRead& t : todo)
-                if (t.parse &&
-                    !parsed.push(parse_plays_file(m_source / t.found.path, t.found.device)))
+                if (t.parse && !parsed.push(parse_plays_text(m_src.read(t.found, kMaxPlaysFile),
+                                                             t.found.device)))
                     return;
         });
         struct Join {
@@ -427,7 +413,7 @@ public:
 private:
     FleetDb& m_db;
     ClickHouseSink* m_clickhouse;
-    fs::path m_source;
+    Source& m_src;
     std::string m_now;
     Statement m_seen, m_file, m_forget, m_problem, m_play, m_history, m_prune, m_screen, m_picture;
     Statement m_add_daily;
@@ -440,38 +426,7 @@ private:
     std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, Sums>
         m_daily;
 
-    Result<std::vector<Found>> list() {
-        std::vector<Found> out;
-        std::error_code ec;
-        fs::directory_iterator top(m_source, ec);
-        if (ec)
-            return Error{m_source.string() + ": cannot be read: " + ec.message()};
-        std::vector<std::string> devices;
-        for (const auto& entry : top) {
-            const std::string name = entry.path().filename().string();
-            if (entry.is_directory(ec) && !entry.is_symlink(ec) && is_device_id(name))
-                devices.push_back(name);
-        }
-        std::sort(devices.begin(), devices.end());
-        for (const std::string& d : devices) {
-            std::vector<std::string> batches;
-            for (fs::directory_iterator it(m_source / d / "plays", ec), end; !ec && it != end;
-                 it.increment(ec)) {
-                const std::string name = it->path().filename().string();
-                if (name.ends_with(".ndjson"))
-                    batches.push_back(name);
-            }
-            std::sort(batches.begin(), batches.end());
-            for (const std::string& b : batches)
-                out.push_back({Found::Kind::Plays, d, d + "/plays/" + b});
-            ec.clear();
-            if (fs::exists(m_source / d / "status.json", ec))
-                out.push_back({Found::Kind::Status, d, d + "/status.json"});
-            if (fs::exists(m_source / d / "screenshot.png", ec))
-                out.push_back({Found::Kind::Screenshot, d, d + "/screenshot.png"});
-        }
-        return out;
-    }
+    Result<std::vector<Found>> list() { return m_src.list(); }
 
     void problem(const std::string& path, std::int64_t line, std::string reason) {
         m_problem.bind(1, path).bind(2, line).bind(3, reason);
@@ -482,25 +437,23 @@ private:
     // A file to read: not read before as it is now. nullopt when unchanged (or not
     // a plain file, a problem then).
     std::optional<ToRead> check(const Found& f) {
-        const fs::path file = m_source / f.path;
-        struct stat st {};
-        if (::lstat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (f.size < 0) {
             ++m_report.bad_files;
             m_report.problems.push_back({f.path, 0, "not a plain file"});
             return std::nullopt;
         }
-        ToRead t{f, static_cast<std::int64_t>(st.st_size), mtime_ns(st), mtime_of(st), false};
+        // The same size and ETag (S3) or modification time (a folder): read before.
         m_seen.bind(1, f.path);
         const bool same =
-            m_seen.step() && m_seen.integer(0) == t.size && m_seen.integer(1) == t.mtime_ns;
+            m_seen.step() && m_seen.integer(0) == f.size &&
+            (f.etag.empty() ? m_seen.integer(1) == f.mtime_ns : m_seen.text(2) == f.etag);
         m_seen.reset();
         if (same) {
             ++m_report.files_unchanged;
             return std::nullopt;
         }
-        t.parse =
-            f.kind == Found::Kind::Plays && static_cast<std::uintmax_t>(t.size) <= kMaxPlaysFile;
-        return t;
+        return ToRead{f, f.kind == Found::Kind::Plays &&
+                             static_cast<std::uintmax_t>(f.size) <= kMaxPlaysFile};
     }
 
     // Reads one changed file; a plays file comes parsed.
@@ -513,22 +466,23 @@ private:
         const std::uintmax_t limit = f.kind == Found::Kind::Plays    ? kMaxPlaysFile
                                      : f.kind == Found::Kind::Status ? kMaxStatusFile
                                                                      : kMaxScreenshot;
-        if (static_cast<std::uintmax_t>(t.size) > limit) {
+        if (static_cast<std::uintmax_t>(f.size) > limit) {
             problem(f.path, 0,
-                    "the file is " + size_text(static_cast<std::uintmax_t>(t.size)) +
+                    "the file is " + size_text(static_cast<std::uintmax_t>(f.size)) +
                         ", over the " + size_text(limit) + " such a file can be: not read");
             ++m_report.bad_files;
             bad = 1;
         } else if (parsed) {
             if (!parsed->opened) {
-                problem(f.path, 0, "cannot be opened");
                 ++m_report.bad_files;
                 bad = 1;
             }
             for (auto& [line, reason] : parsed->problems) {
                 problem(f.path, line, std::move(reason));
-                ++m_report.bad_lines;
-                ++bad;
+                if (line > 0) {
+                    ++m_report.bad_lines;
+                    ++bad;
+                }
             }
             for (const PlayRow& row : parsed->rows) {
                 ++rows;
@@ -541,20 +495,21 @@ private:
                 if (auto r = m_clickhouse->flush(); !r)
                     throw std::runtime_error(r.error().message);
         } else {
-            const fs::path file = m_source / f.path;
-            const bool good = f.kind == Found::Kind::Status ? read_status(f, file, t.mtime)
-                                                            : read_screenshot(f, file, t.mtime);
+            const WallTime at{std::chrono::milliseconds(f.mtime_ns / 1000000)};
+            const bool good =
+                f.kind == Found::Kind::Status ? read_status(f, at) : read_screenshot(f, at);
             if (!good) {
                 ++m_report.bad_files;
                 bad = 1;
             }
         }
         m_file.bind(1, f.path)
-            .bind(2, t.size)
-            .bind(3, t.mtime_ns)
+            .bind(2, f.size)
+            .bind(3, f.mtime_ns)
             .bind(4, m_now)
             .bind(5, rows)
-            .bind(6, bad);
+            .bind(6, bad)
+            .bind(7, f.etag);
         m_file.run();
     }
 
@@ -613,9 +568,13 @@ private:
         m_daily.clear();
     }
 
-    bool read_status(const Found& f, const fs::path& file, WallTime at) {
-        std::ifstream in(file, std::ios::binary);
-        std::string text((std::istreambuf_iterator<char>(in)), {});
+    bool read_status(const Found& f, WallTime at) {
+        auto read = m_src.read(f, kMaxStatusFile);
+        if (!read) {
+            problem(f.path, 0, read.error().message);
+            return false;
+        }
+        const std::string& text = *read;
         if (auto bad = bad_utf8_at(text); bad != std::string::npos) {
             problem(f.path, 0, "not UTF-8 text (byte " + std::to_string(bad + 1) + ")");
             return false;
@@ -665,9 +624,13 @@ private:
         return true;
     }
 
-    bool read_screenshot(const Found& f, const fs::path& file, WallTime at) {
-        std::ifstream in(file, std::ios::binary);
-        std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    bool read_screenshot(const Found& f, WallTime at) {
+        auto read = m_src.read(f, kMaxScreenshot);
+        if (!read) {
+            problem(f.path, 0, read.error().message);
+            return false;
+        }
+        const std::string& bytes = *read;
         if (!bytes.starts_with("\x89PNG\r\n\x1a\n")) {
             problem(f.path, 0, "not a PNG");
             return false;
@@ -727,9 +690,9 @@ Result<PlayRow> parse_play_line(std::string_view line, std::string_view device) 
     return r;
 }
 
-Result<IngestReport> ingest_folder(FleetDb& db, const fs::path& source, WallTime now,
-                                   const std::function<void(const IngestProgress&)>& progress,
-                                   ClickHouseSink* clickhouse) {
+Result<IngestReport> ingest(FleetDb& db, Source& source, WallTime now,
+                            const std::function<void(const IngestProgress&)>& progress,
+                            ClickHouseSink* clickhouse) {
     try {
         Ingester ingester(db, source, now, clickhouse);
         return ingester.run(progress);

@@ -9,6 +9,7 @@
 // Bad input (a truncated line, a row of another schema, a non-UTF-8 byte, a file
 // far larger than a screen uploads) is counted and named, and the run goes on.
 #include "FleetDb.hpp"
+#include "Source.hpp"
 #include "core/Result.hpp"
 #include "core/Units.hpp"
 
@@ -71,12 +72,12 @@ struct IngestReport {
 
 class ClickHouseSink;
 
-// Reads SOURCE (a folder) into `db`. `now` dates the files' reading. A folder
-// that cannot be listed is an error; a file that cannot be read is a problem.
+// Reads `source` into `db`. `now` dates the files' reading. A source that cannot
+// be listed is an error; a file that cannot be read is a problem.
 // With `clickhouse`, every play read (new or not: ClickHouse collapses them) and
 // every status's site and region are sent there too, before FLEET.db commits.
-Result<IngestReport> ingest_folder(FleetDb& db, const std::filesystem::path& source, WallTime now,
-                                   const std::function<void(const IngestProgress&)>& progress,
-                                   ClickHouseSink* clickhouse = nullptr);
+Result<IngestReport> ingest(FleetDb& db, Source& source, WallTime now,
+                            const std::function<void(const IngestProgress&)>& progress,
+                            ClickHouseSink* clickhouse = nullptr);
 
 } // namespace milepost::fleet

@@ -10,6 +10,7 @@
 #include "core/Units.hpp"
 #include "milepost/Version.hpp"
 
+#include <curl/curl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,7 +27,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kUsage = R"(Usage:
-  milepost-fleet ingest SOURCE --db FLEET.db [--clickhouse URL]
+  milepost-fleet ingest (FOLDER | s3://BUCKET/PREFIX/ [--endpoint URL]) --db FLEET.db
+                        [--clickhouse URL]
   milepost-fleet report --db FLEET.db --out DIR [--from DATE] [--to DATE]
                         [--site GLOB] [--region R] [--now TIME]
   milepost-fleet plays --db FLEET.db --by KEY[,KEY...] [--from DATE] [--to DATE]
@@ -35,10 +37,14 @@ const char* kUsage = R"(Usage:
 Gathers what Milepost screens upload (proof of play, status, screenshots) into
 one SQLite file, FLEET.db, and counts the plays for reports.
 
-  ingest  reads SOURCE, the folder the ingest server stores uploads in:
-          SOURCE/<device>/plays/*.ndjson, SOURCE/<device>/status.json and
-          SOURCE/<device>/screenshot.png. A file read before and unchanged (same
-          size and modification time) is skipped, so a run with nothing new is
+  ingest  reads what screens uploaded, from the folder the ingest server stores
+          uploads in, or from the S3 bucket and prefix they PUT into:
+          <device>/plays/*.ndjson, <device>/status.json and
+          <device>/screenshot.png. For S3 the key comes from AWS_ACCESS_KEY_ID and
+          AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), the region from AWS_REGION
+          (default us-east-1); --endpoint names an S3-compatible store. A file
+          read before and unchanged (same size, and same modification time or
+          S3 ETag) is skipped, so a run with nothing new is
           quick however large the fleet. A play counts once, by its device, log
           and row id, however often it was uploaded or read. Each status report
           is kept for 30 days; the newest screenshot per screen is kept. A bad
@@ -65,6 +71,8 @@ one SQLite file, FLEET.db, and counts the plays for reports.
 
 Options:
   --db FLEET.db      the fleet's database (created by the first ingest)
+  --endpoint URL     for ingest from s3://: the store's URL, e.g.
+                     https://minio.example.org (path-style requests)
   --clickhouse URL   for ingest: also into ClickHouse, e.g. http://127.0.0.1:8123/
                      (settings after "?": ?database=fleet&user=u&password=p)
   --by KEYS          for plays: what to count by, e.g. item,day
@@ -101,7 +109,7 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& problem) {
     Args a;
     a.command = argv[1];
     const std::map<std::string, std::vector<std::string>> known = {
-        {"ingest", {"--db", "--clickhouse"}},
+        {"ingest", {"--db", "--clickhouse", "--endpoint"}},
         {"plays", {"--db", "--by", "--from", "--to", "--format"}},
         {"report", {"--db", "--out", "--from", "--to", "--site", "--region", "--now"}},
     };
@@ -198,13 +206,22 @@ std::unique_ptr<FleetDb> open_existing(const fs::path& file) {
 
 int ingest(const Args& a) {
     if (a.positional.size() != 1)
-        return usage_error("ingest: give one SOURCE folder");
+        return usage_error("ingest: give one SOURCE, a folder or s3://BUCKET/PREFIX/");
     if (!a.options.count("--db"))
         return usage_error("ingest: --db FLEET.db is needed");
-    const fs::path source = a.positional[0];
-    if (source.string().starts_with("s3://"))
-        return usage_error("ingest: s3:// sources are not built yet; sync the bucket to a "
-                           "folder (e.g. rclone sync) and ingest that");
+    const std::string where = a.positional[0];
+    const std::string endpoint = a.options.count("--endpoint") ? a.options.at("--endpoint") : "";
+    std::unique_ptr<Source> source;
+    if (where.starts_with("s3://")) {
+        auto s3 = s3_source(where, endpoint);
+        if (!s3)
+            return usage_error(s3.error().message);
+        source = std::move(*s3);
+    } else {
+        if (!endpoint.empty())
+            return usage_error("--endpoint is for s3:// sources");
+        source = folder_source(where);
+    }
     auto db = FleetDb::open(a.options.at("--db"));
     if (!db) {
         log::error(db.error().message);
@@ -224,8 +241,8 @@ int ingest(const Args& a) {
     }
     const auto started = std::chrono::steady_clock::now();
     ProgressLine line;
-    auto report = ingest_folder(
-        **db, source,
+    auto report = ingest(
+        **db, *source,
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()),
         [&](const IngestProgress& p) { line.show(p); }, clickhouse.get());
     line.done();
@@ -250,7 +267,7 @@ int ingest(const Args& a) {
         const std::size_t shown = std::min<std::size_t>(r.problems.size(), 50);
         for (std::size_t i = 0; i < shown; ++i) {
             const Problem& p = r.problems[i];
-            std::printf("  %s%s: %s\n", (source / p.path).c_str(),
+            std::printf("  %s%s: %s\n", source->name(p.path).c_str(),
                         p.line ? (":" + std::to_string(p.line)).c_str() : "", p.reason.c_str());
         }
         if (shown < r.problems.size())
@@ -350,6 +367,7 @@ int report(const Args& a) {
 } // namespace
 
 int main(int argc, char** argv) {
+    curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread
     if (argc < 2)
         return usage_error("a command is needed: ingest, report or plays");
     const std::string first = argv[1];

@@ -4,6 +4,7 @@
 
 #include "core/Channel.hpp"
 #include "core/Manifest.hpp"
+#include "core/Units.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -199,6 +201,80 @@ std::vector<std::string> FaultServer::put_heads() const {
     return m_put_heads;
 }
 
+std::vector<std::string> FaultServer::heads() const {
+    std::lock_guard lock(m_mutex);
+    return m_heads;
+}
+
+namespace {
+
+std::string url_decode(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    return out;
+}
+
+std::string query_value(const std::string& query, const std::string& key) {
+    for (std::size_t start = 0; start < query.size();) {
+        const std::size_t end = std::min(query.find('&', start), query.size());
+        const std::string pair = query.substr(start, end - start);
+        if (pair.starts_with(key + "="))
+            return url_decode(pair.substr(key.size() + 1));
+        start = end + 1;
+    }
+    return "";
+}
+
+// S3's ListObjectsV2 answer for the files under `bucket` whose keys start with
+// `prefix`, `page` at a time after `token` (the last key of the page before).
+std::string list_objects(const fs::path& bucket, const std::string& prefix,
+                         const std::string& token, int page) {
+    std::vector<std::string> keys;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(bucket, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file()) {
+            const std::string key = fs::relative(it->path(), bucket).string();
+            if (key.starts_with(prefix) && (token.empty() || key > token))
+                keys.push_back(key);
+        }
+    std::sort(keys.begin(), keys.end());
+    const bool truncated = static_cast<int>(keys.size()) > page;
+    if (truncated)
+        keys.resize(static_cast<std::size_t>(page));
+    std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult "
+                      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>" +
+                      bucket.filename().string() + "</Name><Prefix>" + prefix +
+                      "</Prefix><KeyCount>" + std::to_string(keys.size()) +
+                      "</KeyCount><IsTruncated>" + (truncated ? "true" : "false") +
+                      "</IsTruncated>";
+    if (truncated)
+        xml += "<NextContinuationToken>" + keys.back() + "</NextContinuationToken>";
+    for (const std::string& key : keys) {
+        const fs::path file = bucket / key;
+        const auto size = fs::file_size(file);
+        const auto mtime = fs::last_write_time(file);
+        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::file_clock::to_sys(mtime).time_since_epoch());
+        const WallTime at{std::chrono::duration_cast<std::chrono::milliseconds>(seconds)};
+        // An ETag that changes with the content, as S3's MD5 does.
+        const std::string etag = sha256_hex(read_file(file)).substr(0, 32);
+        xml += "<Contents><Key>" + key + "</Key><LastModified>" +
+               format_rfc3339_utc(at, TimeDigits::Milliseconds) + "</LastModified><ETag>&quot;" +
+               etag + "&quot;</ETag><Size>" + std::to_string(size) +
+               "</Size><StorageClass>STANDARD</StorageClass></Contents>";
+    }
+    return xml + "</ListBucketResult>\n";
+}
+
+} // namespace
+
 std::vector<std::string> FaultServer::requests() const {
     std::lock_guard lock(m_mutex);
     return m_requests;
@@ -248,6 +324,7 @@ void FaultServer::handle(int fd) {
         m_requests.push_back(method + " " + path + (range.empty() ? "" : " range=" + range));
         if (method == "PUT")
             m_put_heads.push_back(head.substr(0, head.find("\r\n\r\n")));
+        m_heads.push_back(head.substr(0, head.find("\r\n\r\n")));
         for (auto& [prefix, f] : m_faults)
             if (path.starts_with(prefix)) {
                 fault = f;
@@ -303,7 +380,16 @@ void FaultServer::handle(int fd) {
         reply("500 Internal Server Error", "", "broken\n");
         return;
     }
-    const fs::path file = m_site / path.substr(1);
+    if (const auto q = path.find('?'); q != std::string::npos && method == "GET") {
+        const std::string query = path.substr(q + 1);
+        if (query_value(query, "list-type") == "2" && path.find("..") == std::string::npos) {
+            reply("200 OK", "Content-Type: application/xml\r\n",
+                  list_objects(m_site / path.substr(1, q - 1), query_value(query, "prefix"),
+                               query_value(query, "continuation-token"), m_list_page));
+            return;
+        }
+    }
+    const fs::path file = m_site / url_decode(path.substr(1));
     if (path.find("..") != std::string::npos || !fs::is_regular_file(file)) {
         reply("404 Not Found", "", "not found\n");
         return;

@@ -69,6 +69,11 @@ public:
     std::uint64_t body_bytes_sent() const { return m_sent; }
     // The request line and headers of every PUT, as received.
     std::vector<std::string> put_heads() const;
+    // Of every request.
+    std::vector<std::string> heads() const;
+    // Answers S3's ListObjectsV2 (GET /BUCKET?list-type=2&prefix=P[&continuation-token=T])
+    // from the files under SITE/BUCKET/, `page` keys at a time; objects are its files.
+    void set_list_page(int page) { m_list_page = page; }
 
 private:
     void serve();
@@ -82,7 +87,8 @@ private:
     mutable std::mutex m_mutex; // guards m_faults, m_requests and m_put_heads
     std::map<std::string, Fault> m_faults;
     std::vector<std::string> m_requests;
-    std::vector<std::string> m_put_heads;
+    std::vector<std::string> m_put_heads, m_heads;
+    std::atomic<int> m_list_page{1000};
     std::thread m_thread;
 };
 

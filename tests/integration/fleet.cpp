@@ -189,7 +189,8 @@ TEST_CASE("milepost-fleet says what is wrong with its command line") {
     const std::string db = (dir / "fleet.db").string();
     RunResult help = fleet({"--help"});
     CHECK(help.exit_code == 0);
-    CHECK(help.out.find("milepost-fleet ingest SOURCE --db FLEET.db") != std::string::npos);
+    CHECK(help.out.find("milepost-fleet ingest (FOLDER | s3://BUCKET/PREFIX/ [--endpoint URL])") !=
+          std::string::npos);
     CHECK(fleet({"--version"}).out.starts_with("milepost-fleet "));
     struct Case {
         std::vector<std::string> args;
@@ -486,4 +487,78 @@ TEST_CASE("ingest --clickhouse writes the same plays to a real clickhouse-server
     REQUIRE_MESSAGE(back.exit_code == 0, back.err);
     CHECK_MESSAGE(back.out.find("1 new plays") != std::string::npos, back.out);
     CHECK(clickhouse.query("SELECT count() FROM milepost_plays FINAL") == "42\n");
+}
+
+TEST_CASE("ingest s3://BUCKET/PREFIX/ lists page by page, reads only what changed by ETag, and "
+          "signs every request with SigV4") {
+    TempDir dir;
+    FaultServer s3(dir / "s3");
+    s3.set_list_page(2); // 4 keys under the prefix: two pages
+    const std::string bucket = "s3/uploads/ingest/";
+    std::string a;
+    for (int id = 1; id <= 3; ++id)
+        a += play_line("screen-a", kLogA, id, "lot-en", "2026-11-21T10:00:00.000Z", 10000);
+    dir.write(bucket + "screen-a/plays/" + kLogA + "-1-3.ndjson", a);
+    dir.write(bucket + "screen-a/status.json",
+              R"({"device_id":"screen-a","site":"Exit 42 Travel Center","region":"US-TX"})");
+    dir.write(bucket + "screen-b/plays/" + kLogB + "-1-1.ndjson",
+              play_line("screen-b", kLogB, 1, "lot-es", "2026-11-21T11:00:00.000Z", 10000));
+    dir.write(bucket + "screen-b/notes.txt", "not an upload");
+    dir.write("s3/uploads/elsewhere/screen-c/status.json", "{}"); // outside the prefix
+    const std::vector<std::string> keys = {"AWS_ACCESS_KEY_ID=AKIDMILEPOSTTEST",
+                                           "AWS_SECRET_ACCESS_KEY=not-a-real-secret",
+                                           "AWS_REGION=eu-west-1"};
+    const std::string db = (dir / "fleet.db").string();
+    auto ingest = [&](const std::vector<std::string>& env) {
+        return run(
+            {MILEPOST_FLEET, "ingest", "s3://uploads/ingest/", "--endpoint", s3.url(), "--db", db},
+            {}, env);
+    };
+    RunResult first = ingest(keys);
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    CHECK_MESSAGE(first.out.find("3 files: 3 read, 0 unchanged; 4 new plays, 0 already known; 1 "
+                                 "status reports") != std::string::npos,
+                  first.out);
+    RunResult by_site = fleet({"plays", "--db", db, "--by", "site"});
+    CHECK(by_site.out.find("Exit 42 Travel Center,3,") != std::string::npos);
+    // Two list pages, three objects, each request signed for the region and for S3.
+    int lists = 0, gets = 0;
+    for (const std::string& r : s3.requests()) {
+        lists += r.starts_with("GET /uploads?") ? 1 : 0;
+        gets += r.starts_with("GET /uploads/ingest/") ? 1 : 0;
+    }
+    CHECK(lists == 2);
+    CHECK(gets == 3);
+    CHECK(s3.requests()[1].find("continuation-token=") != std::string::npos);
+    for (const std::string& head : s3.heads()) {
+        CHECK_MESSAGE(head.find("Authorization: AWS4-HMAC-SHA256 Credential=AKIDMILEPOSTTEST/") !=
+                          std::string::npos,
+                      head);
+        CHECK_MESSAGE(head.find("/eu-west-1/s3/aws4_request") != std::string::npos, head);
+        CHECK(head.find("x-amz-content-sha256: e3b0c442") != std::string::npos);
+        CHECK(head.find("not-a-real-secret") == std::string::npos);
+    }
+
+    // Unchanged ETags: listed, not read again. A batch rewritten: read again.
+    const std::size_t before = s3.requests().size();
+    RunResult again = ingest(keys);
+    CHECK_MESSAGE(again.out.find("3 files: 0 read, 3 unchanged") != std::string::npos, again.out);
+    CHECK(s3.requests().size() == before + 2); // the two list pages only
+    dir.write(bucket + "screen-b/plays/" + kLogB + "-1-1.ndjson",
+              play_line("screen-b", kLogB, 1, "lot-es", "2026-11-21T11:00:00.000Z", 10000) +
+                  play_line("screen-b", kLogB, 2, "lot-es", "2026-11-21T11:01:00.000Z", 10000));
+    RunResult third = ingest(keys);
+    CHECK_MESSAGE(third.out.find("3 files: 1 read, 2 unchanged; 1 new plays, 1 already known") !=
+                      std::string::npos,
+                  third.out);
+
+    // No key, or a key over plain http to another machine: refused before anything.
+    RunResult keyless = ingest({"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="});
+    CHECK(keyless.exit_code == 2);
+    CHECK(keyless.err.find("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") != std::string::npos);
+    RunResult plain = run({MILEPOST_FLEET, "ingest", "s3://uploads/ingest/", "--endpoint",
+                           "http://s3.example.org", "--db", db},
+                          {}, keys);
+    CHECK(plain.exit_code == 2);
+    CHECK(plain.err.find("expected an https:// URL") != std::string::npos);
 }
