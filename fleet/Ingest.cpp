@@ -149,13 +149,18 @@ public:
     }
     bool string(string_t& v) override { return value(&v, nullptr); }
     bool binary(binary_t&) override { return fail("not a JSON object"); }
+    // A column of ours must be a plain value; another column (a later schema's)
+    // may be anything, and is passed over whole.
     bool start_object(std::size_t) override {
         if (m_depth++ == 0)
             return true;
-        return fail(m_key + ": expected a plain value, not an object");
+        if (m_depth == 2 && known(m_key))
+            return fail(m_key + ": expected a plain value, not an object");
+        return true;
     }
     bool key(string_t& k) override {
-        m_key = k;
+        if (m_depth == 1)
+            m_key = k;
         return true;
     }
     bool end_object() override {
@@ -163,10 +168,17 @@ public:
         return true;
     }
     bool start_array(std::size_t) override {
-        return fail(m_depth == 0 ? "not a JSON object"
-                                 : m_key + ": expected a plain value, not a list");
+        if (m_depth == 0)
+            return fail("not a JSON object");
+        if (m_depth == 1 && known(m_key))
+            return fail(m_key + ": expected a plain value, not a list");
+        ++m_depth;
+        return true;
     }
-    bool end_array() override { return true; }
+    bool end_array() override {
+        --m_depth;
+        return true;
+    }
     bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
         return false;
     }
@@ -184,10 +196,21 @@ private:
     }
 
     // One value for m_key: text, a whole number, null, or another type.
+    static bool known(std::string_view key) {
+        for (const char* k : {"device_id", "log_id", "item_id", "started_at", "outcome", "object",
+                              "channel", "ended_at", "detail", "lang", "captions", "id",
+                              "duration_ms", "sequence", "clock_trusted"})
+            if (key == k)
+                return true;
+        return false;
+    }
+
     bool value(std::string* text, const std::int64_t* number, bool is_null = false,
                bool is_bool = false, bool is_float = false) {
-        if (m_depth != 1)
+        if (m_depth == 0)
             return fail("not a JSON object");
+        if (m_depth > 1)
+            return true; // inside another column's object or list
         for (std::size_t i = 0; i < std::size(kRequired); ++i)
             if (m_key == kRequired[i])
                 m_seen |= 1u << i;

@@ -523,12 +523,27 @@ private:
                 {{{"label", "plays"}, {"data", lang_counts}, {"backgroundColor", kColours[1]}}}),
             false);
         std::string body = "<h2>Every item</h2>\n<table class=\"items\">\n<thead><tr>";
+        // Per item, its plays in each language: "en 30, es 12".
+        std::map<std::string, std::string> languages;
+        {
+            Statement s = m_db.prepare(
+                "SELECT item_id, lang, sum(plays) FROM daily JOIN chosen USING (device_id) WHERE "
+                "day BETWEEN ?1 AND ?2 GROUP BY 1, 2 ORDER BY 1, 3 DESC");
+            s.bind(1, m_from).bind(2, m_to);
+            while (s.step()) {
+                std::string& text = languages[s.text(0)];
+                text += (text.empty() ? "" : ", ") +
+                        (s.text(1).empty() ? std::string("not recorded") : s.text(1)) + " " +
+                        std::to_string(s.integer(2));
+            }
+        }
         for (const char* h : {"item", "plays", "completed", "interrupted", "skipped", "failed",
-                              "hours on screen", "sites", "screens"})
+                              "hours on screen", "sites", "screens", "by language"}) {
+            const bool text = std::string(h) == "item" || std::string(h) == "by language";
             body += std::string("<th scope=\"col\"") +
-                    (std::string(h) == "item" ? " data-type=\"text\">"
-                                              : " class=\"n\" data-type=\"number\">") +
-                    h + "</th>";
+                    (text ? " data-type=\"text\">" : " class=\"n\" data-type=\"number\">") + h +
+                    "</th>";
+        }
         body += "</tr></thead>\n<tbody>\n";
         for (const auto& [id, it] : items) {
             body += "<tr><td>" + esc(id) + "</td>";
@@ -536,7 +551,7 @@ private:
                 body += "<td class=\"n\">" + std::to_string(v) + "</td>";
             body += "<td class=\"n\">" + hours_text(it.ms) + "</td><td class=\"n\">" +
                     std::to_string(it.sites) + "</td><td class=\"n\">" +
-                    std::to_string(it.screens) + "</td></tr>\n";
+                    std::to_string(it.screens) + "</td><td>" + esc(languages[id]) + "</td></tr>\n";
         }
         body += "</tbody>\n</table>\n<h2>Plays per day, the ten most played items</h2>\n" +
                 chart_box("items-per-day", "plays per day by item") +
