@@ -1,7 +1,6 @@
 #include "Report.hpp"
 
 #include "Plays.hpp"
-#include "store/Files.hpp"
 
 #include <fnmatch.h>
 
@@ -245,10 +244,22 @@ private:
     std::vector<Screen> m_screens;
     ReportSummary m_summary;
 
+    // Each file written whole and renamed into place, so that a browser or nginx
+    // never sees half a page; not synced (a report is made again at will, and a
+    // thousand fsyncs were most of its time).
     void write(const std::string& name, const std::string& text) {
-        auto r = write_file_atomically(m_o.out / name, text);
-        if (!r)
-            throw std::runtime_error(r.error().message);
+        const fs::path path = m_o.out / name;
+        const fs::path tmp = path.string() + ".tmp";
+        {
+            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+            out.write(text.data(), static_cast<std::streamsize>(text.size()));
+            if (!out.flush())
+                throw std::runtime_error(tmp.string() + ": cannot write");
+        }
+        std::error_code ec;
+        fs::rename(tmp, path, ec);
+        if (ec)
+            throw std::runtime_error(path.string() + ": cannot write: " + ec.message());
         ++m_summary.pages;
     }
 
