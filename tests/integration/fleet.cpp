@@ -114,6 +114,8 @@ TEST_CASE("fleet ingest counts each play once, reads only what changed, and name
           huge.string() + ": the file is 2.0 GiB, over the 64 MiB such a file can be: not read"})
         CHECK_MESSAGE(first.out.find("  " + line + "\n") != std::string::npos, line);
     CHECK(first.out.find("Not A Device") == std::string::npos);
+    // Not a terminal: no progress bar.
+    CHECK(first.err.find('\r') == std::string::npos);
 
     // Counted once each: 4 rows of screen a, 1 of screen b; days in UTC.
     RunResult by_day = fleet({"plays", "--db", db, "--by", "item,day"});
@@ -155,6 +157,15 @@ TEST_CASE("fleet ingest counts each play once, reads only what changed, and name
     CHECK_MESSAGE(again.out.find("7 files: 0 read, 7 unchanged; 0 new plays, 0 already known") !=
                       std::string::npos,
                   again.out);
+
+    // On a terminal (script(1) gives it one), a progress bar of files and plays.
+    RunResult tty = run({"script", "-qec",
+                         std::string(MILEPOST_FLEET) + " ingest " + in.string() + " --db " +
+                             (dir / "tty.db").string(),
+                         "/dev/null"});
+    CHECK(tty.exit_code == 0);
+    CHECK_MESSAGE(tty.out.find("] 7/7 files, 10 plays\r\n") != std::string::npos, tty.out);
+    CHECK(tty.out.find("\r[##############################]") != std::string::npos);
 
     // A batch rewritten with a new row, and a newer status: only they are read.
     dir.write("ingest/screen-a/plays/" + kLogA + "-2-4.ndjson",
