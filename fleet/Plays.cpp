@@ -128,8 +128,13 @@ std::string format_csv(const Table& t) {
         out += (i ? "," : "") + csv_field(t.columns[i]);
     out += "\r\n";
     for (const auto& row : t.rows) {
-        for (std::size_t i = 0; i < row.size(); ++i)
-            out += (i ? "," : "") + csv_field(row[i]);
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            // A site name a screen reported that starts like a formula ("=HYPERLINK(")
+            // is text in a spreadsheet, not a formula.
+            const bool formula = !t.numeric[i] && !row[i].empty() &&
+                                 std::string_view("=+-@\t\r").find(row[i][0]) != std::string::npos;
+            out += (i ? "," : "") + csv_field(formula ? "'" + row[i] : row[i]);
+        }
         out += "\r\n";
     }
     return out;

@@ -1,6 +1,7 @@
 // milepost-fleet's pure parts: a screen's state from its status, a play row read
 // from a line, where an uploaded file belongs.
 #include "Ingest.hpp"
+#include "Plays.hpp"
 #include "Report.hpp"
 #include "Source.hpp"
 
@@ -114,4 +115,14 @@ TEST_CASE("an uploaded file belongs where the ingest store puts it, or is passed
          {"screen-1/notes.txt", "Screen 1/status.json", "status.json", "screen-1/plays/.ndjson",
           "screen-1/plays/a/b.ndjson", "../status.json", "screen-1/plays/x.json"})
         CHECK_MESSAGE(!classify_path(other), other);
+}
+
+TEST_CASE("CSV quotes what needs quoting, and a reported name that starts like a formula stays "
+          "text") {
+    Table t;
+    t.columns = {"site", "plays"};
+    t.numeric = {false, true};
+    t.rows = {{"Exit 42, \"North\"", "3"}, {"=HYPERLINK(\"http://x\")", "1"}, {"-", "0"}};
+    CHECK(format_csv(t) == "site,plays\r\n\"Exit 42, \"\"North\"\"\",3\r\n"
+                           "\"'=HYPERLINK(\"\"http://x\"\")\",1\r\n'-,0\r\n");
 }
