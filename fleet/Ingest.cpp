@@ -51,6 +51,28 @@ std::size_t bad_utf8_at(std::string_view s) {
     return std::string_view::npos;
 }
 
+// How deep objects and lists nest in JSON text (strings skipped).
+int json_depth(std::string_view s) {
+    int depth = 0, deepest = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            deepest = std::max(deepest, ++depth);
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
 bool is_hex16(std::string_view s) {
     return s.size() == 16 && std::all_of(s.begin(), s.end(), [](char c) {
                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -140,7 +162,7 @@ public:
     }
     bool number_unsigned(number_unsigned_t v) override {
         if (v > static_cast<number_unsigned_t>(INT64_MAX))
-            return fail(m_key + ": expected a whole number");
+            return m_depth == 1 && known(m_key) ? fail(m_key + ": expected a whole number") : true;
         const auto n = static_cast<std::int64_t>(v);
         return value(nullptr, &n);
     }
@@ -314,6 +336,7 @@ ParsedFile parse_plays_text(Result<std::string> text, const std::string& device)
         return out;
     }
     std::istringstream in(std::move(*text));
+    std::int64_t bad_lines = 0;
     std::string line;
     std::int64_t number = 0;
     while (std::getline(in, line)) {
@@ -329,11 +352,18 @@ ParsedFile parse_plays_text(Result<std::string> text, const std::string& device)
             std::string reason = row.error().message;
             if (!ended && reason.starts_with("not JSON"))
                 reason = "the last line is cut short (no newline, not complete JSON)";
-            out.problems.emplace_back(number, std::move(reason));
+            // The first ones named; the rest counted (a file of garbage must not
+            // fill the memory with its reasons).
+            if (++bad_lines <= kProblemsNamed)
+                out.problems.emplace_back(number, std::move(reason));
             continue;
         }
         out.rows.push_back(std::move(*row));
     }
+    if (bad_lines > kProblemsNamed)
+        out.problems.emplace_back(-(bad_lines - kProblemsNamed),
+                                  std::to_string(bad_lines - kProblemsNamed) +
+                                      " more bad lines, not named");
     return out;
 }
 
@@ -393,12 +423,21 @@ public:
             if (auto t = check(f))
                 todo.push_back(std::move(*t));
         p.files_done = p.files_total - static_cast<std::int64_t>(todo.size());
-        BoundedQueue<ParsedFile> parsed(4);
+        // Two parsed files waiting at most: a 64 MiB batch parses to about 200 MB.
+        BoundedQueue<ParsedFile> parsed(2);
         std::thread reader([&] {
-            for (const ToRead& t : todo)
-                if (t.parse && !parsed.push(parse_plays_text(m_src.read(t.found, kMaxPlaysFile),
-                                                             t.found.device)))
+            for (const ToRead& t : todo) {
+                if (!t.parse)
+                    continue;
+                ParsedFile file;
+                try {
+                    file = parse_plays_text(m_src.read(t.found, kMaxPlaysFile), t.found.device);
+                } catch (const std::exception& e) {
+                    file = ParsedFile{false, {}, {{0, std::string("cannot be read: ") + e.what()}}};
+                }
+                if (!parsed.push(std::move(file)))
                     return;
+            }
         });
         struct Join {
             std::thread& t;
@@ -440,6 +479,7 @@ private:
     std::string m_now;
     Statement m_seen, m_file, m_forget, m_problem, m_play, m_history, m_prune, m_screen, m_picture;
     Statement m_add_daily;
+    bool m_unread = false; // the file being read could not be read
     IngestReport m_report;
     std::int64_t m_rows = 0;
     struct Sums {
@@ -462,7 +502,9 @@ private:
     std::optional<ToRead> check(const Found& f) {
         if (f.size < 0) {
             ++m_report.bad_files;
-            m_report.problems.push_back({f.path, 0, "not a plain file"});
+            m_forget.bind(1, f.path);
+            m_forget.run();
+            problem(f.path, 0, "not a plain file");
             return std::nullopt;
         }
         // The same size and ETag (S3) or modification time (a folder): read before.
@@ -499,13 +541,14 @@ private:
             if (!parsed->opened) {
                 ++m_report.bad_files;
                 bad = 1;
+                m_unread = true;
             }
             for (auto& [line, reason] : parsed->problems) {
-                problem(f.path, line, std::move(reason));
-                if (line > 0) {
-                    ++m_report.bad_lines;
-                    ++bad;
-                }
+                // line > 0: a bad line; < 0: that many more, not named; 0: the file.
+                const std::int64_t count = line > 0 ? 1 : -line;
+                problem(f.path, std::max<std::int64_t>(line, 0), std::move(reason));
+                m_report.bad_lines += count;
+                bad += count;
             }
             for (const PlayRow& row : parsed->rows) {
                 ++rows;
@@ -526,6 +569,10 @@ private:
                 bad = 1;
             }
         }
+        // A file that could not be read (a 503, a timeout, a permission) is not
+        // marked read: the next run tries it again.
+        if (std::exchange(m_unread, false))
+            return;
         m_file.bind(1, f.path)
             .bind(2, f.size)
             .bind(3, f.mtime_ns)
@@ -595,11 +642,16 @@ private:
         auto read = m_src.read(f, kMaxStatusFile);
         if (!read) {
             problem(f.path, 0, read.error().message);
+            m_unread = true;
             return false;
         }
         const std::string& text = *read;
         if (auto bad = bad_utf8_at(text); bad != std::string::npos) {
             problem(f.path, 0, "not UTF-8 text (byte " + std::to_string(bad + 1) + ")");
+            return false;
+        }
+        if (json_depth(text) > kMaxStatusDepth) {
+            problem(f.path, 0, "nested over " + std::to_string(kMaxStatusDepth) + " deep");
             return false;
         }
         const json j = json::parse(text, nullptr, false);
@@ -651,6 +703,7 @@ private:
         auto read = m_src.read(f, kMaxScreenshot);
         if (!read) {
             problem(f.path, 0, read.error().message);
+            m_unread = true;
             return false;
         }
         const std::string& bytes = *read;
@@ -706,8 +759,9 @@ Result<PlayRow> parse_play_line(std::string_view line, std::string_view device) 
         return Error{"started_at: expected an RFC 3339 time"};
     // Stored in one form (UTC, milliseconds), so that its first 10 characters are its day.
     r.started_at = format_rfc3339_utc(*started, TimeDigits::Milliseconds);
-    if (r.duration_ms < 0)
-        return Error{"duration_ms: expected a whole number of milliseconds, 0 or more"};
+    if (r.duration_ms < 0 || r.duration_ms > kMaxPlayMs)
+        return Error{"duration_ms: expected a whole number of milliseconds, 0 to 86400000 (a "
+                     "day)"};
     if (std::find(kOutcomes.begin(), kOutcomes.end(), r.outcome) == kOutcomes.end())
         return Error{"outcome: expected completed, interrupted, skipped or failed"};
     return r;

@@ -28,6 +28,9 @@ inline constexpr std::uintmax_t kMaxPlaysFile = 64u << 20;  // a batch is well u
 inline constexpr std::uintmax_t kMaxStatusFile = 1u << 20;  // a status is about 1 KB
 inline constexpr std::uintmax_t kMaxScreenshot = 16u << 20; // a 1080p PNG is about 2 MB
 inline constexpr std::size_t kMaxLine = 64u << 10;
+inline constexpr std::int64_t kMaxPlayMs = 86400000; // a play lasts at most a day
+inline constexpr std::int64_t kProblemsNamed = 100;  // bad lines named per file; more counted
+inline constexpr int kMaxStatusDepth = 16;           // a status.json nests 1 deep
 // Status history kept per screen, before its newest report.
 inline constexpr std::chrono::days kStatusHistory{30};
 

@@ -59,20 +59,31 @@ std::string esc(std::string_view s) {
     return out;
 }
 
-// JSON to put inside a <script> element: "</" never closes it.
+// JSON to put inside a <script> element: no "<", ">" or "&" at all (they occur
+// only inside strings, written as \u escapes), so that no text a screen sent can
+// close the element or change how the HTML parser reads it.
 std::string script_json(const json& j) {
-    std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+    const std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
     std::string out;
     out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '<' && i + 1 < s.size() && s[i + 1] == '/') {
-            out += "<\\/";
-            ++i;
-        } else {
-            out += s[i];
-        }
-    }
+    for (char c : s)
+        out += c == '<'   ? "\\u003c"
+               : c == '>' ? "\\u003e"
+               : c == '&' ? "\\u0026"
+                          : std::string(1, c);
     return out;
+}
+
+// A status value as a cell: text as it is, numbers and flags, and no more than a
+// word for a list or an object (nothing in a status has one).
+std::string cell_text(const json& v) {
+    if (v.is_string())
+        return v.get<std::string>();
+    if (v.is_object())
+        return "(an object)";
+    if (v.is_array())
+        return "(a list)";
+    return v.dump();
 }
 
 std::string age_text(std::int64_t seconds) {
@@ -619,8 +630,7 @@ private:
             for (const auto& [key, value] : sc.status.items())
                 if (key != "device_id" && key != "site" && key != "region")
                     body += "<tr><th scope=\"row\">" + esc(key) + "</th><td>" +
-                            esc(value.is_string() ? value.get<std::string>() : value.dump()) +
-                            "</td></tr>\n";
+                            esc(cell_text(value)) + "</td></tr>\n";
         body += "</tbody></table>\n";
         if (sc.screenshot)
             body += "<h2>Screenshot</h2>\n<img class=\"shot\" src=\"" + esc(sc.device) +
@@ -719,10 +729,8 @@ private:
         }
         for (const Screen& sc : m_screens) {
             auto text = [&](const char* key) {
-                return sc.status.is_object() && sc.status.contains(key)
-                           ? (sc.status[key].is_string() ? sc.status[key].get<std::string>()
-                                                         : sc.status[key].dump())
-                           : std::string();
+                return sc.status.is_object() && sc.status.contains(key) ? cell_text(sc.status[key])
+                                                                        : std::string();
             };
             std::string why;
             for (const auto& r : sc.state.reasons)
@@ -745,11 +753,12 @@ ScreenState classify_screen(const json& status, std::chrono::seconds age,
         s.state = "never reported";
         return s;
     }
+    // Numbers as a screen sent them, held to what a status can hold.
     auto number = [&](const char* key) -> std::optional<double> {
         auto it = status.find(key);
         if (it == status.end() || !it->is_number())
             return std::nullopt;
-        return it->get<double>();
+        return std::clamp(it->get<double>(), -1e12, 1e12);
     };
     auto text = [&](const char* key) {
         auto it = status.find(key);

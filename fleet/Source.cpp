@@ -36,8 +36,10 @@ public:
         std::sort(devices.begin(), devices.end());
         for (const std::string& d : devices) {
             std::vector<std::string> paths;
-            for (fs::directory_iterator it(m_folder / d / "plays", ec), end; !ec && it != end;
-                 it.increment(ec))
+            // Not through a link: nothing outside SOURCE is read.
+            const bool linked = fs::is_symlink(m_folder / d / "plays", ec);
+            for (fs::directory_iterator it(m_folder / d / "plays", ec), end;
+                 !linked && !ec && it != end; it.increment(ec))
                 paths.push_back(d + "/plays/" + it->path().filename().string());
             ec.clear();
             std::sort(paths.begin(), paths.end());

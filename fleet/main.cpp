@@ -86,6 +86,26 @@ Options:
   --help, --version
 )";
 
+// Text a screen sent, fit for a terminal: control characters (an escape
+// sequence, a carriage return) shown as "?".
+std::string printable(std::string s) {
+    for (char& c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = '?';
+    return s;
+}
+
+// The same, line by line.
+std::string printable_lines(const std::string& text) {
+    std::string out;
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        out += printable(text.substr(start, end - start)) + "\n";
+        start = end + 1;
+    }
+    return out;
+}
+
 int usage_error(const std::string& message) {
     log::error(message + " (see milepost-fleet --help)");
     return 2;
@@ -267,8 +287,9 @@ int ingest(const Args& a) {
         const std::size_t shown = std::min<std::size_t>(r.problems.size(), 50);
         for (std::size_t i = 0; i < shown; ++i) {
             const Problem& p = r.problems[i];
-            std::printf("  %s%s: %s\n", source->name(p.path).c_str(),
-                        p.line ? (":" + std::to_string(p.line)).c_str() : "", p.reason.c_str());
+            std::printf("  %s%s: %s\n", printable(source->name(p.path)).c_str(),
+                        p.line ? (":" + std::to_string(p.line)).c_str() : "",
+                        printable(p.reason).c_str());
         }
         if (shown < r.problems.size())
             std::printf("  and %s more (all in %s, table problems)\n",
@@ -305,7 +326,7 @@ int plays(const Args& a) {
         const Table t = query_plays(*db, q);
         const std::string out = format == "csv"    ? format_csv(t)
                                 : format == "json" ? format_json(t)
-                                                   : format_table(t);
+                                                   : printable_lines(format_table(t));
         std::fwrite(out.data(), 1, out.size(), stdout);
     } catch (const std::runtime_error& e) {
         log::error(e.what());

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS milepost_plays
     channel Nullable(String),
     sequence Nullable(Int64),
     started_at String,          -- RFC 3339 UTC with milliseconds, as the screen wrote it
-    started DateTime,           -- the same time to the second, UTC, for time functions
+    started DateTime('UTC'),    -- the same time to the second, for time functions
     day Date,                   -- its UTC day
     ended_at Nullable(String),
     duration_ms UInt64,
@@ -24,8 +24,10 @@ CREATE TABLE IF NOT EXISTS milepost_plays
     captions Nullable(String),
     clock_trusted Nullable(UInt8)
 )
+-- One partition: rows of the same play always meet when ClickHouse merges, and an
+-- insert never spans more partitions than ClickHouse allows in one (100), whatever
+-- days the rows say.
 ENGINE = ReplacingMergeTree()
-PARTITION BY toYYYYMM(day)
 ORDER BY (device_id, log_id, id);
 
 -- Where each screen is, from its status reports: the newest report wins.
@@ -34,7 +36,7 @@ CREATE TABLE IF NOT EXISTS milepost_screens
     device_id String,
     site String,
     region String,
-    reported DateTime           -- the report's time (the storage's), UTC
+    reported DateTime('UTC')    -- the report's time (the storage's)
 )
 ENGINE = ReplacingMergeTree(reported)
 ORDER BY device_id;

@@ -96,14 +96,23 @@ TEST_CASE("fleet ingest counts each play once, reads only what changed, and name
     fs::resize_file(huge, 2ull << 30);
     // Not a device's folder.
     dir.write("ingest/Not A Device/plays/x.ndjson", "nothing");
+    // Screen d: a status nested 100 deep, and a batch of 150 bad lines and a play
+    // said to last longer than a day.
+    dir.write("ingest/screen-d/status.json",
+              "{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}");
+    std::string garbage =
+        play_line("screen-d", kLogB, 1, "lot-en", "2026-11-22T10:00:00Z", 86400001);
+    for (int i = 0; i < 150; ++i)
+        garbage += "x\n";
+    dir.write("ingest/screen-d/plays/" + kLogB + "-1-1.ndjson", garbage);
 
     const std::string db = (dir / "fleet.db").string();
     RunResult first = fleet({"ingest", in.string(), "--db", db});
     REQUIRE_MESSAGE(first.exit_code == 0, first.err);
     INFO(first.out);
-    CHECK(first.out.find("7 files: 7 read, 0 unchanged; 5 new plays, 5 already known; 1 status "
+    CHECK(first.out.find("9 files: 9 read, 0 unchanged; 5 new plays, 5 already known; 1 status "
                          "reports, 0 screenshots") != std::string::npos);
-    CHECK(first.out.find("4 bad lines, 2 files refused whole") != std::string::npos);
+    CHECK(first.out.find("155 bad lines, 3 files refused whole") != std::string::npos);
     const std::string bfile = (in / "screen-b/plays" / (kLogB + "-1-5.ndjson")).string();
     for (const std::string& line :
          {bfile + ":2: not UTF-8 text (byte " + std::to_string(not_utf8.find('\xff') + 1) + ")",
@@ -111,9 +120,22 @@ TEST_CASE("fleet ingest counts each play once, reads only what changed, and name
           bfile + ":4: device_id \"screen-x\" is not its folder's, \"screen-b\"",
           bfile + ":5: the last line is cut short (no newline, not complete JSON)",
           (in / "screen-b/screenshot.png").string() + ": not a PNG",
-          huge.string() + ": the file is 2.0 GiB, over the 64 MiB such a file can be: not read"})
-        CHECK_MESSAGE(first.out.find("  " + line + "\n") != std::string::npos, line);
+          huge.string() + ": the file is 2.0 GiB, over the 64 MiB such a file can be: not read",
+          (in / "screen-d/plays" / (kLogB + "-1-1.ndjson")).string() +
+              ":1: duration_ms: expected a whole number of milliseconds, 0 to 86400000"})
+        CHECK_MESSAGE(first.out.find("  " + line) != std::string::npos, line);
     CHECK(first.out.find("Not A Device") == std::string::npos);
+    // The first 50 are printed; all are in FLEET.db. A file's first 100 bad lines are
+    // named, the rest counted.
+    CHECK(first.out.find("  and 58 more (all in " + db + ", table problems)") != std::string::npos);
+    RunResult named =
+        run({"sqlite3", db,
+             "SELECT line || ': ' || reason FROM problems WHERE path LIKE 'screen-d/%' "
+             "ORDER BY rowid"});
+    CHECK_MESSAGE(named.out.starts_with("1: duration_ms: "), named.out);
+    CHECK_MESSAGE(named.out.ends_with("\n100: not JSON\n0: 51 more bad lines, not named\n0: "
+                                      "nested over 16 deep\n"),
+                  named.out);
     // Not a terminal: no progress bar.
     CHECK(first.err.find('\r') == std::string::npos);
 
@@ -154,7 +176,7 @@ TEST_CASE("fleet ingest counts each play once, reads only what changed, and name
     // Nothing new: nothing read again.
     RunResult again = fleet({"ingest", in.string(), "--db", db});
     REQUIRE_MESSAGE(again.exit_code == 0, again.err);
-    CHECK_MESSAGE(again.out.find("7 files: 0 read, 7 unchanged; 0 new plays, 0 already known") !=
+    CHECK_MESSAGE(again.out.find("9 files: 0 read, 9 unchanged; 0 new plays, 0 already known") !=
                       std::string::npos,
                   again.out);
 
@@ -164,7 +186,7 @@ TEST_CASE("fleet ingest counts each play once, reads only what changed, and name
                              (dir / "tty.db").string(),
                          "/dev/null"});
     CHECK(tty.exit_code == 0);
-    CHECK_MESSAGE(tty.out.find("] 7/7 files, 10 plays\r\n") != std::string::npos, tty.out);
+    CHECK_MESSAGE(tty.out.find("] 9/9 files, 10 plays\r\n") != std::string::npos, tty.out);
     CHECK(tty.out.find("\r[##############################]") != std::string::npos);
 
     // A batch rewritten with a new row, and a newer status: only they are read.
@@ -176,7 +198,7 @@ TEST_CASE("fleet ingest counts each play once, reads only what changed, and name
     set_mtime(status_new, 1795000600);
     RunResult third = fleet({"ingest", in.string(), "--db", db});
     REQUIRE_MESSAGE(third.exit_code == 0, third.err);
-    CHECK_MESSAGE(third.out.find("7 files: 2 read, 5 unchanged; 1 new plays, 3 already known; 1 "
+    CHECK_MESSAGE(third.out.find("9 files: 2 read, 7 unchanged; 1 new plays, 3 already known; 1 "
                                  "status reports") != std::string::npos,
                   third.out);
     RunResult regions = fleet({"plays", "--db", db, "--by", "region,site"});
@@ -192,7 +214,7 @@ TEST_CASE("fleet ingest counts each play once, reads only what changed, and name
     RunResult history = run({"sqlite3", db,
                              "SELECT count(*) FROM status_history; SELECT count(*) FROM problems; "
                              "SELECT count(*) FROM plays; SELECT sum(plays) FROM daily;"});
-    CHECK(history.out == "2\n6\n6\n6\n");
+    CHECK(history.out == "2\n108\n6\n6\n");
 }
 
 TEST_CASE("milepost-fleet says what is wrong with its command line") {
@@ -296,6 +318,11 @@ TEST_CASE("the report opens from file:// in Chromium: its charts draw, its state
             for (const char* item : {"lot-en", "lot-en", "video-1"})
                 rows += play_line(s.id, kLogA, ++id, item, std::string(day) + "T08:00:00.000Z",
                                   std::string(item) == "video-1" ? 30000 : 10000);
+        // And one screen showed an item whose id would break out of a <script> (or
+        // an HTML comment) if the pages did not escape it.
+        if (s.id == "s-playing")
+            rows +=
+                play_line(s.id, kLogA, ++id, "<!--<script></script>", "2026-12-01T09:00:00Z", 1000);
         dir.write("ingest/" + s.id + "/plays/" + kLogA + "-1-9.ndjson", rows);
         if (!s.status)
             continue;
@@ -318,7 +345,7 @@ TEST_CASE("the report opens from file:// in Chromium: its charts draw, its state
         fleet({"report", "--db", db, "--out", out.string(), "--now", "2026-12-01T12:00:00Z"});
     REQUIRE_MESSAGE(report.exit_code == 0, report.err);
     CHECK_MESSAGE(report.out.find("report: 5 screens (1 playing, 1 attention, 1 stale, 1 offline, "
-                                  "1 never reported), 45 plays") != std::string::npos,
+                                  "1 never reported), 46 plays") != std::string::npos,
                   report.out);
 
     // The DOM after the page's scripts ran: counts, rows and states as in FLEET.db.
@@ -333,7 +360,7 @@ TEST_CASE("the report opens from file:// in Chromium: its charts draw, its state
     CHECK(dom.out.find("5 of 5 screens shown") != std::string::npos);
     CHECK(dom.out.find("temperature 86 °C") != std::string::npos);
     CHECK(dom.out.find("sync failed: error: timeout") != std::string::npos);
-    CHECK(dom.out.find("45 plays in all.") != std::string::npos);
+    CHECK(dom.out.find("46 plays in all.") != std::string::npos);
     // A filter in the address, as a link to "the offline screens" would carry it.
     RunResult offline = chromium(dir, {"--dump-dom"}, index + "#state=offline");
     CHECK(offline.out.find("1 of 5 screens shown") != std::string::npos);
@@ -368,9 +395,11 @@ TEST_CASE("the report opens from file:// in Chromium: its charts draw, its state
     CHECK(items.find("<tr><td>lot-en</td><td class=\"n\">30</td><td class=\"n\">30</td>") !=
           std::string::npos);
     CHECK(items.find("<tr><td>video-1</td><td class=\"n\">15</td>") != std::string::npos);
-    CHECK(read_file(out / "plays_by_item_day.csv")
-              .starts_with("item,day,plays,completed,interrupted,skipped,failed,hours,screens\r\n"
-                           "lot-en,2026-11-29,10,10,0,0,0,0.03,5\r\n"));
+    const std::string by_item_day = read_file(out / "plays_by_item_day.csv");
+    CHECK(by_item_day.starts_with(
+        "item,day,plays,completed,interrupted,skipped,failed,hours,screens\r\n"));
+    CHECK(by_item_day.find("\r\nlot-en,2026-11-29,10,10,0,0,0,0.03,5\r\n") != std::string::npos);
+    CHECK(items.find("<td>&lt;!--&lt;script&gt;&lt;/script&gt;</td>") != std::string::npos);
     CHECK(count_of(read_file(out / "screens.csv"), "\r\n") == 6);
     CHECK(fs::file_size(out / "screens/s-playing.png") ==
           fs::file_size(dir / "ingest/s-playing/screenshot.png"));
@@ -550,16 +579,32 @@ TEST_CASE("ingest s3://BUCKET/PREFIX/ lists page by page, reads only what change
         CHECK(head.find("not-a-real-secret") == std::string::npos);
     }
 
+    // An object that cannot be fetched (a 500) is not marked read: the next run
+    // fetches it.
+    dir.write(bucket + "screen-c/plays/" + kLogB + "-1-1.ndjson",
+              play_line("screen-c", kLogB, 1, "lot-fr", "2026-11-21T12:00:00.000Z", 10000));
+    s3.set_fault("/uploads/ingest/screen-c/", FaultServer::Fault::Error500);
+    RunResult failing = ingest(keys);
+    CHECK(failing.exit_code == 0);
+    CHECK_MESSAGE(failing.out.find("s3://uploads/ingest/screen-c/plays/" + kLogB +
+                                   "-1-1.ndjson: HTTP 500") != std::string::npos,
+                  failing.out);
+    s3.set_fault("/uploads/ingest/screen-c/", FaultServer::Fault::None);
+    RunResult fetched = ingest(keys);
+    CHECK_MESSAGE(fetched.out.find("4 files: 1 read, 3 unchanged; 1 new plays") !=
+                      std::string::npos,
+                  fetched.out);
+
     // Unchanged ETags: listed, not read again. A batch rewritten: read again.
     const std::size_t before = s3.requests().size();
     RunResult again = ingest(keys);
-    CHECK_MESSAGE(again.out.find("3 files: 0 read, 3 unchanged") != std::string::npos, again.out);
-    CHECK(s3.requests().size() == before + 2); // the two list pages only
+    CHECK_MESSAGE(again.out.find("4 files: 0 read, 4 unchanged") != std::string::npos, again.out);
+    CHECK(s3.requests().size() == before + 3); // the list's three pages only
     dir.write(bucket + "screen-b/plays/" + kLogB + "-1-1.ndjson",
               play_line("screen-b", kLogB, 1, "lot-es", "2026-11-21T11:00:00.000Z", 10000) +
                   play_line("screen-b", kLogB, 2, "lot-es", "2026-11-21T11:01:00.000Z", 10000));
     RunResult third = ingest(keys);
-    CHECK_MESSAGE(third.out.find("3 files: 1 read, 2 unchanged; 1 new plays, 1 already known") !=
+    CHECK_MESSAGE(third.out.find("4 files: 1 read, 3 unchanged; 1 new plays, 1 already known") !=
                       std::string::npos,
                   third.out);
 
