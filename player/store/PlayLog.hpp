@@ -55,10 +55,10 @@ struct UploadBatch {
 
 struct PlayLogStats {
     std::int64_t rows = 0;
-    std::int64_t pending = 0; // finished, not yet uploaded
+    std::int64_t pending = 0;  // finished, not yet uploaded
     std::string pending_since; // the oldest of those's started_at; "" when none
-    std::int64_t lost = 0;    // pruned before they were uploaded, ever
-    std::uint64_t bytes = 0;  // pages in use
+    std::int64_t lost = 0;     // pruned before they were uploaded, ever
+    std::uint64_t bytes = 0;   // pages in use
 };
 
 struct PruneReport {

@@ -38,9 +38,9 @@ PlayerNews read_player_news(const std::filesystem::path& file);
 struct UploadReport {
     std::int64_t rows_uploaded = 0;
     std::int64_t batches = 0;
-    std::int64_t rows_pending = 0; // left after this pass
+    std::int64_t rows_pending = 0;  // left after this pass
     std::string rows_pending_since; // the oldest of them started then (RFC 3339); ""
-    std::int64_t rows_lost = 0;    // ever, pruned before they were uploaded
+    std::int64_t rows_lost = 0;     // ever, pruned before they were uploaded
     bool screenshot = false;
     std::string log_id;       // the play log's identity
     std::string log_replaced; // what the play log was started in place of, if anything
