@@ -201,6 +201,31 @@ std::vector<std::string> FaultServer::put_heads() const {
     return m_put_heads;
 }
 
+Serve::Serve(const fs::path& dir, int p) : root(dir), port(p) {
+    fs::create_directories(dir / "site");
+    std::ofstream(dir / "tokens.map")
+        << "\"Bearer tok-1:screen-1\" 1;\n\"Bearer tok-2:screen-2\" 1;\n";
+    child = std::make_unique<Child>(
+        std::vector<std::string>{MILEPOST_SOURCE_DIR "/scripts/serve", (dir / "site").string(),
+                                 std::to_string(port)},
+        fs::path(),
+        std::vector<std::string>{"TOKENS=" + (dir / "tokens.map").string(),
+                                 "INGEST=" + (dir / "ingest").string()});
+    // Ready when nginx answers.
+    for (int i = 0; i < 100; ++i) {
+        if (run({"curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + std::to_string(port) + "/"})
+                .exit_code == 0)
+            return;
+        std::this_thread::sleep_for(50ms);
+    }
+    throw std::runtime_error("scripts/serve did not start");
+}
+
+Serve::~Serve() {
+    child->kill(SIGTERM);
+    child->wait();
+}
+
 std::vector<std::string> FaultServer::heads() const {
     std::lock_guard lock(m_mutex);
     return m_heads;

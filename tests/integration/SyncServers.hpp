@@ -48,6 +48,18 @@ private:
     std::unique_ptr<Child> m_nginx;
 };
 
+// scripts/serve (the real nginx config) on `port`, serving DIR/site and taking
+// uploads into DIR/ingest from screen-1 (token tok-1) and screen-2 (tok-2).
+struct Serve {
+    std::filesystem::path root;
+    int port;
+    std::unique_ptr<Child> child;
+    Serve(const std::filesystem::path& dir, int p);
+    ~Serve();
+    Serve(const Serve&) = delete;
+    Serve& operator=(const Serve&) = delete;
+};
+
 class FaultServer {
 public:
     enum class Fault {

@@ -1,8 +1,10 @@
 // milepost-fleet on real files: an ingest tree as nginx stores uploads, with
 // re-uploads, overlapping batches, bad lines and a 2 GB file, read into a real
 // SQLite FLEET.db and counted back by `plays`.
+#include "PlayerRun.hpp"
 #include "SyncServers.hpp"
 #include "core/Units.hpp"
+#include "store/PlayLog.hpp"
 #include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
@@ -617,4 +619,141 @@ TEST_CASE("ingest s3://BUCKET/PREFIX/ lists page by page, reads only what change
                           {}, keys);
     CHECK(plain.exit_code == 2);
     CHECK(plain.err.find("expected an https:// URL") != std::string::npos);
+}
+
+TEST_CASE("two players and their syncs upload through the real nginx: milepost-fleet counts "
+          "each screen's plays once, and a screen that stops turns stale, then offline") {
+    TempDir dir;
+    const int port = free_port();
+    Serve serve{dir / "server", port};
+    const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/ingest/";
+    // Three slides of a second each.
+    dir.write("c/channel.toml", R"(channel = "fleet-test"
+[[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+[[item]]
+id = "sign-1"
+type = "slide"
+title = "Signs to watch for"
+duration = 1
+[[item]]
+id = "sign-2"
+type = "slide"
+title = "Call the hotline"
+duration = 1
+[[item]]
+id = "sign-3"
+type = "slide"
+title = "Text 233733"
+duration = 1
+)");
+    const std::vector<std::string> sites = {"Exit 42 Travel Center", "Union Bus Terminal"};
+    std::vector<std::unique_ptr<Child>> players;
+    for (int n = 1; n <= 2; ++n) {
+        const std::string id = "screen-" + std::to_string(n);
+        std::ofstream(dir / ("token-" + id)) << "tok-" << n << "\n";
+        dir.write(id + "/device.toml",
+                  "[device]\nid = \"" + id + "\"\nsite = \"" + sites[n - 1] +
+                      "\"\nregion = \"US-TX\"\n[display]\nboot_info_seconds = 0\n"
+                      "[logs]\nupload_url = \"" +
+                      url + "\"\ntoken_file = \"" + (dir / ("token-" + id)).string() + "\"\n");
+        players.push_back(std::make_unique<Child>(
+            std::vector<std::string>{MILEPOST_PLAYER, "--config",
+                                     (dir / id / "device.toml").string(), "--data-dir",
+                                     (dir / id / "data").string(), "--headless", "320x180",
+                                     "--content", (dir / "c/channel.toml").string(), "--exit-after",
+                                     "4.5", "--clock-start", cycle_start_clock()},
+            dir.path()));
+    }
+    std::vector<std::size_t> rows;
+    for (int n = 1; n <= 2; ++n) {
+        auto r = players[n - 1]->wait();
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        const fs::path screen = dir / ("screen-" + std::to_string(n));
+        auto sync = run({MILEPOST_SYNC, "--config", (screen / "device.toml").string(), "--data-dir",
+                         (screen / "data").string(), "--once"});
+        REQUIRE_MESSAGE(sync.exit_code == 0, sync.err);
+        auto log = PlayLog::open(screen / "data/playlog.db");
+        REQUIRE(log.ok());
+        auto json_rows = log->rows_json(1, 1000);
+        REQUIRE(json_rows.ok());
+        rows.push_back(json_rows->size());
+        CHECK(json_rows->size() >= 4); // a slide a second for 4.5 s
+    }
+
+    const fs::path ingest = dir / "server/ingest";
+    const std::string db = (dir / "fleet.db").string();
+    RunResult first = run({MILEPOST_FLEET, "ingest", ingest.string(), "--db", db});
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    CHECK_MESSAGE(first.out.find("; " + std::to_string(rows[0] + rows[1]) +
+                                 " new plays, 0 already known; 2 status reports") !=
+                      std::string::npos,
+                  first.out);
+    CHECK(first.out.find("bad lines") == std::string::npos);
+    RunResult by_site =
+        run({MILEPOST_FLEET, "plays", "--db", db, "--by", "site", "--format", "json"});
+    REQUIRE_MESSAGE(by_site.exit_code == 0, by_site.err);
+    auto counted = nlohmann::json::parse(by_site.out);
+    REQUIRE(counted.size() == 2);
+    CHECK(counted[0]["site"] == sites[0]);
+    CHECK(counted[0]["plays"] == rows[0]);
+    CHECK(counted[1]["site"] == sites[1]);
+    CHECK(counted[1]["plays"] == rows[1]);
+    // Each row says the language it was shown in: the screens' only one, English.
+    RunResult by_lang = run({MILEPOST_FLEET, "plays", "--db", db, "--by", "lang"});
+    CHECK_MESSAGE(by_lang.out.find("\r\nen," + std::to_string(rows[0] + rows[1]) + ",") !=
+                      std::string::npos,
+                  by_lang.out);
+
+    // Another poll uploads the status again, no plays: none is counted twice.
+    for (int n = 1; n <= 2; ++n) {
+        const fs::path screen = dir / ("screen-" + std::to_string(n));
+        REQUIRE(run({MILEPOST_SYNC, "--config", (screen / "device.toml").string(), "--data-dir",
+                     (screen / "data").string(), "--once"})
+                    .exit_code == 0);
+    }
+    RunResult again = run({MILEPOST_FLEET, "ingest", ingest.string(), "--db", db});
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK_MESSAGE(again.out.find("; 0 new plays, 0 already known; 2 status reports") !=
+                      std::string::npos,
+                  again.out);
+
+    // The report now: both screens playing. Then screen-2 stops while screen-1 goes on
+    // polling (its status file's time moves on as its next polls would move it): with
+    // --now moved on, screen-2 is stale, then offline.
+    const auto real_now = std::chrono::system_clock::now();
+    auto report_at = [&](std::chrono::minutes later) {
+        const auto at = std::chrono::time_point_cast<std::chrono::milliseconds>(real_now + later);
+        const auto seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+        const struct timeval times[2] = {{seconds - 60, 0}, {seconds - 60, 0}};
+        REQUIRE(::utimes((ingest / "screen-1/status.json").c_str(), times) == 0);
+        REQUIRE(run({MILEPOST_FLEET, "ingest", ingest.string(), "--db", db}).exit_code == 0);
+        const fs::path out = dir / ("report-" + std::to_string(later.count()));
+        RunResult r = run({MILEPOST_FLEET, "report", "--db", db, "--out", out.string(), "--now",
+                           format_rfc3339_utc(at)});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return read_file(out / "screens.csv");
+    };
+    auto state_of = [](const std::string& csv, const std::string& device) {
+        const auto at = csv.find("\r\n" + device + ",");
+        REQUIRE_MESSAGE(at != std::string::npos, csv);
+        const std::string row = csv.substr(at + 2, csv.find("\r\n", at + 2) - at - 2);
+        // device,site,region,state,...
+        std::string state = row;
+        for (int i = 0; i < 3; ++i)
+            state = state.substr(state.find(',') + 1);
+        return state.substr(0, state.find(','));
+    };
+    const std::string now_csv = report_at(std::chrono::minutes(0));
+    CHECK_MESSAGE(state_of(now_csv, "screen-1") == "playing", now_csv);
+    CHECK_MESSAGE(state_of(now_csv, "screen-2") == "playing", now_csv);
+    const std::string later = report_at(std::chrono::minutes(20));
+    CHECK_MESSAGE(state_of(later, "screen-1") == "playing", later);
+    CHECK_MESSAGE(state_of(later, "screen-2") == "stale", later);
+    const std::string much_later = report_at(std::chrono::minutes(90));
+    CHECK_MESSAGE(state_of(much_later, "screen-1") == "playing", much_later);
+    CHECK_MESSAGE(state_of(much_later, "screen-2") == "offline", much_later);
 }
