@@ -35,8 +35,6 @@ constexpr auto kCornerPress = std::chrono::seconds(5);
 constexpr auto kCardRefresh = std::chrono::seconds(1);
 constexpr auto kHotlineFor = std::chrono::seconds(20); // the hotline screen after a tap
 constexpr auto kTapAtMost = std::chrono::milliseconds(1000);
-constexpr auto kConnectorPoll = std::chrono::seconds(2);
-constexpr int kExitForNewMode = 75; // EX_TEMPFAIL: systemd starts the player again
 // An item that failed is left out of the plan for this long, then tried again.
 constexpr auto kExcludedFor = std::chrono::hours(1);
 // A video that makes no picture for this long is abandoned and the next item shown.
@@ -73,7 +71,8 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
       m_channel(std::move(channel)), m_builtin(std::move(builtin)), m_output(std::move(output)),
       m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)),
       m_loader(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion,
-               m_options.hwdec, m_audio != nullptr) {
+               m_options.hwdec, m_audio != nullptr),
+      m_power(m_config, m_trace, m_start) {
     m_clock_anchor = m_start;
     if (auto zone = Zone::locate(m_config.device.timezone))
         m_zone = *zone;
@@ -146,7 +145,10 @@ int App::run() {
     if (const char* hang = std::getenv("MILEPOST_TEST_HANG_AFTER"))
         m_stall_at = m_start + seconds(std::atof(hang));
     m_boot_card_until = m_start + std::chrono::seconds(m_config.display.boot_info_seconds);
-    open_screen_watch();
+    const char* video_driver = SDL_GetCurrentVideoDriver();
+    m_power.watch_cable(m_options.mode == OutputMode::Fullscreen && video_driver &&
+                            std::string(video_driver) == "KMSDRM",
+                        m_output->panel_size());
     read_test_events();
 
     while (true) {
@@ -156,11 +158,15 @@ int App::run() {
             break;
         const auto now = Clock::now();
         watch_active_channel(now);
-        watch_connectors(now);
-        if (m_quit)
+        if (const auto cable = m_power.poll_cable(now, m_output->panel_size());
+            cable == ScreenPower::Cable::Restart) {
+            m_exit_code = kExitForNewMode;
             break;
+        } else if (cable == ScreenPower::Cable::Redraw) {
+            m_dirty = true;
+        }
         apply_power_schedule(now);
-        if (m_screen_on && now >= m_item_end)
+        if (m_power.on() && now >= m_item_end)
             advance_schedule(now);
         pump_video(now);
         prepare_next(now);
@@ -186,25 +192,6 @@ int App::run() {
     end_item(Clock::now(), "stopped");
     m_loader.stopped_cleanly();
     return m_exit_code;
-}
-
-// Under KMSDRM the screen's cable is watched (watch_connectors); a panel that
-// offers 1024x768 at most probably sent no EDID.
-void App::open_screen_watch() {
-    const char* video_driver = SDL_GetCurrentVideoDriver();
-    const bool kmsdrm = m_options.mode == OutputMode::Fullscreen && video_driver &&
-                        std::string(video_driver) == "KMSDRM";
-    if (kmsdrm || std::getenv("MILEPOST_TEST_DRM_SYSFS")) {
-        m_connectors.emplace();
-        if (!m_connectors->any())
-            m_connectors.reset();
-    }
-    const Size panel = m_output->panel_size();
-    if (kmsdrm && panel.width <= 1024 && panel.height <= 768)
-        log::warn("screen: the display offers " + std::to_string(panel.width) + "x" +
-                  std::to_string(panel.height) +
-                  " at most: it may have sent no EDID. The SD image asks for 1920x1080 "
-                  "(video=HDMI-A-1:1920x1080@60 in cmdline.txt)");
 }
 
 // Test hook: MILEPOST_TEST_EVENTS="2:key:F1 3:down:20,20 9:up:20,20" pushes those
@@ -415,12 +402,6 @@ PlanSettings plan_settings(const DeviceConfig& config, const Zone& zone, bool cl
 
 bool schedule_clock_trusted(bool clock_start_given, WallTime at) {
     return clock_is_trusted(clock_start_given || system_clock_synchronised(), at, kBuildYear);
-}
-
-std::optional<PowerWindow> power_window(const DeviceConfig& config, bool clock_trusted) {
-    if (!clock_trusted || !config.display.power_on || !config.display.power_off)
-        return std::nullopt;
-    return PowerWindow{*config.display.power_on, *config.display.power_off};
 }
 
 void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out,
@@ -940,7 +921,7 @@ void App::present(const std::string* snapshot) {
         m_quit = true;
         return;
     }
-    if (!m_screen_on) {
+    if (!m_power.on()) {
         // Off by the power schedule: black, whether or not the TV took the standby.
         SDL_SetRenderDrawColor(m_output->renderer(), 0, 0, 0, 255);
         SDL_RenderClear(m_output->renderer());
@@ -1022,25 +1003,13 @@ void App::write_player_status(Clock::time_point now) {
 // nothing plays, so nothing is decoded or logged. At power_on the TV is woken and
 // the plan joined where it is. An untrusted clock keeps the screen on.
 void App::apply_power_schedule(Clock::time_point now) {
-    if (!m_config.display.power_on || now < m_next_power_check)
+    if (!m_power.check_due(now))
         return;
-    if (!m_display_power) {
-        m_display_power = open_display_power();
-        log::info("screen power schedule " + format_time_of_day(*m_config.display.power_on) +
-                  " to " + format_time_of_day(*m_config.display.power_off) + ", through " +
-                  m_display_power->name());
-    }
     const WallTime w = wall_now(now);
-    const auto window = power_window(m_config, schedule_trusted(w));
-    const bool on = !window || screen_on_at(*window, m_zone, w);
-    // Looked at again at the next change, and each minute in case the clock jumps.
-    m_next_power_check = now + std::chrono::minutes(1);
-    if (window)
-        m_next_power_check =
-            std::min(m_next_power_check, now + (next_power_change(*window, m_zone, w) - w));
-    if (on == m_screen_on)
+    const auto on = m_power.change_due(now, w, schedule_trusted(w), m_zone);
+    if (!on)
         return;
-    if (!on) {
+    if (!*on) {
         if (m_current.item || m_current_alert)
             m_interrupt_reason = "the screen's power schedule turned it off";
         end_item(now, "screen off");
@@ -1050,44 +1019,10 @@ void App::apply_power_schedule(Clock::time_point now) {
         m_in_fallback = false;
         m_item_end = Clock::time_point::max();
     }
-    const PowerAck ack = m_display_power->set(on);
-    const std::string how =
-        ack == PowerAck::Acknowledged
-            ? std::string(on ? "HDMI-CEC Image View On" : "HDMI-CEC Standby") + ", " + describe(ack)
-            : std::string(on ? "" : "blanked; ") + describe(ack);
-    log::info(std::string("screen ") + (on ? "on" : "off") + " (power schedule): " + how);
-    m_trace.event(seconds_since_start(now), "display", on ? "on" : "off", std::nullopt, how);
-    m_screen_on = on;
-    if (on)
+    m_power.switch_to(now, *on);
+    if (*on)
         m_item_end = now; // the plan is joined where it is now
     m_dirty = true;
-}
-
-// Every 2 s: the screen's cable. Pulled: the player plays on (the picture is back
-// when it is). Back, or another screen, in a mode other than the one drawn in:
-// the player ends with status 75 and systemd starts it again in the new mode.
-void App::watch_connectors(Clock::time_point now) {
-    if (!m_connectors || now < m_next_connector_check)
-        return;
-    m_next_connector_check = now + kConnectorPoll;
-    const auto event = m_connectors->poll();
-    if (event.change == ConnectorWatch::Change::Disconnected) {
-        log::warn("screen: " + event.state.name + " disconnected (cable out?): playing on");
-    } else if (event.change == ConnectorWatch::Change::Connected) {
-        const Size panel = m_output->panel_size();
-        const auto& mode = event.state.mode;
-        if (mode && !(*mode == panel)) {
-            log::warn("screen: " + event.state.name + " connected again at " +
-                      std::to_string(mode->width) + "x" + std::to_string(mode->height) +
-                      ", drawn at " + std::to_string(panel.width) + "x" +
-                      std::to_string(panel.height) + ": starting again to take its mode");
-            m_exit_code = kExitForNewMode;
-            m_quit = true;
-        } else {
-            log::info("screen: " + event.state.name + " connected again, same mode");
-            m_dirty = true;
-        }
-    }
 }
 
 // Event coordinates are the panel's; a turned screen's canvas is turned back.
@@ -1266,10 +1201,7 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
         deadline = std::min(deadline, std::max(now, m_card_refresh));
     if (m_hotline_texture)
         deadline = std::min(deadline, std::max(now, m_hotline_until));
-    if (m_display_power)
-        deadline = std::min(deadline, std::max(now, m_next_power_check));
-    if (m_connectors)
-        deadline = std::min(deadline, std::max(now, m_next_connector_check));
+    deadline = std::min(deadline, m_power.next_deadline(now));
     if (m_corner_since)
         deadline = std::min(deadline, *m_corner_since + kCornerPress);
     if (!m_test_events.empty())

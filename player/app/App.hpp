@@ -3,6 +3,7 @@
 #include "ItemLoader.hpp"
 #include "Options.hpp"
 #include "PlayRecorder.hpp"
+#include "ScreenPower.hpp"
 #include "StatusCard.hpp"
 #include "Trace.hpp"
 #include "core/Channel.hpp"
@@ -11,8 +12,6 @@
 #include "core/ScreenPower.hpp"
 #include "media/VideoSource.hpp"
 #include "render/AudioOutput.hpp"
-#include "render/ConnectorWatch.hpp"
-#include "render/DisplayPower.hpp"
 #include "render/Fonts.hpp"
 #include "render/Output.hpp"
 #include "render/Painter.hpp"
@@ -44,8 +43,6 @@ PlanSettings plan_settings(const DeviceConfig& config, const Zone& zone, bool cl
 // screen's power changes ({"at": ..., "display": "off"}) when `power` is given.
 void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out,
                 const std::optional<PowerWindow>& power = std::nullopt);
-// The power schedule the config sets, when it sets one and the clock can be trusted.
-std::optional<PowerWindow> power_window(const DeviceConfig& config, bool clock_trusted);
 
 class App {
 public:
@@ -66,7 +63,6 @@ public:
 
 private:
     // Before the loop.
-    void open_screen_watch();
     void read_test_events();
     // The steps of the loop, in order.
     void handle_events();
@@ -86,7 +82,6 @@ private:
     void take_screenshot(Clock::time_point now);
     void update_overlay(Clock::time_point now);
     void apply_power_schedule(Clock::time_point now);
-    void watch_connectors(Clock::time_point now);
     void on_tap(Clock::time_point now, SDL_Point at);
     SDL_Point to_canvas(int x, int y) const;
     void draw_hotline_screen_over();
@@ -217,11 +212,7 @@ private:
     // kDataProblemFile's text, read once: it is written before the player starts
     // and lasts until a reboot.
     std::string m_data_problem;
-    // The power schedule: off, the TV is put in standby (HDMI-CEC) or the screen
-    // blanked; nothing is decoded or logged until it is on again.
-    std::unique_ptr<DisplayPower> m_display_power;
-    bool m_screen_on = true;
-    Clock::time_point m_next_power_check;
+    ScreenPower m_power; // the power schedule and the cable
 
     // A tap shows the hotline full screen for 20 s, in m_hotline_lang; its button
     // cycles the device's languages.
@@ -230,10 +221,6 @@ private:
     TexturePtr m_hotline_texture;                   // painted once per showing and language
     std::optional<Clock::time_point> m_press_since; // a press began (a tap is a short one)
 
-    // The screen's cable (KMSDRM only): a screen back in another mode restarts the
-    // player (exit status 75, systemd starts it again) so that SDL takes that mode.
-    std::optional<ConnectorWatch> m_connectors;
-    Clock::time_point m_next_connector_check;
     int m_exit_code = 0;
 
     // Test hook (MILEPOST_TEST_EVENTS): SDL events pushed at set times after start.

@@ -2,6 +2,7 @@
 // hands over to App. Exit status: 0 success, 1 runtime failure, 2 bad usage/config.
 #include "App.hpp"
 #include "Options.hpp"
+#include "ScreenPower.hpp"
 #include "TestPattern.hpp"
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
