@@ -17,24 +17,9 @@ namespace milepost {
 
 namespace {
 
-// The hotline of last resort, should both the channel and the built-in channel
-// lack one: a screen never goes without.
-const Hotline kLastResortHotline{
-    "*",      "",     "National Human Trafficking Hotline",  "1-888-373-7888",
-    "233733", "HELP", "https://humantraffickinghotline.org", "911"};
-
 // The wall clock may differ from the monotonic one by this much at an item's end
 // (NTP slewing, a video's last frame): more, and the clock jumped.
 constexpr auto kOnTime = std::chrono::seconds(1);
-// A settings error is shown this long, this often.
-constexpr auto kProblemShown = std::chrono::seconds(30);
-constexpr auto kProblemEvery = std::chrono::minutes(10);
-constexpr auto kDiagnosticsFor = std::chrono::seconds(30);
-
-constexpr auto kCornerPress = std::chrono::seconds(5);
-constexpr auto kCardRefresh = std::chrono::seconds(1);
-constexpr auto kHotlineFor = std::chrono::seconds(20); // the hotline screen after a tap
-constexpr auto kTapAtMost = std::chrono::milliseconds(1000);
 // An item that failed is left out of the plan for this long, then tried again.
 constexpr auto kExcludedFor = std::chrono::hours(1);
 // A video that makes no picture for this long is abandoned and the next item shown.
@@ -72,6 +57,8 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
       m_audio(std::move(audio)), m_fonts(std::move(fonts)), m_trace(std::move(trace)),
       m_loader(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion,
                m_options.hwdec, m_audio != nullptr),
+      m_hotlines(m_channel, m_builtin, m_config.device.region),
+      m_overlays(m_config, *m_output, m_fonts, m_hotlines, m_trace, m_start),
       m_power(m_config, m_trace, m_start) {
     m_clock_anchor = m_start;
     if (auto zone = Zone::locate(m_config.device.timezone))
@@ -95,37 +82,6 @@ double App::seconds_since_start(Clock::time_point t) const {
     return std::chrono::duration<double>(t - m_start).count();
 }
 
-const Hotline& App::hotline_for(std::string_view lang) const {
-    const std::string& region = m_config.device.region;
-    if (const Hotline* h = find_hotline(m_channel.hotlines, region, lang))
-        return *h;
-    if (const Hotline* h = find_hotline(m_builtin.hotlines, region, lang))
-        return *h;
-    return kLastResortHotline;
-}
-
-const QrCode* App::qr_for(const Hotline& hotline) {
-    if (hotline.url != m_qr_text) {
-        m_qr_text = hotline.url;
-        m_qr.reset();
-        if (!hotline.url.empty()) {
-            auto qr = make_qr_code(hotline.url);
-            if (qr)
-                m_qr = std::move(*qr);
-            else
-                log::warn(qr.error().message);
-        }
-    }
-    return m_qr ? &*m_qr : nullptr;
-}
-
-void App::report_config_problem(std::string problem) {
-    m_problem.id = "config-error";
-    m_problem.title = "This screen's settings have an error";
-    m_problem.body = std::move(problem);
-    m_problem.every = kProblemEvery;
-}
-
 void App::follow_active_channel(std::string target) {
     m_follow_active = true;
     m_active_target = target;
@@ -144,7 +100,6 @@ int App::run() {
     // start, as a stuck GPU driver would: the watchdog's pings stop.
     if (const char* hang = std::getenv("MILEPOST_TEST_HANG_AFTER"))
         m_stall_at = m_start + seconds(std::atof(hang));
-    m_boot_card_until = m_start + std::chrono::seconds(m_config.display.boot_info_seconds);
     const char* video_driver = SDL_GetCurrentVideoDriver();
     m_power.watch_cable(m_options.mode == OutputMode::Fullscreen && video_driver &&
                             std::string(video_driver) == "KMSDRM",
@@ -171,7 +126,11 @@ int App::run() {
         pump_video(now);
         prepare_next(now);
         take_screenshot(now);
-        update_overlay(now);
+        m_overlays.update(now, [&](bool diagnostics) { return status_facts(now, diagnostics); });
+        if (const std::string why = m_overlays.covering(now);
+            !why.empty() && (m_current.item || m_current_alert) && m_interrupt_reason.empty())
+            m_interrupt_reason = why; // its play row says it was not seen
+        m_dirty = m_overlays.take_dirty() || m_dirty;
         if (m_dirty)
             present(nullptr);
         take_due_snapshots(now);
@@ -244,29 +203,16 @@ void App::handle_events() {
             m_banner.reset();
             m_dirty = true;
             break;
-        case SDL_MOUSEBUTTONDOWN: {
-            // Touch screens send their taps as mouse presses too (SDL's default).
-            const SDL_Point at = to_canvas(ev.button.x, ev.button.y);
-            const Size canvas = m_output->canvas_size();
-            m_press_since = Clock::now();
-            if (at.x < canvas.width / 10 && at.y < canvas.height / 10)
-                m_corner_since = m_press_since;
+        case SDL_MOUSEBUTTONDOWN:
+            m_overlays.pressed(Clock::now(), ev.button.x, ev.button.y);
             break;
-        }
-        case SDL_MOUSEBUTTONUP: {
-            const auto now = Clock::now();
-            if (m_press_since && now - *m_press_since < kTapAtMost)
-                on_tap(now, to_canvas(ev.button.x, ev.button.y));
-            m_press_since.reset();
-            m_corner_since.reset();
+        case SDL_MOUSEBUTTONUP:
+            m_overlays.released(Clock::now(), ev.button.x, ev.button.y, m_lang);
+            m_dirty = m_overlays.take_dirty() || m_dirty;
             break;
-        }
         case SDL_KEYDOWN:
-            if (ev.key.keysym.sym == SDLK_F1) {
-                const auto now = Clock::now();
-                m_diagnostics_until = now < m_diagnostics_until ? now : now + kDiagnosticsFor;
-                m_card_refresh = now;
-            }
+            if (ev.key.keysym.sym == SDLK_F1)
+                m_overlays.diagnostics_key(Clock::now());
             // Only a desktop window may be closed from the keyboard; a kiosk never.
             if (m_options.mode == OutputMode::Windowed &&
                 (ev.key.keysym.sym == SDLK_ESCAPE || ev.key.keysym.sym == SDLK_q))
@@ -561,7 +507,7 @@ void App::start_fallback(Clock::time_point now, std::string_view why) {
     m_dirty = true;
 }
 
-void App::show_alert(Clock::time_point now, const Alert& alert, WallTime at, bool logged) {
+void App::show_alert(Clock::time_point now, const Alert& alert, WallTime at) {
     m_current_alert = &alert;
     m_lang = m_config.device.languages.front();
     m_item_start = now;
@@ -570,7 +516,7 @@ void App::show_alert(Clock::time_point now, const Alert& alert, WallTime at, boo
     m_outcome = "completed";
     m_outcome_detail.clear();
     m_play_started = now;
-    if (m_recorder && logged)
+    if (m_recorder)
         m_play_token = m_recorder->started(play_start(alert.id, "", at));
     m_dirty = true;
 }
@@ -591,7 +537,7 @@ void App::advance_schedule(Clock::time_point now) {
     const WallTime t =
         m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime ? m_showing.end : w;
 
-    Showing s = showing_due(now, t);
+    Showing s = showing_due(t);
     take_item(now, s, t);
     m_loader.dispose(std::move(m_next.video));
     m_next = {};
@@ -607,7 +553,7 @@ void App::advance_schedule(Clock::time_point now) {
 
     if (s.alert) {
         m_in_fallback = false;
-        show_alert(now, *s.alert, w, s.alert != &m_problem);
+        show_alert(now, *s.alert, w);
     } else if (!m_current.item) {
         start_fallback(now,
                        m_planner->empty()
@@ -644,22 +590,13 @@ void App::renew_planner(Clock::time_point now, WallTime w) {
     }
 }
 
-// What goes on screen at `t`: the settings error when it is due, an alert a
-// channel update brought, else what the plan shows.
-Showing App::showing_due(Clock::time_point now, WallTime t) {
+// What goes on screen at `t`: an alert a channel update brought, else what the
+// plan shows.
+Showing App::showing_due(WallTime t) {
     Showing s;
-    const bool problem_due = !m_problem.id.empty() && now >= m_next_problem_show;
     auto urgent = std::find_if(m_channel.alerts.begin(), m_channel.alerts.end(),
                                [&](const Alert& a) { return a.id == m_alert_now; });
-    if (problem_due) {
-        // The settings error: not content, so not in the play log.
-        m_next_problem_show = now + kProblemEvery;
-        s = Showing{};
-        s.alert = &m_problem;
-        s.start = t;
-        s.end = t + kProblemShown;
-        s.entry_start = t;
-    } else if (!m_alert_now.empty() && urgent != m_channel.alerts.end()) {
+    if (!m_alert_now.empty() && urgent != m_channel.alerts.end()) {
         s = m_planner->alert_now(*urgent, t);
     } else {
         s = m_planner->showing_at(t);
@@ -859,7 +796,7 @@ void App::watch_video_wait(Clock::time_point now, VideoSource& source) {
 void App::compose_still(const Hotline& hotline) {
     Frame frame;
     frame.banner = banner_text(hotline, m_lang);
-    frame.qr = qr_for(hotline);
+    frame.qr = m_hotlines.qr_for(hotline);
     frame.position = m_config.display.banner;
     if (m_current_alert) {
         frame.body = SlideBody{m_current_alert->title, {m_current_alert->body}, true};
@@ -902,9 +839,9 @@ void App::compose_video() {
     }
     if (!m_banner || m_banner_lang != m_lang) {
         m_banner_lang = m_lang;
-        const Hotline& hotline = hotline_for(m_lang);
-        auto banner = render_banner(r, m_fonts, banner_text(hotline, m_lang), qr_for(hotline),
-                                    canvas, m_config.display.banner);
+        const Hotline& hotline = m_hotlines.hotline_for(m_lang);
+        auto banner = render_banner(r, m_fonts, banner_text(hotline, m_lang),
+                                    m_hotlines.qr_for(hotline), canvas, m_config.display.banner);
         if (!banner) {
             log::error(banner.error().message);
             return;
@@ -928,10 +865,9 @@ void App::present(const std::string* snapshot) {
     } else if (m_current.video) {
         compose_video();
     } else {
-        compose_still(hotline_for(m_lang));
+        compose_still(m_hotlines.hotline_for(m_lang));
     }
-    draw_hotline_screen_over();
-    draw_overlay();
+    m_overlays.draw(m_lang);
     SurfacePtr screenshot;
     const bool capture = m_screenshot_due && !snapshot;
     if (auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr); !r) {
@@ -1025,74 +961,6 @@ void App::apply_power_schedule(Clock::time_point now) {
     m_dirty = true;
 }
 
-// Event coordinates are the panel's; a turned screen's canvas is turned back.
-SDL_Point App::to_canvas(int x, int y) const {
-    const Size c = m_output->canvas_size();
-    switch (m_config.display.rotation) {
-    case 90:
-        return {y, c.height - 1 - x};
-    case 180:
-        return {c.width - 1 - x, c.height - 1 - y};
-    case 270:
-        return {c.width - 1 - y, x};
-    default:
-        return {x, y};
-    }
-}
-
-// A tap anywhere: the hotline full screen for 20 s, in the language on screen. On
-// it, the language button switches to the device's next language.
-void App::on_tap(Clock::time_point now, SDL_Point at) {
-    const auto& langs = m_config.device.languages;
-    const bool showing = now < m_hotline_until;
-    if (showing) {
-        const Rect b = language_button(m_output->canvas_size());
-        if (langs.size() > 1 && at.x >= b.x && at.x < b.x + b.w && at.y >= b.y &&
-            at.y < b.y + b.h) {
-            m_hotline_lang = next_language(m_hotline_lang);
-            m_hotline_texture.reset(); // painted again in that language
-            log::info("tap: the hotline in " + language_name(m_hotline_lang));
-        }
-    } else {
-        m_hotline_lang = m_lang.empty() ? langs.front() : m_lang;
-        log::info("tap: the hotline full screen for 20 s");
-        // What is under it is not seen: its play row says so.
-        if ((m_current.item || m_current_alert) && m_interrupt_reason.empty())
-            m_interrupt_reason = "covered by the hotline screen (a tap)";
-    }
-    m_trace.event(seconds_since_start(now), "touch", m_hotline_lang);
-    m_hotline_until = now + kHotlineFor;
-    m_dirty = true;
-}
-
-void App::draw_hotline_screen_over() {
-    if (Clock::now() >= m_hotline_until) {
-        if (m_hotline_texture) {
-            m_hotline_texture.reset();
-            m_dirty = true;
-        }
-        return;
-    }
-    const Size canvas = m_output->canvas_size();
-    auto drawn = copy_cached_layer(
-        m_output->renderer(), m_fonts, m_hotline_texture, canvas, [&](Painter& painter) {
-            const Hotline& hotline = hotline_for(m_hotline_lang);
-            const auto& langs = m_config.device.languages;
-            return draw_hotline_screen(painter, canvas, banner_text(hotline, m_hotline_lang),
-                                       qr_for(hotline),
-                                       langs.size() > 1 ? next_language(m_hotline_lang) : "");
-        });
-    if (!drawn)
-        log::warn("hotline screen: " + drawn.error().message);
-}
-
-// The device's language after `lang`, round the list.
-std::string App::next_language(const std::string& lang) const {
-    const auto& langs = m_config.device.languages;
-    auto it = std::find(langs.begin(), langs.end(), lang);
-    return it == langs.end() || std::next(it) == langs.end() ? langs.front() : *std::next(it);
-}
-
 void App::push_test_events(Clock::time_point now) {
     while (!m_test_events.empty() && now >= m_test_events.front().first) {
         SDL_PushEvent(&m_test_events.front().second);
@@ -1100,29 +968,8 @@ void App::push_test_events(Clock::time_point now) {
     }
 }
 
-// The boot card and the diagnostics overlay: whether one shows, and its facts,
-// read again each second while it does.
-void App::update_overlay(Clock::time_point now) {
-    if (m_hotline_texture && now >= m_hotline_until)
-        m_dirty = true; // the hotline screen's 20 s are over: the content again
-    if (m_corner_since && now - *m_corner_since >= kCornerPress) {
-        m_corner_since.reset();
-        m_diagnostics_until = now + kDiagnosticsFor;
-        m_card_refresh = now;
-    }
-    const bool diagnostics = now < m_diagnostics_until;
-    const bool on = diagnostics || now < m_boot_card_until;
-    if (!on) {
-        if (m_overlay_on) {
-            m_overlay_on = false;
-            m_card_texture.reset();
-            m_dirty = true;
-        }
-        return;
-    }
-    if (m_overlay_on && now < m_card_refresh)
-        return;
-    m_card_refresh = now + kCardRefresh;
+// What the boot card and the diagnostics card say.
+StatusInputs App::status_facts(Clock::time_point now, bool diagnostics) {
     StatusInputs in;
     in.config = &m_config;
     in.version = kVersion;
@@ -1134,48 +981,25 @@ void App::update_overlay(Clock::time_point now) {
         in.sync_json = *text;
     in.data_problem = m_data_problem;
     in.clock_trusted = schedule_trusted(wall_now(now));
-    in.config_problem = m_problem.body;
-    if (diagnostics) {
-        while (!m_drops.empty() && now - m_drops.front().first > std::chrono::hours(1))
-            m_drops.pop_front();
-        for (const auto& [at, count] : m_drops)
-            in.frames_dropped_last_hour += count;
-        in.frames_dropped_last_hour += m_frames_dropped;
-        const BoardHealth health = read_board_health();
-        in.cpu_temp_c = health.cpu_temp_c;
-        in.throttled = health.throttled;
-        std::error_code ec;
-        auto space = std::filesystem::space(m_options.data_dir, ec);
-        if (!ec)
-            in.disk_free_mb = space.available / (1024 * 1024);
-        if (m_current.video)
-            in.decoder = m_video_info.decoder;
-        in.output = m_output->mode_text();
-    }
-    InfoCard card = status_card(in, diagnostics);
-    if (!m_overlay_on || !(card == m_card)) {
-        m_card = std::move(card);
-        m_card_texture.reset();
-        m_dirty = true;
-    }
-    m_overlay_on = true;
-}
-
-void App::draw_overlay() {
-    if (!m_overlay_on)
-        return;
-    const Size canvas = m_output->canvas_size();
-    auto drawn = copy_cached_layer(
-        m_output->renderer(), m_fonts, m_card_texture, canvas, [&](Painter& painter) {
-            // Never over the hotline banner.
-            const Hotline& hotline = hotline_for(m_lang);
-            const Rect area = content_area(
-                canvas, layout_banner(m_fonts, banner_text(hotline, m_lang),
-                                      qr_for(hotline) != nullptr, canvas, m_config.display.banner));
-            return draw_info_card(painter, canvas, area, m_card);
-        });
-    if (!drawn)
-        log::warn("status card: " + drawn.error().message);
+    in.config_problem = m_overlays.config_problem();
+    if (!diagnostics)
+        return in;
+    while (!m_drops.empty() && now - m_drops.front().first > std::chrono::hours(1))
+        m_drops.pop_front();
+    for (const auto& [at, count] : m_drops)
+        in.frames_dropped_last_hour += count;
+    in.frames_dropped_last_hour += m_frames_dropped;
+    const BoardHealth health = read_board_health();
+    in.cpu_temp_c = health.cpu_temp_c;
+    in.throttled = health.throttled;
+    std::error_code ec;
+    auto space = std::filesystem::space(m_options.data_dir, ec);
+    if (!ec)
+        in.disk_free_mb = space.available / (1024 * 1024);
+    if (m_current.video)
+        in.decoder = m_video_info.decoder;
+    in.output = m_output->mode_text();
+    return in;
 }
 
 void App::take_due_snapshots(Clock::time_point now) {
@@ -1197,13 +1021,8 @@ Clock::time_point App::next_deadline(Clock::time_point now) const {
     }
     if (m_next_snapshot < m_options.snapshots.size())
         deadline = std::min(deadline, m_start + seconds(m_options.snapshots[m_next_snapshot].at));
-    if (m_overlay_on)
-        deadline = std::min(deadline, std::max(now, m_card_refresh));
-    if (m_hotline_texture)
-        deadline = std::min(deadline, std::max(now, m_hotline_until));
+    deadline = std::min(deadline, m_overlays.next_deadline(now));
     deadline = std::min(deadline, m_power.next_deadline(now));
-    if (m_corner_since)
-        deadline = std::min(deadline, *m_corner_since + kCornerPress);
     if (!m_test_events.empty())
         deadline = std::min(deadline, std::max(now, m_test_events.front().first));
     if (m_config.logs.screenshot_minutes > 0)

@@ -1,7 +1,9 @@
 #pragma once
 // milepost-player's main loop: a flat list of named steps, then one timed wait.
+#include "HotlineChoice.hpp"
 #include "ItemLoader.hpp"
 #include "Options.hpp"
+#include "Overlays.hpp"
 #include "PlayRecorder.hpp"
 #include "ScreenPower.hpp"
 #include "StatusCard.hpp"
@@ -57,8 +59,10 @@ public:
     // to it at the next item boundary.
     void follow_active_channel(std::string target);
     // A settings file was set aside (`problem` names it, the key and what is
-    // wrong): shown on screen as an alert-style slide at start and every 10 min.
-    void report_config_problem(std::string problem);
+    // wrong): shown over the content as an alert-style slide at start and every 10 min.
+    void report_config_problem(std::string problem) {
+        m_overlays.report_config_problem(std::move(problem));
+    }
     int run();
 
 private:
@@ -69,7 +73,7 @@ private:
     void watch_active_channel(Clock::time_point now);
     void advance_schedule(Clock::time_point now);
     void renew_planner(Clock::time_point now, WallTime w);
-    Showing showing_due(Clock::time_point now, WallTime t);
+    Showing showing_due(WallTime t);
     void take_item(Clock::time_point now, Showing& s, WallTime t);
     void start_item(Clock::time_point now, const Showing& s, WallTime w);
     void pump_video(Clock::time_point now);
@@ -80,13 +84,7 @@ private:
     void present(const std::string* snapshot);
     void take_due_snapshots(Clock::time_point now);
     void take_screenshot(Clock::time_point now);
-    void update_overlay(Clock::time_point now);
     void apply_power_schedule(Clock::time_point now);
-    void on_tap(Clock::time_point now, SDL_Point at);
-    SDL_Point to_canvas(int x, int y) const;
-    void draw_hotline_screen_over();
-    std::string next_language(const std::string& lang) const;
-    void draw_overlay();
     void push_test_events(Clock::time_point now);
     void write_player_status(Clock::time_point now);
     WallTime wall_now(Clock::time_point now) const;
@@ -96,15 +94,14 @@ private:
     void switch_channel();
     Planner make_planner(const Channel& channel, WallTime at) const;
     bool schedule_trusted(WallTime at) const;
-    void show_alert(Clock::time_point now, const Alert& alert, WallTime at, bool logged = true);
+    void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
+    StatusInputs status_facts(Clock::time_point now, bool diagnostics);
     void start_fallback(Clock::time_point now, std::string_view why);
     void end_item(Clock::time_point now, std::string_view detail = {});
     void item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why);
     void exclude_failed_before(const Channel& channel, Clock::time_point now);
     void compose_still(const Hotline& hotline);
     void compose_video();
-    const Hotline& hotline_for(std::string_view lang) const;
-    const QrCode* qr_for(const Hotline& hotline);
     Clock::time_point next_deadline(Clock::time_point now) const;
     double seconds_since_start(Clock::time_point t) const;
 
@@ -187,8 +184,6 @@ private:
 
     size_t m_next_snapshot = 0;
     std::optional<Clock::time_point> m_exit_at;
-    std::string m_qr_text; // what m_qr encodes
-    std::optional<QrCode> m_qr;
 
     // systemd: READY once the first frame is up; WATCHDOG only from present(), so
     // a renderer that hangs stops the pings. A still screen is presented again
@@ -197,29 +192,12 @@ private:
     Clock::time_point m_last_present;
     std::optional<Clock::time_point> m_stall_at; // test hook: the loop hangs then
 
-    Alert m_problem;                         // the settings error slide
-    Clock::time_point m_next_problem_show{}; // when it is shown again
-
-    // The boot card (boot_info_seconds from start) and the diagnostics overlay (F1,
-    // or a 5-second press in the top-left corner; 30 s), over the content.
-    Clock::time_point m_boot_card_until;
-    Clock::time_point m_diagnostics_until;
-    std::optional<Clock::time_point> m_corner_since; // a press in the corner began
-    bool m_overlay_on = false;                       // a card is on screen
-    InfoCard m_card;                                 // what it says
-    TexturePtr m_card_texture;                       // drawn once per change, copied per frame
-    Clock::time_point m_card_refresh;                // when its facts are read again
     // kDataProblemFile's text, read once: it is written before the player starts
     // and lasts until a reboot.
     std::string m_data_problem;
+    HotlineChoice m_hotlines;
+    Overlays m_overlays; // the settings error, the tap's hotline screen, the cards
     ScreenPower m_power; // the power schedule and the cable
-
-    // A tap shows the hotline full screen for 20 s, in m_hotline_lang; its button
-    // cycles the device's languages.
-    Clock::time_point m_hotline_until;
-    std::string m_hotline_lang;
-    TexturePtr m_hotline_texture;                   // painted once per showing and language
-    std::optional<Clock::time_point> m_press_since; // a press began (a tap is a short one)
 
     int m_exit_code = 0;
 
