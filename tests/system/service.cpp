@@ -181,7 +181,7 @@ void check_two_users_at_work(const TempDir& dir) {
         token_sent = token_sent || head.find("Bearer old-secret") != std::string::npos;
     CHECK_MESSAGE(token_sent, "sync did not read its token");
 
-    // What each made, with the modes the table in the README gives.
+    // What each made, with the modes the table in docs/operators.md gives.
     const std::string object = sha256_hex(clip.bytes);
     CHECK(owner_mode(db) == "milepost-player milepost 660");
     CHECK(owner_mode(data / "objects" / object) == "milepost-sync milepost 640");
