@@ -3,6 +3,7 @@
 // Exit status: 0 success; 1 a bad batch row, a refused or failed flash, a
 // read-back that differs; 2 bad usage or bad input.
 #include "Provision.hpp"
+#include "core/CommandLine.hpp"
 #include "core/Files.hpp"
 #include "core/Log.hpp"
 #include "milepost/Version.hpp"
@@ -329,50 +330,31 @@ int flash_command(const Args& a) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
+    CommandLineSpec spec;
+    spec.valued = {"id",         "site",      "region",        "timezone",
+                   "channel",    "languages", "server",        "public-key-file",
+                   "upload-url", "template",  "out",           "config",
+                   "hostname",   "wifi-ssid", "wifi-psk-file", "ssh-key"};
+    spec.flags = {"force"};
+    spec.positional = true;
+    auto line = parse_command_line(args, spec);
+    if (line && answer_help_or_version(*line, kUsage, "milepost-provision", kVersion))
+        return 0;
     if (args.empty())
         return usage_error("a command is required: config, batch, write, read or flash");
-    for (const auto& s : args) {
-        if (s == "--help" || s == "-h") {
-            std::fputs(kUsage, stdout);
-            return 0;
-        }
-        if (s == "--version") {
-            std::printf("milepost-provision %s\n", kVersion);
-            return 0;
-        }
-    }
-    static const std::set<std::string> kValued{
-        "id",         "site",      "region",        "timezone",
-        "channel",    "languages", "server",        "public-key-file",
-        "upload-url", "template",  "out",           "config",
-        "hostname",   "wifi-ssid", "wifi-psk-file", "ssh-key"};
-    static const std::set<std::string> kFlags{"force"};
+    if (!line)
+        return usage_error(line.error().message);
+    // The command comes first; what follows it is its arguments.
+    if (line->positional.empty() || line->positional.front() != args.front())
+        return usage_error("unknown command \"" + args.front() + "\"");
     Args a;
-    a.command = args[0];
-    for (size_t i = 1; i < args.size(); ++i) {
-        const std::string& s = args[i];
-        if (!s.starts_with("--")) {
-            a.positional.push_back(s);
-            continue;
-        }
-        std::string name = s.substr(2), value;
-        const auto eq = name.find('=');
-        if (eq != std::string::npos) {
-            value = name.substr(eq + 1);
-            name.resize(eq);
-        }
-        if (kFlags.count(name)) {
+    a.command = args.front();
+    a.positional.assign(line->positional.begin() + 1, line->positional.end());
+    for (const auto& [name, value] : line->options) {
+        if (spec.flags.count(name))
             a.flags.insert(name);
-        } else if (kValued.count(name)) {
-            if (eq == std::string::npos) {
-                if (i + 1 >= args.size())
-                    return usage_error(s + ": expected a value");
-                value = args[++i];
-            }
+        else
             a.options[name] = value;
-        } else {
-            return usage_error("unknown option \"" + s + "\"");
-        }
     }
     if (a.command == "config")
         return config_command(a);

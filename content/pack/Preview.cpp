@@ -68,7 +68,7 @@ std::string seconds_text(double s) {
 
 // Draws the first frame of a video into the current target, as the player does.
 Result<void> draw_first_frame(SDL_Renderer* r, Painter& painter, const fs::path& file, Rect whole) {
-    auto source = VideoSource::start(file, "none", false);
+    auto source = VideoSource::start(file, VideoStart{}); // software, once, silent
     for (int i = 0; i < 500; ++i) {
         if (source->frames().size() > 0 || source->state() == VideoSource::State::Failed ||
             source->state() == VideoSource::State::Ended)

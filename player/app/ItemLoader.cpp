@@ -50,7 +50,12 @@ PreparedItem ItemLoader::prepare(const Item& item, std::int64_t sequence,
         double at = std::chrono::duration<double>(offset).count();
         if (loop && item.media.duration > 0)
             at = std::fmod(at, item.media.duration);
-        p.video = VideoSource::start(item.file, m_hwdec, loop, m_sound, at);
+        VideoStart how;
+        how.hwdec = m_hwdec;
+        how.loop = loop;
+        how.audio = m_sound;
+        how.start_at = at;
+        p.video = VideoSource::start(item.file, std::move(how));
         p.start_at = at;
     }
     return p;

@@ -1,7 +1,13 @@
 #include "Options.hpp"
 
+#include "core/CommandLine.hpp"
+
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <sstream>
 
 namespace milepost {
 
@@ -89,105 +95,140 @@ std::optional<double> to_seconds(const std::string& s) {
 
 } // namespace
 
-Result<Options> parse_options(const std::vector<std::string>& args) {
-    Options o;
-    int modes = 0;
-    for (size_t i = 0; i < args.size(); ++i) {
-        std::string flag = args[i];
-        std::optional<std::string> inline_value;
-        if (auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
-            inline_value = flag.substr(eq + 1);
-            flag.resize(eq);
-        }
-        auto value = [&]() -> Result<std::string> {
-            if (inline_value)
-                return *inline_value;
-            if (i + 1 >= args.size())
-                return Error{flag + ": expected a value"};
-            return args[++i];
-        };
-        auto takes_no_value = [&]() -> Result<void> {
-            if (inline_value)
-                return Error{flag + ": takes no value"};
-            return {};
-        };
-#define MILEPOST_VALUE(var)                                                                        \
-    auto var##_r = value();                                                                        \
-    if (!var##_r)                                                                                  \
-        return var##_r.error();                                                                    \
-    const std::string& var = *var##_r
+namespace {
 
-        if (flag == "--help" || flag == "-h") {
-            o.help = true;
-        } else if (flag == "--version") {
-            o.version = true;
-        } else if (flag == "--check-config") {
-            o.check_config = true;
-        } else if (flag == "--test-pattern") {
-            o.test_pattern = true;
-        } else if (flag == "--config") {
-            MILEPOST_VALUE(v);
-            o.config = v;
-        } else if (flag == "--data-dir") {
-            MILEPOST_VALUE(v);
-            o.data_dir = v;
-        } else if (flag == "--content") {
-            MILEPOST_VALUE(v);
-            o.content = v;
-        } else if (flag == "--fullscreen") {
-            if (auto r = takes_no_value(); !r)
-                return r.error();
-            o.mode = OutputMode::Fullscreen;
-            ++modes;
-        } else if (flag == "--windowed" || flag == "--headless") {
-            MILEPOST_VALUE(v);
-            auto size = parse_size(v);
-            if (!size)
-                return Error{flag + ": expected WIDTHxHEIGHT such as 1920x1080, got \"" + v + "\""};
-            o.mode = flag == "--windowed" ? OutputMode::Windowed : OutputMode::Headless;
-            o.size = size;
-            ++modes;
-        } else if (flag == "--snapshot") {
-            MILEPOST_VALUE(v);
-            auto colon = v.find(':');
-            auto at = colon == std::string::npos ? std::nullopt : to_seconds(v.substr(0, colon));
-            if (!at || colon + 1 >= v.size())
-                return Error{"--snapshot: expected SECONDS:FILE.png such as 2:shot.png, got \"" +
-                             v + "\""};
-            o.snapshots.push_back({*at, v.substr(colon + 1)});
-        } else if (flag == "--exit-after") {
-            MILEPOST_VALUE(v);
-            auto s = to_seconds(v);
-            if (!s)
-                return Error{"--exit-after: expected a number of seconds, got \"" + v + "\""};
-            o.exit_after = s;
-        } else if (flag == "--trace") {
-            MILEPOST_VALUE(v);
-            o.trace = v;
-        } else if (flag == "--hwdec") {
-            MILEPOST_VALUE(v);
-            if (v.empty())
-                return Error{"--hwdec: expected auto, none or a decoder name such as vaapi"};
-            o.hwdec = v;
-        } else if (flag == "--clock-start") {
-            MILEPOST_VALUE(v);
-            auto t = parse_rfc3339(v);
-            if (!t)
-                return Error{"--clock-start: expected an RFC 3339 time such as "
-                             "2026-12-01T08:00:00Z, got \"" +
-                             v + "\""};
-            o.clock_start = t;
-        } else if (flag == "--plan") {
-            MILEPOST_VALUE(v);
-            auto d = parse_duration(v);
-            if (!d || d->count() <= 0 || *d > std::chrono::hours(24 * 366))
-                return Error{"--plan: expected a duration up to a year such as 24h or 90m, got \"" +
-                             v + "\""};
-            o.plan = d;
-        } else {
-            return Error{"unknown option \"" + args[i] + "\""};
-        }
-#undef MILEPOST_VALUE
+using OptionSetter = Result<void> (*)(Options&, const std::string& flag, const std::string& v);
+
+Result<void> set_size(Options& o, const std::string& flag, const std::string& v) {
+    auto size = parse_size(v);
+    if (!size)
+        return Error{flag + ": expected WIDTHxHEIGHT such as 1920x1080, got \"" + v + "\""};
+    o.mode = flag == "--windowed" ? OutputMode::Windowed : OutputMode::Headless;
+    o.size = size;
+    return {};
+}
+
+Result<void> set_snapshot(Options& o, const std::string&, const std::string& v) {
+    auto colon = v.find(':');
+    auto at = colon == std::string::npos ? std::nullopt : to_seconds(v.substr(0, colon));
+    if (!at || colon + 1 >= v.size())
+        return Error{"--snapshot: expected SECONDS:FILE.png such as 2:shot.png, got \"" + v + "\""};
+    o.snapshots.push_back({*at, v.substr(colon + 1)});
+    return {};
+}
+
+Result<void> set_exit_after(Options& o, const std::string&, const std::string& v) {
+    auto s = to_seconds(v);
+    if (!s)
+        return Error{"--exit-after: expected a number of seconds, got \"" + v + "\""};
+    o.exit_after = s;
+    return {};
+}
+
+Result<void> set_clock_start(Options& o, const std::string&, const std::string& v) {
+    auto t = parse_rfc3339(v);
+    if (!t)
+        return Error{"--clock-start: expected an RFC 3339 time such as 2026-12-01T08:00:00Z, got "
+                     "\"" +
+                     v + "\""};
+    o.clock_start = t;
+    return {};
+}
+
+Result<void> set_plan(Options& o, const std::string&, const std::string& v) {
+    auto d = parse_duration(v);
+    if (!d || d->count() <= 0 || *d > std::chrono::hours(24 * 366))
+        return Error{"--plan: expected a duration up to a year such as 24h or 90m, got \"" + v +
+                     "\""};
+    o.plan = d;
+    return {};
+}
+
+// What each option does to Options; flags (no value) are the ones marked so.
+struct OptionRule {
+    bool flag;
+    OptionSetter set;
+};
+const std::map<std::string, OptionRule>& option_rules() {
+    static const std::map<std::string, OptionRule> rules{
+        {"config",
+         {false,
+          [](Options& o, const std::string&, const std::string& v) {
+              o.config = v;
+              return Result<void>{};
+          }}},
+        {"data-dir",
+         {false,
+          [](Options& o, const std::string&, const std::string& v) {
+              o.data_dir = v;
+              return Result<void>{};
+          }}},
+        {"content",
+         {false,
+          [](Options& o, const std::string&, const std::string& v) {
+              o.content = v;
+              return Result<void>{};
+          }}},
+        {"trace",
+         {false,
+          [](Options& o, const std::string&, const std::string& v) {
+              o.trace = v;
+              return Result<void>{};
+          }}},
+        {"hwdec",
+         {false,
+          [](Options& o, const std::string&, const std::string& v) {
+              if (v.empty())
+                  return Result<void>{
+                      Error{"--hwdec: expected auto, none or a decoder name such as vaapi"}};
+              o.hwdec = v;
+              return Result<void>{};
+          }}},
+        {"windowed", {false, set_size}},
+        {"headless", {false, set_size}},
+        {"snapshot", {false, set_snapshot}},
+        {"exit-after", {false, set_exit_after}},
+        {"clock-start", {false, set_clock_start}},
+        {"plan", {false, set_plan}},
+        {"fullscreen",
+         {true,
+          [](Options& o, const std::string&, const std::string&) {
+              o.mode = OutputMode::Fullscreen;
+              return Result<void>{};
+          }}},
+        {"check-config",
+         {true,
+          [](Options& o, const std::string&, const std::string&) {
+              o.check_config = true;
+              return Result<void>{};
+          }}},
+        {"test-pattern",
+         {true,
+          [](Options& o, const std::string&, const std::string&) {
+              o.test_pattern = true;
+              return Result<void>{};
+          }}},
+    };
+    return rules;
+}
+
+} // namespace
+
+Result<Options> parse_options(const std::vector<std::string>& args) {
+    CommandLineSpec spec;
+    for (const auto& [name, rule] : option_rules())
+        (rule.flag ? spec.flags : spec.valued).insert(name);
+    auto line = parse_command_line(args, spec);
+    if (!line)
+        return line.error();
+    Options o;
+    o.help = line->help;
+    o.version = line->version;
+    int modes = 0;
+    for (const auto& [name, value] : line->options) {
+        if (auto r = option_rules().at(name).set(o, "--" + name, value); !r)
+            return r.error();
+        modes += name == "fullscreen" || name == "windowed" || name == "headless";
     }
     if (modes > 1)
         return Error{"--fullscreen, --windowed and --headless exclude each other"};
@@ -196,6 +237,43 @@ Result<Options> parse_options(const std::vector<std::string>& args) {
     std::sort(o.snapshots.begin(), o.snapshots.end(),
               [](const SnapshotRequest& a, const SnapshotRequest& b) { return a.at < b.at; });
     return o;
+}
+
+std::vector<std::pair<double, SDL_Event>> parse_test_events(const std::string& events) {
+    std::vector<std::pair<double, SDL_Event>> out;
+    std::istringstream in(events);
+    std::string one;
+    while (in >> one) {
+        double at = 0;
+        char kind[16] = {};
+        int x = 0, y = 0;
+        SDL_Event ev{};
+        if (std::sscanf(one.c_str(), "%lf:%15[a-z]:%d,%d", &at, kind, &x, &y) < 2)
+            continue;
+        if (std::string(kind) == "key") {
+            ev.type = SDL_KEYDOWN;
+            ev.key.keysym.sym = SDLK_F1;
+            ev.key.keysym.scancode = SDL_SCANCODE_F1;
+        } else {
+            ev.type = std::string(kind) == "down" ? SDL_MOUSEBUTTONDOWN : SDL_MOUSEBUTTONUP;
+            ev.button.button = SDL_BUTTON_LEFT;
+            ev.button.x = x;
+            ev.button.y = y;
+        }
+        out.emplace_back(at, ev);
+    }
+    return out;
+}
+
+TestHooks read_test_hooks() {
+    TestHooks hooks;
+    if (const char* hang = std::getenv("MILEPOST_TEST_HANG_AFTER"))
+        hooks.hang_after = std::atof(hang);
+    if (const char* events = std::getenv("MILEPOST_TEST_EVENTS"))
+        hooks.events = events;
+    if (const char* sysfs = std::getenv("MILEPOST_TEST_DRM_SYSFS"))
+        hooks.drm_sysfs = sysfs;
+    return hooks;
 }
 
 } // namespace milepost

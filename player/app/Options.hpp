@@ -15,6 +15,23 @@ struct SnapshotRequest {
     std::string path;
 };
 
+// The tests' hooks, read from the environment once, in main.
+struct TestHooks {
+    // MILEPOST_TEST_HANG_AFTER=S: the loop hangs S seconds after start, as a stuck
+    // GPU driver would (the watchdog's pings stop).
+    std::optional<double> hang_after;
+    // MILEPOST_TEST_EVENTS="2:key:F1 3:down:20,20 9:up:20,20": SDL events (F1, a
+    // press and a release at canvas pixels) pushed at those seconds.
+    std::string events;
+    // MILEPOST_TEST_DRM_SYSFS=DIR: the connectors are read there, and the cable is
+    // watched even without KMSDRM.
+    std::string drm_sysfs;
+};
+TestHooks read_test_hooks();
+// TestHooks::events as SDL events, each with its seconds after start; what cannot
+// be read is left out.
+std::vector<std::pair<double, SDL_Event>> parse_test_events(const std::string& events);
+
 struct Options {
     std::optional<std::string> config; // nullopt: /etc/milepost/device.toml plus the override
     std::string data_dir = "/var/lib/milepost";
@@ -31,6 +48,7 @@ struct Options {
     bool test_pattern = false; // --test-pattern: the installer's calibration screen
     bool help = false;
     bool version = false;
+    TestHooks test; // not from the command line: read_test_hooks()
 };
 
 // Parses argv; an error names the flag and what it expected.

@@ -2,8 +2,6 @@
 
 #include "core/Log.hpp"
 
-#include <cstdlib>
-
 namespace milepost {
 
 namespace {
@@ -21,9 +19,9 @@ std::optional<PowerWindow> power_window(const DeviceConfig& config, bool clock_t
 
 // Under KMSDRM the screen's cable is watched (poll_cable); a panel that offers
 // 1024x768 at most probably sent no EDID.
-void ScreenPower::watch_cable(bool kmsdrm, Size panel) {
-    if (kmsdrm || std::getenv("MILEPOST_TEST_DRM_SYSFS")) {
-        m_connectors.emplace();
+void ScreenPower::watch_cable(bool kmsdrm, const std::string& test_sysfs, Size panel) {
+    if (kmsdrm || !test_sysfs.empty()) {
+        m_connectors.emplace(test_sysfs.empty() ? ConnectorWatch::default_root() : test_sysfs);
         if (!m_connectors->any())
             m_connectors.reset();
     }

@@ -10,8 +10,8 @@
 #include "core/DeviceConfig.hpp"
 #include "core/Schedule.hpp"
 #include "core/ScreenPower.hpp"
-#include "render/ConnectorWatch.hpp"
-#include "render/DisplayPower.hpp"
+#include "output/ConnectorWatch.hpp"
+#include "output/DisplayPower.hpp"
 
 #include <memory>
 #include <optional>
@@ -25,9 +25,9 @@ class ScreenPower {
 public:
     ScreenPower(const DeviceConfig& config, Trace& trace, Clock::time_point started);
 
-    // Watches the cable when `kmsdrm` (or a test's MILEPOST_TEST_DRM_SYSFS is set),
-    // and warns of a panel that probably sent no EDID.
-    void watch_cable(bool kmsdrm, Size panel);
+    // Watches the cable under KMSDRM (or in a test's `test_sysfs`, when given), and
+    // warns of a panel that probably sent no EDID.
+    void watch_cable(bool kmsdrm, const std::string& test_sysfs, Size panel);
 
     // Whether the power schedule is to be looked at (it is set, and its time came).
     bool check_due(Clock::time_point now) const {

@@ -147,10 +147,9 @@ private:
     std::thread m_audio_decode;
 };
 
-std::unique_ptr<VideoSource> VideoSource::start(std::filesystem::path path, std::string hwdec,
-                                                bool loop, bool audio, double start_at) {
-    auto pipeline =
-        std::make_shared<VideoPipeline>(std::move(path), std::move(hwdec), loop, audio, start_at);
+std::unique_ptr<VideoSource> VideoSource::start(std::filesystem::path path, VideoStart how) {
+    auto pipeline = std::make_shared<VideoPipeline>(std::move(path), std::move(how.hwdec), how.loop,
+                                                    how.audio, how.start_at);
     std::unique_ptr<VideoSource> source(new VideoSource(pipeline));
     // The thread holds the pipeline too: it outlives this handle if it must.
     source->m_thread = std::thread([pipeline] { pipeline->run(); });

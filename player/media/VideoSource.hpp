@@ -41,7 +41,19 @@ struct VideoInfo {
     std::string audio;   // "aac", or "" when no sound is played
 };
 
-enum class HwdecMode { Auto, None, Named };
+// How a video is read: VideoSource::start's settings.
+struct VideoStart {
+    // Hardware decoding: "auto", "none" or an FFmpeg device name ("vaapi", "drm",
+    // "v4l2m2m").
+    std::string hwdec = "none";
+    // Start again at the end, for an item whose duration is longer than its video.
+    bool loop = false;
+    // Decode the sound too (a file without sound plays the same).
+    bool audio = false;
+    // Seconds into the file to begin at (an item joined part way); frames then carry
+    // pts from the file's start, so the first one's pts is about `start_at`.
+    double start_at = 0;
+};
 
 class VideoPipeline; // the threads' side, shared with them (VideoSource.cpp)
 
@@ -50,14 +62,8 @@ public:
     using Clock = std::chrono::steady_clock;
     enum class State { Opening, Playing, Ended, Failed };
 
-    // Starts reading `path` at once, on its own threads. `hwdec`: "auto", "none" or
-    // an FFmpeg device name ("vaapi", "drm", "v4l2m2m"). `loop`: start again at the
-    // end, for an item whose duration is longer than its video. `audio`: decode the
-    // sound too (a file without sound plays the same). `start_at`: seconds into the
-    // file to begin at (an item joined part way); frames then carry pts from the
-    // file's start, so the first one's pts is about `start_at`.
-    static std::unique_ptr<VideoSource> start(std::filesystem::path path, std::string hwdec,
-                                              bool loop, bool audio = false, double start_at = 0);
+    // Starts reading `path` at once, on its own threads, as `how` says.
+    static std::unique_ptr<VideoSource> start(std::filesystem::path path, VideoStart how);
     // Stops the threads and waits up to two seconds for them; a thread stuck in a
     // system call past that (a stalled file) is left to end on its own. What it
     // touches is shared with it, so nothing it uses is freed under it.

@@ -6,7 +6,6 @@
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/timex.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -711,21 +710,6 @@ Result<std::string> PlayLog::integrity_check() {
         out += std::string(out.empty() ? "" : "\n") +
                reinterpret_cast<const char*>(sqlite3_column_text(s->get(), 0));
     return out;
-}
-
-bool clock_is_trusted(bool synchronised, WallTime now, int build_year) {
-    const std::chrono::year_month_day day{std::chrono::floor<std::chrono::days>(now)};
-    return synchronised && static_cast<int>(day.year()) >= build_year;
-}
-
-bool system_clock_synchronised() {
-    std::error_code ec;
-    if (std::filesystem::exists("/run/systemd/timesync/synchronized", ec))
-        return true;
-    // The kernel's view: an NTP daemon (chrony, ntpd) clears STA_UNSYNC.
-    struct timex t {};
-    const int state = adjtimex(&t);
-    return state != -1 && state != TIME_ERROR && !(t.status & STA_UNSYNC);
 }
 
 } // namespace milepost

@@ -141,11 +141,4 @@ private:
     std::unique_ptr<Db> m_db;
 };
 
-// Whether the wall clock can be believed: synchronised (systemd-timesyncd's flag
-// file or the kernel's NTP state) and not earlier than the year the program was
-// built in. Pure: the facts come in as parameters.
-bool clock_is_trusted(bool synchronised, WallTime now, int build_year);
-// The facts, read from the system: /run/systemd/timesync/synchronized, adjtimex().
-bool system_clock_synchronised();
-
 } // namespace milepost

@@ -49,204 +49,289 @@ std::string join_url(const std::string& base, const std::string& path) {
     return base.ends_with('/') ? base + path : base + "/" + path;
 }
 
-Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
-                                    const DeviceConfig::Content& content,
-                                    const std::function<void()>& tick) {
-    auto key = minisign_parse_public_key(content.public_key);
+namespace {
+
+// The objects a version needs that the store lacks: object -> its size and an item
+// that names it, and the bytes still to fetch (partial files counted).
+struct MissingObjects {
+    std::map<std::string, std::pair<std::uint64_t, std::string>> objects;
+    std::uint64_t bytes = 0;
+};
+
+// One run of update_channel, as named steps: fetch the verified manifest, refuse a
+// rollback, make room, fetch the objects, install and activate.
+class UpdateRun {
+public:
+    UpdateRun(HttpClient& http, ContentStore& store, const DeviceConfig::Content& content,
+              const std::function<void()>& tick)
+        : m_http(http), m_store(store), m_content(content), m_tick(tick) {}
+    Result<UpdateReport> run();
+
+private:
+    void read_active();
+    Result<bool> fetch_verified_manifest(const MinisignPublicKey& key);
+    Result<bool> refuse_rollback(const MinisignPublicKey& key);
+    Result<MissingObjects> make_room();
+    Result<void> fetch_objects(const MissingObjects& missing);
+    Result<void> fetch_object(const std::string& object, std::uint64_t size,
+                              const std::string& item, ProgressLog& progress);
+    Result<UpdateReport> install_and_activate();
+    std::string up_to_date(std::int64_t sequence) const {
+        return "channel \"" + m_content.channel + "\" sequence " + std::to_string(sequence) +
+               " is up to date";
+    }
+    std::string what() const {
+        return "channel \"" + m_channel.name + "\" sequence " + std::to_string(m_channel.sequence);
+    }
+
+    HttpClient& m_http;
+    ContentStore& m_store;
+    const DeviceConfig::Content& m_content;
+    const std::function<void()>& m_tick;
+    UpdateReport m_report;
+    std::optional<StoredChannel> m_active; // what is on screen now
+    std::size_t m_active_missing = 0;      // its objects gone from the card
+    std::string m_url, m_shown_url;        // the manifest's; shown_url without secrets
+    HttpResponse m_manifest, m_signature;
+    Channel m_channel;     // what the manifest says
+    bool m_repair = false; // the active version, its missing objects fetched again
+};
+
+Result<UpdateReport> UpdateRun::run() {
+    auto key = minisign_parse_public_key(m_content.public_key);
     if (!key)
         return Error{"[content] public_key: " + key.error().message};
+    read_active();
+    auto fetched = fetch_verified_manifest(*key);
+    if (!fetched)
+        return fetched.error();
+    if (!*fetched)
+        return m_report; // 304: unchanged
+    auto go_on = refuse_rollback(*key);
+    if (!go_on)
+        return go_on.error();
+    if (!*go_on)
+        return m_report; // the same version, whole
+    auto missing = make_room();
+    if (!missing)
+        return missing.error();
+    if (auto fetched_all = fetch_objects(*missing); !fetched_all)
+        return fetched_all.error();
+    if (m_repair) {
+        m_report.summary += "; " + megabytes(m_report.bytes_fetched) + " fetched to repair it";
+        return m_report;
+    }
+    return install_and_activate();
+}
 
-    // What is on screen now. A damaged active channel counts as none: anything
-    // valid from the server is better.
-    std::optional<StoredChannel> active;
-    if (auto a = store.active(content.public_key)) {
-        if (*a && (*a)->channel.name == content.channel)
-            active = std::move(**a);
+// What is on screen now. A damaged active channel counts as none: anything valid
+// from the server is better. An object of it gone from the card (a file system
+// repair after a power cut): the manifest is fetched in full and the object again.
+void UpdateRun::read_active() {
+    if (auto a = m_store.active(m_content.public_key)) {
+        if (*a && (*a)->channel.name == m_content.channel)
+            m_active = std::move(**a);
         else if (!*a)
             log::warn("active channel: " + a->error().message + "; replacing it");
     }
+    if (m_active)
+        for (const Item& item : m_active->channel.items)
+            if (!item.media.object.empty() &&
+                !m_store.has_object(item.media.object, item.media.size))
+                ++m_active_missing;
+}
 
-    // An object of the active version gone from the card (a file system repair after
-    // a power cut): the manifest is fetched in full and the object again.
-    std::size_t active_missing = 0;
-    if (active)
-        for (const Item& item : active->channel.items)
-            if (!item.media.object.empty() && !store.has_object(item.media.object, item.media.size))
-                ++active_missing;
-
-    const std::string manifest_url =
-        join_url(content.server, "channels/" + content.channel + "/manifest.json");
-    const std::string shown_url = redact_url(manifest_url); // for the log and status
-    auto got = http.get(manifest_url, kMaxManifestBytes,
-                        active && active_missing == 0 ? active->etag : std::string());
+// The manifest and its signature; nothing of it is believed before its signature
+// is. Returns false on a 304 (the report says up to date).
+Result<bool> UpdateRun::fetch_verified_manifest(const MinisignPublicKey& key) {
+    m_url = join_url(m_content.server, "channels/" + m_content.channel + "/manifest.json");
+    m_shown_url = redact_url(m_url);
+    auto got = m_http.get(m_url, kMaxManifestBytes,
+                          m_active && m_active_missing == 0 ? m_active->etag : std::string());
     if (!got)
         return got.error();
-    UpdateReport report;
-    report.bytes_fetched = got->body_bytes;
-    if (got->status == 304 && active) {
-        report.sequence = active->channel.sequence;
-        report.summary = "channel \"" + content.channel + "\" sequence " +
-                         std::to_string(report.sequence) + " is up to date";
-        return report;
+    m_report.bytes_fetched = got->body_bytes;
+    if (got->status == 304 && m_active) {
+        m_report.sequence = m_active->channel.sequence;
+        m_report.summary = up_to_date(m_report.sequence);
+        return false;
     }
     if (got->status != 200)
-        return Error{shown_url + ": HTTP " + std::to_string(got->status)};
-    auto signature = http.get(manifest_url + ".minisig", kMaxSignatureBytes);
+        return Error{m_shown_url + ": HTTP " + std::to_string(got->status)};
+    auto signature = m_http.get(m_url + ".minisig", kMaxSignatureBytes);
     if (!signature)
         return signature.error();
-    report.bytes_fetched += signature->body_bytes;
-
-    // Nothing of the manifest is believed before its signature is.
-    if (auto ok = minisign_verify(*key, got->body, signature->body); !ok)
-        return Error{shown_url + ": " + ok.error().message};
-    Channel channel;
-    bool repair = false; // the active version, its missing objects fetched again
+    m_report.bytes_fetched += signature->body_bytes;
+    if (auto ok = minisign_verify(key, got->body, signature->body); !ok)
+        return Error{m_shown_url + ": " + ok.error().message};
+    m_manifest = std::move(*got);
+    m_signature = std::move(*signature);
     try {
-        channel = parse_manifest(got->body, store.objects_dir(), shown_url);
+        m_channel = parse_manifest(m_manifest.body, m_store.objects_dir(), m_shown_url);
     } catch (const ConfigError& e) {
         return Error{e.message};
     }
-    if (channel.name != content.channel)
-        return Error{shown_url + ": the manifest is for channel \"" + channel.name + "\", not \"" +
-                     content.channel + "\""};
+    if (m_channel.name != m_content.channel)
+        return Error{m_shown_url + ": the manifest is for channel \"" + m_channel.name +
+                     "\", not \"" + m_content.channel + "\""};
+    return true;
+}
+
+// An older sequence is refused. Returns false when the manifest is the active
+// version and nothing of it is missing (the report says up to date).
+Result<bool> UpdateRun::refuse_rollback(const MinisignPublicKey& key) {
+    auto refused = [&](std::int64_t floor) {
+        return Error{m_shown_url + ": sequence " + std::to_string(m_channel.sequence) +
+                     " is older than the active " + std::to_string(floor) +
+                     ": refused (a rollback)"};
+    };
     // The floor comes from the folder names too, so that a damaged active version
     // does not let an older one in; it is this key's floor, so that a fleet given a
     // new key (the old one leaked or retired) is not held by what the old one signed.
-    if (const auto floor = store.sequence_floor(content.channel, key->key_id);
-        channel.sequence < floor)
-        return Error{shown_url + ": sequence " + std::to_string(channel.sequence) +
-                     " is older than the active " + std::to_string(floor) +
-                     ": refused (a rollback)"};
-    if (active) {
-        const auto have = active->channel.sequence;
-        if (channel.sequence < have)
-            return Error{shown_url + ": sequence " + std::to_string(channel.sequence) +
-                         " is older than the active " + std::to_string(have) +
-                         ": refused (a rollback)"};
-        if (channel.sequence == have) {
-            // The same version; remember the new ETag so that the next poll is a 304.
-            if (!got->etag.empty() && got->etag != active->etag)
-                write_file_atomically(active->folder / "etag", got->etag);
-            report.sequence = have;
-            report.summary = "channel \"" + content.channel + "\" sequence " +
-                             std::to_string(have) + " is up to date";
-            if (active_missing == 0)
-                return report;
-            log::warn("active channel: " + std::to_string(active_missing) + " object" +
-                      (active_missing == 1 ? " is" : "s are") + " missing from " +
-                      store.objects_dir().string() + "; fetching again");
-            repair = true;
-            channel = active->channel; // what it signed is what the screen plays
-        }
-    }
+    if (const auto floor = m_store.sequence_floor(m_content.channel, key.key_id);
+        m_channel.sequence < floor)
+        return refused(floor);
+    if (!m_active)
+        return true;
+    const auto have = m_active->channel.sequence;
+    if (m_channel.sequence < have)
+        return refused(have);
+    if (m_channel.sequence > have)
+        return true;
+    // The same version; remember the new ETag so that the next poll is a 304.
+    if (!m_manifest.etag.empty() && m_manifest.etag != m_active->etag)
+        write_file_atomically(m_active->folder / "etag", m_manifest.etag);
+    m_report.sequence = have;
+    m_report.summary = up_to_date(have);
+    if (m_active_missing == 0)
+        return false;
+    log::warn("active channel: " + std::to_string(m_active_missing) + " object" +
+              (m_active_missing == 1 ? " is" : "s are") + " missing from " +
+              m_store.objects_dir().string() + "; fetching again");
+    m_repair = true;
+    m_channel = m_active->channel; // what it signed is what the screen plays
+    return true;
+}
 
-    // Room: the new version's objects beside the active one's, within the budget.
-    const std::uint64_t budget = store.budget(content.max_cache_mb);
-    const std::uint64_t needed = object_bytes(channel, active ? &active->channel : nullptr);
+// Room: the new version's objects beside the active one's, within the budget, and
+// what the play log needs stays free, whatever the budget says.
+Result<MissingObjects> UpdateRun::make_room() {
+    const StoredChannel* active = m_active ? &*m_active : nullptr;
+    const std::uint64_t budget = m_store.budget(m_content.max_cache_mb);
+    const std::uint64_t needed = object_bytes(m_channel, active ? &active->channel : nullptr);
     if (needed > budget)
-        return Error{"channel \"" + channel.name + "\" sequence " +
-                     std::to_string(channel.sequence) + " needs " +
-                     megabytes(object_bytes(channel)) +
+        return Error{what() + " needs " + megabytes(object_bytes(m_channel)) +
                      (active ? " beside the " + megabytes(object_bytes(active->channel)) +
                                    " of the active channel"
                              : std::string()) +
                      "; the cache budget is " + megabytes(budget) +
-                     " ([content] max_cache_mb, with " + megabytes(store.reserve()) +
+                     " ([content] max_cache_mb, with " + megabytes(m_store.reserve()) +
                      " of the disk kept free for the play log): refused, the active channel "
                      "stays"};
-    std::map<std::string, std::pair<std::uint64_t, std::string>> missing; // object -> size, item
-    std::uint64_t missing_bytes = 0;
-    for (const Item& item : channel.items) {
+    MissingObjects missing;
+    for (const Item& item : m_channel.items) {
         const auto& m = item.media;
-        if (m.object.empty() || store.has_object(m.object, m.size) || missing.count(m.object))
+        if (m.object.empty() || m_store.has_object(m.object, m.size) ||
+            missing.objects.count(m.object))
             continue;
-        missing[m.object] = {m.size, item.id};
+        missing.objects[m.object] = {m.size, item.id};
         std::error_code ec;
-        const auto partial = fs::file_size(store.partial_path(m.object), ec);
-        missing_bytes += m.size - (!ec && partial <= m.size ? partial : 0);
+        const auto partial = fs::file_size(m_store.partial_path(m.object), ec);
+        missing.bytes += m.size - (!ec && partial <= m.size ? partial : 0);
     }
-    std::set<std::string> wanted = objects_of(channel);
-    if (store.bytes_used() + missing_bytes > budget ||
-        store.free_space() < missing_bytes + store.reserve()) {
+    if (m_store.bytes_used() + missing.bytes > budget ||
+        m_store.free_space() < missing.bytes + m_store.reserve()) {
         // The previous version goes first; what is on screen never does.
-        if (auto freed = store.collect_garbage(wanted, ContentStore::Keep::ActiveOnly))
+        if (auto freed =
+                m_store.collect_garbage(objects_of(m_channel), ContentStore::Keep::ActiveOnly))
             log::info("freed " + megabytes(freed) + " of older channel versions");
     }
-    // What the play log needs stays free, whatever the budget says.
-    if (store.free_space() < missing_bytes + store.reserve())
-        return Error{store.data_dir().string() + ": " + megabytes(store.free_space()) +
-                     " free, channel \"" + channel.name + "\" sequence " +
-                     std::to_string(channel.sequence) + " needs " + megabytes(missing_bytes) +
-                     " more and " + megabytes(store.reserve()) +
+    if (m_store.free_space() < missing.bytes + m_store.reserve())
+        return Error{m_store.data_dir().string() + ": " + megabytes(m_store.free_space()) +
+                     " free, " + what() + " needs " + megabytes(missing.bytes) + " more and " +
+                     megabytes(m_store.reserve()) +
                      " stay free for the play log ([logs] max_db_mb): refused, the active "
                      "channel stays"};
+    return missing;
+}
 
-    const std::string what =
-        "channel \"" + channel.name + "\" sequence " + std::to_string(channel.sequence);
-    if (!missing.empty())
-        log::info(what + ": fetching " + std::to_string(missing.size()) + " object" +
-                  (missing.size() == 1 ? "" : "s") + ", " + megabytes(missing_bytes));
-    ProgressLog progress(what, missing_bytes);
-    for (const auto& [object, facts] : missing) {
-        const auto& [size, item] = facts;
-        const fs::path partial = store.partial_path(object);
-        const std::string url = join_url(content.server, "objects/" + object);
-        // Two tries: a damaged partial file (or a resumed download that went
-        // wrong) is thrown away and fetched once more from the start.
-        for (int attempt = 0;; ++attempt) {
-            std::error_code ec;
-            auto have = fs::file_size(partial, ec);
-            if (ec)
-                have = 0;
-            if (have > size) {
-                fs::remove(partial, ec);
-                have = 0;
-            }
-            if (have < size) {
-                std::uint64_t last = have;
-                auto r = http.download(url, partial, size, [&](std::uint64_t now) {
-                    progress.add(now > last ? now - last : 0);
-                    last = now;
-                    if (tick)
-                        tick();
-                });
-                if (r)
-                    report.bytes_fetched += r->body_bytes;
-                if (!r) {
-                    // A 416: the partial file and the server disagree; start over next time.
-                    if (r.error().message.ends_with("HTTP 416"))
-                        fs::remove(partial, ec);
-                    return Error{"item \"" + item + "\": " + r.error().message};
-                }
-            }
-            auto stored = store.commit_object(object, size, tick);
-            if (stored)
-                break;
-            if (attempt == 1)
-                return Error{"item \"" + item + "\": " + redact_url(url) + ": " +
-                             stored.error().message};
-            log::warn("item \"" + item + "\": " + stored.error().message + "; fetching it again");
+Result<void> UpdateRun::fetch_objects(const MissingObjects& missing) {
+    if (!missing.objects.empty())
+        log::info(what() + ": fetching " + std::to_string(missing.objects.size()) + " object" +
+                  (missing.objects.size() == 1 ? "" : "s") + ", " + megabytes(missing.bytes));
+    ProgressLog progress(what(), missing.bytes);
+    for (const auto& [object, facts] : missing.objects) {
+        if (auto r = fetch_object(object, facts.first, facts.second, progress); !r)
+            return r;
+        if (m_tick)
+            m_tick();
+    }
+    return {};
+}
+
+// Two tries: a damaged partial file (or a resumed download that went wrong) is
+// thrown away and fetched once more from the start.
+Result<void> UpdateRun::fetch_object(const std::string& object, std::uint64_t size,
+                                     const std::string& item, ProgressLog& progress) {
+    const fs::path partial = m_store.partial_path(object);
+    const std::string url = join_url(m_content.server, "objects/" + object);
+    for (int attempt = 0;; ++attempt) {
+        std::error_code ec;
+        auto have = fs::file_size(partial, ec);
+        if (ec)
+            have = 0;
+        if (have > size) {
+            fs::remove(partial, ec);
+            have = 0;
         }
-        if (tick)
-            tick();
+        if (have < size) {
+            std::uint64_t last = have;
+            auto r = m_http.download(url, partial, size, [&](std::uint64_t now) {
+                progress.add(now > last ? now - last : 0);
+                last = now;
+                if (m_tick)
+                    m_tick();
+            });
+            if (!r) {
+                // A 416: the partial file and the server disagree; start over next time.
+                if (r.error().message.ends_with("HTTP 416"))
+                    fs::remove(partial, ec);
+                return Error{"item \"" + item + "\": " + r.error().message};
+            }
+            m_report.bytes_fetched += r->body_bytes;
+        }
+        auto stored = m_store.commit_object(object, size, m_tick);
+        if (stored)
+            return {};
+        if (attempt == 1)
+            return Error{"item \"" + item + "\": " + redact_url(url) + ": " +
+                         stored.error().message};
+        log::warn("item \"" + item + "\": " + stored.error().message + "; fetching it again");
     }
+}
 
-    if (repair) {
-        report.summary += "; " + megabytes(report.bytes_fetched) + " fetched to repair it";
-        return report;
-    }
-    auto folder = store.install_channel(channel, got->body, signature->body, got->etag);
+Result<UpdateReport> UpdateRun::install_and_activate() {
+    auto folder =
+        m_store.install_channel(m_channel, m_manifest.body, m_signature.body, m_manifest.etag);
     if (!folder)
         return folder.error();
-    if (auto r = store.activate(*folder); !r)
+    if (auto r = m_store.activate(*folder); !r)
         return r.error();
-    const auto freed = store.collect_garbage();
-    report.outcome = UpdateOutcome::Updated;
-    report.sequence = channel.sequence;
-    report.summary = what + " is active: " + std::to_string(channel.items.size()) + " items, " +
-                     megabytes(report.bytes_fetched) + " fetched" +
-                     (freed ? ", " + megabytes(freed) + " of old objects deleted" : "");
-    return report;
+    const auto freed = m_store.collect_garbage();
+    m_report.outcome = UpdateOutcome::Updated;
+    m_report.sequence = m_channel.sequence;
+    m_report.summary = what() + " is active: " + std::to_string(m_channel.items.size()) +
+                       " items, " + megabytes(m_report.bytes_fetched) + " fetched" +
+                       (freed ? ", " + megabytes(freed) + " of old objects deleted" : "");
+    return m_report;
+}
+
+} // namespace
+
+Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
+                                    const DeviceConfig::Content& content,
+                                    const std::function<void()>& tick) {
+    return UpdateRun(http, store, content, tick).run();
 }
 
 } // namespace milepost

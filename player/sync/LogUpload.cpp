@@ -3,6 +3,8 @@
 #include "core/Files.hpp"
 #include "core/JsonFields.hpp"
 #include "core/Log.hpp"
+#include "service/BoardHealth.hpp"
+#include "service/ClockTrust.hpp"
 #include "store/Files.hpp"
 #include "store/PlayLog.hpp"
 
@@ -18,9 +20,6 @@ namespace milepost {
 namespace fs = std::filesystem;
 
 namespace {
-
-// The year this was built: a wall clock before it is not believed.
-const int kBuildYear = std::atoi(__DATE__ + 7);
 
 std::string trimmed(std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
@@ -134,7 +133,7 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
         j["throttled"] = health.throttled;
     const auto now =
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    j["clock_trusted"] = clock_is_trusted(system_clock_synchronised(), now, kBuildYear);
+    j["clock_trusted"] = wall_clock_trusted(now);
     return j.dump(2) + "\n";
 }
 

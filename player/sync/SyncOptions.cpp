@@ -1,5 +1,7 @@
 #include "SyncOptions.hpp"
 
+#include "core/CommandLine.hpp"
+
 namespace milepost {
 
 const char* const kSyncUsage =
@@ -65,42 +67,25 @@ bad config; errors name the file, the key and what was expected.
 )";
 
 Result<SyncOptions> parse_sync_options(const std::vector<std::string>& args) {
+    CommandLineSpec spec;
+    spec.valued = {"config", "data-dir"};
+    spec.flags = {"once", "check"};
+    auto line = parse_command_line(args, spec);
+    if (!line)
+        return line.error();
     SyncOptions o;
-    int modes = 0;
-    for (size_t i = 0; i < args.size(); ++i) {
-        std::string flag = args[i];
-        std::optional<std::string> inline_value;
-        if (auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
-            inline_value = flag.substr(eq + 1);
-            flag.resize(eq);
-        }
-        auto value = [&]() -> Result<std::string> {
-            if (inline_value)
-                return *inline_value;
-            if (i + 1 >= args.size() || args[i + 1].empty())
-                return Error{flag + ": expected a value"};
-            return args[++i];
-        };
-        if (flag == "--help" || flag == "-h") {
-            o.help = true;
-        } else if (flag == "--version") {
-            o.version = true;
-        } else if (flag == "--config" || flag == "--data-dir") {
-            auto v = value();
-            if (!v)
-                return v.error();
-            (flag == "--config" ? o.config.emplace() : o.data_dir) = *v;
-        } else if (flag == "--once" || flag == "--check") {
-            if (inline_value)
-                return Error{flag + ": takes no value"};
-            o.mode = flag == "--once" ? SyncMode::Once : SyncMode::Check;
-            ++modes;
-        } else {
-            return Error{"unknown option \"" + args[i] + "\""};
-        }
-    }
-    if (modes > 1)
+    o.help = line->help;
+    o.version = line->version;
+    if (const std::string* config = line->value("config"))
+        o.config = *config;
+    if (const std::string* data_dir = line->value("data-dir"))
+        o.data_dir = *data_dir;
+    if (line->has("once") && line->has("check"))
         return Error{"--once and --check exclude each other"};
+    if (line->has("once"))
+        o.mode = SyncMode::Once;
+    else if (line->has("check"))
+        o.mode = SyncMode::Check;
     return o;
 }
 

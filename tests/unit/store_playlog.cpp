@@ -1,5 +1,6 @@
 // The play log on a real SQLite file: schema, interrupted rows, upload batches
 // that never change once named, pruning and the loss counter, the clock's trust.
+#include "service/ClockTrust.hpp"
 #include "store/PlayLog.hpp"
 #include "support/TestSupport.hpp"
 

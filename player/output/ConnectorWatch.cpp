@@ -10,8 +10,6 @@
 namespace milepost {
 
 std::string ConnectorWatch::default_root() {
-    if (const char* test = std::getenv("MILEPOST_TEST_DRM_SYSFS"); test && *test)
-        return test;
     return "/sys/class/drm";
 }
 

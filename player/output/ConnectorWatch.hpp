@@ -20,8 +20,8 @@ struct ConnectorState {
 
 class ConnectorWatch {
 public:
-    // The connectors under `root` (default /sys/class/drm; MILEPOST_TEST_DRM_SYSFS
-    // moves it for tests). Writeback and virtual-less cards are left out.
+    // The connectors under `root` (default /sys/class/drm; tests give another).
+    // Writeback and virtual-less cards are left out.
     explicit ConnectorWatch(std::string root = default_root());
     static std::string default_root();
 

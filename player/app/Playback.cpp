@@ -1,0 +1,400 @@
+#include "Playback.hpp"
+
+#include "core/Files.hpp"
+#include "core/Log.hpp"
+#include "milepost/Version.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+namespace milepost {
+
+namespace {
+// The wall clock may differ from the monotonic one by this much at an item's end
+// (NTP slewing, a video's last frame): more, and the clock jumped.
+constexpr auto kOnTime = std::chrono::seconds(1);
+// An item that failed is left out of the plan for this long, then tried again.
+constexpr auto kExcludedFor = std::chrono::hours(1);
+// How long after an item starts the next one is prepared.
+constexpr auto kPrepareAfter = std::chrono::milliseconds(250);
+
+// The data dir, made when missing: the play log lives there (without one the
+// screen still plays).
+std::filesystem::path made(const std::string& data_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    return data_dir;
+}
+} // namespace
+
+Playback::Playback(Parts parts, Channel channel)
+    : m_options(parts.options), m_config(parts.config), m_output(parts.output),
+      m_audio(parts.audio), m_presenter(parts.presenter), m_trace(parts.trace),
+      m_started(parts.started), m_clock_anchor(parts.started), m_channel(std::move(channel)),
+      m_loader(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion,
+               m_options.hwdec, m_audio != nullptr),
+      m_proof(made(m_options.data_dir), m_options.clock_start.has_value()) {
+    if (auto zone = Zone::locate(m_config.device.timezone))
+        m_zone = *zone;
+    else
+        log::error(zone.error().message + "; scheduling in UTC");
+    exclude_failed_before(m_channel, m_started);
+    m_planner.emplace(make_planner(m_channel, wall_now(m_started)));
+    m_item_end = m_started; // the first item starts at once
+}
+
+void Playback::covered(const std::string& why) {
+    if ((m_current.item || m_current_alert) && m_interrupt_reason.empty())
+        m_interrupt_reason = why;
+}
+
+void Playback::screen_off(Clock::time_point now) {
+    if (m_current.item || m_current_alert)
+        m_interrupt_reason = "the screen's power schedule turned it off";
+    end_item(now, "screen off");
+    m_loader.dispose(std::move(m_next.video));
+    m_next = {};
+    m_showing_valid = false;
+    m_in_fallback = false;
+    m_item_end = Clock::time_point::max();
+}
+
+void Playback::stop(Clock::time_point now) {
+    end_item(now, "stopped");
+    m_loader.stopped_cleanly();
+}
+
+long Playback::frames_dropped_last_hour(Clock::time_point now) {
+    return m_proof.dropped_last_hour(now) + (m_current.video ? m_presenter.frames_dropped() : 0);
+}
+
+Clock::time_point Playback::next_deadline(Clock::time_point now) const {
+    Clock::time_point deadline = m_item_end;
+    if (m_current.video)
+        deadline = std::min(deadline, m_presenter.next_deadline(now, *m_current.video));
+    if (!m_next.item)
+        deadline = std::min(deadline, m_prepare_at);
+    return deadline;
+}
+
+// A newer version was read: it plays from the next item boundary, and an alert it
+// brought at once.
+void Playback::take_new_version(Clock::time_point now, Channel loaded) {
+    // What was prepared to come next is from an older version: prepare again.
+    if (m_next.item) {
+        m_loader.dispose(std::move(m_next.video));
+        m_next = {};
+        m_prepare_at = now;
+    }
+    m_pending_channel = std::make_unique<Channel>(std::move(loaded));
+    m_pending_planner.emplace(make_planner(*m_pending_channel, wall_now(now)));
+    log::info("channel \"" + m_pending_channel->name + "\" sequence " +
+              std::to_string(m_pending_channel->sequence) + " is ready (" +
+              std::to_string(m_pending_channel->items.size()) +
+              " items); it starts at the next item");
+    if (!m_current.item && !m_current_alert)
+        m_item_end = now; // the fallback slide gives way at once
+    // An alert the update brought is shown at once, cutting short what plays.
+    for (const Alert* a : m_pending_planner->alerts_in_force(wall_now(now))) {
+        const bool known = std::any_of(m_channel.alerts.begin(), m_channel.alerts.end(),
+                                       [&](const Alert& old) { return old.id == a->id; });
+        if (known)
+            continue;
+        log::info("alert \"" + a->id + "\" arrived: shown at once");
+        m_alert_now = a->id;
+        if (m_current.item)
+            m_interrupt_reason = "cut short by alert \"" + a->id + "\"";
+        m_item_end = now;
+        break;
+    }
+}
+
+// Takes a newer channel version at an item boundary.
+void Playback::switch_channel() {
+    if (!m_pending_channel)
+        return;
+    m_channel = std::move(*m_pending_channel);
+    m_pending_channel.reset();
+    m_pending_planner.reset();
+    m_excluded.clear();
+    exclude_failed_before(m_channel, Clock::now());
+    // Made again: the planner points at the Channel object, which has moved.
+    m_planner.emplace(make_planner(m_channel, wall_now(Clock::now())));
+    m_channel_switched = true; // its hotline may have changed
+    log::info("now playing channel \"" + m_channel.name + "\" sequence " +
+              std::to_string(m_channel.sequence));
+}
+
+// The plan's next item is opened while this one plays, from the version that will
+// be playing by then.
+void Playback::prepare_next(Clock::time_point now) {
+    if (m_next.item || !m_showing_valid || now < m_prepare_at)
+        return;
+    m_prepare_at = Clock::time_point::max(); // once per item
+    Planner& planner = m_pending_planner ? *m_pending_planner : *m_planner;
+    Showing next = planner.showing_at(m_showing.end);
+    if (!next.item)
+        return;
+    m_next_showing = next;
+    m_next = m_loader.prepare(*next.item,
+                              m_pending_channel ? m_pending_channel->sequence : m_channel.sequence,
+                              next.offset);
+}
+
+Planner Playback::make_planner(const Channel& channel, WallTime at) const {
+    Planner planner(channel, plan_settings(m_config, m_zone, schedule_trusted(at)));
+    for (const auto& [id, since] : m_excluded)
+        planner.exclude(id);
+    return planner;
+}
+
+// Time and date conditions are believed only from a clock that is synchronised
+// (or set by --clock-start) and not before the year this was built.
+bool Playback::schedule_trusted(WallTime at) const {
+    return schedule_clock_trusted(m_options.clock_start.has_value(), at);
+}
+
+// Items whose object failed before the player started (or stopped it while it
+// was loaded): left out for an hour, as if they had failed now.
+void Playback::exclude_failed_before(const Channel& channel, Clock::time_point now) {
+    for (const auto& [id, why] : m_loader.failed_before(channel)) {
+        if (m_excluded.count(id))
+            continue;
+        log::warn("item \"" + id + "\": its file failed before (" + why + ", in " +
+                  (std::filesystem::path(m_options.data_dir) / "failed-objects").string() +
+                  "); left out of the plan for an hour");
+        m_excluded[id] = now;
+    }
+}
+
+void Playback::item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why) {
+    const Item& item = *p.item;
+    log::error("item \"" + item.id + "\": " + why +
+               "; skipped, and left out of the plan for an hour");
+    m_loader.failed(p, why);
+    m_excluded[item.id] = now;
+    m_planner->exclude(item.id);
+    if (m_pending_planner)
+        m_pending_planner->exclude(item.id);
+    m_trace.event(since_start(now), "error", item.id, std::nullopt, why);
+    if (p.item == m_current.item) {
+        // On screen: its row ends as failed when the item ends, at once.
+        m_proof.failed(why);
+    } else {
+        PlayStart start = play_start(item.id, item.media.object, wall_now(now));
+        if (!item.lang.empty())
+            start.lang = item.lang; // not the language of what is on screen
+        m_proof.failed_unshown(start, why);
+    }
+}
+
+WallTime Playback::wall_now(Clock::time_point now) const {
+    if (m_options.clock_start)
+        return *m_options.clock_start +
+               std::chrono::duration_cast<std::chrono::milliseconds>(now - m_clock_anchor);
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+}
+
+PlayStart Playback::play_start(const std::string& id, const std::string& object,
+                               WallTime at) const {
+    return PlayStart{id, object, m_channel.name, m_channel.sequence, at, false, m_lang};
+}
+
+void Playback::end_item(Clock::time_point now, std::string_view detail) {
+    const Item* item = m_current.item;
+    const std::string* id = item ? &item->id : m_current_alert ? &m_current_alert->id : nullptr;
+    if (id) {
+        std::string d(detail);
+        if (item && item->type == ItemType::Video) {
+            d = "frames=" + std::to_string(m_presenter.frames_presented()) +
+                " dropped=" + std::to_string(m_presenter.frames_dropped()) +
+                (d.empty() ? "" : " " + d);
+            log::info("item \"" + item->id + "\": " + d);
+            m_proof.dropped(now, m_presenter.frames_dropped());
+        }
+        m_trace.event(since_start(now), "item_end", *id, std::nullopt, d);
+        m_proof.ended(now, wall_now(now), m_interrupt_reason, detail == "stopped");
+    }
+    m_interrupt_reason.clear();
+    m_current_alert = nullptr;
+    if (m_audio)
+        m_audio->clear();
+    m_loader.dispose(std::move(m_current.video));
+    m_current = {};
+}
+
+void Playback::start_fallback(std::string_view why) {
+    if (!m_in_fallback)
+        log::warn(std::string("showing the fallback slide: ") + std::string(why));
+    m_in_fallback = true;
+    m_lang = m_config.device.languages.front();
+    m_dirty = true;
+}
+
+void Playback::show_alert(Clock::time_point now, const Alert& alert, WallTime at) {
+    m_current_alert = &alert;
+    m_lang = m_config.device.languages.front();
+    log::info("alert \"" + alert.id + "\" on screen");
+    m_trace.event(since_start(now), "item_start", alert.id);
+    m_proof.started(now, play_start(alert.id, "", at));
+    m_dirty = true;
+}
+
+// At an item boundary: what the plan shows now goes on screen. On time (the wall
+// clock agrees with the monotonic one within kOnTime), the next thing starts where
+// the last ended; after a clock jump, the plan is joined at the new time. Either
+// way the item's end comes from the plan, on the monotonic clock until the next
+// boundary: a clock that jumps mid-item does not touch the pacing.
+void Playback::advance(Clock::time_point now) {
+    if (m_showing_valid && m_showing.cut && m_interrupt_reason.empty() &&
+        !(m_current.video && m_current.video->state() == VideoSource::State::Ended))
+        m_interrupt_reason = "cut short by an alert";
+    end_item(now);
+    switch_channel();
+    const WallTime w = wall_now(now);
+    renew_planner(now, w);
+    const WallTime t =
+        m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime ? m_showing.end : w;
+
+    Showing s = showing_due(t);
+    take_item(now, s, t);
+    m_loader.dispose(std::move(m_next.video));
+    m_next = {};
+    m_showing = s;
+    m_showing_valid = true;
+    m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), s.end - w);
+
+    if (s.alert) {
+        m_in_fallback = false;
+        show_alert(now, *s.alert, w);
+    } else if (!m_current.item) {
+        start_fallback(m_planner->empty()
+                           ? "nothing in the channel plays in this device's languages and region"
+                           : "no item's schedule lets one play now");
+    } else {
+        start_item(now, s, w);
+    }
+    write_player_status(now);
+    // The next item is prepared a moment after this one is on screen: opening a
+    // file costs a burst of CPU that must not delay this item's first frame.
+    m_prepare_at = now + std::min<Clock::duration>(kPrepareAfter, (m_item_end - now) / 2);
+}
+
+// Items left out for over kExcludedFor are tried again, and a wall clock that
+// became trusted (or stopped being) changes the plan: the planner is made again.
+void Playback::renew_planner(Clock::time_point now, WallTime w) {
+    bool forgiven = false;
+    for (auto it = m_excluded.begin(); it != m_excluded.end();) {
+        if (now - it->second > kExcludedFor) {
+            it = m_excluded.erase(it);
+            forgiven = true;
+        } else {
+            ++it;
+        }
+    }
+    if (const bool trusted = schedule_trusted(w);
+        forgiven || trusted != m_planner->settings().clock_trusted) {
+        if (trusted != m_planner->settings().clock_trusted)
+            log::info(trusted ? "the wall clock is trusted now: the full schedule applies"
+                              : "the wall clock is not trusted: only items without time or "
+                                "date conditions play");
+        m_planner.emplace(make_planner(m_channel, w));
+    }
+}
+
+// What goes on screen at `t`: an alert a channel update brought, else what the
+// plan shows.
+Showing Playback::showing_due(WallTime t) {
+    Showing s;
+    auto urgent = std::find_if(m_channel.alerts.begin(), m_channel.alerts.end(),
+                               [&](const Alert& a) { return a.id == m_alert_now; });
+    if (!m_alert_now.empty() && urgent != m_channel.alerts.end()) {
+        s = m_planner->alert_now(*urgent, t);
+    } else {
+        s = m_planner->showing_at(t);
+    }
+    m_alert_now.clear();
+    return s;
+}
+
+// The item `s` shows becomes m_current, prepared ahead or now. Each item gets one
+// try; one that cannot be shown is left out of the plan and the plan is joined
+// again at `t` (`s` changes).
+void Playback::take_item(Clock::time_point now, Showing& s, WallTime t) {
+    for (size_t tries = 0; s.item && !m_current.item && tries <= m_channel.items.size(); ++tries) {
+        PreparedItem candidate;
+        if (m_next.item && m_next_showing.same_as(s) && m_next_showing.offset == s.offset) {
+            candidate = std::move(m_next);
+        } else {
+            m_loader.dispose(std::move(m_next.video));
+            candidate = m_loader.prepare(*s.item, m_channel.sequence, s.offset);
+        }
+        m_next = {};
+        if (candidate.error.empty() && candidate.picture.valid())
+            m_loader.finish_picture(candidate, m_output.renderer());
+        if (candidate.error.empty() && candidate.video &&
+            candidate.video->state() == VideoSource::State::Failed)
+            candidate.error = candidate.video->error();
+        if (!candidate.error.empty()) {
+            item_failed(now, candidate, candidate.error);
+            m_loader.dispose(std::move(candidate.video));
+            s = m_planner->showing_at(t);
+            continue;
+        }
+        m_current = std::move(candidate);
+    }
+}
+
+// The item in m_current goes on screen, as `s` shows it.
+void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
+    m_in_fallback = false;
+    const Item& item = *m_current.item;
+    m_lang = s.lang;
+    m_trace.event(since_start(now), "item_start", item.id, std::nullopt,
+                  s.offset.count() ? "joined at " + std::to_string(s.offset.count()) + " ms"
+                                   : std::string());
+    m_proof.started(now, play_start(item.id, item.media.object, w));
+    if (item.type == ItemType::Video) {
+        // Ends at the plan's time, or when its last frame has had its time.
+        m_current.video->set_on_screen(true);
+        std::optional<Clock::duration> whole_length;
+        if (s.offset.count() == 0 && !s.cut)
+            whole_length = s.end - s.start;
+        m_presenter.start(now, m_current.start_at, whole_length, m_item_end);
+    } else {
+        m_dirty = true;
+    }
+}
+
+void Playback::pump_video(Clock::time_point now) {
+    if (!m_current.video)
+        return;
+    switch (m_presenter.pump(now, *m_current.video, *m_current.item, m_item_end)) {
+    case VideoPresenter::Step::Waiting:
+        break;
+    case VideoPresenter::Step::FirstFrame:
+        m_loader.shown(*m_current.item);
+        [[fallthrough]];
+    case VideoPresenter::Step::Frame:
+        m_dirty = true;
+        break;
+    case VideoPresenter::Step::Failed:
+        item_failed(now, m_current, m_presenter.why());
+        m_item_end = now;
+        break;
+    }
+}
+
+// What the player tells milepost-sync for the status: the item on screen and the
+// frames dropped in the last hour. Written at each item start, by the recorder's
+// thread, through a rename, not synced: it is news, not a record.
+void Playback::write_player_status(Clock::time_point now) {
+    const std::string current = m_current.item    ? m_current.item->id
+                                : m_current_alert ? m_current_alert->id
+                                                  : std::string();
+    m_proof.publish_status(now, wall_now(now), current, m_channel.name, m_channel.sequence);
+}
+
+} // namespace milepost

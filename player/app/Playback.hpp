@@ -1,0 +1,139 @@
+#pragma once
+// What plays, one part of the player's loop: the plan of the channel playing, the
+// item on screen and the one prepared while it plays, the newer channel versions
+// taken at item boundaries, the items that fail (left out of the plan for an
+// hour), and each showing's row of proof of play.
+#include "ItemLoader.hpp"
+#include "LoopClock.hpp"
+#include "Options.hpp"
+#include "Plan.hpp"
+#include "ProofOfPlay.hpp"
+#include "Trace.hpp"
+#include "VideoPresenter.hpp"
+#include "core/Channel.hpp"
+#include "core/DeviceConfig.hpp"
+#include "core/Schedule.hpp"
+#include "output/AudioOutput.hpp"
+#include "render/Output.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace milepost {
+
+class Playback {
+public:
+    // What it plays with; all outlive it.
+    struct Parts {
+        const Options& options;
+        const DeviceConfig& config;
+        Output& output;
+        AudioOutput* audio; // nullptr: silence
+        VideoPresenter& presenter;
+        Trace& trace;
+        Clock::time_point started; // the process start: trace times count from it
+    };
+    Playback(Parts parts, Channel channel);
+
+    // The wall clock the schedule sees: the system's, or --clock-start's from when
+    // the loop began (anchor_clock).
+    void anchor_clock(Clock::time_point now) { m_clock_anchor = now; }
+    WallTime wall_now(Clock::time_point now) const;
+    // Time and date conditions are believed only from a clock that is synchronised
+    // (or set by --clock-start) and not before the year this was built.
+    bool schedule_trusted(WallTime at) const;
+    const Zone& zone() const { return m_zone; }
+
+    // A newer version was read: it plays from the next item boundary, and an alert
+    // it brought at once.
+    void take_new_version(Clock::time_point now, Channel loaded);
+    // Each turn of the loop, in order.
+    bool boundary_due(Clock::time_point now) const { return now >= m_item_end; }
+    void advance(Clock::time_point now);
+    void pump_video(Clock::time_point now);
+    void prepare_next(Clock::time_point now);
+    // The item on screen is not seen (`why`): its play row ends interrupted.
+    void covered(const std::string& why);
+    // The power schedule turned the screen off: what plays ends, nothing more
+    // plays until screen_on(), which joins the plan where it is then.
+    void screen_off(Clock::time_point now);
+    void screen_on(Clock::time_point now) { m_item_end = now; }
+    // The player stops: the item on screen ends interrupted.
+    void stop(Clock::time_point now);
+
+    // What is on screen.
+    const Channel& channel() const { return m_channel; }
+    const PreparedItem& current() const { return m_current; }
+    const Alert* current_alert() const { return m_current_alert; }
+    const std::string& lang() const { return m_lang; }
+    PlayRecorder* recorder() const { return m_proof.recorder(); }
+    // Frames dropped in the last hour, the video on screen's included.
+    long frames_dropped_last_hour(Clock::time_point now);
+    // Whether what is on screen changed (the screen is drawn again), and whether
+    // the channel did (its hotline may have).
+    bool take_dirty() { return std::exchange(m_dirty, false); }
+    bool take_channel_switched() { return std::exchange(m_channel_switched, false); }
+    Clock::time_point next_deadline(Clock::time_point now) const;
+
+private:
+    void switch_channel();
+    Planner make_planner(const Channel& channel, WallTime at) const;
+    void renew_planner(Clock::time_point now, WallTime w);
+    Showing showing_due(WallTime t);
+    void take_item(Clock::time_point now, Showing& s, WallTime t);
+    void start_item(Clock::time_point now, const Showing& s, WallTime w);
+    void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
+    void start_fallback(std::string_view why);
+    void end_item(Clock::time_point now, std::string_view detail = {});
+    void item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why);
+    void exclude_failed_before(const Channel& channel, Clock::time_point now);
+    PlayStart play_start(const std::string& id, const std::string& object, WallTime at) const;
+    void write_player_status(Clock::time_point now);
+    double since_start(Clock::time_point t) const { return seconds_between(m_started, t); }
+
+    const Options& m_options;
+    const DeviceConfig& m_config;
+    Output& m_output;
+    AudioOutput* m_audio;
+    VideoPresenter& m_presenter;
+    Trace& m_trace;
+    Clock::time_point m_started;
+    Clock::time_point m_clock_anchor; // when --clock-start's time is the wall clock's
+    Zone m_zone;                      // the device's time zone
+
+    Channel m_channel;                // m_current, m_next, m_showing and m_planner point into it
+    std::optional<Planner> m_planner; // what plays when, for m_channel
+    Showing m_showing;                // what is on screen, as the plan has it
+    bool m_showing_valid = false;     // m_showing is set (not before the first item)
+    Showing m_next_showing;           // what m_next was prepared for
+    // Items that failed here, left out of the plan for an hour (then tried again).
+    std::map<std::string, Clock::time_point> m_excluded;
+    std::string m_alert_now;                // an alert a channel update brought: shown at once
+    std::string m_interrupt_reason;         // the item on screen is cut short: why
+    const Alert* m_current_alert = nullptr; // the alert slide on screen, if any
+    // A newer version, taken at the next item boundary. m_next may already point
+    // into its items; moving it into m_channel keeps those pointers valid.
+    std::unique_ptr<Channel> m_pending_channel;
+    std::optional<Planner> m_pending_planner;
+
+    // Prepares items; objects that failed, or were being loaded when the player
+    // stopped, are kept in DATA_DIR/failed-objects: left out for an hour after a
+    // restart too. Declared before m_current and m_next: destroyed after them, it
+    // waits for the videos they stop.
+    ItemLoader m_loader;
+    PreparedItem m_current;     // on screen; item == nullptr: an alert or the fallback slide
+    PreparedItem m_next;        // prepared while m_current plays
+    std::string m_lang;         // the language of what is on screen (banner, fallback)
+    bool m_in_fallback = false; // the fallback slide is on screen (its reason was logged)
+    Clock::time_point m_item_end;
+    Clock::time_point m_prepare_at; // when to prepare m_next
+    bool m_dirty = false;
+    bool m_channel_switched = false;
+
+    ProofOfPlay m_proof;
+};
+
+} // namespace milepost

@@ -1,0 +1,197 @@
+#include "VideoPresenter.hpp"
+
+#include "core/Log.hpp"
+
+#include <algorithm>
+
+namespace milepost {
+
+namespace {
+// A video that makes no picture for this long is abandoned and the next item shown.
+constexpr auto kStallLimit = std::chrono::milliseconds(750);
+// How often the loop looks again while a video's next frame is still being decoded.
+constexpr auto kDecoderPoll = std::chrono::milliseconds(4);
+// How much later than planned a video may end: its clock started late or its sound
+// ran late. Under the second within which the next boundary is still on time.
+constexpr auto kLateAllowance = std::chrono::milliseconds(900);
+} // namespace
+
+VideoPresenter::VideoPresenter(Output& output, AudioOutput* audio)
+    : m_output(output), m_audio(audio) {}
+
+void VideoPresenter::start(Clock::time_point now, double offset,
+                           std::optional<Clock::duration> whole_length, Clock::time_point& end) {
+    if (whole_length)
+        end = now + *whole_length;
+    m_clock_start = now;
+    m_offset = offset;
+    m_late_allowance = kLateAllowance;
+    m_sound_moved_end = Clock::duration::zero();
+    m_has_frame = false;
+    m_first_taken = false;
+    m_frame_pending = false;
+    m_wait_since = now;
+    m_frames_presented = m_frames_dropped = 0;
+    // The screen keeps the last picture until this video's first frame is due.
+}
+
+VideoPresenter::Step VideoPresenter::pump(Clock::time_point now, VideoSource& source,
+                                          const Item& item, Clock::time_point& end) {
+    if (std::string notes = source.take_notes();
+        !notes.empty() && m_logged_notes.insert(notes).second)
+        log::warn("item \"" + item.id + "\": " + notes);
+    follow_sound(now, source, end);
+    if (take_due_frame(now, source, item)) {
+        if (!m_why.empty())
+            return Step::Failed;
+        if (!m_first_taken) {
+            m_first_taken = true;
+            return Step::FirstFrame;
+        }
+        return Step::Frame;
+    }
+    return watch_wait(now, source, item, end);
+}
+
+VideoPresenter::Step VideoPresenter::fail(std::string why) {
+    m_why = std::move(why);
+    return Step::Failed;
+}
+
+// While sound plays, the video follows the sound's clock: the clock's start moves
+// so that a frame's pts is due when the sound at that pts is heard. When the sound
+// runs late (the device's buffer, a loaded CPU), the end moves with it, within the
+// late allowance, so that its last frames are still shown.
+void VideoPresenter::follow_sound(Clock::time_point now, VideoSource& source,
+                                  Clock::time_point& end) {
+    if (!m_audio)
+        return;
+    BoundedQueue<AudioChunk>* sound = source.audio();
+    if (!sound)
+        return;
+    m_audio->feed(*sound);
+    auto heard = m_audio->clock();
+    if (!heard)
+        return;
+    const auto follow = now - clock_seconds(*heard);
+    if (std::chrono::abs(follow - m_clock_start) <= std::chrono::milliseconds(10))
+        return;
+    // Net of the sound's jitter: what it moved later and then earlier is given back.
+    const auto shift = std::clamp<Clock::duration>(follow - m_clock_start, -m_sound_moved_end,
+                                                   std::max(m_late_allowance, Clock::duration{}));
+    m_clock_start = follow;
+    end += shift;
+    m_late_allowance -= shift;
+    m_sound_moved_end += shift;
+}
+
+// Take every frame that is due; all but the last are late and dropped, so lag
+// never builds up: times are absolute, from the clock's start. Returns whether one
+// was taken (m_why is set when its upload failed).
+bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, const Item& item) {
+    m_why.clear();
+    std::optional<VideoFrame> chosen;
+    while (source.frames().with_front(
+        [&](VideoFrame* f) { return f && m_clock_start + clock_seconds(f->pts) <= now; })) {
+        if (chosen)
+            ++m_frames_dropped;
+        chosen = source.frames().try_pop();
+    }
+    if (!chosen)
+        return false;
+    const AVFrame* f = chosen->frame.get();
+    const Size canvas = m_output.canvas_size();
+    if (!m_has_frame)
+        m_info = source.info(); // complete once a frame exists
+    // The software renderer's shortcut for a frame that fills the screen 1:1.
+    const bool direct = m_output.direct_surface() && f->width == canvas.width &&
+                        f->height == canvas.height && m_info.rotation == 0 &&
+                        m_info.sample_aspect.num == m_info.sample_aspect.den &&
+                        m_texture.keep_for_direct(f);
+    if (auto r = direct ? Result<void>{} : m_texture.upload(m_output.renderer(), f); !r) {
+        m_why = r.error().message;
+        return true;
+    }
+    if (!m_has_frame)
+        log::info("item \"" + item.id + "\": " + m_info.decoder + ", " +
+                  std::to_string(m_info.width) + "x" + std::to_string(m_info.height) + ", " +
+                  m_texture.path() +
+                  (m_info.rotation ? ", turned " + std::to_string(m_info.rotation) : "") +
+                  (m_info.audio.empty() ? "" : ", sound " + m_info.audio));
+    m_has_frame = true;
+    m_frame_pts = chosen->pts;
+    m_last_frame_end = m_clock_start + clock_seconds(chosen->pts + chosen->duration);
+    m_frame_pending = true;
+    return true;
+}
+
+// No frame is due: the clock waits for a slow open, and the item ends with its
+// video, or when it fails or stalls.
+VideoPresenter::Step VideoPresenter::watch_wait(Clock::time_point now, VideoSource& source,
+                                                const Item& item, Clock::time_point& end) {
+    if (source.frames().size() > 0)
+        return Step::Waiting; // the next frame is not due yet
+    if (!m_has_frame) {
+        // The clock of a video starts with its first frame, so a slow open drops
+        // nothing; until then the last picture stays on screen.
+        // Joined part way, its first frame's pts is about the offset.
+        const auto before = m_clock_start;
+        m_clock_start = now - clock_seconds(m_offset);
+        const auto waited = m_clock_start - before;
+        if (waited > Clock::duration::zero() && m_late_allowance > Clock::duration::zero()) {
+            const auto add = std::min<Clock::duration>(waited, m_late_allowance);
+            end += add;
+            m_late_allowance -= add;
+        }
+    }
+    switch (source.state()) {
+    case VideoSource::State::Ended:
+        if (!m_has_frame)
+            return fail(item.file.string() + ": no picture in the file");
+        // Gapless: the next item starts as the last frame's time runs out.
+        end = std::min(end, m_last_frame_end);
+        return Step::Waiting;
+    case VideoSource::State::Failed:
+        return fail(source.error());
+    default:
+        if (now - std::max(m_wait_since, source.last_progress()) > kStallLimit)
+            return fail(item.file.string() +
+                        ": no picture for 0.75 s: the file or its decoder stalled");
+        return Step::Waiting;
+    }
+}
+
+void VideoPresenter::draw(Painter& painter, SDL_Renderer* renderer, Size canvas) {
+    const Rect whole{0, 0, canvas.width, canvas.height};
+    if (m_has_frame && m_texture.direct()) {
+        // Everything queued so far reaches the pixels before the frame goes on them.
+        SDL_RenderFlush(renderer);
+        if (auto drawn = m_texture.draw_direct(m_output.direct_surface()); !drawn)
+            log::error(drawn.error().message);
+    } else if (m_has_frame) {
+        Size display{m_texture.width() * m_info.sample_aspect.num / m_info.sample_aspect.den,
+                     m_texture.height()};
+        // The video fills the screen, black bars where its shape differs; the
+        // hotline banner goes on top of it.
+        Rect landed = painter.picture_fit(m_texture.texture(), display, m_info.rotation, whole);
+        painter.fill_around(whole, landed, palette::kLetterbox);
+    } else {
+        painter.fill(whole, palette::kLetterbox);
+    }
+}
+
+std::optional<double> VideoPresenter::presented() {
+    if (!m_frame_pending)
+        return std::nullopt;
+    m_frame_pending = false;
+    ++m_frames_presented;
+    return m_frame_pts;
+}
+
+Clock::time_point VideoPresenter::next_deadline(Clock::time_point now, VideoSource& source) const {
+    return source.frames().with_front([&](VideoFrame* f) {
+        return f ? m_clock_start + clock_seconds(f->pts) : now + kDecoderPoll;
+    });
+}
+
+} // namespace milepost

@@ -1,0 +1,89 @@
+#pragma once
+// A video item's frames on their way to the screen, one part of the player's loop,
+// in ffplay's shape: queue -> clock -> present. The decoder's queue holds frames
+// with their times (pts); the clock says when pts 0 is due (it starts with the
+// first frame, and follows the sound's clock while sound plays); the due frame is
+// uploaded to the texture (YUV kept), the late ones dropped; the App presents it.
+#include "LoopClock.hpp"
+#include "Trace.hpp"
+#include "core/Channel.hpp"
+#include "media/VideoSource.hpp"
+#include "output/AudioOutput.hpp"
+#include "render/Output.hpp"
+#include "render/Painter.hpp"
+#include "render/VideoTexture.hpp"
+
+#include <optional>
+#include <set>
+#include <string>
+
+namespace milepost {
+
+class VideoPresenter {
+public:
+    // `audio`: the speakers, or nullptr for silence.
+    VideoPresenter(Output& output, AudioOutput* audio);
+
+    // A video goes on screen at `now`, joined `offset` seconds into its file; `end`
+    // is when the plan ends it. The one rule for lateness: a video from its start
+    // plays whole. Given its `whole_length`, it ends that long after `now`: a late
+    // boundary (under a second) is added to its end, not cut from it. And for every
+    // video, a clock that starts late (a slow open) or follows late sound moves the
+    // end with it, up to 0.9 s, so that its last frames are shown. The next item
+    // starts that much later and is joined back onto the plan's time at the boundary.
+    void start(Clock::time_point now, double offset, std::optional<Clock::duration> whole_length,
+               Clock::time_point& end);
+
+    enum class Step {
+        Waiting,    // no frame due yet
+        Frame,      // a frame was uploaded: draw the screen again
+        FirstFrame, // the same, and it is the item's first
+        Failed,     // the item failed: why()
+    };
+    // One turn of the loop: takes the due frame, or watches the wait; `end` moves
+    // with the clock, and to the last frame's end when the video ends (gapless).
+    Step pump(Clock::time_point now, VideoSource& source, const Item& item, Clock::time_point& end);
+    const std::string& why() const { return m_why; }
+
+    // Draws the frame over the whole canvas, black bars where its shape differs
+    // (black until the first frame).
+    void draw(Painter& painter, SDL_Renderer* renderer, Size canvas);
+    // After a present: the pts of the frame it showed first, when it was a new one.
+    std::optional<double> presented();
+
+    // When the next frame is due (or the decoder looked at again).
+    Clock::time_point next_deadline(Clock::time_point now, VideoSource& source) const;
+    long frames_presented() const { return m_frames_presented; }
+    long frames_dropped() const { return m_frames_dropped; }
+    const VideoInfo& info() const { return m_info; }
+
+private:
+    void follow_sound(Clock::time_point now, VideoSource& source, Clock::time_point& end);
+    bool take_due_frame(Clock::time_point now, VideoSource& source, const Item& item);
+    Step watch_wait(Clock::time_point now, VideoSource& source, const Item& item,
+                    Clock::time_point& end);
+    Step fail(std::string why);
+
+    Output& m_output;
+    AudioOutput* m_audio;
+    VideoTexture m_texture;
+    std::set<std::string> m_logged_notes; // decoder notes are logged once, not per item
+    std::string m_why;
+
+    // The item on screen.
+    Clock::time_point m_clock_start;     // when pts 0 is due
+    double m_offset = 0;                 // seconds into its file the video was joined at
+    Clock::duration m_late_allowance{};  // how much later than planned it may still end
+    Clock::duration m_sound_moved_end{}; // how much of that the sound's clock has taken
+    Clock::time_point m_wait_since;      // when it last made a frame, or began
+    bool m_has_frame = false;            // m_texture holds a frame of this item
+    bool m_first_taken = false;          // FirstFrame was returned
+    VideoInfo m_info;                    // this item's, taken with its first frame
+    double m_frame_pts = 0;
+    Clock::time_point m_last_frame_end; // when the last frame taken stops being current
+    bool m_frame_pending = false;       // a new frame is uploaded, not yet presented
+    long m_frames_presented = 0;
+    long m_frames_dropped = 0;
+};
+
+} // namespace milepost
