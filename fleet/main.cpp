@@ -9,6 +9,7 @@
 #include "core/Log.hpp"
 #include "core/Units.hpp"
 #include "milepost/Version.hpp"
+#include "milepost/usage/milepost-fleet.hpp"
 
 #include <curl/curl.h>
 #include <unistd.h>
@@ -26,65 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kUsage = R"(Usage:
-  milepost-fleet ingest (FOLDER | s3://BUCKET/PREFIX/ [--endpoint URL]) --db FLEET.db
-                        [--clickhouse URL]
-  milepost-fleet report --db FLEET.db --out DIR [--from DATE] [--to DATE]
-                        [--site GLOB] [--region R] [--now TIME]
-  milepost-fleet plays --db FLEET.db --by KEY[,KEY...] [--from DATE] [--to DATE]
-                       [--format csv|json|table]
-
-Gathers what Milepost screens upload (proof of play, status, screenshots) into
-one SQLite file, FLEET.db, and counts the plays for reports.
-
-  ingest  reads what screens uploaded, from the folder the ingest server stores
-          uploads in, or from the S3 bucket and prefix they PUT into:
-          <device>/plays/*.ndjson, <device>/status.json and
-          <device>/screenshot.png. For S3 the key comes from AWS_ACCESS_KEY_ID and
-          AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), the region from AWS_REGION
-          (default us-east-1); --endpoint names an S3-compatible store. A file
-          read before and unchanged (same size, and same modification time or
-          S3 ETag) is skipped, so a run with nothing new is
-          quick however large the fleet. A play counts once, by its device, log
-          and row id, however often it was uploaded or read. Each status report
-          is kept for 30 days; the newest screenshot per screen is kept. A bad
-          line or file (cut short, another schema, not UTF-8, far too large) is
-          counted and named, kept in FLEET.db (table problems), and the run goes
-          on. Shows progress on a terminal. With --clickhouse, the plays read and
-          each screen's site and region also go to ClickHouse (its HTTP
-          interface; the tables of fleet/clickhouse/schema.sql are made when
-          missing), before FLEET.db marks their files read.
-  report  writes a static site into DIR that opens from file:// (no network, no
-          server): index.html, the fleet at a glance (screens by state, with the
-          rule for each state; plays per day; top items; every screen, sortable
-          and filterable, with its screenshot); items.html, per item (plays,
-          completed, interrupted, failed, hours on screen, sites and screens; by
-          day and by language; printable, a page per item); screens/DEVICE.html,
-          one screen (status history, the last 7 days, failures); and
-          plays_by_item_day.csv, plays_by_site_day.csv and screens.csv. Charts
-          use Chart.js from Debian's libjs-chart.js, copied into DIR.
-  plays   counts plays per group of KEYs: item, site, region, lang, day, hour
-          (days and hours in UTC; site and region as the screen last reported
-          them). Columns: the keys, then plays (every row), completed,
-          interrupted, skipped, failed, hours (on screen) and screens (how many
-          showed it). --format csv (the default; a header row), json or table.
-
-Options:
-  --db FLEET.db      the fleet's database (created by the first ingest)
-  --endpoint URL     for ingest from s3://: the store's URL, e.g.
-                     https://minio.example.org (path-style requests)
-  --clickhouse URL   for ingest: also into ClickHouse, e.g. http://127.0.0.1:8123/
-                     (settings after "?": ?database=fleet&user=u&password=p)
-  --by KEYS          for plays: what to count by, e.g. item,day
-  --from, --to DATE  for plays: the first and last day counted, YYYY-MM-DD (UTC)
-  --format F         for plays: csv, json or table
-  --out DIR          for report: where the pages go (made if missing)
-  --site GLOB        for report: only sites matching GLOB, e.g. "Exit 4*"
-  --region R         for report: only region R; "US" takes in US-TX and the rest
-  --now TIME         for report: the time the states are judged at (RFC 3339;
-                     default: now); --from and --to default to its last 30 days
-  --help, --version
-)";
+const char* kUsage = usage::milepost_fleet;
 
 // Text a screen sent, fit for a terminal: control characters (an escape
 // sequence, a carriage return) shown as "?".

@@ -7,6 +7,7 @@
 #include "core/Files.hpp"
 #include "core/Log.hpp"
 #include "milepost/Version.hpp"
+#include "milepost/usage/milepost-provision.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -23,58 +24,7 @@ extern char** environ;
 
 namespace {
 
-const char* kUsage = R"(Usage:
-  milepost-provision config --id ID --site NAME --region R [--timezone Z]
-                            [--channel C] [--languages en,es]
-                            [--server URL --public-key-file F] [--upload-url URL]
-  milepost-provision batch SITES.csv --template BASE.toml --out DIR
-  milepost-provision write IMAGE --config milepost.toml [--hostname H]
-                           [--wifi-ssid S --wifi-psk-file F] [--ssh-key FILE]
-  milepost-provision read IMAGE|DEVICE
-  milepost-provision flash IMAGE DEVICE --config milepost.toml [--force]
-                           [--hostname H] [--wifi-ssid S --wifi-psk-file F]
-                           [--ssh-key FILE]
-
-Prepares Milepost SD cards for the sites they go to. A site's config is the
-file the player reads as /boot/firmware/milepost.toml; every config made here is
-checked by the player's own parser before it is printed or written.
-
-  config  prints a site's milepost.toml on standard output. --public-key-file
-          takes a minisign public key file (its second line is used).
-  batch   reads SITES.csv (header: id,site,region,timezone,channel,languages;
-          languages separated by spaces or ";") and writes DIR/<id>.toml for each
-          good row, over the keys of BASE.toml (say [content] server and
-          public_key, [logs] upload_url). Each bad row is reported with its line
-          number and reason (a repeated or unsafe id, a region that is not ISO
-          3166, an unknown time zone, a bad channel name or language); exit 1 when
-          any row was bad.
-  write   puts the config (and the optional hostname, Wi-Fi network and SSH
-          key that first boot imports) on the boot partition of an image file,
-          with mtools at the partition's offset: no mount, no root. The Wi-Fi
-          passphrase is read from a file and never printed; first boot removes
-          it from the card once imported.
-  read    prints the milepost.toml on an image or a card, and on standard error
-          what else first boot will import (hostname, Wi-Fi network, SSH key).
-  flash   writes IMAGE onto the card DEVICE with bmaptool (IMAGE.bmap beside it
-          makes it fast), then the site files as write does, reads them back and
-          compares. It refuses a DEVICE that is not a whole block device, is
-          mounted, holds the running system, or is larger than 256 GB (--force
-          for a large card).
-
-Options:
-  --id ID            the device id: 1 to 64 of a-z, 0-9, '.', '_', '-'
-  --site NAME        the site's name as program staff know it
-  --region R         ISO 3166 code, "US" or "US-TX": picks the hotline
-  --timezone Z       IANA time zone, e.g. America/Chicago (default: the system's)
-  --channel C        the channel the screen plays
-  --languages L      comma-separated languages, first one first (default en)
-  --server URL       the content server; needs --public-key-file
-  --upload-url URL   where proof of play goes
-  --hostname H       the card's host name
-  --wifi-ssid S      a Wi-Fi network, with --wifi-psk-file
-  --ssh-key FILE     an SSH public key: SSH is on only when one is given
-  --help, --version
-)";
+const char* kUsage = usage::milepost_provision;
 
 int usage_error(const std::string& message) {
     log::error(message + " (see milepost-provision --help)");

@@ -1,4 +1,5 @@
 #include "Options.hpp"
+#include "milepost/usage/milepost-player.hpp"
 
 #include "core/CommandLine.hpp"
 
@@ -11,77 +12,7 @@
 
 namespace milepost {
 
-const char* const kPlayerUsage = R"(Usage: milepost-player [OPTION]...
-
-Plays a Milepost channel on this screen: awareness videos, indicator slides and
-images, with the hotline banner always on screen.
-
-Without --content it plays the active channel in the data directory, or, when
-there is none, the built-in channel (truck stops and travel centers, in English,
-Spanish and French).
-
-Options:
-  --config FILE        device config (TOML). Default: /etc/milepost/device.toml
-                       (defaults for every key when it is absent), with the keys of
-                       /boot/firmware/milepost.toml winning when that file exists.
-                       A FILE given here must exist and is used alone.
-  --data-dir DIR       where the active channel and the play log live
-                       (default /var/lib/milepost)
-  --content SOURCE     play this channel source (TOML) instead
-  --fullscreen         fill the screen (the default); on a console with no X or
-                       Wayland, SDL draws through KMSDRM
-  --windowed WxH       a window of that size; Escape or Q quits
-  --headless WxH       no display: draws with SDL's software renderer into memory,
-                       in real time, exactly as it would on screen
-  --snapshot T:FILE    write the screen to FILE (PNG) T seconds after start;
-                       may be given several times
-  --exit-after S       quit after S seconds (exit status 0)
-  --trace FILE         write events as JSON lines to FILE, flushed as they happen:
-                       {"t": 1.25, "event": "item_start", "item": "lot-en"}
-                       events: item_start, item_end (with frames presented and
-                       dropped for videos), frame (one per video frame, with pts),
-                       error
-  --hwdec MODE         hardware video decoding: auto (default: v4l2m2m or drm on a
-                       Raspberry Pi, vaapi on a PC, else software), none, or one of
-                       v4l2m2m, drm, vaapi. When it cannot be had, software decoding
-                       is used and the log says why.
-  --clock-start TIME   the wall-clock time (RFC 3339, e.g. 2026-12-01T08:00:00Z)
-                       the schedule sees at start; it then advances in real time.
-                       A time before the year this was built is not trusted: only
-                       items without time or date conditions play, as on a screen
-                       whose clock has not been synchronised yet.
-  --plan DURATION      render nothing: print what the screen would show from the
-                       start time (now, or --clock-start) for DURATION (e.g. 24h,
-                       90m), one JSON object per line, and exit:
-                       {"at": "2026-12-01T06:00:00-06:00", "item": "lot-en",
-                        "lang": "en", "duration": 12.0}
-                       with "offset" (s) when an item is joined part way,
-                       "interrupted": true when an alert cuts it short,
-                       "alert": true for an alert slide, and "item": null,
-                       "fallback": true while no item's schedule allows one.
-                       Screens with the same channel, region and languages show
-                       the same item at the same moment: the plan is a function
-                       of the wall clock, not of when the player started.
-  --test-pattern       show the installer's calibration screen instead of content:
-                       a grid from the centre, colour bars, a 16-step grey ramp,
-                       overscan frames 2.5% (yellow) and 5% (red) in from the
-                       edges, a bar sweeping across every 4 s (a break in it is
-                       tearing), and the output mode (e.g. "1920x1080 at 60 Hz"),
-                       driver and frames drawn per second as text. Runs until
-                       stopped or --exit-after; --snapshot works as in play.
-  --check-config       read the device config (as --config says, or the default
-                       file with the provisioning override on top), print what it
-                       sets and exit 0, or name the file, key and problem and exit 2.
-                       milepost-firstboot.service runs it at boot.
-  --help               show this help and exit
-  --version            show the version and exit
-
-Rotation, banner position and the rest of the screen's behaviour come from the
-[display] table of the device config.
-
-Exit status: 0 success, 1 runtime failure, 2 bad usage or bad config; errors name
-the file, the key and what was expected.
-)";
+const char* const kPlayerUsage = usage::milepost_player;
 
 namespace {
 

@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <random>
+#include <sstream>
 
 using namespace milepost::test;
 
@@ -62,6 +64,38 @@ TEST_CASE("--help and --version") {
     RunResult version = run({MILEPOST_PLAYER, "--version"});
     CHECK(version.exit_code == 0);
     CHECK(version.out.starts_with("milepost-player 0."));
+}
+
+TEST_CASE("each program's man page is made from its --help, and man reads it without a warning") {
+    // The man pages are made by the build beside bin/: build/man/NAME.1.gz.
+    const std::filesystem::path man =
+        std::filesystem::path(MILEPOST_PLAYER).parent_path().parent_path() / "man";
+    for (const char* program :
+         {MILEPOST_PLAYER, MILEPOST_SYNC, MILEPOST_PACK, MILEPOST_PROVISION}) {
+        const std::string name = std::filesystem::path(program).filename().string();
+        const std::filesystem::path page = man / (name + ".1.gz");
+        REQUIRE_MESSAGE(std::filesystem::exists(page), page.string());
+        RunResult help = run({program, "--help"});
+        REQUIRE(help.exit_code == 0);
+        RunResult shown =
+            run({"man", "--warnings", "-E", "UTF-8", "-l", page.string()}, {}, {"MANWIDTH=200"});
+        CHECK_MESSAGE(shown.exit_code == 0, name, shown.err);
+        CHECK_MESSAGE(shown.err.empty(), name, ": ", shown.err);
+        CHECK_MESSAGE(shown.out.find("NAME") != std::string::npos, name);
+        // Every option line of --help is in the page, as it reads there.
+        std::istringstream lines(help.out);
+        std::string line;
+        int options = 0;
+        while (std::getline(lines, line)) {
+            const auto at = line.find("--");
+            if (line.rfind("  --", 0) != 0 || at == std::string::npos)
+                continue;
+            const std::string flag = line.substr(at, line.find(' ', at) - at);
+            CHECK_MESSAGE(shown.out.find(flag) != std::string::npos, name, ": ", flag);
+            ++options;
+        }
+        CHECK_MESSAGE(options >= 2, name, ": no option lines read from --help");
+    }
 }
 
 TEST_CASE("unknown keys are warned about and the player runs") {

@@ -371,6 +371,14 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users
 
     RunResult lint = run({"lintian", "--fail-on", "error", deb.string()});
     CHECK_MESSAGE(lint.exit_code == 0, lint.out, lint.err);
+    // Each program has its man page (lintian said no-manual-page before they had).
+    CHECK_MESSAGE(lint.out.find("no-manual-page") == std::string::npos, lint.out);
+    CHECK_MESSAGE(lint.out.find("manpage-has-errors") == std::string::npos, lint.out);
+    RunResult listed = run({"dpkg-deb", "--contents", deb.string()});
+    for (const char* page : {"milepost-player", "milepost-sync", "milepost-pack"})
+        CHECK_MESSAGE(listed.out.find("/usr/share/man/man1/" + std::string(page) + ".1.gz") !=
+                          std::string::npos,
+                      page, listed.out);
 
     run({"dpkg", "--purge", "milepost"}); // a leftover of an earlier run
     fs::remove_all("/var/lib/milepost");
