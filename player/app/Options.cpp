@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -27,8 +28,6 @@ std::optional<double> to_seconds(const std::string& s) {
 } // namespace
 
 namespace {
-
-using OptionSetter = Result<void> (*)(Options&, const std::string& flag, const std::string& v);
 
 Result<void> set_size(Options& o, const std::string& flag, const std::string& v) {
     auto size = parse_size(v);
@@ -78,67 +77,47 @@ Result<void> set_plan(Options& o, const std::string&, const std::string& v) {
 // What each option does to Options; flags (no value) are the ones marked so.
 struct OptionRule {
     bool flag;
-    OptionSetter set;
+    std::function<Result<void>(Options&, const std::string& flag, const std::string& v)> set;
 };
+
+// An option whose value is kept as given, in `field`.
+template <class T> OptionRule keep_value(T Options::*field) {
+    return {false, [field](Options& o, const std::string&, const std::string& v) {
+                o.*field = v;
+                return Result<void>{};
+            }};
+}
+// A flag that sets `field` to `value`.
+template <class T> OptionRule flag_sets(T Options::*field, T value) {
+    return {true, [field, value](Options& o, const std::string&, const std::string&) {
+                o.*field = value;
+                return Result<void>{};
+            }};
+}
+
+Result<void> set_hwdec(Options& o, const std::string&, const std::string& v) {
+    if (v.empty())
+        return Error{"--hwdec: expected auto, none or a decoder name such as vaapi"};
+    o.hwdec = v;
+    return {};
+}
+
 const std::map<std::string, OptionRule>& option_rules() {
     static const std::map<std::string, OptionRule> rules{
-        {"config",
-         {false,
-          [](Options& o, const std::string&, const std::string& v) {
-              o.config = v;
-              return Result<void>{};
-          }}},
-        {"data-dir",
-         {false,
-          [](Options& o, const std::string&, const std::string& v) {
-              o.data_dir = v;
-              return Result<void>{};
-          }}},
-        {"content",
-         {false,
-          [](Options& o, const std::string&, const std::string& v) {
-              o.content = v;
-              return Result<void>{};
-          }}},
-        {"trace",
-         {false,
-          [](Options& o, const std::string&, const std::string& v) {
-              o.trace = v;
-              return Result<void>{};
-          }}},
-        {"hwdec",
-         {false,
-          [](Options& o, const std::string&, const std::string& v) {
-              if (v.empty())
-                  return Result<void>{
-                      Error{"--hwdec: expected auto, none or a decoder name such as vaapi"}};
-              o.hwdec = v;
-              return Result<void>{};
-          }}},
+        {"config", keep_value(&Options::config)},
+        {"data-dir", keep_value(&Options::data_dir)},
+        {"content", keep_value(&Options::content)},
+        {"trace", keep_value(&Options::trace)},
+        {"hwdec", {false, set_hwdec}},
         {"windowed", {false, set_size}},
         {"headless", {false, set_size}},
         {"snapshot", {false, set_snapshot}},
         {"exit-after", {false, set_exit_after}},
         {"clock-start", {false, set_clock_start}},
         {"plan", {false, set_plan}},
-        {"fullscreen",
-         {true,
-          [](Options& o, const std::string&, const std::string&) {
-              o.mode = OutputMode::Fullscreen;
-              return Result<void>{};
-          }}},
-        {"check-config",
-         {true,
-          [](Options& o, const std::string&, const std::string&) {
-              o.check_config = true;
-              return Result<void>{};
-          }}},
-        {"test-pattern",
-         {true,
-          [](Options& o, const std::string&, const std::string&) {
-              o.test_pattern = true;
-              return Result<void>{};
-          }}},
+        {"fullscreen", flag_sets(&Options::mode, OutputMode::Fullscreen)},
+        {"check-config", flag_sets(&Options::check_config, true)},
+        {"test-pattern", flag_sets(&Options::test_pattern, true)},
     };
     return rules;
 }

@@ -28,15 +28,6 @@ std::optional<ItemType> parse_item_type(std::string_view text) {
     return std::nullopt;
 }
 
-bool is_valid_id(std::string_view id) {
-    if (id.empty() || id.size() > 128)
-        return false;
-    for (char c : id)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return false;
-    return true;
-}
-
 std::optional<std::filesystem::path> resolve_inside(const std::filesystem::path& root,
                                                     std::string_view relative) {
     namespace fs = std::filesystem;
@@ -206,19 +197,9 @@ Alert read_alert(TomlReader& r) {
     return a;
 }
 
-} // namespace
-
-Channel load_channel_source(const std::filesystem::path& path, std::vector<std::string>& warnings) {
-    const std::string file = path.string();
-    const toml::table root = parse_toml_file(file);
-    TomlReader top(file, "", root);
-    Channel channel;
-    channel.root = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-    channel.name = required_string(top, "channel");
-    if (!is_valid_id(channel.name))
-        top.fail("channel", "a name of [a-z0-9._-]");
-    channel.title = top.string("title").value_or(channel.name);
-
+// Every [[hotline]]: at least one, and one per region and language.
+void read_channel_hotlines(TomlReader& top, const std::string& file, Channel& channel,
+                           std::vector<std::string>& warnings) {
     if (const toml::array* hotlines = top.tables("hotline")) {
         int n = 0;
         for (const toml::node& node : *hotlines) {
@@ -235,44 +216,75 @@ Channel load_channel_source(const std::filesystem::path& path, std::vector<std::
     }
     if (channel.hotlines.empty())
         throw ConfigError(file + ": [[hotline]]: expected at least one hotline");
+}
 
+// An [[item]]'s or [[alert]]'s id, checked before the rest is read so that
+// messages can name it.
+std::string read_channel_entry_id(TomlReader& r) {
+    auto id = r.string("id");
+    if (!id)
+        throw ConfigError(r.prefix("id") + ": required");
+    if (!is_valid_id(*id))
+        r.fail("id", "1 to 128 characters of [a-z0-9._-]");
+    return *id;
+}
+
+// Every [[item]]; `ids` collects their ids (alerts share them).
+void read_channel_items(TomlReader& top, const std::string& file, Channel& channel,
+                        std::set<std::string, std::less<>>& ids,
+                        std::vector<std::string>& warnings) {
+    const toml::array* items = top.tables("item");
+    if (!items)
+        return;
+    int n = 0;
+    for (const toml::node& node : *items) {
+        const toml::table& t = *node.as_table();
+        TomlReader r(file, "[[item]] #" + std::to_string(++n), t);
+        const std::string id = read_channel_entry_id(r);
+        if (!ids.insert(id).second)
+            throw ConfigError(file + ": item \"" + id + "\": id: duplicate of an earlier item");
+        TomlReader named(file, "item \"" + id + "\"", t);
+        channel.items.push_back(read_item(named, channel.root, warnings, file));
+        append_unknown(named, warnings);
+    }
+}
+
+// Every [[alert]]; an id an item or an earlier alert has is refused.
+void read_channel_alerts(TomlReader& top, const std::string& file, Channel& channel,
+                         std::set<std::string, std::less<>>& ids,
+                         std::vector<std::string>& warnings) {
+    const toml::array* alerts = top.tables("alert");
+    if (!alerts)
+        return;
+    int n = 0;
+    for (const toml::node& node : *alerts) {
+        const toml::table& t = *node.as_table();
+        TomlReader r(file, "[[alert]] #" + std::to_string(++n), t);
+        const std::string id = read_channel_entry_id(r);
+        if (!ids.insert(id).second)
+            throw ConfigError(file + ": alert \"" + id + "\": id: duplicate of an earlier id");
+        TomlReader named(file, "alert \"" + id + "\"", t);
+        channel.alerts.push_back(read_alert(named));
+        append_unknown(named, warnings);
+    }
+}
+
+} // namespace
+
+Channel load_channel_source(const std::filesystem::path& path, std::vector<std::string>& warnings) {
+    const std::string file = path.string();
+    const toml::table root = parse_toml_file(file);
+    TomlReader top(file, "", root);
+    Channel channel;
+    channel.root = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    channel.name = required_string(top, "channel");
+    if (!is_valid_id(channel.name))
+        top.fail("channel", "a name of [a-z0-9._-]");
+    channel.title = top.string("title").value_or(channel.name);
+    read_channel_hotlines(top, file, channel, warnings);
     std::set<std::string, std::less<>> ids;
-    if (const toml::array* items = top.tables("item")) {
-        int n = 0;
-        for (const toml::node& node : *items) {
-            ++n;
-            const toml::table& t = *node.as_table();
-            TomlReader r(file, "[[item]] #" + std::to_string(n), t);
-            auto id = r.string("id");
-            if (!id)
-                throw ConfigError(r.prefix("id") + ": required");
-            if (!is_valid_id(*id))
-                r.fail("id", "1 to 128 characters of [a-z0-9._-]");
-            if (!ids.insert(*id).second)
-                throw ConfigError(file + ": item \"" + *id +
-                                  "\": id: duplicate of an earlier item");
-            TomlReader named(file, "item \"" + *id + "\"", t);
-            channel.items.push_back(read_item(named, channel.root, warnings, file));
-            append_unknown(named, warnings);
-        }
-    }
-    if (const toml::array* alerts = top.tables("alert")) {
-        int n = 0;
-        for (const toml::node& node : *alerts) {
-            const toml::table& t = *node.as_table();
-            TomlReader r(file, "[[alert]] #" + std::to_string(++n), t);
-            auto id = r.string("id");
-            if (!id)
-                throw ConfigError(r.prefix("id") + ": required");
-            if (!is_valid_id(*id))
-                r.fail("id", "1 to 128 characters of [a-z0-9._-]");
-            if (!ids.insert(*id).second)
-                throw ConfigError(file + ": alert \"" + *id + "\": id: duplicate of an earlier id");
-            TomlReader named(file, "alert \"" + *id + "\"", t);
-            channel.alerts.push_back(read_alert(named));
-            append_unknown(named, warnings);
-        }
-    }
+    read_channel_items(top, file, channel, ids, warnings);
+    read_channel_alerts(top, file, channel, ids, warnings);
     append_unknown(top, warnings);
     return channel;
 }

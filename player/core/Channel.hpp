@@ -1,6 +1,7 @@
 #pragma once
 // A channel as the player sees it: hotlines, items and alerts. Read from a
 // publisher's channel source (TOML, contract "Channel source").
+#include "Identifiers.hpp"
 #include "Units.hpp"
 
 #include <chrono>
@@ -86,8 +87,6 @@ inline constexpr double kMaxItemSeconds = 86400;
 // Reads a channel source file. Throws ConfigError naming the file, the item and
 // the key; unknown keys are appended to `warnings`.
 Channel load_channel_source(const std::filesystem::path& file, std::vector<std::string>& warnings);
-
-bool is_valid_id(std::string_view id); // [a-z0-9._-], 1..128 characters
 
 // The file an item names, resolved inside `root`; nullopt when it would leave it
 // (absolute path, "..", or a symlink pointing out).

@@ -1,6 +1,7 @@
 #pragma once
 // The device config (/etc/milepost/device.toml, contract "Device config"): every
 // key with its default, so that an empty file is valid.
+#include "Identifiers.hpp"
 #include "Units.hpp"
 
 #include <chrono>
@@ -106,8 +107,5 @@ enum class ConfigReader { Person, Service };
 // what the program does instead, and put in `problem`), the notes, the warnings.
 DeviceConfig load_and_log_config(const std::optional<std::string>& config_flag, ConfigReader reader,
                                  std::string_view then, std::string& problem);
-
-bool is_valid_region(std::string_view region); // "US", "US-TX", "CA-ON"
-bool is_valid_language(std::string_view lang); // "en", "fra"
 
 } // namespace milepost

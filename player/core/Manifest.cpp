@@ -49,6 +49,62 @@ json schedule_json(const Schedule& s) {
     return j;
 }
 
+json manifest_hotline_json(const Hotline& h) {
+    json hj{{"region", h.region}, {"name", h.name}, {"call", h.call}};
+    for (auto [key, value] : {std::pair{"lang", &h.lang},
+                              {"text", &h.text},
+                              {"text_keyword", &h.text_keyword},
+                              {"url", &h.url},
+                              {"emergency", &h.emergency}})
+        if (!value->empty())
+            hj[key] = *value;
+    return hj;
+}
+
+// A video or image item's media facts, added to its object `ij`.
+void add_manifest_media_json(json& ij, const Item& item) {
+    const MediaFacts& m = item.media;
+    ij["object"] = m.object;
+    ij["size"] = m.size;
+    if (item.type == ItemType::Video) {
+        ij["media_duration"] = m.duration;
+        if (!item.duration)
+            ij["duration"] = m.duration;
+        ij["fps"] = m.fps;
+        if (!m.audio.empty())
+            ij["audio"] = m.audio;
+    }
+    ij["codec"] = m.codec;
+    ij["width"] = m.width;
+    ij["height"] = m.height;
+}
+
+json manifest_item_json(const Item& item) {
+    json ij{{"id", item.id}, {"type", std::string(to_string(item.type))}};
+    if (!item.lang.empty())
+        ij["lang"] = item.lang;
+    if (!item.title.empty())
+        ij["title"] = item.title;
+    if (!item.bullets.empty())
+        ij["bullets"] = item.bullets;
+    if (item.duration)
+        ij["duration"] = *item.duration;
+    if (item.type != ItemType::Slide)
+        add_manifest_media_json(ij, item);
+    json sj = schedule_json(item.schedule);
+    if (!sj.empty())
+        ij["schedule"] = sj;
+    return ij;
+}
+
+json manifest_alert_json(const Alert& a) {
+    return json{{"id", a.id},
+                {"title", a.title},
+                {"body", a.body},
+                {"every", std::chrono::duration<double>(a.every).count()},
+                {"until", format_rfc3339_utc(a.until)}};
+}
+
 } // namespace
 
 std::string manifest_json(const Channel& c) {
@@ -59,57 +115,14 @@ std::string manifest_json(const Channel& c) {
     j["sequence"] = c.sequence;
     j["published"] = c.published;
     j["hotlines"] = json::array();
-    for (const Hotline& h : c.hotlines) {
-        json hj{{"region", h.region}, {"name", h.name}, {"call", h.call}};
-        for (auto [key, value] : {std::pair{"lang", &h.lang},
-                                  {"text", &h.text},
-                                  {"text_keyword", &h.text_keyword},
-                                  {"url", &h.url},
-                                  {"emergency", &h.emergency}})
-            if (!value->empty())
-                hj[key] = *value;
-        j["hotlines"].push_back(hj);
-    }
+    for (const Hotline& h : c.hotlines)
+        j["hotlines"].push_back(manifest_hotline_json(h));
     j["items"] = json::array();
-    for (const Item& item : c.items) {
-        json ij{{"id", item.id}, {"type", std::string(to_string(item.type))}};
-        if (!item.lang.empty())
-            ij["lang"] = item.lang;
-        if (!item.title.empty())
-            ij["title"] = item.title;
-        if (!item.bullets.empty())
-            ij["bullets"] = item.bullets;
-        if (item.duration)
-            ij["duration"] = *item.duration;
-        if (item.type != ItemType::Slide) {
-            const MediaFacts& m = item.media;
-            ij["object"] = m.object;
-            ij["size"] = m.size;
-            if (item.type == ItemType::Video) {
-                ij["media_duration"] = m.duration;
-                if (!item.duration)
-                    ij["duration"] = m.duration;
-                ij["fps"] = m.fps;
-                if (!m.audio.empty())
-                    ij["audio"] = m.audio;
-            }
-            ij["codec"] = m.codec;
-            ij["width"] = m.width;
-            ij["height"] = m.height;
-        }
-        json sj = schedule_json(item.schedule);
-        if (!sj.empty())
-            ij["schedule"] = sj;
-        j["items"].push_back(ij);
-    }
+    for (const Item& item : c.items)
+        j["items"].push_back(manifest_item_json(item));
     j["alerts"] = json::array();
-    for (const Alert& a : c.alerts) {
-        j["alerts"].push_back(json{{"id", a.id},
-                                   {"title", a.title},
-                                   {"body", a.body},
-                                   {"every", std::chrono::duration<double>(a.every).count()},
-                                   {"until", format_rfc3339_utc(a.until)}});
-    }
+    for (const Alert& a : c.alerts)
+        j["alerts"].push_back(manifest_alert_json(a));
     return j.dump(2) + "\n";
 }
 
@@ -158,20 +171,11 @@ struct Reader {
     }
 };
 
-} // namespace
-
-Channel parse_manifest(std::string_view text, const std::filesystem::path& objects,
-                       const std::string& label) {
-    if (text.size() > kMaxManifestBytes)
-        throw ConfigError(label + ": larger than 4 MiB");
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        throw ConfigError(label + ": not a JSON object");
-    Reader top{j, label + ": "};
+// The channel's own fields: schema, name, title, sequence and publication time.
+void read_manifest_channel(const Reader& top, Channel& c) {
     auto schema = top.num("schema");
     if (!schema || *schema != kManifestSchema)
         top.fail("schema", "1");
-    Channel c;
     c.name = top.str("channel", true);
     if (!is_valid_id(c.name))
         top.fail("channel", "a name of [a-z0-9._-]");
@@ -184,8 +188,10 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
         top.fail("sequence", "a whole number from 1 to " + std::to_string(kMaxSequence));
     c.sequence = static_cast<std::int64_t>(*seq);
     c.published = top.str("published");
-    c.root = objects;
+}
 
+void read_manifest_hotlines(const json& j, const Reader& top, const std::string& label,
+                            Channel& c) {
     if (!j.contains("hotlines") || !j["hotlines"].is_array() || j["hotlines"].empty())
         top.fail("hotlines", "at least one hotline");
     for (const auto& hj : j["hotlines"]) {
@@ -199,121 +205,155 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
             r.fail("region", "\"*\" or a code such as \"US-TX\"");
         c.hotlines.push_back(h);
     }
+}
 
+// A video's or image's object and facts, read into `item`.
+void read_manifest_media(const Reader& r, const std::filesystem::path& objects, Item& item) {
+    item.media.object = r.str("object", true);
+    if (!is_object_name(item.media.object))
+        r.fail("object", "64 hexadecimal digits");
+    // Numbers are checked before they are converted: a double out of the
+    // target type's range has no value there (undefined behaviour).
+    auto size = r.num("size");
+    if (!size || !(*size >= 1 && *size <= 0x1p53))
+        r.fail("size", "a size in bytes");
+    item.media.size = static_cast<std::uint64_t>(*size);
+    item.media.codec = r.str("codec");
+    item.media.duration = r.num("media_duration").value_or(0);
+    // Bounded as a set duration is: the writer gives a video without one its
+    // own length as "duration" (found by the manifest fuzzer: 5.6e25 s).
+    if (!(item.media.duration >= 0 && item.media.duration <= kMaxItemSeconds))
+        r.fail("media_duration", "a length in seconds, at most 86400");
+    item.media.fps = r.num("fps").value_or(0);
+    const double width = r.num("width").value_or(0);
+    const double height = r.num("height").value_or(0);
+    if (!(width >= 0 && width <= 65535))
+        r.fail("width", "a width in pixels");
+    if (!(height >= 0 && height <= 65535))
+        r.fail("height", "a height in pixels");
+    item.media.width = static_cast<int>(width);
+    item.media.height = static_cast<int>(height);
+    item.media.audio = r.str("audio");
+    item.file = objects / item.media.object;
+    // A video's duration in the manifest is its own length unless the
+    // publisher set one; only a set one loops or cuts.
+    if (item.type == ItemType::Video && item.duration &&
+        std::abs(*item.duration - item.media.duration) < 1e-6)
+        item.duration.reset();
+}
+
+// An item's "schedule" object; `sr` reads it.
+Schedule read_manifest_schedule(const Reader& sr) {
+    Schedule s;
+    for (const auto& d : sr.strs("days")) {
+        bool found = false;
+        for (unsigned i = 0; i < 7; ++i)
+            if (d == kDays[i]) {
+                s.days.push_back(std::chrono::weekday(i));
+                found = true;
+            }
+        if (!found)
+            sr.fail("days", "day names such as \"mon\"");
+    }
+    if (auto t = sr.str("from"); !t.empty() && !(s.from = parse_time_of_day(t)))
+        sr.fail("from", "HH:MM");
+    if (auto t = sr.str("until"); !t.empty() && !(s.until = parse_time_of_day(t)))
+        sr.fail("until", "HH:MM");
+    if (auto t = sr.str("start_date"); !t.empty() && !(s.start_date = parse_date(t)))
+        sr.fail("start_date", "YYYY-MM-DD");
+    if (auto t = sr.str("end_date"); !t.empty() && !(s.end_date = parse_date(t)))
+        sr.fail("end_date", "YYYY-MM-DD");
+    s.regions = sr.strs("regions");
+    const double weight = sr.num("weight").value_or(1);
+    if (!(weight >= 1 && weight < 101))
+        sr.fail("weight", "1 to 100");
+    s.weight = static_cast<int>(weight);
+    return s;
+}
+
+// One entry of "items"; `ids` holds the ids seen so far, duplicates are refused.
+Item read_manifest_item(const json& ij, const std::string& label,
+                        const std::filesystem::path& objects,
+                        std::set<std::string, std::less<>>& ids) {
+    Reader r{ij, label + ": item: "};
+    Item item;
+    item.id = r.str("id", true);
+    if (!is_valid_id(item.id))
+        r.fail("id", "[a-z0-9._-]");
+    if (!ids.insert(item.id).second)
+        throw ConfigError(label + ": item \"" + item.id + "\": id: duplicate");
+    r.where = label + ": item \"" + item.id + "\": ";
+    auto type = parse_item_type(r.str("type", true));
+    if (!type)
+        r.fail("type", "slide, video or image");
+    item.type = *type;
+    item.lang = r.str("lang");
+    if (!item.lang.empty() && !is_valid_language(item.lang))
+        r.fail("lang", "a language code");
+    item.title = r.str("title");
+    item.bullets = r.strs("bullets");
+    if (auto d = r.num("duration")) {
+        if (!(*d > 0) || *d > kMaxItemSeconds)
+            r.fail("duration", "a positive number of seconds");
+        item.duration = *d;
+    }
+    if (item.type == ItemType::Slide) {
+        if (item.title.empty())
+            r.fail("title", "a slide title");
+    } else {
+        read_manifest_media(r, objects, item);
+    }
+    if (auto it = ij.find("schedule"); it != ij.end()) {
+        if (!it->is_object())
+            r.fail("schedule", "an object");
+        item.schedule = read_manifest_schedule(Reader{*it, r.where + "schedule "});
+    }
+    return item;
+}
+
+Alert read_manifest_alert(const json& aj, const std::string& label) {
+    Reader r{aj, label + ": alert: "};
+    Alert a;
+    a.id = r.str("id", true);
+    a.title = r.str("title", true);
+    a.body = r.str("body");
+    // As the channel source has it: at least 30 s, at most a year.
+    const double every = r.num("every").value_or(600);
+    if (!(every >= 30 && every <= 365.0 * 86400))
+        r.fail("every", "30 to 31536000 seconds");
+    a.every = std::chrono::milliseconds(static_cast<std::int64_t>(every * 1000));
+    auto until = parse_rfc3339(r.str("until", true));
+    if (!until)
+        r.fail("until", "an RFC 3339 time");
+    a.until = *until;
+    return a;
+}
+
+} // namespace
+
+Channel parse_manifest(std::string_view text, const std::filesystem::path& objects,
+                       const std::string& label) {
+    if (text.size() > kMaxManifestBytes)
+        throw ConfigError(label + ": larger than 4 MiB");
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        throw ConfigError(label + ": not a JSON object");
+    const Reader top{j, label + ": "};
+    Channel c;
+    read_manifest_channel(top, c);
+    c.root = objects;
+    read_manifest_hotlines(j, top, label, c);
     std::set<std::string, std::less<>> ids;
     if (!j.contains("items") || !j["items"].is_array())
         top.fail("items", "an array");
     for (const auto& ij : j["items"]) {
         if (!ij.is_object())
             top.fail("items", "objects");
-        Reader r{ij, label + ": item: "};
-        Item item;
-        item.id = r.str("id", true);
-        if (!is_valid_id(item.id))
-            r.fail("id", "[a-z0-9._-]");
-        if (!ids.insert(item.id).second)
-            throw ConfigError(label + ": item \"" + item.id + "\": id: duplicate");
-        r.where = label + ": item \"" + item.id + "\": ";
-        auto type = parse_item_type(r.str("type", true));
-        if (!type)
-            r.fail("type", "slide, video or image");
-        item.type = *type;
-        item.lang = r.str("lang");
-        if (!item.lang.empty() && !is_valid_language(item.lang))
-            r.fail("lang", "a language code");
-        item.title = r.str("title");
-        item.bullets = r.strs("bullets");
-        if (auto d = r.num("duration")) {
-            if (!(*d > 0) || *d > kMaxItemSeconds)
-                r.fail("duration", "a positive number of seconds");
-            item.duration = *d;
-        }
-        if (item.type == ItemType::Slide) {
-            if (item.title.empty())
-                r.fail("title", "a slide title");
-        } else {
-            item.media.object = r.str("object", true);
-            if (!is_object_name(item.media.object))
-                r.fail("object", "64 hexadecimal digits");
-            // Numbers are checked before they are converted: a double out of the
-            // target type's range has no value there (undefined behaviour).
-            auto size = r.num("size");
-            if (!size || !(*size >= 1 && *size <= 0x1p53))
-                r.fail("size", "a size in bytes");
-            item.media.size = static_cast<std::uint64_t>(*size);
-            item.media.codec = r.str("codec");
-            item.media.duration = r.num("media_duration").value_or(0);
-            // Bounded as a set duration is: the writer gives a video without one its
-            // own length as "duration" (found by the manifest fuzzer: 5.6e25 s).
-            if (!(item.media.duration >= 0 && item.media.duration <= kMaxItemSeconds))
-                r.fail("media_duration", "a length in seconds, at most 86400");
-            item.media.fps = r.num("fps").value_or(0);
-            const double width = r.num("width").value_or(0);
-            const double height = r.num("height").value_or(0);
-            if (!(width >= 0 && width <= 65535))
-                r.fail("width", "a width in pixels");
-            if (!(height >= 0 && height <= 65535))
-                r.fail("height", "a height in pixels");
-            item.media.width = static_cast<int>(width);
-            item.media.height = static_cast<int>(height);
-            item.media.audio = r.str("audio");
-            item.file = objects / item.media.object;
-            // A video's duration in the manifest is its own length unless the
-            // publisher set one; only a set one loops or cuts.
-            if (item.type == ItemType::Video && item.duration &&
-                std::abs(*item.duration - item.media.duration) < 1e-6)
-                item.duration.reset();
-        }
-        if (auto it = ij.find("schedule"); it != ij.end()) {
-            if (!it->is_object())
-                r.fail("schedule", "an object");
-            Reader sr{*it, r.where + "schedule "};
-            Schedule& s = item.schedule;
-            for (const auto& d : sr.strs("days")) {
-                bool found = false;
-                for (unsigned i = 0; i < 7; ++i)
-                    if (d == kDays[i]) {
-                        s.days.push_back(std::chrono::weekday(i));
-                        found = true;
-                    }
-                if (!found)
-                    sr.fail("days", "day names such as \"mon\"");
-            }
-            if (auto t = sr.str("from"); !t.empty() && !(s.from = parse_time_of_day(t)))
-                sr.fail("from", "HH:MM");
-            if (auto t = sr.str("until"); !t.empty() && !(s.until = parse_time_of_day(t)))
-                sr.fail("until", "HH:MM");
-            if (auto t = sr.str("start_date"); !t.empty() && !(s.start_date = parse_date(t)))
-                sr.fail("start_date", "YYYY-MM-DD");
-            if (auto t = sr.str("end_date"); !t.empty() && !(s.end_date = parse_date(t)))
-                sr.fail("end_date", "YYYY-MM-DD");
-            s.regions = sr.strs("regions");
-            const double weight = sr.num("weight").value_or(1);
-            if (!(weight >= 1 && weight < 101))
-                sr.fail("weight", "1 to 100");
-            s.weight = static_cast<int>(weight);
-        }
-        c.items.push_back(std::move(item));
+        c.items.push_back(read_manifest_item(ij, label, objects, ids));
     }
-    if (auto it = j.find("alerts"); it != j.end() && it->is_array()) {
-        for (const auto& aj : *it) {
-            Reader r{aj, label + ": alert: "};
-            Alert a;
-            a.id = r.str("id", true);
-            a.title = r.str("title", true);
-            a.body = r.str("body");
-            // As the channel source has it: at least 30 s, at most a year.
-            const double every = r.num("every").value_or(600);
-            if (!(every >= 30 && every <= 365.0 * 86400))
-                r.fail("every", "30 to 31536000 seconds");
-            a.every = std::chrono::milliseconds(static_cast<std::int64_t>(every * 1000));
-            auto until = parse_rfc3339(r.str("until", true));
-            if (!until)
-                r.fail("until", "an RFC 3339 time");
-            a.until = *until;
-            c.alerts.push_back(a);
-        }
-    }
+    if (auto it = j.find("alerts"); it != j.end() && it->is_array())
+        for (const auto& aj : *it)
+            c.alerts.push_back(read_manifest_alert(aj, label));
     return c;
 }
 

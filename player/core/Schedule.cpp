@@ -254,83 +254,110 @@ const Planner::Day& Planner::day_containing(WallTime t) {
     return m_days.emplace(key, make_day(d)).first->second;
 }
 
+// One day's smooth weighted round robin over the groups, and what may play now.
+struct Planner::Rotation {
+    explicit Rotation(size_t n) : current(n, 0), turn(n, 0), previous(n), pick(n), weight(n) {}
+    std::vector<std::int64_t> current; // smooth weighted round robin's state
+    std::vector<size_t> turn;          // the language version whose turn it is
+    size_t previous;                   // the group chosen last (n: none yet)
+    std::vector<const Item*> pick;     // per group: the eligible version, or nullptr
+    std::vector<int> weight;           // per group: its eligible versions' highest weight
+    std::int64_t total = 0;            // the eligible groups' weights together
+    size_t eligible = 0;               // how many groups have an eligible version
+};
+
+namespace {
+
+// Nothing may play: the fallback slide until the next minute, when conditions
+// (minute-grained) may change. Returns when it ends.
+WallTime plan_fallback_until(std::vector<PlanEntry>& entries, WallTime t, WallTime day_end) {
+    WallTime until = std::min<WallTime>(day_end, floor<minutes>(t) + minutes{1});
+    if (!entries.empty() && !entries.back().item)
+        entries.back().end = until;
+    else
+        entries.push_back({nullptr, t, until});
+    return until;
+}
+
+// `item` played from `t`, cut to end with the day; `pick` holds what else may play.
+PlanEntry plan_entry_fitted(const Item* item, const std::vector<const Item*>& pick, WallTime t,
+                            WallTime day_end) {
+    milliseconds length = std::max(kShortest, to_ms(planned_seconds(*item)));
+    if (t + length > day_end) {
+        // The cycle's last item must end as the next cycle starts.
+        if (!is_still(*item)) {
+            for (const Item* other : pick)
+                if (other && is_still(*other)) {
+                    item = other;
+                    break;
+                }
+        }
+        length = duration_cast<milliseconds>(day_end - t);
+    }
+    return {item, t, t + length};
+}
+
+} // namespace
+
+void Planner::pick_eligible(const LocalMoment& m, Rotation& r) const {
+    r.total = 0;
+    r.eligible = 0;
+    for (size_t g = 0; g < m_groups.size(); ++g) {
+        const auto& members = m_groups[g].members;
+        r.pick[g] = nullptr;
+        r.weight[g] = 0;
+        for (size_t k = 0; k < members.size(); ++k) {
+            const Item* item = members[(r.turn[g] + k) % members.size()];
+            if (m_settings.clock_trusted && !schedule_allows(item->schedule, m, m_settings.region))
+                continue;
+            if (!r.pick[g])
+                r.pick[g] = item;
+            r.weight[g] = std::max(r.weight[g], item->schedule.weight);
+        }
+        if (r.pick[g]) {
+            ++r.eligible;
+            r.total += r.weight[g];
+        }
+    }
+}
+
+size_t Planner::choose_group(Rotation& r) const {
+    const size_t n = m_groups.size();
+    size_t chosen = n;
+    for (size_t g = 0; g < n; ++g) {
+        if (!r.pick[g])
+            continue;
+        r.current[g] += r.weight[g];
+        if (g == r.previous && r.eligible > 1)
+            continue;
+        if (chosen == n || r.current[g] > r.current[chosen])
+            chosen = g;
+    }
+    r.current[chosen] -= r.total;
+    const auto& members = m_groups[chosen].members;
+    const size_t at = static_cast<size_t>(
+        std::find(members.begin(), members.end(), r.pick[chosen]) - members.begin());
+    r.turn[chosen] = (at + 1) % members.size();
+    r.previous = chosen;
+    return chosen;
+}
+
 Planner::Day Planner::make_day(local_days d) const {
     Day day;
     day.start = cycle_start(d);
     day.end = cycle_start(d + days{1});
-    const size_t n = m_groups.size();
-    std::vector<std::int64_t> current(n, 0); // smooth weighted round robin's state
-    std::vector<size_t> turn(n, 0);          // the language version whose turn it is
-    size_t previous = n;
-    std::vector<const Item*> pick(n); // per group: the eligible version, or nullptr
-    std::vector<int> weight(n);
-
+    Rotation r(m_groups.size());
     WallTime t = day.start;
     while (t < day.end) {
-        const LocalMoment m = m_settings.zone.local(t);
-        std::int64_t total = 0;
-        size_t eligible = 0;
-        for (size_t g = 0; g < n; ++g) {
-            const auto& members = m_groups[g].members;
-            pick[g] = nullptr;
-            weight[g] = 0;
-            for (size_t k = 0; k < members.size(); ++k) {
-                const Item* item = members[(turn[g] + k) % members.size()];
-                if (m_settings.clock_trusted &&
-                    !schedule_allows(item->schedule, m, m_settings.region))
-                    continue;
-                if (!pick[g])
-                    pick[g] = item;
-                weight[g] = std::max(weight[g], item->schedule.weight);
-            }
-            if (pick[g]) {
-                ++eligible;
-                total += weight[g];
-            }
-        }
-        if (eligible == 0) {
-            // Nothing may play: the fallback slide until the next minute, when
-            // conditions (minute-grained) may change.
-            WallTime until = std::min<WallTime>(day.end, floor<minutes>(t) + minutes{1});
-            if (!day.entries.empty() && !day.entries.back().item)
-                day.entries.back().end = until;
-            else
-                day.entries.push_back({nullptr, t, until});
-            t = until;
+        pick_eligible(m_settings.zone.local(t), r);
+        if (r.eligible == 0) {
+            t = plan_fallback_until(day.entries, t, day.end);
             continue;
         }
-        size_t chosen = n;
-        for (size_t g = 0; g < n; ++g) {
-            if (!pick[g])
-                continue;
-            current[g] += weight[g];
-            if (g == previous && eligible > 1)
-                continue;
-            if (chosen == n || current[g] > current[chosen])
-                chosen = g;
-        }
-        current[chosen] -= total;
-        const Item* item = pick[chosen];
-        const auto& members = m_groups[chosen].members;
-        const size_t at =
-            static_cast<size_t>(std::find(members.begin(), members.end(), item) - members.begin());
-        turn[chosen] = (at + 1) % members.size();
-        previous = chosen;
-
-        milliseconds length = std::max(kShortest, to_ms(planned_seconds(*item)));
-        if (t + length > day.end) {
-            // The cycle's last item must end as the next cycle starts.
-            if (!is_still(*item)) {
-                for (size_t g = 0; g < n; ++g)
-                    if (pick[g] && is_still(*pick[g])) {
-                        item = pick[g];
-                        break;
-                    }
-            }
-            length = duration_cast<milliseconds>(day.end - t);
-        }
-        day.entries.push_back({item, t, t + length});
-        t += length;
+        const size_t chosen = choose_group(r);
+        const PlanEntry entry = plan_entry_fitted(r.pick[chosen], r.pick, t, day.end);
+        day.entries.push_back(entry);
+        t = entry.end;
     }
     return day;
 }

@@ -137,12 +137,17 @@ public:
 
 private:
     struct Group;
+    struct Rotation; // make_day's round robin state, in Schedule.cpp
     struct Day {
         WallTime start, end;
         std::vector<PlanEntry> entries;
     };
     const Day& day_containing(WallTime t);
     Day make_day(std::chrono::local_days day) const;
+    // Each group's version that may play at `m`, and its weight, into `r`.
+    void pick_eligible(const LocalMoment& m, Rotation& r) const;
+    // The eligible group whose turn it is; moves the round robin on.
+    size_t choose_group(Rotation& r) const;
     std::chrono::local_days cycle_day(WallTime t) const;
     WallTime cycle_start(std::chrono::local_days day) const;
     // The last grid time of `a` at or before `t`, if any.

@@ -29,6 +29,66 @@ Result<const AVInputFormat*> check_before_opening(const std::filesystem::path& f
     return nullptr;
 }
 
+// The stream's decoder, opened with the player's pixel cap.
+Result<CodecPtr> probe_open_decoder(const AVCodec* codec, const AVStream* stream) {
+    CodecPtr ctx(avcodec_alloc_context3(codec));
+    if (!ctx || avcodec_parameters_to_context(ctx.get(), stream->codecpar) < 0)
+        return Error{std::string("the ") + codec->name + " decoder does not open"};
+    ctx->max_pixels = kMaxDecodePixels;
+    if (avcodec_open2(ctx.get(), codec, nullptr) < 0)
+        return Error{std::string("the ") + codec->name + " decoder does not open"};
+    return ctx;
+}
+
+// Decodes the first picture of stream `index` into `frame` (2,000 packets at most):
+// a file the player could not show is refused now, not on a screen.
+bool probe_decode_first_picture(AVFormatContext* format, AVCodecContext* ctx, int index,
+                                AVFrame* frame) {
+    PacketPtr packet(av_packet_alloc());
+    int packets = 0;
+    while (packets < 2000) {
+        const int rc = av_read_frame(format, packet.get());
+        if (rc < 0) {
+            avcodec_send_packet(ctx, nullptr);
+        } else if (packet->stream_index != index) {
+            av_packet_unref(packet.get());
+            continue;
+        } else {
+            ++packets;
+            avcodec_send_packet(ctx, packet.get());
+            av_packet_unref(packet.get());
+        }
+        if (avcodec_receive_frame(ctx, frame) == 0)
+            return true;
+        if (rc < 0)
+            return false;
+    }
+    return false;
+}
+
+// A video's length (it must have one, of a day at most), frame rate and sound.
+Result<void> probe_video_facts(AVFormatContext* format, AVStream* stream, int index,
+                               MediaFacts& facts) {
+    if (format->duration > 0)
+        facts.duration = static_cast<double>(format->duration) / AV_TIME_BASE;
+    else if (stream->duration > 0)
+        facts.duration = static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+    if (!(facts.duration > 0))
+        return Error{"its length is unknown: set a duration on the item"};
+    // A screen refuses a manifest with an item over a day (core/Channel.hpp).
+    if (facts.duration > kMaxItemSeconds)
+        return Error{"it runs " + std::to_string(static_cast<long long>(facts.duration)) +
+                     " s, over the " + std::to_string(static_cast<int>(kMaxItemSeconds)) +
+                     " s (a day) an item may last: cut it shorter"};
+    AVRational rate = av_guess_frame_rate(format, stream, nullptr);
+    if (rate.num > 0 && rate.den > 0)
+        facts.fps = av_q2d(rate);
+    const AVCodec* audio = nullptr;
+    if (av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, index, &audio, 0) >= 0 && audio)
+        facts.audio = audio->name;
+    return {};
+}
+
 } // namespace
 
 Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
@@ -60,67 +120,23 @@ Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
     if (!image)
         if (auto problem = video_size_problem(stream->codecpar->width, stream->codecpar->height))
             return Error{*problem};
-
-    CodecPtr ctx(avcodec_alloc_context3(codec));
-    if (!ctx || avcodec_parameters_to_context(ctx.get(), stream->codecpar) < 0)
-        return Error{std::string("the ") + codec->name + " decoder does not open"};
-    ctx->max_pixels = kMaxDecodePixels;
-    if (avcodec_open2(ctx.get(), codec, nullptr) < 0)
-        return Error{std::string("the ") + codec->name + " decoder does not open"};
-
-    // Decode the first picture: a file the player could not show is refused now,
-    // not on a screen.
-    PacketPtr packet(av_packet_alloc());
+    auto ctx = probe_open_decoder(codec, stream);
+    if (!ctx)
+        return ctx.error();
     FramePtr frame(av_frame_alloc());
-    bool decoded = false;
-    int packets = 0;
-    while (!decoded && packets < 2000) {
-        rc = av_read_frame(format.get(), packet.get());
-        if (rc < 0)
-            avcodec_send_packet(ctx.get(), nullptr);
-        else if (packet->stream_index != index) {
-            av_packet_unref(packet.get());
-            continue;
-        } else {
-            ++packets;
-            avcodec_send_packet(ctx.get(), packet.get());
-            av_packet_unref(packet.get());
-        }
-        decoded = avcodec_receive_frame(ctx.get(), frame.get()) == 0;
-        if (rc < 0)
-            break;
-    }
-    if (!decoded)
+    if (!probe_decode_first_picture(format.get(), ctx->get(), index, frame.get()))
         return Error{std::string("no picture could be decoded (") + codec->name + ")"};
     const auto problem = image ? picture_size_problem(frame->width, frame->height)
                                : video_size_problem(frame->width, frame->height);
     if (problem)
         return Error{*problem};
-
     MediaFacts facts;
     facts.codec = codec->name;
     facts.width = frame->width;
     facts.height = frame->height;
-    if (!image) {
-        if (format->duration > 0)
-            facts.duration = static_cast<double>(format->duration) / AV_TIME_BASE;
-        else if (stream->duration > 0)
-            facts.duration = static_cast<double>(stream->duration) * av_q2d(stream->time_base);
-        if (!(facts.duration > 0))
-            return Error{"its length is unknown: set a duration on the item"};
-        // A screen refuses a manifest with an item over a day (core/Channel.hpp).
-        if (facts.duration > kMaxItemSeconds)
-            return Error{"it runs " + std::to_string(static_cast<long long>(facts.duration)) +
-                         " s, over the " + std::to_string(static_cast<int>(kMaxItemSeconds)) +
-                         " s (a day) an item may last: cut it shorter"};
-        AVRational rate = av_guess_frame_rate(format.get(), stream, nullptr);
-        if (rate.num > 0 && rate.den > 0)
-            facts.fps = av_q2d(rate);
-        const AVCodec* audio = nullptr;
-        if (av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, index, &audio, 0) >= 0 &&
-            audio)
-            facts.audio = audio->name;
-    }
+    if (!image)
+        if (auto r = probe_video_facts(format.get(), stream, index, facts); !r)
+            return r.error();
     return facts;
 }
 

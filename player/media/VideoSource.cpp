@@ -89,6 +89,10 @@ private:
     void audio_main();  // the audio decode thread
     bool open_audio();  // on the demux thread
     bool open();        // on the demux thread
+    const AVCodec* open_container();
+    std::string open_hardware_decoder(const AVCodec* codec, AVStream* stream);
+    bool open_hwaccel(const AVCodec* codec, AVStream* stream, const char* type_name,
+                      std::string& fallbacks);
     bool open_decoder(const AVCodec* codec, AVStream* stream);
     bool emit(AVFrame* frame); // on the decode thread
     void fail(std::string message);
@@ -306,111 +310,15 @@ bool VideoPipeline::open_decoder(const AVCodec* codec, AVStream* stream) {
 }
 
 bool VideoPipeline::open() {
-    AVFormatContext* raw = avformat_alloc_context();
-    if (!raw) {
-        fail("out of memory");
+    const AVCodec* codec = open_container();
+    if (!codec)
         return false;
-    }
-    // Lets a stalled read give up as soon as the player abandons the file.
-    raw->interrupt_callback = {&VideoPipeline::interrupt, this};
-    int rc = open_media_input(&raw, m_path, MediaKind::Video);
-    if (rc < 0) {
-        // Refused by the whitelist, or unreadable: say which. Only a regular file is
-        // read again (a FIFO could block this thread for ever).
-        std::error_code ec;
-        const auto what = std::filesystem::is_regular_file(m_path, ec)
-                              ? foreign_format(m_path, MediaKind::Video)
-                              : std::nullopt;
-        fail(m_path.string() + (what ? ": " + *what : ": cannot open: " + av_error_text(rc)));
-        return false;
-    }
-    m_format.reset(raw);
-    if ((rc = find_stream_info_capped(m_format.get())) < 0) {
-        fail(m_path.string() + ": cannot read the streams: " + av_error_text(rc));
-        return false;
-    }
-    const AVCodec* codec = nullptr;
-    m_stream = av_find_best_stream(m_format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-    if (m_stream < 0) {
-        fail(m_path.string() + (m_stream == AVERROR_DECODER_NOT_FOUND
-                                    ? ": no decoder in this FFmpeg build for its video"
-                                    : ": no video stream"));
-        return false;
-    }
     AVStream* stream = m_format->streams[m_stream];
-    m_time_base = stream->time_base;
-    AVRational rate = av_guess_frame_rate(m_format.get(), stream, nullptr);
-    if (rate.num > 0 && rate.den > 0)
-        m_frame_period = av_q2d(av_inv_q(rate));
-    m_origin = stream->start_time == AV_NOPTS_VALUE ? 0 : stream->start_time * av_q2d(m_time_base);
-    if (m_want_audio)
-        open_audio();
-    // Only what is played is read: every other packet is discarded by the demuxer.
-    for (unsigned i = 0; i < m_format->nb_streams; ++i)
-        if (static_cast<int>(i) != m_stream && static_cast<int>(i) != m_audio_stream)
-            m_format->streams[i]->discard = AVDISCARD_ALL;
-
-    std::string decoder_name = std::string(codec->name) + " (software)";
-    std::string fallbacks;
-    if (m_hwdec != "none") {
-        const bool any = m_hwdec == "auto";
-        // v4l2m2m: the Raspberry Pi's stateful decoder is a codec of its own.
-        if (any || m_hwdec == "v4l2m2m") {
-            std::string name = std::string(codec->name) + "_v4l2m2m";
-            const AVCodec* v4l2 = avcodec_find_decoder_by_name(name.c_str());
-            if (!v4l2)
-                fallbacks += "v4l2m2m: no " + name + " decoder in this FFmpeg; ";
-            else if (!path_exists("/dev/video10") && !path_exists("/dev/video0"))
-                fallbacks += "v4l2m2m: no /dev/video device; ";
-            else if (open_decoder(v4l2, stream))
-                decoder_name = name;
-            else
-                fallbacks += "v4l2m2m: " + name + " did not open; ";
-        }
-        for (const char* type_name : {"drm", "vaapi"}) {
-            if (decoder_name.find("software") == std::string::npos)
-                break;
-            if (!any && m_hwdec != type_name)
-                continue;
-            AVHWDeviceType type = av_hwdevice_find_type_by_name(type_name);
-            const AVCodecHWConfig* config = nullptr;
-            for (int i = 0; (config = avcodec_get_hw_config(codec, i)); ++i)
-                if (config->device_type == type &&
-                    (config->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX))
-                    break;
-            if (type == AV_HWDEVICE_TYPE_NONE || !config) {
-                fallbacks += std::string(type_name) + ": not offered for " + codec->name + "; ";
-                continue;
-            }
-            AVBufferRef* device = nullptr;
-            rc = av_hwdevice_ctx_create(&device, type, nullptr, nullptr, 0);
-            if (rc < 0) {
-                fallbacks += std::string(type_name) + ": " + av_error_text(rc) + "; ";
-                continue;
-            }
-            m_hw_device.reset(device);
-            m_hw_format = config->pix_fmt;
-            if (open_decoder(codec, stream)) {
-                decoder_name = std::string(codec->name) + " (" + type_name + ")";
-            } else {
-                fallbacks += std::string(type_name) + ": the decoder did not open; ";
-                m_hw_device.reset();
-                m_hw_format = AV_PIX_FMT_NONE;
-            }
-        }
-        if (m_hwdec != "auto" && m_hwdec != "v4l2m2m" && m_hwdec != "drm" && m_hwdec != "vaapi" &&
-            fallbacks.empty() && decoder_name.find("software") != std::string::npos)
-            fallbacks = m_hwdec + ": not a decoder this player knows; ";
-        if (decoder_name.find("software") != std::string::npos && !fallbacks.empty()) {
-            fallbacks.resize(fallbacks.size() - 2);
-            note("hardware decoding unavailable (" + fallbacks + "); decoding in software");
-        }
-    }
+    const std::string decoder_name = open_hardware_decoder(codec, stream);
     if (decoder_name.find("software") != std::string::npos && !open_decoder(codec, stream)) {
         fail(m_path.string() + ": cannot open the " + codec->name + " decoder");
         return false;
     }
-
     std::lock_guard lock(m_mutex);
     m_info.width = stream->codecpar->width;
     m_info.height = stream->codecpar->height;
@@ -424,6 +332,122 @@ bool VideoPipeline::open() {
     m_info.decoder = decoder_name;
     m_info.audio = m_has_audio ? m_audio_codec->codec->name : "";
     return true;
+}
+
+// The file, its video stream (m_stream) and sound, and what its times mean;
+// returns the video's decoder, or nullptr when the file failed (fail() says why).
+const AVCodec* VideoPipeline::open_container() {
+    AVFormatContext* raw = avformat_alloc_context();
+    if (!raw) {
+        fail("out of memory");
+        return nullptr;
+    }
+    // Lets a stalled read give up as soon as the player abandons the file.
+    raw->interrupt_callback = {&VideoPipeline::interrupt, this};
+    int rc = open_media_input(&raw, m_path, MediaKind::Video);
+    if (rc < 0) {
+        // Refused by the whitelist, or unreadable: say which. Only a regular file is
+        // read again (a FIFO could block this thread for ever).
+        std::error_code ec;
+        const auto what = std::filesystem::is_regular_file(m_path, ec)
+                              ? foreign_format(m_path, MediaKind::Video)
+                              : std::nullopt;
+        fail(m_path.string() + (what ? ": " + *what : ": cannot open: " + av_error_text(rc)));
+        return nullptr;
+    }
+    m_format.reset(raw);
+    if ((rc = find_stream_info_capped(m_format.get())) < 0) {
+        fail(m_path.string() + ": cannot read the streams: " + av_error_text(rc));
+        return nullptr;
+    }
+    const AVCodec* codec = nullptr;
+    m_stream = av_find_best_stream(m_format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (m_stream < 0) {
+        fail(m_path.string() + (m_stream == AVERROR_DECODER_NOT_FOUND
+                                    ? ": no decoder in this FFmpeg build for its video"
+                                    : ": no video stream"));
+        return nullptr;
+    }
+    AVStream* stream = m_format->streams[m_stream];
+    m_time_base = stream->time_base;
+    AVRational rate = av_guess_frame_rate(m_format.get(), stream, nullptr);
+    if (rate.num > 0 && rate.den > 0)
+        m_frame_period = av_q2d(av_inv_q(rate));
+    m_origin = stream->start_time == AV_NOPTS_VALUE ? 0 : stream->start_time * av_q2d(m_time_base);
+    if (m_want_audio)
+        open_audio();
+    // Only what is played is read: every other packet is discarded by the demuxer.
+    for (unsigned i = 0; i < m_format->nb_streams; ++i)
+        if (static_cast<int>(i) != m_stream && static_cast<int>(i) != m_audio_stream)
+            m_format->streams[i]->discard = AVDISCARD_ALL;
+    return codec;
+}
+
+// Hardware decoding as --hwdec asks: v4l2m2m (the Raspberry Pi's stateful decoder,
+// a codec of its own), then drm and vaapi (hwaccels of the software codec). Returns
+// the decoder's name, "NAME (software)" when none opened (a note says why).
+std::string VideoPipeline::open_hardware_decoder(const AVCodec* codec, AVStream* stream) {
+    std::string decoder_name = std::string(codec->name) + " (software)";
+    if (m_hwdec == "none")
+        return decoder_name;
+    std::string fallbacks;
+    const bool any = m_hwdec == "auto";
+    if (any || m_hwdec == "v4l2m2m") {
+        std::string name = std::string(codec->name) + "_v4l2m2m";
+        const AVCodec* v4l2 = avcodec_find_decoder_by_name(name.c_str());
+        if (!v4l2)
+            fallbacks += "v4l2m2m: no " + name + " decoder in this FFmpeg; ";
+        else if (!path_exists("/dev/video10") && !path_exists("/dev/video0"))
+            fallbacks += "v4l2m2m: no /dev/video device; ";
+        else if (open_decoder(v4l2, stream))
+            decoder_name = name;
+        else
+            fallbacks += "v4l2m2m: " + name + " did not open; ";
+    }
+    for (const char* type_name : {"drm", "vaapi"}) {
+        if (decoder_name.find("software") == std::string::npos)
+            break;
+        if (any || m_hwdec == type_name)
+            if (open_hwaccel(codec, stream, type_name, fallbacks))
+                decoder_name = std::string(codec->name) + " (" + type_name + ")";
+    }
+    if (m_hwdec != "auto" && m_hwdec != "v4l2m2m" && m_hwdec != "drm" && m_hwdec != "vaapi" &&
+        fallbacks.empty() && decoder_name.find("software") != std::string::npos)
+        fallbacks = m_hwdec + ": not a decoder this player knows; ";
+    if (decoder_name.find("software") != std::string::npos && !fallbacks.empty()) {
+        fallbacks.resize(fallbacks.size() - 2);
+        note("hardware decoding unavailable (" + fallbacks + "); decoding in software");
+    }
+    return decoder_name;
+}
+
+// The software codec with the hwaccel `type_name` (drm, vaapi), when the codec
+// offers it and the device opens; why not is added to `fallbacks`.
+bool VideoPipeline::open_hwaccel(const AVCodec* codec, AVStream* stream, const char* type_name,
+                                 std::string& fallbacks) {
+    AVHWDeviceType type = av_hwdevice_find_type_by_name(type_name);
+    const AVCodecHWConfig* config = nullptr;
+    for (int i = 0; (config = avcodec_get_hw_config(codec, i)); ++i)
+        if (config->device_type == type &&
+            (config->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX))
+            break;
+    if (type == AV_HWDEVICE_TYPE_NONE || !config) {
+        fallbacks += std::string(type_name) + ": not offered for " + codec->name + "; ";
+        return false;
+    }
+    AVBufferRef* device = nullptr;
+    if (const int rc = av_hwdevice_ctx_create(&device, type, nullptr, nullptr, 0); rc < 0) {
+        fallbacks += std::string(type_name) + ": " + av_error_text(rc) + "; ";
+        return false;
+    }
+    m_hw_device.reset(device);
+    m_hw_format = config->pix_fmt;
+    if (open_decoder(codec, stream))
+        return true;
+    fallbacks += std::string(type_name) + ": the decoder did not open; ";
+    m_hw_device.reset();
+    m_hw_format = AV_PIX_FMT_NONE;
+    return false;
 }
 
 bool VideoPipeline::open_audio() {
@@ -535,40 +559,53 @@ bool VideoPipeline::emit(AVFrame* decoded) {
     return m_frames.push({std::move(frame), pts, duration});
 }
 
+// The sound's converter to the speakers' format (16-bit stereo at kAudioRate),
+// made again when a frame's format or rate differs from the last one's.
+struct SoundResampler {
+    std::unique_ptr<SwrContext, void (*)(SwrContext*)> swr{nullptr,
+                                                           [](SwrContext* p) { swr_free(&p); }};
+    int format = -1, rate = 0;
+    // False when `frame`'s sound cannot be converted.
+    bool fit(AVFrame* frame) {
+        if (swr && format == frame->format && rate == frame->sample_rate)
+            return true;
+        AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+        SwrContext* raw = nullptr;
+        if (swr_alloc_set_opts2(&raw, &stereo, AV_SAMPLE_FMT_S16, kAudioRate, &frame->ch_layout,
+                                static_cast<AVSampleFormat>(frame->format), frame->sample_rate, 0,
+                                nullptr) < 0 ||
+            swr_init(raw) < 0) {
+            swr_free(&raw);
+            return false;
+        }
+        swr.reset(raw);
+        format = frame->format;
+        rate = frame->sample_rate;
+        return true;
+    }
+};
+
 void VideoPipeline::audio_main() {
-    std::unique_ptr<SwrContext, void (*)(SwrContext*)> swr(nullptr,
-                                                           [](SwrContext* p) { swr_free(&p); });
+    SoundResampler resampler;
     FramePtr frame(av_frame_alloc());
-    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
-    int swr_format = -1, swr_rate = 0;
     double pass_offset = 0, end_of_pass = 0, next_raw = m_origin;
     const double start_at = m_start_at; // never changed once decoding starts
     auto drain = [&]() -> bool {
         while (avcodec_receive_frame(m_audio_codec.get(), frame.get()) == 0) {
-            if (!swr || swr_format != frame->format || swr_rate != frame->sample_rate) {
-                SwrContext* raw = nullptr;
-                if (swr_alloc_set_opts2(&raw, &stereo, AV_SAMPLE_FMT_S16, kAudioRate,
-                                        &frame->ch_layout,
-                                        static_cast<AVSampleFormat>(frame->format),
-                                        frame->sample_rate, 0, nullptr) < 0 ||
-                    swr_init(raw) < 0) {
-                    swr_free(&raw);
-                    note("cannot convert its sound; playing it silent");
-                    return false;
-                }
-                swr.reset(raw);
-                swr_format = frame->format;
-                swr_rate = frame->sample_rate;
+            if (!resampler.fit(frame.get())) {
+                note("cannot convert its sound; playing it silent");
+                return false;
             }
+            SwrContext* swr = resampler.swr.get();
             const int64_t ts = frame->best_effort_timestamp;
             const double raw = ts == AV_NOPTS_VALUE ? next_raw : ts * av_q2d(m_audio_time_base);
             AudioChunk chunk;
-            const int capacity = swr_get_out_samples(swr.get(), frame->nb_samples);
+            const int capacity = swr_get_out_samples(swr, frame->nb_samples);
             chunk.pcm.resize(static_cast<size_t>(capacity) * 4);
             uint8_t* out = chunk.pcm.data();
             const int samples =
-                swr_convert(swr.get(), &out, capacity,
-                            const_cast<const uint8_t**>(frame->extended_data), frame->nb_samples);
+                swr_convert(swr, &out, capacity, const_cast<const uint8_t**>(frame->extended_data),
+                            frame->nb_samples);
             if (samples <= 0)
                 continue;
             chunk.pcm.resize(static_cast<size_t>(samples) * 4);

@@ -52,15 +52,11 @@ void outline(Painter& p, Rect r, int thickness, SDL_Color c) {
     p.fill({r.x + r.w - thickness, r.y, thickness, r.h}, c);
 }
 
-} // namespace
-
-Result<void> draw_test_pattern(Painter& painter, Size canvas, double seconds,
-                               const std::vector<std::string>& lines) {
+// Square cells from the centre out, one pixel lines; a heavier cross in the
+// middle; the screen's edge and the overscan marks.
+void draw_test_pattern_grid(Painter& painter, Size canvas) {
     using namespace test_pattern;
-    const SDL_Color black{0, 0, 0, 255}, grid{96, 96, 96, 255}, white{255, 255, 255, 255};
-    painter.fill({0, 0, canvas.width, canvas.height}, black);
-
-    // Square cells from the centre out, one pixel lines; a heavier cross in the middle.
+    const SDL_Color grid{96, 96, 96, 255}, white{255, 255, 255, 255};
     const int cell = std::max(8, canvas.height / 12);
     const int cx = canvas.width / 2, cy = canvas.height / 2;
     for (int x = cx % cell; x < canvas.width; x += cell)
@@ -76,7 +72,12 @@ Result<void> draw_test_pattern(Painter& painter, Size canvas, double seconds,
     const int mark = std::max(2, canvas.height / 270);
     outline(painter, overscan_rect(canvas, 0.025), mark, kOuterMark);
     outline(painter, overscan_rect(canvas, 0.05), mark, kInnerMark);
+}
 
+// The colour bars, the grey ramp and the sweeping bar at `seconds`.
+void draw_test_pattern_bands(Painter& painter, Size canvas, double seconds) {
+    using namespace test_pattern;
+    const SDL_Color white{255, 255, 255, 255};
     const Rect bars = bars_area(canvas);
     const int n = int(std::size(kBars));
     for (int i = 0; i < n; ++i) {
@@ -94,10 +95,16 @@ Result<void> draw_test_pattern(Painter& painter, Size canvas, double seconds,
     const Rect sweep = sweep_area(canvas);
     painter.fill(sweep, SDL_Color{24, 24, 24, 255});
     painter.fill(sweep_bar(canvas, seconds), white);
+}
 
-    // The text, on black so that the grid does not cross it.
-    const Rect area = text_area(canvas);
+// The text, on black so that the grid does not cross it; lines that do not fit
+// are left out.
+Result<void> draw_test_pattern_text(Painter& painter, Size canvas,
+                                    const std::vector<std::string>& lines) {
+    const SDL_Color black{0, 0, 0, 255}, white{255, 255, 255, 255}, grey{200, 200, 200, 255};
+    const Rect area = test_pattern::text_area(canvas);
     painter.fill(area, black);
+    const int cx = canvas.width / 2;
     const int big = std::max(min_text_px(canvas), canvas.height / 14);
     const int small = min_text_px(canvas) + canvas.height / 200;
     int y = area.y;
@@ -110,11 +117,21 @@ Result<void> draw_test_pattern(Painter& painter, Size canvas, double seconds,
         if (y + h > area.y + area.h)
             break;
         line.box = {cx - w / 2, y, w, h};
-        if (auto r = painter.text(line, i == 0 ? white : SDL_Color{200, 200, 200, 255}); !r)
+        if (auto r = painter.text(line, i == 0 ? white : grey); !r)
             return r;
         y += h;
     }
     return {};
+}
+
+} // namespace
+
+Result<void> draw_test_pattern(Painter& painter, Size canvas, double seconds,
+                               const std::vector<std::string>& lines) {
+    painter.fill({0, 0, canvas.width, canvas.height}, SDL_Color{0, 0, 0, 255});
+    draw_test_pattern_grid(painter, canvas);
+    draw_test_pattern_bands(painter, canvas, seconds);
+    return draw_test_pattern_text(painter, canvas, lines);
 }
 
 } // namespace milepost

@@ -269,15 +269,14 @@ Result<PlayLog> PlayLog::open(const std::filesystem::path& file, Durability dura
     return fresh;
 }
 
-Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durability durability,
-                                    int* code) {
-    auto db = std::make_unique<Db>();
-    db->file = file.string();
-    // The player writes the play log and milepost-sync marks and prunes its rows,
-    // as two users of one group: the file is made group-writable here, whatever
-    // the umask (SQLite would make it 0644 less the umask), and SQLite gives its
-    // -wal and -shm the database's mode. Never through a symbolic link: the data
-    // folder is writable by both users, and neither may be led to write elsewhere.
+namespace {
+
+// The player writes the play log and milepost-sync marks and prunes its rows, as
+// two users of one group: the file is made group-writable here, whatever the umask
+// (SQLite would make it 0644 less the umask), and SQLite gives its -wal and -shm
+// the database's mode. Never through a symbolic link: the data folder is writable
+// by both users, and neither may be led to write elsewhere.
+Result<void> make_play_log_group_writable(const std::filesystem::path& file) {
     if (const int fd =
             ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0660);
         fd >= 0) {
@@ -285,12 +284,23 @@ Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durabilit
         const int err = errno;
         ::close(fd);
         if (!ok)
-            return Error{db->file + ": cannot make it group-writable: " + std::strerror(err)};
+            return Error{file.string() + ": cannot make it group-writable: " + std::strerror(err)};
     } else if (struct stat st{}; ::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
                                  st.st_uid == ::geteuid() && (st.st_mode & 0060) != 0060) {
         // One made before the two users (0600): sync could no longer mark its rows.
         ::chmod(file.c_str(), (st.st_mode & 07777) | 0060);
     }
+    return {};
+}
+
+} // namespace
+
+Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durability durability,
+                                    int* code) {
+    auto db = std::make_unique<Db>();
+    db->file = file.string();
+    if (auto r = make_play_log_group_writable(file); !r)
+        return r.error();
     db->durability = durability;
     // Every failure below says what SQLite found: damage is set aside by open().
     struct ReportCode {
@@ -314,65 +324,9 @@ Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durabilit
                      ": cannot open: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
     // The other process may hold the write lock for a moment: wait, do not fail.
     sqlite3_busy_timeout(raw, 5000);
-    auto version = db->integer("PRAGMA user_version");
-    if (!version)
-        return Error{db->file + ": not a play log (" + version.error().message + ")"};
-    if (*version == 0) {
-        // Freed pages are given back to the file system (incremental vacuum):
-        // possible only before the first table exists.
-        if (auto r = db->exec("PRAGMA auto_vacuum = INCREMENTAL"); !r)
-            return r.error();
-    }
-    for (const char* pragma :
-         {"PRAGMA journal_mode = WAL",
-          durability == Durability::EachCommit ? "PRAGMA synchronous = FULL"
-                                               : "PRAGMA synchronous = NORMAL",
-          // The WAL file is truncated to this after a checkpoint: a bounded file.
-          "PRAGMA journal_size_limit = 4194304"})
-        if (auto r = db->exec(pragma); !r)
-            return r.error();
-    // Migrations, one schema version at a time, each in one transaction that
-    // looks at the version again once it holds the lock: the player and
-    // milepost-sync may both be first at first boot.
-    if (auto r = db->exec("BEGIN IMMEDIATE"); !r)
+    if (auto r = set_up_connection(*db, durability); !r)
         return r.error();
-    version = db->integer("PRAGMA user_version");
-    if (!version) {
-        db->exec("ROLLBACK");
-        return version.error();
-    }
-    if (*version > kPlayLogSchema) {
-        db->exec("ROLLBACK");
-        return Error{db->file + ": schema " + std::to_string(*version) + " is newer than this " +
-                     "program's " + std::to_string(kPlayLogSchema) + "; update Milepost"};
-    }
-    if (*version < 1) {
-        const std::string sql = std::string(kSchemaV1) + "PRAGMA user_version = 1;";
-        if (auto r = db->exec(sql.c_str()); !r) {
-            db->exec("ROLLBACK");
-            return r.error();
-        }
-    }
-    if (*version < 2) {
-        // A log from before version 2 gets its identity now: the names it
-        // uploaded before ("<first>-<last>.ndjson") can never be reused.
-        const std::string sql = std::string(kSchemaV2) + "PRAGMA user_version = 2;";
-        auto r = db->exec(sql.c_str());
-        if (r)
-            r = db->set_meta("log_id", random_log_id());
-        if (!r) {
-            db->exec("ROLLBACK");
-            return r.error();
-        }
-    }
-    if (*version < 3) {
-        const std::string sql = std::string(kSchemaV3) + "PRAGMA user_version = 3;";
-        if (auto r = db->exec(sql.c_str()); !r) {
-            db->exec("ROLLBACK");
-            return r.error();
-        }
-    }
-    if (auto r = db->exec("COMMIT"); !r)
+    if (auto r = migrate(*db); !r)
         return r.error();
     auto id = db->text("SELECT value FROM meta WHERE key = ?1", "log_id");
     auto replaced = db->text("SELECT value FROM meta WHERE key = ?1", "replaced");
@@ -383,6 +337,71 @@ Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durabilit
     db->log_id = *id;
     db->replaced = *replaced;
     return PlayLog(std::move(db));
+}
+
+// WAL, the durability asked for, a bounded WAL file, and, on a new file,
+// incremental vacuum.
+Result<void> PlayLog::set_up_connection(Db& db, Durability durability) {
+    auto version = db.integer("PRAGMA user_version");
+    if (!version)
+        return Error{db.file + ": not a play log (" + version.error().message + ")"};
+    if (*version == 0) {
+        // Freed pages are given back to the file system (incremental vacuum):
+        // possible only before the first table exists.
+        if (auto r = db.exec("PRAGMA auto_vacuum = INCREMENTAL"); !r)
+            return r.error();
+    }
+    for (const char* pragma :
+         {"PRAGMA journal_mode = WAL",
+          durability == Durability::EachCommit ? "PRAGMA synchronous = FULL"
+                                               : "PRAGMA synchronous = NORMAL",
+          // The WAL file is truncated to this after a checkpoint: a bounded file.
+          "PRAGMA journal_size_limit = 4194304"})
+        if (auto r = db.exec(pragma); !r)
+            return r.error();
+    return {};
+}
+
+// Migrations, one schema version at a time, in one transaction that looks at the
+// version again once it holds the lock: the player and milepost-sync may both be
+// first at first boot.
+Result<void> PlayLog::migrate(Db& db) {
+    if (auto r = db.exec("BEGIN IMMEDIATE"); !r)
+        return r.error();
+    auto rollback = [&](Error e) {
+        db.exec("ROLLBACK");
+        return e;
+    };
+    auto version = db.integer("PRAGMA user_version");
+    if (!version)
+        return rollback(version.error());
+    if (*version > kPlayLogSchema)
+        return rollback(Error{db.file + ": schema " + std::to_string(*version) +
+                              " is newer than this program's " + std::to_string(kPlayLogSchema) +
+                              "; update Milepost"});
+    if (*version < 1) {
+        const std::string sql = std::string(kSchemaV1) + "PRAGMA user_version = 1;";
+        if (auto r = db.exec(sql.c_str()); !r)
+            return rollback(r.error());
+    }
+    if (*version < 2) {
+        // A log from before version 2 gets its identity now: the names it
+        // uploaded before ("<first>-<last>.ndjson") can never be reused.
+        const std::string sql = std::string(kSchemaV2) + "PRAGMA user_version = 2;";
+        auto r = db.exec(sql.c_str());
+        if (r)
+            r = db.set_meta("log_id", random_log_id());
+        if (!r)
+            return rollback(r.error());
+    }
+    if (*version < 3) {
+        const std::string sql = std::string(kSchemaV3) + "PRAGMA user_version = 3;";
+        if (auto r = db.exec(sql.c_str()); !r)
+            return rollback(r.error());
+    }
+    if (auto r = db.exec("COMMIT"); !r)
+        return r.error();
+    return {};
 }
 
 Result<std::int64_t> PlayLog::close_interrupted(const std::string& detail) {
@@ -600,9 +619,22 @@ Result<PruneReport> PlayLog::prune(WallTime now, int keep_days, std::uint64_t ma
     if (sqlite3_step(old->get()) != SQLITE_DONE)
         return m_db->error("cannot prune");
     report.old_uploaded = sqlite3_changes(m_db->db.get());
+    if (auto r = prune_over_cap(max_bytes, report); !r)
+        return r.error();
+    // Give the freed pages back, so that the file itself shrinks.
+    // In WAL mode the file shrinks when the WAL is checkpointed into it.
+    if (report.old_uploaded + report.over_cap > 0) {
+        if (auto r = m_db->exec("PRAGMA incremental_vacuum"); !r)
+            return r.error();
+        if (auto r = m_db->exec("PRAGMA wal_checkpoint(PASSIVE)"); !r)
+            return r.error();
+    }
+    return report;
+}
 
-    // Over the cap: down to 90% of it, so that it is not done again at every poll.
-    // Under it, nothing more goes.
+// Over the cap: down to 90% of it, so that it is not done again at every poll.
+// Under it, nothing more goes.
+Result<void> PlayLog::prune_over_cap(std::uint64_t max_bytes, PruneReport& report) {
     auto in_use = m_db->bytes_in_use();
     if (!in_use)
         return in_use.error();
@@ -626,60 +658,68 @@ Result<PruneReport> PlayLog::prune(WallTime now, int keep_days, std::uint64_t ma
                                           static_cast<double>(*used - target) /
                                           static_cast<double>(*used)) +
                     16);
-        // Uploaded rows first, then the oldest; never the rows of a batch being
-        // uploaded (its body must not change) or the row still open.
-        auto s = m_db->prepare(
-            "SELECT id, uploaded FROM plays WHERE outcome IS NOT NULL AND NOT (id BETWEEN ?2 AND "
-            "?3) ORDER BY uploaded DESC, id LIMIT ?1");
-        if (!s)
-            return s.error();
-        sqlite3_bind_int64(s->get(), 1, count);
-        sqlite3_bind_int64(s->get(), 2, *batch_first);
-        sqlite3_bind_int64(s->get(), 3, *batch_last);
-        std::vector<std::int64_t> ids;
         std::int64_t lost = 0;
-        while (sqlite3_step(s->get()) == SQLITE_ROW) {
-            ids.push_back(sqlite3_column_int64(s->get(), 0));
-            if (sqlite3_column_int(s->get(), 1) == 0)
-                ++lost;
-        }
-        s->reset();
-        if (ids.empty())
+        auto ids = rows_to_drop(count, *batch_first, *batch_last, lost);
+        if (!ids)
+            return ids.error();
+        if (ids->empty())
             break;
-        if (auto r = m_db->exec("BEGIN IMMEDIATE"); !r)
-            return r.error();
-        auto del = m_db->prepare("DELETE FROM plays WHERE id = ?1");
-        if (!del) {
-            m_db->exec("ROLLBACK");
-            return del.error();
-        }
-        for (auto id : ids) {
-            sqlite3_bind_int64(del->get(), 1, id);
-            if (sqlite3_step(del->get()) != SQLITE_DONE) {
-                m_db->exec("ROLLBACK");
-                return m_db->error("cannot prune");
-            }
-            sqlite3_reset(del->get());
-        }
-        auto total_lost = m_db->state("rows_lost");
-        if (!total_lost || !m_db->set_state("rows_lost", *total_lost + lost)) {
-            m_db->exec("ROLLBACK");
-            return m_db->error("cannot count lost rows");
-        }
-        if (auto r = m_db->exec("COMMIT"); !r)
-            return r.error();
-        report.over_cap += static_cast<std::int64_t>(ids.size());
+        if (auto r = delete_rows(*ids, lost); !r)
+            return r;
+        report.over_cap += static_cast<std::int64_t>(ids->size());
         report.lost += lost;
     }
-    // Give the freed pages back, so that the file itself shrinks.
-    // In WAL mode the file shrinks when the WAL is checkpointed into it.
-    if (report.old_uploaded + report.over_cap > 0) {
-        if (auto r = m_db->exec("PRAGMA incremental_vacuum"); !r)
-            return r.error();
-        if (auto r = m_db->exec("PRAGMA wal_checkpoint(PASSIVE)"); !r)
-            return r.error();
+    return {};
+}
+
+// Uploaded rows first, then the oldest; never the rows of a batch being uploaded
+// (its body must not change) or the row still open. `lost`: how many of them were
+// never uploaded.
+Result<std::vector<std::int64_t>> PlayLog::rows_to_drop(std::int64_t count,
+                                                        std::int64_t batch_first,
+                                                        std::int64_t batch_last,
+                                                        std::int64_t& lost) {
+    auto s = m_db->prepare(
+        "SELECT id, uploaded FROM plays WHERE outcome IS NOT NULL AND NOT (id BETWEEN ?2 AND "
+        "?3) ORDER BY uploaded DESC, id LIMIT ?1");
+    if (!s)
+        return s.error();
+    sqlite3_bind_int64(s->get(), 1, count);
+    sqlite3_bind_int64(s->get(), 2, batch_first);
+    sqlite3_bind_int64(s->get(), 3, batch_last);
+    std::vector<std::int64_t> ids;
+    while (sqlite3_step(s->get()) == SQLITE_ROW) {
+        ids.push_back(sqlite3_column_int64(s->get(), 0));
+        if (sqlite3_column_int(s->get(), 1) == 0)
+            ++lost;
     }
-    return report;
+    s->reset();
+    return ids;
+}
+
+// Deletes `ids` and counts `lost` more rows lost, in one transaction.
+Result<void> PlayLog::delete_rows(const std::vector<std::int64_t>& ids, std::int64_t lost) {
+    if (auto r = m_db->exec("BEGIN IMMEDIATE"); !r)
+        return r.error();
+    auto del = m_db->prepare("DELETE FROM plays WHERE id = ?1");
+    if (!del) {
+        m_db->exec("ROLLBACK");
+        return del.error();
+    }
+    for (auto id : ids) {
+        sqlite3_bind_int64(del->get(), 1, id);
+        if (sqlite3_step(del->get()) != SQLITE_DONE) {
+            m_db->exec("ROLLBACK");
+            return m_db->error("cannot prune");
+        }
+        sqlite3_reset(del->get());
+    }
+    auto total_lost = m_db->state("rows_lost");
+    if (!total_lost || !m_db->set_state("rows_lost", *total_lost + lost)) {
+        m_db->exec("ROLLBACK");
+        return m_db->error("cannot count lost rows");
+    }
+    return m_db->exec("COMMIT");
 }
 
 Result<PlayLogStats> PlayLog::stats() {

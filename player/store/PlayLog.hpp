@@ -138,6 +138,12 @@ private:
     // open() without the check; `code` gets SQLite's result code of a failure.
     static Result<PlayLog> open_as_is(const std::filesystem::path& file, Durability durability,
                                       int* code = nullptr);
+    static Result<void> set_up_connection(Db& db, Durability durability);
+    static Result<void> migrate(Db& db);
+    Result<void> prune_over_cap(std::uint64_t max_bytes, PruneReport& report);
+    Result<std::vector<std::int64_t>> rows_to_drop(std::int64_t count, std::int64_t batch_first,
+                                                   std::int64_t batch_last, std::int64_t& lost);
+    Result<void> delete_rows(const std::vector<std::int64_t>& ids, std::int64_t lost);
     std::unique_ptr<Db> m_db;
 };
 

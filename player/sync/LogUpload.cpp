@@ -137,6 +137,93 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
     return j.dump(2) + "\n";
 }
 
+namespace {
+
+// The play log, pruned first: the file stays within max_db_mb whether or not
+// uploads work. Its trouble goes into `failure`.
+void prune_play_log(PlayLog& log, const DeviceConfig& config, WallTime now, UploadReport& report,
+                    std::string& failure) {
+    report.log_id = log.log_id();
+    report.log_replaced = log.replaced();
+    if (log.replaced_now())
+        log::error(log.replaced());
+    auto pruned = log.prune(now, config.logs.keep_days,
+                            static_cast<std::uint64_t>(config.logs.max_db_mb) * 1024 * 1024);
+    if (!pruned)
+        failure = pruned.error().message;
+    else if (pruned->lost > 0)
+        log::error("play log over [logs] max_db_mb (" + std::to_string(config.logs.max_db_mb) +
+                   " MB): " + std::to_string(pruned->lost) +
+                   " rows deleted before they were uploaded");
+}
+
+void count_pending_rows(PlayLog* log, UploadReport& report) {
+    if (!log)
+        return;
+    if (auto stats = log->stats()) {
+        report.rows_pending = stats->pending;
+        report.rows_pending_since = stats->pending_since;
+        report.rows_lost = stats->lost;
+    }
+}
+
+// The plays, in batches under fixed names, each marked uploaded once the server
+// has it; the first failure stops them (what is left goes next time).
+void upload_play_batches(HttpClient& http, const Auth& auth, const std::string& base, PlayLog& log,
+                         const std::string& device_id, const std::function<void()>& tick,
+                         UploadReport& report, std::string& failure) {
+    while (failure.empty()) {
+        auto batch = log.next_batch(kRowsPerBatch);
+        if (!batch) {
+            failure = batch.error().message;
+            return;
+        }
+        if (!*batch)
+            return;
+        auto body = log.batch_body(**batch, device_id);
+        if (!body) {
+            failure = body.error().message;
+            return;
+        }
+        const std::string name = (*batch)->name();
+        if (auto r = put(http, auth, base + "plays/" + name, *body, "application/x-ndjson"); !r) {
+            failure = "plays " + name + ": " + r.error().message + " (kept, sent again next time)";
+            return;
+        }
+        if (auto r = log.mark_uploaded(**batch); !r) {
+            failure = r.error().message;
+            return;
+        }
+        ++report.batches;
+        report.rows_uploaded += (*batch)->last - (*batch)->first + 1;
+        if (tick)
+            tick();
+    }
+}
+
+// The screenshot, when the player made a new one since the last upload.
+void upload_new_screenshot(HttpClient& http, const Auth& auth, const std::string& base,
+                           const fs::path& data_dir, UploadReport& report, std::string& failure) {
+    const fs::path shot = data_dir / "screenshot.png";
+    std::error_code ec;
+    const auto when = fs::last_write_time(shot, ec);
+    if (!failure.empty() || ec)
+        return;
+    const std::string stamp = std::to_string(when.time_since_epoch().count());
+    auto sent = read_file(data_dir / "screenshot.sent", 64, Links::Refuse);
+    auto png = read_file(shot, 16 * 1024 * 1024, Links::Refuse);
+    if ((sent && *sent == stamp) || !png)
+        return;
+    if (auto r = put(http, auth, base + "screenshot.png", *png, "image/png"); !r) {
+        failure = "screenshot: " + r.error().message;
+        return;
+    }
+    report.screenshot = true;
+    write_file_atomically(data_dir / "screenshot.sent", stamp);
+}
+
+} // namespace
+
 Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
                                  const DeviceConfig& config, const SyncFacts& facts, WallTime now,
                                  const std::function<void()>& tick, PlayLog::Check check) {
@@ -145,34 +232,12 @@ Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
     std::string failure;
     auto opened = PlayLog::open(data_dir / "playlog.db", PlayLog::Durability::Normal, check);
     PlayLog* log = opened ? &*opened : nullptr;
-    if (!log)
+    if (log)
+        prune_play_log(*log, config, now, report, failure);
+    else
         failure = opened.error().message;
-    if (log) {
-        report.log_id = log->log_id();
-        report.log_replaced = log->replaced();
-        if (log->replaced_now())
-            log::error(log->replaced());
-        // Pruning first: the file stays within max_db_mb whether or not uploads work.
-        auto pruned = log->prune(now, config.logs.keep_days,
-                                 static_cast<std::uint64_t>(config.logs.max_db_mb) * 1024 * 1024);
-        if (!pruned)
-            failure = pruned.error().message;
-        else if (pruned->lost > 0)
-            log::error("play log over [logs] max_db_mb (" + std::to_string(config.logs.max_db_mb) +
-                       " MB): " + std::to_string(pruned->lost) +
-                       " rows deleted before they were uploaded");
-    }
-    auto finish_counts = [&] {
-        if (!log)
-            return;
-        if (auto stats = log->stats()) {
-            report.rows_pending = stats->pending;
-            report.rows_pending_since = stats->pending_since;
-            report.rows_lost = stats->lost;
-        }
-    };
     if (config.logs.upload_url.empty()) {
-        finish_counts();
+        count_pending_rows(log, report);
         if (!failure.empty())
             return Error{failure};
         return report; // kept locally only
@@ -180,60 +245,15 @@ Result<UploadReport> upload_logs(HttpClient& http, const fs::path& data_dir,
     auto auth = read_auth(config.logs);
     if (!auth)
         return auth.error();
-    const std::string base = config.logs.upload_url +
-                             (config.logs.upload_url.ends_with('/') ? "" : "/") + config.device.id +
-                             "/";
+    const std::string& url = config.logs.upload_url;
+    const std::string base = url + (url.ends_with('/') ? "" : "/") + config.device.id + "/";
 
     // Plays, then the screenshot; the status goes every poll whatever happened
     // before it, and says what did.
-    while (log && failure.empty()) {
-        auto batch = log->next_batch(kRowsPerBatch);
-        if (!batch) {
-            failure = batch.error().message;
-            break;
-        }
-        if (!*batch)
-            break;
-        auto body = log->batch_body(**batch, config.device.id);
-        if (!body) {
-            failure = body.error().message;
-            break;
-        }
-        if (auto r =
-                put(http, *auth, base + "plays/" + (*batch)->name(), *body, "application/x-ndjson");
-            !r) {
-            failure = "plays " + (*batch)->name() + ": " + r.error().message +
-                      " (kept, sent again next time)";
-            break;
-        }
-        if (auto r = log->mark_uploaded(**batch); !r) {
-            failure = r.error().message;
-            break;
-        }
-        ++report.batches;
-        report.rows_uploaded += (*batch)->last - (*batch)->first + 1;
-        if (tick)
-            tick();
-    }
-    finish_counts();
-
-    // The screenshot, when the player made a new one since the last upload.
-    const fs::path shot = data_dir / "screenshot.png";
-    std::error_code ec;
-    const auto when = fs::last_write_time(shot, ec);
-    if (failure.empty() && !ec) {
-        const std::string stamp = std::to_string(when.time_since_epoch().count());
-        auto sent = read_file(data_dir / "screenshot.sent", 64, Links::Refuse);
-        auto png = read_file(shot, 16 * 1024 * 1024, Links::Refuse);
-        if ((!sent || *sent != stamp) && png) {
-            if (auto r = put(http, *auth, base + "screenshot.png", *png, "image/png"); !r) {
-                failure = "screenshot: " + r.error().message;
-            } else {
-                report.screenshot = true;
-                write_file_atomically(data_dir / "screenshot.sent", stamp);
-            }
-        }
-    }
+    if (log)
+        upload_play_batches(http, *auth, base, *log, config.device.id, tick, report, failure);
+    count_pending_rows(log, report);
+    upload_new_screenshot(http, *auth, base, data_dir, report, failure);
     SyncFacts with_uploads = facts;
     if (!failure.empty())
         with_uploads.last_sync_result +=
