@@ -80,6 +80,15 @@ struct Publisher {
     }
 };
 
+// The usual set-up: a publisher's signed site, a real nginx serving it, and a
+// screen whose device.toml points at it (a test may write its own over it).
+struct ServedScreen {
+    Publisher pub;
+    Nginx nginx{pub.site};
+    Screen screen;
+    ServedScreen() { screen.config(pub.config(nginx.url())); }
+};
+
 std::vector<Blob> blobs(int count, std::size_t size, std::uint64_t seed) {
     std::vector<Blob> out;
     for (int i = 0; i < count; ++i)
@@ -107,11 +116,9 @@ void check_whole(const Screen& screen, const std::string& expect_sequence) {
 } // namespace
 
 TEST_CASE("sync fetches and activates a signed channel, and an unchanged poll is one 304") {
-    Publisher pub;
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
     pub.publish(1, blobs(3, 300000, 1));
-    Nginx nginx(pub.site);
-    Screen screen;
-    screen.config(pub.config(nginx.url()));
 
     auto first = screen.sync("--once");
     INFO(first.err);
@@ -161,12 +168,10 @@ TEST_CASE("sync fetches and activates a signed channel, and an unchanged poll is
 }
 
 TEST_CASE("an update that changes one 10 MB video of a 100 MB channel moves about 10 MB") {
-    Publisher pub;
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
     auto media = blobs(10, 10'000'000, 7);
     pub.publish(1, media);
-    Nginx nginx(pub.site);
-    Screen screen;
-    screen.config(pub.config(nginx.url()));
     auto first = screen.sync("--once");
     INFO(first.err);
     REQUIRE(first.exit_code == 0);
@@ -196,11 +201,9 @@ TEST_CASE("an update that changes one 10 MB video of a 100 MB channel moves abou
 }
 
 TEST_CASE("refused updates leave the active channel whole and say why") {
-    Publisher pub;
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
     pub.publish(2, blobs(2, 100000, 1));
-    Nginx nginx(pub.site);
-    Screen screen;
-    screen.config(pub.config(nginx.url()));
     REQUIRE(screen.sync("--once").exit_code == 0);
     const fs::path manifest = pub.site / "channels/trucking/manifest.json";
 
@@ -423,11 +426,10 @@ TEST_CASE("a token or an S3 key over plain http to another machine is a config e
 }
 
 TEST_CASE("a dotted channel name does not lend its rollback floor to another channel") {
-    Publisher pub;
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
     pub.publish(900, blobs(1, 1000, 3), "news.tx");
     pub.publish(5, blobs(1, 1000, 4), "news");
-    Nginx nginx(pub.site);
-    Screen screen;
     screen.config(sync_config(nginx.url(), pub.keys.first, "news.tx"));
     REQUIRE(screen.sync("--once").exit_code == 0);
     CHECK(screen.active() == "channels/900-news.tx");
@@ -445,11 +447,9 @@ TEST_CASE("a dotted channel name does not lend its rollback floor to another cha
 }
 
 TEST_CASE("a huge sequence is refused, and a new public key starts a new floor") {
-    Publisher pub;
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
     pub.publish(900, blobs(1, 1000, 3));
-    Nginx nginx(pub.site);
-    Screen screen;
-    screen.config(pub.config(nginx.url()));
     REQUIRE(screen.sync("--once").exit_code == 0);
 
     // One signed manifest at 2^63 - 1 would refuse every later one as a rollback.
@@ -479,12 +479,11 @@ TEST_CASE("a huge sequence is refused, and a new public key starts a new floor")
 }
 
 TEST_CASE("content never takes the room the play log needs, whatever max_cache_mb says") {
-    Publisher pub;
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
     const auto media = blobs(2, 2'000'000, 3);
     pub.publish(1, media);
-    Nginx nginx(pub.site);
     // A budget larger than any disk: sync clamps it, says so, and updates.
-    Screen screen;
     screen.config(pub.config(nginx.url(), "max_cache_mb = 100000000\n"));
     auto r = screen.sync("--once");
     INFO(r.err);
@@ -518,12 +517,10 @@ TEST_CASE("content never takes the room the play log needs, whatever max_cache_m
 
 TEST_CASE("--check finds a damaged or missing object in the active channel, and the next "
           "update fetches a missing one again") {
-    Publisher pub;
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
     auto media = blobs(2, 50000, 21);
     pub.publish(1, media);
-    Nginx nginx(pub.site);
-    Screen screen;
-    screen.config(pub.config(nginx.url()));
     REQUIRE(screen.sync("--once").exit_code == 0);
     const fs::path object = screen.data / "objects" / sha256_hex(media[0].bytes);
     {
@@ -554,9 +551,8 @@ TEST_CASE("--check finds a damaged or missing object in the active channel, and 
 
 TEST_CASE("kill -9 at 50 random instants of a rate-limited update: the old or the new channel, "
           "whole, every time") {
-    Publisher pub;
-    Nginx nginx(pub.site);
-    Screen screen;
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
     pub.publish(1, blobs(2, 200000, 1));
     screen.config(pub.config(nginx.url()));
     REQUIRE(screen.sync("--once").exit_code == 0);
@@ -602,11 +598,9 @@ TEST_CASE("kill -9 at 50 random instants of a rate-limited update: the old or th
 
 TEST_CASE("the daemon polls, activates a new version while it runs, tells systemd, and stops on "
           "SIGTERM") {
-    Publisher pub;
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
     pub.publish(1, blobs(1, 10000, 1));
-    Nginx nginx(pub.site);
-    Screen screen;
-    screen.config(pub.config(nginx.url()));
     NotifySocket notify(screen.dir / "notify");
     Child daemon({MILEPOST_SYNC, "--config", (screen.dir / "device.toml").string(), "--data-dir",
                   screen.data.string()},
