@@ -628,12 +628,7 @@ TEST_CASE("two players and their syncs upload through the real nginx: milepost-f
     Serve serve{dir / "server", port};
     const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/ingest/";
     // Three slides of a second each.
-    dir.write("c/channel.toml", R"(channel = "fleet-test"
-[[hotline]]
-region = "*"
-name = "National Human Trafficking Hotline"
-call = "1-888-373-7888"
-[[item]]
+    dir.write("c/channel.toml", channel_toml("fleet-test", R"([[item]]
 id = "sign-1"
 type = "slide"
 title = "Signs to watch for"
@@ -648,7 +643,7 @@ id = "sign-3"
 type = "slide"
 title = "Text 233733"
 duration = 1
-)");
+)"));
     const std::vector<std::string> sites = {"Exit 42 Travel Center", "Union Bus Terminal"};
     std::vector<std::unique_ptr<Child>> players;
     for (int n = 1; n <= 2; ++n) {

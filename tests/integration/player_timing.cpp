@@ -18,12 +18,7 @@ TEST_CASE("two 1080p clips back to back: no gap, and every frame on time") {
     fs::create_directories(dir / "c");
     fs::copy_file(a, dir / "c/a.mp4");
     fs::copy_file(b, dir / "c/b.mp4");
-    dir.write("c/channel.toml", R"(channel = "t"
-[[hotline]]
-region = "*"
-name = "National Human Trafficking Hotline"
-call = "1-888-373-7888"
-[[item]]
+    dir.write("c/channel.toml", channel_toml("t", R"([[item]]
 id = "a"
 type = "video"
 file = "a.mp4"
@@ -31,7 +26,7 @@ file = "a.mp4"
 id = "b"
 type = "video"
 file = "b.mp4"
-)");
+)"));
     RunResult r = run_player(
         dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "4.6"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);

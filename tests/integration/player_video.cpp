@@ -269,12 +269,7 @@ TEST_CASE("duration loops a short video and cuts a long one") {
     fs::create_directories(dir / "c");
     fs::copy_file(one, dir / "c/one.mp4");
     fs::copy_file(three, dir / "c/three.mp4");
-    dir.write("c/channel.toml", R"(channel = "d"
-[[hotline]]
-region = "*"
-name = "National Human Trafficking Hotline"
-call = "1-888-373-7888"
-[[item]]
+    dir.write("c/channel.toml", channel_toml("d", R"([[item]]
 id = "looped"
 type = "video"
 file = "one.mp4"
@@ -284,7 +279,7 @@ id = "cut"
 type = "video"
 file = "three.mp4"
 duration = 1
-)");
+)"));
     RunResult r = run_player(
         dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "3.8"},
         "640x360");

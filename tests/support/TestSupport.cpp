@@ -247,4 +247,14 @@ std::string squeeze(const std::string& text) {
     return out;
 }
 
+const char* const kUsHotlineToml = R"([[hotline]]
+region = "*"
+name = "National Human Trafficking Hotline"
+call = "1-888-373-7888"
+)";
+
+std::string channel_toml(const std::string& name, const std::string& rest) {
+    return "channel = \"" + name + "\"\n" + kUsHotlineToml + rest;
+}
+
 } // namespace milepost::test

@@ -89,4 +89,10 @@ std::string read_file(const std::filesystem::path& path);
 // `text` with every run of white space folded into one space.
 std::string squeeze(const std::string& text);
 
+// A channel source for the tests: `channel = "NAME"`, the US hotline (region "*"),
+// then `rest` (items, alerts, more hotlines) as TOML.
+std::string channel_toml(const std::string& name, const std::string& rest);
+// The US National Human Trafficking Hotline as a [[hotline]] for every region.
+extern const char* const kUsHotlineToml;
+
 } // namespace milepost::test
