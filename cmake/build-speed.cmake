@@ -12,3 +12,9 @@ check_linker_flag(CXX -fuse-ld=lld MILEPOST_HAVE_LLD)
 if(MILEPOST_HAVE_LLD)
   add_link_options(-fuse-ld=lld)
 endif()
+
+# The unity build's batches: 16 files (CMake's default is 8), so that the larger
+# libraries (core, render, app) parse their shared headers once, not twice. The
+# two large test programs keep smaller batches (tests/CMakeLists.txt) so that both
+# cores have work until the end.
+set(CMAKE_UNITY_BUILD_BATCH_SIZE 16)
