@@ -188,7 +188,7 @@ void App::take_screenshot(Clock::time_point now) {
 
 void App::update_overlays(Clock::time_point now) {
     m_overlays.update(now, [&](bool diagnostics) { return status_facts(now, diagnostics); });
-    if (const std::string why = m_overlays.covering(now); !why.empty())
+    if (const char* why = m_overlays.covering(now))
         m_playback.covered(why); // its play row says it was not seen
     m_dirty = m_overlays.take_dirty() || m_dirty;
 }

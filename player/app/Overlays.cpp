@@ -97,12 +97,12 @@ std::string Overlays::next_language(const std::string& lang) const {
     return it == langs.end() || std::next(it) == langs.end() ? langs.front() : *std::next(it);
 }
 
-std::string Overlays::covering(Clock::time_point now) const {
+const char* Overlays::covering(Clock::time_point now) const {
     if (now < m_hotline_until)
         return "covered by the hotline screen (a tap)";
     if (!m_problem.empty() && now >= m_problem_from && now < m_problem_until)
         return "covered by the settings error";
-    return {};
+    return nullptr;
 }
 
 void Overlays::update(Clock::time_point now, const std::function<StatusInputs(bool)>& facts) {

@@ -39,8 +39,9 @@ public:
     // Which layers show at `now`; the card's facts come from `facts` (diagnostics:
     // with the extras), read again each second while it shows.
     void update(Clock::time_point now, const std::function<StatusInputs(bool)>& facts);
-    // Why the content under a layer is not seen ("" when it is): its play row says so.
-    std::string covering(Clock::time_point now) const;
+    // Why the content under a layer is not seen (nullptr when it is): its play row
+    // says so. Asked each turn of the loop, so it builds no string.
+    const char* covering(Clock::time_point now) const;
     // Draws the layers that show, over the content in `lang`.
     void draw(const std::string& lang);
     // Whether a layer came or went since the last call: the screen is drawn again.

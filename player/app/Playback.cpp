@@ -44,7 +44,7 @@ Playback::Playback(Parts parts, Channel channel)
     m_item_end = m_started; // the first item starts at once
 }
 
-void Playback::covered(const std::string& why) {
+void Playback::covered(const char* why) {
     if ((m_current.item || m_current_alert) && m_interrupt_reason.empty())
         m_interrupt_reason = why;
 }

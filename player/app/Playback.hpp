@@ -56,7 +56,7 @@ public:
     void pump_video(Clock::time_point now);
     void prepare_next(Clock::time_point now);
     // The item on screen is not seen (`why`): its play row ends interrupted.
-    void covered(const std::string& why);
+    void covered(const char* why);
     // The power schedule turned the screen off: what plays ends, nothing more
     // plays until screen_on(), which joins the plan where it is then.
     void screen_off(Clock::time_point now);
