@@ -1,7 +1,5 @@
 #include "Plan.hpp"
 
-#include "service/ClockTrust.hpp"
-
 #include <nlohmann/json.hpp>
 
 namespace milepost {
@@ -13,10 +11,6 @@ PlanSettings plan_settings(const DeviceConfig& config, const Zone& zone, bool cl
     settings.zone = zone;
     settings.clock_trusted = clock_trusted;
     return settings;
-}
-
-bool schedule_clock_trusted(bool clock_start_given, WallTime at) {
-    return wall_clock_trusted(at, clock_start_given);
 }
 
 void print_plan(Planner& planner, WallTime from, std::chrono::milliseconds length, std::FILE* out,

@@ -13,9 +13,6 @@ namespace milepost {
 
 // The schedule's settings from the device config.
 PlanSettings plan_settings(const DeviceConfig& config, const Zone& zone, bool clock_trusted);
-// Whether the schedule believes the wall clock at `at`: synchronised (or set by
-// --clock-start) and not before the year this was built.
-bool schedule_clock_trusted(bool clock_start_given, WallTime at);
 
 // Prints the showings from `from` for `length`, one JSON object a line, with the
 // screen's power changes ({"at": ..., "display": "off"}) when `power` is given.

@@ -3,6 +3,7 @@
 #include "core/Files.hpp"
 #include "core/Log.hpp"
 #include "milepost/Version.hpp"
+#include "service/ClockTrust.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -152,7 +153,7 @@ Planner Playback::make_planner(const Channel& channel, WallTime at) const {
 // Time and date conditions are believed only from a clock that is synchronised
 // (or set by --clock-start) and not before the year this was built.
 bool Playback::schedule_trusted(WallTime at) const {
-    return schedule_clock_trusted(m_options.clock_start.has_value(), at);
+    return wall_clock_trusted(at, m_options.clock_start.has_value());
 }
 
 // Items whose object failed before the player started (or stopped it while it

@@ -9,6 +9,7 @@
 #include "core/Manifest.hpp"
 #include "media/Probe.hpp"
 #include "milepost/Version.hpp"
+#include "service/ClockTrust.hpp"
 #include "store/ContentStore.hpp"
 
 #include <SDL_image.h>
@@ -142,7 +143,7 @@ int plan(const Options& options, const DeviceConfig& config, const Channel& chan
         return kExitUsage;
     }
     PlanSettings settings =
-        plan_settings(config, *zone, schedule_clock_trusted(options.clock_start.has_value(), from));
+        plan_settings(config, *zone, wall_clock_trusted(from, options.clock_start.has_value()));
     if (!settings.clock_trusted)
         log::info("the clock is not trusted: only items without time or date conditions are "
                   "planned");
