@@ -1,9 +1,11 @@
 // Bad input gets a clear message and exit status 2; nothing crashes.
 #include "PlayerRun.hpp"
+#include "store/PlayLog.hpp"
 
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
@@ -182,7 +184,18 @@ TEST_CASE("as a service, a bad provisioning file is set aside and its error show
     load_picture(dir / "shot.png").crop(0, 576, 1280, 144).save(dir / "banner.png");
     const std::string banner = squeeze(ocr(dir / "banner.png"));
     CHECK_MESSAGE(banner.find("1-833-900-1010") != std::string::npos, banner);
-    // The error slide is not content: it is not in the play log.
+    // The error slide is not content: it is not in the play log. The item under it
+    // is, interrupted (the player stopped while the slide covered it).
+    auto log = PlayLog::open(dir / "data/playlog.db");
+    REQUIRE(log.ok());
+    auto rows = log->rows_json(1, 100);
+    REQUIRE(rows.ok());
+    REQUIRE(!rows->empty());
+    for (const std::string& row : *rows) {
+        const auto j = nlohmann::json::parse(row);
+        CHECK(j["item_id"] != "config-error");
+        CHECK(j["outcome"] == "interrupted");
+    }
     RunResult good_check = run({MILEPOST_PLAYER, "--check-config"}, {},
                                {"MILEPOST_DEFAULT_CONFIG=" + good.string(),
                                 "MILEPOST_PROVISIONING_CONFIG=" + (dir / "none.toml").string()});
