@@ -42,16 +42,18 @@ void make_picture(const std::filesystem::path& path, int w, int h, SDL_Color c) 
     REQUIRE(rc == 0);
 }
 
-const char* kUsHotline = R"(
-[[hotline]]
-region = "*"
-name = "National Human Trafficking Hotline"
-call = "1-888-373-7888"
-text = "233733"
+// The US hotline's text, web and emergency contacts, as keys of its [[hotline]]: the
+// banner shows the text line and 911.
+const char* kUsHotlineContacts = R"(text = "233733"
 text_keyword = "HELP"
 url = "https://humantraffickinghotline.org"
 emergency = "911"
 )";
+
+// channel_toml with kUsHotlineContacts in the US hotline.
+std::string contacts_channel_toml(const std::string& name, const std::string& rest) {
+    return channel_header(name) + us_hotline_toml(kUsHotlineContacts) + rest;
+}
 
 } // namespace
 
@@ -120,14 +122,13 @@ TEST_CASE("rotation 180 and 270 read upright once turned back") {
 
 TEST_CASE("French accents and guillemets render as letters, not boxes") {
     TempDir dir;
-    dir.write("c/channel.toml", std::string("channel = \"accents\"\n") + kUsHotline + R"(
-[[item]]
+    dir.write("c/channel.toml", contacts_channel_toml("accents", R"([[item]]
 id = "accents"
 type = "slide"
 lang = "fr"
 title = "Café à l'aéroport"
 bullets = ["Le garçon reçoit « l'élève » après la fête", "¿Dónde está el niño? Señal"]
-)");
+)"));
     RunResult r =
         run_player(dir, "[device]\nlanguages = [\"fr\"]\n",
                    {"--content", "c/channel.toml", "--snapshot", "1:a.png", "--exit-after", "1.2"});
@@ -142,8 +143,7 @@ TEST_CASE("images keep their aspect: letterboxed and pillarboxed") {
     TempDir dir;
     make_picture(dir / "c/wide.png", 400, 100, {220, 20, 20, 255});
     make_picture(dir / "c/tall.jpg", 100, 400, {20, 20, 220, 255});
-    dir.write("c/channel.toml", std::string("channel = \"images\"\n") + kUsHotline + R"(
-[[item]]
+    dir.write("c/channel.toml", contacts_channel_toml("images", R"([[item]]
 id = "wide"
 type = "image"
 file = "wide.png"
@@ -153,7 +153,7 @@ id = "tall"
 type = "image"
 file = "tall.jpg"
 duration = 1
-)");
+)"));
     RunResult r = run_player(dir, "",
                              {"--content", "c/channel.toml", "--snapshot", "0.5:wide.png",
                               "--snapshot", "1.5:tall.png", "--exit-after", "1.7"});
@@ -178,8 +178,7 @@ duration = 1
 
 TEST_CASE("nothing playable shows the fallback slide with the hotline, never black") {
     TempDir dir;
-    dir.write("c/channel.toml", std::string("channel = \"broken\"\n") + kUsHotline + R"(
-[[item]]
+    dir.write("c/channel.toml", contacts_channel_toml("broken", R"([[item]]
 id = "missing-image"
 type = "image"
 file = "nowhere.png"
@@ -188,7 +187,7 @@ id = "spanish-only"
 type = "slide"
 lang = "es"
 title = "Solo en español"
-)");
+)"));
     RunResult r = run_player(dir, "",
                              {"--content", "c/channel.toml", "--snapshot", "1:a.png",
                               "--exit-after", "1.2", "--trace", "t.ndjson"});
@@ -226,18 +225,9 @@ title = "Signs to watch for"
 
 TEST_CASE("the banner can sit at the top, and slides advance on time") {
     TempDir dir;
-    dir.write("c/channel.toml", std::string("channel = \"two\"\n") + kUsHotline + R"(
-[[item]]
-id = "first"
-type = "slide"
-title = "First slide"
-duration = 1
-[[item]]
-id = "second"
-type = "slide"
-title = "Second slide"
-duration = 1
-)");
+    dir.write("c/channel.toml",
+              contacts_channel_toml("two", slide_item("first", "First slide", 1) +
+                                               slide_item("second", "Second slide", 1)));
     RunResult r =
         run_player(dir, "[display]\nbanner = \"top\"\n",
                    {"--content", "c/channel.toml", "--snapshot", "0.5:a.png", "--snapshot",

@@ -28,20 +28,14 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 fs::path video_channel(const TempDir& dir,
                        const std::vector<std::pair<std::string, fs::path>>& items,
                        const std::string& extra = "") {
-    std::string toml = R"(channel = "videos"
-[[hotline]]
-region = "*"
-name = "National Human Trafficking Hotline"
-call = "1-888-373-7888"
-url = "https://humantraffickinghotline.org"
-)";
+    std::string toml = channel_header("videos") +
+                       us_hotline_toml("url = \"https://humantraffickinghotline.org\"\n");
     fs::create_directories(dir / "c");
     for (const auto& [id, file] : items) {
         fs::path local = dir / "c" / file.filename();
         if (!fs::exists(local) && fs::exists(file))
             fs::copy_file(file, local);
-        toml += "[[item]]\nid = \"" + id + "\"\ntype = \"video\"\nfile = \"" +
-                file.filename().string() + "\"\n" + extra;
+        toml += file_item(id, "video", file.filename().string()) + extra;
     }
     return dir.write("c/channel.toml", toml);
 }
@@ -389,8 +383,8 @@ TEST_CASE("a playlist, a concat script and a huge picture are skipped within a s
     {
         // The picture after them, then a good video again.
         std::ofstream toml(dir / "c/channel.toml", std::ios::app);
-        toml << "[[item]]\nid = \"bomb\"\ntype = \"image\"\nfile = \"bomb.png\"\nduration = 2\n"
-             << "[[item]]\nid = \"good-again\"\ntype = \"video\"\nfile = \"good-again.mp4\"\n";
+        toml << file_item("bomb", "image", "bomb.png") << "duration = 2\n"
+             << file_item("good-again", "video", "good-again.mp4");
     }
     RunResult r = run_player(
         dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "5.5"},

@@ -24,13 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kScheduleHotline = R"(
-[[hotline]]
-region = "*"
-name = "National Human Trafficking Hotline"
-call = "1-888-373-7888"
-)";
-
 // Every kind of condition, and an alert.
 const char* kScheduledItems = R"(
 [[item]]
@@ -119,8 +112,7 @@ fs::path scheduled_channel(const TempDir& dir) {
                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
     fs::create_directories(dir / "c");
     fs::copy_file(clip, dir / "c/video.mp4", fs::copy_options::overwrite_existing);
-    return dir.write("c/channel.toml",
-                     std::string("channel = \"sched\"\n") + kScheduleHotline + kScheduledItems);
+    return dir.write("c/channel.toml", channel_toml("sched", kScheduledItems));
 }
 
 struct PlanLine {
@@ -298,8 +290,7 @@ TEST_CASE("--clock-start 1970-01-01T00:00:00Z plans only unconditioned items") {
 
 TEST_CASE("two players started apart show the same item at the same wall-clock moment") {
     TempDir dir;
-    dir.write("c/channel.toml", std::string("channel = \"step\"\n") + kScheduleHotline + R"(
-[[item]]
+    dir.write("c/channel.toml", channel_toml("step", R"([[item]]
 id = "one"
 type = "slide"
 title = "One"
@@ -316,7 +307,7 @@ id = "three"
 type = "slide"
 title = "Three"
 duration = 1.5
-)");
+)"));
     const std::string config = "[device]\ntimezone = \"UTC\"\n";
     // The second screen comes up 2.1 s of wall-clock time after the first, 0.6 s
     // into an item: it joins that item for the 0.9 s left.
@@ -369,8 +360,7 @@ TEST_CASE("a video joined part way starts at its time, and the next item on the 
                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
     fs::create_directories(dir / "c");
     fs::copy_file(clip, dir / "c/v.mp4");
-    dir.write("c/channel.toml", std::string("channel = \"join\"\n") + kScheduleHotline + R"(
-[[item]]
+    dir.write("c/channel.toml", channel_toml("join", R"([[item]]
 id = "v"
 type = "video"
 file = "v.mp4"
@@ -379,7 +369,7 @@ id = "after"
 type = "slide"
 title = "After"
 duration = 5
-)");
+)"));
     // The cycle starts at 04:00 UTC with the video: 2.5 s into it.
     RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
                              {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
@@ -401,8 +391,7 @@ duration = 5
 
 TEST_CASE("an alert cuts in on time as a red slide, the cut item is logged interrupted") {
     TempDir dir;
-    dir.write("c/channel.toml", std::string("channel = \"alerts\"\n") + kScheduleHotline + R"(
-[[item]]
+    dir.write("c/channel.toml", channel_toml("alerts", R"([[item]]
 id = "a"
 type = "slide"
 title = "Signs to watch for"
@@ -418,7 +407,7 @@ title = "ROAD CLOSED"
 body = "I-40 is closed at exit 70"
 every = "45s"
 until = "2026-12-01T05:00:00Z"
-)");
+)"));
     // The grid: 04:59:15 (05:00:00 less 45 s). The player starts 5 s before it,
     // 10 s into item "b" (04:59:00-04:59:20).
     RunResult r =
@@ -461,8 +450,7 @@ until = "2026-12-01T05:00:00Z"
 
 TEST_CASE("milepost-pack preview --plan-day draws a strip per hour, coloured by item") {
     TempDir dir;
-    dir.write("c/channel.toml", std::string("channel = \"day\"\n") + kScheduleHotline + R"(
-[[item]]
+    dir.write("c/channel.toml", channel_toml("day", R"([[item]]
 id = "always"
 type = "slide"
 title = "Always"
@@ -473,7 +461,7 @@ title = "Morning"
 [item.schedule]
 from = "06:00"
 until = "10:00"
-)");
+)"));
     RunResult r = run({MILEPOST_PACK, "preview", (dir / "c/channel.toml").string(), "--out",
                        (dir / "day.png").string(), "--plan-day", "2026-12-01", "--region", "US",
                        "--timezone", "America/Chicago"});

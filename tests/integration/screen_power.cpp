@@ -49,12 +49,8 @@ TEST_CASE("--plan shows the screen going off at power_off and on at power_on, no
     auto cfg = dir.write("device.toml", kPowerConfig);
     // One 7-second slide: 15 hours after the 04:00 cycle start is no whole number of
     // them, so one is on screen when 19:00 comes.
-    auto channel = dir.write("c/channel.toml", channel_toml("power", R"([[item]]
-id = "seven"
-type = "slide"
-title = "Seven seconds"
-duration = 7
-)"));
+    auto channel =
+        dir.write("c/channel.toml", channel_toml("power", slide_item("seven", "Seven seconds", 7)));
     // 06:00 in Chicago on Monday, for 36 hours.
     RunResult r = run({MILEPOST_PLAYER, "--config", cfg.string(), "--data-dir",
                        (dir / "data").string(), "--content", channel.string(), "--plan", "36h",

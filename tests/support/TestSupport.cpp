@@ -253,8 +253,31 @@ name = "National Human Trafficking Hotline"
 call = "1-888-373-7888"
 )";
 
+std::string channel_header(const std::string& name, const std::string& title) {
+    std::string out = "channel = \"" + name + "\"\n";
+    if (!title.empty())
+        out += "title = \"" + title + "\"\n";
+    return out;
+}
+
 std::string channel_toml(const std::string& name, const std::string& rest) {
-    return "channel = \"" + name + "\"\n" + kUsHotlineToml + rest;
+    return channel_header(name) + kUsHotlineToml + rest;
+}
+
+std::string us_hotline_toml(const std::string& keys) {
+    return kUsHotlineToml + keys;
+}
+
+std::string slide_item(const std::string& id, const std::string& title, double duration) {
+    std::ostringstream out;
+    out << "[[item]]\nid = \"" << id << "\"\ntype = \"slide\"\ntitle = \"" << title << "\"\n";
+    if (duration != 0)
+        out << "duration = " << duration << "\n";
+    return out.str();
+}
+
+std::string file_item(const std::string& id, const std::string& type, const std::string& file) {
+    return "[[item]]\nid = \"" + id + "\"\ntype = \"" + type + "\"\nfile = \"" + file + "\"\n";
 }
 
 } // namespace milepost::test

@@ -94,5 +94,13 @@ std::string squeeze(const std::string& text);
 std::string channel_toml(const std::string& name, const std::string& rest);
 // The US National Human Trafficking Hotline as a [[hotline]] for every region.
 extern const char* const kUsHotlineToml;
+// A channel source's first line, `channel = "NAME"`, and `title = "TITLE"` when given.
+std::string channel_header(const std::string& name, const std::string& title = "");
+// kUsHotlineToml with `keys` (TOML lines such as `url = "..."`) added to its table.
+std::string us_hotline_toml(const std::string& keys);
+// A slide [[item]]: id, title, and `duration = DURATION` unless it is 0.
+std::string slide_item(const std::string& id, const std::string& title, double duration = 0);
+// An [[item]] of `type` ("video", "image") showing `file`.
+std::string file_item(const std::string& id, const std::string& type, const std::string& file);
 
 } // namespace milepost::test
