@@ -27,6 +27,7 @@ PlayStart start_of(std::int64_t i, WallTime at) {
             12,
             at,
             true,
+            "en",
             "en"};
 }
 

@@ -51,6 +51,23 @@ std::optional<std::filesystem::path> resolve_inside(const std::filesystem::path&
     return full;
 }
 
+std::vector<ObjectRef> item_objects(const Item& item) {
+    std::vector<ObjectRef> out;
+    if (!item.media.object.empty())
+        out.push_back({item.media.object, item.media.size, item.file});
+    for (const CaptionFile& c : item.captions)
+        if (!c.object.empty())
+            out.push_back({c.object, c.size, c.file});
+    return out;
+}
+
+const CaptionFile* caption_in(const Item& item, std::string_view lang) {
+    for (const CaptionFile& c : item.captions)
+        if (c.lang == lang)
+            return &c;
+    return nullptr;
+}
+
 namespace {
 
 void append_unknown(const TomlReader& r, std::vector<std::string>& warnings) {
@@ -135,6 +152,31 @@ Schedule read_schedule(TomlReader& r) {
     return s;
 }
 
+// An item's `captions = { en = "media/x.en.vtt", ... }`: a file per language.
+std::vector<CaptionFile> read_captions(TomlReader& r, const toml::table& table,
+                                       const std::filesystem::path& root, ItemType type) {
+    if (type != ItemType::Video)
+        r.fail("captions", "no captions: only videos have them");
+    std::vector<CaptionFile> out;
+    for (const auto& [key, node] : table) {
+        const std::string lang(key.str());
+        const std::string where = r.prefix("captions") + " " + lang;
+        if (!is_valid_language(lang))
+            throw ConfigError(where + ": expected a lower-case language code such as \"en\"");
+        const auto* rel = node.as_string();
+        if (!rel)
+            throw ConfigError(where + ": expected a file name such as \"media/video." + lang +
+                              ".vtt\", got " + describe(node));
+        auto full = resolve_inside(root, rel->get());
+        if (!full)
+            throw ConfigError(where + ": \"" + rel->get() +
+                              "\" leaves the channel folder; expected a path inside it");
+        out.push_back({lang, *full, "", 0});
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.lang < b.lang; });
+    return out;
+}
+
 Item read_item(TomlReader& r, const std::filesystem::path& root, std::vector<std::string>& warnings,
                const std::string& file) {
     Item item;
@@ -171,6 +213,8 @@ Item read_item(TomlReader& r, const std::filesystem::path& root, std::vector<std
         if (auto t = r.string("title"))
             item.title = *t;
     }
+    if (const toml::table* captions = r.table("captions"))
+        item.captions = read_captions(r, *captions, root, item.type);
     if (const toml::table* sched = r.table("schedule")) {
         TomlReader sr(file, r.prefix("schedule").substr(file.size() + 2), *sched);
         item.schedule = read_schedule(sr);

@@ -49,6 +49,14 @@ struct MediaFacts {
     std::string audio; // the sound's codec, or ""
 };
 
+// A video's captions in one language (contract "Channel source": `captions`).
+struct CaptionFile {
+    std::string lang;
+    std::filesystem::path file; // source: the publisher's .vtt/.srt; published: objects/<sha256>
+    std::string object;         // published channels: sha256 hex of the WebVTT object
+    std::uint64_t size = 0;     // published channels: its bytes
+};
+
 struct Item {
     std::string id;
     ItemType type = ItemType::Slide;
@@ -58,8 +66,20 @@ struct Item {
     std::optional<double> duration; // seconds; nullopt: slides/images 10 s, videos their length
     std::filesystem::path file;     // absolute, inside the channel folder; empty for slides
     Schedule schedule;
-    MediaFacts media; // published channels only
+    MediaFacts media;                  // published channels only
+    std::vector<CaptionFile> captions; // videos only; one per language, in language order
 };
+
+// One object an item needs on the screen: its media, then its caption files.
+struct ObjectRef {
+    std::string object; // sha256 hex
+    std::uint64_t size = 0;
+    std::filesystem::path file;
+};
+// The objects of a published item (none for a slide).
+std::vector<ObjectRef> item_objects(const Item& item);
+// The caption file of `item` in `lang`, or nullptr.
+const CaptionFile* caption_in(const Item& item, std::string_view lang);
 
 struct Alert {
     std::string id;

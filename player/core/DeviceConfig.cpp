@@ -155,6 +155,16 @@ void read_display(TomlReader& r, DeviceConfig::Display& d) {
         }
     }
     d.boot_info_seconds = read_int_in(r, "boot_info_seconds", 0, 3600, d.boot_info_seconds);
+    if (auto v = r.string("captions")) {
+        if (*v == "on")
+            d.captions = CaptionMode::On;
+        else if (*v == "off")
+            d.captions = CaptionMode::Off;
+        else if (*v == "when-muted")
+            d.captions = CaptionMode::WhenMuted;
+        else
+            r.fail("captions", "\"on\", \"off\" or \"when-muted\"");
+    }
 }
 
 void read_logs(TomlReader& r, DeviceConfig::Logs& l, const std::string& file,

@@ -14,6 +14,9 @@ namespace milepost {
 
 enum class BannerPosition { Bottom, Top };
 
+// [display] captions: "on", "off", or "when-muted" (only while the sound is off).
+enum class CaptionMode { On, Off, WhenMuted };
+
 struct DeviceConfig {
     struct Device {
         std::string id; // default: derived from machine-id
@@ -41,6 +44,7 @@ struct DeviceConfig {
         std::optional<TimeOfDay> power_on;
         std::optional<TimeOfDay> power_off;
         int boot_info_seconds = 10;
+        CaptionMode captions = CaptionMode::On;
     } display;
 
     struct Logs {

@@ -8,6 +8,7 @@
 
 #include "Minisign.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace milepost {
@@ -73,6 +74,12 @@ void add_manifest_media_json(json& ij, const Item& item) {
         ij["fps"] = m.fps;
         if (!m.audio.empty())
             ij["audio"] = m.audio;
+        if (!item.captions.empty()) {
+            json cj = json::object();
+            for (const CaptionFile& c : item.captions)
+                cj[c.lang] = json{{"object", c.object}, {"size", c.size}};
+            ij["captions"] = cj;
+        }
     }
     ij["codec"] = m.codec;
     ij["width"] = m.width;
@@ -242,6 +249,31 @@ void read_manifest_media(const Reader& r, const std::filesystem::path& objects, 
         item.duration.reset();
 }
 
+// A video's "captions": {"en": {"object": ..., "size": ...}, ...}.
+void read_manifest_captions(const Reader& r, const std::filesystem::path& objects, Item& item) {
+    auto it = r.j.find("captions");
+    if (it == r.j.end())
+        return;
+    if (item.type != ItemType::Video || !it->is_object())
+        r.fail("captions", "an object of languages, on a video");
+    for (const auto& [lang, cj] : it->items()) {
+        Reader cr{cj, r.where + "captions " + lang + ": "};
+        if (!is_valid_language(lang) || !cj.is_object())
+            r.fail("captions", "languages such as \"en\", each an object and its size");
+        CaptionFile c{lang, {}, cr.str("object", true), 0};
+        if (!is_object_name(c.object))
+            cr.fail("object", "64 hexadecimal digits");
+        auto size = cr.num("size");
+        if (!size || !(*size >= 1 && *size <= 0x1p53))
+            cr.fail("size", "a size in bytes");
+        c.size = static_cast<std::uint64_t>(*size);
+        c.file = objects / c.object;
+        item.captions.push_back(std::move(c));
+    }
+    std::sort(item.captions.begin(), item.captions.end(),
+              [](auto& a, auto& b) { return a.lang < b.lang; });
+}
+
 // An item's "schedule" object; `sr` reads it.
 Schedule read_manifest_schedule(const Reader& sr) {
     Schedule s;
@@ -302,6 +334,7 @@ Item read_manifest_item(const json& ij, const std::string& label,
             r.fail("title", "a slide title");
     } else {
         read_manifest_media(r, objects, item);
+        read_manifest_captions(r, objects, item);
     }
     if (auto it = ij.find("schedule"); it != ij.end()) {
         if (!it->is_object())

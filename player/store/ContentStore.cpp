@@ -107,8 +107,8 @@ bool made_by_folder_owner(const fs::path& data_dir, const char* name) {
 std::set<std::string> objects_of(const Channel& channel) {
     std::set<std::string> out;
     for (const Item& item : channel.items)
-        if (!item.media.object.empty())
-            out.insert(item.media.object);
+        for (const ObjectRef& o : item_objects(item))
+            out.insert(o.object);
     return out;
 }
 
@@ -117,8 +117,8 @@ std::uint64_t object_bytes(const Channel& channel, const Channel* also) {
     for (const Channel* c : {&channel, also})
         if (c)
             for (const Item& item : c->items)
-                if (!item.media.object.empty())
-                    sizes[item.media.object] = item.media.size;
+                for (const ObjectRef& o : item_objects(item))
+                    sizes[o.object] = o.size;
     std::uint64_t total = 0;
     for (const auto& [name, size] : sizes)
         total += size;
@@ -466,36 +466,42 @@ ChannelCheck ContentStore::check_objects(const Channel& channel,
                                          const std::function<void()>& tick) const {
     ChannelCheck check;
     std::set<std::string> seen;
-    for (const Item& item : channel.items) {
-        const std::string& name = item.media.object;
-        if (name.empty() || !seen.insert(name).second)
-            continue;
-        ++check.objects;
-        check.bytes += item.media.size;
-        const fs::path path = object_path(name);
-        std::error_code ec;
-        const auto size = fs::file_size(path, ec);
-        if (ec) {
-            check.faults.push_back("item \"" + item.id + "\": object " + name + " is missing");
-            continue;
-        }
-        if (size != item.media.size) {
-            check.faults.push_back("item \"" + item.id + "\": object " + name + " has " +
-                                   std::to_string(size) + " bytes, the manifest says " +
-                                   std::to_string(item.media.size));
-            continue;
-        }
-        auto hash = sha256_file(path, [&](std::uint64_t) {
-            if (tick)
-                tick();
-        });
-        if (!hash)
-            check.faults.push_back("item \"" + item.id + "\": " + hash.error().message);
-        else if (*hash != name)
-            check.faults.push_back("item \"" + item.id + "\": object " + name +
-                                   " is damaged (its SHA-256 is " + *hash + ")");
-    }
+    for (const Item& item : channel.items)
+        for (const ObjectRef& o : item_objects(item))
+            check_object(item, o, check, seen, tick);
     return check;
+}
+
+void ContentStore::check_object(const Item& item, const ObjectRef& o, ChannelCheck& check,
+                                std::set<std::string>& seen,
+                                const std::function<void()>& tick) const {
+    const std::string& name = o.object;
+    if (!seen.insert(name).second)
+        return;
+    ++check.objects;
+    check.bytes += o.size;
+    const fs::path path = object_path(name);
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (ec) {
+        check.faults.push_back("item \"" + item.id + "\": object " + name + " is missing");
+        return;
+    }
+    if (size != o.size) {
+        check.faults.push_back("item \"" + item.id + "\": object " + name + " has " +
+                               std::to_string(size) + " bytes, the manifest says " +
+                               std::to_string(o.size));
+        return;
+    }
+    auto hash = sha256_file(path, [&](std::uint64_t) {
+        if (tick)
+            tick();
+    });
+    if (!hash)
+        check.faults.push_back("item \"" + item.id + "\": " + hash.error().message);
+    else if (*hash != name)
+        check.faults.push_back("item \"" + item.id + "\": object " + name +
+                               " is damaged (its SHA-256 is " + *hash + ")");
 }
 
 } // namespace milepost

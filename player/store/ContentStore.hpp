@@ -127,6 +127,8 @@ public:
                                const std::function<void()>& tick = {}) const;
 
 private:
+    void check_object(const Item& item, const ObjectRef& o, ChannelCheck& check,
+                      std::set<std::string>& seen, const std::function<void()>& tick) const;
     ContentStore(std::filesystem::path dir, int lock_fd) : m_dir(std::move(dir)), m_lock(lock_fd) {}
     std::optional<Result<StoredChannel>> pointed(const char* name,
                                                  const std::string& public_key) const;

@@ -36,6 +36,14 @@ Result<std::string> sha256_file(const std::filesystem::path& file,
     return std::string(hex);
 }
 
+std::string sha256_bytes(std::string_view bytes) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return std::string(hex);
+}
+
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view data) {
     const std::filesystem::path tmp = path.string() + ".tmp-" + std::to_string(getpid());
     // A new file, never one found there: the data folder is writable by the

@@ -14,6 +14,8 @@ namespace milepost {
 // SHA-256 of a file as 64 hex digits; `progress` gets the bytes read so far.
 Result<std::string> sha256_file(const std::filesystem::path& file,
                                 const std::function<void(std::uint64_t)>& progress = {});
+// SHA-256 of `bytes` as 64 hex digits.
+std::string sha256_bytes(std::string_view bytes);
 
 // Writes `data` to `path` through a temporary name in the same folder, fsync and rename.
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view data);

@@ -53,6 +53,11 @@ constexpr const char* kSchemaV3 = R"(
 ALTER TABLE plays ADD COLUMN lang TEXT;
 )";
 
+// Version 4: the language of the captions shown, NULL for none.
+constexpr const char* kSchemaV4 = R"(
+ALTER TABLE plays ADD COLUMN captions TEXT;
+)";
+
 // 16 random hex digits (64 bits): two databases of one device never share one.
 std::string random_log_id() {
     if (sodium_init() < 0)
@@ -399,6 +404,11 @@ Result<void> PlayLog::migrate(Db& db) {
         if (auto r = db.exec(sql.c_str()); !r)
             return rollback(r.error());
     }
+    if (*version < 4) {
+        const std::string sql = std::string(kSchemaV4) + "PRAGMA user_version = 4;";
+        if (auto r = db.exec(sql.c_str()); !r)
+            return rollback(r.error());
+    }
     if (auto r = db.exec("COMMIT"); !r)
         return r.error();
     return {};
@@ -445,8 +455,9 @@ bool PlayLog::replaced_now() const {
 }
 
 Result<std::int64_t> PlayLog::insert_start(const PlayStart& p) {
-    auto s = m_db->prepare("INSERT INTO plays (item_id, object, channel, sequence, started_at, "
-                           "clock_trusted, lang) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    auto s =
+        m_db->prepare("INSERT INTO plays (item_id, object, channel, sequence, started_at, "
+                      "clock_trusted, lang, captions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (!s)
         return s.error();
     const std::string started = format_rfc3339_utc(p.started_at, TimeDigits::Milliseconds);
@@ -463,6 +474,10 @@ Result<std::int64_t> PlayLog::insert_start(const PlayStart& p) {
         sqlite3_bind_null(s->get(), 7);
     else
         sqlite3_bind_text(s->get(), 7, p.lang.c_str(), -1, SQLITE_TRANSIENT);
+    if (p.captions.empty())
+        sqlite3_bind_null(s->get(), 8);
+    else
+        sqlite3_bind_text(s->get(), 8, p.captions.c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(s->get()) != SQLITE_DONE)
         return m_db->error("cannot record a play");
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(m_db->db.get()));
@@ -540,7 +555,8 @@ Result<std::vector<std::string>> PlayLog::rows_json(std::int64_t first, std::int
                                                     const std::string& device_id) {
     auto s = m_db->prepare(
         "SELECT id, item_id, object, channel, sequence, started_at, ended_at, duration_ms, "
-        "outcome, detail, clock_trusted, uploaded, lang FROM plays WHERE id BETWEEN ?1 AND ?2 "
+        "outcome, detail, clock_trusted, uploaded, lang, captions FROM plays WHERE id BETWEEN ?1 "
+        "AND ?2 "
         "AND outcome IS NOT NULL ORDER BY id");
     if (!s)
         return s.error();
@@ -549,14 +565,14 @@ Result<std::vector<std::string>> PlayLog::rows_json(std::int64_t first, std::int
     std::vector<std::string> out;
     static const char* kColumns[] = {
         "id",          "item_id", "object", "channel",       "sequence", "started_at", "ended_at",
-        "duration_ms", "outcome", "detail", "clock_trusted", "uploaded", "lang"};
+        "duration_ms", "outcome", "detail", "clock_trusted", "uploaded", "lang",       "captions"};
     int rc;
     while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
         nlohmann::ordered_json j;
         if (!device_id.empty())
             j["device_id"] = device_id;
         j["log_id"] = m_db->log_id;
-        for (int c = 0; c < 13; ++c) {
+        for (int c = 0; c < static_cast<int>(std::size(kColumns)); ++c) {
             switch (sqlite3_column_type(s->get(), c)) {
             case SQLITE_NULL:
                 j[kColumns[c]] = nullptr;

@@ -25,7 +25,7 @@ struct sqlite3;
 
 namespace milepost {
 
-inline constexpr int kPlayLogSchema = 3; // PRAGMA user_version
+inline constexpr int kPlayLogSchema = 4; // PRAGMA user_version
 
 // A row's start, as the player knows it when the item goes on screen.
 struct PlayStart {
@@ -35,7 +35,8 @@ struct PlayStart {
     std::int64_t sequence = 0;
     WallTime started_at;
     bool clock_trusted = false;
-    std::string lang; // the language it was shown in; "" = none (NULL)
+    std::string lang;     // the language it was shown in; "" = none (NULL)
+    std::string captions; // the language of the captions shown; "" = none (NULL)
 };
 
 // How the row ends: completed, interrupted, skipped, failed.

@@ -136,9 +136,9 @@ void UpdateRun::read_active() {
     }
     if (m_active)
         for (const Item& item : m_active->channel.items)
-            if (!item.media.object.empty() &&
-                !m_store.has_object(item.media.object, item.media.size))
-                ++m_active_missing;
+            for (const ObjectRef& o : item_objects(item))
+                if (!m_store.has_object(o.object, o.size))
+                    ++m_active_missing;
 }
 
 // The manifest and its signature; nothing of it is believed before its signature
@@ -229,16 +229,15 @@ Result<MissingObjects> UpdateRun::make_room() {
                      " of the disk kept free for the play log): refused, the active channel "
                      "stays"};
     MissingObjects missing;
-    for (const Item& item : m_channel.items) {
-        const auto& m = item.media;
-        if (m.object.empty() || m_store.has_object(m.object, m.size) ||
-            missing.objects.count(m.object))
-            continue;
-        missing.objects[m.object] = {m.size, item.id};
-        std::error_code ec;
-        const auto partial = fs::file_size(m_store.partial_path(m.object), ec);
-        missing.bytes += m.size - (!ec && partial <= m.size ? partial : 0);
-    }
+    for (const Item& item : m_channel.items)
+        for (const ObjectRef& m : item_objects(item)) {
+            if (m_store.has_object(m.object, m.size) || missing.objects.count(m.object))
+                continue;
+            missing.objects[m.object] = {m.size, item.id};
+            std::error_code ec;
+            const auto partial = fs::file_size(m_store.partial_path(m.object), ec);
+            missing.bytes += m.size - (!ec && partial <= m.size ? partial : 0);
+        }
     if (m_store.bytes_used() + missing.bytes > budget ||
         m_store.free_space() < missing.bytes + m_store.reserve()) {
         // The previous version goes first; what is on screen never does.

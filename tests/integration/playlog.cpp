@@ -48,7 +48,7 @@ void fill(const fs::path& db, int count, WallTime from) {
     for (int i = 0; i < count; ++i) {
         const WallTime at = from + std::chrono::seconds(10 * i);
         auto id = log->insert_start(
-            {"item-" + std::to_string(i % 18), "", "trucking", 3, at, true, "en"});
+            {"item-" + std::to_string(i % 18), "", "trucking", 3, at, true, "en", ""});
         REQUIRE(id.ok());
         REQUIRE(log->finish(*id, {at + 10s, 10000, "completed", ""}).ok());
     }
@@ -60,12 +60,11 @@ void fill(const fs::path& db, int count, WallTime from) {
 TEST_CASE("kill -9 of the player at 30 random instants: the log stays whole, no committed row is "
           "lost, the killed item is interrupted") {
     TempDir dir;
-    const fs::path source =
-        dir.write("channel.toml",
-                  "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = \"Hotline\"\ncall = "
-                  "\"1-888-373-7888\"\n"
-                  "[[item]]\nid = \"one\"\ntype = \"slide\"\ntitle = \"One\"\nduration = 0.2\n"
-                  "[[item]]\nid = \"two\"\ntype = \"slide\"\ntitle = \"Two\"\nduration = 0.3\n");
+    const fs::path source = dir.write("channel.toml", channel_header("trucking") + R"([[hotline]]
+region = "*"
+name = "Hotline"
+call = "1-888-373-7888"
+)" + slide_item("one", "One", 0.2) + slide_item("two", "Two", 0.3));
     const fs::path config = dir.write("device.toml", "[logs]\nscreenshot_minutes = 0\n");
     const fs::path db = dir / "data/playlog.db";
     std::mt19937 random(20261129);

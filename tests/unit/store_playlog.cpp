@@ -21,7 +21,7 @@ const WallTime kT0 = *parse_rfc3339("2026-12-01T08:00:00Z");
 
 std::int64_t play(PlayLog& log, const std::string& item, WallTime at,
                   const char* outcome = "completed") {
-    auto id = log.insert_start({item, "", "trucking", 7, at, true, ""});
+    auto id = log.insert_start({item, "", "trucking", 7, at, true, "", ""});
     REQUIRE(id.ok());
     if (outcome)
         REQUIRE(log.finish(*id, {at + 10s, 10000, outcome, ""}).ok());
@@ -51,12 +51,14 @@ TEST_CASE(
     CHECK(j["detail"].is_null());
     CHECK(j["clock_trusted"] == 1);
     CHECK(j["uploaded"] == 0);
-    CHECK(j["lang"].is_null()); // shown in no language recorded
+    CHECK(j["lang"].is_null());     // shown in no language recorded
+    CHECK(j["captions"].is_null()); // and without captions
     // The language a play was shown in.
-    auto es = log->insert_start({"lot-es", "", "trucking", 7, kT0 + 20s, true, "es"});
+    auto es = log->insert_start({"lot-es", "", "trucking", 7, kT0 + 20s, true, "es", "es"});
     REQUIRE(es.ok());
     REQUIRE(log->finish(*es, {kT0 + 30s, 10000, "completed", ""}).ok());
     CHECK(nlohmann::json::parse(log->rows_json(*es, *es)->front())["lang"] == "es");
+    CHECK(nlohmann::json::parse(log->rows_json(*es, *es)->front())["captions"] == "es");
     // Opening it again (the other process, the next start) keeps everything.
     auto again = PlayLog::open(dir / "playlog.db");
     REQUIRE(again.ok());
@@ -248,7 +250,8 @@ TEST_CASE("each play log has its own log_id: a re-created one never reuses an up
     CHECK((*batch)->name() != first_name);
 }
 
-TEST_CASE("a play log of schema 1 gets a log_id and a lang column, and keeps its rows") {
+TEST_CASE(
+    "a play log of schema 1 gets a log_id, a lang and a captions column, and keeps its rows") {
     TempDir dir;
     {
         sqlite3* raw = nullptr;
@@ -273,10 +276,20 @@ PRAGMA user_version = 1;)";
     auto batch = log->next_batch(10);
     REQUIRE(batch->has_value());
     CHECK((*batch)->name() == log->log_id() + "-1-1.ndjson");
-    // Schema 3's column, empty for the old row.
+    // Schema 3's and 4's columns, empty for the old row.
     auto row = nlohmann::json::parse(log->rows_json(1, 1)->front());
     CHECK(row["item_id"] == "old");
     CHECK(row["lang"].is_null());
+    CHECK(row["captions"].is_null());
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open((dir / "playlog.db").c_str(), &raw) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(st, 0) == kPlayLogSchema);
+    CHECK(kPlayLogSchema == 4);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
 }
 
 TEST_CASE("the record of the batch about to be sent is on the card before the PUT") {
