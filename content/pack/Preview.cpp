@@ -5,8 +5,10 @@
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
 #include "core/Schedule.hpp"
+#include "media/Captions.hpp"
 #include "media/Probe.hpp"
 #include "media/VideoSource.hpp"
+#include "render/CaptionBox.hpp"
 #include "render/Painter.hpp"
 #include "render/PictureFile.hpp"
 #include "render/VideoTexture.hpp"
@@ -66,9 +68,13 @@ std::string seconds_text(double s) {
     return buf;
 }
 
-// Draws the first frame of a video into the current target, as the player does.
-Result<void> draw_first_frame(SDL_Renderer* r, Painter& painter, const fs::path& file, Rect whole) {
-    auto source = VideoSource::start(file, VideoStart{}); // software, once, silent
+// Draws the first frame of a video (at `at` seconds or after) into the current
+// target, as the player does.
+Result<void> draw_first_frame(SDL_Renderer* r, Painter& painter, const fs::path& file, Rect whole,
+                              double at = 0) {
+    VideoStart how; // software, once, silent
+    how.start_at = at;
+    auto source = VideoSource::start(file, std::move(how));
     for (int i = 0; i < 500; ++i) {
         if (source->frames().size() > 0 || source->state() == VideoSource::State::Failed ||
             source->state() == VideoSource::State::Ended)
@@ -88,6 +94,12 @@ Result<void> draw_first_frame(SDL_Renderer* r, Painter& painter, const fs::path&
     painter.picture_fit(texture.texture(), display, info.rotation, whole);
     return {};
 }
+
+// One picture of the sheet: an item, or a captioned video in one caption language.
+struct Tile {
+    const Item* item;
+    std::string caption_lang; // "" = the item as it is
+};
 
 std::string option_or(const std::map<std::string, std::string>& options, const char* key,
                       const std::string& fallback) {
@@ -288,10 +300,16 @@ int preview(const std::vector<std::string>& positional,
         }
         return plan_day_picture(channel, options, *fonts);
     }
-    std::vector<const Item*> items;
+    // A tile per item, and per captioned video one more per caption language: its
+    // first cue drawn over the frame it starts on.
+    std::vector<Tile> items;
     for (const Item& item : channel.items)
-        if (only_lang.empty() || item.lang.empty() || item.lang == only_lang)
-            items.push_back(&item);
+        if (only_lang.empty() || item.lang.empty() || item.lang == only_lang) {
+            items.push_back({&item, {}});
+            for (const CaptionFile& c : item.captions)
+                if (only_lang.empty() || c.lang == only_lang)
+                    items.push_back({&item, c.lang});
+        }
     if (items.empty()) {
         log::error("preview: no item to show");
         return 1;
@@ -327,9 +345,11 @@ int preview(const std::vector<std::string>& positional,
     std::optional<QrCode> qr;
     int faults = 0;
     for (size_t i = 0; i < items.size(); ++i) {
-        const Item& item = *items[i];
-        const std::string lang =
-            item.lang.empty() ? (only_lang.empty() ? "en" : only_lang) : item.lang;
+        const Item& item = *items[i].item;
+        const std::string& caption_lang = items[i].caption_lang;
+        const std::string lang = !caption_lang.empty() ? caption_lang
+                                 : item.lang.empty()   ? (only_lang.empty() ? "en" : only_lang)
+                                                       : item.lang;
         const Hotline* hotline = find_hotline(channel.hotlines, region, lang);
         if (!hotline) {
             log::error("no hotline in the channel for region " + region);
@@ -357,13 +377,27 @@ int preview(const std::vector<std::string>& positional,
             frame.body = ImageBody{image.get()};
             compose(painter, *size, frame);
         } else {
-            if (auto drawn = draw_first_frame(r, painter, item.file, whole); !drawn)
+            std::optional<Cue> cue;
+            if (!caption_lang.empty()) {
+                if (auto cues = read_caption_file(caption_in(item, caption_lang)->file); !cues)
+                    problem = cues.error().message;
+                else
+                    cue = cues->front();
+            }
+            if (auto drawn = draw_first_frame(r, painter, item.file, whole, cue ? cue->start : 0);
+                !drawn)
                 problem = drawn.error().message;
             auto banner =
                 render_banner(r, *fonts, frame.banner, frame.qr, *size, BannerPosition::Bottom);
             if (banner) {
                 SDL_Rect box = banner->box.sdl();
                 SDL_RenderCopy(r, banner->texture.get(), nullptr, &box);
+                const Rect picture{0, 0, size->width, size->height - banner->box.h};
+                if (cue)
+                    if (auto c = render_caption(r, *fonts, cue->text, *size, picture)) {
+                        SDL_Rect at = c->box.sdl();
+                        SDL_RenderCopy(r, c->texture.get(), nullptr, &at);
+                    }
             }
         }
         SDL_SetRenderTarget(r, nullptr);
@@ -376,7 +410,8 @@ int preview(const std::vector<std::string>& positional,
             item.type == ItemType::Video ? item.media.duration : kDefaultStillSeconds);
         std::string line1 = item.id + "  " + (item.lang.empty() ? "all" : item.lang) + "  " +
                             std::string(to_string(item.type)) +
-                            (duration > 0 ? "  " + seconds_text(duration) : "");
+                            (duration > 0 ? "  " + seconds_text(duration) : "") +
+                            (caption_lang.empty() ? "" : "  captions " + caption_lang);
         std::string line2 =
             problem.empty() ? schedule_summary(item.schedule) : "CANNOT SHOW: " + problem;
         if (!problem.empty()) {
@@ -398,7 +433,7 @@ int preview(const std::vector<std::string>& positional,
         log::error(out + ": cannot write: " + IMG_GetError());
         return 1;
     }
-    std::printf("%s: %zu items, %dx%d\n", out.c_str(), items.size(), sheet_w, sheet_h);
+    std::printf("%s: %zu pictures, %dx%d\n", out.c_str(), items.size(), sheet_w, sheet_h);
     return faults ? 1 : 0;
 }
 

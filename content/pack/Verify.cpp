@@ -15,6 +15,36 @@ namespace milepost::pack {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Checks every object the channel's items name (media and captions) in SITE/objects:
+// there, of its size, and of its SHA-256. Returns how many are not; each is logged.
+int check_objects(const Channel& c) {
+    int bad = 0;
+    std::set<std::string> seen;
+    for (const Item& item : c.items)
+        for (const ObjectRef& o : item_objects(item)) {
+            if (!seen.insert(o.object).second)
+                continue;
+            std::error_code ec;
+            const std::string what = "item \"" + item.id + "\": object " + o.file.string();
+            if (!fs::is_regular_file(o.file, ec)) {
+                log::error(what + ": missing");
+                ++bad;
+            } else if (fs::file_size(o.file, ec) != o.size) {
+                log::error(what + ": " + std::to_string(fs::file_size(o.file, ec)) +
+                           " bytes, the manifest says " + std::to_string(o.size));
+                ++bad;
+            } else if (auto h = sha256_file(o.file); !h || *h != o.object) {
+                log::error(what + ": its SHA-256 does not match its name: the file was changed");
+                ++bad;
+            }
+        }
+    return bad;
+}
+
+} // namespace
+
 int verify(const Args& a) {
     if (a.positional.size() != 1 || !a.options.count("public-key"))
         return usage_error("verify: SITE and --public-key FILE are required");
@@ -63,25 +93,7 @@ int verify(const Args& a) {
             ++faults;
             continue;
         }
-        int bad = 0;
-        std::set<std::string> seen;
-        for (const Item& item : c.items) {
-            if (item.type == ItemType::Slide || !seen.insert(item.media.object).second)
-                continue;
-            std::error_code ec;
-            const std::string what = "item \"" + item.id + "\": object " + item.file.string();
-            if (!fs::is_regular_file(item.file, ec)) {
-                log::error(what + ": missing");
-                ++bad;
-            } else if (fs::file_size(item.file, ec) != item.media.size) {
-                log::error(what + ": " + std::to_string(fs::file_size(item.file, ec)) +
-                           " bytes, the manifest says " + std::to_string(item.media.size));
-                ++bad;
-            } else if (auto h = sha256_file(item.file); !h || *h != item.media.object) {
-                log::error(what + ": its SHA-256 does not match its name: the file was changed");
-                ++bad;
-            }
-        }
+        const int bad = check_objects(c);
         faults += bad;
         std::printf("%s: channel \"%s\", sequence %lld, %zu items: %s\n", manifest_path.c_str(),
                     c.name.c_str(), static_cast<long long>(c.sequence), c.items.size(),

@@ -44,8 +44,7 @@ int open_media_input(AVFormatContext** ctx, const std::filesystem::path& file, M
     static const bool capped = (av_max_alloc(kMaxFfmpegAllocation), true);
     (void)capped;
     AVDictionary* options = nullptr;
-    av_dict_set(&options, "format_whitelist",
-                kind == MediaKind::Video ? kVideoDemuxers : kPictureDemuxers, 0);
+    av_dict_set(&options, "format_whitelist", demuxers_of(kind), 0);
     av_dict_set(&options, "protocol_whitelist", "file", 0);
     const int rc = avformat_open_input(ctx, file.c_str(), forced, &options);
     av_dict_free(&options); // what the demuxer did not take
@@ -82,15 +81,33 @@ std::optional<std::string> foreign_format(const std::filesystem::path& file, Med
     const AVInputFormat* format = av_probe_input_format2(&probe, 1, &score);
     if (!format)
         return std::nullopt;
-    const char* allowed = kind == MediaKind::Video ? kVideoDemuxers : kPictureDemuxers;
-    if (av_match_list(format->name, allowed, ',') > 0)
+    if (av_match_list(format->name, demuxers_of(kind), ',') > 0)
         return std::nullopt;
     return refusal_text(kind, describe(*format));
 }
 
+const char* demuxers_of(MediaKind kind) {
+    switch (kind) {
+    case MediaKind::Video:
+        return kVideoDemuxers;
+    case MediaKind::Picture:
+        return kPictureDemuxers;
+    case MediaKind::Captions:
+        return kCaptionDemuxers;
+    }
+    return "";
+}
+
 std::string refusal_text(MediaKind kind, const std::string& what) {
-    return kind == MediaKind::Video ? "it is " + what + ", not a video container Milepost plays"
-                                    : "an image item must be PNG or JPEG, this is " + what;
+    switch (kind) {
+    case MediaKind::Video:
+        return "it is " + what + ", not a video container Milepost plays";
+    case MediaKind::Picture:
+        return "an image item must be PNG or JPEG, this is " + what;
+    case MediaKind::Captions:
+        return "it is " + what + ", not a WebVTT or SubRip caption file";
+    }
+    return what;
 }
 
 } // namespace milepost

@@ -38,7 +38,7 @@ inline std::string av_error_text(int code) {
 }
 
 // What an item's file must be. Only the demuxers of its kind are ever used.
-enum class MediaKind { Video, Picture };
+enum class MediaKind { Video, Picture, Captions };
 
 // FFmpeg's names for the containers Milepost plays (the mov demuxer reads MP4,
 // MOV and 3GP, matroska reads MKV and WebM) and the pictures it shows. Left out
@@ -46,6 +46,10 @@ enum class MediaKind { Video, Picture };
 // URLs named inside the file.
 inline constexpr const char* kVideoDemuxers = "mov,matroska,mpegts,avi";
 inline constexpr const char* kPictureDemuxers = "png_pipe,jpeg_pipe";
+// A video's caption files (media/Captions.hpp): WebVTT and SubRip.
+inline constexpr const char* kCaptionDemuxers = "webvtt,srt";
+// The demuxers of `kind`, as a format_whitelist.
+const char* demuxers_of(MediaKind kind);
 
 // The largest single allocation FFmpeg may make in a Milepost process (set by
 // open_media_input through av_max_alloc): far above a UHD frame (12 MB as

@@ -556,7 +556,7 @@ bool VideoPipeline::emit(AVFrame* decoded) {
     m_end_of_pass = pts + duration;
     m_pass_had_frames = true;
     touch();
-    return m_frames.push({std::move(frame), pts, duration});
+    return m_frames.push({std::move(frame), pts, duration, raw - m_origin});
 }
 
 // The sound's converter to the speakers' format (16-bit stereo at kAudioRate),

@@ -20,6 +20,7 @@ struct VideoFrame {
     FramePtr frame;      // in system memory (hardware frames are downloaded)
     double pts = 0;      // seconds after the item's first frame, continuous across loops
     double duration = 0; // seconds it stays up
+    double in_file = 0;  // seconds from the file's start, each pass again: the captions' clock
 };
 
 // Sound decoded and resampled for the speakers: 16-bit stereo at kAudioRate.

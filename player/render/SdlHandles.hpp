@@ -24,6 +24,7 @@ using FontPtr = std::unique_ptr<TTF_Font, SdlDeleter>;
 struct Rect {
     int x = 0, y = 0, w = 0, h = 0;
     SDL_Rect sdl() const { return SDL_Rect{x, y, w, h}; }
+    bool operator==(const Rect&) const = default;
     bool contains(const Rect& r) const {
         return r.x >= x && r.y >= y && r.x + r.w <= x + w && r.y + r.h <= y + h;
     }

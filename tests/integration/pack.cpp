@@ -36,14 +36,6 @@ std::map<std::string, std::string> snapshot_tree(const fs::path& dir) {
     return out;
 }
 
-const char* kHotline = R"(
-[[hotline]]
-region = "*"
-name = "National Human Trafficking Hotline"
-call = "1-888-373-7888"
-url = "https://humantraffickinghotline.org"
-)";
-
 // A source folder with a slide, an image and a video.
 fs::path make_source(const TempDir& dir, const std::string& extra = "") {
     fs::create_directories(dir / "src/media");
@@ -55,7 +47,8 @@ fs::path make_source(const TempDir& dir, const std::string& extra = "") {
                              {"-f", "lavfi", "-i", "color=c=0x2050c0:s=400x200", "-frames:v", "1"}),
                   dir / "src/media/logo.png", fs::copy_options::overwrite_existing);
     return dir.write("src/channel.toml",
-                     std::string("channel = \"trucking\"\ntitle = \"Trucking\"\n") + kHotline + R"(
+                     channel_header("trucking", "Trucking") +
+                         us_hotline_toml("url = \"https://humantraffickinghotline.org\"\n") + R"(
 [[item]]
 id = "lot-en"
 type = "slide"
@@ -118,11 +111,6 @@ struct BuiltSite {
         return pack_build(channel, keys, site, extra);
     }
 };
-
-// An [[item]] with a file, for make_source's `extra`.
-std::string file_item(const std::string& id, const std::string& type, const std::string& file) {
-    return "[[item]]\nid = \"" + id + "\"\ntype = \"" + type + "\"\nfile = \"" + file + "\"\n";
-}
 
 } // namespace
 
@@ -499,7 +487,14 @@ TEST_CASE("the built-in channel is built and signed into the build tree, and pla
                              "1280x720");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK(r.err.find("signature not checked") == std::string::npos);
-    CHECK(squeeze(ocr(dir / "a.png")).find("1-888-373-7888") != std::string::npos);
+    // It begins with the demo's captioned video (FFmpeg's test source, moving
+    // colours): its first cue above the banner, the hotline in the banner.
+    Picture shot = load_picture(dir / "a.png");
+    shot.crop(0, 600, 1280, 120).save(dir / "banner.png");
+    CHECK(squeeze(ocr(dir / "banner.png")).find("1-888-373-7888") != std::string::npos);
+    shot.crop(0, 440, 1280, 170).save(dir / "caption.png");
+    const std::string caption = squeeze(ocr(dir / "caption.png"));
+    CHECK_MESSAGE(caption.find("see what others miss") != std::string::npos, caption);
 }
 
 TEST_CASE_FIXTURE(BuiltSite, "a picture that failed is not loaded again after a restart, and a new "
@@ -555,4 +550,199 @@ TEST_CASE_FIXTURE(BuiltSite, "a picture that failed is not loaded again after a 
     std::map<std::string, std::vector<double>> third_errors;
     plays(read_trace(dir / "t3.ndjson"), &third_errors);
     CHECK_MESSAGE(third_errors.count("logo") == 1, third.err);
+}
+
+namespace {
+
+// A 4-second video for the caption tests, made once.
+fs::path caption_test_video() {
+    return make_media("pack-captions-4s.mp4",
+                      {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4", "-c:v",
+                       "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
+}
+
+// A 2-second video with one mov_text stream tagged `lang` (ISO 639-2), made once.
+fs::path tagged_caption_video(const TempDir& dir, const std::string& lang) {
+    const fs::path srt =
+        dir.write("tagged.srt", "1\n00:00:00,300 --> 00:00:01,200\n<i>Watch</i> the lot\n\n2\n"
+                                "00:00:01,200 --> 00:00:01,900\nCall the hotline\n");
+    return make_media("pack-captions-tagged-" + lang + ".mp4",
+                      {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2", "-i",
+                       srt.string(), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt",
+                       "yuv420p", "-c:s", "mov_text", "-metadata:s:s:0", "language=" + lang});
+}
+
+} // namespace
+
+TEST_CASE("build publishes caption files per language as WebVTT objects, and verify checks them") {
+    TempDir dir;
+    Keys keys = keygen(dir);
+    fs::create_directories(dir / "src/media");
+    fs::copy_file(caption_test_video(), dir / "src/media/signs.mp4");
+    dir.write("src/media/signs.en.vtt",
+              "WEBVTT\n\n00:00:00.500 --> 00:00:01.500 align:start\n<v Narrator>Watch for "
+              "<i>signs</i>\n\n00:00:02.000 --> 00:00:03.500\nCall 1-888-373-7888\n");
+    dir.write("src/media/signs.es.srt", "1\r\n00:00:00,500 --> 00:00:01,500\r\n<i>¿Ves algo "
+                                        "raro?</i>\r\n\r\n2\r\n00:00:02,000 --> "
+                                        "00:00:03,500\r\n{\\an8}Llama « ya »\r\n");
+    dir.write("src/media/signs.fr.vtt",
+              "WEBVTT\n\n00:00:00.500 --> 00:00:03.000\nÇa coûte très cher ? Non : appelez.\n");
+    const fs::path source =
+        dir.write("src/channel.toml", channel_header("trucking") + us_hotline_toml("") + R"(
+[[item]]
+id = "signs"
+type = "video"
+file = "media/signs.mp4"
+lang = "en"
+captions = { en = "media/signs.en.vtt", es = "media/signs.es.srt", fr = "media/signs.fr.vtt" }
+[[item]]
+id = "lot-es"
+type = "slide"
+lang = "es"
+title = "Señales en el estacionamiento"
+[[item]]
+id = "lot-fr"
+type = "slide"
+lang = "fr"
+title = "Signes sur le parking"
+)");
+    const fs::path site = dir / "site";
+    RunResult b = pack_build(source, keys, site);
+    REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+    CHECK_MESSAGE(b.out.find("3 items, 4 new objects") != std::string::npos, b.out);
+
+    // The manifest lists them per language, with object and size.
+    const std::string text = read_file(site / "channels/trucking/manifest.json");
+    const auto json = nlohmann::json::parse(text);
+    const auto& listed = json["items"][0]["captions"];
+    REQUIRE(listed.is_object());
+    CHECK(listed.size() == 3);
+    for (const char* lang : {"en", "es", "fr"}) {
+        REQUIRE_MESSAGE(listed.contains(lang), lang);
+        const std::string object = listed[lang]["object"];
+        CHECK(object.size() == 64);
+        CHECK(fs::file_size(site / "objects" / object) ==
+              listed[lang]["size"].get<std::uint64_t>());
+    }
+    Channel c = parse_manifest(text, site / "objects", "manifest.json");
+    REQUIRE(c.items[0].captions.size() == 3);
+    // The objects hold WebVTT, markup gone; the SubRip file is stored as WebVTT.
+    CHECK(read_file(c.items[0].captions[0].file) ==
+          "WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nWatch for signs\n\n"
+          "00:00:02.000 --> 00:00:03.500\nCall 1-888-373-7888\n");
+    CHECK(read_file(c.items[0].captions[1].file) ==
+          "WEBVTT\n\n00:00:00.500 --> 00:00:01.500\n¿Ves algo raro?\n\n"
+          "00:00:02.000 --> 00:00:03.500\nLlama « ya »\n");
+    CHECK(read_file(c.items[0].captions[2].file) ==
+          "WEBVTT\n\n00:00:00.500 --> 00:00:03.000\nÇa coûte très cher ? Non : appelez.\n");
+    CHECK(run({"minisign", "-Vm", (site / "channels/trucking/manifest.json").string(), "-p",
+               keys.pub.string()})
+              .exit_code == 0);
+
+    RunResult v = pack({"verify", site.string(), "--public-key", keys.pub.string()});
+    CHECK_MESSAGE(v.exit_code == 0, v.err);
+    // Rebuilt: nothing new.
+    RunResult again = pack_build(source, keys, site);
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK_MESSAGE(again.out.find("sequence 2, 3 items, 0 new objects") != std::string::npos,
+                  again.out);
+
+    // A caption object changed, then one gone: verify names each.
+    const fs::path fr = c.items[0].captions[2].file;
+    std::string bytes = read_file(fr);
+    bytes[bytes.find("appelez")] = 'A';
+    std::ofstream(fr, std::ios::binary) << bytes;
+    v = pack({"verify", site.string(), "--public-key", keys.pub.string()});
+    CHECK(v.exit_code == 1);
+    CHECK_MESSAGE(v.err.find("item \"signs\": object " + fr.string() +
+                             ": its SHA-256 does not match its name: the file was changed") !=
+                      std::string::npos,
+                  v.err);
+    CHECK(v.out.find("FAULTY") != std::string::npos);
+    fs::remove(c.items[0].captions[1].file);
+    v = pack({"verify", site.string(), "--public-key", keys.pub.string()});
+    CHECK_MESSAGE(v.err.find("item \"signs\": object " + c.items[0].captions[1].file.string() +
+                             ": missing") != std::string::npos,
+                  v.err);
+}
+
+TEST_CASE_FIXTURE(BuiltSite, "build refuses a bad caption file naming the file, the line and what "
+                             "is wrong, and leaves the SITE as it was") {
+    const auto before = snapshot_tree(site);
+    const fs::path media = dir / "src/media";
+    struct Case {
+        std::string file;
+        std::string text;
+        std::string message; // after "item \"clip\": MEDIA/FILE"
+        std::string lang;
+    };
+    const std::string cue = "00:00:00.100 --> 00:00:00.400\n";
+    const std::vector<Case> cases = {
+        {"late.en.vtt", "WEBVTT\n\n00:00:00.500 --> 00:00:03.000\nToo long\n",
+         ":3: cue at 00:00:00.500: it ends at 00:00:03.000, after the video (00:00:01.000)", "en"},
+        {"order.en.vtt", "WEBVTT\n\n00:00:00.500 --> 00:00:00.900\nSecond\n\n" + cue + "First\n",
+         ":6: cue at 00:00:00.100: it starts before the cue before it", "en"},
+        {"four.en.srt", "1\n00:00:00,100 --> 00:00:00,400\none\ntwo\nthree\nfour\n",
+         ":2: cue at 00:00:00.100: over 3 lines of 42 characters: split it in two cues", "en"},
+        {"long.en.vtt",
+         "WEBVTT\n\n" + cue + "Someone going from truck to truck, knocking on doors, " +
+             "who does not seem to be able to leave, and who is not allowed to speak\n",
+         ":3: cue at 00:00:00.100: over 3 lines of 42 characters: split it in two cues", "en"},
+        {"latin1.en.vtt", "WEBVTT\n\n" + cue + "Caf\xe9\n", ":4: not UTF-8", "en"},
+        {"timing.en.vtt", "WEBVTT\n\n00:00:00,100 --> 00:00:00,400\nComma\n",
+         ":3: not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)", "en"},
+        {"signs.de.vtt", "WEBVTT\n\n" + cue + "Achten Sie auf Zeichen\n",
+         ": captions in \"de\", a language the channel does not use (its items and hotlines "
+         "use en)",
+         "de"},
+        {"missing.en.vtt", "", ": cannot read: No such file or directory", "en"},
+    };
+    for (const Case& c : cases) {
+        if (!c.text.empty())
+            dir.write("src/media/" + c.file, c.text);
+        const fs::path bad =
+            make_source(dir, "captions = { " + c.lang + " = \"media/" + c.file + "\" }\n");
+        RunResult r = build(bad);
+        const std::string message = "item \"clip\": " + (media / c.file).string() + c.message;
+        CHECK_MESSAGE(r.exit_code == 1, c.file, r.err);
+        CHECK_MESSAGE(r.err.find(message) != std::string::npos, message, " not in: ", r.err);
+        CHECK_MESSAGE(r.err.find("1 item(s) refused; nothing was written") != std::string::npos,
+                      r.err);
+        CHECK_MESSAGE(snapshot_tree(site) == before, "the SITE changed after: ", c.file);
+    }
+}
+
+TEST_CASE_FIXTURE(BuiltSite, "a video with a tagged subtitle stream and no caption files gets "
+                             "that stream's captions") {
+    fs::copy_file(tagged_caption_video(dir, "eng"), dir / "src/media/tagged.mp4");
+    RunResult r = build(make_source(dir, file_item("tagged", "video", "media/tagged.mp4")));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_MESSAGE(r.err.find("item \"tagged\": captions in \"en\" from the subtitle stream of") !=
+                      std::string::npos,
+                  r.err);
+    Channel c = parse_manifest(read_file(site / "channels/trucking/manifest.json"),
+                               site / "objects", "manifest.json");
+    REQUIRE(c.items.size() == 4);
+    const Item& tagged = c.items[3];
+    REQUIRE(tagged.captions.size() == 1);
+    CHECK(tagged.captions[0].lang == "en");
+    CHECK(read_file(tagged.captions[0].file) ==
+          "WEBVTT\n\n00:00:00.300 --> 00:00:01.200\nWatch the lot\n\n"
+          "00:00:01.200 --> 00:00:01.900\nCall the hotline\n");
+    CHECK(c.items[2].captions.empty()); // the clip has no stream and no file
+    CHECK(pack({"verify", site.string(), "--public-key", keys.pub.string()}).exit_code == 0);
+
+    // A stream in a language the channel does not use is left out, with a warning
+    // (a caption file in it would be refused: the publisher chose that one).
+    fs::copy_file(tagged_caption_video(dir, "spa"), dir / "src/media/tagged-es.mp4");
+    r = build(make_source(dir, file_item("tagged-es", "video", "media/tagged-es.mp4")));
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_MESSAGE(r.err.find("item \"tagged-es\": " + (dir / "src/media/tagged-es.mp4").string() +
+                             ": its \"es\" subtitle stream is left out: the channel does not use "
+                             "that language (its items and hotlines use en)") != std::string::npos,
+                  r.err);
+    Channel again = parse_manifest(read_file(site / "channels/trucking/manifest.json"),
+                                   site / "objects", "manifest.json");
+    REQUIRE(again.items.size() == 4);
+    CHECK(again.items[3].captions.empty());
 }

@@ -1,4 +1,5 @@
 #include "core/Channel.hpp"
+#include "render/CaptionBox.hpp"
 #include "render/TextLayout.hpp"
 
 #include <doctest/doctest.h>
@@ -148,6 +149,43 @@ TEST_CASE("every slide of the built-in channel fits whole at every size and rota
             SlideLayout s = layout_slide(fonts(), item.title, item.bullets,
                                          content_area(canvas, banner), canvas);
             CHECK_MESSAGE(!s.cut, item.id, " at ", canvas.width, "x", canvas.height);
+        }
+    }
+}
+
+TEST_CASE("a caption sits above the banner inside the safe area, at least 4.5% of the short "
+          "side tall, in at most 3 lines, at every size and rotation") {
+    // Three lines of 42 characters, the most milepost-pack lets through.
+    const std::string cue = "Someone who is not free to leave the truck,\n"
+                            "who cannot speak for themselves, or whose\n"
+                            "papers are held by another: call the line.";
+    for (Size panel : {Size{1280, 720}, Size{1920, 1080}, Size{3840, 2160}, Size{1024, 600}}) {
+        for (int rotation : {0, 90, 180, 270}) {
+            const Size canvas = canvas_for(panel, rotation);
+            CAPTURE(canvas.width);
+            CAPTURE(canvas.height);
+            for (BannerPosition pos : {BannerPosition::Bottom, BannerPosition::Top}) {
+                BannerLayout banner = layout_banner(fonts(), us_banner(), true, canvas, pos);
+                const Rect picture = content_area(canvas, banner);
+                CaptionLayout c = layout_caption(fonts(), cue, canvas, picture);
+                const int sx = static_cast<int>(std::lround(0.05 * canvas.width));
+                const int sy = static_cast<int>(std::lround(0.05 * canvas.height));
+                const Rect safe{sx, sy, canvas.width - 2 * sx, canvas.height - 2 * sy};
+                CHECK(safe.contains(c.box));
+                CHECK(picture.contains(c.box)); // never over the banner
+                // Centred, at the bottom of the picture area (just above a bottom
+                // banner; at the safe area's edge under a top one).
+                CHECK(std::abs((c.box.x + c.box.w / 2) - canvas.width / 2) <= 1);
+                const int bottom =
+                    std::min(picture.y + picture.h - text_basis(canvas) / 100, canvas.height - sy);
+                CHECK(c.box.y + c.box.h == bottom);
+                REQUIRE(!c.lines.empty());
+                CHECK(c.lines.size() <= 3);
+                for (const TextLine& l : c.lines) {
+                    CHECK(l.box.h >= std::ceil(kCaptionTextFraction * text_basis(canvas)));
+                    CHECK(c.box.contains(l.box));
+                }
+            }
         }
     }
 }
