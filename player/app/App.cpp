@@ -24,7 +24,9 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
     : m_start(started), m_options(std::move(options)), m_config(std::move(config)),
       m_builtin(std::move(builtin)), m_output(std::move(output)), m_audio(std::move(audio)),
       m_fonts(std::move(fonts)), m_trace(std::move(trace)), m_presenter(*m_output, m_audio.get()),
-      m_playback({m_options, m_config, *m_output, m_audio.get(), m_presenter, m_trace, m_start},
+      m_captions(m_config, m_audio != nullptr, m_fonts, m_trace, started),
+      m_playback({m_options, m_config, *m_output, m_audio.get(), m_presenter, m_captions, m_trace,
+                  m_start},
                  std::move(channel)),
       m_hotlines(m_playback.channel(), m_builtin, m_config.device.region),
       m_overlays(m_config, *m_output, m_fonts, m_hotlines, m_trace, m_start),
@@ -119,6 +121,7 @@ void App::handle_events() {
         case SDL_RENDER_TARGETS_RESET:
         case SDL_RENDER_DEVICE_RESET:
             m_banner.reset();
+            m_captions.forget_textures();
             m_dirty = true;
             break;
         case SDL_MOUSEBUTTONDOWN:
@@ -126,6 +129,8 @@ void App::handle_events() {
             break;
         case SDL_MOUSEBUTTONUP:
             m_overlays.released(Clock::now(), ev.button.x, ev.button.y, m_playback.lang());
+            if (auto lang = m_overlays.take_language_chosen())
+                m_captions.choose_language(*lang);
             m_dirty = m_overlays.take_dirty() || m_dirty;
             break;
         case SDL_KEYDOWN:
@@ -270,6 +275,13 @@ void App::compose_video() {
     }
     SDL_Rect box = m_banner->box.sdl();
     SDL_RenderCopy(r, m_banner->texture.get(), nullptr, &box);
+    if (m_presenter.has_frame()) {
+        // The picture area: the canvas less the banner, at the top or the bottom.
+        const Rect& b = m_banner->box;
+        const Rect picture{0, b.y == 0 ? b.h : 0, canvas.width, canvas.height - b.h};
+        m_captions.draw(r, canvas, picture, m_presenter.frame_in_file(), m_presenter.frame_pts(),
+                        Clock::now());
+    }
 }
 
 void App::present(const std::string* snapshot) {

@@ -4,10 +4,12 @@
 //   ChannelFollower  DATA_DIR/active: which channel version plays
 //   Playback         the plan, the item on screen and the next, proof of play
 //   VideoPresenter   a video's frames: queue -> clock -> present
+//   CaptionPresenter the video's captions: the cue due with the frame on screen
 //   Overlays         the settings error, the tap's hotline screen, the cards
 //   ScreenPower      the power schedule, HDMI-CEC, the cable
 // The App itself draws the screen (content, banner, overlays), presents it, takes
 // snapshots and screenshots, and tells systemd it lives.
+#include "CaptionPresenter.hpp"
 #include "ChannelFollower.hpp"
 #include "HotlineChoice.hpp"
 #include "Options.hpp"
@@ -81,6 +83,7 @@ private:
 
     // The parts.
     VideoPresenter m_presenter;
+    CaptionPresenter m_captions;
     Playback m_playback;
     std::optional<ChannelFollower> m_follower; // only without --content
     HotlineChoice m_hotlines;

@@ -1,6 +1,8 @@
 #include "ItemLoader.hpp"
 
+#include "core/Log.hpp"
 #include "core/MediaLimits.hpp"
+#include "media/Captions.hpp"
 #include "render/PictureFile.hpp"
 
 #include <cmath>
@@ -57,8 +59,23 @@ PreparedItem ItemLoader::prepare(const Item& item, std::int64_t sequence,
         how.start_at = at;
         p.video = VideoSource::start(item.file, std::move(how));
         p.start_at = at;
+        read_captions(p);
     }
     return p;
+}
+
+// Caption objects are small (milepost-pack bounds them) and read at once.
+void ItemLoader::read_captions(PreparedItem& p) {
+    for (const CaptionFile& c : p.item->captions) {
+        auto cues = read_caption_file(c.file);
+        if (cues) {
+            p.captions.push_back({c.lang, std::move(*cues)});
+            continue;
+        }
+        const std::string why = "captions " + c.lang + ": " + cues.error().message;
+        log::warn("item \"" + p.item->id + "\": " + why + "; it plays without them");
+        p.caption_error += (p.caption_error.empty() ? "" : "; ") + why;
+    }
 }
 
 void ItemLoader::finish_picture(PreparedItem& p, SDL_Renderer* renderer) {

@@ -2,6 +2,7 @@
 // Makes an item ready to go on screen, off the render thread where it can, and
 // remembers what failed (DATA_DIR/failed-objects, see FailedObjects.hpp).
 #include "FailedObjects.hpp"
+#include "core/Captions.hpp"
 #include "core/Channel.hpp"
 #include "core/Result.hpp"
 #include "media/VideoSource.hpp"
@@ -20,6 +21,12 @@
 
 namespace milepost {
 
+// A video's captions in one language, read from its caption object.
+struct CaptionTrack {
+    std::string lang;
+    std::vector<Cue> cues;
+};
+
 // An item made ready to go on screen: its video opened and decoding, or its
 // image loaded. Made while the item before it plays, so that items follow each
 // other without a gap.
@@ -31,6 +38,8 @@ struct PreparedItem {
     std::future<Result<SurfacePtr>> picture; // image items: decoding on a thread of its own
     std::string error;                       // why it cannot be shown ("" = fine)
     double start_at = 0;                     // seconds into the video file it starts at
+    std::vector<CaptionTrack> captions;      // videos: those that could be read
+    std::string caption_error; // a caption object that could not: the video plays without it
 };
 
 // Called from the render thread only.
@@ -67,6 +76,7 @@ public:
     void stopped_cleanly();
 
 private:
+    void read_captions(PreparedItem& p);
     // Runs `fn` on a thread of its own, counted in m_running.
     template <typename Fn> void run_detached(Fn fn) {
         ++*m_running;

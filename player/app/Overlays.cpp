@@ -78,6 +78,7 @@ void Overlays::on_tap(Clock::time_point now, SDL_Point at, const std::string& la
         if (langs.size() > 1 && at.x >= b.x && at.x < b.x + b.w && at.y >= b.y &&
             at.y < b.y + b.h) {
             m_hotline_lang = next_language(m_hotline_lang);
+            m_chosen = m_hotline_lang;
             m_hotline_texture.reset(); // painted again in that language
             log::info("tap: the hotline in " + language_name(m_hotline_lang));
         }

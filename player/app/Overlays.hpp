@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace milepost {
 
@@ -35,6 +36,9 @@ public:
     void pressed(Clock::time_point now, int x, int y);
     void released(Clock::time_point now, int x, int y, const std::string& lang_on_screen);
     void diagnostics_key(Clock::time_point now);
+    // The language the tap screen's button switched to, once after each switch or
+    // tap (captions follow it).
+    std::optional<std::string> take_language_chosen() { return std::exchange(m_chosen, {}); }
 
     // Which layers show at `now`; the card's facts come from `facts` (diagnostics:
     // with the extras), read again each second while it shows.
@@ -71,6 +75,7 @@ private:
 
     Clock::time_point m_hotline_until;
     std::string m_hotline_lang;
+    std::optional<std::string> m_chosen;            // for take_language_chosen()
     TexturePtr m_hotline_texture;                   // painted once per showing and language
     std::optional<Clock::time_point> m_press_since; // a press began (a tap is a short one)
 

@@ -1,13 +1,10 @@
 #include "Playback.hpp"
 
-#include "core/Files.hpp"
 #include "core/Log.hpp"
 #include "milepost/Version.hpp"
 #include "service/ClockTrust.hpp"
 
 #include <algorithm>
-#include <cstdlib>
-#include <nlohmann/json.hpp>
 
 namespace milepost {
 
@@ -20,8 +17,7 @@ constexpr auto kExcludedFor = std::chrono::hours(1);
 // How long after an item starts the next one is prepared.
 constexpr auto kPrepareAfter = std::chrono::milliseconds(250);
 
-// The data dir, made when missing: the play log lives there (without one the
-// screen still plays).
+// The data dir, made when missing: the play log lives there (the screen plays without).
 std::filesystem::path made(const std::string& data_dir) {
     std::error_code ec;
     std::filesystem::create_directories(data_dir, ec);
@@ -31,8 +27,9 @@ std::filesystem::path made(const std::string& data_dir) {
 
 Playback::Playback(Parts parts, Channel channel)
     : m_options(parts.options), m_config(parts.config), m_output(parts.output),
-      m_audio(parts.audio), m_presenter(parts.presenter), m_trace(parts.trace),
-      m_started(parts.started), m_clock_anchor(parts.started), m_channel(std::move(channel)),
+      m_audio(parts.audio), m_presenter(parts.presenter), m_captions(parts.captions),
+      m_trace(parts.trace), m_started(parts.started), m_clock_anchor(parts.started),
+      m_channel(std::move(channel)),
       m_loader(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion,
                m_options.hwdec, m_audio != nullptr),
       m_proof(made(m_options.data_dir), m_options.clock_start.has_value()) {
@@ -198,9 +195,9 @@ WallTime Playback::wall_now(Clock::time_point now) const {
         std::chrono::system_clock::now());
 }
 
-PlayStart Playback::play_start(const std::string& id, const std::string& object,
-                               WallTime at) const {
-    return PlayStart{id, object, m_channel.name, m_channel.sequence, at, false, m_lang};
+PlayStart Playback::play_start(const std::string& id, const std::string& object, WallTime at,
+                               std::string captions) const {
+    return PlayStart{id, object, m_channel.name, m_channel.sequence, at, false, m_lang, captions};
 }
 
 void Playback::end_item(Clock::time_point now, std::string_view detail) {
@@ -356,7 +353,9 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
     m_trace.event(since_start(now), "item_start", item.id, std::nullopt,
                   s.offset.count() ? "joined at " + std::to_string(s.offset.count()) + " ms"
                                    : std::string());
-    m_proof.started(now, play_start(item.id, item.media.object, w));
+    m_proof.started(now,
+                    play_start(item.id, item.media.object, w, m_captions.start(m_current, s.lang)));
+    m_proof.note(m_current.caption_error);
     if (item.type == ItemType::Video) {
         // Ends at the plan's time, or when its last frame has had its time.
         m_current.video->set_on_screen(true);

@@ -3,6 +3,7 @@
 // item on screen and the one prepared while it plays, the newer channel versions
 // taken at item boundaries, the items that fail (left out of the plan for an
 // hour), and each showing's row of proof of play.
+#include "CaptionPresenter.hpp"
 #include "ItemLoader.hpp"
 #include "LoopClock.hpp"
 #include "Options.hpp"
@@ -33,6 +34,7 @@ public:
         Output& output;
         AudioOutput* audio; // nullptr: silence
         VideoPresenter& presenter;
+        CaptionPresenter& captions;
         Trace& trace;
         Clock::time_point started; // the process start: trace times count from it
     };
@@ -90,7 +92,9 @@ private:
     void end_item(Clock::time_point now, std::string_view detail = {});
     void item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why);
     void exclude_failed_before(const Channel& channel, Clock::time_point now);
-    PlayStart play_start(const std::string& id, const std::string& object, WallTime at) const;
+    // `captions`: the language of the captions shown, "" for none.
+    PlayStart play_start(const std::string& id, const std::string& object, WallTime at,
+                         std::string captions = "") const;
     void write_player_status(Clock::time_point now);
     double since_start(Clock::time_point t) const { return seconds_between(m_started, t); }
 
@@ -99,6 +103,7 @@ private:
     Output& m_output;
     AudioOutput* m_audio;
     VideoPresenter& m_presenter;
+    CaptionPresenter& m_captions;
     Trace& m_trace;
     Clock::time_point m_started;
     Clock::time_point m_clock_anchor; // when --clock-start's time is the wall clock's

@@ -17,11 +17,17 @@ bool ProofOfPlay::trusted(WallTime at) const {
 void ProofOfPlay::started(Clock::time_point now, PlayStart start) {
     m_outcome = "completed";
     m_detail.clear();
+    m_note.clear();
     m_started = now;
     if (!m_recorder)
         return;
     start.clock_trusted = trusted(start.started_at);
     m_token = m_recorder->started(start);
+}
+
+void ProofOfPlay::note(const std::string& what) {
+    if (!what.empty())
+        m_note += (m_note.empty() ? "" : "; ") + what;
 }
 
 void ProofOfPlay::failed(std::string why) {
@@ -41,6 +47,8 @@ void ProofOfPlay::ended(Clock::time_point now, WallTime at, const std::string& i
             outcome = "interrupted";
             why = interrupted;
         }
+        if (!m_note.empty())
+            why += (why.empty() ? "" : "; ") + m_note;
         const auto lasted = std::chrono::duration_cast<std::chrono::milliseconds>(now - m_started);
         m_recorder->ended(m_token, PlayEnd{at, lasted.count(), outcome, why});
     }

@@ -23,6 +23,9 @@ public:
     // A showing went on screen at `now`: its row begins (`start.clock_trusted` is
     // set here), completed unless told otherwise.
     void started(Clock::time_point now, PlayStart start);
+    // Something of the showing on screen went wrong without stopping it (a caption
+    // file): its row's detail says so, whatever its outcome ("": nothing).
+    void note(const std::string& what);
     // The showing on screen failed: its row ends failed when it ends.
     void failed(std::string why);
     // The showing on screen ends at `now` (`at` on the wall clock). `interrupted`:
@@ -51,6 +54,7 @@ private:
     Clock::time_point m_started;              // when it went on screen
     std::string m_outcome;                    // how its row ends: completed, failed
     std::string m_detail;
+    std::string m_note; // what note() said of the showing on screen
     std::deque<std::pair<Clock::time_point, long>> m_drops; // per video item, last hour
 };
 

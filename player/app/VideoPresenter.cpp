@@ -120,6 +120,7 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
                   (m_info.audio.empty() ? "" : ", sound " + m_info.audio));
     m_has_frame = true;
     m_frame_pts = chosen->pts;
+    m_frame_in_file = chosen->in_file;
     m_last_frame_end = m_clock_start + clock_seconds(chosen->pts + chosen->duration);
     m_frame_pending = true;
     return true;

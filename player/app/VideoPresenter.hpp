@@ -48,6 +48,10 @@ public:
     // Draws the frame over the whole canvas, black bars where its shape differs
     // (black until the first frame).
     void draw(Painter& painter, SDL_Renderer* renderer, Size canvas);
+    // The frame on screen, if any: its pts, and its time in its file (the captions').
+    bool has_frame() const { return m_has_frame; }
+    double frame_pts() const { return m_frame_pts; }
+    double frame_in_file() const { return m_frame_in_file; }
     // After a present: the pts of the frame it showed first, when it was a new one.
     std::optional<double> presented();
 
@@ -80,6 +84,7 @@ private:
     bool m_first_taken = false;          // FirstFrame was returned
     VideoInfo m_info;                    // this item's, taken with its first frame
     double m_frame_pts = 0;
+    double m_frame_in_file = 0;
     Clock::time_point m_last_frame_end; // when the last frame taken stops being current
     bool m_frame_pending = false;       // a new frame is uploaded, not yet presented
     long m_frames_presented = 0;

@@ -1,0 +1,85 @@
+#include "CaptionPresenter.hpp"
+
+#include "core/Log.hpp"
+
+namespace milepost {
+
+CaptionPresenter::CaptionPresenter(const DeviceConfig& config, bool sound_on, Fonts& fonts,
+                                   Trace& trace, Clock::time_point started)
+    : m_config(config), m_sound_on(sound_on), m_fonts(fonts), m_trace(trace), m_started(started) {}
+
+std::string CaptionPresenter::start(const PreparedItem& video, const std::string& screen_lang) {
+    stop();
+    const CaptionMode mode = m_config.display.captions;
+    if (!video.item || video.captions.empty() || mode == CaptionMode::Off ||
+        (mode == CaptionMode::WhenMuted && m_sound_on))
+        return {};
+    m_tracks = video.captions;
+    m_item_id = video.item->id;
+    // The screen's language turn, else the item's, else English, else none.
+    for (const std::string& lang : {screen_lang, video.item->lang, std::string("en")}) {
+        show_track(lang);
+        if (m_track)
+            break;
+    }
+    return m_lang;
+}
+
+void CaptionPresenter::show_track(const std::string& lang) {
+    for (const CaptionTrack& t : m_tracks)
+        if (!lang.empty() && t.lang == lang) {
+            m_track = &t;
+            m_lang = lang;
+            m_cue.reset();
+            m_texture = {};
+            return;
+        }
+}
+
+void CaptionPresenter::stop() {
+    m_tracks.clear();
+    m_track = nullptr;
+    m_lang.clear();
+    m_cue.reset();
+    m_texture = {};
+}
+
+void CaptionPresenter::choose_language(const std::string& lang) {
+    if (m_tracks.empty() || lang == m_lang)
+        return;
+    show_track(lang);
+    log::info("item \"" + m_item_id + "\": captions in " + m_lang);
+}
+
+void CaptionPresenter::draw(SDL_Renderer* renderer, Size canvas, Rect picture, double in_file,
+                            double pts, Clock::time_point now) {
+    if (!m_track)
+        return;
+    // A frame "reaches" a cue time within half a millisecond: pts and cue times are
+    // rounded differently (84 / 30 s is not exactly 2.8 s).
+    const auto cue = cue_at(m_track->cues, in_file + 0.0005);
+    if (cue != m_cue) {
+        m_cue = cue;
+        m_texture = {};
+        m_trace.event(seconds_between(m_started, now), cue ? "caption" : "caption_end", m_item_id,
+                      pts, cue ? m_lang + ": " + m_track->cues[*cue].text : m_lang);
+    }
+    if (!m_cue)
+        return;
+    if (!m_texture.texture || !(canvas == m_canvas) || !(picture == m_picture)) {
+        m_canvas = canvas;
+        m_picture = picture;
+        auto painted =
+            render_caption(renderer, m_fonts, m_track->cues[*m_cue].text, canvas, picture);
+        if (!painted) {
+            log::error("item \"" + m_item_id + "\": " + painted.error().message);
+            m_track = nullptr; // not tried again each frame
+            return;
+        }
+        m_texture = std::move(*painted);
+    }
+    const SDL_Rect box = m_texture.box.sdl();
+    SDL_RenderCopy(renderer, m_texture.texture.get(), nullptr, &box);
+}
+
+} // namespace milepost
