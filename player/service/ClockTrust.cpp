@@ -12,7 +12,7 @@ bool clock_is_trusted(bool synchronised, WallTime now, int build_year) {
 }
 
 int build_year() {
-    static const int year = std::atoi(__DATE__ + 7);
+    static const int year = std::atoi(&__DATE__[7]);
     return year;
 }
 

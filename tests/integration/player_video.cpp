@@ -115,7 +115,9 @@ TEST_CASE("every codec and container plays in full") {
     std::map<std::string, std::vector<double>> errors;
     auto all = plays(read_trace(dir / "t.ndjson"), &errors);
     CHECK_MESSAGE(errors.empty(), r.err);
-    for (const auto& [id, frames] : expected) {
+    for (const auto& expected_play : expected) {
+        const std::string& id = expected_play.first;
+        const auto& frames = expected_play.second;
         const Play* p = find_play(all, id);
         REQUIRE_MESSAGE(p, id, " did not play: ", r.err);
         CAPTURE(id);

@@ -599,7 +599,9 @@ TEST_CASE("kill -9 at 50 random instants of a rate-limited update: the old or th
 TEST_CASE("the daemon polls, activates a new version while it runs, tells systemd, and stops on "
           "SIGTERM") {
     ServedScreen served; // a signed site, nginx serving it, a screen set up for it
-    auto& [pub, nginx, screen] = served;
+    // Named, not a structured binding: the lambda below captures the screen.
+    Publisher& pub = served.pub;
+    Screen& screen = served.screen;
     pub.publish(1, blobs(1, 10000, 1));
     NotifySocket notify(screen.dir / "notify");
     Child daemon({MILEPOST_SYNC, "--config", (screen.dir / "device.toml").string(), "--data-dir",

@@ -180,9 +180,11 @@ TEST_CASE("schedule: the cycles of DST days are 23 and 25 hours and leave no gap
     Channel c;
     c.items = {slide("a", 12), slide("b", 7), video("v", 61)};
     Planner p(c, settings("America/Chicago"));
-    for (auto [from, hours_long] :
+    for (auto from_hours :
          {std::pair{"2026-03-08T10:00:00Z", 23}, std::pair{"2026-11-01T09:00:00Z", 25},
           std::pair{"2026-12-01T10:00:00Z", 24}}) {
+        const char* from = from_hours.first;
+        const int hours_long = from_hours.second;
         CAPTURE(from);
         const PlanEntry first = p.entry_at(at(from));
         CHECK(first.start == at(from)); // the cycle starts at 04:00 local
@@ -205,12 +207,12 @@ TEST_CASE("schedule: the last item of a cycle fits, and a video is not cut when 
     c.items = {video("v", 50), slide("s", 10)};
     Planner p(c, settings());
     const WallTime next_cycle = at("2026-12-02T04:00:00Z");
-    const PlanEntry last = p.entry_at(next_cycle - milliseconds(1));
-    CHECK(last.end == next_cycle);
-    if (last.item->type == ItemType::Video)
-        CHECK(last.end - last.start == seconds(50));
+    const PlanEntry final_entry = p.entry_at(next_cycle - milliseconds(1));
+    CHECK(final_entry.end == next_cycle);
+    if (final_entry.item->type == ItemType::Video)
+        CHECK(final_entry.end - final_entry.start == seconds(50));
     else
-        CHECK(last.end - last.start <= seconds(50));
+        CHECK(final_entry.end - final_entry.start <= seconds(50));
 }
 
 TEST_CASE("schedule: weights over thousands of picks, spread out, never the same twice in a row") {
@@ -242,10 +244,10 @@ TEST_CASE("schedule: weights over thousands of picks, spread out, never the same
     two.items = {slide("x"), slide("y")};
     two.items[0].schedule.weight = 5;
     Planner q(two, settings());
-    std::string last;
+    std::string before;
     for (const Showing& s : showings(q, from, hours(1))) {
-        CHECK(id_of(s) != last);
-        last = id_of(s);
+        CHECK(id_of(s) != before);
+        before = id_of(s);
     }
     // One item alone plays on.
     Channel one;

@@ -49,9 +49,9 @@ TEST_CASE("RFC 3339 times keep their offset") {
     // years, which format_rfc3339_utc writes as "10000-..." and nothing reads back.
     CHECK(!parse_rfc3339("9999-12-31T02:00:04.050-23:00"));
     CHECK(!parse_rfc3339("0000-01-01T00:00:00+01:00"));
-    auto last = parse_rfc3339("9999-12-31T23:59:59Z");
-    REQUIRE(last);
-    CHECK(parse_rfc3339(format_rfc3339_utc(*last)) == last);
+    auto latest = parse_rfc3339("9999-12-31T23:59:59Z");
+    REQUIRE(latest);
+    CHECK(parse_rfc3339(format_rfc3339_utc(*latest)) == latest);
 }
 
 TEST_CASE("rates are bytes per second with K, M, G") {

@@ -97,7 +97,9 @@ TEST_CASE("a play row is read from its line, or refused saying which column is w
         {"[1, 2]", "not a JSON object"},
         {"{\"device_id\": \"s-1\"", "not JSON"},
     };
-    for (const auto& [line, message] : bad) {
+    for (const auto& line_message : bad) {
+        const auto& line = line_message.first;
+        const auto& message = line_message.second;
         auto r = parse_play_line(line, "s-1");
         REQUIRE_MESSAGE(!r, line);
         CHECK_MESSAGE(r.error().message.starts_with(message), line, " -> ", r.error().message);
