@@ -2,6 +2,7 @@
 // the trace: the cue due with each frame, in the screen's language.
 #include "PlayerRun.hpp"
 #include "core/Units.hpp"
+#include "render/HotlineScreen.hpp"
 #include "store/PlayLog.hpp"
 
 #include <doctest/doctest.h>
@@ -337,4 +338,25 @@ TEST_CASE("a looping video shows its cues again on each pass") {
     const double pts = on[3]["pts"];
     CHECK_MESSAGE(pts >= 5.0 - 1e-3, pts);
     CHECK_MESSAGE(pts <= 5.0 + kCaptionFrame + 1e-3, pts);
+}
+
+TEST_CASE("the tap screen's language button switches the captions too") {
+    TempDir dir;
+    const auto channel = captioned_channel(dir);
+    const Rect button = language_button({1280, 720});
+    const std::string press =
+        std::to_string(button.x + button.w / 2) + "," + std::to_string(button.y + button.h / 2);
+    // A tap shows the hotline screen; its button then switches English to Spanish.
+    RunResult r = run_player(
+        dir, "[device]\nlanguages = [\"en\", \"es\", \"fr\"]\n",
+        {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "1.6"}, "1280x720",
+        {"MILEPOST_TEST_EVENTS=0.2:down:600,300 0.3:up:600,300 0.6:down:" + press +
+         " 0.7:up:" + press});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto on = trace_events(dir / "t.ndjson", "caption");
+    REQUIRE(on.size() >= 2);
+    CHECK(on[0]["detail"] == "en: " + cues_in("en")[0].text);
+    CHECK(on[1]["detail"] == "es: " + cues_in("es")[0].text);
+    CHECK(on[1]["t"].get<double>() >= 0.6);
+    CHECK_MESSAGE(r.err.find("captions in es") != std::string::npos, r.err);
 }
