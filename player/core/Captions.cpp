@@ -96,6 +96,28 @@ std::string where(const std::string& file, const Cue& cue) {
            timestamp(cue.start);
 }
 
+// Cue text as WebVTT must carry it: "&", "<" and ">" as entities (so a "-->" in
+// the text cannot end the cue, and a "<" is not taken for a tag).
+std::string webvtt_escaped(std::string_view text) {
+    std::string out;
+    for (char ch : text) {
+        switch (ch) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        default:
+            out += ch;
+        }
+    }
+    return out;
+}
+
 } // namespace
 
 std::vector<std::string> wrap_characters(std::string_view text, std::size_t width) {
@@ -146,7 +168,7 @@ std::string to_webvtt(const std::vector<Cue>& cues) {
             if (end == std::string::npos)
                 end = c.text.size();
             if (end > pos)
-                out += c.text.substr(pos, end - pos) + "\n";
+                out += webvtt_escaped(std::string_view(c.text).substr(pos, end - pos)) + "\n";
             pos = end + 1;
         }
     }

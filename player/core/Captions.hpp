@@ -42,7 +42,8 @@ std::vector<std::string> wrap_characters(std::string_view text, std::size_t widt
 // 42 characters once wrapped. The message names the file and line.
 std::string caption_problem(const std::vector<Cue>& cues, double duration, const std::string& file);
 
-// WebVTT text of `cues`: what a caption object holds once published.
+// WebVTT text of `cues`: what a caption object holds once published ("&", "<"
+// and ">" in the text written as entities).
 std::string to_webvtt(const std::vector<Cue>& cues);
 
 // Whether `text` is valid UTF-8; when not, `line` is the 1-based line of the first fault.
