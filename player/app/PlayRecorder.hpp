@@ -20,7 +20,7 @@
 namespace milepost {
 
 // How often the writer tries to open a play log it could not open.
-inline constexpr std::chrono::seconds kReopenAfter{30};
+inline constexpr std::chrono::seconds kReopenAfter{10};
 
 class PlayRecorder {
 public:

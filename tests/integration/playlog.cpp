@@ -515,17 +515,17 @@ TEST_CASE("a play log the player cannot open at start is opened later: proof of 
     // Something that is no file in its place (not damage: nothing to set aside).
     fs::create_directories(data / "playlog.db");
     Child player({MILEPOST_PLAYER, "--data-dir", data.string(), "--headless", "640x360",
-                  "--exit-after", "40", "--clock-start", cycle_start_clock()},
+                  "--exit-after", "14", "--clock-start", cycle_start_clock()},
                  dir.path(), {"MILEPOST_DEFAULT_CONFIG=/nonexistent"});
     std::this_thread::sleep_for(3s);
     fs::remove(data / "playlog.db");
     auto r = player.wait();
     INFO(r.err);
     CHECK(r.exit_code == 0);
-    CHECK(r.err.find("tried again in 30 s") != std::string::npos);
+    CHECK(r.err.find("tried again in 10 s") != std::string::npos);
     auto log = PlayLog::open(data / "playlog.db");
     REQUIRE(log.ok());
-    // Items of the built-in channel from the start on, those of the first 30 s
+    // Items of the built-in channel from the start on, those of the first 10 s
     // kept in memory until the log could be opened.
     auto rows = log->rows_json(1, 1000);
     REQUIRE(rows.ok());
