@@ -60,15 +60,17 @@ std::vector<TimingLine> timing_lines(std::string_view text) {
 }
 
 // An ASS event's text as plain lines: "\N" and "\n" break the line, "\h" is a
-// space, "\{", "\}" and "\\" are those characters, {...} override blocks go.
+// space, "\{" and "\}" are those characters, {...} override blocks go. Any other
+// backslash is the text's own: FFmpeg's text decoders do not double it (taking
+// "\\" for one would halve a run of them each time the text is read).
 // Spaces at the ends of a line and empty lines go too.
 std::string plain_text(std::string_view ass) {
     std::string out;
     for (std::size_t i = 0; i < ass.size(); ++i) {
         const char c = ass[i];
         const char next = i + 1 < ass.size() ? ass[i + 1] : '\0';
-        if (c == '\\' && (next == 'N' || next == 'n' || next == 'h' || next == '{' || next == '}' ||
-                          next == '\\')) {
+        if (c == '\\' &&
+            (next == 'N' || next == 'n' || next == 'h' || next == '{' || next == '}')) {
             out += next == 'N' || next == 'n' ? '\n' : next == 'h' ? ' ' : next;
             ++i;
         } else if (c == '{') {
