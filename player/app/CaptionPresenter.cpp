@@ -8,16 +8,24 @@ CaptionPresenter::CaptionPresenter(const DeviceConfig& config, bool sound_on, Fo
                                    Trace& trace, Clock::time_point started)
     : m_config(config), m_sound_on(sound_on), m_fonts(fonts), m_trace(trace), m_started(started) {}
 
-std::string CaptionPresenter::start(const PreparedItem& video, const std::string& screen_lang) {
+std::string CaptionPresenter::start(const PreparedItem& video, int turn) {
     stop();
     const CaptionMode mode = m_config.display.captions;
+    // Muted: the speakers are off, or the video has no sound to hear (as far as
+    // its manifest says: a channel source's videos count as silent).
+    const bool muted = !m_sound_on || (video.item && video.item->media.audio.empty());
     if (!video.item || video.captions.empty() || mode == CaptionMode::Off ||
-        (mode == CaptionMode::WhenMuted && m_sound_on))
+        (mode == CaptionMode::WhenMuted && !muted))
         return {};
     m_tracks = video.captions;
     m_item_id = video.item->id;
-    // The screen's language turn, else the item's, else English, else none.
-    for (const std::string& lang : {screen_lang, video.item->lang, std::string("en")}) {
+    // The device's language turn (its languages in order, one showing of the item
+    // after another: the same on every screen set alike), else the item's
+    // language, else English, else none.
+    const auto& langs = m_config.device.languages;
+    const std::string turn_lang =
+        langs.empty() ? std::string() : langs[static_cast<std::size_t>(turn) % langs.size()];
+    for (const std::string& lang : {turn_lang, video.item->lang, std::string("en")}) {
         show_track(lang);
         if (m_track)
             break;
@@ -48,7 +56,9 @@ void CaptionPresenter::choose_language(const std::string& lang) {
     if (m_tracks.empty() || lang == m_lang)
         return;
     show_track(lang);
-    log::info("item \"" + m_item_id + "\": captions in " + m_lang);
+    log::info("item \"" + m_item_id + "\": " +
+              (m_lang == lang ? "captions in " + lang
+                              : "no captions in " + lang + ": they stay in " + m_lang));
 }
 
 void CaptionPresenter::draw(SDL_Renderer* renderer, Size canvas, Rect picture, double in_file,

@@ -21,9 +21,9 @@ public:
     CaptionPresenter(const DeviceConfig& config, bool sound_on, Fonts& fonts, Trace& trace,
                      Clock::time_point started);
 
-    // A video goes on screen in `screen_lang`: returns the language of its captions
-    // ("" for none), which its play row records.
-    std::string start(const PreparedItem& video, const std::string& screen_lang);
+    // A video goes on screen for the `turn`-th time today (Showing::turn): returns
+    // the language of its captions ("" for none), which its play row records.
+    std::string start(const PreparedItem& video, int turn);
     // What is on screen is not a video (or the video ended).
     void stop();
     // The tap screen's language button chose `lang`: captions follow, when the

@@ -5,14 +5,20 @@
 #include "media/Captions.hpp"
 #include "render/PictureFile.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace milepost {
 
 ItemLoader::ItemLoader(std::filesystem::path failed_objects, std::string version, std::string hwdec,
-                       bool sound)
+                       bool sound, const DeviceConfig& config)
     : m_failed_objects(std::move(failed_objects), std::move(version)), m_hwdec(std::move(hwdec)),
-      m_sound(sound) {}
+      m_sound(sound) {
+    if (config.display.captions != CaptionMode::Off) {
+        m_caption_langs = config.device.languages;
+        m_caption_langs.push_back("en");
+    }
+}
 
 ItemLoader::~ItemLoader() {
     for (int i = 0; i < 250 && m_running->load() > 0; ++i)
@@ -64,11 +70,24 @@ PreparedItem ItemLoader::prepare(const Item& item, std::int64_t sequence,
     return p;
 }
 
-// Caption objects are small (milepost-pack bounds them) and read at once.
+// Caption objects are small (milepost-pack bounds them) and read at once, only in
+// the languages the screen may show. Cues no build would let through (a channel
+// source's files are not checked by one) are left out: the rest keep in order.
 void ItemLoader::read_captions(PreparedItem& p) {
+    if (m_caption_langs.empty())
+        return; // [display] captions = "off"
     for (const CaptionFile& c : p.item->captions) {
+        if (c.lang != p.item->lang && std::find(m_caption_langs.begin(), m_caption_langs.end(),
+                                                c.lang) == m_caption_langs.end())
+            continue;
         auto cues = read_caption_file(c.file);
         if (cues) {
+            std::erase_if(*cues, [](const Cue& cue) {
+                return !(cue.end > cue.start) ||
+                       wrap_characters(cue.text, kCaptionLineChars).size() > kCaptionMaxLines;
+            });
+            std::stable_sort(cues->begin(), cues->end(),
+                             [](const Cue& a, const Cue& b) { return a.start < b.start; });
             p.captions.push_back({c.lang, std::move(*cues)});
             continue;
         }

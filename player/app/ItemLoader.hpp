@@ -4,6 +4,7 @@
 #include "FailedObjects.hpp"
 #include "core/Captions.hpp"
 #include "core/Channel.hpp"
+#include "core/DeviceConfig.hpp"
 #include "core/Result.hpp"
 #include "media/VideoSource.hpp"
 #include "render/SdlHandles.hpp"
@@ -46,9 +47,10 @@ struct PreparedItem {
 class ItemLoader {
 public:
     // `failed_objects`: the file failures are kept in ("": none kept); `version`:
-    // this player's. `hwdec` and `sound` are VideoSource::start's.
+    // this player's. `hwdec` and `sound` are VideoSource::start's. `config`: which
+    // captions are read (none when off; else the device's languages and English).
     ItemLoader(std::filesystem::path failed_objects, std::string version, std::string hwdec,
-               bool sound);
+               bool sound, const DeviceConfig& config);
     // Pictures still decoding and videos still stopping on their threads get a
     // moment to finish before the libraries go away.
     ~ItemLoader();
@@ -89,6 +91,7 @@ private:
     FailedObjects m_failed_objects;
     std::string m_hwdec;
     bool m_sound = false;
+    std::vector<std::string> m_caption_langs; // captions read in these (and the item's)
     // Pictures being decoded and videos being stopped on threads of their own
     // (shared with those threads).
     std::shared_ptr<std::atomic<int>> m_running = std::make_shared<std::atomic<int>>(0);

@@ -31,7 +31,7 @@ Playback::Playback(Parts parts, Channel channel)
       m_trace(parts.trace), m_started(parts.started), m_clock_anchor(parts.started),
       m_channel(std::move(channel)),
       m_loader(std::filesystem::path(m_options.data_dir) / "failed-objects", kVersion,
-               m_options.hwdec, m_audio != nullptr),
+               m_options.hwdec, m_audio != nullptr, m_config),
       m_proof(made(m_options.data_dir), m_options.clock_start.has_value()) {
     if (auto zone = Zone::locate(m_config.device.timezone))
         m_zone = *zone;
@@ -221,6 +221,7 @@ void Playback::end_item(Clock::time_point now, std::string_view detail) {
         m_audio->clear();
     m_loader.dispose(std::move(m_current.video));
     m_current = {};
+    m_captions.stop();
 }
 
 void Playback::start_fallback(std::string_view why) {
@@ -354,7 +355,7 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
                   s.offset.count() ? "joined at " + std::to_string(s.offset.count()) + " ms"
                                    : std::string());
     m_proof.started(now,
-                    play_start(item.id, item.media.object, w, m_captions.start(m_current, s.lang)));
+                    play_start(item.id, item.media.object, w, m_captions.start(m_current, s.turn)));
     m_proof.note(m_current.caption_error);
     if (item.type == ItemType::Video) {
         // Ends at the plan's time, or when its last frame has had its time.
@@ -387,9 +388,8 @@ void Playback::pump_video(Clock::time_point now) {
     }
 }
 
-// What the player tells milepost-sync for the status: the item on screen and the
-// frames dropped in the last hour. Written at each item start, by the recorder's
-// thread, through a rename, not synced: it is news, not a record.
+// What the player tells milepost-sync for the status: the item on screen and the frames
+// dropped in the last hour. Written at each item start, by the recorder's thread.
 void Playback::write_player_status(Clock::time_point now) {
     const std::string current = m_current.item    ? m_current.item->id
                                 : m_current_alert ? m_current_alert->id

@@ -32,6 +32,8 @@ inline constexpr std::size_t kCaptionLineChars = 42;
 inline constexpr std::size_t kCaptionMaxLines = 3;
 // The most bytes a caption file may have (a feature film's captions are ~100 KB).
 inline constexpr std::size_t kMaxCaptionBytes = 1 << 20;
+// The most caption languages a video may have.
+inline constexpr std::size_t kMaxCaptionLanguages = 32;
 
 // `text` word-wrapped at `width` characters (UTF-8 code points); its own line
 // breaks are kept.

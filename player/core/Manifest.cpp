@@ -1,5 +1,6 @@
 #include "Manifest.hpp"
 
+#include "Captions.hpp"
 #include "DeviceConfig.hpp"
 #include "Files.hpp"
 #include "Result.hpp"
@@ -256,6 +257,8 @@ void read_manifest_captions(const Reader& r, const std::filesystem::path& object
         return;
     if (item.type != ItemType::Video || !it->is_object())
         r.fail("captions", "an object of languages, on a video");
+    if (it->size() > kMaxCaptionLanguages)
+        r.fail("captions", "at most " + std::to_string(kMaxCaptionLanguages) + " languages");
     for (const auto& [lang, cj] : it->items()) {
         Reader cr{cj, r.where + "captions " + lang + ": "};
         if (!is_valid_language(lang) || !cj.is_object())
@@ -264,8 +267,8 @@ void read_manifest_captions(const Reader& r, const std::filesystem::path& object
         if (!is_object_name(c.object))
             cr.fail("object", "64 hexadecimal digits");
         auto size = cr.num("size");
-        if (!size || !(*size >= 1 && *size <= 0x1p53))
-            cr.fail("size", "a size in bytes");
+        if (!size || !(*size >= 1 && *size <= static_cast<double>(kMaxCaptionBytes)))
+            cr.fail("size", "a size in bytes, at most " + std::to_string(kMaxCaptionBytes));
         c.size = static_cast<std::uint64_t>(*size);
         c.file = objects / c.object;
         item.captions.push_back(std::move(c));

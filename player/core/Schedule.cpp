@@ -275,7 +275,7 @@ WallTime plan_fallback_until(std::vector<PlanEntry>& entries, WallTime t, WallTi
     if (!entries.empty() && !entries.back().item)
         entries.back().end = until;
     else
-        entries.push_back({nullptr, t, until});
+        entries.push_back({nullptr, t, until, 0});
     return until;
 }
 
@@ -294,7 +294,7 @@ PlanEntry plan_entry_fitted(const Item* item, const std::vector<const Item*>& pi
         }
         length = duration_cast<milliseconds>(day_end - t);
     }
-    return {item, t, t + length};
+    return {item, t, t + length, 0};
 }
 
 } // namespace
@@ -347,6 +347,7 @@ Planner::Day Planner::make_day(local_days d) const {
     day.start = cycle_start(d);
     day.end = cycle_start(d + days{1});
     Rotation r(m_groups.size());
+    std::map<const Item*, int> planned; // each item's entries so far: its turns
     WallTime t = day.start;
     while (t < day.end) {
         pick_eligible(m_settings.zone.local(t), r);
@@ -355,7 +356,8 @@ Planner::Day Planner::make_day(local_days d) const {
             continue;
         }
         const size_t chosen = choose_group(r);
-        const PlanEntry entry = plan_entry_fitted(r.pick[chosen], r.pick, t, day.end);
+        PlanEntry entry = plan_entry_fitted(r.pick[chosen], r.pick, t, day.end);
+        entry.turn = planned[entry.item]++;
         day.entries.push_back(entry);
         t = entry.end;
     }
@@ -447,6 +449,7 @@ Showing Planner::showing_at(WallTime t) {
     s.start = t;
     s.end = e.end;
     s.entry_start = e.start;
+    s.turn = e.turn;
     s.offset = duration_cast<milliseconds>(t - e.start);
     for (const Alert& a : m_channel->alerts) {
         auto next = next_occurrence(a, t);

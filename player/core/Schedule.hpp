@@ -94,6 +94,7 @@ struct PlanSettings {
 struct PlanEntry {
     const Item* item = nullptr;
     WallTime start, end;
+    int turn = 0; // how many times the item was planned earlier this day
 };
 
 // What the screen shows from `start` to `end`.
@@ -105,6 +106,7 @@ struct Showing {
     bool cut = false;                    // an alert ends it before the item's own end
     WallTime entry_start;                // the plan entry's (or alert's) own start
     std::string lang;                    // the language on screen (banner, fallback)
+    int turn = 0;                        // the entry's: earlier showings of the item this day
     bool same_as(const Showing& o) const {
         return item == o.item && alert == o.alert && entry_start == o.entry_start;
     }

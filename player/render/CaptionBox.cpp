@@ -44,6 +44,12 @@ CaptionLayout layout_caption(Fonts& fonts, std::string_view text, Size canvas, R
     }
     const int pad = px / 2;
     const int line_h = fonts.line_height(Face::Regular, px);
+    // The picture area's bottom, never in the safe margin at the bottom; a cue too
+    // tall for the space above it keeps its first lines (the banner is never covered).
+    const int bottom = std::min(picture.y + picture.h - basis / 100, canvas.height - safe_y);
+    const int top = std::max(picture.y, safe_y);
+    while (lines.size() > 1 && static_cast<int>(lines.size()) * line_h + pad > bottom - top)
+        lines.pop_back();
     int widest = 0;
     for (const auto& l : lines)
         widest = std::max(widest, fonts.width(Face::Regular, px, l));
@@ -51,9 +57,7 @@ CaptionLayout layout_caption(Fonts& fonts, std::string_view text, Size canvas, R
     out.box.w = std::min(width, widest + 2 * pad);
     out.box.h = static_cast<int>(lines.size()) * line_h + pad;
     out.box.x = (canvas.width - out.box.w) / 2;
-    // The bottom of the picture area, and never in the safe margin at the bottom.
-    const int bottom = std::min(picture.y + picture.h - basis / 100, canvas.height - safe_y);
-    out.box.y = std::max(std::max(picture.y, safe_y), bottom - out.box.h);
+    out.box.y = std::max(top, bottom - out.box.h);
     int y = out.box.y + pad / 2;
     for (auto& l : lines) {
         const int w = fonts.width(Face::Regular, px, l);

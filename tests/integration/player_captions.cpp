@@ -260,7 +260,7 @@ TEST_CASE("a caption file that is missing or broken keeps the video playing with
     const auto channel = captioned_channel(
         dir, R"(captions = { fr = "media/broken.fr.vtt", es = "media/gone.es.vtt" })");
     RunResult r = run_player(
-        dir, device_in("fr"),
+        dir, "[device]\nlanguages = [\"fr\", \"es\"]\n",
         {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "2"}, "1280x720");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK_MESSAGE(r.err.find("plays without them") != std::string::npos, r.err);
@@ -359,4 +359,31 @@ TEST_CASE("the tap screen's language button switches the captions too") {
     CHECK(on[1]["detail"] == "es: " + cues_in("es")[0].text);
     CHECK(on[1]["t"].get<double>() >= 0.6);
     CHECK_MESSAGE(r.err.find("captions in es") != std::string::npos, r.err);
+}
+
+TEST_CASE("on a screen in English and Spanish the captions take turns, showing after showing") {
+    TempDir dir;
+    const auto channel = captioned_channel(dir);
+    // The one video plays again and again: English, then Spanish, then English.
+    RunResult r = run_player(
+        dir, "[device]\nlanguages = [\"en\", \"es\"]\n",
+        {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "10.6"}, "1280x720");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto starts = trace_events(dir / "t.ndjson", "item_start");
+    REQUIRE(starts.size() >= 3);
+    const auto on = trace_events(dir / "t.ndjson", "caption");
+    std::vector<std::string> langs;
+    for (const auto& e : on)
+        if (e["detail"].get<std::string>().ends_with(cues_in("en")[0].text) ||
+            e["detail"].get<std::string>().ends_with(cues_in("es")[0].text))
+            langs.push_back(e["detail"].get<std::string>().substr(0, 2));
+    REQUIRE(langs.size() >= 3);
+    CHECK(langs[0] == "en");
+    CHECK(langs[1] == "es");
+    CHECK(langs[2] == "en");
+    const auto rows = caption_rows(dir);
+    REQUIRE(rows.size() >= 3);
+    CHECK(rows[0]["captions"] == "en");
+    CHECK(rows[1]["captions"] == "es");
+    CHECK(rows[2]["captions"] == "en");
 }

@@ -319,7 +319,15 @@ TEST_CASE("a manifest keeps each caption's object and size, and refuses bad ones
     CHECK(refusal([](nlohmann::json& cj) { cj["en"]["object"] = "../../etc/passwd"; }) ==
           "m: item \"clip\": captions en: object: expected 64 hexadecimal digits");
     CHECK(refusal([](nlohmann::json& cj) { cj["en"]["size"] = 0; }) ==
-          "m: item \"clip\": captions en: size: expected a size in bytes");
+          "m: item \"clip\": captions en: size: expected a size in bytes, at most 1048576");
+    // No screen reads a caption object over 1 MiB: sync is not made to fetch one.
+    CHECK(refusal([](nlohmann::json& cj) { cj["en"]["size"] = 1048577; }) ==
+          "m: item \"clip\": captions en: size: expected a size in bytes, at most 1048576");
+    CHECK(refusal([](nlohmann::json& cj) {
+              for (char a = 'a'; a <= 'z'; ++a)
+                  for (char b : {'a', 'b'})
+                      cj[std::string{a, b}] = cj["en"];
+          }) == "m: item \"clip\": captions: expected at most 32 languages");
     CHECK(refusal([](nlohmann::json& cj) {
               cj["EN"] = cj["en"];
           }).starts_with("m: item \"clip\": captions: expected languages such as \"en\""));
