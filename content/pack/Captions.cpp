@@ -3,13 +3,60 @@
 #include "core/Captions.hpp"
 #include "core/Log.hpp"
 #include "media/Captions.hpp"
+#include "render/CaptionBox.hpp"
 #include "store/Files.hpp"
+
+#include <algorithm>
+#include <optional>
 
 namespace milepost::pack {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// How many lines `text` takes where captions are narrowest, on a portrait screen
+// (1080x1920 and 720x1280 canvases), laid out as the player lays it out: 42
+// characters of capitals are wider than 42 of lower case. nullopt when the fonts
+// cannot be opened (then only the character count holds).
+std::optional<std::size_t> portrait_lines(std::string_view text) {
+    static std::optional<Fonts> fonts = []() -> std::optional<Fonts> {
+        if (TTF_WasInit() == 0 && TTF_Init() != 0)
+            return std::nullopt;
+        auto opened = Fonts::open();
+        if (!opened) {
+            log::warn("caption widths are not checked: " + opened.error().message);
+            return std::nullopt;
+        }
+        return std::move(*opened);
+    }();
+    if (!fonts)
+        return std::nullopt;
+    std::size_t most = 0;
+    for (Size canvas : {Size{1080, 1920}, Size{720, 1280}}) {
+        const Rect whole{0, 0, canvas.width, canvas.height};
+        most = std::max(most, layout_caption(*fonts, text, canvas, whole).lines.size());
+    }
+    return most;
+}
+
+// Why a cue of `file` is too wide for a portrait screen, or "".
+std::string portrait_problem(const std::vector<Cue>& cues, const std::string& file) {
+    for (const Cue& c : cues) {
+        const auto lines = portrait_lines(c.text);
+        if (!lines || *lines <= kCaptionMaxLines)
+            continue;
+        std::size_t cut = std::min<std::size_t>({c.text.find('\n'), c.text.size(), 30});
+        while (cut > 0 && cut < c.text.size() && (c.text[cut] & 0xc0) == 0x80)
+            --cut; // not inside a character
+        const std::string start = c.text.substr(0, cut);
+        return file + (c.line > 0 ? ":" + std::to_string(c.line) : "") + ": the cue \"" + start +
+               "...\" takes " + std::to_string(*lines) +
+               " lines on a portrait screen (1080x1920), over " + std::to_string(kCaptionMaxLines) +
+               ": shorten it or split it in two cues";
+    }
+    return {};
+}
 
 std::string language_list(const std::set<std::string>& languages) {
     std::string out;
@@ -29,6 +76,8 @@ std::string cues_problem(const Item& item, const std::string& lang, const std::v
                "\", a language the channel does not use (its items and hotlines use " +
                language_list(languages) + ")";
     if (std::string problem = caption_problem(cues, item.media.duration, file); !problem.empty())
+        return problem;
+    if (std::string problem = portrait_problem(cues, file); !problem.empty())
         return problem;
     if (webvtt.size() > kMaxCaptionBytes)
         return file + ": its WebVTT would be " + std::to_string(webvtt.size()) +

@@ -689,6 +689,13 @@ TEST_CASE_FIXTURE(BuiltSite, "build refuses a bad caption file naming the file, 
              "who does not seem to be able to leave, and who is not allowed to speak\n",
          ":3: cue at 00:00:00.100: over 3 lines of 42 characters: split it in two cues", "en"},
         {"latin1.en.vtt", "WEBVTT\n\n" + cue + "Caf\xe9\n", ":4: not UTF-8", "en"},
+        // Three lines of 42 capitals: within the character count, but wider than a
+        // portrait screen's caption box holds in 3 lines.
+        {"capitals.en.vtt",
+         "WEBVTT\n\n" + cue + "WATCH FOR A DRIVER WHO IS NOT FREE TO GO!!\n" +
+             "WATCH FOR A DRIVER WHO IS NOT FREE TO GO!!\n" +
+             "WATCH FOR A DRIVER WHO IS NOT FREE TO GO!!\n",
+         ":3: the cue \"WATCH FOR A DRIVER WHO IS NOT ...\" takes", "en"},
         {"timing.en.vtt", "WEBVTT\n\n00:00:00,100 --> 00:00:00,400\nComma\n",
          ":3: not a cue timing (HH:MM:SS.mmm --> HH:MM:SS.mmm)", "en"},
         {"signs.de.vtt", "WEBVTT\n\n" + cue + "Achten Sie auf Zeichen\n",
