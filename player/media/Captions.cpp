@@ -9,7 +9,9 @@
 #include <cctype>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 namespace milepost {
@@ -230,6 +232,15 @@ std::optional<std::size_t> timing_index(const std::vector<TimingLine>& lines, st
     return first_after < lines.size() ? std::optional(first_after) : std::nullopt;
 }
 
+// A cue the same as an earlier one in time and text shows nothing more: it goes,
+// as FFmpeg's demuxers drop those whose bytes are the same (two cues whose markup
+// differs but whose text does not would otherwise read as one from the WebVTT a
+// build publishes, and as two from the source).
+void drop_repeated_cues(std::vector<Cue>& cues) {
+    std::set<std::tuple<double, double, std::string>> seen;
+    std::erase_if(cues, [&](const Cue& c) { return !seen.emplace(c.start, c.end, c.text).second; });
+}
+
 // The line of the first STYLE or REGION block before byte `end`, or 0. FFmpeg
 // 5.1's webvtt demuxer takes such a block for a cue and stops reading there.
 int style_block_line(std::string_view text, std::size_t end) {
@@ -283,6 +294,7 @@ Result<std::vector<Cue>> number_cues(const fs::path& file, std::string_view text
             return Error{unread_timing(file, text, lines[i], webvtt)};
     if (cues.empty())
         return Error{file.string() + ": no cues in it"};
+    drop_repeated_cues(cues);
     return cues;
 }
 
