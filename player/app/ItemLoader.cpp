@@ -70,30 +70,61 @@ PreparedItem ItemLoader::prepare(const Item& item, std::int64_t sequence,
     return p;
 }
 
-// Caption objects are small (milepost-pack bounds them) and read at once, only in
-// the languages the screen may show. Cues no build would let through (a channel
-// source's files are not checked by one) are left out: the rest keep in order.
+namespace {
+
+// Reads `files` (on a thread of its own). Cues no build would let through (a
+// channel source's files are not checked by one) are left out; the rest are put
+// in order of start.
+CaptionLoad read_caption_files(const std::vector<CaptionFile>& files) {
+    CaptionLoad load;
+    for (const CaptionFile& c : files) {
+        auto cues = read_caption_file(c.file);
+        if (!cues) {
+            load.error += (load.error.empty() ? "" : "; ") +
+                          ("captions " + c.lang + ": " + cues.error().message);
+            continue;
+        }
+        std::erase_if(*cues, [](const Cue& cue) {
+            return !(cue.end > cue.start) ||
+                   wrap_characters(cue.text, kCaptionLineChars).size() > kCaptionMaxLines;
+        });
+        std::stable_sort(cues->begin(), cues->end(),
+                         [](const Cue& a, const Cue& b) { return a.start < b.start; });
+        load.tracks.push_back({c.lang, std::move(*cues)});
+    }
+    return load;
+}
+
+} // namespace
+
+// Only the languages the screen may show are read, on a thread of their own (a
+// large file takes a while on a Pi, and the video on screen must not wait).
 void ItemLoader::read_captions(PreparedItem& p) {
     if (m_caption_langs.empty())
         return; // [display] captions = "off"
-    for (const CaptionFile& c : p.item->captions) {
-        if (c.lang != p.item->lang && std::find(m_caption_langs.begin(), m_caption_langs.end(),
-                                                c.lang) == m_caption_langs.end())
-            continue;
-        auto cues = read_caption_file(c.file);
-        if (cues) {
-            std::erase_if(*cues, [](const Cue& cue) {
-                return !(cue.end > cue.start) ||
-                       wrap_characters(cue.text, kCaptionLineChars).size() > kCaptionMaxLines;
-            });
-            std::stable_sort(cues->begin(), cues->end(),
-                             [](const Cue& a, const Cue& b) { return a.start < b.start; });
-            p.captions.push_back({c.lang, std::move(*cues)});
-            continue;
-        }
-        const std::string why = "captions " + c.lang + ": " + cues.error().message;
-        log::warn("item \"" + p.item->id + "\": " + why + "; it plays without them");
-        p.caption_error += (p.caption_error.empty() ? "" : "; ") + why;
+    std::vector<CaptionFile> files;
+    for (const CaptionFile& c : p.item->captions)
+        if (c.lang == p.item->lang || std::find(m_caption_langs.begin(), m_caption_langs.end(),
+                                                c.lang) != m_caption_langs.end())
+            files.push_back(c);
+    if (files.empty())
+        return;
+    std::packaged_task<CaptionLoad()> task(
+        [files = std::move(files)] { return read_caption_files(files); });
+    p.caption_load = task.get_future();
+    run_detached(std::move(task));
+}
+
+void ItemLoader::finish(PreparedItem& p, SDL_Renderer* renderer) {
+    if (p.picture.valid())
+        finish_picture(p, renderer);
+    if (p.caption_load.valid()) {
+        CaptionLoad load = p.caption_load.get();
+        p.captions = std::move(load.tracks);
+        p.caption_error = std::move(load.error);
+        if (!p.caption_error.empty())
+            log::warn("item \"" + p.item->id + "\": " + p.caption_error +
+                      "; it plays without them");
     }
 }
 

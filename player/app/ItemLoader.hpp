@@ -27,6 +27,11 @@ struct CaptionTrack {
     std::string lang;
     std::vector<Cue> cues;
 };
+// A video's captions as read on a thread: the tracks, and what could not be read.
+struct CaptionLoad {
+    std::vector<CaptionTrack> tracks;
+    std::string error; // "captions es: FILE:LINE: why; ..." ("" = all read)
+};
 
 // An item made ready to go on screen: its video opened and decoding, or its
 // image loaded. Made while the item before it plays, so that items follow each
@@ -39,7 +44,8 @@ struct PreparedItem {
     std::future<Result<SurfacePtr>> picture; // image items: decoding on a thread of its own
     std::string error;                       // why it cannot be shown ("" = fine)
     double start_at = 0;                     // seconds into the video file it starts at
-    std::vector<CaptionTrack> captions;      // videos: those that could be read
+    std::future<CaptionLoad> caption_load;   // videos: reading on a thread of its own
+    std::vector<CaptionTrack> captions;      // videos, once finished: those that could be read
     std::string caption_error; // a caption object that could not: the video plays without it
 };
 
@@ -60,9 +66,10 @@ public:
     // `item`, of the channel `sequence`, made ready to start `offset` into it: a
     // picture begins decoding on a thread, a video opens on its own threads.
     PreparedItem prepare(const Item& item, std::int64_t sequence, std::chrono::milliseconds offset);
-    // The picture decoded on its thread becomes a texture of `renderer`. Waits for
-    // the decode when the item was not prepared ahead.
-    void finish_picture(PreparedItem& p, SDL_Renderer* renderer);
+    // The picture decoded on its thread becomes a texture of `renderer`, and the
+    // captions read on theirs are taken. Waits for them when the item was not
+    // prepared ahead.
+    void finish(PreparedItem& p, SDL_Renderer* renderer);
     // Stops a video's threads without making the screen wait for them: a decoder
     // busy with a large frame, or stuck, must not freeze the loop.
     void dispose(std::unique_ptr<VideoSource> video);
@@ -79,6 +86,7 @@ public:
 
 private:
     void read_captions(PreparedItem& p);
+    void finish_picture(PreparedItem& p, SDL_Renderer* renderer);
     // Runs `fn` on a thread of its own, counted in m_running.
     template <typename Fn> void run_detached(Fn fn) {
         ++*m_running;

@@ -331,8 +331,8 @@ void Playback::take_item(Clock::time_point now, Showing& s, WallTime t) {
             candidate = m_loader.prepare(*s.item, m_channel.sequence, s.offset);
         }
         m_next = {};
-        if (candidate.error.empty() && candidate.picture.valid())
-            m_loader.finish_picture(candidate, m_output.renderer());
+        if (candidate.error.empty())
+            m_loader.finish(candidate, m_output.renderer());
         if (candidate.error.empty() && candidate.video &&
             candidate.video->state() == VideoSource::State::Failed)
             candidate.error = candidate.video->error();
