@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -20,8 +21,13 @@ void Trace::event(double t, std::string_view event, std::string_view item,
                   std::optional<double> pts, std::string_view detail) {
     if (!m_file)
         return;
+    // The wall clock too (Unix seconds, to the microsecond), so that a check outside
+    // can line up the traces of two screens on the same NTP-disciplined clock.
+    const auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
     nlohmann::ordered_json j;
     j["t"] = std::round(t * 1000) / 1000;
+    j["wall"] = static_cast<double>(wall.count()) / 1e6;
     j["event"] = event;
     j["item"] = item;
     if (pts)

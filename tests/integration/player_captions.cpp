@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <ctime>
 #include <map>
 #include <sstream>
 
@@ -335,6 +337,13 @@ TEST_CASE("a looping video shows its cues again on each pass") {
     const auto on = trace_events(dir / "t.ndjson", "caption");
     REQUIRE(on.size() >= 4);
     CHECK(on[3]["detail"] == "en: " + cues_in("en")[0].text);
+    // Each trace line carries the wall clock (Unix seconds, microseconds) beside
+    // the monotonic `t`: the system's, not --clock-start's, and as far apart.
+    const double now = static_cast<double>(std::time(nullptr));
+    const double wall0 = on[0]["wall"], wall3 = on[3]["wall"];
+    CHECK(std::abs(wall3 - now) < 60);
+    CHECK(wall3 - wall0 ==
+          doctest::Approx(on[3]["t"].get<double>() - on[0]["t"].get<double>()).epsilon(0.01));
     const double pts = on[3]["pts"];
     CHECK_MESSAGE(pts >= 5.0 - 1e-3, pts);
     CHECK_MESSAGE(pts <= 5.0 + kCaptionFrame + 1e-3, pts);
