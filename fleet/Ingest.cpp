@@ -1,6 +1,7 @@
 #include "Ingest.hpp"
 
 #include "ClickHouse.hpp"
+#include "core/Text.hpp"
 #include "media/BoundedQueue.hpp"
 
 #include <nlohmann/json.hpp>
@@ -20,36 +21,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// The offset of the first byte that breaks UTF-8, or npos.
-std::size_t bad_utf8_at(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80           ? 1
-                        : (c >> 5) == 0x6  ? 2
-                        : (c >> 4) == 0xE  ? 3
-                        : (c >> 3) == 0x1E ? 4
-                                           : 0;
-        if (n == 0 || (n == 2 && c < 0xC2) || i + n > s.size())
-            return i;
-        for (std::size_t k = 1; k < n; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
-                return i;
-        if (n == 3) { // no overlong forms, no surrogates
-            const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
-                return i;
-        }
-        if (n == 4) {
-            const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            if ((c == 0xF0 && c1 < 0x90) || c > 0xF4 || (c == 0xF4 && c1 >= 0x90))
-                return i;
-        }
-        i += n;
-    }
-    return std::string_view::npos;
-}
 
 // How deep objects and lists nest in JSON text (strings skipped).
 int json_depth(std::string_view s) {

@@ -1,87 +1,40 @@
 #include "Captions.hpp"
 
+#include "Text.hpp"
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 namespace milepost {
 
 std::optional<std::size_t> cue_at(const std::vector<Cue>& cues, double t) {
-    std::optional<std::size_t> found;
-    for (std::size_t i = 0; i < cues.size() && cues[i].start <= t; ++i)
+    // Asked each frame: found by halving to the last cue started, then back over
+    // the ones that have ended (cues rarely overlap: a step or two).
+    std::size_t i = static_cast<std::size_t>(
+        std::upper_bound(cues.begin(), cues.end(), t,
+                         [](double v, const Cue& c) { return v < c.start; }) -
+        cues.begin());
+    while (i-- > 0)
         if (t < cues[i].end)
-            found = i;
-    return found;
+            return i;
+    return std::nullopt;
 }
 
-std::string caption_language(const Item& item, std::string_view screen_lang) {
-    for (std::string_view lang : {screen_lang, std::string_view(item.lang), std::string_view("en")})
-        if (!lang.empty() && caption_in(item, lang))
+std::string caption_language(std::string_view turn, std::string_view item_lang,
+                             const std::function<bool(std::string_view)>& has) {
+    for (std::string_view lang : {turn, item_lang, std::string_view("en")})
+        if (!lang.empty() && has(lang))
             return std::string(lang);
     return {};
 }
 
+std::string caption_language(const Item& item, std::string_view turn) {
+    return caption_language(turn, item.lang,
+                            [&](std::string_view lang) { return caption_in(item, lang); });
+}
+
 namespace {
-
-std::size_t code_points(std::string_view s) {
-    std::size_t n = 0;
-    for (unsigned char c : s)
-        n += (c & 0xc0) != 0x80;
-    return n;
-}
-
-// `word` cut into pieces of at most `width` code points.
-void cut_word(std::string_view word, std::size_t width, std::vector<std::string>& out) {
-    std::string piece;
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < word.size(); ++i) {
-        const auto c = static_cast<unsigned char>(word[i]);
-        if ((c & 0xc0) != 0x80 && n == width) {
-            out.push_back(std::move(piece));
-            piece.clear();
-            n = 0;
-        }
-        n += (c & 0xc0) != 0x80;
-        piece += word[i];
-    }
-    if (!piece.empty())
-        out.push_back(std::move(piece));
-}
-
-void wrap_paragraph(std::string_view text, std::size_t width, std::vector<std::string>& lines) {
-    std::string line;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        while (pos < text.size() && text[pos] == ' ')
-            ++pos;
-        std::size_t end = text.find(' ', pos);
-        if (end == std::string_view::npos)
-            end = text.size();
-        std::string_view word = text.substr(pos, end - pos);
-        pos = end;
-        if (word.empty())
-            continue;
-        const std::size_t have = code_points(line);
-        if (!line.empty() && have + 1 + code_points(word) <= width) {
-            line += ' ';
-            line += word;
-            continue;
-        }
-        if (!line.empty())
-            lines.push_back(std::move(line));
-        line.clear();
-        if (code_points(word) <= width) {
-            line = std::string(word);
-        } else {
-            std::vector<std::string> pieces;
-            cut_word(word, width, pieces);
-            line = pieces.back();
-            pieces.pop_back();
-            lines.insert(lines.end(), pieces.begin(), pieces.end());
-        }
-    }
-    if (!line.empty())
-        lines.push_back(std::move(line));
-}
 
 std::string timestamp(double seconds) {
     const long long ms = std::llround(seconds * 1000);
@@ -122,14 +75,10 @@ std::string webvtt_escaped(std::string_view text) {
 
 std::vector<std::string> wrap_characters(std::string_view text, std::size_t width) {
     std::vector<std::string> lines;
-    std::size_t pos = 0;
-    while (pos <= text.size()) {
-        std::size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos)
-            end = text.size();
-        wrap_paragraph(text.substr(pos, end - pos), width, lines);
-        pos = end + 1;
-    }
+    for (std::string_view paragraph : split_lines(text))
+        for (std::string& line :
+             wrap_words(paragraph, [&](std::string_view l) { return code_points(l) <= width; }))
+            lines.push_back(std::move(line));
     return lines;
 }
 
@@ -148,10 +97,11 @@ std::string caption_problem(const std::vector<Cue>& cues, double duration,
                    timestamp(duration) + ")";
         if (i > 0 && c.start < cues[i - 1].start)
             return where(file, c) + ": it starts before the cue before it";
-        if (wrap_characters(c.text, kCaptionLineChars).size() > kCaptionMaxLines)
+        const std::size_t lines = wrap_characters(c.text, kCaptionLineChars).size();
+        if (lines > kCaptionMaxLines)
             return where(file, c) + ": over " + std::to_string(kCaptionMaxLines) + " lines of " +
                    std::to_string(kCaptionLineChars) + " characters: split it in two cues";
-        if (wrap_characters(c.text, kCaptionLineChars).empty())
+        if (lines == 0)
             return where(file, c) + ": it has no text";
     }
     return {};
@@ -162,38 +112,18 @@ std::string to_webvtt(const std::vector<Cue>& cues) {
     for (const Cue& c : cues) {
         out += "\n" + timestamp(c.start) + " --> " + timestamp(c.end) + "\n";
         // A blank line would end the cue: the text's own blank lines go.
-        std::size_t pos = 0;
-        while (pos <= c.text.size()) {
-            std::size_t end = c.text.find('\n', pos);
-            if (end == std::string::npos)
-                end = c.text.size();
-            if (end > pos)
-                out += webvtt_escaped(std::string_view(c.text).substr(pos, end - pos)) + "\n";
-            pos = end + 1;
-        }
+        for (std::string_view line : split_lines(c.text))
+            if (!line.empty())
+                out += webvtt_escaped(line) + "\n";
     }
     return out;
 }
 
 bool valid_utf8(std::string_view text, int& line) {
-    line = 1;
-    for (std::size_t i = 0; i < text.size();) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        std::size_t n = c < 0x80           ? 1
-                        : (c >> 5) == 0x6  ? 2
-                        : (c >> 4) == 0xe  ? 3
-                        : (c >> 3) == 0x1e ? 4
-                                           : 0;
-        if (n == 0 || i + n > text.size() || (n == 2 && c < 0xc2))
-            return false;
-        for (std::size_t k = 1; k < n; ++k)
-            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80)
-                return false;
-        if (c == '\n')
-            ++line;
-        i += n;
-    }
-    return true;
+    const std::size_t bad = bad_utf8_at(text);
+    const std::string_view before = text.substr(0, bad); // all of it when none
+    line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+    return bad == std::string_view::npos;
 }
 
 } // namespace milepost

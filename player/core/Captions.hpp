@@ -5,6 +5,7 @@
 #include "Channel.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,9 +24,12 @@ struct Cue {
 // ended. `cues` in order of start. nullopt: none.
 std::optional<std::size_t> cue_at(const std::vector<Cue>& cues, double t);
 
-// The language captions are shown in: the screen's language turn, else the item's
-// language, else English, else none (""), among the languages the item has.
-std::string caption_language(const Item& item, std::string_view screen_lang);
+// The language captions are shown in: `turn` (the device's language turn), else
+// `item_lang`, else English, else none (""), among the languages `has` says there are.
+std::string caption_language(std::string_view turn, std::string_view item_lang,
+                             const std::function<bool(std::string_view)>& has);
+// The same among the caption files `item` has.
+std::string caption_language(const Item& item, std::string_view turn);
 
 // A caption's line width in characters, and how many lines a cue may take.
 inline constexpr std::size_t kCaptionLineChars = 42;

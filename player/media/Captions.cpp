@@ -2,6 +2,7 @@
 
 #include "core/Files.hpp"
 #include "core/Identifiers.hpp"
+#include "core/Text.hpp"
 #include "media/Ffmpeg.hpp"
 
 #include <algorithm>
@@ -48,15 +49,11 @@ std::string_view trimmed(std::string_view s) {
 // The lines of `text` holding "-->", in order.
 std::vector<TimingLine> timing_lines(std::string_view text) {
     std::vector<TimingLine> out;
-    std::size_t pos = 0;
-    for (int line = 1; pos < text.size(); ++line) {
-        std::size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos)
-            end = text.size();
-        const std::string_view row = text.substr(pos, end - pos);
+    int line = 0;
+    for (std::string_view row : split_lines(text)) {
+        ++line;
         if (row.find("-->") != std::string_view::npos)
-            out.push_back({pos, line, trimmed(row)});
-        pos = end + 1;
+            out.push_back({static_cast<std::size_t>(row.data() - text.data()), line, trimmed(row)});
     }
     return out;
 }
@@ -85,16 +82,9 @@ std::string plain_text(std::string_view ass) {
         }
     }
     std::string lines;
-    std::size_t pos = 0;
-    while (pos <= out.size()) {
-        std::size_t end = out.find('\n', pos);
-        if (end == std::string::npos)
-            end = out.size();
-        const std::string_view line = trimmed(std::string_view(out).substr(pos, end - pos));
-        if (!line.empty())
+    for (std::string_view line : split_lines(out))
+        if (line = trimmed(line); !line.empty())
             lines += (lines.empty() ? "" : "\n") + std::string(line);
-        pos = end + 1;
-    }
     return lines;
 }
 
@@ -245,16 +235,13 @@ void drop_repeated_cues(std::vector<Cue>& cues) {
 // 5.1's webvtt demuxer takes such a block for a cue and stops reading there.
 int style_block_line(std::string_view text, std::size_t end) {
     bool after_blank = true;
-    std::size_t pos = 0;
-    for (int line = 1; pos < end && pos < text.size(); ++line) {
-        std::size_t stop = text.find('\n', pos);
-        if (stop == std::string_view::npos)
-            stop = text.size();
-        const std::string_view row = trimmed(text.substr(pos, stop - pos));
+    int line = 0;
+    for (std::string_view row : split_lines(text.substr(0, std::min(end, text.size())))) {
+        ++line;
+        row = trimmed(row);
         if (after_blank && (row == "STYLE" || row == "REGION"))
             return line;
         after_blank = row.empty();
-        pos = stop + 1;
     }
     return 0;
 }

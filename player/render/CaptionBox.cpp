@@ -1,5 +1,7 @@
 #include "CaptionBox.hpp"
 
+#include "core/Text.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -7,17 +9,12 @@ namespace milepost {
 
 namespace {
 
+// The cue's own lines, each wrapped at `width` pixels.
 std::vector<std::string> wrap_cue(Fonts& fonts, int px, std::string_view text, int width) {
     std::vector<std::string> lines;
-    std::size_t pos = 0;
-    while (pos <= text.size()) {
-        std::size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos)
-            end = text.size();
-        for (auto& l : wrap_text(fonts, Face::Regular, px, text.substr(pos, end - pos), width))
+    for (std::string_view paragraph : split_lines(text))
+        for (std::string& l : wrap_text(fonts, Face::Regular, px, paragraph, width))
             lines.push_back(std::move(l));
-        pos = end + 1;
-    }
     return lines;
 }
 
