@@ -8,57 +8,55 @@ CaptionPresenter::CaptionPresenter(const DeviceConfig& config, bool sound_on, Fo
                                    Trace& trace, Clock::time_point started)
     : m_config(config), m_sound_on(sound_on), m_fonts(fonts), m_trace(trace), m_started(started) {}
 
-std::string CaptionPresenter::start(const PreparedItem& video, int turn) {
+std::string CaptionPresenter::start(const Item& item, std::vector<CaptionTrack> tracks, int turn) {
     stop();
     const CaptionMode mode = m_config.display.captions;
     // Muted: the speakers are off, or the video has no sound to hear (as far as
     // its manifest says: a channel source's videos count as silent).
-    const bool muted = !m_sound_on || (video.item && video.item->media.audio.empty());
-    if (!video.item || video.captions.empty() || mode == CaptionMode::Off ||
-        (mode == CaptionMode::WhenMuted && !muted))
+    const bool muted = !m_sound_on || item.media.audio.empty();
+    if (tracks.empty() || mode == CaptionMode::Off || (mode == CaptionMode::WhenMuted && !muted))
         return {};
-    m_tracks = video.captions;
-    m_item_id = video.item->id;
-    // The device's language turn (its languages in order, one showing of the item
-    // after another: the same on every screen set alike), else the item's
-    // language, else English, else none.
+    m_tracks = std::move(tracks);
+    m_item_id = item.id;
+    // The device's languages take turns, one showing of the item after another:
+    // the same on every screen set alike.
     const auto& langs = m_config.device.languages;
     const std::string turn_lang =
         langs.empty() ? std::string() : langs[static_cast<std::size_t>(turn) % langs.size()];
-    for (const std::string& lang : {turn_lang, video.item->lang, std::string("en")}) {
-        show_track(lang);
-        if (m_track)
-            break;
-    }
-    return m_lang;
+    show_track(caption_language(turn_lang, item.lang,
+                                [&](std::string_view lang) { return track_in(lang) != nullptr; }));
+    return language();
 }
 
-void CaptionPresenter::show_track(const std::string& lang) {
+const CaptionTrack* CaptionPresenter::track_in(std::string_view lang) const {
     for (const CaptionTrack& t : m_tracks)
-        if (!lang.empty() && t.lang == lang) {
-            m_track = &t;
-            m_lang = lang;
-            m_cue.reset();
-            m_texture = {};
-            return;
-        }
+        if (t.lang == lang)
+            return &t;
+    return nullptr;
+}
+
+void CaptionPresenter::show_track(std::string_view lang) {
+    if (const CaptionTrack* t = track_in(lang)) {
+        m_track = t;
+        m_cue.reset();
+        m_texture = {};
+    }
 }
 
 void CaptionPresenter::stop() {
     m_tracks.clear();
     m_track = nullptr;
-    m_lang.clear();
     m_cue.reset();
     m_texture = {};
 }
 
 void CaptionPresenter::choose_language(const std::string& lang) {
-    if (m_tracks.empty() || lang == m_lang)
+    if (m_tracks.empty() || lang == language())
         return;
     show_track(lang);
     log::info("item \"" + m_item_id + "\": " +
-              (m_lang == lang ? "captions in " + lang
-                              : "no captions in " + lang + ": they stay in " + m_lang));
+              (language() == lang ? "captions in " + lang
+                                  : "no captions in " + lang + ": they stay in " + language()));
 }
 
 void CaptionPresenter::draw(SDL_Renderer* renderer, Size canvas, Rect picture, double in_file,
@@ -72,7 +70,7 @@ void CaptionPresenter::draw(SDL_Renderer* renderer, Size canvas, Rect picture, d
         m_cue = cue;
         m_texture = {};
         m_trace.event(seconds_between(m_started, now), cue ? "caption" : "caption_end", m_item_id,
-                      pts, cue ? m_lang + ": " + m_track->cues[*cue].text : m_lang);
+                      pts, cue ? m_track->lang + ": " + m_track->cues[*cue].text : m_track->lang);
     }
     if (!m_cue)
         return;

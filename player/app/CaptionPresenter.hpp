@@ -12,6 +12,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace milepost {
 
@@ -21,9 +23,10 @@ public:
     CaptionPresenter(const DeviceConfig& config, bool sound_on, Fonts& fonts, Trace& trace,
                      Clock::time_point started);
 
-    // A video goes on screen for the `turn`-th time today (Showing::turn): returns
-    // the language of its captions ("" for none), which its play row records.
-    std::string start(const PreparedItem& video, int turn);
+    // `item` goes on screen for the `turn`-th time today (Showing::turn) with the
+    // caption `tracks` read for it: returns the language of its captions ("" for
+    // none), which its play row records.
+    std::string start(const Item& item, std::vector<CaptionTrack> tracks, int turn);
     // What is on screen is not a video (or the video ended).
     void stop();
     // The tap screen's language button chose `lang`: captions follow, when the
@@ -38,7 +41,9 @@ public:
     void forget_textures() { m_texture = {}; }
 
 private:
-    void show_track(const std::string& lang);
+    const CaptionTrack* track_in(std::string_view lang) const;
+    void show_track(std::string_view lang); // when there is a track in `lang`
+    std::string language() const { return m_track ? m_track->lang : std::string(); }
 
     const DeviceConfig& m_config;
     bool m_sound_on;
@@ -48,10 +53,9 @@ private:
 
     std::vector<CaptionTrack> m_tracks; // of the video on screen, while captions show
     std::string m_item_id;
-    std::string m_lang; // the language shown, "" = none
-    const CaptionTrack* m_track = nullptr;
-    std::optional<std::size_t> m_cue; // the cue on screen
-    CaptionTexture m_texture;         // m_cue painted, for m_canvas and m_picture
+    const CaptionTrack* m_track = nullptr; // the one in the language shown, or none
+    std::optional<std::size_t> m_cue;      // the cue on screen
+    CaptionTexture m_texture;              // m_cue painted, for m_canvas and m_picture
     Size m_canvas;
     Rect m_picture;
 };

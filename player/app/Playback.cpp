@@ -354,8 +354,8 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
     m_trace.event(since_start(now), "item_start", item.id, std::nullopt,
                   s.offset.count() ? "joined at " + std::to_string(s.offset.count()) + " ms"
                                    : std::string());
-    m_proof.started(now,
-                    play_start(item.id, item.media.object, w, m_captions.start(m_current, s.turn)));
+    m_proof.started(now, play_start(item.id, item.media.object, w,
+                                    m_captions.start(item, std::move(m_current.captions), s.turn)));
     m_proof.note(m_current.caption_error);
     if (item.type == ItemType::Video) {
         // Ends at the plan's time, or when its last frame has had its time.
