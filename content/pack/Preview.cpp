@@ -392,9 +392,9 @@ int preview(const std::vector<std::string>& positional,
             if (banner) {
                 SDL_Rect box = banner->box.sdl();
                 SDL_RenderCopy(r, banner->texture.get(), nullptr, &box);
-                const Rect picture{0, 0, size->width, size->height - banner->box.h};
                 if (cue)
-                    if (auto c = render_caption(r, *fonts, cue->text, *size, picture)) {
+                    if (auto c = render_caption(r, *fonts, cue->text, *size,
+                                                content_area(*size, banner->box))) {
                         SDL_Rect at = c->box.sdl();
                         SDL_RenderCopy(r, c->texture.get(), nullptr, &at);
                     }

@@ -275,13 +275,9 @@ void App::compose_video() {
     }
     SDL_Rect box = m_banner->box.sdl();
     SDL_RenderCopy(r, m_banner->texture.get(), nullptr, &box);
-    if (m_presenter.has_frame()) {
-        // The picture area: the canvas less the banner, at the top or the bottom.
-        const Rect& b = m_banner->box;
-        const Rect picture{0, b.y == 0 ? b.h : 0, canvas.width, canvas.height - b.h};
-        m_captions.draw(r, canvas, picture, m_presenter.frame_in_file(), m_presenter.frame_pts(),
-                        Clock::now());
-    }
+    if (m_presenter.has_frame())
+        m_captions.draw(r, canvas, content_area(canvas, m_banner->box), m_presenter.frame_in_file(),
+                        m_presenter.frame_pts(), Clock::now());
 }
 
 void App::present(const std::string* snapshot) {

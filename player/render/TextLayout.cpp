@@ -1,5 +1,7 @@
 #include "TextLayout.hpp"
 
+#include "core/Text.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -21,76 +23,12 @@ int line_height(Fonts& fonts, Face face, int px) {
     return std::max(TTF_FontHeight(f), TTF_FontLineSkip(f));
 }
 
-// Length in bytes of the UTF-8 sequence starting with `lead`.
-size_t utf8_length(unsigned char lead) {
-    if (lead < 0x80)
-        return 1;
-    if ((lead >> 5) == 0x6)
-        return 2;
-    if ((lead >> 4) == 0xe)
-        return 3;
-    if ((lead >> 3) == 0x1e)
-        return 4;
-    return 1;
-}
-
-// Splits a word wider than `max_width` into pieces that fit.
-void break_word(Fonts& fonts, Face face, int px, std::string_view word, int max_width,
-                std::vector<std::string>& out) {
-    std::string piece;
-    for (size_t i = 0; i < word.size();) {
-        size_t n = std::min(utf8_length(static_cast<unsigned char>(word[i])), word.size() - i);
-        std::string next = piece + std::string(word.substr(i, n));
-        if (!piece.empty() && fonts.width(face, px, next) > max_width) {
-            out.push_back(piece);
-            piece = std::string(word.substr(i, n));
-        } else {
-            piece = next;
-        }
-        i += n;
-    }
-    if (!piece.empty())
-        out.push_back(piece);
-}
-
 } // namespace
 
 std::vector<std::string> wrap_text(Fonts& fonts, Face face, int px, std::string_view text,
                                    int max_width) {
-    std::vector<std::string> lines;
-    std::string line;
-    size_t pos = 0;
-    while (pos < text.size()) {
-        while (pos < text.size() && text[pos] == ' ')
-            ++pos;
-        size_t end = text.find(' ', pos);
-        if (end == std::string_view::npos)
-            end = text.size();
-        std::string_view word = text.substr(pos, end - pos);
-        pos = end;
-        if (word.empty())
-            continue;
-        std::string candidate = line.empty() ? std::string(word) : line + " " + std::string(word);
-        if (fonts.width(face, px, candidate) <= max_width) {
-            line = std::move(candidate);
-            continue;
-        }
-        if (!line.empty())
-            lines.push_back(std::move(line));
-        line.clear();
-        if (fonts.width(face, px, word) <= max_width) {
-            line = std::string(word);
-        } else {
-            std::vector<std::string> pieces;
-            break_word(fonts, face, px, word, max_width, pieces);
-            for (size_t i = 0; i + 1 < pieces.size(); ++i)
-                lines.push_back(pieces[i]);
-            line = pieces.empty() ? std::string() : pieces.back();
-        }
-    }
-    if (!line.empty())
-        lines.push_back(std::move(line));
-    return lines;
+    return wrap_words(
+        text, [&](std::string_view line) { return fonts.width(face, px, line) <= max_width; });
 }
 
 namespace {
@@ -248,10 +186,14 @@ BannerLayout layout_banner(Fonts& fonts, const BannerText& text, bool with_qr, S
     return out;
 }
 
+Rect content_area(Size canvas, Rect banner_box) {
+    if (banner_box.y == 0)
+        return {0, banner_box.h, canvas.width, canvas.height - banner_box.h};
+    return {0, 0, canvas.width, canvas.height - banner_box.h};
+}
+
 Rect content_area(Size canvas, const BannerLayout& banner) {
-    if (banner.box.y == 0)
-        return {0, banner.box.h, canvas.width, canvas.height - banner.box.h};
-    return {0, 0, canvas.width, canvas.height - banner.box.h};
+    return content_area(canvas, banner.box);
 }
 
 } // namespace milepost

@@ -57,7 +57,8 @@ struct BannerLayout {
 BannerLayout layout_banner(Fonts& fonts, const BannerText& text, bool with_qr, Size canvas,
                            BannerPosition position);
 
-// The canvas less the banner.
+// The canvas less the banner (whose strip is `banner_box`).
+Rect content_area(Size canvas, Rect banner_box);
 Rect content_area(Size canvas, const BannerLayout& banner);
 
 } // namespace milepost
