@@ -95,6 +95,37 @@ Result<void> draw_first_frame(SDL_Renderer* r, Painter& painter, const fs::path&
     return {};
 }
 
+// A video's tile: its first frame with the banner over it, as the player shows it;
+// with `caption_lang`, the frame its first cue starts on, the cue drawn. Returns
+// why it cannot be shown, or "".
+std::string draw_video(SDL_Renderer* r, Painter& painter, const Item& item,
+                       const std::string& caption_lang, const Frame& frame, Size size) {
+    std::string problem;
+    std::optional<Cue> cue;
+    if (!caption_lang.empty()) {
+        if (auto cues = read_caption_file(caption_in(item, caption_lang)->file); !cues)
+            problem = cues.error().message;
+        else
+            cue = cues->front();
+    }
+    const Rect whole{0, 0, size.width, size.height};
+    if (auto drawn = draw_first_frame(r, painter, item.file, whole, cue ? cue->start : 0); !drawn)
+        problem = drawn.error().message;
+    auto banner =
+        render_banner(r, painter.fonts(), frame.banner, frame.qr, size, BannerPosition::Bottom);
+    if (!banner)
+        return problem;
+    SDL_Rect box = banner->box.sdl();
+    SDL_RenderCopy(r, banner->texture.get(), nullptr, &box);
+    if (cue)
+        if (auto c = render_caption(r, painter.fonts(), cue->text, size,
+                                    content_area(size, banner->box))) {
+            SDL_Rect at = c->box.sdl();
+            SDL_RenderCopy(r, c->texture.get(), nullptr, &at);
+        }
+    return problem;
+}
+
 // One picture of the sheet: an item, or a captioned video in one caption language.
 struct Tile {
     const Item* item;
@@ -362,7 +393,6 @@ int preview(const std::vector<std::string>& positional,
         frame.banner = banner_text(*hotline, lang);
         frame.qr = hotline->url.empty() || !qr ? nullptr : &*qr;
         SDL_SetRenderTarget(r, canvas.get());
-        const Rect whole{0, 0, size->width, size->height};
         std::string problem;
         if (item.type == ItemType::Slide) {
             frame.body = SlideBody{item.title, item.bullets};
@@ -377,28 +407,7 @@ int preview(const std::vector<std::string>& positional,
             frame.body = ImageBody{image.get()};
             compose(painter, *size, frame);
         } else {
-            std::optional<Cue> cue;
-            if (!caption_lang.empty()) {
-                if (auto cues = read_caption_file(caption_in(item, caption_lang)->file); !cues)
-                    problem = cues.error().message;
-                else
-                    cue = cues->front();
-            }
-            if (auto drawn = draw_first_frame(r, painter, item.file, whole, cue ? cue->start : 0);
-                !drawn)
-                problem = drawn.error().message;
-            auto banner =
-                render_banner(r, *fonts, frame.banner, frame.qr, *size, BannerPosition::Bottom);
-            if (banner) {
-                SDL_Rect box = banner->box.sdl();
-                SDL_RenderCopy(r, banner->texture.get(), nullptr, &box);
-                if (cue)
-                    if (auto c = render_caption(r, *fonts, cue->text, *size,
-                                                content_area(*size, banner->box))) {
-                        SDL_Rect at = c->box.sdl();
-                        SDL_RenderCopy(r, c->texture.get(), nullptr, &at);
-                    }
-            }
+            problem = draw_video(r, painter, item, caption_lang, frame, *size);
         }
         SDL_SetRenderTarget(r, nullptr);
         const int col = static_cast<int>(i % kColumns), row = static_cast<int>(i / kColumns);
