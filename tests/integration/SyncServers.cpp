@@ -451,7 +451,7 @@ void FaultServer::handle(int fd) {
 }
 
 Blob random_blob(const std::string& item, std::size_t size, std::uint64_t seed) {
-    Blob b{item, std::string(size, '\0')};
+    Blob b{item, std::string(size, '\0'), ""};
     std::mt19937_64 random(seed);
     for (size_t i = 0; i + 8 <= size; i += 8) {
         const std::uint64_t v = random();
@@ -489,6 +489,11 @@ std::string publish(const fs::path& site, const MinisignSecretKey& key, const st
         const fs::path object = site / "objects" / item.media.object;
         if (!fs::exists(object))
             std::ofstream(object, std::ios::binary) << b.bytes;
+        if (!b.captions.empty()) {
+            const CaptionFile captions{"en", {}, sha256_hex(b.captions), b.captions.size()};
+            std::ofstream(site / "objects" / captions.object, std::ios::binary) << b.captions;
+            item.captions.push_back(captions);
+        }
         c.items.push_back(item);
     }
     const std::string manifest = manifest_json(c);

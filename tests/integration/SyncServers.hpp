@@ -108,6 +108,7 @@ private:
 struct Blob {
     std::string item; // the item id
     std::string bytes;
+    std::string captions = ""; // WebVTT: the item's English captions, an object of their own
 };
 Blob random_blob(const std::string& item, std::size_t size, std::uint64_t seed);
 std::string sha256_hex(const std::string& bytes);

@@ -549,6 +549,33 @@ TEST_CASE("--check finds a damaged or missing object in the active channel, and 
     CHECK(r.err.find("no active channel") != std::string::npos);
 }
 
+TEST_CASE("a video's caption object is fetched, checked and fetched again when missing, as its "
+          "media is") {
+    ServedScreen served; // a signed site, nginx serving it, a screen set up for it
+    auto& [pub, nginx, screen] = served;
+    auto media = blobs(1, 50000, 31);
+    media[0].captions = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nCall the hotline\n";
+    pub.publish(1, media);
+    auto first = screen.sync("--once");
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    const fs::path captions = screen.data / "objects" / sha256_hex(media[0].captions);
+    CHECK(read_file(captions) == media[0].captions);
+    CHECK(nginx.log().size() == 4); // manifest, signature, the video, its captions
+    check_whole(screen, "1");
+    fs::remove(captions);
+    auto check = screen.sync("--check");
+    CHECK(check.exit_code == 1);
+    CHECK_MESSAGE(check.err.find("object " + sha256_hex(media[0].captions) + " is missing") !=
+                      std::string::npos,
+                  check.err);
+    auto repaired = screen.sync("--once");
+    INFO(repaired.err);
+    CHECK(repaired.exit_code == 0);
+    CHECK(read_file(captions) == media[0].captions);
+    check_whole(screen, "1");
+}
+
 TEST_CASE("kill -9 at 50 random instants of a rate-limited update: the old or the new channel, "
           "whole, every time") {
     ServedScreen served; // a signed site, nginx serving it, a screen set up for it
