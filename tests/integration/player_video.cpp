@@ -218,12 +218,14 @@ TEST_CASE("a snapshot shows the video frame with the hotline banner over it") {
 TEST_CASE("phone rotation metadata and non-square pixels are honoured") {
     TempDir dir;
     // Left half red, right half blue, stored with a display matrix, as phones do.
-    fs::path flat =
-        make_media("halves.mp4", {"-f", "lavfi", "-i", "color=c=red:s=160x240:r=25", "-f", "lavfi",
-                                  "-i", "color=c=blue:s=160x240:r=25", "-filter_complex", "hstack",
-                                  "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
-    fs::path turned = make_media("halves-rotate-90.mp4", {"-i", flat.string(), "-c", "copy",
-                                                          "-metadata:s:v:0", "rotate=90"});
+    // Three seconds each, snapshots a second into each: a player slow to start
+    // (the sanitizers, a loaded machine) still has the video on screen then.
+    fs::path flat = make_media("halves-3s.mp4",
+                               {"-f", "lavfi", "-i", "color=c=red:s=160x240:r=25", "-f", "lavfi",
+                                "-i", "color=c=blue:s=160x240:r=25", "-filter_complex", "hstack",
+                                "-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    fs::path turned = make_media("halves-3s-rotate-90.mp4", {"-i", flat.string(), "-c", "copy",
+                                                             "-metadata:s:v:0", "rotate=90"});
     // FFmpeg's own idea of upright (its CLI turns frames by the matrix) is the reference.
     const fs::path reference = dir / "reference.png";
     REQUIRE(run({"ffmpeg", "-loglevel", "error", "-i", turned.string(), "-frames:v", "1",
@@ -234,12 +236,12 @@ TEST_CASE("phone rotation metadata and non-square pixels are honoured") {
     REQUIRE(upright.height == 320);
     const SDL_Color top = upright.at(120, 40), bottom = upright.at(120, 280);
     fs::path wide =
-        make_media("sar-2.mp4", {"-f", "lavfi", "-i", "color=c=green:s=320x240:r=25", "-t", "1",
-                                 "-vf", "setsar=2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+        make_media("sar-2-3s.mp4", {"-f", "lavfi", "-i", "color=c=green:s=320x240:r=25", "-t", "3",
+                                    "-vf", "setsar=2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
     video_channel(dir, {{"turned", turned}, {"wide", wide}});
     RunResult r = run_player(dir, "",
-                             {"--content", "c/channel.toml", "--snapshot", "0.5:turned.png",
-                              "--snapshot", "1.5:wide.png", "--exit-after", "1.7"},
+                             {"--content", "c/channel.toml", "--snapshot", "1:turned.png",
+                              "--snapshot", "4.5:wide.png", "--exit-after", "4.7"},
                              "1280x720");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK(r.err.find("turned ") != std::string::npos);
