@@ -213,7 +213,12 @@ TEST_CASE("captions in English, Spanish and French read right at three cue times
 
 TEST_CASE("captions at rotation 90 read upright once the picture is turned back") {
     TempDir dir;
-    const auto channel = captioned_channel(dir);
+    // One cue the whole video long: the snapshot finds it however late a player
+    // slowed by the sanitizers on a loaded machine puts up its first frame.
+    captioned_channel(dir);
+    dir.write("c/media/long.en.vtt",
+              "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\n" + cues_in("en")[1].text + "\n");
+    const auto channel = captioned_channel(dir, R"(captions = { en = "media/long.en.vtt" })");
     RunResult r = run_player(
         dir, device_in("en", "rotation = 90\n"),
         {"--content", channel.string(), "--snapshot", "2.3:a.png", "--exit-after", "2.5"},
@@ -231,13 +236,20 @@ TEST_CASE("captions at rotation 90 read upright once the picture is turned back"
 
 TEST_CASE("a video joined part way shows the cue due at the join") {
     TempDir dir;
-    const auto channel = captioned_channel(dir);
+    // Cue 2 runs on to 4.8 s here, so that a player slowed by the sanitizers on a
+    // loaded machine, whose first frame comes a second or more after the join,
+    // still shows it at the snapshot.
+    captioned_channel(dir);
+    dir.write("c/media/join.en.vtt",
+              "WEBVTT\n\n00:00:00.000 --> 00:00:01.300\n" + cues_in("en")[0].text +
+                  "\n\n00:00:01.500 --> 00:00:04.800\n" + cues_in("en")[1].text + "\n");
+    const auto channel = captioned_channel(dir, R"(captions = { en = "media/join.en.vtt" })");
     auto start = parse_rfc3339(cycle_start_clock());
     REQUIRE(start);
     const std::string joined = format_rfc3339_utc(*start + std::chrono::milliseconds(1900));
     RunResult r = run_player(dir, device_in("en"),
                              {"--content", channel.string(), "--clock-start", joined, "--snapshot",
-                              "0.4:a.png", "--trace", "t.ndjson", "--exit-after", "0.6"},
+                              "1.6:a.png", "--trace", "t.ndjson", "--exit-after", "1.8"},
                              "1280x720");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const auto starts = trace_events(dir / "t.ndjson", "item_start");
@@ -373,10 +385,16 @@ TEST_CASE("the tap screen's language button switches the captions too") {
 TEST_CASE("on a screen in English and Spanish the captions take turns, showing after showing") {
     TempDir dir;
     const auto channel = captioned_channel(dir);
-    // The one video plays again and again: English, then Spanish, then English.
+    // The one video, cut to its first 2 s, plays again and again: English, then
+    // Spanish, then English. Showings at 0, 2 and 4 s leave 3 s for a player slow
+    // to start under the sanitizers on a loaded machine.
+    std::string source = read_file(channel);
+    source.replace(source.find("file = \"media/grey.mp4\""), 23,
+                   "file = \"media/grey.mp4\"\nduration = 2");
+    dir.write("c/channel.toml", source);
     RunResult r = run_player(
         dir, "[device]\nlanguages = [\"en\", \"es\"]\n",
-        {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "10.6"}, "1280x720");
+        {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "7"}, "1280x720");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const auto starts = trace_events(dir / "t.ndjson", "item_start");
     REQUIRE(starts.size() >= 3);
