@@ -102,6 +102,13 @@ Result<void> set_hwdec(Options& o, const std::string&, const std::string& v) {
     return {};
 }
 
+Result<void> set_renderer(Options& o, const std::string&, const std::string& v) {
+    if (v != "software" && v != "gles2")
+        return Error{"--renderer: expected software or gles2, got \"" + v + "\""};
+    o.renderer = v == "gles2" ? RendererChoice::Gles2 : RendererChoice::Software;
+    return {};
+}
+
 const std::map<std::string, OptionRule>& option_rules() {
     static const std::map<std::string, OptionRule> rules{
         {"config", keep_value(&Options::config)},
@@ -109,6 +116,7 @@ const std::map<std::string, OptionRule>& option_rules() {
         {"content", keep_value(&Options::content)},
         {"trace", keep_value(&Options::trace)},
         {"hwdec", {false, set_hwdec}},
+        {"renderer", {false, set_renderer}},
         {"windowed", {false, set_size}},
         {"headless", {false, set_size}},
         {"snapshot", {false, set_snapshot}},

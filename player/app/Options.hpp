@@ -42,8 +42,9 @@ struct Options {
     std::optional<double> exit_after;
     std::optional<std::string> trace;
     std::optional<WallTime> clock_start;
-    std::optional<std::chrono::milliseconds> plan; // --plan: print the timeline, render nothing
-    std::string hwdec = "auto";                    // auto | none | an FFmpeg device name
+    std::optional<std::chrono::milliseconds> plan;  // --plan: print the timeline, render nothing
+    std::string hwdec = "auto";                     // auto | none | an FFmpeg device name
+    RendererChoice renderer = RendererChoice::Auto; // --renderer software | gles2
     bool check_config = false; // --check-config: load and check the config, print it, exit
     bool test_pattern = false; // --test-pattern: the installer's calibration screen
     bool help = false;

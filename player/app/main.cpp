@@ -159,6 +159,7 @@ Result<std::unique_ptr<Output>> open_output(const Options& options, const Device
     spec.mode = options.mode;
     spec.size = options.mode == OutputMode::Fullscreen ? config.display.size : options.size;
     spec.rotation = config.display.rotation;
+    spec.renderer = options.renderer;
     return Output::create(spec);
 }
 
@@ -190,7 +191,11 @@ struct Loaded {
 // Opens the screen and plays until stopped.
 int play(Clock::time_point started, Options options, Loaded loaded, Trace trace) {
     const bool headless = options.mode == OutputMode::Headless;
-    SdlSession sdl(headless ? SDL_INIT_EVENTS : SDL_INIT_VIDEO | SDL_INIT_EVENTS);
+    // Headless OpenGL ES 2 draws in a hidden window of SDL's offscreen driver.
+    const bool offscreen = headless && options.renderer == RendererChoice::Gles2;
+    if (offscreen)
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, "offscreen");
+    SdlSession sdl(headless && !offscreen ? SDL_INIT_EVENTS : SDL_INIT_VIDEO | SDL_INIT_EVENTS);
     if (!sdl.ok) {
         log::error(std::string("cannot start SDL: ") + SDL_GetError() +
                    (headless ? "" : " (no display? try --headless WxH)"));

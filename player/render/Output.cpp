@@ -8,6 +8,7 @@
 #include <SDL_image.h>
 
 #include <filesystem>
+#include <vector>
 
 namespace milepost {
 
@@ -24,7 +25,12 @@ bool has_render_node() {
 // Picks the SDL renderer on purpose (through SDL_HINT_RENDER_DRIVER) and says why.
 // Without a GPU, SDL's default OpenGL renderer runs on Mesa's llvmpipe, which
 // cannot hold 1080p30 on two cores; SDL's software renderer can.
-std::string choose_renderer() {
+std::string choose_renderer(RendererChoice choice) {
+    if (choice != RendererChoice::Auto) {
+        SDL_SetHint(SDL_HINT_RENDER_DRIVER,
+                    choice == RendererChoice::Gles2 ? "opengles2" : "software");
+        return choice == RendererChoice::Gles2 ? "--renderer gles2" : "--renderer software";
+    }
     if (const char* forced = SDL_GetHint(SDL_HINT_RENDER_DRIVER); forced && *forced)
         return std::string("SDL_RENDER_DRIVER=") + forced + " asked for";
     const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
@@ -42,53 +48,113 @@ std::string choose_renderer() {
     return "a GPU is present: SDL's accelerated default";
 }
 
+// What OpenGL says it draws with: "llvmpipe (LLVM 15.0.6, 256 bits)", "V3D 4.2".
+std::string gl_renderer_name() {
+    using GetString = const unsigned char* (*)(unsigned);
+    constexpr unsigned kGlRenderer = 0x1F01; // GL_RENDERER
+    auto get = reinterpret_cast<GetString>(SDL_GL_GetProcAddress("glGetString"));
+    const unsigned char* name = get ? get(kGlRenderer) : nullptr;
+    return name ? reinterpret_cast<const char*>(name) : "an unnamed GPU";
+}
+
 } // namespace
 
 Result<std::unique_ptr<Output>> Output::create(const OutputSpec& spec) {
     std::unique_ptr<Output> out(new Output());
     out->m_spec = spec;
-    if (spec.mode == OutputMode::Headless) {
-        out->m_surface.reset(SDL_CreateRGBSurfaceWithFormat(0, spec.size->width, spec.size->height,
-                                                            32, SDL_PIXELFORMAT_ARGB8888));
-        if (!out->m_surface)
-            return Error{std::string("cannot allocate the headless screen: ") + SDL_GetError()};
-        out->m_renderer.reset(SDL_CreateSoftwareRenderer(out->m_surface.get()));
-        out->m_reason = "headless: SDL's software renderer into memory";
-        if (!out->m_renderer)
-            return Error{std::string("cannot create the software renderer: ") + SDL_GetError()};
-    } else {
-        Uint32 flags = SDL_WINDOW_SHOWN | SDL_WINDOW_ALLOW_HIGHDPI;
-        int w = 1280, h = 720;
-        if (spec.mode == OutputMode::Windowed) {
-            flags |= SDL_WINDOW_RESIZABLE;
-            w = spec.size->width;
-            h = spec.size->height;
-        } else if (spec.size) {
-            flags |= SDL_WINDOW_FULLSCREEN; // a real mode change to the configured size
-            w = spec.size->width;
-            h = spec.size->height;
-        } else {
-            flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
-        }
-        out->m_window.reset(SDL_CreateWindow("Milepost", SDL_WINDOWPOS_CENTERED,
-                                             SDL_WINDOWPOS_CENTERED, w, h, flags));
-        if (!out->m_window)
-            return Error{std::string("cannot open a window: ") + SDL_GetError()};
-        if (spec.mode == OutputMode::Fullscreen)
-            SDL_ShowCursor(SDL_DISABLE);
-        out->m_reason = choose_renderer();
-        out->m_renderer.reset(
-            SDL_CreateRenderer(out->m_window.get(), -1, SDL_RENDERER_TARGETTEXTURE));
-        if (!out->m_renderer) {
-            out->m_reason += std::string("; it failed (") + SDL_GetError() + "): software instead";
-            out->m_renderer.reset(
-                SDL_CreateRenderer(out->m_window.get(), -1, SDL_RENDERER_SOFTWARE));
-        }
-        if (!out->m_renderer)
-            return Error{std::string("cannot create a renderer: ") + SDL_GetError()};
-    }
+    auto opened = spec.mode == OutputMode::Headless ? open_headless(*out) : open_window(*out);
+    if (!opened)
+        return opened.error();
     out->refresh_panel_size();
+    out->warm_up();
     return out;
+}
+
+// An OpenGL renderer compiles the shader that turns a video's YUV into RGB when a
+// YUV texture is first drawn: on llvmpipe that costs the first video frame tens of
+// milliseconds, on a Pi's GPU some. Drawing a small one of each kind now, before
+// anything is due, moves that cost to start-up.
+void Output::warm_up() {
+    SDL_RendererInfo info{};
+    if (SDL_GetRendererInfo(m_renderer.get(), &info) != 0 || std::string(info.name) == "software")
+        return;
+    for (const Uint32 format : {SDL_PIXELFORMAT_IYUV, SDL_PIXELFORMAT_NV12}) {
+        TexturePtr texture(
+            SDL_CreateTexture(m_renderer.get(), format, SDL_TEXTUREACCESS_STREAMING, 16, 16));
+        if (!texture)
+            continue;
+        std::vector<Uint8> planes(16 * 16 * 3 / 2, 128);
+        SDL_UpdateTexture(texture.get(), nullptr, planes.data(), 16);
+        SDL_RenderCopy(m_renderer.get(), texture.get(), nullptr, nullptr);
+    }
+    SDL_SetRenderDrawColor(m_renderer.get(), 0, 0, 0, 255);
+    SDL_RenderClear(m_renderer.get());
+    SDL_RenderFlush(m_renderer.get());
+}
+
+Result<void> Output::open_headless(Output& out) {
+    const Size size = *out.m_spec.size;
+    if (out.m_spec.renderer == RendererChoice::Gles2) {
+        // A hidden window of SDL's offscreen driver: EGL without a display, as a
+        // Pi's KMSDRM console has, with the same renderer, shaders and uploads.
+        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "opengles2");
+        out.m_window.reset(SDL_CreateWindow("Milepost", 0, 0, size.width, size.height,
+                                            SDL_WINDOW_OPENGL | SDL_WINDOW_HIDDEN));
+        if (out.m_window)
+            out.m_renderer.reset(SDL_CreateRenderer(
+                out.m_window.get(), -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_TARGETTEXTURE));
+        SDL_RendererInfo info{};
+        if (!out.m_renderer || SDL_GetRendererInfo(out.m_renderer.get(), &info) != 0 ||
+            std::string(info.name) != "opengles2")
+            return Error{std::string("--renderer gles2: cannot render with OpenGL ES 2 "
+                                     "offscreen (EGL; Mesa's libegl-mesa0 and "
+                                     "libgl1-mesa-dri without a GPU): ") +
+                         SDL_GetError()};
+        out.m_reason =
+            "headless: SDL's OpenGL ES 2 renderer offscreen through EGL, on " + gl_renderer_name();
+        return {};
+    }
+    out.m_surface.reset(
+        SDL_CreateRGBSurfaceWithFormat(0, size.width, size.height, 32, SDL_PIXELFORMAT_ARGB8888));
+    if (!out.m_surface)
+        return Error{std::string("cannot allocate the headless screen: ") + SDL_GetError()};
+    out.m_renderer.reset(SDL_CreateSoftwareRenderer(out.m_surface.get()));
+    out.m_reason = "headless: SDL's software renderer into memory";
+    if (!out.m_renderer)
+        return Error{std::string("cannot create the software renderer: ") + SDL_GetError()};
+    return {};
+}
+
+Result<void> Output::open_window(Output& out) {
+    const OutputSpec& spec = out.m_spec;
+    Uint32 flags = SDL_WINDOW_SHOWN | SDL_WINDOW_ALLOW_HIGHDPI;
+    int w = 1280, h = 720;
+    if (spec.mode == OutputMode::Windowed) {
+        flags |= SDL_WINDOW_RESIZABLE;
+        w = spec.size->width;
+        h = spec.size->height;
+    } else if (spec.size) {
+        flags |= SDL_WINDOW_FULLSCREEN; // a real mode change to the configured size
+        w = spec.size->width;
+        h = spec.size->height;
+    } else {
+        flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+    }
+    out.m_window.reset(
+        SDL_CreateWindow("Milepost", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w, h, flags));
+    if (!out.m_window)
+        return Error{std::string("cannot open a window: ") + SDL_GetError()};
+    if (spec.mode == OutputMode::Fullscreen)
+        SDL_ShowCursor(SDL_DISABLE);
+    out.m_reason = choose_renderer(spec.renderer);
+    out.m_renderer.reset(SDL_CreateRenderer(out.m_window.get(), -1, SDL_RENDERER_TARGETTEXTURE));
+    if (!out.m_renderer) {
+        out.m_reason += std::string("; it failed (") + SDL_GetError() + "): software instead";
+        out.m_renderer.reset(SDL_CreateRenderer(out.m_window.get(), -1, SDL_RENDERER_SOFTWARE));
+    }
+    if (!out.m_renderer)
+        return Error{std::string("cannot create a renderer: ") + SDL_GetError()};
+    return {};
 }
 
 void Output::refresh_panel_size() {
@@ -120,9 +186,7 @@ std::string Output::describe() const {
     std::string mode = m_spec.mode == OutputMode::Headless   ? "headless"
                        : m_spec.mode == OutputMode::Windowed ? "windowed"
                                                              : "fullscreen";
-    std::string driver = m_spec.mode == OutputMode::Headless
-                             ? ""
-                             : std::string(" on ") + SDL_GetCurrentVideoDriver();
+    std::string driver = m_window ? std::string(" on ") + SDL_GetCurrentVideoDriver() : "";
     return std::to_string(m_panel.width) + "x" + std::to_string(m_panel.height) + " " + mode +
            driver + ", " + info.name + " renderer (" + m_reason + "), rotation " +
            std::to_string(m_spec.rotation);
@@ -130,7 +194,7 @@ std::string Output::describe() const {
 
 std::string Output::mode_text() const {
     std::string size = std::to_string(m_panel.width) + "x" + std::to_string(m_panel.height);
-    if (!m_window)
+    if (m_spec.mode == OutputMode::Headless)
         return size + ", headless";
     SDL_DisplayMode mode{};
     const int display = SDL_GetWindowDisplayIndex(m_window.get());

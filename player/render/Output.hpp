@@ -1,6 +1,8 @@
 #pragma once
 // The panel: a fullscreen or windowed SDL window, or (headless) a surface in
-// memory drawn by SDL's software renderer. Content is composed upright on a
+// memory drawn by SDL's software renderer, or a hidden window of SDL's offscreen
+// video driver drawn by its OpenGL ES 2 renderer through EGL (the Raspberry Pi's
+// path, on Mesa's llvmpipe without a GPU). Content is composed upright on a
 // canvas texture laid out for the rotated screen, then turned onto the panel.
 #include "SdlHandles.hpp"
 #include "core/Result.hpp"
@@ -13,16 +15,20 @@
 namespace milepost {
 
 enum class OutputMode { Fullscreen, Windowed, Headless };
+// Auto: SDL's software renderer headless; on a screen, as choose_renderer() says.
+enum class RendererChoice { Auto, Software, Gles2 };
 
 struct OutputSpec {
     OutputMode mode = OutputMode::Fullscreen;
+    RendererChoice renderer = RendererChoice::Auto;
     std::optional<Size> size; // windowed/headless: required; fullscreen: nullopt = desktop mode
     int rotation = 0;         // degrees clockwise the canvas is turned on the panel
 };
 
 class Output {
 public:
-    // SDL_Init must have been called with SDL_INIT_VIDEO, except for Headless.
+    // SDL_Init must have been called with SDL_INIT_VIDEO, except for Headless with
+    // the software renderer; headless OpenGL ES 2 needs SDL's "offscreen" driver.
     static Result<std::unique_ptr<Output>> create(const OutputSpec& spec);
 
     SDL_Renderer* renderer() const { return m_renderer.get(); }
@@ -51,6 +57,9 @@ public:
 
 private:
     Output() = default;
+    static Result<void> open_headless(Output& out);
+    static Result<void> open_window(Output& out);
+    void warm_up();
     OutputSpec m_spec;
     Size m_panel;
     SurfacePtr m_surface; // headless only: the panel's pixels

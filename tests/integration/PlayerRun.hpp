@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -46,6 +47,12 @@ inline RunResult run_player(const TempDir& dir, const std::string& config_text,
     std::vector<std::string> argv{
         MILEPOST_PLAYER, "--config", config.string(), "--data-dir", (dir / "data").string(),
         "--headless",    size};
+    // The rendering tests run twice: with SDL's software renderer, and with its
+    // OpenGL ES 2 renderer as a Raspberry Pi draws (main.cpp).
+    if (const char* renderer = std::getenv("MILEPOST_TEST_RENDERER"); renderer && *renderer) {
+        argv.push_back("--renderer");
+        argv.push_back(renderer);
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run(argv, dir.path(), env);
 }

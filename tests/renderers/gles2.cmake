@@ -1,0 +1,31 @@
+# Included by ctest (the directory's TEST_INCLUDE_FILES): the tests of what is
+# drawn (slides, the banner, rotation, text read by OCR, the test pattern, video:
+# player_render.cpp and player_video.cpp) once more, as "integration gles2: NAME",
+# every player they start drawing with --renderer gles2 (MILEPOST_TEST_RENDERER,
+# read by tests/integration/PlayerRun.hpp): SDL's OpenGL ES 2 renderer offscreen,
+# the path a Raspberry Pi draws through, here on Mesa's llvmpipe.
+# Label gles2: the main pass runs them, the sanitizer pass does not.
+execute_process(
+  COMMAND "${INTEGRATION_TESTS}" --list-test-cases
+    "--source-file=*player_render.cpp,*player_video.cpp"
+  OUTPUT_VARIABLE listed
+  RESULT_VARIABLE listed_status)
+if(NOT listed_status EQUAL 0)
+  add_test("integration gles2: integration_tests lists its tests" "${INTEGRATION_TESTS}"
+    --list-test-cases)
+  set_tests_properties("integration gles2: integration_tests lists its tests"
+    PROPERTIES LABELS gles2)
+  return()
+endif()
+string(REPLACE "\n" ";" listed "${listed}")
+foreach(name IN LISTS listed)
+  if(name STREQUAL "" OR name MATCHES "^\\[doctest\\]" OR name MATCHES "^=+$")
+    continue()
+  endif()
+  # doctest reads a comma in --test-case as a separator unless escaped.
+  string(REPLACE "," "\\," filter "${name}")
+  add_test("integration gles2: ${name}" env MILEPOST_TEST_RENDERER=gles2
+    "${INTEGRATION_TESTS}" "--test-case=${filter}")
+  set_tests_properties("integration gles2: ${name}"
+    PROPERTIES LABELS gles2 WORKING_DIRECTORY "${WORKING_DIR}")
+endforeach()
