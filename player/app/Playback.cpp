@@ -12,6 +12,8 @@ namespace {
 // The wall clock may differ from the monotonic one by this much at an item's end
 // (NTP slewing, a video's last frame): more, and the clock jumped.
 constexpr auto kOnTime = std::chrono::seconds(1);
+// A showing that ends more than this before its plan entry: the screen is ahead.
+constexpr auto kStep = std::chrono::milliseconds(20);
 // An item that failed is left out of the plan for this long, then tried again.
 constexpr auto kExcludedFor = std::chrono::hours(1);
 // How long after an item starts the next one is prepared.
@@ -119,6 +121,7 @@ void Playback::switch_channel() {
     exclude_failed_before(m_channel, Clock::now());
     // Made again: the planner points at the Channel object, which has moved.
     m_planner.emplace(make_planner(m_channel, wall_now(Clock::now())));
+    m_walking = false;
     m_channel_switched = true; // its hotline may have changed
     log::info("now playing channel \"" + m_channel.name + "\" sequence " +
               std::to_string(m_channel.sequence));
@@ -131,7 +134,8 @@ void Playback::prepare_next(Clock::time_point now) {
         return;
     m_prepare_at = Clock::time_point::max(); // once per item
     Planner& planner = m_pending_planner ? *m_pending_planner : *m_planner;
-    Showing next = planner.showing_at(m_showing.end);
+    Showing next = m_pending_planner ? planner.showing_at(m_showing.end)
+                                     : or_walk_on(planner.showing_at(m_showing.end), m_showing.end);
     if (!next.item)
         return;
     m_next_showing = next;
@@ -257,12 +261,15 @@ void Playback::advance(Clock::time_point now) {
     const WallTime t =
         m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime ? m_showing.end : w;
 
-    Showing s = showing_due(t);
-    take_item(now, s, t);
+    Showing s = or_walk_on(showing_due(t), w);
+    take_item(now, s, w);
     m_loader.dispose(std::move(m_next.video));
     m_next = {};
+    m_first_showing = !m_showing_valid;
     m_showing = s;
     m_showing_valid = true;
+    // Ahead of the plan while what is on screen ends before its entry does.
+    m_walking = !s.alert && !s.cut && s.end + kStep < s.entry_end;
     m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), s.end - w);
 
     if (s.alert) {
@@ -303,6 +310,22 @@ void Playback::renew_planner(Clock::time_point now, WallTime w) {
     }
 }
 
+// `due` is what the plan shows from `from`. After an item failed here the screen
+// walks on through the plan, ahead of it (Planner::walk_on), until a slide brings it
+// back in step; it walks on too past an item that cannot play here, and rather than
+// join again the entry it has just shown (it ended early). An alert comes first.
+Showing Playback::or_walk_on(Showing due, WallTime from) {
+    if (due.alert)
+        return due;
+    const Item* last = m_showing_valid ? m_showing.item : nullptr;
+    if (m_showing_valid &&
+        (m_walking || (due.item == last && due.entry_start == m_showing.entry_start)))
+        return m_planner->walk_on(m_showing.entry_end, last, from);
+    if (m_planner->excluded(due.item))
+        return m_planner->walk_on(due.entry_start, last, from);
+    return due;
+}
+
 // What goes on screen at `t`: an alert a channel update brought, else what the
 // plan shows.
 Showing Playback::showing_due(WallTime t) {
@@ -319,9 +342,9 @@ Showing Playback::showing_due(WallTime t) {
 }
 
 // The item `s` shows becomes m_current, prepared ahead or now. Each item gets one
-// try; one that cannot be shown is left out of the plan and the plan is joined
-// again at `t` (`s` changes).
-void Playback::take_item(Clock::time_point now, Showing& s, WallTime t) {
+// try; one that cannot be shown is left out, and the screen walks on to the plan's
+// next item from `w` (`s` changes).
+void Playback::take_item(Clock::time_point now, Showing& s, WallTime w) {
     for (size_t tries = 0; s.item && !m_current.item && tries <= m_channel.items.size(); ++tries) {
         PreparedItem candidate;
         if (m_next.item && m_next_showing.same_as(s) && m_next_showing.offset == s.offset) {
@@ -339,7 +362,7 @@ void Playback::take_item(Clock::time_point now, Showing& s, WallTime t) {
         if (!candidate.error.empty()) {
             item_failed(now, candidate, candidate.error);
             m_loader.dispose(std::move(candidate.video));
-            s = m_planner->showing_at(t);
+            s = m_planner->walk_on(s.entry_end, m_showing_valid ? m_showing.item : nullptr, w);
             continue;
         }
         m_current = std::move(candidate);
@@ -363,7 +386,12 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
         std::optional<Clock::duration> whole_length;
         if (s.offset.count() == 0 && !s.cut)
             whole_length = s.end - s.start;
-        m_presenter.start(now, m_current.start_at, whole_length, m_item_end);
+        // On the plan's time: a late boundary (the loop woke late) is caught up, and
+        // after an early one (the last video started early: joined with too little of
+        // its entry left) the last picture stays up until this one's time.
+        const Clock::duration late = std::clamp<Clock::duration>(w - s.start, -kOnTime, kOnTime);
+        m_presenter.start(now, now - late, m_current.start_at, whole_length, m_item_end,
+                          m_first_showing);
     } else {
         m_dirty = true;
     }
@@ -377,6 +405,10 @@ void Playback::pump_video(Clock::time_point now) {
         break;
     case VideoPresenter::Step::FirstFrame:
         m_loader.shown(*m_current.item);
+        // The first video after start-up waited for its first frame; --clock-start's
+        // wall clock waits with it, so that the plan runs on from that frame.
+        if (m_first_showing && m_options.clock_start)
+            m_clock_anchor += m_presenter.held();
         [[fallthrough]];
     case VideoPresenter::Step::Frame:
         m_dirty = true;

@@ -85,7 +85,8 @@ private:
     Planner make_planner(const Channel& channel, WallTime at) const;
     void renew_planner(Clock::time_point now, WallTime w);
     Showing showing_due(WallTime t);
-    void take_item(Clock::time_point now, Showing& s, WallTime t);
+    Showing or_walk_on(Showing due, WallTime from);
+    void take_item(Clock::time_point now, Showing& s, WallTime w);
     void start_item(Clock::time_point now, const Showing& s, WallTime w);
     void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
     void start_fallback(std::string_view why);
@@ -113,6 +114,8 @@ private:
     std::optional<Planner> m_planner; // what plays when, for m_channel
     Showing m_showing;                // what is on screen, as the plan has it
     bool m_showing_valid = false;     // m_showing is set (not before the first item)
+    bool m_first_showing = false;     // the first thing shown since start-up
+    bool m_walking = false;           // ahead of the plan after a failure (Planner::walk_on)
     Showing m_next_showing;           // what m_next was prepared for
     // Items that failed here, left out of the plan for an hour (then tried again).
     std::map<std::string, Clock::time_point> m_excluded;

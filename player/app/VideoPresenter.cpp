@@ -19,11 +19,14 @@ constexpr auto kLateAllowance = std::chrono::milliseconds(900);
 VideoPresenter::VideoPresenter(Output& output, AudioOutput* audio)
     : m_output(output), m_audio(audio) {}
 
-void VideoPresenter::start(Clock::time_point now, double offset,
-                           std::optional<Clock::duration> whole_length, Clock::time_point& end) {
+void VideoPresenter::start(Clock::time_point now, Clock::time_point planned, double offset,
+                           std::optional<Clock::duration> whole_length, Clock::time_point& end,
+                           bool wait_for_first) {
     if (whole_length)
-        end = now + *whole_length;
-    m_clock_start = now;
+        end = planned + *whole_length;
+    m_clock_start = planned - clock_seconds(offset); // joined part way, pts starts about there
+    m_planned_clock_start = m_clock_start;
+    m_wait_for_first = wait_for_first;
     m_offset = offset;
     m_late_allowance = kLateAllowance;
     m_sound_moved_end = Clock::duration::zero();
@@ -41,6 +44,8 @@ VideoPresenter::Step VideoPresenter::pump(Clock::time_point now, VideoSource& so
         !notes.empty() && m_logged_notes.insert(notes).second)
         log::warn("item \"" + item.id + "\": " + notes);
     follow_sound(now, source, end);
+    if (!m_has_frame && m_wait_for_first)
+        hold_clock_for_first_frame(now, source, end);
     if (take_due_frame(now, source, item)) {
         if (!m_why.empty())
             return Step::Failed;
@@ -85,6 +90,30 @@ void VideoPresenter::follow_sound(Clock::time_point now, VideoSource& source,
     m_sound_moved_end += shift;
 }
 
+// The first video after start-up: its clock starts with its first frame, so a slow
+// open drops nothing: while the first frame is being decoded, and when it comes
+// more than a frame late (its decoder's first frames came together, the loop was
+// busy), the clock moves so that it is due now. Joined part way, its first frame's
+// pts is about the offset. The end moves with the clock, within the late allowance.
+void VideoPresenter::hold_clock_for_first_frame(Clock::time_point now, VideoSource& source,
+                                                Clock::time_point& end) {
+    Clock::time_point start = now - clock_seconds(m_offset);
+    source.frames().with_front([&](VideoFrame* f) {
+        if (f)
+            start = m_clock_start + clock_seconds(f->pts + f->duration) <= now
+                        ? now - clock_seconds(f->pts)
+                        : m_clock_start;
+        return true;
+    });
+    const auto waited = start - m_clock_start;
+    m_clock_start = start;
+    const auto add = std::min<Clock::duration>(waited, m_late_allowance);
+    if (add > Clock::duration::zero()) {
+        end += add;
+        m_late_allowance -= add;
+    }
+}
+
 // Take every frame that is due; all but the last are late and dropped, so lag
 // never builds up: times are absolute, from the clock's start. Returns whether one
 // was taken (m_why is set when its upload failed).
@@ -96,6 +125,8 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
         if (chosen)
             ++m_frames_dropped;
         chosen = source.frames().try_pop();
+        if (!m_has_frame)
+            break; // a first frame is shown however late; those due after it, dropped
     }
     if (!chosen)
         return false;
@@ -132,19 +163,7 @@ VideoPresenter::Step VideoPresenter::watch_wait(Clock::time_point now, VideoSour
                                                 const Item& item, Clock::time_point& end) {
     if (source.frames().size() > 0)
         return Step::Waiting; // the next frame is not due yet
-    if (!m_has_frame) {
-        // The clock of a video starts with its first frame, so a slow open drops
-        // nothing; until then the last picture stays on screen.
-        // Joined part way, its first frame's pts is about the offset.
-        const auto before = m_clock_start;
-        m_clock_start = now - clock_seconds(m_offset);
-        const auto waited = m_clock_start - before;
-        if (waited > Clock::duration::zero() && m_late_allowance > Clock::duration::zero()) {
-            const auto add = std::min<Clock::duration>(waited, m_late_allowance);
-            end += add;
-            m_late_allowance -= add;
-        }
-    }
+    // Until the first frame, the last picture stays on screen.
     switch (source.state()) {
     case VideoSource::State::Ended:
         if (!m_has_frame)

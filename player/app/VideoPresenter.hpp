@@ -24,15 +24,20 @@ public:
     // `audio`: the speakers, or nullptr for silence.
     VideoPresenter(Output& output, AudioOutput* audio);
 
-    // A video goes on screen at `now`, joined `offset` seconds into its file; `end`
-    // is when the plan ends it. The one rule for lateness: a video from its start
-    // plays whole. Given its `whole_length`, it ends that long after `now`: a late
-    // boundary (under a second) is added to its end, not cut from it. And for every
-    // video, a clock that starts late (a slow open) or follows late sound moves the
-    // end with it, up to 0.9 s, so that its last frames are shown. The next item
-    // starts that much later and is joined back onto the plan's time at the boundary.
-    void start(Clock::time_point now, double offset, std::optional<Clock::duration> whole_length,
-               Clock::time_point& end);
+    // A video goes on screen at `now`, joined `offset` seconds into its file, where
+    // the plan has it start at `planned` (now, or a moment before: a late boundary);
+    // `end` is when the plan ends it. Its frames are due at the plan's times, so that
+    // screens with the same plan show the same frame at the same moment: a first
+    // frame that comes late is shown all the same, and the frames due meanwhile are
+    // dropped to catch up. Given its `whole_length`, it ends that long after
+    // `planned`. With `wait_for_first` (the first thing shown after start-up) its
+    // clock waits for its first frame instead, and its end moves with it, up to
+    // 0.9 s (held() says how much); so does it for sound that is heard late.
+    void start(Clock::time_point now, Clock::time_point planned, double offset,
+               std::optional<Clock::duration> whole_length, Clock::time_point& end,
+               bool wait_for_first);
+    // How much later than planned its clock started (wait_for_first).
+    Clock::duration held() const { return m_clock_start - m_planned_clock_start; }
 
     enum class Step {
         Waiting,    // no frame due yet
@@ -63,6 +68,8 @@ public:
 
 private:
     void follow_sound(Clock::time_point now, VideoSource& source, Clock::time_point& end);
+    void hold_clock_for_first_frame(Clock::time_point now, VideoSource& source,
+                                    Clock::time_point& end);
     bool take_due_frame(Clock::time_point now, VideoSource& source, const Item& item);
     Step watch_wait(Clock::time_point now, VideoSource& source, const Item& item,
                     Clock::time_point& end);
@@ -75,14 +82,16 @@ private:
     std::string m_why;
 
     // The item on screen.
-    Clock::time_point m_clock_start;     // when pts 0 is due
-    double m_offset = 0;                 // seconds into its file the video was joined at
-    Clock::duration m_late_allowance{};  // how much later than planned it may still end
-    Clock::duration m_sound_moved_end{}; // how much of that the sound's clock has taken
-    Clock::time_point m_wait_since;      // when it last made a frame, or began
-    bool m_has_frame = false;            // m_texture holds a frame of this item
-    bool m_first_taken = false;          // FirstFrame was returned
-    VideoInfo m_info;                    // this item's, taken with its first frame
+    Clock::time_point m_clock_start;         // when pts 0 is due
+    Clock::time_point m_planned_clock_start; // ... as the plan has it
+    bool m_wait_for_first = false;           // the clock waits for the first frame
+    double m_offset = 0;                     // seconds into its file the video was joined at
+    Clock::duration m_late_allowance{};      // how much later than planned it may still end
+    Clock::duration m_sound_moved_end{};     // how much of that the sound's clock has taken
+    Clock::time_point m_wait_since;          // when it last made a frame, or began
+    bool m_has_frame = false;                // m_texture holds a frame of this item
+    bool m_first_taken = false;              // FirstFrame was returned
+    VideoInfo m_info;                        // this item's, taken with its first frame
     double m_frame_pts = 0;
     double m_frame_in_file = 0;
     Clock::time_point m_last_frame_end; // when the last frame taken stops being current

@@ -217,12 +217,7 @@ Planner::Planner(Planner&&) noexcept = default;
 Planner& Planner::operator=(Planner&&) noexcept = default;
 
 void Planner::exclude(const std::string& id) {
-    if (!m_excluded.insert(id).second)
-        return;
-    for (Group& g : m_groups)
-        std::erase_if(g.members, [&](const Item* i) { return i->id == id; });
-    std::erase_if(m_groups, [](const Group& g) { return g.members.empty(); });
-    m_days.clear();
+    m_excluded.insert(id);
 }
 
 local_days Planner::cycle_day(WallTime t) const {
@@ -348,6 +343,8 @@ Planner::Day Planner::make_day(local_days d) const {
     day.end = cycle_start(d + days{1});
     Rotation r(m_groups.size());
     std::map<const Item*, int> planned; // each item's entries so far: its turns
+    // The next cycle's first item never ends this one: not twice in a row at 04:00.
+    const size_t next_first = first_group(day.end);
     WallTime t = day.start;
     while (t < day.end) {
         pick_eligible(m_settings.zone.local(t), r);
@@ -355,13 +352,73 @@ Planner::Day Planner::make_day(local_days d) const {
             t = plan_fallback_until(day.entries, t, day.end);
             continue;
         }
-        const size_t chosen = choose_group(r);
+        size_t chosen = choose_group(r);
         PlanEntry entry = plan_entry_fitted(r.pick[chosen], r.pick, t, day.end);
+        if (entry.end >= day.end && group_of(entry.item) == next_first && r.eligible > 1) {
+            r.previous = group_of(entry.item); // choose_group passes over it
+            chosen = choose_group(r);
+            entry = plan_entry_fitted(r.pick[chosen], r.pick, t, day.end);
+        }
         entry.turn = planned[entry.item]++;
         day.entries.push_back(entry);
         t = entry.end;
     }
     return day;
+}
+
+size_t Planner::first_group(WallTime start) const {
+    Rotation r(m_groups.size());
+    pick_eligible(m_settings.zone.local(start), r);
+    return r.eligible == 0 ? m_groups.size() : choose_group(r);
+}
+
+size_t Planner::group_of(const Item* item) const {
+    for (size_t g = 0; g < m_groups.size(); ++g)
+        if (std::find(m_groups[g].members.begin(), m_groups[g].members.end(), item) !=
+            m_groups[g].members.end())
+            return g;
+    return m_groups.size();
+}
+
+Showing Planner::walk_on(WallTime after, const Item* last, WallTime from) {
+    // At most a day and a half of the plan: past that, nothing here can play.
+    WallTime t = after;
+    PlanEntry e = entry_at(t);
+    while ((excluded(e.item) || (e.item && e.item == last)) && t < after + hours{36}) {
+        t = e.end;
+        e = entry_at(t);
+    }
+    Showing s;
+    s.start = from;
+    s.entry_start = e.start;
+    s.entry_end = e.end;
+    s.turn = e.turn;
+    if (excluded(e.item) || (e.item && e.item == last)) {
+        s.end = from + minutes{1}; // the fallback slide, and a look again in a minute
+    } else if (from >= e.start) {
+        s.item = e.item; // it has begun in the plan: joined, in step
+        s.end = e.end;
+        s.offset = duration_cast<milliseconds>(from - e.start);
+    } else {
+        s.item = e.item;
+        const auto length = e.end - e.start;
+        s.end = from + length;
+        if (!e.item || is_still(*e.item))
+            s.end = std::clamp(e.end, s.end, from + 2 * length);
+    }
+    finish_showing(s);
+    return s;
+}
+
+void Planner::finish_showing(Showing& s) const {
+    for (const Alert& a : m_channel->alerts) {
+        auto next = next_occurrence(a, s.start);
+        if (next && *next < s.end) {
+            s.end = *next;
+            s.cut = true;
+        }
+    }
+    s.lang = s.item && !s.item->lang.empty() ? s.item->lang : m_settings.languages.front();
 }
 
 PlanEntry Planner::entry_at(WallTime t) {
@@ -410,6 +467,7 @@ Showing Planner::alert_showing(const Alert& a, WallTime shown_from, WallTime sta
     s.entry_start = start;
     s.offset = duration_cast<milliseconds>(shown_from - start);
     s.end = alert_end(a, start);
+    s.entry_end = s.end;
     s.lang = m_settings.languages.front();
     return s;
 }
@@ -449,16 +507,10 @@ Showing Planner::showing_at(WallTime t) {
     s.start = t;
     s.end = e.end;
     s.entry_start = e.start;
+    s.entry_end = e.end;
     s.turn = e.turn;
     s.offset = duration_cast<milliseconds>(t - e.start);
-    for (const Alert& a : m_channel->alerts) {
-        auto next = next_occurrence(a, t);
-        if (next && *next < s.end) {
-            s.end = *next;
-            s.cut = true;
-        }
-    }
-    s.lang = e.item && !e.item->lang.empty() ? e.item->lang : m_settings.languages.front();
+    finish_showing(s);
     return s;
 }
 

@@ -105,6 +105,7 @@ struct Showing {
     std::chrono::milliseconds offset{0}; // how far into the item (or alert) it starts
     bool cut = false;                    // an alert ends it before the item's own end
     WallTime entry_start;                // the plan entry's (or alert's) own start
+    WallTime entry_end;                  // ... and its own end in the plan
     std::string lang;                    // the language on screen (banner, fallback)
     int turn = 0;                        // the entry's: earlier showings of the item this day
     bool same_as(const Showing& o) const {
@@ -122,8 +123,10 @@ public:
 
     const PlanSettings& settings() const { return m_settings; }
     bool empty() const { return m_groups.empty(); } // nothing may ever play
-    // Leaves an item out of the plan from now on (it failed to play here).
+    // Marks an item as one this screen cannot play (it failed here). The plan stays
+    // the one every screen shares; walk_on() steps over the item.
     void exclude(const std::string& id);
+    bool excluded(const Item* item) const { return item && m_excluded.count(item->id); }
     // The plan entry running at `t`.
     PlanEntry entry_at(WallTime t);
     // What the screen shows when it begins showing something at `t`: an alert
@@ -132,6 +135,13 @@ public:
     // early).
     Showing showing_at(WallTime t);
     Showing following(const Showing& s) { return showing_at(s.end); }
+    // After an item failed here (or when the plan's next one is excluded): the first
+    // entry from `after` on (a time in the plan) that this screen can play and that
+    // is not `last` (just shown), shown whole from `from`, ahead of the plan. So no
+    // item shows again, whole or in part, before the ones after it had their turn.
+    // A slide (or the fallback) takes up the lead: it stays until its end in the
+    // plan (up to twice its length), and the screen is in step again.
+    Showing walk_on(WallTime after, const Item* last, WallTime from);
     // An alert shown now, out of its grid (a channel update just brought it).
     Showing alert_now(const Alert& alert, WallTime t);
     // Alerts in force at `t` (none while the clock is untrusted).
@@ -146,6 +156,11 @@ private:
     };
     const Day& day_containing(WallTime t);
     Day make_day(std::chrono::local_days day) const;
+    // The group the cycle starting at `start` begins with (m_groups.size(): none).
+    size_t first_group(WallTime start) const;
+    size_t group_of(const Item* item) const;
+    // `s` from `s.start`, cut where an alert comes in; with its language.
+    void finish_showing(Showing& s) const;
     // Each group's version that may play at `m`, and its weight, into `r`.
     void pick_eligible(const LocalMoment& m, Rotation& r) const;
     // The eligible group whose turn it is; moves the round robin on.

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using namespace milepost;
 using namespace milepost::test;
@@ -493,4 +494,143 @@ until = "10:00"
              (dir / "x.png").string(), "--plan-day", "2026-12-01", "--timezone", "Mars/Olympus"});
     CHECK(zone.exit_code == 2);
     CHECK(zone.err.find("Mars/Olympus") != std::string::npos);
+}
+
+TEST_CASE("broken files at the start, middle and end of a channel: the next item within a "
+          "second, and no item again, whole or in part, before every playable one had its turn") {
+    TempDir dir;
+    fs::create_directories(dir / "c");
+    const fs::path one =
+        make_media("count-160x120-1s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+                                            "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    const fs::path four =
+        make_media("count-160x120-4s-faststart.mp4",
+                   {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-t", "4", "-c:v",
+                    "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"});
+    const std::string bytes = read_file(four);
+    // Text with a video's name, a zero-byte file, an MP4 cut before its index (moov at
+    // its end), and one cut at 60% whose index is whole: it ends part way.
+    dir.write("c/text.mp4", "This is not a video, only text with a video's name.\n");
+    dir.write("c/zero.mp4", "");
+    const fs::path end_moov = make_media("count-160x120-1s-moov-at-end.mp4",
+                                         {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+                                          "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    dir.write("c/no-moov.mp4", read_file(end_moov).substr(0, read_file(end_moov).size() / 2));
+    dir.write("c/cut.mp4", bytes.substr(0, bytes.size() * 6 / 10));
+    std::string items;
+    const std::vector<std::pair<std::string, std::string>> order{
+        {"text", "text.mp4"}, {"v1", "v1.mp4"},     {"v2", "v2.mp4"},
+        {"v3", "v3.mp4"},     {"zero", "zero.mp4"}, {"v5", "v5.mp4"},
+        {"cut", "cut.mp4"},   {"v7", "v7.mp4"},     {"no-moov", "no-moov.mp4"}};
+    for (const auto& [id, file] : order) {
+        if (id.starts_with("v"))
+            fs::copy_file(one, dir / "c" / file);
+        items += "[[item]]\nid = \"" + id + "\"\ntype = \"video\"\nfile = \"" + file + "\"\n";
+    }
+    dir.write("c/channel.toml", channel_toml("broken", items));
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "15"},
+        "320x180");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    const auto all = plays(read_trace(dir / "t.ndjson"), &errors);
+    for (const char* id : {"text", "zero", "no-moov"})
+        CHECK_MESSAGE(errors.count(id), id, ": ", r.err);
+    // The next item within a second of each failure.
+    for (const auto& [id, times] : errors)
+        for (const double t : times) {
+            const auto next = std::find_if(all.begin(), all.end(),
+                                           [&](const Play& p) { return p.start >= t - 1e-3; });
+            REQUIRE_MESSAGE(next != all.end(), id, " failed at ", t);
+            CHECK_MESSAGE(next->start - t < 1.0, id, " failed at ", t);
+        }
+    // What played, in the plan's order; none joined part way, none twice in a row,
+    // and an item again only once every other playable one has had its turn since.
+    const std::vector<std::string> playable{"v1", "v2", "v3", "v5", "cut", "v7"};
+    std::vector<std::string> shown;
+    for (const Play& p : all) {
+        CHECK_MESSAGE(p.joined_seconds() == 0, p.item, " ", p.start_detail);
+        if (!errors.count(p.item)) // a file that fails as it opens has a start too
+            shown.push_back(p.item);
+    }
+    REQUIRE(shown.size() >= playable.size() + 2);
+    for (size_t i = 0; i < shown.size(); ++i) {
+        CAPTURE(i);
+        CHECK(shown[i] == playable[i % playable.size()]);
+    }
+    // The video cut at 60% played what it has, about 2.4 s, and then the next one.
+    const auto cut =
+        std::find_if(all.begin(), all.end(), [](const Play& p) { return p.item == "cut"; });
+    REQUIRE(cut != all.end());
+    CHECK(cut->frame_times.size() + cut->dropped >= 50);
+    CHECK(cut->frame_times.size() + cut->dropped < 100);
+}
+
+TEST_CASE("two players on the system clock show the same video frame at the same moment, "
+          "within a frame period") {
+    // Three 1.2-s videos, 25 fps; the second screen starts 2.3 s after the first.
+    const fs::path clip = make_media("step-320x240-1.2s.mp4",
+                                     {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t",
+                                      "1.2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    std::string items;
+    TempDir dir, other;
+    for (const TempDir* d : {&dir, &other}) {
+        fs::create_directories(*d / "c");
+        for (const char* id : {"p", "q", "r"})
+            fs::copy_file(clip, *d / "c" / (std::string(id) + ".mp4"));
+    }
+    for (const char* id : {"p", "q", "r"})
+        items += "[[item]]\nid = \"" + std::string(id) + "\"\ntype = \"video\"\nfile = \"" + id +
+                 ".mp4\"\n";
+    dir.write("c/channel.toml", channel_toml("step", items));
+    other.write("c/channel.toml", channel_toml("step", items));
+    // A time zone and no --clock-start: both read the system's clock, as two screens
+    // on NTP do, and the plan is the same function of it.
+    const std::string config = "[device]\ntimezone = \"UTC\"\n";
+    auto first = std::async(std::launch::async, [&] {
+        return run_player(
+            dir, config,
+            {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "8"}, "320x180");
+    });
+    std::this_thread::sleep_for(2300ms);
+    auto second = run_player(
+        other, config, {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "5"},
+        "320x180");
+    REQUIRE_MESSAGE(first.get().exit_code == 0, "first player");
+    REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+    // Each frame's system time, by showing (its item and start) and pts.
+    struct Shown {
+        std::string item;
+        double start;
+        std::map<long, double> frames; // pts in ms: wall
+    };
+    auto shown = [](const fs::path& trace) {
+        std::vector<Shown> out;
+        for (const auto& e : read_trace(trace)) {
+            if (e["event"] == "item_start")
+                out.push_back({e["item"], e["wall"], {}});
+            else if (e["event"] == "frame" && !out.empty())
+                out.back().frames[std::lround(e["pts"].get<double>() * 1000)] = e["wall"];
+        }
+        return out;
+    };
+    const auto a = shown(dir / "t.ndjson"), b = shown(other / "t.ndjson");
+    REQUIRE(b.size() >= 3);
+    std::vector<double> apart;
+    for (size_t i = 1; i < b.size(); ++i) { // after the second screen's joined first item
+        const auto same = std::find_if(a.begin(), a.end(), [&](const Shown& s) {
+            return s.item == b[i].item && std::abs(s.start - b[i].start) < 0.6;
+        });
+        REQUIRE_MESSAGE(same != a.end(), b[i].item, " at ", b[i].start);
+        for (const auto& [pts, wall] : b[i].frames)
+            if (auto f = same->frames.find(pts); f != same->frames.end())
+                apart.push_back(std::abs(wall - f->second));
+    }
+    REQUIRE(apart.size() >= 50);
+    std::sort(apart.begin(), apart.end());
+    const double median = apart[apart.size() / 2], p90 = apart[apart.size() * 9 / 10];
+    MESSAGE("same frame on both screens: median ", median * 1000, " ms apart, 90th percentile ",
+            p90 * 1000, " ms, max ", apart.back() * 1000, " ms");
+    CHECK(median < 0.010);
+    CHECK(p90 <= 0.040); // a frame period at 25 fps, on a machine the tests keep busy
 }

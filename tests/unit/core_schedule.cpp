@@ -414,18 +414,74 @@ TEST_CASE("schedule: an untrusted clock plays only items without time or date co
     CHECK(fb.end > fb.start);
 }
 
-TEST_CASE("schedule: excluded items leave the plan and time zones are checked") {
+TEST_CASE("schedule: an excluded item stays in the shared plan, and a screen walks on past it") {
     Channel c;
-    c.items = {slide("a"), slide("b")};
+    c.items = {slide("a"), video("b", 30), slide("c"), video("d", 20), video("e", 20)};
     Planner p(c, settings());
-    p.exclude("a");
-    for (const Showing& s : showings(p, at("2026-12-01T12:00:00Z"), minutes(5)))
-        CHECK(id_of(s) == "b");
+    const WallTime from = at("2026-12-01T12:00:00Z");
+    const std::vector<Showing> before = showings(p, from, minutes(10));
     p.exclude("b");
-    CHECK(p.empty());
-    CHECK(!p.showing_at(at("2026-12-01T12:00:00Z")).item);
+    CHECK(p.excluded(&c.items[1]));
+    CHECK_FALSE(p.excluded(&c.items[0]));
+    // The plan is the one every screen shares: the same showings, b among them.
+    const std::vector<Showing> after = showings(p, from, minutes(10));
+    REQUIRE(after.size() == before.size());
+    bool b_planned = false;
+    for (size_t i = 0; i < after.size(); ++i) {
+        CHECK(id_of(after[i]) == id_of(before[i]));
+        CHECK(after[i].start == before[i].start);
+        b_planned = b_planned || id_of(after[i]) == "b";
+    }
+    CHECK(b_planned);
+    // Walking on from b's entry: the next entry that can play, whole, from now.
+    for (size_t i = 1; i + 1 < after.size(); ++i) {
+        if (id_of(after[i]) != "b")
+            continue;
+        CAPTURE(i);
+        const WallTime now = after[i].start + seconds(2); // b failed 2 s in
+        const Showing next = p.walk_on(after[i].entry_start, after[i - 1].item, now);
+        CHECK(id_of(next) != "b");
+        CHECK(id_of(next) != id_of(after[i - 1])); // never the one just shown
+        CHECK(next.start == now);
+        CHECK(next.offset.count() == 0);
+        if (next.entry_start == after[i + 1].start && next.item->type == ItemType::Video) {
+            // Ahead of the plan by the 28 s b had left, the video whole.
+            CHECK(next.end - next.start == next.entry_end - next.entry_start);
+            CHECK(next.entry_start - next.start == seconds(28));
+        } else if (next.item->type == ItemType::Slide) {
+            // A slide takes up the lead (up to twice its length): in step at its end.
+            CHECK(next.end ==
+                  std::min(next.entry_end, now + 2 * (next.entry_end - next.entry_start)));
+        }
+    }
+    // Nothing left that can play: the fallback slide, and a look again in a minute.
+    for (const char* id : {"a", "c", "d", "e"})
+        p.exclude(id);
+    const Showing none = p.walk_on(from, nullptr, from);
+    CHECK(!none.item);
+    CHECK(!none.alert);
+    CHECK(none.end - none.start == minutes(1));
     CHECK_FALSE(Zone::locate("America/Nowhere"));
     CHECK(static_cast<bool>(Zone::locate("")));
+}
+
+TEST_CASE("schedule: never the same item twice in a row across the daily cycle's start") {
+    for (const int weight : {2, 3, 5}) {
+        CAPTURE(weight);
+        Channel c;
+        c.items = {slide("heavy", 10), slide("b", 7), slide("c", 13)};
+        c.items[0].schedule.weight = weight;
+        Planner p(c, settings());
+        std::string previous;
+        int boundaries = 0;
+        for (const Showing& s : showings(p, at("2026-12-01T03:00:00Z"), hours(50))) {
+            CHECK(id_of(s) != previous);
+            previous = id_of(s);
+            boundaries +=
+                s.start == at("2026-12-02T04:00:00Z") || s.start == at("2026-12-03T04:00:00Z");
+        }
+        CHECK(boundaries == 2); // each cycle starts on time at 04:00
+    }
 }
 
 TEST_CASE("the screen power window, plain and across midnight, and its next change") {
