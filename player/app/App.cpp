@@ -298,7 +298,8 @@ void App::present(const std::string* snapshot) {
     m_overlays.draw(m_playback.lang());
     SurfacePtr screenshot;
     const bool capture = m_screenshot_due && !snapshot;
-    if (auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr); !r) {
+    if (auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr, kScreenshotWidth);
+        !r) {
         log::error(r.error().message);
     } else {
         if (snapshot)

@@ -163,15 +163,17 @@ void Output::refresh_panel_size() {
     m_panel = {w, h};
 }
 
-SDL_Surface* Output::direct_surface() const {
-    if (m_spec.rotation != 0)
-        return nullptr;
+SDL_Surface* Output::panel_surface() const {
     if (m_surface)
         return m_surface.get();
     SDL_RendererInfo info{};
     if (SDL_GetRendererInfo(m_renderer.get(), &info) != 0 || std::string(info.name) != "software")
         return nullptr;
     return SDL_GetWindowSurface(m_window.get());
+}
+
+SDL_Surface* Output::direct_surface() const {
+    return m_spec.rotation == 0 ? panel_surface() : nullptr;
 }
 
 Size Output::canvas_size() const {
@@ -229,7 +231,32 @@ Result<void> Output::begin_frame() {
     return {};
 }
 
-Result<void> Output::end_frame(const std::string* png, SurfacePtr* capture) {
+// The panel as 32-bit XRGB (what SDL's linear stretch works on). Drawn by SDL's
+// software renderer, it is scaled straight from the panel's pixels to `width`:
+// no copy of the whole screen (8 MB at 1080p) is made. Else it is read back whole.
+Result<SurfacePtr> Output::capture_panel(int width) {
+    SDL_Surface* panel = panel_surface();
+    if (panel && width > 0 && width < panel->w) {
+        SDL_RenderFlush(m_renderer.get());
+        const int height = std::max(1, panel->h * width / panel->w);
+        SurfacePtr scaled(
+            SDL_CreateRGBSurfaceWithFormat(0, width, height, 32, panel->format->format));
+        if (!scaled || SDL_SoftStretchLinear(panel, nullptr, scaled.get(), nullptr) != 0)
+            return Error{std::string("cannot scale the screen: ") + SDL_GetError()};
+        SurfacePtr shot(SDL_ConvertSurfaceFormat(scaled.get(), SDL_PIXELFORMAT_XRGB8888, 0));
+        if (!shot)
+            return Error{std::string("cannot convert the screen: ") + SDL_GetError()};
+        return shot;
+    }
+    SurfacePtr shot(SDL_CreateRGBSurfaceWithFormat(0, m_panel.width, m_panel.height, 32,
+                                                   SDL_PIXELFORMAT_XRGB8888));
+    if (!shot || SDL_RenderReadPixels(m_renderer.get(), nullptr, SDL_PIXELFORMAT_XRGB8888,
+                                      shot->pixels, shot->pitch) != 0)
+        return Error{std::string("cannot read the screen: ") + SDL_GetError()};
+    return shot;
+}
+
+Result<void> Output::end_frame(const std::string* png, SurfacePtr* capture, int capture_width) {
     SDL_Renderer* r = m_renderer.get();
     if (m_canvas) {
         SDL_SetRenderTarget(r, nullptr);
@@ -252,14 +279,10 @@ Result<void> Output::end_frame(const std::string* png, SurfacePtr* capture) {
             result = Error{*png + ": cannot write: " + IMG_GetError()};
     }
     if (capture) {
-        // 32-bit: what SDL's linear stretch works on.
-        SurfacePtr shot(SDL_CreateRGBSurfaceWithFormat(0, m_panel.width, m_panel.height, 32,
-                                                       SDL_PIXELFORMAT_XRGB8888));
-        if (!shot || SDL_RenderReadPixels(r, nullptr, SDL_PIXELFORMAT_XRGB8888, shot->pixels,
-                                          shot->pitch) != 0)
-            result = Error{std::string("cannot read the screen: ") + SDL_GetError()};
+        if (auto shot = capture_panel(capture_width); !shot)
+            result = shot.error();
         else
-            *capture = std::move(shot);
+            *capture = std::move(*shot);
     }
     SDL_RenderPresent(r);
     return result;

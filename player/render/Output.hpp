@@ -45,8 +45,10 @@ public:
     // that end_frame() turns onto it.
     Result<void> begin_frame();
     // Shows the frame; first writes the panel to `png` when given, and copies it
-    // into `capture` (32-bit XRGB) when given, for a thread to encode.
-    Result<void> end_frame(const std::string* png = nullptr, SurfacePtr* capture = nullptr);
+    // into `capture` (32-bit XRGB; `capture_width` wide or less when drawn in
+    // software, else whole) when given, for a thread to scale and encode.
+    Result<void> end_frame(const std::string* png = nullptr, SurfacePtr* capture = nullptr,
+                           int capture_width = 0);
     // The screen's own pixels, when SDL's software renderer draws them and the
     // screen is not turned (headless, or a window without a GPU); else nullptr.
     SDL_Surface* direct_surface() const;
@@ -59,6 +61,9 @@ private:
     Output() = default;
     static Result<void> open_headless(Output& out);
     static Result<void> open_window(Output& out);
+    // The panel's own pixels when SDL's software renderer draws them, else nullptr.
+    SDL_Surface* panel_surface() const;
+    Result<SurfacePtr> capture_panel(int width);
     void warm_up();
     OutputSpec m_spec;
     Size m_panel;
