@@ -391,8 +391,10 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
         // after an early one (the last video started early: joined with too little of
         // its entry left) the last picture stays up until this one's time.
         const Clock::duration late = std::clamp<Clock::duration>(w - s.start, -kOnTime, kOnTime);
+        // Only with --clock-start (a test's or a bench's clock, which can wait) does
+        // the first video after start-up wait for its first frame.
         m_presenter.start(now, now - late, m_current.start_at, whole_length, m_item_end,
-                          m_first_showing);
+                          m_first_showing && m_options.clock_start.has_value());
     } else {
         m_dirty = true;
     }

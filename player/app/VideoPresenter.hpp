@@ -30,9 +30,10 @@ public:
     // screens with the same plan show the same frame at the same moment: a first
     // frame that comes late is shown all the same, and the frames due meanwhile are
     // dropped to catch up. Given its `whole_length`, it ends that long after
-    // `planned`. With `wait_for_first` (the first thing shown after start-up) its
-    // clock waits for its first frame instead, and its end moves with it, up to
-    // 0.9 s (held() says how much); so does it for sound that is heard late.
+    // `planned`. With `wait_for_first` (the first thing shown after start-up, on
+    // --clock-start's clock) its clock waits for its first frame instead, and its end
+    // moves with it, up to 0.9 s (held() says how much); so does it for sound that
+    // is heard late.
     void start(Clock::time_point now, Clock::time_point planned, double offset,
                std::optional<Clock::duration> whole_length, Clock::time_point& end,
                bool wait_for_first);
