@@ -287,7 +287,10 @@ duration = 1
     const Play* cut = find_play(all, "cut");
     REQUIRE(looped);
     REQUIRE(cut);
-    CHECK(looped->end - looped->start == doctest::Approx(2.5).epsilon(0.05));
+    // From its first frame: the first video after start-up waits for it (a slow open
+    // under the sanitizers on a loaded machine takes a fifth of a second).
+    REQUIRE(!looped->frame_times.empty());
+    CHECK(looped->end - looped->frame_times.front() == doctest::Approx(2.5).epsilon(0.05));
     CHECK(looped->frame_times.size() + looped->dropped >= 60);
     CHECK(looped->frame_pts.back() > 2.3); // the clock kept running through the loop
     CHECK(cut->end - cut->start == doctest::Approx(1.0).epsilon(0.1));
