@@ -26,6 +26,7 @@ void VideoPresenter::start(Clock::time_point now, Clock::time_point planned, dou
         end = planned + *whole_length;
     m_clock_start = planned - clock_seconds(offset); // joined part way, pts starts about there
     m_planned_clock_start = m_clock_start;
+    m_plays_whole = whole_length.has_value();
     m_wait_for_first = wait_for_first;
     m_offset = offset;
     m_late_allowance = kLateAllowance;
@@ -44,6 +45,7 @@ VideoPresenter::Step VideoPresenter::pump(Clock::time_point now, VideoSource& so
         !notes.empty() && m_logged_notes.insert(notes).second)
         log::warn("item \"" + item.id + "\": " + notes);
     follow_sound(now, source, end);
+    hold_end_for_last_frames(now, source, item, end);
     if (!m_has_frame && m_wait_for_first)
         hold_clock_for_first_frame(now, source, end);
     if (take_due_frame(now, source, item)) {
@@ -88,6 +90,22 @@ void VideoPresenter::follow_sound(Clock::time_point now, VideoSource& source,
     end += shift;
     m_late_allowance -= shift;
     m_sound_moved_end += shift;
+}
+
+// A video that plays once from its start ends with its last frame. When its
+// decoder runs late (a loaded machine) and the file has not ended by the plan's
+// end, the end moves on, within the late allowance, rather than lose its last
+// frames: none is ever neither shown nor counted as dropped.
+void VideoPresenter::hold_end_for_last_frames(Clock::time_point now, VideoSource& source,
+                                              const Item& item, Clock::time_point& end) {
+    const VideoSource::State state = source.state();
+    if (!m_plays_whole || item.duration || state == VideoSource::State::Ended ||
+        state == VideoSource::State::Failed || now + kDecoderPoll < end ||
+        m_late_allowance <= Clock::duration::zero())
+        return;
+    const auto step = std::min<Clock::duration>(kDecoderPoll, m_late_allowance);
+    end += step;
+    m_late_allowance -= step;
 }
 
 // The first video after start-up: its clock starts with its first frame, so a slow

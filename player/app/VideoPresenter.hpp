@@ -69,6 +69,8 @@ public:
 
 private:
     void follow_sound(Clock::time_point now, VideoSource& source, Clock::time_point& end);
+    void hold_end_for_last_frames(Clock::time_point now, VideoSource& source, const Item& item,
+                                  Clock::time_point& end);
     void hold_clock_for_first_frame(Clock::time_point now, VideoSource& source,
                                     Clock::time_point& end);
     bool take_due_frame(Clock::time_point now, VideoSource& source, const Item& item);
@@ -86,6 +88,7 @@ private:
     Clock::time_point m_clock_start;         // when pts 0 is due
     Clock::time_point m_planned_clock_start; // ... as the plan has it
     bool m_wait_for_first = false;           // the clock waits for the first frame
+    bool m_plays_whole = false;              // from its start to its end, not cut
     double m_offset = 0;                     // seconds into its file the video was joined at
     Clock::duration m_late_allowance{};      // how much later than planned it may still end
     Clock::duration m_sound_moved_end{};     // how much of that the sound's clock has taken

@@ -109,7 +109,7 @@ TEST_CASE("every codec and container plays in full") {
     }
     video_channel(dir, items);
     RunResult r = run_player(
-        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "14"},
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "15.5"},
         "640x360");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     std::map<std::string, std::vector<double>> errors;
@@ -304,7 +304,7 @@ TEST_CASE("--hwdec falls back to software decoding and says why") {
     video_channel(dir, {{"clip", clip}});
     RunResult vaapi = run_player(dir, "",
                                  {"--content", "c/channel.toml", "--hwdec", "vaapi", "--trace",
-                                  "t.ndjson", "--exit-after", "1.5"},
+                                  "t.ndjson", "--exit-after", "2.5"},
                                  "320x180");
     REQUIRE_MESSAGE(vaapi.exit_code == 0, vaapi.err);
     CHECK_MESSAGE(vaapi.err.find("hardware decoding unavailable (vaapi: ") != std::string::npos,
