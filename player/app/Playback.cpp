@@ -2,7 +2,6 @@
 
 #include "core/Log.hpp"
 #include "milepost/Version.hpp"
-#include "service/ClockTrust.hpp"
 
 #include <algorithm>
 
@@ -14,8 +13,6 @@ namespace {
 constexpr auto kOnTime = std::chrono::seconds(1);
 // A showing that ends more than this before its plan entry: the screen is ahead.
 constexpr auto kStep = std::chrono::milliseconds(20);
-// An item that failed is left out of the plan for this long, then tried again.
-constexpr auto kExcludedFor = std::chrono::hours(1);
 // How long after an item starts the next one is prepared.
 constexpr auto kPrepareAfter = std::chrono::milliseconds(250);
 
@@ -126,49 +123,6 @@ void Playback::switch_channel() {
     m_channel_switched = true; // its hotline may have changed
     log::info("now playing channel \"" + m_channel.name + "\" sequence " +
               std::to_string(m_channel.sequence));
-}
-
-// The plan's next item is opened while this one plays, from the version that will
-// be playing by then.
-void Playback::prepare_next(Clock::time_point now) {
-    if (m_next.item || !m_showing_valid || now < m_prepare_at)
-        return;
-    m_prepare_at = Clock::time_point::max(); // once per item
-    Planner& planner = m_pending_planner ? *m_pending_planner : *m_planner;
-    Showing next = m_pending_planner ? planner.showing_at(m_showing.end)
-                                     : or_walk_on(planner.showing_at(m_showing.end), m_showing.end);
-    if (!next.item)
-        return;
-    m_next_showing = next;
-    m_next = m_loader.prepare(*next.item,
-                              m_pending_channel ? m_pending_channel->sequence : m_channel.sequence,
-                              next.offset);
-}
-
-Planner Playback::make_planner(const Channel& channel, WallTime at) const {
-    Planner planner(channel, plan_settings(m_config, m_zone, schedule_trusted(at)));
-    for (const auto& [id, since] : m_excluded)
-        planner.exclude(id);
-    return planner;
-}
-
-// Time and date conditions are believed only from a clock that is synchronised
-// (or set by --clock-start) and not before the year this was built.
-bool Playback::schedule_trusted(WallTime at) const {
-    return wall_clock_trusted(at, m_options.clock_start.has_value());
-}
-
-// Items whose object failed before the player started (or stopped it while it
-// was loaded): left out for an hour, as if they had failed now.
-void Playback::exclude_failed_before(const Channel& channel, Clock::time_point now) {
-    for (const auto& [id, why] : m_loader.failed_before(channel)) {
-        if (m_excluded.count(id))
-            continue;
-        log::warn("item \"" + id + "\": its file failed before (" + why + ", in " +
-                  (std::filesystem::path(m_options.data_dir) / "failed-objects").string() +
-                  "); left out of the plan for an hour");
-        m_excluded[id] = now;
-    }
 }
 
 void Playback::item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why) {
@@ -287,59 +241,6 @@ void Playback::advance(Clock::time_point now) {
     // The next item is prepared a moment after this one is on screen: opening a
     // file costs a burst of CPU that must not delay this item's first frame.
     m_prepare_at = now + std::min<Clock::duration>(kPrepareAfter, (m_item_end - now) / 2);
-}
-
-// Items left out for over kExcludedFor are tried again, and a wall clock that
-// became trusted (or stopped being) changes the plan: the planner is made again.
-void Playback::renew_planner(Clock::time_point now, WallTime w) {
-    bool forgiven = false;
-    for (auto it = m_excluded.begin(); it != m_excluded.end();) {
-        if (now - it->second > kExcludedFor) {
-            it = m_excluded.erase(it);
-            forgiven = true;
-        } else {
-            ++it;
-        }
-    }
-    if (const bool trusted = schedule_trusted(w);
-        forgiven || trusted != m_planner->settings().clock_trusted) {
-        if (trusted != m_planner->settings().clock_trusted)
-            log::info(trusted ? "the wall clock is trusted now: the full schedule applies"
-                              : "the wall clock is not trusted: only items without time or "
-                                "date conditions play");
-        m_planner.emplace(make_planner(m_channel, w));
-    }
-}
-
-// `due` is what the plan shows from `from`. After an item failed here the screen
-// walks on through the plan, ahead of it (Planner::walk_on), until a slide brings it
-// back in step; it walks on too past an item that cannot play here, and rather than
-// join again the entry it has just shown (it ended early). An alert comes first.
-Showing Playback::or_walk_on(Showing due, WallTime from) {
-    if (due.alert)
-        return due;
-    const Item* last = m_showing_valid ? m_showing.item : nullptr;
-    if (m_showing_valid &&
-        (m_walking || (due.item == last && due.entry_start == m_showing.entry_start)))
-        return m_planner->walk_on(m_showing.entry_end, last, from);
-    if (m_planner->excluded(due.item))
-        return m_planner->walk_on(due.entry_start, last, from);
-    return due;
-}
-
-// What goes on screen at `t`: an alert a channel update brought, else what the
-// plan shows.
-Showing Playback::showing_due(WallTime t) {
-    Showing s;
-    auto urgent = std::find_if(m_channel.alerts.begin(), m_channel.alerts.end(),
-                               [&](const Alert& a) { return a.id == m_alert_now; });
-    if (!m_alert_now.empty() && urgent != m_channel.alerts.end()) {
-        s = m_planner->alert_now(*urgent, t);
-    } else {
-        s = m_planner->showing_at(t);
-    }
-    m_alert_now.clear();
-    return s;
 }
 
 // The item `s` shows becomes m_current, prepared ahead or now. Each item gets one
