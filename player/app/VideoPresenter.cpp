@@ -100,12 +100,18 @@ void VideoPresenter::hold_end_for_last_frames(Clock::time_point now, VideoSource
                                               const Item& item, Clock::time_point& end) {
     const VideoSource::State state = source.state();
     if (!m_plays_whole || item.duration || state == VideoSource::State::Ended ||
-        state == VideoSource::State::Failed || now + kDecoderPoll < end ||
-        m_late_allowance <= Clock::duration::zero())
+        state == VideoSource::State::Failed || now + kDecoderPoll < end)
         return;
-    const auto step = std::min<Clock::duration>(kDecoderPoll, m_late_allowance);
-    end += step;
-    m_late_allowance -= step;
+    move_end(end, kDecoderPoll);
+}
+
+// Moves `end` later by `by`, as far as the late allowance left goes.
+void VideoPresenter::move_end(Clock::time_point& end, Clock::duration by) {
+    const auto add = std::min(by, m_late_allowance);
+    if (add > Clock::duration::zero()) {
+        end += add;
+        m_late_allowance -= add;
+    }
 }
 
 // The first video after start-up: its clock starts with its first frame, so a slow
@@ -125,11 +131,7 @@ void VideoPresenter::hold_clock_for_first_frame(Clock::time_point now, VideoSour
     });
     const auto waited = start - m_clock_start;
     m_clock_start = start;
-    const auto add = std::min<Clock::duration>(waited, m_late_allowance);
-    if (add > Clock::duration::zero()) {
-        end += add;
-        m_late_allowance -= add;
-    }
+    move_end(end, waited);
 }
 
 // Take every frame that is due; all but the last are late and dropped, so lag

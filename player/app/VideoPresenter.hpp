@@ -69,6 +69,7 @@ public:
 
 private:
     void follow_sound(Clock::time_point now, VideoSource& source, Clock::time_point& end);
+    void move_end(Clock::time_point& end, Clock::duration by);
     void hold_end_for_last_frames(Clock::time_point now, VideoSource& source, const Item& item,
                                   Clock::time_point& end);
     void hold_clock_for_first_frame(Clock::time_point now, VideoSource& source,

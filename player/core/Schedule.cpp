@@ -382,18 +382,18 @@ size_t Planner::group_of(const Item* item) const {
 
 Showing Planner::walk_on(WallTime after, const Item* last, WallTime from) {
     // At most a day and a half of the plan: past that, nothing here can play.
-    WallTime t = after;
-    PlanEntry e = entry_at(t);
-    while ((excluded(e.item) || (e.item && e.item == last)) && t < after + hours{36}) {
-        t = e.end;
-        e = entry_at(t);
-    }
+    const auto passed_over = [&](const PlanEntry& e) {
+        return excluded(e.item) || (e.item && e.item == last);
+    };
+    PlanEntry e = entry_at(after);
+    while (passed_over(e) && e.start < after + hours{36})
+        e = entry_at(e.end);
     Showing s;
     s.start = from;
     s.entry_start = e.start;
     s.entry_end = e.end;
     s.turn = e.turn;
-    if (excluded(e.item) || (e.item && e.item == last)) {
+    if (passed_over(e)) {
         s.end = from + minutes{1}; // the fallback slide, and a look again in a minute
     } else if (from >= e.start) {
         s.item = e.item; // it has begun in the plan: joined, in step
