@@ -2,6 +2,7 @@
 
 #include "core/DeviceConfig.hpp"
 #include "core/Files.hpp"
+#include "store/Process.hpp"
 
 #include <toml++/toml.h>
 
@@ -13,14 +14,11 @@
 #include <fcntl.h>
 #include <fstream>
 #include <set>
-#include <spawn.h>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace milepost {
 
@@ -28,60 +26,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct ToolResult {
-    int status = -1;
-    std::string out, err;
-};
-
-// Runs a tool (mtools) with its output captured, in a clean mtools setting: no
-// user config, no geometry checks that small images fail.
-ToolResult run_tool(const std::vector<std::string>& argv) {
-    ToolResult r;
-    char out_name[] = "/tmp/milepost-provision-out-XXXXXX";
-    char err_name[] = "/tmp/milepost-provision-err-XXXXXX";
-    const int out = ::mkstemp(out_name), err = ::mkstemp(err_name);
-    if (out < 0 || err < 0) {
-        r.err = "cannot make a temporary file";
-        return r;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out, 1);
-    posix_spawn_file_actions_adddup2(&actions, err, 2);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<std::string> env_text{"MTOOLSRC=/dev/null", "MTOOLS_SKIP_CHECK=1"};
-    for (char** e = environ; *e; ++e)
-        if (!std::string_view(*e).starts_with("MTOOLS"))
-            env_text.emplace_back(*e);
-    std::vector<char*> env, args;
-    for (auto& e : env_text)
-        env.push_back(e.data());
-    env.push_back(nullptr);
-    std::vector<std::string> argv_copy = argv;
-    for (auto& a : argv_copy)
-        args.push_back(a.data());
-    args.push_back(nullptr);
-    pid_t pid = -1;
-    if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data()) == 0) {
-        int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    } else {
-        r.err = argv[0] + ": cannot run it (is it installed?)";
-    }
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out);
-    ::close(err);
-    auto slurp = [](const char* name) {
-        std::ifstream in(name, std::ios::binary);
-        std::string s((std::istreambuf_iterator<char>(in)), {});
-        ::unlink(name);
-        return s;
-    };
-    r.out = slurp(out_name);
-    r.err += slurp(err_name);
-    return r;
+// A tool of mtools, in a clean mtools setting: no user config, no geometry checks
+// that small images fail.
+ToolResult run_mtool(const std::vector<std::string>& argv) {
+    return run_tool(argv, {"MTOOLSRC=/dev/null", "MTOOLS_SKIP_CHECK=1"}, "MTOOLS");
 }
 
 std::string trim(std::string s) {
@@ -379,7 +327,7 @@ Result<void> write_boot_files(const fs::path& image,
             o << content;
         }
         fs::permissions(local, fs::perms::owner_read | fs::perms::owner_write);
-        ToolResult r = run_tool(
+        ToolResult r = run_mtool(
             {"mcopy", "-o", "-i", image_spec(image, *offset), local.string(), "::" + name});
         if (r.status != 0) {
             result = Error{image.string() + ": cannot write " + name +
@@ -396,7 +344,7 @@ Result<std::optional<std::string>> read_boot_file(const fs::path& image, const s
     auto offset = fat_partition_offset(image);
     if (!offset)
         return offset.error();
-    ToolResult listed = run_tool({"mdir", "-b", "-i", image_spec(image, *offset), "::"});
+    ToolResult listed = run_mtool({"mdir", "-b", "-i", image_spec(image, *offset), "::"});
     if (listed.status != 0)
         return Error{image.string() + ": cannot read the boot partition: " + trim(listed.err)};
     bool present = false;
@@ -410,7 +358,7 @@ Result<std::optional<std::string>> read_boot_file(const fs::path& image, const s
     }
     if (!present)
         return std::optional<std::string>{};
-    ToolResult r = run_tool({"mtype", "-i", image_spec(image, *offset), "::" + name});
+    ToolResult r = run_mtool({"mtype", "-i", image_spec(image, *offset), "::" + name});
     if (r.status != 0)
         return Error{image.string() + ": cannot read " + name + ": " + trim(r.err)};
     return std::optional<std::string>{r.out};

@@ -218,6 +218,15 @@ Result<void> write_objects(const fs::path& objects, const Channel& channel,
         written.created.push_back(object);
         written.new_bytes += item.media.size;
     }
+    if (channel.system) {
+        const fs::path object = objects / channel.system->object;
+        if (!fs::exists(object, ec) || fs::file_size(object, ec) != channel.system->size) {
+            if (auto r = copy_object(channel.system->file, object); !r)
+                return r;
+            written.created.push_back(object);
+            written.new_bytes += channel.system->size;
+        }
+    }
     return write_caption_objects(captions, objects, written.created, written.new_bytes);
 }
 
@@ -243,9 +252,12 @@ int publish(const fs::path& site, const fs::path& manifest_path, const Channel& 
         written.undo();
         return 1;
     }
-    std::printf("%s: channel \"%s\", sequence %lld, %zu items, %zu new objects (%s)\n",
+    const std::string system = channel.system ? ", system " + channel.system->version + " (" +
+                                                    channel.system->compatible + ")"
+                                              : "";
+    std::printf("%s: channel \"%s\", sequence %lld, %zu items%s, %zu new objects (%s)\n",
                 manifest_path.c_str(), channel.name.c_str(),
-                static_cast<long long>(channel.sequence), channel.items.size(),
+                static_cast<long long>(channel.sequence), channel.items.size(), system.c_str(),
                 written.created.size(), human_bytes(written.new_bytes).c_str());
     return 0;
 }
@@ -278,6 +290,16 @@ int build(const Args& a) {
     for (Item& item : channel.items)
         if (item.type != ItemType::Slide && !hash_item(item))
             return 1;
+    if (a.options.count("system-bundle")) {
+        channel.system =
+            read_system_bundle(a.options.at("system-bundle"), a.options.count("allow-downgrade"));
+        if (!channel.system) {
+            log::error("nothing was written to " + site.string());
+            return 1;
+        }
+    } else if (a.options.count("allow-downgrade")) {
+        return usage_error("--allow-downgrade goes with --system-bundle FILE");
+    }
     channel.sequence = choice.sequence;
     channel.published = format_rfc3339_utc(
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));

@@ -17,29 +17,42 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Checks every object the channel's items name (media and captions) in SITE/objects:
-// there, of its size, and of its SHA-256. Returns how many are not; each is logged.
+// One object in SITE/objects: there, of its size, and of its SHA-256. False when
+// it is not (logged, `what` naming whose object it is).
+bool check_object(const std::string& what, const fs::path& file, const std::string& object,
+                  std::uint64_t size) {
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+        log::error(what + ": missing");
+        return false;
+    }
+    if (fs::file_size(file, ec) != size) {
+        log::error(what + ": " + std::to_string(fs::file_size(file, ec)) +
+                   " bytes, the manifest says " + std::to_string(size));
+        return false;
+    }
+    if (auto h = sha256_file(file); !h || *h != object) {
+        log::error(what + ": its SHA-256 does not match its name: the file was changed");
+        return false;
+    }
+    return true;
+}
+
+// Checks every object the channel names (media, captions, the system bundle).
+// Returns how many are faulty; each is logged.
 int check_objects(const Channel& c) {
     int bad = 0;
     std::set<std::string> seen;
     for (const Item& item : c.items)
-        for (const ObjectRef& o : item_objects(item)) {
-            if (!seen.insert(o.object).second)
-                continue;
-            std::error_code ec;
-            const std::string what = "item \"" + item.id + "\": object " + o.file.string();
-            if (!fs::is_regular_file(o.file, ec)) {
-                log::error(what + ": missing");
+        for (const ObjectRef& o : item_objects(item))
+            if (seen.insert(o.object).second &&
+                !check_object("item \"" + item.id + "\": object " + o.file.string(), o.file,
+                              o.object, o.size))
                 ++bad;
-            } else if (fs::file_size(o.file, ec) != o.size) {
-                log::error(what + ": " + std::to_string(fs::file_size(o.file, ec)) +
-                           " bytes, the manifest says " + std::to_string(o.size));
-                ++bad;
-            } else if (auto h = sha256_file(o.file); !h || *h != o.object) {
-                log::error(what + ": its SHA-256 does not match its name: the file was changed");
-                ++bad;
-            }
-        }
+    if (c.system &&
+        !check_object("system " + c.system->version + ": object " + c.system->file.string(),
+                      c.system->file, c.system->object, c.system->size))
+        ++bad;
     return bad;
 }
 
@@ -95,9 +108,11 @@ int verify(const Args& a) {
         }
         const int bad = check_objects(c);
         faults += bad;
-        std::printf("%s: channel \"%s\", sequence %lld, %zu items: %s\n", manifest_path.c_str(),
+        const std::string system =
+            c.system ? ", system " + c.system->version + " (" + c.system->compatible + ")" : "";
+        std::printf("%s: channel \"%s\", sequence %lld, %zu items%s: %s\n", manifest_path.c_str(),
                     c.name.c_str(), static_cast<long long>(c.sequence), c.items.size(),
-                    bad ? "FAULTY" : "ok");
+                    system.c_str(), bad ? "FAULTY" : "ok");
     }
     return faults ? 1 : 0;
 }

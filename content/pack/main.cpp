@@ -22,9 +22,9 @@ const char* kUsage = usage::milepost_pack;
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     CommandLineSpec spec;
-    spec.valued = {"secret-key", "public-key", "out",      "sequence", "channel",
-                   "size",       "region",     "plan-day", "lang",     "timezone"};
-    spec.flags = {"force"};
+    spec.valued = {"secret-key", "public-key", "out",  "sequence", "channel",      "size",
+                   "region",     "plan-day",   "lang", "timezone", "system-bundle"};
+    spec.flags = {"force", "allow-downgrade"};
     spec.positional = true;
     auto line = parse_command_line(args, spec);
     if (line && answer_help_or_version(*line, kUsage, "milepost-pack", kVersion))

@@ -89,6 +89,17 @@ struct Alert {
     WallTime until;
 };
 
+// A system update a published channel carries (manifest "system"): a RAUC bundle
+// stored as an object of the SITE, fetched and installed by milepost-sync.
+struct SystemBundle {
+    std::string version;        // the bundle's own [update] version
+    std::string compatible;     // the bundle's [update] compatible: which boards take it
+    std::string object;         // sha256, 64 hex digits
+    std::uint64_t size = 0;     // bytes
+    bool downgrade = false;     // the publisher lets it replace a newer system
+    std::filesystem::path file; // objects/<object> on a screen
+};
+
 struct Channel {
     std::string name;
     std::string title;
@@ -98,6 +109,7 @@ struct Channel {
     std::vector<Hotline> hotlines;
     std::vector<Item> items;
     std::vector<Alert> alerts;
+    std::optional<SystemBundle> system; // published channels only
 };
 
 inline constexpr double kDefaultStillSeconds = 10.0;

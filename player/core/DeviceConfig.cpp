@@ -199,7 +199,48 @@ void read_logs(TomlReader& r, DeviceConfig::Logs& l, const std::string& file,
     l.max_db_mb = read_int_in(r, "max_db_mb", 1, 65536, l.max_db_mb);
 }
 
+void read_update(TomlReader& r, DeviceConfig::Update& u) {
+    if (auto v = r.string("channel")) {
+        if (*v == "stable")
+            u.channel = UpdateChannel::Stable;
+        else if (*v == "off")
+            u.channel = UpdateChannel::Off;
+        else
+            r.fail("channel", "\"stable\" or \"off\"");
+    }
+    if (auto v = r.string("window")) {
+        auto w = parse_update_window(*v);
+        if (!w)
+            r.fail("window", "two different times of day such as \"03:00-04:00\"");
+        u.window = *w;
+    }
+}
+
 } // namespace
+
+std::optional<UpdateWindow> parse_update_window(std::string_view text) {
+    const auto dash = text.find('-');
+    if (dash == std::string_view::npos)
+        return std::nullopt;
+    auto start = parse_time_of_day(text.substr(0, dash));
+    auto end = parse_time_of_day(text.substr(dash + 1));
+    if (!start || !end || *start == *end)
+        return std::nullopt;
+    return UpdateWindow{*start, *end};
+}
+
+std::string format_update_window(const UpdateWindow& w) {
+    return format_time_of_day(w.start) + "-" + format_time_of_day(w.end);
+}
+
+UpdateWindow update_window(const DeviceConfig& config) {
+    if (config.update.window)
+        return *config.update.window;
+    if (config.display.power_off)
+        return {*config.display.power_off,
+                TimeOfDay{(config.display.power_off->minutes + 60) % 1440}};
+    return {TimeOfDay{3 * 60}, TimeOfDay{4 * 60}};
+}
 
 void apply_device_config(DeviceConfig& config, std::string_view text, const std::string& file,
                          std::vector<std::string>& warnings) {
@@ -221,6 +262,7 @@ void apply_device_config(DeviceConfig& config, std::string_view text, const std:
     section("content", [&](TomlReader& r) { read_content(r, config.content, warnings); });
     section("display", [&](TomlReader& r) { read_display(r, config.display); });
     section("logs", [&](TomlReader& r) { read_logs(r, config.logs, file, warnings); });
+    section("update", [&](TomlReader& r) { read_update(r, config.update); });
     for (const TomlReader& r : sections) {
         auto unknown = r.unknown_keys();
         warnings.insert(warnings.end(), unknown.begin(), unknown.end());

@@ -17,6 +17,17 @@ enum class BannerPosition { Bottom, Top };
 // [display] captions: "on", "off", or "when-muted" (only while the sound is off).
 enum class CaptionMode { On, Off, WhenMuted };
 
+// [update] channel: "stable" (install the system updates the channel names) or "off".
+enum class UpdateChannel { Stable, Off };
+
+// The hours when a screen may reboot into a new system: [start, end) in device
+// time; end before start crosses midnight.
+struct UpdateWindow {
+    TimeOfDay start;
+    TimeOfDay end;
+    bool operator==(const UpdateWindow&) const = default;
+};
+
 struct DeviceConfig {
     struct Device {
         std::string id; // default: derived from machine-id
@@ -60,7 +71,19 @@ struct DeviceConfig {
         int screenshot_minutes = 15;
         int max_db_mb = 64;
     } logs;
+
+    struct Update {
+        UpdateChannel channel = UpdateChannel::Stable;
+        std::optional<UpdateWindow> window; // nullopt: see update_window()
+    } update;
 };
+
+// The reboot window: [update] window, else the hour from [display] power_off (the
+// screen is dark then), else 03:00-04:00.
+UpdateWindow update_window(const DeviceConfig& config);
+// "03:00-04:00"
+std::optional<UpdateWindow> parse_update_window(std::string_view text);
+std::string format_update_window(const UpdateWindow& w);
 
 // Applies the keys present in TOML text `text` (read from `file`) on top of `config`,
 // so that a provisioning override can be applied over the device config. Throws

@@ -113,6 +113,16 @@ json manifest_alert_json(const Alert& a) {
                 {"until", format_rfc3339_utc(a.until)}};
 }
 
+json manifest_system_json(const SystemBundle& b) {
+    json j{{"version", b.version},
+           {"compatible", b.compatible},
+           {"object", b.object},
+           {"size", b.size}};
+    if (b.downgrade)
+        j["downgrade"] = true;
+    return j;
+}
+
 } // namespace
 
 std::string manifest_json(const Channel& c) {
@@ -131,6 +141,8 @@ std::string manifest_json(const Channel& c) {
     j["alerts"] = json::array();
     for (const Alert& a : c.alerts)
         j["alerts"].push_back(manifest_alert_json(a));
+    if (c.system)
+        j["system"] = manifest_system_json(*c.system);
     return j.dump(2) + "\n";
 }
 
@@ -365,7 +377,48 @@ Alert read_manifest_alert(const json& aj, const std::string& label) {
     return a;
 }
 
+// "system": the RAUC bundle a channel carries. Its version and compatible are
+// what `rauc info` reads from the bundle; sync checks them against the bundle's
+// signed manifest before installing.
+SystemBundle read_manifest_system(const json& sj, const std::string& label,
+                                  const std::filesystem::path& objects) {
+    Reader r{sj, label + ": system: "};
+    if (!sj.is_object())
+        throw ConfigError(label + ": system: expected an object");
+    SystemBundle b;
+    b.version = r.str("version", true);
+    if (!is_system_version(b.version))
+        r.fail("version", "a version such as \"0.2.0\" (letters, digits and .+~_-)");
+    b.compatible = r.str("compatible", true);
+    if (!is_system_version(b.compatible))
+        r.fail("compatible", "a name such as \"milepost-rpi-arm64\"");
+    b.object = r.str("object", true);
+    if (!is_object_name(b.object))
+        r.fail("object", "64 hexadecimal digits");
+    auto size = r.num("size");
+    if (!size || !(*size >= 1 && *size <= static_cast<double>(kMaxSystemBundleBytes)))
+        r.fail("size", "a size in bytes, at most " + std::to_string(kMaxSystemBundleBytes));
+    b.size = static_cast<std::uint64_t>(*size);
+    if (auto it = sj.find("downgrade"); it != sj.end()) {
+        if (!it->is_boolean())
+            r.fail("downgrade", "true or false");
+        b.downgrade = it->get<bool>();
+    }
+    b.file = objects / b.object;
+    return b;
+}
+
 } // namespace
+
+bool is_system_version(std::string_view v) {
+    if (v.empty() || v.size() > 64)
+        return false;
+    for (char c : v)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '+' || c == '~' || c == '_' || c == '-'))
+            return false;
+    return true;
+}
 
 Channel parse_manifest(std::string_view text, const std::filesystem::path& objects,
                        const std::string& label) {
@@ -390,6 +443,8 @@ Channel parse_manifest(std::string_view text, const std::filesystem::path& objec
     if (auto it = j.find("alerts"); it != j.end() && it->is_array())
         for (const auto& aj : *it)
             c.alerts.push_back(read_manifest_alert(aj, label));
+    if (auto it = j.find("system"); it != j.end())
+        c.system = read_manifest_system(*it, label, objects);
     return c;
 }
 

@@ -27,6 +27,10 @@ Channel parse_manifest(std::string_view json, const std::filesystem::path& objec
                        const std::string& label);
 
 bool is_object_name(std::string_view name); // 64 lower-case hex digits
+// A system version or compatible name: 1 to 64 of [A-Za-z0-9.+~_-].
+bool is_system_version(std::string_view v);
+// The largest system bundle a manifest may name: 4 GiB (an image is about 400 MB).
+inline constexpr std::uint64_t kMaxSystemBundleBytes = std::uint64_t{4} << 30;
 
 // Reads `folder`/manifest.json, checks `folder`/manifest.json.minisig with
 // `public_key` (a minisign public key line; "" skips the check and says so in

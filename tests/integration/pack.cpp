@@ -345,6 +345,99 @@ TEST_CASE_FIXTURE(BuiltSite, "rebuilding writes only new objects and counts the 
                   third.out);
 }
 
+namespace {
+
+// A RAUC bundle made by Debian's rauc, signed with a new self-signed certificate
+// (dir/rauc/cert.pem): a 64 KiB "root file system" of random bytes.
+fs::path make_rauc_bundle(const TempDir& dir, const std::string& version,
+                          const std::string& compatible) {
+    const fs::path work = dir / "rauc";
+    fs::create_directories(work / "in");
+    if (!fs::exists(work / "cert.pem")) {
+        RunResult cert = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                              (work / "key.pem").string(), "-out", (work / "cert.pem").string(),
+                              "-days", "3650", "-subj", "/O=Milepost test/CN=bundle signer"});
+        REQUIRE_MESSAGE(cert.exit_code == 0, cert.err);
+    }
+    RunResult random = run({"head", "-c", "65536", "/dev/urandom"});
+    std::ofstream(work / "in/rootfs.img", std::ios::binary) << random.out;
+    dir.write("rauc/in/manifest.raucm", "[update]\ncompatible=" + compatible +
+                                            "\nversion=" + version +
+                                            "\n\n[bundle]\nformat=verity\n\n"
+                                            "[image.rootfs]\nfilename=rootfs.img\n");
+    const fs::path bundle = work / ("milepost-" + version + "-arm64.raucb");
+    fs::remove(bundle);
+    RunResult made =
+        run({"rauc", "bundle", "--cert=" + (work / "cert.pem").string(),
+             "--key=" + (work / "key.pem").string(), (work / "in").string(), bundle.string()});
+    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+    return bundle;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(BuiltSite, "build carries a signed RAUC bundle as the channel's system update, "
+                             "verify checks it, and what is no bundle is refused") {
+    const fs::path bundle = make_rauc_bundle(dir, "0.2.0", "milepost-rpi-arm64");
+    RunResult b = build(source, {"--system-bundle", bundle.string()});
+    REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+    CHECK_MESSAGE(b.out.find("sequence 2, 3 items, system 0.2.0 (milepost-rpi-arm64), 1 new "
+                             "objects") != std::string::npos,
+                  b.out);
+    const fs::path manifest = site / "channels/trucking/manifest.json";
+    Channel c = parse_manifest(read_file(manifest), site / "objects", "m");
+    REQUIRE(c.system);
+    CHECK(c.system->version == "0.2.0");
+    CHECK(c.system->compatible == "milepost-rpi-arm64");
+    CHECK(!c.system->downgrade);
+    CHECK(c.system->size == fs::file_size(bundle));
+    CHECK(read_file(c.system->file) == read_file(bundle));
+    CHECK(run({"sha256sum", bundle.string()}).out.substr(0, 64) == c.system->object);
+    // As published, the bundle's RAUC signature holds for the signer's certificate.
+    RunResult info = run(
+        {"rauc", "--keyring=" + (dir / "rauc/cert.pem").string(), "info", c.system->file.string()});
+    CHECK_MESSAGE(info.exit_code == 0, info.err);
+    RunResult v = pack({"verify", site.string(), "--public-key", keys.pub.string()});
+    CHECK_MESSAGE(v.exit_code == 0, v.err);
+    CHECK_MESSAGE(v.out.find("3 items, system 0.2.0 (milepost-rpi-arm64): ok") != std::string::npos,
+                  v.out);
+
+    // A file that is no bundle, and --allow-downgrade alone: refused, SITE as it was.
+    const auto before = snapshot_tree(site);
+    const fs::path fake = dir.write("not-a-bundle.raucb", "just text\n");
+    RunResult bad = build(source, {"--system-bundle", fake.string()});
+    CHECK(bad.exit_code == 1);
+    CHECK_MESSAGE(bad.err.find("--system-bundle " + fake.string() +
+                               ": rauc cannot read it as a RAUC bundle") != std::string::npos,
+                  bad.err);
+    RunResult missing = build(source, {"--system-bundle", (dir / "nowhere.raucb").string()});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("nowhere.raucb: not a file") != std::string::npos);
+    CHECK(build(source, {"--allow-downgrade"}).exit_code == 2);
+    CHECK(snapshot_tree(site) == before);
+
+    // The publisher's explicit way back: "downgrade": true in the signed manifest.
+    const fs::path older = make_rauc_bundle(dir, "0.1.5", "milepost-rpi-arm64");
+    RunResult back = build(source, {"--system-bundle", older.string(), "--allow-downgrade"});
+    REQUIRE_MESSAGE(back.exit_code == 0, back.err);
+    c = parse_manifest(read_file(manifest), site / "objects", "m");
+    REQUIRE(c.system);
+    CHECK(c.system->version == "0.1.5");
+    CHECK(c.system->downgrade);
+
+    // One byte of the published bundle changed: verify names it.
+    {
+        std::string bytes = read_file(c.system->file);
+        bytes[bytes.size() / 2] ^= 0x01;
+        std::ofstream(c.system->file, std::ios::binary) << bytes;
+    }
+    v = pack({"verify", site.string(), "--public-key", keys.pub.string()});
+    CHECK(v.exit_code == 1);
+    CHECK_MESSAGE(v.err.find("system 0.1.5: object " + c.system->file.string() +
+                             ": its SHA-256 does not match") != std::string::npos,
+                  v.err);
+}
+
 TEST_CASE("build bounds the sequence: below 2^53, and no leap over 1,000,000 without --force") {
     TempDir dir;
     Keys keys = keygen(dir);
