@@ -2,6 +2,7 @@
 
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
+#include "core/Text.hpp"
 #include "store/Files.hpp"
 #include "store/Process.hpp"
 
@@ -24,9 +25,7 @@ std::optional<SystemBundle> read_system_bundle(const std::string& path, bool dow
     // screens check it against their keyring before they install anything.
     ToolResult info = run_tool({"rauc", "info", "--no-verify", "--output-format=json", path});
     if (info.status != 0) {
-        std::string why = info.err;
-        while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
-            why.pop_back();
+        const std::string why = trimmed(info.err);
         log::error(what + ": rauc cannot read it as a RAUC bundle" +
                    (info.status < 0 ? " (install rauc: apt install rauc)" : "") + ": " + why);
         return std::nullopt;

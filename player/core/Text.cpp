@@ -1,5 +1,7 @@
 #include "Text.hpp"
 
+#include <cctype>
+
 namespace milepost {
 
 std::size_t utf8_length(unsigned char lead) {
@@ -53,6 +55,15 @@ std::vector<std::string_view> split_lines(std::string_view text) {
         lines.push_back(text.substr(pos, end - pos));
         pos = end + 1;
     }
+}
+
+std::string trimmed(std::string_view text) {
+    auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+    while (!text.empty() && space(text.back()))
+        text.remove_suffix(1);
+    while (!text.empty() && space(text.front()))
+        text.remove_prefix(1);
+    return std::string(text);
 }
 
 } // namespace milepost

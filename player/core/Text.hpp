@@ -19,6 +19,8 @@ std::size_t bad_utf8_at(std::string_view text);
 std::size_t code_points(std::string_view text);
 // `text` cut at each '\n' (n breaks make n + 1 lines; the pieces point into it).
 std::vector<std::string_view> split_lines(std::string_view text);
+// `text` without the white space at either end.
+std::string trimmed(std::string_view text);
 
 // Greedy word wrap of one line of `text` at spaces: as many words on a line as
 // `fits(line)` allows; a word that does not fit alone is broken between characters.

@@ -3,6 +3,7 @@
 #include "core/Files.hpp"
 #include "core/JsonFields.hpp"
 #include "core/Log.hpp"
+#include "core/Text.hpp"
 #include "service/BoardHealth.hpp"
 #include "service/ClockTrust.hpp"
 #include "store/Files.hpp"
@@ -20,14 +21,6 @@ namespace milepost {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string trimmed(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.pop_back();
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.erase(s.begin());
-    return s;
-}
 
 // How the uploads authenticate: a bearer token, or S3's SigV4.
 struct Auth {
@@ -107,6 +100,12 @@ std::string status_json(const fs::path& data_dir, const DeviceConfig& config,
         std::chrono::duration_cast<std::chrono::seconds>(config.content.poll_interval).count();
     if (!facts.config_problem.empty())
         j["config_problem"] = facts.config_problem;
+    if (!facts.system_version.empty())
+        j["system_version"] = facts.system_version;
+    if (!facts.system_update.empty()) {
+        j["system_update"] = facts.system_update;
+        j["system_update_detail"] = facts.system_update_detail;
+    }
     // The player's own news: what is on screen, frames dropped lately.
     const PlayerNews player = read_player_news(data_dir / "player.json");
     j["current_item"] = player.current_item;

@@ -21,10 +21,13 @@ struct SyncFacts {
     std::string version;
     std::string active_channel;
     std::int64_t active_sequence = 0;
-    std::string last_sync;         // RFC 3339 UTC, "" before the first
-    std::string last_sync_result;  // "ok: ..." or the error
-    std::int64_t rows_pending = 0; // plays not yet uploaded, after the last pass
-    std::string config_problem;    // a settings file set aside: why ("" = none)
+    std::string last_sync;            // RFC 3339 UTC, "" before the first
+    std::string last_sync_result;     // "ok: ..." or the error
+    std::int64_t rows_pending = 0;    // plays not yet uploaded, after the last pass
+    std::string config_problem;       // a settings file set aside: why ("" = none)
+    std::string system_version;       // the running system's ("" = not updated over the air)
+    std::string system_update;        // SystemReport::state of the last pass ("" = none named)
+    std::string system_update_detail; // its summary
 };
 
 // What the player says in DATA_DIR/player.json, as far as it can be read.

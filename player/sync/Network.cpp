@@ -90,6 +90,12 @@ std::string sync_status_json(const SyncFacts& facts, bool has_server,
     j["last_sync"] = facts.last_sync;
     j["last_sync_result"] = facts.last_sync_result;
     j["rows_pending"] = facts.rows_pending;
+    if (!facts.system_version.empty())
+        j["system_version"] = facts.system_version;
+    if (!facts.system_update.empty()) {
+        j["system_update"] = facts.system_update;
+        j["system_update_detail"] = facts.system_update_detail;
+    }
     auto& list = j["network"] = nlohmann::ordered_json::array();
     for (const auto& n : network) {
         nlohmann::ordered_json one;

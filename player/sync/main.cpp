@@ -6,6 +6,7 @@
 #include "LogUpload.hpp"
 #include "Network.hpp"
 #include "SyncOptions.hpp"
+#include "SystemFetch.hpp"
 #include "core/Log.hpp"
 #include "core/Url.hpp"
 #include "milepost/Version.hpp"
@@ -183,6 +184,30 @@ bool run_content_pass(HttpClient& http, ContentStore& store, const DeviceConfig&
     return report.ok();
 }
 
+// The system update the active channel names, fetched and checked when the rules
+// allow it. Logs a change of state; never fails the pass (the screen's content
+// does not wait on its system).
+void run_system_pass(HttpClient& http, ContentStore& store, const DeviceConfig& config,
+                     const SystemIdentity& system, Watchdog& watchdog, SharedFacts& facts) {
+    if (config.content.server.empty())
+        return;
+    const SystemReport report =
+        fetch_system_update(http, store, config, system, [&] { watchdog.ping(); });
+    const SyncFacts before = facts.get();
+    if (report.state.empty() && before.system_update.empty())
+        return;
+    if (report.summary != before.system_update_detail) {
+        if (report.state == "failed" || report.state == "refused")
+            log::warn(report.summary);
+        else if (!report.summary.empty())
+            log::info(report.summary);
+    }
+    facts.update([&](SyncFacts& f) {
+        f.system_update = report.state;
+        f.system_update_detail = report.summary;
+    });
+}
+
 // The play log's pruning and uploads, and the status. Logs what happened; true
 // when they went through. `check`: look the play log over first (at start, and
 // after a failure), setting a damaged one aside.
@@ -349,8 +374,8 @@ SyncFacts first_facts(ContentStore& store, const DeviceConfig& config, const std
 // The daemon: the upload loop on its thread, the content loop on this one, until
 // a stop signal.
 int run_daemon(HttpClient& http, ContentStore& store, const DeviceConfig& config,
-               const HttpSettings& upload_settings, Watchdog& watchdog, StopSignal& stop,
-               SharedFacts& facts) {
+               const SystemIdentity& system, const HttpSettings& upload_settings,
+               Watchdog& watchdog, StopSignal& stop, SharedFacts& facts) {
     facts.update([](SyncFacts&) {}); // the boot card's network, at once
     auto uploads = UploadLoop::start(upload_settings, store.data_dir(), config, watchdog, facts);
     if (!uploads) {
@@ -366,6 +391,9 @@ int run_daemon(HttpClient& http, ContentStore& store, const DeviceConfig& config
     Millis delay = pacing.first();
     while (rest(delay, watchdog, stop)) {
         const bool ok = run_content_pass(http, store, config, watchdog, facts);
+        if (stop.asked())
+            break;
+        run_system_pass(http, store, config, system, watchdog, facts);
         if (stop.asked())
             break;
         delay = pacing.after(ok, "content");
@@ -438,7 +466,10 @@ int main(int argc, char** argv) {
     store->budget(config.content.max_cache_mb);
     if (config.content.server.empty())
         log::info("no [content] server in the config: this screen plays its built-in channel");
-    SharedFacts facts(store->data_dir(), config, first_facts(*store, config, config_problem));
+    const SystemIdentity system = read_system_identity(rauc_conf_path(), system_version_path());
+    SyncFacts first = first_facts(*store, config, config_problem);
+    first.system_version = system.version;
+    SharedFacts facts(store->data_dir(), config, std::move(first));
     const HttpSettings upload_settings = http_settings(config);
     HttpSettings settings = upload_settings;
     settings.keep_going = [&watchdog, &stop] {
@@ -453,10 +484,11 @@ int main(int argc, char** argv) {
 
     if (options->mode == SyncMode::Once) {
         const bool content = run_content_pass(*http, *store, config, watchdog, facts);
+        run_system_pass(*http, *store, config, system, watchdog, facts);
         const bool uploads = run_upload_pass(*http, store->data_dir(), config, watchdog, facts,
                                              PlayLog::Check::Quick);
         return content && uploads ? 0 : 1;
     }
 
-    return run_daemon(*http, *store, config, upload_settings, watchdog, stop, facts);
+    return run_daemon(*http, *store, config, system, upload_settings, watchdog, stop, facts);
 }

@@ -469,7 +469,8 @@ std::string sha256_hex(const std::string& bytes) {
 }
 
 std::string publish(const fs::path& site, const MinisignSecretKey& key, const std::string& name,
-                    std::int64_t sequence, const std::vector<Blob>& blobs) {
+                    std::int64_t sequence, const std::vector<Blob>& blobs,
+                    const std::optional<SystemBundle>& system) {
     Channel c;
     c.name = name;
     c.title = "Test channel " + name;
@@ -495,6 +496,14 @@ std::string publish(const fs::path& site, const MinisignSecretKey& key, const st
             item.captions.push_back(captions);
         }
         c.items.push_back(item);
+    }
+    if (system) {
+        const std::string bytes = read_file(system->file);
+        c.system = *system;
+        c.system->object = sha256_hex(bytes);
+        c.system->size = bytes.size();
+        if (!fs::exists(site / "objects" / c.system->object))
+            std::ofstream(site / "objects" / c.system->object, std::ios::binary) << bytes;
     }
     const std::string manifest = manifest_json(c);
     const fs::path folder = site / "channels" / name;

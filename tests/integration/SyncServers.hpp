@@ -3,6 +3,7 @@
 // (optionally HTTPS with a self-signed certificate), a small HTTP server that
 // makes the faults nginx cannot (a reset mid-object, a trickle, a redirect
 // loop), and signed channels of random objects written into a SITE.
+#include "core/Channel.hpp"
 #include "core/Minisign.hpp"
 #include "support/TestSupport.hpp"
 
@@ -12,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -115,8 +117,11 @@ std::string sha256_hex(const std::string& bytes);
 
 // Writes the blobs into SITE/objects/ and a manifest of video items that use
 // them into SITE/channels/<name>/, signed with `key`. Returns the manifest.
+// `system`: a RAUC bundle file the manifest names as its system update, stored as
+// an object (its version and compatible as given).
 std::string publish(const std::filesystem::path& site, const MinisignSecretKey& key,
-                    const std::string& name, std::int64_t sequence, const std::vector<Blob>& blobs);
+                    const std::string& name, std::int64_t sequence, const std::vector<Blob>& blobs,
+                    const std::optional<SystemBundle>& system = std::nullopt);
 
 // A loopback port nobody listens on right now (the kernel's pick, released at once).
 int free_port();

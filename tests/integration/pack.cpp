@@ -345,37 +345,6 @@ TEST_CASE_FIXTURE(BuiltSite, "rebuilding writes only new objects and counts the 
                   third.out);
 }
 
-namespace {
-
-// A RAUC bundle made by Debian's rauc, signed with a new self-signed certificate
-// (dir/rauc/cert.pem): a 64 KiB "root file system" of random bytes.
-fs::path make_rauc_bundle(const TempDir& dir, const std::string& version,
-                          const std::string& compatible) {
-    const fs::path work = dir / "rauc";
-    fs::create_directories(work / "in");
-    if (!fs::exists(work / "cert.pem")) {
-        RunResult cert = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                              (work / "key.pem").string(), "-out", (work / "cert.pem").string(),
-                              "-days", "3650", "-subj", "/O=Milepost test/CN=bundle signer"});
-        REQUIRE_MESSAGE(cert.exit_code == 0, cert.err);
-    }
-    RunResult random = run({"head", "-c", "65536", "/dev/urandom"});
-    std::ofstream(work / "in/rootfs.img", std::ios::binary) << random.out;
-    dir.write("rauc/in/manifest.raucm", "[update]\ncompatible=" + compatible +
-                                            "\nversion=" + version +
-                                            "\n\n[bundle]\nformat=verity\n\n"
-                                            "[image.rootfs]\nfilename=rootfs.img\n");
-    const fs::path bundle = work / ("milepost-" + version + "-arm64.raucb");
-    fs::remove(bundle);
-    RunResult made =
-        run({"rauc", "bundle", "--cert=" + (work / "cert.pem").string(),
-             "--key=" + (work / "key.pem").string(), (work / "in").string(), bundle.string()});
-    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
-    return bundle;
-}
-
-} // namespace
-
 TEST_CASE_FIXTURE(BuiltSite, "build carries a signed RAUC bundle as the channel's system update, "
                              "verify checks it, and what is no bundle is refused") {
     const fs::path bundle = make_rauc_bundle(dir, "0.2.0", "milepost-rpi-arm64");
@@ -394,8 +363,8 @@ TEST_CASE_FIXTURE(BuiltSite, "build carries a signed RAUC bundle as the channel'
     CHECK(read_file(c.system->file) == read_file(bundle));
     CHECK(run({"sha256sum", bundle.string()}).out.substr(0, 64) == c.system->object);
     // As published, the bundle's RAUC signature holds for the signer's certificate.
-    RunResult info = run(
-        {"rauc", "--keyring=" + (dir / "rauc/cert.pem").string(), "info", c.system->file.string()});
+    RunResult info = run({"rauc", "--keyring=" + (dir / "rauc/signer.cert.pem").string(), "info",
+                          c.system->file.string()});
     CHECK_MESSAGE(info.exit_code == 0, info.err);
     RunResult v = pack({"verify", site.string(), "--public-key", keys.pub.string()});
     CHECK_MESSAGE(v.exit_code == 0, v.err);

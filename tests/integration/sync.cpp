@@ -75,6 +75,10 @@ struct Publisher {
                         const std::string& channel = "trucking") const {
         return test::publish(site, keys.second, channel, sequence, blobs);
     }
+    std::string publish(std::int64_t sequence, const std::vector<Blob>& blobs,
+                        const SystemBundle& system) const {
+        return test::publish(site, keys.second, "trucking", sequence, blobs, system);
+    }
     std::string config(const std::string& server, const std::string& extra = "") const {
         return sync_config(server, keys.first, "trucking", extra);
     }
@@ -165,6 +169,133 @@ TEST_CASE("sync fetches and activates a signed channel, and an unchanged poll is
     REQUIRE(log.size() == 3);
     CHECK(log[2].uri == "/objects/" + sha256_hex(next[2].bytes));
     check_whole(screen, "2");
+}
+
+namespace {
+
+// A screen that takes system updates: RAUC's system.conf naming its compatible and
+// keyring (the publisher's certificate), and the running system's version.
+std::vector<std::string> updatable_screen(const Screen& screen, const fs::path& keyring,
+                                          const std::string& running) {
+    const fs::path conf =
+        screen.dir.write("rauc/system.conf", "[system]\ncompatible=milepost-rpi-arm64\n"
+                                             "bootloader=custom\n\n[keyring]\npath=" +
+                                                 keyring.string() + "\n");
+    const fs::path version = screen.dir.write("system-version", running + "\n");
+    return {"MILEPOST_RAUC_CONF=" + conf.string(),
+            "MILEPOST_SYSTEM_VERSION_FILE=" + version.string()};
+}
+
+SystemBundle named_bundle(const fs::path& file, const std::string& version,
+                          const std::string& compatible = "milepost-rpi-arm64") {
+    SystemBundle b;
+    b.version = version;
+    b.compatible = compatible;
+    b.file = file;
+    return b;
+}
+
+// The requests for one object in an access log.
+long object_requests(const std::vector<AccessLine>& log, const std::string& object) {
+    return std::count_if(log.begin(), log.end(),
+                         [&](const AccessLine& l) { return l.uri == "/objects/" + object; });
+}
+
+} // namespace
+
+TEST_CASE("a system update the channel names is fetched when newer, its RAUC signature checked, "
+          "and every refusal said") {
+    ServedScreen served;
+    auto& [pub, nginx, screen] = served;
+    TempDir signing;
+    const fs::path bundle = make_rauc_bundle(signing, "0.2.0", "milepost-rpi-arm64");
+    const fs::path keyring = signing / "rauc/signer.cert.pem";
+    const auto env = updatable_screen(screen, keyring, "0.1.0");
+    const std::string object = sha256_hex(read_file(bundle));
+    pub.publish(1, blobs(1, 1000, 1), named_bundle(bundle, "0.2.0"));
+    auto system_news = [&] { return nlohmann::json::parse(read_file(screen.data / "sync.json")); };
+
+    // Newer, the same board, the publisher's signer: fetched and checked.
+    auto first = screen.sync("--once", env);
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    CHECK(first.err.find("system 0.2.0 (milepost-rpi-arm64) fetched and its signature holds; it "
+                         "replaces 0.1.0") != std::string::npos);
+    const fs::path ready = screen.data / "system" / (object + ".raucb");
+    CHECK(read_file(ready) == read_file(bundle));
+    CHECK(system_news()["system_version"] == "0.1.0");
+    CHECK(system_news()["system_update"] == "ready");
+    CHECK(object_requests(nginx.log(), object) == 1);
+    // The next poll fetches nothing again.
+    nginx.clear_log();
+    REQUIRE(screen.sync("--once", env).exit_code == 0);
+    CHECK(object_requests(nginx.log(), object) == 0);
+    CHECK(system_news()["system_update"] == "ready");
+
+    // Changed on its way (the object on the server damaged): thrown away, said.
+    const fs::path other_signer_bundle =
+        make_rauc_bundle(signing, "0.3.0", "milepost-rpi-arm64", "stranger");
+    pub.publish(2, blobs(1, 1000, 1), named_bundle(other_signer_bundle, "0.3.0"));
+    const std::string stranger_object = sha256_hex(read_file(other_signer_bundle));
+    auto signed_by_stranger = screen.sync("--once", env);
+    INFO(signed_by_stranger.err);
+    CHECK(signed_by_stranger.exit_code == 0); // the channel itself updated
+    CHECK(signed_by_stranger.err.find("system 0.3.0: its RAUC signature does not hold for " +
+                                      keyring.string()) != std::string::npos);
+    CHECK(system_news()["system_update"] == "refused");
+    CHECK(!fs::exists(screen.data / "system" / (stranger_object + ".raucb")));
+    CHECK(!fs::exists(ready)); // one system update at a time: the older one went
+
+    {
+        const fs::path bundle4 = make_rauc_bundle(signing, "0.4.0", "milepost-rpi-arm64");
+        pub.publish(3, blobs(1, 1000, 1), named_bundle(bundle4, "0.4.0"));
+        const std::string object4 = sha256_hex(read_file(bundle4));
+        std::string bytes = read_file(pub.site / "objects" / object4);
+        bytes[bytes.size() / 2] ^= 0x01;
+        std::ofstream(pub.site / "objects" / object4, std::ios::binary) << bytes;
+        auto damaged = screen.sync("--once", env);
+        INFO(damaged.err);
+        CHECK(damaged.err.find("system 0.4.0: the bundle's SHA-256 does not match the manifest") !=
+              std::string::npos);
+        CHECK(system_news()["system_update"] == "failed");
+        CHECK(fs::is_empty(screen.data / "system"));
+    }
+
+    // Older than the running system, another board, updates off, no RAUC: not
+    // fetched at all, each said.
+    struct Case {
+        SystemBundle bundle;
+        std::string config_extra;
+        std::vector<std::string> env;
+        std::string state, message;
+    };
+    const std::vector<Case> cases = {
+        {named_bundle(bundle, "0.0.9"), "", env, "refused",
+         "system 0.0.9 is older than the running 0.1.0: refused (a downgrade the manifest does "
+         "not allow)"},
+        {named_bundle(bundle, "0.5.0", "milepost-pc-amd64"), "", env, "refused",
+         "system 0.5.0 is for \"milepost-pc-amd64\", this screen is \"milepost-rpi-arm64\": "
+         "refused"},
+        {named_bundle(bundle, "0.5.0"), "[update]\nchannel = \"off\"\n", env, "off",
+         "system 0.5.0 not fetched: [update] channel is \"off\""},
+        {named_bundle(bundle, "0.5.0"),
+         "",
+         {"MILEPOST_RAUC_CONF=" + (screen.dir / "nowhere.conf").string()},
+         "refused",
+         "system 0.5.0 not fetched: " + (screen.dir / "nowhere.conf").string() +
+             ": missing: this system is not updated over the air"},
+    };
+    std::int64_t sequence = 4;
+    for (const Case& c : cases) {
+        screen.config(pub.config(nginx.url(), c.config_extra));
+        pub.publish(sequence++, blobs(1, 1000, 1), c.bundle);
+        nginx.clear_log();
+        auto r = screen.sync("--once", c.env);
+        CHECK_MESSAGE(r.exit_code == 0, r.err);
+        CHECK_MESSAGE(r.err.find(c.message) != std::string::npos, c.message, "\n", r.err);
+        CHECK(system_news()["system_update"] == c.state);
+        CHECK(object_requests(nginx.log(), object) == 0);
+    }
 }
 
 TEST_CASE("an update that changes one 10 MB video of a 100 MB channel moves about 10 MB") {

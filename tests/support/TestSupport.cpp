@@ -223,6 +223,36 @@ fs::path make_media(const std::string& name, const std::vector<std::string>& arg
     return file;
 }
 
+// A RAUC bundle made by Debian's rauc, signed with a new self-signed certificate
+// (dir/rauc/cert.pem): a 64 KiB "root file system" of random bytes.
+fs::path make_rauc_bundle(const TempDir& dir, const std::string& version,
+                          const std::string& compatible, const std::string& signer) {
+    const fs::path work = dir / "rauc";
+    fs::create_directories(work / "in");
+    if (!fs::exists(work / (signer + ".cert.pem"))) {
+        RunResult cert = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                              (work / (signer + ".key.pem")).string(), "-out",
+                              (work / (signer + ".cert.pem")).string(), "-days", "3650", "-subj",
+                              "/O=Milepost test/CN=" + signer});
+        if (cert.exit_code != 0)
+            throw std::runtime_error("openssl could not make a certificate: " + cert.err);
+    }
+    RunResult random = run({"head", "-c", "65536", "/dev/urandom"});
+    std::ofstream(work / "in/rootfs.img", std::ios::binary) << random.out;
+    dir.write("rauc/in/manifest.raucm", "[update]\ncompatible=" + compatible +
+                                            "\nversion=" + version +
+                                            "\n\n[bundle]\nformat=verity\n\n"
+                                            "[image.rootfs]\nfilename=rootfs.img\n");
+    const fs::path bundle = work / ("milepost-" + version + "-arm64.raucb");
+    fs::remove(bundle);
+    RunResult made = run({"rauc", "bundle", "--cert=" + (work / (signer + ".cert.pem")).string(),
+                          "--key=" + (work / (signer + ".key.pem")).string(),
+                          (work / "in").string(), bundle.string()});
+    if (made.exit_code != 0)
+        throw std::runtime_error("rauc could not make " + bundle.string() + ": " + made.err);
+    return bundle;
+}
+
 int count_frames(const fs::path& file) {
     RunResult r = run({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
                        "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", file.string()});

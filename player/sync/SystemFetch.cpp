@@ -1,0 +1,212 @@
+#include "SystemFetch.hpp"
+
+#include "ChannelUpdate.hpp"
+#include "core/Files.hpp"
+#include "core/Log.hpp"
+#include "core/SystemUpdate.hpp"
+#include "core/Text.hpp"
+#include "core/Url.hpp"
+#include "store/Files.hpp"
+#include "store/Process.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <sstream>
+
+namespace milepost {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// `key` of `[section]` in an INI file such as RAUC's system.conf; "" when absent.
+std::string ini_value(const std::string& text, const std::string& section, const std::string& key) {
+    std::istringstream in(text);
+    std::string line, current;
+    while (std::getline(in, line)) {
+        line = trimmed(line);
+        if (line.starts_with('['))
+            current = line;
+        else if (current == "[" + section + "]" && line.starts_with(key)) {
+            const std::string rest = trimmed(line.substr(key.size()));
+            if (rest.starts_with('='))
+                return trimmed(rest.substr(1));
+        }
+    }
+    return {};
+}
+
+std::string last_line(std::string text) {
+    text = trimmed(text);
+    const auto nl = text.rfind('\n');
+    return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+} // namespace
+
+fs::path rauc_conf_path() {
+    const char* e = std::getenv("MILEPOST_RAUC_CONF");
+    return e && *e ? fs::path(e) : fs::path("/etc/rauc/system.conf");
+}
+
+fs::path system_version_path() {
+    const char* e = std::getenv("MILEPOST_SYSTEM_VERSION_FILE");
+    return e && *e ? fs::path(e) : fs::path("/etc/milepost/system-version");
+}
+
+SystemIdentity read_system_identity(const fs::path& rauc_conf, const fs::path& version_file) {
+    SystemIdentity id;
+    auto conf = read_file(rauc_conf, 64 * 1024);
+    if (!conf) {
+        id.problem = rauc_conf.string() + ": missing: this system is not updated over the air";
+        return id;
+    }
+    auto version = read_file(version_file, 1024);
+    const std::string compatible = ini_value(*conf, "system", "compatible");
+    std::string keyring = ini_value(*conf, "keyring", "path");
+    if (!keyring.empty() && fs::path(keyring).is_relative())
+        keyring = (rauc_conf.parent_path() / keyring).string();
+    if (compatible.empty() || keyring.empty())
+        id.problem = rauc_conf.string() + ": expected [system] compatible and [keyring] path";
+    else if (!version || trimmed(*version).empty())
+        id.problem = version_file.string() + ": missing: the running system's version is unknown";
+    if (!id.problem.empty())
+        return id;
+    id.compatible = compatible;
+    id.version = trimmed(*version);
+    id.keyring = keyring;
+    return id;
+}
+
+namespace {
+
+class SystemFetch {
+public:
+    SystemFetch(HttpClient& http, ContentStore& store, const DeviceConfig& config,
+                const SystemIdentity& system, const std::function<void()>& tick)
+        : m_http(http), m_store(store), m_config(config), m_system(system), m_tick(tick) {}
+
+    SystemReport run() {
+        auto active = m_store.active(m_config.content.public_key);
+        if (!active || !*active || !(*active)->channel.system)
+            return {};
+        m_bundle = *(*active)->channel.system;
+        m_report.version = m_bundle.version;
+        if (m_config.update.channel == UpdateChannel::Off)
+            return done("off",
+                        "system " + m_bundle.version + " not fetched: [update] channel is \"off\"");
+        if (m_system.compatible.empty())
+            return done("refused",
+                        "system " + m_bundle.version + " not fetched: " + m_system.problem);
+        const SystemUpdateChoice choice =
+            choose_system_update(m_bundle, m_config.update, m_system.version, m_system.compatible);
+        if (choice.action == SystemUpdateChoice::Action::None)
+            return done("current", choice.reason);
+        if (choice.action == SystemUpdateChoice::Action::Refuse)
+            return done("refused", choice.reason);
+        return fetch_and_check();
+    }
+
+private:
+    SystemReport done(const std::string& state, const std::string& summary) {
+        m_report.state = state;
+        m_report.summary = summary;
+        return m_report;
+    }
+
+    SystemReport fetch_and_check() {
+        const fs::path dir = m_store.data_dir() / "system";
+        const fs::path ready = dir / (m_bundle.object + ".raucb");
+        const fs::path partial = dir / (m_bundle.object + ".partial");
+        const std::string what = "system " + m_bundle.version;
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        remove_others(dir, ready, partial);
+        if (!(fs::file_size(ready, ec) == m_bundle.size && !ec)) {
+            if (auto r = download(partial); !r)
+                return done("failed", what + ": " + r.error().message);
+            auto hash = sha256_file(partial);
+            if (!hash || *hash != m_bundle.object) {
+                fs::remove(partial, ec);
+                return done("failed", what + ": the bundle's SHA-256 does not match the "
+                                             "manifest: thrown away, fetched again next time");
+            }
+            fs::rename(partial, ready, ec);
+            if (ec)
+                return done("failed", what + ": " + ready.string() + ": " + ec.message());
+        }
+        return check_signature(ready);
+    }
+
+    // Resumed from what the partial file holds, as media objects are.
+    Result<void> download(const fs::path& partial) {
+        std::error_code ec;
+        auto have = fs::file_size(partial, ec);
+        if (!ec && have > m_bundle.size)
+            fs::remove(partial, ec);
+        const std::string url = join_url(m_config.content.server, "objects/" + m_bundle.object);
+        log::info("system " + m_bundle.version + ": fetching the bundle, " +
+                  std::to_string(m_bundle.size / 1000000) + " MB");
+        auto r = m_http.download(url, partial, m_bundle.size, [&](std::uint64_t) {
+            if (m_tick)
+                m_tick();
+        });
+        if (!r) {
+            if (r.error().message.ends_with("HTTP 416"))
+                fs::remove(partial, ec);
+            return Error{r.error().message};
+        }
+        return {};
+    }
+
+    // RAUC's own check: the bundle signed by a key the screen's keyring trusts, and
+    // saying what the signed channel manifest said of it.
+    SystemReport check_signature(const fs::path& bundle) {
+        const std::string what = "system " + m_bundle.version;
+        ToolResult info = run_tool({"rauc", "--keyring=" + m_system.keyring.string(), "info",
+                                    "--output-format=json", bundle.string()});
+        std::error_code ec;
+        if (info.status != 0) {
+            fs::remove(bundle, ec);
+            return done("refused", what + ": its RAUC signature does not hold for " +
+                                       m_system.keyring.string() + ": " + last_line(info.err));
+        }
+        const auto j = nlohmann::json::parse(info.out, nullptr, false);
+        const std::string version = j.is_object() ? j.value("version", std::string()) : "";
+        const std::string compatible = j.is_object() ? j.value("compatible", std::string()) : "";
+        if (version != m_bundle.version || compatible != m_bundle.compatible) {
+            fs::remove(bundle, ec);
+            return done("refused", what + ": the bundle says version \"" + version + "\" for \"" +
+                                       compatible + "\", not what the manifest says");
+        }
+        m_report.bundle = bundle;
+        return done("ready", what + " (" + compatible + ") fetched and its signature holds; " +
+                                 "it replaces " + m_system.version);
+    }
+
+    // Older bundles and their partial files go: one system update at a time.
+    static void remove_others(const fs::path& dir, const fs::path& keep1, const fs::path& keep2) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir, ec))
+            if (e.path() != keep1 && e.path() != keep2)
+                fs::remove(e.path(), ec);
+    }
+
+    HttpClient& m_http;
+    ContentStore& m_store;
+    const DeviceConfig& m_config;
+    const SystemIdentity& m_system;
+    const std::function<void()>& m_tick;
+    SystemBundle m_bundle;
+    SystemReport m_report;
+};
+
+} // namespace
+
+SystemReport fetch_system_update(HttpClient& http, ContentStore& store, const DeviceConfig& config,
+                                 const SystemIdentity& system, const std::function<void()>& tick) {
+    return SystemFetch(http, store, config, system, tick).run();
+}
+
+} // namespace milepost
