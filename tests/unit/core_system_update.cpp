@@ -103,7 +103,8 @@ TEST_CASE("compare_versions orders versions as dpkg does") {
     CHECK(compare_versions("~", "") < 0);
 }
 
-TEST_CASE("choose_system_update: newer installs, and the same, off, another board or older do not") {
+TEST_CASE(
+    "choose_system_update: newer installs, and the same, off, another board or older do not") {
     SystemBundle b = *channel_with_system().system;
     DeviceConfig::Update stable;
     using Action = SystemUpdateChoice::Action;
