@@ -2,11 +2,11 @@
 # captioned demo video's item put first (the demo starts its clock at a cycle's
 # start, so it plays at once), and its caption files, in OUT. The video itself is
 # made by FFmpeg in content/CMakeLists.txt.
-file(READ "${SOURCE}/default/channel.toml" builtin)
+file(READ "${BUILTIN}" builtin)
 file(READ "${SOURCE}/demo/items.toml" extra)
 string(FIND "${builtin}" "\n[[item]]" first)
 if(first LESS 0)
-  message(FATAL_ERROR "${SOURCE}/default/channel.toml: no [[item]]")
+  message(FATAL_ERROR "${BUILTIN}: no [[item]]")
 endif()
 string(SUBSTRING "${builtin}" 0 ${first} head)
 string(SUBSTRING "${builtin}" ${first} -1 tail)

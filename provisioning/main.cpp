@@ -3,6 +3,7 @@
 // Exit status: 0 success; 1 a bad batch row, a refused or failed flash, a
 // read-back that differs; 2 bad usage or bad input.
 #include "Provision.hpp"
+#include "core/Channel.hpp"
 #include "core/CommandLine.hpp"
 #include "core/Files.hpp"
 #include "core/Log.hpp"
@@ -115,6 +116,12 @@ int config_command(const Args& a) {
         while (!f.public_key.empty() && f.public_key.back() == '\r')
             f.public_key.pop_back();
     }
+    // With no content server the screen plays the built-in channel its name picks:
+    // a name that is none of them plays truckstop (a bus terminal should say "bus").
+    if (f.server.empty() && !f.channel.empty() && !is_builtin_channel(f.channel))
+        log::warn("--channel " + f.channel +
+                  ": not a built-in channel (truckstop, bus, weigh-station, licensing), and "
+                  "with no --server the screen plays \"truckstop\"");
     auto text = make_site_config("", f, "milepost-provision config");
     if (!text) {
         log::error(text.error().message);

@@ -24,12 +24,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// share/milepost beside bin/ of this executable: build/share in the build tree,
-// /usr/share once installed.
-fs::path builtin_channel_path() {
+// share/milepost/NAME beside bin/ of this executable: build/share in the build
+// tree, /usr/share once installed.
+fs::path builtin_channel_path(std::string_view name) {
     std::error_code ec;
     fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    return exe.parent_path().parent_path() / "share/milepost/default/channel.toml";
+    return exe.parent_path().parent_path() / "share/milepost" / name / "channel.toml";
 }
 
 // RAII for SDL's global init, torn down in reverse order.
@@ -75,12 +75,20 @@ void print_config(const DeviceConfig& config) {
                 config.content.server.empty() ? ", built-in content only" : "");
 }
 
-// The built-in channel; without one (logged), still a screen with a hotline: App
-// falls back to the slide of last resort.
-Channel load_builtin() {
+// The built-in channel [content] channel names (truckstop unless it names another),
+// played with no server and until the first sync; without one (logged), still a
+// screen with a hotline: App falls back to the slide of last resort.
+Channel load_builtin(const DeviceConfig& config) {
+    const std::string& configured = config.content.channel;
+    const std::string_view name = builtin_channel_for(configured);
+    if (config.content.server.empty() && !configured.empty() && !is_builtin_channel(configured))
+        log::warn("[content] channel \"" + configured +
+                  "\" is not a built-in channel (truckstop, bus, weigh-station, licensing) and "
+                  "there is no server: the screen plays \"" +
+                  std::string(name) + "\"");
     try {
         std::vector<std::string> warnings;
-        return load_channel_source(builtin_channel_path(), warnings);
+        return load_channel_source(builtin_channel_path(name), warnings);
     } catch (const ConfigError& e) {
         log::error("built-in channel: " + e.message);
         return {};
@@ -257,7 +265,7 @@ int main(int argc, char** argv) {
         print_config(loaded.config);
         return 0;
     }
-    loaded.builtin = load_builtin();
+    loaded.builtin = load_builtin(loaded.config);
     if (options->content) {
         auto channel = load_content(*options->content, loaded.config);
         if (!channel)

@@ -333,4 +333,20 @@ Channel load_channel_source(const std::filesystem::path& path, std::vector<std::
     return channel;
 }
 
+bool is_builtin_channel(std::string_view name) {
+    if (name == "default")
+        return true;
+    for (std::string_view b : kBuiltinChannels)
+        if (name == b)
+            return true;
+    return false;
+}
+
+std::string_view builtin_channel_for(std::string_view configured) {
+    for (std::string_view b : kBuiltinChannels)
+        if (configured == b)
+            return b;
+    return kBuiltinChannels[0];
+}
+
 } // namespace milepost

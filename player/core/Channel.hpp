@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace milepost {
@@ -115,6 +116,15 @@ struct Channel {
 inline constexpr double kDefaultStillSeconds = 10.0;
 // The longest an item may last, set or its own (a video's length): a day.
 inline constexpr double kMaxItemSeconds = 86400;
+
+// The channels built into the player, one per kind of venue (content/builtin/):
+// what a screen plays with no content server, and until its first sync.
+inline constexpr std::string_view kBuiltinChannels[] = {"truckstop", "bus", "weigh-station",
+                                                        "licensing"};
+// The built-in channel for [content] channel `configured`: itself when it is one,
+// "truckstop" for "default" (its former name), for "" and for any other.
+std::string_view builtin_channel_for(std::string_view configured);
+bool is_builtin_channel(std::string_view name); // one of kBuiltinChannels, or "default"
 
 // Reads a channel source file. Throws ConfigError naming the file, the item and
 // the key; unknown keys are appended to `warnings`.

@@ -544,7 +544,7 @@ TEST_CASE("the built-in channel is built and signed into the build tree, and pla
     std::getline(pub, line);
     TempDir dir;
     RunResult r = run_player(dir, "[content]\npublic_key = \"" + line + "\"\n",
-                             {"--content", std::string(MILEPOST_DEMO_SITE) + "/channels/default",
+                             {"--content", std::string(MILEPOST_DEMO_SITE) + "/channels/truckstop",
                               "--snapshot", "1:a.png", "--exit-after", "1.2"},
                              "1280x720");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);

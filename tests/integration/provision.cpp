@@ -65,6 +65,22 @@ TEST_CASE("provision config prints a site config the player accepts, and names b
                          "\"lobby\"\", region US-TX, time zone America/Chicago, languages 2, "
                          "channel \"trucking\"") != std::string::npos);
 
+    // A built-in channel by name, with no server: the bus terminal's own channel.
+    RunResult bus = provision({"config", "--id", "us-ok-okc-bus-1", "--site", "OKC Bus Terminal",
+                               "--region", "US-OK", "--channel", "bus", "--languages", "en,es,fr"});
+    REQUIRE_MESSAGE(bus.exit_code == 0, bus.err);
+    CHECK(bus.err.empty());
+    RunResult bus_check = player_check(dir.write("bus.toml", bus.out));
+    CHECK(bus_check.out.find("channel \"bus\", built-in content only") != std::string::npos);
+    // A name that is no built-in channel, with no server, is said.
+    RunResult typo =
+        provision({"config", "--id", "a", "--site", "x", "--region", "US", "--channel", "buss"});
+    CHECK(typo.exit_code == 0);
+    CHECK_MESSAGE(typo.err.find("--channel buss: not a built-in channel (truckstop, bus, "
+                                "weigh-station, licensing), and with no --server the screen plays "
+                                "\"truckstop\"") != std::string::npos,
+                  typo.err);
+
     struct Bad {
         std::vector<std::string> args;
         const char* says;

@@ -206,7 +206,10 @@ long object_requests(const std::vector<AccessLine>& log, const std::string& obje
 TEST_CASE("a system update the channel names is fetched when newer, its RAUC signature checked, "
           "and every refusal said") {
     ServedScreen served;
-    auto& [pub, nginx, screen] = served;
+    // Named, not a structured binding: the lambda below captures the screen.
+    Publisher& pub = served.pub;
+    Nginx& nginx = served.nginx;
+    Screen& screen = served.screen;
     TempDir signing;
     const fs::path bundle = make_rauc_bundle(signing, "0.2.0", "milepost-rpi-arm64");
     const fs::path keyring = signing / "rauc/signer.cert.pem";

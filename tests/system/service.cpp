@@ -365,8 +365,10 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users
           "./lib/systemd/system/milepost-player.service",
           "./lib/systemd/system/milepost-sync.service",
           "./lib/systemd/system/milepost-firstboot.service", "./usr/lib/tmpfiles.d/milepost.conf",
-          "./usr/lib/sysusers.d/milepost.conf", "./usr/share/milepost/default/channel.toml",
-          "./usr/share/doc/milepost/copyright"})
+          "./usr/lib/sysusers.d/milepost.conf", "./usr/share/milepost/truckstop/channel.toml",
+          "./usr/share/milepost/bus/channel.toml",
+          "./usr/share/milepost/weigh-station/channel.toml",
+          "./usr/share/milepost/licensing/channel.toml", "./usr/share/doc/milepost/copyright"})
         CHECK_MESSAGE(contents.out.find(std::string(file) + "\n") != std::string::npos, file);
 
     RunResult lint = run({"lintian", "--fail-on", "error", deb.string()});

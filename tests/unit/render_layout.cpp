@@ -4,6 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
+#include <map>
+
 #include <cmath>
 
 using namespace milepost;
@@ -133,24 +137,54 @@ TEST_CASE("a slide too long for any readable size is cut, marked, and still insi
         CHECK(area.contains(l.box));
 }
 
-TEST_CASE("every slide of the built-in channel fits whole at every size and rotation") {
-    std::vector<std::string> warnings;
-    Channel channel = load_channel_source(MILEPOST_DEFAULT_CHANNEL, warnings);
-    CHECK(warnings.empty());
-    REQUIRE(channel.items.size() >= 18);
-    for (const char* region : {"US", "CA", "MX", "BR"})
-        for (const char* lang : {"en", "es", "fr"})
-            CHECK_MESSAGE(find_hotline(channel.hotlines, region, lang), region, " ", lang);
-    for (Size canvas : {Size{1280, 720}, Size{1920, 1080}, Size{1080, 1920}, Size{640, 360}}) {
+TEST_CASE("every built-in channel: its slides fit whole at every size and rotation, titles at "
+          "least 6% and text 3% of the short side, each topic in English, Spanish and French") {
+    for (std::string_view name : kBuiltinChannels) {
+        CAPTURE(name);
+        std::vector<std::string> warnings;
+        const std::string file =
+            std::string(MILEPOST_BUILTIN_DIR) + "/" + std::string(name) + "/channel.toml";
+        Channel channel = load_channel_source(file, warnings);
+        CHECK(warnings.empty());
+        CHECK(channel.name == name);
+        REQUIRE(channel.items.size() >= 15);
+        for (const char* region : {"US", "CA", "MX", "BR"})
+            for (const char* lang : {"en", "es", "fr"})
+                CHECK_MESSAGE(find_hotline(channel.hotlines, region, lang), region, " ", lang);
+        // Every topic in the three languages: ids "<topic>-en", "-es", "-fr".
+        std::map<std::string, std::set<std::string>> topics;
         for (const Item& item : channel.items) {
-            const Hotline* h = find_hotline(channel.hotlines, "US", item.lang);
-            BannerLayout banner = layout_banner(fonts(), banner_text(*h, item.lang), true, canvas,
-                                                BannerPosition::Bottom);
-            SlideLayout s = layout_slide(fonts(), item.title, item.bullets,
-                                         content_area(canvas, banner), canvas);
-            CHECK_MESSAGE(!s.cut, item.id, " at ", canvas.width, "x", canvas.height);
+            CHECK_MESSAGE(item.type == ItemType::Slide, item.id);
+            CHECK_MESSAGE(item.bullets.size() <= 5, item.id);
+            CHECK_MESSAGE(item.id.ends_with("-" + item.lang), item.id);
+            topics[item.id.substr(0, item.id.size() - 3)].insert(item.lang);
         }
+        const std::set<std::string> all_three{"en", "es", "fr"};
+        for (const auto& topic : topics)
+            CHECK_MESSAGE(topic.second == all_three, topic.first);
+        for (Size panel : {Size{640, 360}, Size{1280, 720}, Size{1920, 1080}, Size{3840, 2160}})
+            for (int rotation : {0, 90, 180, 270}) {
+                const Size canvas = canvas_for(panel, rotation);
+                for (const Item& item : channel.items) {
+                    const Hotline* h = find_hotline(channel.hotlines, "US", item.lang);
+                    BannerLayout banner = layout_banner(fonts(), banner_text(*h, item.lang), true,
+                                                        canvas, BannerPosition::Bottom);
+                    SlideLayout s = layout_slide(fonts(), item.title, item.bullets,
+                                                 content_area(canvas, banner), canvas);
+                    CHECK_MESSAGE(!s.cut, item.id, " at ", canvas.width, "x", canvas.height);
+                    CHECK_MESSAGE(s.title_px >= kMinTitleFraction * text_basis(canvas), item.id,
+                                  " at ", canvas.width, "x", canvas.height);
+                    CHECK_MESSAGE(s.body_px >= kMinTextFraction * text_basis(canvas), item.id,
+                                  " at ", canvas.width, "x", canvas.height);
+                }
+            }
     }
+    CHECK(builtin_channel_for("default") == "truckstop");
+    CHECK(builtin_channel_for("") == "truckstop");
+    CHECK(builtin_channel_for("trucking") == "truckstop");
+    CHECK(builtin_channel_for("bus") == "bus");
+    CHECK(is_builtin_channel("default"));
+    CHECK(!is_builtin_channel("buss"));
 }
 
 TEST_CASE("a caption sits above the banner inside the safe area, at least 4.5% of the short "
