@@ -359,11 +359,14 @@ std::optional<DeviceConfig> load_config(const SyncOptions& options, std::string&
     }
 }
 
-// What sync knows before its first pass: the active channel, a config problem.
-SyncFacts first_facts(ContentStore& store, const DeviceConfig& config, const std::string& problem) {
+// What sync knows before its first pass: the active channel, a config problem, the
+// system it runs on.
+SyncFacts first_facts(ContentStore& store, const DeviceConfig& config, const std::string& problem,
+                      const SystemIdentity& system) {
     SyncFacts facts;
     facts.version = kVersion;
     facts.config_problem = problem;
+    facts.system_version = system.version;
     if (auto active = store.active(config.content.public_key); active && *active) {
         facts.active_channel = (*active)->channel.name;
         facts.active_sequence = (*active)->channel.sequence;
@@ -436,12 +439,11 @@ int main(int argc, char** argv) {
         log::error(options.error().message + " (see milepost-sync --help)");
         return 2;
     }
-    if (options->help) {
-        std::fputs(kSyncUsage, stdout);
-        return 0;
-    }
-    if (options->version) {
-        std::printf("milepost-sync %s (%s)\n", kVersion, curl_version_text().c_str());
+    if (options->help || options->version) {
+        if (options->help)
+            std::fputs(kSyncUsage, stdout);
+        else
+            std::printf("milepost-sync %s (%s)\n", kVersion, curl_version_text().c_str());
         return 0;
     }
     std::string config_problem;
@@ -467,9 +469,8 @@ int main(int argc, char** argv) {
     if (config.content.server.empty())
         log::info("no [content] server in the config: this screen plays its built-in channel");
     const SystemIdentity system = read_system_identity(rauc_conf_path(), system_version_path());
-    SyncFacts first = first_facts(*store, config, config_problem);
-    first.system_version = system.version;
-    SharedFacts facts(store->data_dir(), config, std::move(first));
+    SharedFacts facts(store->data_dir(), config,
+                      first_facts(*store, config, config_problem, system));
     const HttpSettings upload_settings = http_settings(config);
     HttpSettings settings = upload_settings;
     settings.keep_going = [&watchdog, &stop] {
