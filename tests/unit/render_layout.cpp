@@ -137,54 +137,75 @@ TEST_CASE("a slide too long for any readable size is cut, marked, and still insi
         CHECK(area.contains(l.box));
 }
 
-TEST_CASE("every built-in channel: its slides fit whole at every size and rotation, titles at "
-          "least 6% and text 3% of the short side, each topic in English, Spanish and French") {
-    for (std::string_view name : kBuiltinChannels) {
-        CAPTURE(name);
-        std::vector<std::string> warnings;
-        const std::string file =
-            std::string(MILEPOST_BUILTIN_DIR) + "/" + std::string(name) + "/channel.toml";
-        Channel channel = load_channel_source(file, warnings);
-        CHECK(warnings.empty());
-        CHECK(channel.name == name);
-        REQUIRE(channel.items.size() >= 15);
-        for (const char* region : {"US", "CA", "MX", "BR"})
-            for (const char* lang : {"en", "es", "fr"})
-                CHECK_MESSAGE(find_hotline(channel.hotlines, region, lang), region, " ", lang);
-        // Every topic in the three languages: ids "<topic>-en", "-es", "-fr".
-        std::map<std::string, std::set<std::string>> topics;
-        for (const Item& item : channel.items) {
-            CHECK_MESSAGE(item.type == ItemType::Slide, item.id);
-            CHECK_MESSAGE(item.bullets.size() <= 5, item.id);
-            CHECK_MESSAGE(item.id.ends_with("-" + item.lang), item.id);
-            topics[item.id.substr(0, item.id.size() - 3)].insert(item.lang);
-        }
-        const std::set<std::string> all_three{"en", "es", "fr"};
-        for (const auto& topic : topics)
-            CHECK_MESSAGE(topic.second == all_three, topic.first);
-        for (Size panel : {Size{640, 360}, Size{1280, 720}, Size{1920, 1080}, Size{3840, 2160}})
-            for (int rotation : {0, 90, 180, 270}) {
-                const Size canvas = canvas_for(panel, rotation);
-                for (const Item& item : channel.items) {
-                    const Hotline* h = find_hotline(channel.hotlines, "US", item.lang);
-                    BannerLayout banner = layout_banner(fonts(), banner_text(*h, item.lang), true,
-                                                        canvas, BannerPosition::Bottom);
-                    SlideLayout s = layout_slide(fonts(), item.title, item.bullets,
-                                                 content_area(canvas, banner), canvas);
-                    CHECK_MESSAGE(!s.cut, item.id, " at ", canvas.width, "x", canvas.height);
-                    CHECK_MESSAGE(s.title_px >= kMinTitleFraction * text_basis(canvas), item.id,
-                                  " at ", canvas.width, "x", canvas.height);
-                    CHECK_MESSAGE(s.body_px >= kMinTextFraction * text_basis(canvas), item.id,
-                                  " at ", canvas.width, "x", canvas.height);
-                }
-            }
+namespace {
+
+// A built-in channel passes what its screens need: every topic in English, Spanish
+// and French, at most five bullets a slide, the hotlines of the regions served,
+// and every slide whole at every size from 640x360 to 3840x2160 and every
+// rotation (90 and 270 turn the panel into the same portrait canvas, 0 and 180
+// into the same landscape one), titles at least 6% and text 3% of the short side.
+void check_builtin_channel(const std::string& name) {
+    std::vector<std::string> warnings;
+    Channel channel = load_channel_source(
+        std::string(MILEPOST_BUILTIN_DIR) + "/" + name + "/channel.toml", warnings);
+    CHECK(warnings.empty());
+    CHECK(channel.name == name);
+    REQUIRE(channel.items.size() >= 15);
+    for (const char* region : {"US", "CA", "MX", "BR"})
+        for (const char* lang : {"en", "es", "fr"})
+            CHECK_MESSAGE(find_hotline(channel.hotlines, region, lang), region, " ", lang);
+    // Every topic in the three languages: ids "<topic>-en", "-es", "-fr".
+    std::map<std::string, std::set<std::string>> topics;
+    for (const Item& item : channel.items) {
+        CHECK_MESSAGE(item.type == ItemType::Slide, item.id);
+        CHECK_MESSAGE(item.bullets.size() <= 5, item.id);
+        CHECK_MESSAGE(item.id.ends_with("-" + item.lang), item.id);
+        topics[item.id.substr(0, item.id.size() - 3)].insert(item.lang);
     }
+    const std::set<std::string> all_three{"en", "es", "fr"};
+    for (const auto& topic : topics)
+        CHECK_MESSAGE(topic.second == all_three, topic.first);
+    for (Size panel : {Size{640, 360}, Size{1280, 720}, Size{1920, 1080}, Size{3840, 2160}})
+        for (int rotation : {0, 90}) {
+            const Size canvas = canvas_for(panel, rotation);
+            for (const Item& item : channel.items) {
+                const Hotline* h = find_hotline(channel.hotlines, "US", item.lang);
+                BannerLayout banner = layout_banner(fonts(), banner_text(*h, item.lang), true,
+                                                    canvas, BannerPosition::Bottom);
+                SlideLayout s = layout_slide(fonts(), item.title, item.bullets,
+                                             content_area(canvas, banner), canvas);
+                CHECK_MESSAGE(!s.cut, item.id, " at ", canvas.width, "x", canvas.height);
+                CHECK_MESSAGE(s.title_px >= kMinTitleFraction * text_basis(canvas), item.id, " at ",
+                              canvas.width, "x", canvas.height);
+                CHECK_MESSAGE(s.body_px >= kMinTextFraction * text_basis(canvas), item.id, " at ",
+                              canvas.width, "x", canvas.height);
+            }
+        }
+}
+
+} // namespace
+
+TEST_CASE("the built-in channel truckstop fits every size and rotation in three languages") {
+    check_builtin_channel("truckstop");
     CHECK(builtin_channel_for("default") == "truckstop");
     CHECK(builtin_channel_for("") == "truckstop");
     CHECK(builtin_channel_for("trucking") == "truckstop");
     CHECK(builtin_channel_for("bus") == "bus");
     CHECK(is_builtin_channel("default"));
     CHECK(!is_builtin_channel("buss"));
+    CHECK(std::size(kBuiltinChannels) == 4);
+}
+
+TEST_CASE("the built-in channel bus fits every size and rotation in three languages") {
+    check_builtin_channel("bus");
+}
+
+TEST_CASE("the built-in channel weigh-station fits every size and rotation in three languages") {
+    check_builtin_channel("weigh-station");
+}
+
+TEST_CASE("the built-in channel licensing fits every size and rotation in three languages") {
+    check_builtin_channel("licensing");
 }
 
 TEST_CASE("a caption sits above the banner inside the safe area, at least 4.5% of the short "
