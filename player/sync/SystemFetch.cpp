@@ -124,6 +124,15 @@ private:
         fs::create_directories(dir, ec);
         remove_others(dir, ready, partial);
         if (!(fs::file_size(ready, ec) == m_bundle.size && !ec)) {
+            // Never into the room the play log needs: proof of play comes first.
+            auto have = fs::file_size(partial, ec);
+            const std::uint64_t missing = m_bundle.size - (!ec && have <= m_bundle.size ? have : 0);
+            if (m_store.free_space() < missing + m_store.reserve())
+                return done("failed",
+                            what + ": the bundle needs " + std::to_string(missing / 1000000) +
+                                " MB more, and " + std::to_string(m_store.free_space() / 1000000) +
+                                " MB are free with " + std::to_string(m_store.reserve() / 1000000) +
+                                " MB kept for the play log: not fetched");
             if (auto r = download(partial); !r)
                 return done("failed", what + ": " + r.error().message);
             auto hash = sha256_file(partial);

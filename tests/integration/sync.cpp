@@ -9,6 +9,7 @@
 #include "store/PlayLog.hpp"
 #include "support/TestSupport.hpp"
 #include "sync/ChannelUpdate.hpp"
+#include "sync/SystemFetch.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -299,6 +300,26 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
         CHECK(system_news()["system_update"] == c.state);
         CHECK(object_requests(nginx.log(), object) == 0);
     }
+
+    // A disk whose free space is the play log's: the bundle is not fetched.
+    pub.publish(sequence, blobs(1, 1000, 1), named_bundle(bundle, "0.6.0"));
+    auto store = ContentStore::open(screen.data);
+    REQUIRE(store.ok());
+    auto http = HttpClient::create({});
+    REQUIRE(http.ok());
+    DeviceConfig config;
+    config.content.server = nginx.url();
+    config.content.channel = "trucking";
+    config.content.public_key = minisign_public_key_line(pub.keys.first);
+    REQUIRE(update_channel(*http, *store, config.content).ok());
+    store->keep_free(store->free_space() + (1ull << 30));
+    nginx.clear_log();
+    const SystemIdentity system{"milepost-rpi-arm64", "0.1.0", keyring, ""};
+    const SystemReport full = fetch_system_update(*http, *store, config, system);
+    CHECK(full.state == "failed");
+    CHECK_MESSAGE(full.summary.find("MB kept for the play log: not fetched") != std::string::npos,
+                  full.summary);
+    CHECK(object_requests(nginx.log(), object) == 0);
 }
 
 TEST_CASE("an update that changes one 10 MB video of a 100 MB channel moves about 10 MB") {
