@@ -2,11 +2,8 @@
 
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
-#include "core/Text.hpp"
 #include "store/Files.hpp"
-#include "store/Process.hpp"
-
-#include <nlohmann/json.hpp>
+#include "store/RaucBundle.hpp"
 
 #include <filesystem>
 
@@ -23,20 +20,14 @@ std::optional<SystemBundle> read_system_bundle(const std::string& path, bool dow
     }
     // The bundle's own manifest, read without checking its signature: the
     // screens check it against their keyring before they install anything.
-    ToolResult info = run_tool({"rauc", "info", "--no-verify", "--output-format=json", path});
-    if (info.status != 0) {
-        const std::string why = trimmed(info.err);
-        log::error(what + ": rauc cannot read it as a RAUC bundle" +
-                   (info.status < 0 ? " (install rauc: apt install rauc)" : "") + ": " + why);
+    auto info = rauc_bundle_info(path);
+    if (!info) {
+        log::error(what + ": rauc cannot read it as a RAUC bundle: " + info.error().message);
         return std::nullopt;
     }
-    const auto j = nlohmann::json::parse(info.out, nullptr, false);
     SystemBundle b;
-    if (j.is_object() && j.value("compatible", nlohmann::json()).is_string() &&
-        j.value("version", nlohmann::json()).is_string()) {
-        b.compatible = j["compatible"].get<std::string>();
-        b.version = j["version"].get<std::string>();
-    }
+    b.compatible = info->compatible;
+    b.version = info->version;
     if (!is_system_version(b.version) || !is_system_version(b.compatible)) {
         log::error(what + ": its manifest's [update] version (\"" + b.version +
                    "\") and compatible (\"" + b.compatible +

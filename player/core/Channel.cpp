@@ -334,12 +334,7 @@ Channel load_channel_source(const std::filesystem::path& path, std::vector<std::
 }
 
 bool is_builtin_channel(std::string_view name) {
-    if (name == "default")
-        return true;
-    for (std::string_view b : kBuiltinChannels)
-        if (name == b)
-            return true;
-    return false;
+    return name == "default" || builtin_channel_for(name) == name;
 }
 
 std::string_view builtin_channel_for(std::string_view configured) {

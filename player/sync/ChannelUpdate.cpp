@@ -49,6 +49,29 @@ std::string join_url(const std::string& base, const std::string& path) {
     return base.ends_with('/') ? base + path : base + "/" + path;
 }
 
+Result<std::uint64_t> download_resumed(HttpClient& http, const std::string& url,
+                                       const fs::path& partial, std::uint64_t size,
+                                       const std::function<void(std::uint64_t)>& progress) {
+    std::error_code ec;
+    auto have = fs::file_size(partial, ec);
+    if (ec)
+        have = 0;
+    if (have > size) {
+        fs::remove(partial, ec);
+        have = 0;
+    }
+    if (have == size)
+        return std::uint64_t{0};
+    auto r = http.download(url, partial, size, progress);
+    if (!r) {
+        // A 416: the partial file and the server disagree; start over next time.
+        if (r.error().message.ends_with("HTTP 416"))
+            fs::remove(partial, ec);
+        return r.error();
+    }
+    return r->body_bytes;
+}
+
 namespace {
 
 // The objects a version needs that the store lacks: object -> its size and an item
@@ -276,29 +299,17 @@ Result<void> UpdateRun::fetch_object(const std::string& object, std::uint64_t si
     const std::string url = join_url(m_content.server, "objects/" + object);
     for (int attempt = 0;; ++attempt) {
         std::error_code ec;
-        auto have = fs::file_size(partial, ec);
-        if (ec)
-            have = 0;
-        if (have > size) {
-            fs::remove(partial, ec);
-            have = 0;
-        }
-        if (have < size) {
-            std::uint64_t last = have;
-            auto r = m_http.download(url, partial, size, [&](std::uint64_t now) {
-                progress.add(now > last ? now - last : 0);
-                last = now;
-                if (m_tick)
-                    m_tick();
-            });
-            if (!r) {
-                // A 416: the partial file and the server disagree; start over next time.
-                if (r.error().message.ends_with("HTTP 416"))
-                    fs::remove(partial, ec);
-                return Error{"item \"" + item + "\": " + r.error().message};
-            }
-            m_report.bytes_fetched += r->body_bytes;
-        }
+        const auto had = fs::file_size(partial, ec);
+        std::uint64_t last = ec || had > size ? 0 : had;
+        auto r = download_resumed(m_http, url, partial, size, [&](std::uint64_t now) {
+            progress.add(now > last ? now - last : 0);
+            last = now;
+            if (m_tick)
+                m_tick();
+        });
+        if (!r)
+            return Error{"item \"" + item + "\": " + r.error().message};
+        m_report.bytes_fetched += *r;
         auto stored = m_store.commit_object(object, size, m_tick);
         if (stored)
             return {};

@@ -30,6 +30,13 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
                                     const DeviceConfig::Content& content,
                                     const std::function<void()>& tick = {});
 
+// GET `url` into `partial` until it holds `size` bytes, resumed from what it holds
+// (a larger file is started over; after a 416 it is removed, so that the next try
+// starts over). Returns the bytes fetched.
+Result<std::uint64_t> download_resumed(HttpClient& http, const std::string& url,
+                                       const std::filesystem::path& partial, std::uint64_t size,
+                                       const std::function<void(std::uint64_t)>& progress = {});
+
 // "https://host/path/" + "channels/x": the server URL with exactly one slash between.
 std::string join_url(const std::string& base, const std::string& path);
 

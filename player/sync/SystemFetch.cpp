@@ -7,9 +7,7 @@
 #include "core/Text.hpp"
 #include "core/Url.hpp"
 #include "store/Files.hpp"
-#include "store/Process.hpp"
-
-#include <nlohmann/json.hpp>
+#include "store/RaucBundle.hpp"
 
 #include <cstdlib>
 #include <sstream>
@@ -35,12 +33,6 @@ std::string ini_value(const std::string& text, const std::string& section, const
         }
     }
     return {};
-}
-
-std::string last_line(std::string text) {
-    text = trimmed(text);
-    const auto nl = text.rfind('\n');
-    return nl == std::string::npos ? text : text.substr(nl + 1);
 }
 
 } // namespace
@@ -150,22 +142,15 @@ private:
 
     // Resumed from what the partial file holds, as media objects are.
     Result<void> download(const fs::path& partial) {
-        std::error_code ec;
-        auto have = fs::file_size(partial, ec);
-        if (!ec && have > m_bundle.size)
-            fs::remove(partial, ec);
         const std::string url = join_url(m_config.content.server, "objects/" + m_bundle.object);
         log::info("system " + m_bundle.version + ": fetching the bundle, " +
                   std::to_string(m_bundle.size / 1000000) + " MB");
-        auto r = m_http.download(url, partial, m_bundle.size, [&](std::uint64_t) {
+        auto r = download_resumed(m_http, url, partial, m_bundle.size, [&](std::uint64_t) {
             if (m_tick)
                 m_tick();
         });
-        if (!r) {
-            if (r.error().message.ends_with("HTTP 416"))
-                fs::remove(partial, ec);
-            return Error{r.error().message};
-        }
+        if (!r)
+            return r.error();
         return {};
     }
 
@@ -173,17 +158,15 @@ private:
     // saying what the signed channel manifest said of it.
     SystemReport check_signature(const fs::path& bundle) {
         const std::string what = "system " + m_bundle.version;
-        ToolResult info = run_tool({"rauc", "--keyring=" + m_system.keyring.string(), "info",
-                                    "--output-format=json", bundle.string()});
+        auto info = rauc_bundle_info(bundle, m_system.keyring);
         std::error_code ec;
-        if (info.status != 0) {
+        if (!info) {
             fs::remove(bundle, ec);
             return done("refused", what + ": its RAUC signature does not hold for " +
-                                       m_system.keyring.string() + ": " + last_line(info.err));
+                                       m_system.keyring.string() + ": " + info.error().message);
         }
-        const auto j = nlohmann::json::parse(info.out, nullptr, false);
-        const std::string version = j.is_object() ? j.value("version", std::string()) : "";
-        const std::string compatible = j.is_object() ? j.value("compatible", std::string()) : "";
+        const std::string& version = info->version;
+        const std::string& compatible = info->compatible;
         if (version != m_bundle.version || compatible != m_bundle.compatible) {
             fs::remove(bundle, ec);
             return done("refused", what + ": the bundle says version \"" + version + "\" for \"" +
