@@ -298,7 +298,7 @@ TEST_CASE("captions = off shows none, and when-muted shows them while the player
         const auto channel = captioned_channel(dir);
         RunResult r = run_player(
             dir, device_in("en", std::string("captions = \"") + mode + "\"\n"),
-            {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "0.8"},
+            {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "1.6"},
             "1280x720");
         REQUIRE_MESSAGE(r.exit_code == 0, r.err);
         CHECK(trace_events(dir / "t.ndjson", "caption").empty() == !shown);
