@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <map>
@@ -367,18 +368,31 @@ TEST_CASE("the tap screen's language button switches the captions too") {
     const Rect button = language_button({1280, 720});
     const std::string press =
         std::to_string(button.x + button.w / 2) + "," + std::to_string(button.y + button.h / 2);
-    // A tap shows the hotline screen; its button then switches English to Spanish.
+    // A tap shows the hotline screen; its button then switches English to Spanish. The
+    // press comes 1.4 s in: a player slow to start (the sanitizers on a loaded machine)
+    // has shown the video, with its English caption, by then.
     RunResult r = run_player(
         dir, "[device]\nlanguages = [\"en\", \"es\", \"fr\"]\n",
-        {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "1.6"}, "1280x720",
-        {"MILEPOST_TEST_EVENTS=0.2:down:600,300 0.3:up:600,300 0.6:down:" + press +
-         " 0.7:up:" + press});
+        {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "2.4"}, "1280x720",
+        {"MILEPOST_TEST_EVENTS=1:down:600,300 1.1:up:600,300 1.4:down:" + press +
+         " 1.5:up:" + press});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const auto on = trace_events(dir / "t.ndjson", "caption");
-    REQUIRE(on.size() >= 2);
+    REQUIRE(!on.empty());
     CHECK(on[0]["detail"] == "en: " + cues_in("en")[0].text);
-    CHECK(on[1]["detail"] == "es: " + cues_in("es")[0].text);
-    CHECK(on[1]["t"].get<double>() >= 0.6);
+    // Which Spanish cue shows first depends on how far the video is at the press.
+    const auto spanish = std::find_if(on.begin(), on.end(), [](const nlohmann::json& e) {
+        return e["detail"].get<std::string>().rfind("es: ", 0) == 0;
+    });
+    REQUIRE(spanish != on.end());
+    CHECK((*spanish)["t"].get<double>() >= 1.4);
+    const std::string text = (*spanish)["detail"].get<std::string>().substr(4);
+    CHECK_MESSAGE(std::any_of(cues_in("es").begin(), cues_in("es").end(),
+                              [&](const CueText& c) { return c.text == text; }),
+                  text);
+    CHECK(std::all_of(spanish, on.end(), [](const nlohmann::json& e) {
+        return e["detail"].get<std::string>().rfind("es: ", 0) == 0;
+    }));
     CHECK_MESSAGE(r.err.find("captions in es") != std::string::npos, r.err);
 }
 
