@@ -62,7 +62,12 @@ Result<std::uint64_t> download_resumed(HttpClient& http, const std::string& url,
     }
     if (have == size)
         return std::uint64_t{0};
-    auto r = http.download(url, partial, size, progress);
+    std::uint64_t last = have;
+    auto r = http.download(url, partial, size, [&](std::uint64_t now) {
+        if (progress)
+            progress(now > last ? now - last : 0);
+        last = now;
+    });
     if (!r) {
         // A 416: the partial file and the server disagree; start over next time.
         if (r.error().message.ends_with("HTTP 416"))
@@ -298,12 +303,8 @@ Result<void> UpdateRun::fetch_object(const std::string& object, std::uint64_t si
     const fs::path partial = m_store.partial_path(object);
     const std::string url = join_url(m_content.server, "objects/" + object);
     for (int attempt = 0;; ++attempt) {
-        std::error_code ec;
-        const auto had = fs::file_size(partial, ec);
-        std::uint64_t last = ec || had > size ? 0 : had;
-        auto r = download_resumed(m_http, url, partial, size, [&](std::uint64_t now) {
-            progress.add(now > last ? now - last : 0);
-            last = now;
+        auto r = download_resumed(m_http, url, partial, size, [&](std::uint64_t fetched) {
+            progress.add(fetched);
             if (m_tick)
                 m_tick();
         });

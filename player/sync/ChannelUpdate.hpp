@@ -32,7 +32,7 @@ Result<UpdateReport> update_channel(HttpClient& http, ContentStore& store,
 
 // GET `url` into `partial` until it holds `size` bytes, resumed from what it holds
 // (a larger file is started over; after a 416 it is removed, so that the next try
-// starts over). Returns the bytes fetched.
+// starts over). `progress` is told the bytes each step fetched; returns them all.
 Result<std::uint64_t> download_resumed(HttpClient& http, const std::string& url,
                                        const std::filesystem::path& partial, std::uint64_t size,
                                        const std::function<void(std::uint64_t)>& progress = {});
