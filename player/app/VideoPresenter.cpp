@@ -3,6 +3,8 @@
 #include "core/Log.hpp"
 
 #include <algorithm>
+#include <thread>
+#include <utility>
 
 namespace milepost {
 
@@ -154,21 +156,26 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
     const Size canvas = m_output.canvas_size();
     if (!m_has_frame)
         m_info = source.info(); // complete once a frame exists
+    // The last item's frame goes now, off this thread: its decoder has closed, and
+    // the last reference to its pictures frees them all (a millisecond or more).
+    if (!m_has_frame)
+        if (FramePtr last = m_texture.release_kept())
+            std::thread([last = std::move(last)]() mutable { last.reset(); }).detach();
     // The software renderer's shortcut for a frame that fills the screen 1:1.
     const bool direct = m_output.direct_surface() && f->width == canvas.width &&
                         f->height == canvas.height && m_info.rotation == 0 &&
                         m_info.sample_aspect.num == m_info.sample_aspect.den &&
-                        m_texture.keep_for_direct(f);
+                        m_texture.keep_for_direct(f, m_output.direct_surface()->format->format);
     if (auto r = direct ? Result<void>{} : m_texture.upload(m_output.renderer(), f); !r) {
         m_why = r.error().message;
         return true;
     }
-    if (!m_has_frame)
-        log::info("item \"" + item.id + "\": " + m_info.decoder + ", " +
-                  std::to_string(m_info.width) + "x" + std::to_string(m_info.height) + ", " +
-                  m_texture.path() +
-                  (m_info.rotation ? ", turned " + std::to_string(m_info.rotation) : "") +
-                  (m_info.audio.empty() ? "" : ", sound " + m_info.audio));
+    if (!m_has_frame) // logged once the frame is up (presented()): not in its way
+        m_first_frame_note =
+            "item \"" + item.id + "\": " + m_info.decoder + ", " + std::to_string(m_info.width) +
+            "x" + std::to_string(m_info.height) + ", " + m_texture.path() +
+            (m_info.rotation ? ", turned " + std::to_string(m_info.rotation) : "") +
+            (m_info.audio.empty() ? "" : ", sound " + m_info.audio);
     m_has_frame = true;
     m_frame_pts = chosen->pts;
     m_frame_in_file = chosen->in_file;
@@ -224,6 +231,8 @@ std::optional<double> VideoPresenter::presented() {
     if (!m_frame_pending)
         return std::nullopt;
     m_frame_pending = false;
+    if (!m_first_frame_note.empty())
+        log::info(std::exchange(m_first_frame_note, {}));
     ++m_frames_presented;
     return m_frame_pts;
 }

@@ -241,6 +241,10 @@ int main(int argc, char** argv) {
     // Each decoder thread would get a malloc arena of its own that keeps freed frames
     // (megabytes each); two arenas keep a 1 GB Raspberry Pi's memory for the frames.
     mallopt(M_ARENA_MAX, 2);
+    // Blocks of 256 KiB and more (a video's buffers as it opens and closes) are
+    // mapped and given back when freed. By default the limit climbs to the largest
+    // block freed, and what opening each next video leaves stays in the heap: 2-3 MB.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 #endif
     auto options = parse_options(std::vector<std::string>(argv + 1, argv + argc));
     if (!options) {

@@ -24,6 +24,14 @@ public:
         return true;
     }
 
+    // Waits until a push() would not wait; false when aborted. For a producer that
+    // should not make an item before there is room for it.
+    bool wait_for_room() {
+        std::unique_lock lock(m_mutex);
+        m_not_full.wait(lock, [&] { return m_aborted || m_items.size() < m_capacity; });
+        return !m_aborted;
+    }
+
     // nullopt when aborted.
     std::optional<T> pop() {
         std::unique_lock lock(m_mutex);

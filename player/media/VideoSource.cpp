@@ -76,7 +76,14 @@ public:
         return Clock::time_point(Clock::duration(m_progress.load()));
     }
     std::string take_notes();
-    static constexpr size_t kQueuedFrames = 3; // as ffplay: enough to ride out a slow frame
+    // Decoded frames ahead of the one on screen (which the presenter holds): three
+    // in all, as ffplay's picture queue, enough to ride out a slow frame. Each is a
+    // whole picture (3 MB at 1080p) from the decoder's pool.
+    static constexpr size_t kQueuedFrames = 2;
+    // Packets read ahead of the decoder: about 2 s at 30 fps. A video prepared to
+    // come next reads as far ahead too, so that the demuxer has no burst of reading
+    // to do at the boundary: it made b's first frame late by up to 7 ms.
+    static constexpr size_t kPacketsAhead = 64;
 
 private:
     struct PacketItem {
@@ -143,7 +150,7 @@ private:
     AVRational m_audio_time_base{1, 1};
     double m_origin = 0; // raw seconds that both video and audio count from
 
-    BoundedQueue<PacketItem> m_packets{64};
+    BoundedQueue<PacketItem> m_packets{kPacketsAhead};
     BoundedQueue<PacketItem> m_audio_packets{128};
     BoundedQueue<VideoFrame> m_frames{1};
     BoundedQueue<AudioChunk> m_audio{16};
@@ -657,7 +664,12 @@ void VideoPipeline::decode_main() {
                 return false;
         }
     };
-    while (auto item = m_packets.pop()) {
+    // A packet is decoded only when its frame has room in the queue: a frame made
+    // ahead of that would wait in the decoder, one more picture held.
+    while (m_frames.wait_for_room()) {
+        std::optional<PacketItem> item = m_packets.pop();
+        if (!item)
+            return;
         if (item->kind == PacketItem::Kind::Data) {
             int rc = avcodec_send_packet(m_codec.get(), item->packet.get());
             if (rc == AVERROR(EAGAIN)) {

@@ -1,7 +1,5 @@
 #include "VideoTexture.hpp"
 
-#include <cstring>
-
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
@@ -21,25 +19,41 @@ SDL_YUV_CONVERSION_MODE conversion_mode(const AVFrame* f) {
     return SDL_YUV_CONVERSION_BT601;
 }
 
+// The screen's pixel format as swscale names it (SDL's packed formats are in the
+// CPU's byte order, as FFmpeg's ...32 names are), or AV_PIX_FMT_NONE.
+AVPixelFormat screen_format(Uint32 sdl_format) {
+    switch (sdl_format) {
+    case SDL_PIXELFORMAT_ARGB8888:
+        return AV_PIX_FMT_RGB32;
+    case SDL_PIXELFORMAT_RGB888:
+        return AV_PIX_FMT_0RGB32;
+    case SDL_PIXELFORMAT_ABGR8888:
+        return AV_PIX_FMT_BGR32;
+    case SDL_PIXELFORMAT_BGR888:
+        return AV_PIX_FMT_0BGR32;
+    case SDL_PIXELFORMAT_RGB565:
+        return AV_PIX_FMT_RGB565;
+    default:
+        return AV_PIX_FMT_NONE;
+    }
+}
+
 } // namespace
 
-bool VideoTexture::keep_for_direct(const AVFrame* frame) {
+bool VideoTexture::keep_for_direct(const AVFrame* frame, Uint32 screen) {
     const auto format = static_cast<AVPixelFormat>(frame->format);
     if ((format != AV_PIX_FMT_YUV420P && format != AV_PIX_FMT_YUVJ420P) ||
         frame->linesize[0] <= 0 || frame->linesize[1] <= 0 || frame->linesize[2] <= 0 ||
-        frame->width % 2 || frame->height % 2)
+        frame->width % 2 || frame->height % 2 || screen_format(screen) == AV_PIX_FMT_NONE)
         return false;
-    const int w = frame->width, h = frame->height;
-    m_planes.resize(static_cast<size_t>(w) * h * 3 / 2);
-    unsigned char* out = m_planes.data();
-    for (int plane = 0; plane < 3; ++plane) {
-        const int pw = plane ? w / 2 : w, ph = plane ? h / 2 : h;
-        for (int y = 0; y < ph; ++y, out += pw)
-            std::memcpy(out, frame->data[plane] + static_cast<size_t>(y) * frame->linesize[plane],
-                        pw);
-    }
-    m_width = w;
-    m_height = h;
+    // A reference, not a copy: the decoder's buffer stays ours until the next frame.
+    if (!m_kept)
+        m_kept.reset(av_frame_alloc());
+    av_frame_unref(m_kept.get());
+    if (!m_kept || av_frame_ref(m_kept.get(), frame) < 0)
+        return false;
+    m_width = frame->width;
+    m_height = frame->height;
     m_mode = conversion_mode(frame);
     m_path = std::string(av_get_pix_fmt_name(format)) + " -> straight onto the screen";
     m_direct = true;
@@ -47,17 +61,36 @@ bool VideoTexture::keep_for_direct(const AVFrame* frame) {
 }
 
 Result<void> VideoTexture::draw_direct(SDL_Surface* screen) {
-    if (!m_direct || screen->w < m_width || screen->h < m_height)
+    const AVPixelFormat to = screen_format(screen->format->format);
+    if (!m_direct || screen->w < m_width || screen->h < m_height || to == AV_PIX_FMT_NONE)
         return Error{"no frame for the screen"};
-    SDL_SetYUVConversionMode(m_mode);
-    if (SDL_ConvertPixels(m_width, m_height, SDL_PIXELFORMAT_IYUV, m_planes.data(), m_width,
-                          screen->format->format, screen->pixels, screen->pitch) != 0)
-        return Error{std::string("cannot convert a video frame: ") + SDL_GetError()};
+    // swscale converts from the decoder's planes as they lie (SDL would want them in
+    // one block, a copy of every frame); yuvj420p is yuv420p in full range.
+    SwsContext* before = m_direct_sws.get();
+    m_direct_sws.reset(sws_getCachedContext(m_direct_sws.release(), m_width, m_height,
+                                            AV_PIX_FMT_YUV420P, m_width, m_height, to, SWS_POINT,
+                                            nullptr, nullptr, nullptr));
+    if (!m_direct_sws)
+        return Error{"cannot convert a video frame for the screen"};
+    if (m_direct_sws.get() != before || m_direct_mode != m_mode) {
+        const int* coefficients =
+            sws_getCoefficients(m_mode == SDL_YUV_CONVERSION_BT709 ? SWS_CS_ITU709 : SWS_CS_ITU601);
+        sws_setColorspaceDetails(m_direct_sws.get(), coefficients,
+                                 m_mode == SDL_YUV_CONVERSION_JPEG ? 1 : 0, coefficients, 1, 0,
+                                 1 << 16, 1 << 16);
+        m_direct_mode = m_mode;
+    }
+    uint8_t* pixels[4] = {static_cast<uint8_t*>(screen->pixels), nullptr, nullptr, nullptr};
+    int pitch[4] = {screen->pitch, 0, 0, 0};
+    if (sws_scale(m_direct_sws.get(), m_kept->data, m_kept->linesize, 0, m_height, pixels, pitch) !=
+        m_height)
+        return Error{"cannot convert a video frame for the screen"};
     return {};
 }
 
 Result<void> VideoTexture::upload(SDL_Renderer* renderer, const AVFrame* frame) {
     m_direct = false;
+    m_kept.reset();
     const auto format = static_cast<AVPixelFormat>(frame->format);
     const bool direct_yuv = (format == AV_PIX_FMT_YUV420P || format == AV_PIX_FMT_YUVJ420P) &&
                             frame->linesize[0] > 0 && frame->linesize[1] > 0 &&

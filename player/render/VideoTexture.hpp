@@ -7,20 +7,25 @@
 #include "core/Result.hpp"
 #include "media/Ffmpeg.hpp"
 
-#include <vector>
-
 namespace milepost {
 
 class VideoTexture {
 public:
     Result<void> upload(SDL_Renderer* renderer, const AVFrame* frame);
     // SDL's software renderer only, for a yuv420p frame exactly the size of an
-    // unturned screen: keeps the planes for draw_direct() instead of a texture.
-    // The renderer would convert them into a texture and then copy that, a whole
-    // frame, onto the screen; converting straight onto the screen saves the copy.
-    // Returns false (nothing kept) when the frame is not such a frame.
-    bool keep_for_direct(const AVFrame* frame);
-    // Converts the kept planes onto `screen` at (0, 0). Flush the renderer first.
+    // unturned screen of pixel format `screen`: keeps a reference to the frame for
+    // draw_direct() instead of a texture. The renderer would convert it into a
+    // texture and then copy that, a whole frame, onto the screen; converting
+    // straight onto the screen saves the copy. Returns false (nothing kept) when
+    // the frame or the screen's format is not such.
+    bool keep_for_direct(const AVFrame* frame, Uint32 screen);
+    // The kept frame, given up (nullptr when none): releasing a video's last
+    // frame may free its decoder's whole pool of pictures.
+    FramePtr release_kept() {
+        m_direct = false;
+        return std::move(m_kept);
+    }
+    // Converts the kept frame onto `screen` at (0, 0). Flush the renderer first.
     Result<void> draw_direct(SDL_Surface* screen);
     bool direct() const { return m_direct; }
     SDL_Texture* texture() const { return m_texture.get(); }
@@ -37,9 +42,11 @@ private:
     FramePtr m_converted; // the reused buffer for swscale
     int m_source_format = -1;
     std::string m_path;
-    std::vector<unsigned char> m_planes; // IYUV, the planes one after the other
+    FramePtr m_kept;     // the frame draw_direct() converts: the decoder's buffers
+    SwsPtr m_direct_sws; // its converter, set up for m_direct_mode
     SDL_YUV_CONVERSION_MODE m_mode = SDL_YUV_CONVERSION_BT601;
-    bool m_direct = false; // the last frame is in m_planes, not in m_texture
+    SDL_YUV_CONVERSION_MODE m_direct_mode = SDL_YUV_CONVERSION_BT601;
+    bool m_direct = false; // the last frame is m_kept, not in m_texture
 };
 
 } // namespace milepost

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sys/stat.h>
 
@@ -215,6 +216,41 @@ TEST_CASE("a snapshot shows the video frame with the hotline banner over it") {
     shot.crop(0, 880, 1920, 200).save(dir / "banner.png");
     const std::string text = ocr(dir / "banner.png");
     CHECK_MESSAGE(squeeze(text).find("1-888-373-7888") != std::string::npos, text);
+}
+
+// The software renderer's shortcut converts a frame that fills the screen straight
+// onto it (swscale, from the decoder's buffers), SDL's texture path otherwise:
+// either way full range and BT.601 are kept.
+TEST_CASE("a full-range and a BT.601 video keep their colours on a screen they fill") {
+    const std::vector<std::string> blue{"-f", "lavfi", "-i",   "color=c=0x3070c0:s=1920x1080:r=25",
+                                        "-t", "3",     "-c:v", "libx264"};
+    auto with = [&](std::vector<std::string> more) {
+        std::vector<std::string> args = blue;
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    };
+    const fs::path full = make_media("blue-1080p-full-range.mp4", with({"-pix_fmt", "yuvj420p"}));
+    const fs::path sd = make_media("blue-1080p-bt601.mp4",
+                                   with({"-pix_fmt", "yuv420p", "-colorspace", "bt470bg",
+                                         "-color_primaries", "bt470bg", "-color_trc", "gamma28"}));
+    for (const fs::path& clip : {full, sd}) {
+        CAPTURE(clip);
+        TempDir dir;
+        video_channel(dir, {{"blue", clip}});
+        RunResult r = run_player(dir, "",
+                                 {"--content", "c/channel.toml", "--hwdec", "none", "--snapshot",
+                                  "1.5:a.png", "--exit-after", "1.8"});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        // Under SDL's OpenGL ES 2 renderer (the gles2 pass), through a texture.
+        const char* renderer = std::getenv("MILEPOST_TEST_RENDERER");
+        const bool gles2 = renderer && std::string(renderer) == "gles2";
+        CHECK(r.err.find(gles2 ? "420p -> IYUV" : "420p -> straight onto the screen") !=
+              std::string::npos);
+        Picture shot = load_picture(dir / "a.png");
+        // Read in the wrong range or matrix, this blue is off by 6 to 11 levels
+        // (ffmpeg: 37,111,202 as limited range; 41,110,197 as BT.709).
+        CHECK(shot.fraction_near({48, 112, 192, 255}, 0, 0, 1920, 700, 4) > 0.99);
+    }
 }
 
 TEST_CASE("phone rotation metadata and non-square pixels are honoured") {
