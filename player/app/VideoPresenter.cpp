@@ -156,11 +156,9 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
     const Size canvas = m_output.canvas_size();
     if (!m_has_frame)
         m_info = source.info(); // complete once a frame exists
-    // The last item's frame goes now, off this thread: its decoder has closed, and
-    // the last reference to its pictures frees them all (a millisecond or more).
+    // The last item's frame is let go once this one is up (presented()).
     if (!m_has_frame)
-        if (FramePtr last = m_texture.release_kept())
-            std::thread([last = std::move(last)]() mutable { last.reset(); }).detach();
+        m_retired = m_texture.release_kept();
     // The software renderer's shortcut for a frame that fills the screen 1:1.
     const bool direct = m_output.direct_surface() && f->width == canvas.width &&
                         f->height == canvas.height && m_info.rotation == 0 &&
@@ -233,6 +231,10 @@ std::optional<double> VideoPresenter::presented() {
     m_frame_pending = false;
     if (!m_first_frame_note.empty())
         log::info(std::exchange(m_first_frame_note, {}));
+    // Off this thread: the last item's decoder has closed, and the last reference
+    // to its pictures frees them all (a millisecond or more).
+    if (m_retired)
+        std::thread([last = std::move(m_retired)]() mutable { last.reset(); }).detach();
     ++m_frames_presented;
     return m_frame_pts;
 }

@@ -102,6 +102,7 @@ private:
     Clock::time_point m_last_frame_end; // when the last frame taken stops being current
     bool m_frame_pending = false;       // a new frame is uploaded, not yet presented
     std::string m_first_frame_note;     // the item's decoder and path, logged once presented
+    FramePtr m_retired;                 // the last item's frame, let go once presented
     long m_frames_presented = 0;
     long m_frames_dropped = 0;
 };

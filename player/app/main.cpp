@@ -233,10 +233,8 @@ int play(Clock::time_point started, Options options, Loaded loaded, Trace trace)
     return app.run();
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-    const auto started = Clock::now();
+// glibc's malloc, set for a 1 GB Raspberry Pi.
+void limit_malloc() {
 #ifdef M_ARENA_MAX
     // Each decoder thread would get a malloc arena of its own that keeps freed frames
     // (megabytes each); two arenas keep a 1 GB Raspberry Pi's memory for the frames.
@@ -246,6 +244,13 @@ int main(int argc, char** argv) {
     // block freed, and what opening each next video leaves stays in the heap: 2-3 MB.
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 #endif
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const auto started = Clock::now();
+    limit_malloc();
     auto options = parse_options(std::vector<std::string>(argv + 1, argv + argc));
     if (!options) {
         log::error(options.error().message + " (see milepost-player --help)");
