@@ -154,16 +154,17 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
         return false;
     const AVFrame* f = chosen->frame.get();
     const Size canvas = m_output.canvas_size();
-    if (!m_has_frame)
+    if (!m_has_frame) {
         m_info = source.info(); // complete once a frame exists
-    // The last item's frame is let go once this one is up (presented()).
-    if (!m_has_frame)
+        // The last item's frame is let go once this one is up (presented()).
         m_retired = m_texture.release_kept();
+    }
     // The software renderer's shortcut for a frame that fills the screen 1:1.
-    const bool direct = m_output.direct_surface() && f->width == canvas.width &&
-                        f->height == canvas.height && m_info.rotation == 0 &&
+    SDL_Surface* screen = m_output.direct_surface();
+    const bool direct = screen && f->width == canvas.width && f->height == canvas.height &&
+                        m_info.rotation == 0 &&
                         m_info.sample_aspect.num == m_info.sample_aspect.den &&
-                        m_texture.keep_for_direct(f, m_output.direct_surface()->format->format);
+                        m_texture.keep_for_direct(f, screen->format->format);
     if (auto r = direct ? Result<void>{} : m_texture.upload(m_output.renderer(), f); !r) {
         m_why = r.error().message;
         return true;

@@ -19,6 +19,13 @@ SDL_YUV_CONVERSION_MODE conversion_mode(const AVFrame* f) {
     return SDL_YUV_CONVERSION_BT601;
 }
 
+// yuv420p or yuvj420p in three planes read top-down: SDL and swscale take it as it is.
+bool planar_420(const AVFrame* f) {
+    const auto format = static_cast<AVPixelFormat>(f->format);
+    return (format == AV_PIX_FMT_YUV420P || format == AV_PIX_FMT_YUVJ420P) && f->linesize[0] > 0 &&
+           f->linesize[1] > 0 && f->linesize[2] > 0;
+}
+
 // The screen's pixel format as swscale names it (SDL's packed formats are in the
 // CPU's byte order, as FFmpeg's ...32 names are), or AV_PIX_FMT_NONE.
 AVPixelFormat screen_format(Uint32 sdl_format) {
@@ -41,28 +48,24 @@ AVPixelFormat screen_format(Uint32 sdl_format) {
 } // namespace
 
 bool VideoTexture::keep_for_direct(const AVFrame* frame, Uint32 screen) {
-    const auto format = static_cast<AVPixelFormat>(frame->format);
-    if ((format != AV_PIX_FMT_YUV420P && format != AV_PIX_FMT_YUVJ420P) ||
-        frame->linesize[0] <= 0 || frame->linesize[1] <= 0 || frame->linesize[2] <= 0 ||
-        frame->width % 2 || frame->height % 2 || screen_format(screen) == AV_PIX_FMT_NONE)
+    if (!planar_420(frame) || frame->width % 2 || frame->height % 2 ||
+        screen_format(screen) == AV_PIX_FMT_NONE)
         return false;
     // A reference, not a copy: the decoder's buffer stays ours until the next frame.
+    m_kept.reset(av_frame_clone(frame));
     if (!m_kept)
-        m_kept.reset(av_frame_alloc());
-    av_frame_unref(m_kept.get());
-    if (!m_kept || av_frame_ref(m_kept.get(), frame) < 0)
         return false;
     m_width = frame->width;
     m_height = frame->height;
     m_mode = conversion_mode(frame);
-    m_path = std::string(av_get_pix_fmt_name(format)) + " -> straight onto the screen";
-    m_direct = true;
+    m_path = std::string(av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame->format))) +
+             " -> straight onto the screen";
     return true;
 }
 
 Result<void> VideoTexture::draw_direct(SDL_Surface* screen) {
     const AVPixelFormat to = screen_format(screen->format->format);
-    if (!m_direct || screen->w < m_width || screen->h < m_height || to == AV_PIX_FMT_NONE)
+    if (!m_kept || screen->w < m_width || screen->h < m_height || to == AV_PIX_FMT_NONE)
         return Error{"no frame for the screen"};
     // swscale converts from the decoder's planes as they lie (SDL would want them in
     // one block, a copy of every frame); yuvj420p is yuv420p in full range.
@@ -89,12 +92,9 @@ Result<void> VideoTexture::draw_direct(SDL_Surface* screen) {
 }
 
 Result<void> VideoTexture::upload(SDL_Renderer* renderer, const AVFrame* frame) {
-    m_direct = false;
     m_kept.reset();
     const auto format = static_cast<AVPixelFormat>(frame->format);
-    const bool direct_yuv = (format == AV_PIX_FMT_YUV420P || format == AV_PIX_FMT_YUVJ420P) &&
-                            frame->linesize[0] > 0 && frame->linesize[1] > 0 &&
-                            frame->linesize[2] > 0;
+    const bool direct_yuv = planar_420(frame);
     const bool direct_nv12 =
         format == AV_PIX_FMT_NV12 && frame->linesize[0] > 0 && frame->linesize[1] > 0;
     const Uint32 want = direct_nv12 ? SDL_PIXELFORMAT_NV12 : SDL_PIXELFORMAT_IYUV;

@@ -21,13 +21,11 @@ public:
     bool keep_for_direct(const AVFrame* frame, Uint32 screen);
     // The kept frame, given up (nullptr when none): releasing a video's last
     // frame may free its decoder's whole pool of pictures.
-    FramePtr release_kept() {
-        m_direct = false;
-        return std::move(m_kept);
-    }
+    FramePtr release_kept() { return std::move(m_kept); }
     // Converts the kept frame onto `screen` at (0, 0). Flush the renderer first.
     Result<void> draw_direct(SDL_Surface* screen);
-    bool direct() const { return m_direct; }
+    // The last frame is kept for draw_direct(), not in texture().
+    bool direct() const { return m_kept != nullptr; }
     SDL_Texture* texture() const { return m_texture.get(); }
     int width() const { return m_width; }
     int height() const { return m_height; }
@@ -42,11 +40,10 @@ private:
     FramePtr m_converted; // the reused buffer for swscale
     int m_source_format = -1;
     std::string m_path;
-    FramePtr m_kept;     // the frame draw_direct() converts: the decoder's buffers
+    FramePtr m_kept;     // the frame draw_direct() converts (the decoder's buffers), or none
     SwsPtr m_direct_sws; // its converter, set up for m_direct_mode
     SDL_YUV_CONVERSION_MODE m_mode = SDL_YUV_CONVERSION_BT601;
     SDL_YUV_CONVERSION_MODE m_direct_mode = SDL_YUV_CONVERSION_BT601;
-    bool m_direct = false; // the last frame is m_kept, not in m_texture
 };
 
 } // namespace milepost
