@@ -316,9 +316,11 @@ void App::present(const std::string* snapshot) {
                                       std::filesystem::path(m_options.data_dir) / "screenshot.png");
     }
     m_dirty = false;
+    // The frame's time is when it went on screen: what follows is not in it.
     if (const auto pts = m_playback.current().video ? m_presenter.presented() : std::nullopt)
-        m_trace.event(seconds_since_start(Clock::now()), "frame", m_playback.current().item->id,
+        m_trace.event(seconds_since_start(m_last_present), "frame", m_playback.current().item->id,
                       *pts);
+    m_playback.presented();
     if (m_first_frame) {
         m_first_frame = false;
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start);

@@ -59,7 +59,18 @@ void Playback::screen_off(Clock::time_point now) {
 
 void Playback::stop(Clock::time_point now) {
     end_item(now, "stopped");
+    presented();
     m_loader.stopped_cleanly();
+}
+
+// Stopping the last video (a thread joined, its decoder's pictures freed) and the
+// new one's decoding ahead each take a core: done at the boundary, they can delay
+// the new item's first frame by a scheduler's slice (3-4 ms on two cores).
+void Playback::presented() {
+    m_loader.dispose(std::move(m_leaving));
+    if (m_on_screen_pending && m_current.video)
+        m_current.video->set_on_screen(true);
+    m_on_screen_pending = false;
 }
 
 long Playback::frames_dropped_last_hour(Clock::time_point now) {
@@ -154,6 +165,17 @@ WallTime Playback::wall_now(Clock::time_point now) const {
         std::chrono::system_clock::now());
 }
 
+// How long before `now` the wall clock showed `t` (negative: still to come), to the
+// clocks' full precision: in WallTime's whole milliseconds an item would start up to
+// a millisecond late (the part of a millisecond the boundary's wake-up fell into).
+Clock::duration Playback::since_wall(Clock::time_point now, WallTime t) const {
+    using std::chrono::duration_cast;
+    if (m_options.clock_start)
+        return duration_cast<Clock::duration>(*m_options.clock_start - t) + (now - m_clock_anchor);
+    const Clock::time_point read_at = Clock::now();
+    return duration_cast<Clock::duration>(std::chrono::system_clock::now() - t) - (read_at - now);
+}
+
 PlayStart Playback::play_start(const std::string& id, const std::string& object, WallTime at,
                                std::string captions) const {
     return PlayStart{id, object, m_channel.name, m_channel.sequence, at, false, m_lang, captions};
@@ -178,7 +200,9 @@ void Playback::end_item(Clock::time_point now, std::string_view detail) {
     m_current_alert = nullptr;
     if (m_audio)
         m_audio->clear();
-    m_loader.dispose(std::move(m_current.video));
+    m_loader.dispose(std::move(m_leaving)); // not presented since the last boundary
+    m_leaving = std::move(m_current.video);
+    m_on_screen_pending = false;
     m_current = {};
     m_captions.stop();
 }
@@ -225,7 +249,7 @@ void Playback::advance(Clock::time_point now) {
     m_showing_valid = true;
     // Ahead of the plan while what is on screen ends before its entry does.
     m_walking = !s.alert && !s.cut && s.end + kStep < s.entry_end;
-    m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), s.end - w);
+    m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), -since_wall(now, s.end));
 
     if (s.alert) {
         m_in_fallback = false;
@@ -283,15 +307,17 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
                                     m_captions.start(item, std::move(m_current.captions), s.turn)));
     m_proof.note(m_current.caption_error);
     if (item.type == ItemType::Video) {
-        // Ends at the plan's time, or when its last frame has had its time.
-        m_current.video->set_on_screen(true);
+        // Decodes ahead once its first frame is up (presented()). Ends at the plan's
+        // time, or when its last frame has had its time.
+        m_on_screen_pending = true;
         std::optional<Clock::duration> whole_length;
         if (s.offset.count() == 0 && !s.cut)
             whole_length = s.end - s.start;
         // On the plan's time: a late boundary (the loop woke late) is caught up, and
         // after an early one (the last video started early: joined with too little of
         // its entry left) the last picture stays up until this one's time.
-        const Clock::duration late = std::clamp<Clock::duration>(w - s.start, -kOnTime, kOnTime);
+        const Clock::duration late =
+            std::clamp<Clock::duration>(since_wall(now, s.start), -kOnTime, kOnTime);
         // Only with --clock-start (a test's or a bench's clock, which can wait) does
         // the first video after start-up wait for its first frame.
         m_presenter.start(now, now - late, m_current.start_at, whole_length, m_item_end,

@@ -44,6 +44,7 @@ public:
     // the loop began (anchor_clock).
     void anchor_clock(Clock::time_point now) { m_clock_anchor = now; }
     WallTime wall_now(Clock::time_point now) const;
+    Clock::duration since_wall(Clock::time_point now, WallTime t) const;
     // Time and date conditions are believed only from a clock that is synchronised
     // (or set by --clock-start) and not before the year this was built.
     bool schedule_trusted(WallTime at) const;
@@ -67,6 +68,9 @@ public:
     void screen_on(Clock::time_point now) { m_item_end = now; }
     // The player stops: the item on screen ends interrupted.
     void stop(Clock::time_point now);
+    // A picture was presented: what waited for the new item's first one (the last
+    // video stopping, the new one decoding ahead) goes on.
+    void presented();
 
     // What is on screen.
     const Channel& channel() const { return m_channel; }
@@ -135,10 +139,14 @@ private:
     // restart too. Declared before m_current and m_next: destroyed after them, it
     // waits for the videos they stop.
     ItemLoader m_loader;
-    PreparedItem m_current;     // on screen; item == nullptr: an alert or the fallback slide
-    PreparedItem m_next;        // prepared while m_current plays
-    std::string m_lang;         // the language of what is on screen (banner, fallback)
-    bool m_in_fallback = false; // the fallback slide is on screen (its reason was logged)
+    PreparedItem m_current; // on screen; item == nullptr: an alert or the fallback slide
+    PreparedItem m_next;    // prepared while m_current plays
+    // The last item's video, stopped once the next picture is up (presented()):
+    // until then the machine is left to the first frame.
+    std::unique_ptr<VideoSource> m_leaving;
+    bool m_on_screen_pending = false; // m_current.video decodes ahead after presented()
+    std::string m_lang;               // the language of what is on screen (banner, fallback)
+    bool m_in_fallback = false;       // the fallback slide is on screen (its reason was logged)
     Clock::time_point m_item_end;
     Clock::time_point m_prepare_at; // when to prepare m_next
     bool m_dirty = false;
