@@ -59,15 +59,13 @@ void Playback::screen_off(Clock::time_point now) {
 
 void Playback::stop(Clock::time_point now) {
     end_item(now, "stopped");
-    presented();
     m_loader.stopped_cleanly();
 }
 
-// Stopping the last video (a thread joined, its decoder's pictures freed) and the
-// new one's decoding ahead each take a core: done at the boundary, they can delay
-// the new item's first frame by a scheduler's slice (3-4 ms on two cores).
+// The new video decodes ahead once its first frame is up: the core a frame's
+// decoding takes is then not taken from that frame's wake-up (on two cores it could
+// make it a scheduler's slice, 3-4 ms, late).
 void Playback::presented() {
-    m_loader.dispose(std::move(m_leaving));
     if (m_on_screen_pending && m_current.video)
         m_current.video->set_on_screen(true);
     m_on_screen_pending = false;
@@ -200,8 +198,7 @@ void Playback::end_item(Clock::time_point now, std::string_view detail) {
     m_current_alert = nullptr;
     if (m_audio)
         m_audio->clear();
-    m_loader.dispose(std::move(m_leaving)); // not presented since the last boundary
-    m_leaving = std::move(m_current.video);
+    m_loader.dispose(std::move(m_current.video));
     m_on_screen_pending = false;
     m_current = {};
     m_captions.stop();
