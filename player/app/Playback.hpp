@@ -44,6 +44,7 @@ public:
     // the loop began (anchor_clock).
     void anchor_clock(Clock::time_point now) { m_clock_anchor = now; }
     WallTime wall_now(Clock::time_point now) const;
+    // How long before `now` the wall clock showed `t`, to the microsecond.
     Clock::duration since_wall(Clock::time_point now, WallTime t) const;
     // Time and date conditions are believed only from a clock that is synchronised
     // (or set by --clock-start) and not before the year this was built.
