@@ -147,6 +147,11 @@ void ItemLoader::dispose(std::unique_ptr<VideoSource> video) {
         run_detached([v = std::move(video)]() mutable { v.reset(); });
 }
 
+void ItemLoader::dispose(FramePtr frame) {
+    if (frame)
+        run_detached([f = std::move(frame)]() mutable { f.reset(); });
+}
+
 std::vector<std::pair<std::string, std::string>>
 ItemLoader::failed_before(const Channel& channel) const {
     std::vector<std::pair<std::string, std::string>> failed;

@@ -73,6 +73,8 @@ public:
     // Stops a video's threads without making the screen wait for them: a decoder
     // busy with a large frame, or stuck, must not freeze the loop.
     void dispose(std::unique_ptr<VideoSource> video);
+    // The same for a frame whose last reference frees its decoder's pictures.
+    void dispose(FramePtr frame);
 
     // The items of `channel` whose object failed before (in an earlier process
     // too, or stopped it while it was loaded): (item id, why) pairs.

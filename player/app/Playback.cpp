@@ -66,6 +66,7 @@ void Playback::stop(Clock::time_point now) {
 // decoding takes is then not taken from that frame's wake-up (on two cores it could
 // make it a scheduler's slice, 3-4 ms, late).
 void Playback::presented() {
+    m_loader.dispose(m_presenter.take_retired());
     if (!m_on_screen_pending || !m_current.video || !m_presenter.has_frame())
         return; // not the first frame yet (an overlay changed at the boundary)
     m_current.video->set_on_screen(true);

@@ -3,7 +3,6 @@
 #include "core/Log.hpp"
 
 #include <algorithm>
-#include <thread>
 #include <utility>
 
 namespace milepost {
@@ -232,10 +231,6 @@ std::optional<double> VideoPresenter::presented() {
     m_frame_pending = false;
     if (!m_first_frame_note.empty())
         log::info(std::exchange(m_first_frame_note, {}));
-    // Off this thread: the last item's decoder has closed, and the last reference
-    // to its pictures frees them all (a millisecond or more).
-    if (m_retired)
-        std::thread([last = std::move(m_retired)]() mutable { last.reset(); }).detach();
     ++m_frames_presented;
     return m_frame_pts;
 }

@@ -60,6 +60,11 @@ public:
     double frame_in_file() const { return m_frame_in_file; }
     // After a present: the pts of the frame it showed first, when it was a new one.
     std::optional<double> presented();
+    // The last item's frame, once this item's first is up: the last reference to its
+    // closed decoder's pictures, which it frees (a millisecond or more).
+    FramePtr take_retired() {
+        return m_has_frame && !m_frame_pending ? std::move(m_retired) : nullptr;
+    }
 
     // When the next frame is due (or the decoder looked at again).
     Clock::time_point next_deadline(Clock::time_point now, VideoSource& source) const;
