@@ -157,23 +157,17 @@ void Playback::item_failed(Clock::time_point now, const PreparedItem& p, const s
     }
 }
 
-WallTime Playback::wall_now(Clock::time_point now) const {
+// The wall clock at `now` (the loop's turn, not this call), to the clocks' full
+// precision: in WallTime's whole milliseconds an item would start up to a
+// millisecond late (the part of one the boundary's wake-up fell into).
+std::chrono::sys_time<Clock::duration> Playback::wall_clock(Clock::time_point now) const {
     if (m_options.clock_start)
-        return *m_options.clock_start +
-               std::chrono::duration_cast<std::chrono::milliseconds>(now - m_clock_anchor);
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now());
+        return *m_options.clock_start + (now - m_clock_anchor);
+    return std::chrono::system_clock::now() - (Clock::now() - now);
 }
 
-// How long before `now` the wall clock showed `t` (negative: still to come), to the
-// clocks' full precision: in WallTime's whole milliseconds an item would start up to
-// a millisecond late (the part of a millisecond the boundary's wake-up fell into).
-Clock::duration Playback::since_wall(Clock::time_point now, WallTime t) const {
-    using std::chrono::duration_cast;
-    if (m_options.clock_start)
-        return duration_cast<Clock::duration>(*m_options.clock_start - t) + (now - m_clock_anchor);
-    const Clock::time_point read_at = Clock::now();
-    return duration_cast<Clock::duration>(std::chrono::system_clock::now() - t) - (read_at - now);
+WallTime Playback::wall_now(Clock::time_point now) const {
+    return std::chrono::floor<std::chrono::milliseconds>(wall_clock(now));
 }
 
 PlayStart Playback::play_start(const std::string& id, const std::string& object, WallTime at,
@@ -248,7 +242,7 @@ void Playback::advance(Clock::time_point now) {
     m_showing_valid = true;
     // Ahead of the plan while what is on screen ends before its entry does.
     m_walking = !s.alert && !s.cut && s.end + kStep < s.entry_end;
-    m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), -since_wall(now, s.end));
+    m_item_end = now + std::max<Clock::duration>(Clock::duration::zero(), s.end - wall_clock(now));
 
     if (s.alert) {
         m_in_fallback = false;
@@ -316,7 +310,7 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
         // after an early one (the last video started early: joined with too little of
         // its entry left) the last picture stays up until this one's time.
         const Clock::duration late =
-            std::clamp<Clock::duration>(since_wall(now, s.start), -kOnTime, kOnTime);
+            std::clamp<Clock::duration>(wall_clock(now) - s.start, -kOnTime, kOnTime);
         // Only with --clock-start (a test's or a bench's clock, which can wait) does
         // the first video after start-up wait for its first frame.
         m_presenter.start(now, now - late, m_current.start_at, whole_length, m_item_end,

@@ -44,8 +44,6 @@ public:
     // the loop began (anchor_clock).
     void anchor_clock(Clock::time_point now) { m_clock_anchor = now; }
     WallTime wall_now(Clock::time_point now) const;
-    // How long before `now` the wall clock showed `t`, to the microsecond.
-    Clock::duration since_wall(Clock::time_point now, WallTime t) const;
     // Time and date conditions are believed only from a clock that is synchronised
     // (or set by --clock-start) and not before the year this was built.
     bool schedule_trusted(WallTime at) const;
@@ -88,6 +86,8 @@ public:
     static constexpr auto kBoundaryLead = std::chrono::milliseconds(4);
 
 private:
+    // wall_now() to the clocks' full precision: an item's start and end are timed by it.
+    std::chrono::sys_time<Clock::duration> wall_clock(Clock::time_point now) const;
     void switch_channel();
     Planner make_planner(const Channel& channel, WallTime at) const;
     void renew_planner(Clock::time_point now, WallTime w);
