@@ -62,15 +62,9 @@ void Playback::stop(Clock::time_point now) {
     m_loader.stopped_cleanly();
 }
 
-// The new video decodes ahead once its first frame is up: the core a frame's
-// decoding takes is then not taken from that frame's wake-up (on two cores it could
-// make it a scheduler's slice, 3-4 ms, late).
+// The last item's frame is let go once this item's first is up.
 void Playback::presented() {
     m_loader.dispose(m_presenter.take_retired());
-    if (!m_on_screen_pending || !m_current.video || !m_presenter.has_frame())
-        return; // not the first frame yet (an overlay changed at the boundary)
-    m_current.video->set_on_screen(true);
-    m_on_screen_pending = false;
 }
 
 long Playback::frames_dropped_last_hour(Clock::time_point now) {
@@ -195,7 +189,6 @@ void Playback::end_item(Clock::time_point now, std::string_view detail) {
     if (m_audio)
         m_audio->clear();
     m_loader.dispose(std::move(m_current.video));
-    m_on_screen_pending = false;
     m_current = {};
     m_captions.stop();
 }
@@ -300,9 +293,8 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
                                     m_captions.start(item, std::move(m_current.captions), s.turn)));
     m_proof.note(m_current.caption_error);
     if (item.type == ItemType::Video) {
-        // Decodes ahead once its first frame is up (presented()). Ends at the plan's
-        // time, or when its last frame has had its time.
-        m_on_screen_pending = true;
+        // Decodes ahead from its first frame (pump_video). Ends at the plan's time,
+        // or when its last frame has had its time.
         std::optional<Clock::duration> whole_length;
         if (s.offset.count() == 0 && !s.cut)
             whole_length = s.end - s.start;
@@ -327,6 +319,10 @@ void Playback::pump_video(Clock::time_point now) {
     case VideoPresenter::Step::Waiting:
         break;
     case VideoPresenter::Step::FirstFrame:
+        // Decoding ahead from now, not from the boundary a moment before: the core a
+        // frame's decoding takes is then not taken from this frame's wake-up (on two
+        // cores it made it a scheduler's slice, 3-4 ms, late).
+        m_current.video->set_on_screen(true);
         m_loader.shown(*m_current.item);
         // The first video after start-up waited for its first frame; --clock-start's
         // wall clock waits with it, so that the plan runs on from that frame.

@@ -67,7 +67,7 @@ public:
     void screen_on(Clock::time_point now) { m_item_end = now; }
     // The player stops: the item on screen ends interrupted.
     void stop(Clock::time_point now);
-    // A picture was presented: a new video decodes ahead from its first one.
+    // A picture was presented.
     void presented();
 
     // What is on screen.
@@ -139,11 +139,10 @@ private:
     // restart too. Declared before m_current and m_next: destroyed after them, it
     // waits for the videos they stop.
     ItemLoader m_loader;
-    PreparedItem m_current;           // on screen; item == nullptr: an alert or the fallback slide
-    PreparedItem m_next;              // prepared while m_current plays
-    bool m_on_screen_pending = false; // m_current.video decodes ahead after presented()
-    std::string m_lang;               // the language of what is on screen (banner, fallback)
-    bool m_in_fallback = false;       // the fallback slide is on screen (its reason was logged)
+    PreparedItem m_current;     // on screen; item == nullptr: an alert or the fallback slide
+    PreparedItem m_next;        // prepared while m_current plays
+    std::string m_lang;         // the language of what is on screen (banner, fallback)
+    bool m_in_fallback = false; // the fallback slide is on screen (its reason was logged)
     Clock::time_point m_item_end;
     Clock::time_point m_prepare_at; // when to prepare m_next
     bool m_dirty = false;

@@ -62,9 +62,7 @@ public:
     std::optional<double> presented();
     // The last item's frame, once this item's first is up: the last reference to its
     // closed decoder's pictures, which it frees (a millisecond or more).
-    FramePtr take_retired() {
-        return m_has_frame && !m_frame_pending ? std::move(m_retired) : nullptr;
-    }
+    FramePtr take_retired() { return m_frame_pending ? nullptr : std::move(m_retired); }
 
     // When the next frame is due (or the decoder looked at again).
     Clock::time_point next_deadline(Clock::time_point now, VideoSource& source) const;
