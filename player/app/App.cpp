@@ -298,13 +298,14 @@ void App::present(const std::string* snapshot) {
     m_overlays.draw(m_playback.lang());
     SurfacePtr screenshot;
     const bool capture = m_screenshot_due && !snapshot;
-    if (auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr, kScreenshotWidth);
-        !r) {
+    auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr, kScreenshotWidth);
+    const Clock::time_point shown = Clock::now(); // presented, whatever else failed
+    if (!r) {
         log::error(r.error().message);
     } else {
         if (snapshot)
             log::info("snapshot written: " + *snapshot);
-        m_last_present = Clock::now();
+        m_last_present = shown;
         if (m_first_frame)
             notify_systemd("READY=1"); // a picture is up: the service has started
         m_watchdog.ping();
@@ -318,8 +319,7 @@ void App::present(const std::string* snapshot) {
     m_dirty = false;
     // The frame's time is when it went on screen: what follows is not in it.
     if (const auto pts = m_playback.current().video ? m_presenter.presented() : std::nullopt)
-        m_trace.event(seconds_since_start(m_last_present), "frame", m_playback.current().item->id,
-                      *pts);
+        m_trace.event(seconds_since_start(shown), "frame", m_playback.current().item->id, *pts);
     m_playback.presented();
     if (m_first_frame) {
         m_first_frame = false;
