@@ -41,7 +41,7 @@ std::string slurp_and_remove(const char* name) {
 } // namespace
 
 ToolResult run_tool(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                    std::string_view drop_prefix) {
+                    std::string_view drop_prefix, const std::function<void()>& tick) {
     ToolResult r;
     // Output goes to temporary files, not pipes: a tool that writes much to both
     // streams cannot block on a full pipe while this waits for it.
@@ -75,7 +75,14 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::vector<std:
     if (!argv.empty() &&
         posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data()) == 0) {
         int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        while (true) {
+            const pid_t done = ::waitpid(pid, &status, tick ? WNOHANG : 0);
+            if (done == pid || (done < 0 && errno != EINTR))
+                break;
+            if (done == 0) {
+                tick();
+                ::usleep(200000);
+            }
         }
         r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     } else {

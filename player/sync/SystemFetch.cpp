@@ -10,6 +10,7 @@
 #include "store/RaucBundle.hpp"
 
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 
 namespace milepost {
@@ -76,8 +77,10 @@ namespace {
 class SystemFetch {
 public:
     SystemFetch(HttpClient& http, ContentStore& store, const DeviceConfig& config,
-                const SystemIdentity& system, const std::function<void()>& tick)
-        : m_http(http), m_store(store), m_config(config), m_system(system), m_tick(tick) {}
+                const SystemIdentity& system, const UpdateRecord& record,
+                const std::string& boot_id, const std::function<void()>& tick)
+        : m_http(http), m_store(store), m_config(config), m_system(system), m_record(record),
+          m_boot_id(boot_id), m_tick(tick) {}
 
     SystemReport run() {
         auto active = m_store.active(m_config.content.public_key);
@@ -93,14 +96,34 @@ public:
                         "system " + m_bundle.version + " not fetched: " + m_system.problem);
         const SystemUpdateChoice choice =
             choose_system_update(m_bundle, m_config.update, m_system.version, m_system.compatible);
-        if (choice.action == SystemUpdateChoice::Action::None)
-            return done("current", choice.reason);
         if (choice.action == SystemUpdateChoice::Action::Refuse)
             return done("refused", choice.reason);
+        if (m_record.version == m_bundle.version)
+            if (auto settled = recorded(choice.action == SystemUpdateChoice::Action::None))
+                return *settled;
+        if (choice.action == SystemUpdateChoice::Action::None)
+            return done("current", choice.reason);
         return fetch_and_check();
     }
 
 private:
+    // What the record says of the bundle named, when that settles this pass.
+    // `running`: the bundle's version is the running system's.
+    std::optional<SystemReport> recorded(bool running) {
+        const std::string& state = m_record.state;
+        if (running && state == "rebooting")
+            return done("trying", "system " + m_bundle.version +
+                                      " is being tried: milepost-commit keeps it once the "
+                                      "player has shown frames for 60 s and sync has polled");
+        if (running && state == "committed")
+            return done("committed", m_record.detail);
+        if (!running && (state == "installed" || state == "rebooting" || state == "rolled back"))
+            return done(state, m_record.detail);
+        if (!running && state == "install failed" && m_record.boot_id == m_boot_id)
+            return done("failed", m_record.detail + " (tried again after the next boot)");
+        return std::nullopt;
+    }
+
     SystemReport done(const std::string& state, const std::string& summary) {
         m_report.state = state;
         m_report.summary = summary;
@@ -189,6 +212,8 @@ private:
     ContentStore& m_store;
     const DeviceConfig& m_config;
     const SystemIdentity& m_system;
+    const UpdateRecord& m_record;
+    const std::string& m_boot_id;
     const std::function<void()>& m_tick;
     SystemBundle m_bundle;
     SystemReport m_report;
@@ -197,8 +222,9 @@ private:
 } // namespace
 
 SystemReport fetch_system_update(HttpClient& http, ContentStore& store, const DeviceConfig& config,
-                                 const SystemIdentity& system, const std::function<void()>& tick) {
-    return SystemFetch(http, store, config, system, tick).run();
+                                 const SystemIdentity& system, const UpdateRecord& record,
+                                 const std::string& boot_id, const std::function<void()>& tick) {
+    return SystemFetch(http, store, config, system, record, boot_id, tick).run();
 }
 
 } // namespace milepost

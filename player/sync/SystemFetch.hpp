@@ -32,16 +32,32 @@ SystemIdentity read_system_identity(const std::filesystem::path& rauc_conf,
 std::filesystem::path rauc_conf_path();
 std::filesystem::path system_version_path();
 
+// What this screen did with a system bundle, kept across reboots (SystemInstall.hpp).
+struct UpdateRecord {
+    std::string version; // the bundle's
+    std::string from;    // the system it replaces
+    std::string state; // "", "installed", "rebooting", "committed", "rolled back", "install failed"
+    std::string at;    // RFC 3339 UTC
+    std::string detail;
+    std::string boot_id; // "rebooting", "install failed": the boot they happened in
+};
+
 struct SystemReport {
-    std::string state;            // "" (no bundle), "off", "current", "refused", "ready", "failed"
+    // "" (no bundle), "off", "current", "refused", "ready", "failed", or the record's
+    // state for the bundle named: "installed", "rebooting", "trying", "committed",
+    // "rolled back"
+    std::string state;
     std::string version;          // the bundle's
     std::string summary;          // one line for the journal and status.json
     std::filesystem::path bundle; // when ready: the checked bundle
 };
 
-// Never throws; a failure is a report with state "failed" and the reason.
+// Never throws; a failure is a report with state "failed" and the reason. What
+// `record` says was done with the bundle named (installed, rolled back, ...) is
+// reported, not fetched again; `boot_id` is this boot's.
 SystemReport fetch_system_update(HttpClient& http, ContentStore& store, const DeviceConfig& config,
-                                 const SystemIdentity& system,
+                                 const SystemIdentity& system, const UpdateRecord& record,
+                                 const std::string& boot_id,
                                  const std::function<void()>& tick = {});
 
 } // namespace milepost

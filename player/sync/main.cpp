@@ -7,6 +7,7 @@
 #include "Network.hpp"
 #include "SyncOptions.hpp"
 #include "SystemFetch.hpp"
+#include "SystemInstall.hpp"
 #include "core/Log.hpp"
 #include "core/Url.hpp"
 #include "milepost/Version.hpp"
@@ -192,12 +193,12 @@ void run_system_pass(HttpClient& http, ContentStore& store, const DeviceConfig& 
     if (config.content.server.empty())
         return;
     const SystemReport report =
-        fetch_system_update(http, store, config, system, [&] { watchdog.ping(); });
+        run_system_update(http, store, config, system, wall_now(), [&] { watchdog.ping(); });
     const SyncFacts before = facts.get();
     if (report.state.empty() && before.system_update.empty())
         return;
     if (report.summary != before.system_update_detail) {
-        if (report.state == "failed" || report.state == "refused")
+        if (report.state == "failed" || report.state == "refused" || report.state == "rolled back")
             log::warn(report.summary);
         else if (!report.summary.empty())
             log::info(report.summary);

@@ -24,9 +24,12 @@
 #include <chrono>
 #include <climits>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -174,17 +177,76 @@ TEST_CASE("sync fetches and activates a signed channel, and an unchanged poll is
 
 namespace {
 
-// A screen that takes system updates: RAUC's system.conf naming its compatible and
-// keyring (the publisher's certificate), and the running system's version.
-std::vector<std::string> updatable_screen(const Screen& screen, const fs::path& keyring,
-                                          const std::string& running) {
-    const fs::path conf =
-        screen.dir.write("rauc/system.conf", "[system]\ncompatible=milepost-rpi-arm64\n"
-                                             "bootloader=custom\n\n[keyring]\npath=" +
-                                                 keyring.string() + "\n");
-    const fs::path version = screen.dir.write("system-version", running + "\n");
-    return {"MILEPOST_RAUC_CONF=" + conf.string(),
-            "MILEPOST_SYSTEM_VERSION_FILE=" + version.string()};
+// A screen's A/B system as RAUC sees it, on this machine: RAUC's own service on a
+// D-Bus session bus of the test's, two 1 MiB slot files (slot 2 booted), the
+// image's bootloader backend writing an autoboot.txt here, and the running
+// system's version and boot id in files. `env` is what milepost-sync needs to see it.
+struct RaucSystem {
+    TempDir dir;
+    fs::path autoboot =
+        dir.write("autoboot.txt", "[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\n"
+                                  "boot_partition=2\n");
+    std::vector<std::string> env;
+    std::optional<Child> bus, service;
+
+    RaucSystem(const fs::path& keyring, const std::string& running) {
+        fs::create_directories(dir / "dt");
+        fs::create_directories(dir / "mnt");
+        for (const char* slot : {"slot-a", "slot-b"}) {
+            std::ofstream(dir / slot).close();
+            fs::resize_file(dir / slot, 1 << 20);
+        }
+        const fs::path conf = dir.write(
+            "system.conf",
+            "[system]\ncompatible=milepost-rpi-arm64\nbootloader=custom\nmountprefix=" +
+                (dir / "mnt").string() + "\nstatusfile=" + (dir / "status.raucs").string() +
+                "\n\n[handlers]\nbootloader-custom-backend=" MILEPOST_SOURCE_DIR
+                "/images/files/milepost-rauc-backend\n\n[keyring]\npath=" +
+                keyring.string() + "\n\n[slot.rootfs.0]\ndevice=" + (dir / "slot-a").string() +
+                "\ntype=raw\nbootname=2\n\n[slot.rootfs.1]\ndevice=" + (dir / "slot-b").string() +
+                "\ntype=raw\nbootname=3\n");
+        boot(running, "boot-1");
+        const std::string address = "unix:path=" + (dir / "bus").string();
+        env = {"DBUS_SESSION_BUS_ADDRESS=" + address,
+               "DBUS_STARTER_BUS_TYPE=session",
+               "MILEPOST_RAUC_CONF=" + conf.string(),
+               "MILEPOST_SYSTEM_VERSION_FILE=" + (dir / "system-version").string(),
+               "MILEPOST_BOOT_ID_FILE=" + (dir / "boot-id").string(),
+               "MILEPOST_AUTOBOOT=" + autoboot.string(),
+               "MILEPOST_BOOTLOADER_DT=" + (dir / "dt").string()};
+        bus.emplace(std::vector<std::string>{"dbus-daemon", "--session", "--nofork", "--nopidfile",
+                                             "--address=" + address});
+        service.emplace(std::vector<std::string>{"rauc", "service", "--conf=" + conf.string(),
+                                                 "--override-boot-slot=2"},
+                        dir.path(), env);
+        // Up once `rauc status` gets an answer from it.
+        for (int i = 0; i < 100; ++i) {
+            if (run({"rauc", "status"}, dir.path(), env).exit_code == 0)
+                return;
+            std::this_thread::sleep_for(100ms);
+        }
+        throw std::runtime_error("rauc service did not come up on the test's D-Bus");
+    }
+    // The system as after a reboot: its version and a new boot id.
+    void boot(const std::string& version, const std::string& boot_id) const {
+        dir.write("system-version", version + "\n");
+        dir.write("boot-id", boot_id + "\n");
+    }
+    std::string slot_b() const { return read_file(dir / "slot-b").substr(0, 65536); }
+};
+
+// "HH:MM-HH:MM" from `from` to `to` minutes after now, on this machine's clock and
+// zone (milepost-sync's too: the config names none).
+std::string window_from_now(int from, int to) {
+    auto at = [](int minutes) {
+        const std::time_t t = std::time(nullptr) + minutes * 60;
+        std::tm tm{};
+        localtime_r(&t, &tm);
+        char text[8];
+        std::snprintf(text, sizeof text, "%02d:%02d", tm.tm_hour, tm.tm_min);
+        return std::string(text);
+    };
+    return at(from) + "-" + at(to);
 }
 
 SystemBundle named_bundle(const fs::path& file, const std::string& version,
@@ -205,36 +267,51 @@ long object_requests(const std::vector<AccessLine>& log, const std::string& obje
 } // namespace
 
 TEST_CASE("a system update the channel names is fetched when newer, its RAUC signature checked, "
-          "and every refusal said") {
+          "RAUC installs it into the other slot, and every refusal said") {
     ServedScreen served;
     // Named, not a structured binding: the lambda below captures the screen.
     Publisher& pub = served.pub;
     Nginx& nginx = served.nginx;
     Screen& screen = served.screen;
     TempDir signing;
-    const fs::path bundle = make_rauc_bundle(signing, "0.2.0", "milepost-rpi-arm64");
+    const fs::path bundle =
+        make_rauc_bundle(signing, "0.2.0", "milepost-rpi-arm64", "signer", "plain");
+    const std::string root_image = read_file(signing / "rauc/in/rootfs.img");
     const fs::path keyring = signing / "rauc/signer.cert.pem";
-    const auto env = updatable_screen(screen, keyring, "0.1.0");
+    RaucSystem rauc(keyring, "0.1.0");
+    const auto& env = rauc.env;
+    // The window is later today: installed, no reboot yet.
+    screen.config(
+        pub.config(nginx.url(), "[update]\nwindow = \"" + window_from_now(120, 180) + "\"\n"));
     const std::string object = sha256_hex(read_file(bundle));
     pub.publish(1, blobs(1, 1000, 1), named_bundle(bundle, "0.2.0"));
     auto system_news = [&] { return nlohmann::json::parse(read_file(screen.data / "sync.json")); };
 
-    // Newer, the same board, the publisher's signer: fetched and checked.
+    // Newer, the same board, the publisher's signer: fetched, checked, installed
+    // into slot 3 by RAUC, which set autoboot.txt to try it at the next tryboot.
     auto first = screen.sync("--once", env);
     INFO(first.err);
     REQUIRE(first.exit_code == 0);
     CHECK(first.err.find("system 0.2.0 (milepost-rpi-arm64) fetched and its signature holds; it "
                          "replaces 0.1.0") != std::string::npos);
-    const fs::path ready = screen.data / "system" / (object + ".raucb");
-    CHECK(read_file(ready) == read_file(bundle));
+    CHECK(first.err.find("system 0.2.0 installed in the other slot; the screen reboots into it "
+                         "in its window, " +
+                         window_from_now(120, 180)) != std::string::npos);
+    CHECK(rauc.slot_b() == root_image);
+    CHECK(read_file(rauc.autoboot) ==
+          "[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=3\n");
     CHECK(system_news()["system_version"] == "0.1.0");
-    CHECK(system_news()["system_update"] == "ready");
+    CHECK(system_news()["system_update"] == "installed");
+    CHECK(!fs::exists(screen.data / "system" / (object + ".raucb"))); // the slot holds it now
+    CHECK(!fs::exists(screen.data / "system-reboot"));
     CHECK(object_requests(nginx.log(), object) == 1);
-    // The next poll fetches nothing again.
+    // The next poll fetches and installs nothing again.
     nginx.clear_log();
-    REQUIRE(screen.sync("--once", env).exit_code == 0);
+    auto second = screen.sync("--once", env);
+    REQUIRE(second.exit_code == 0);
+    CHECK(second.err.find("installing") == std::string::npos);
     CHECK(object_requests(nginx.log(), object) == 0);
-    CHECK(system_news()["system_update"] == "ready");
+    CHECK(system_news()["system_update"] == "installed");
 
     // Changed on its way (the object on the server damaged): thrown away, said.
     const fs::path other_signer_bundle =
@@ -248,7 +325,6 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
                                       keyring.string()) != std::string::npos);
     CHECK(system_news()["system_update"] == "refused");
     CHECK(!fs::exists(screen.data / "system" / (stranger_object + ".raucb")));
-    CHECK(!fs::exists(ready)); // one system update at a time: the older one went
 
     {
         const fs::path bundle4 = make_rauc_bundle(signing, "0.4.0", "milepost-rpi-arm64");
@@ -315,11 +391,83 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
     store->keep_free(store->free_space() + (1ull << 30));
     nginx.clear_log();
     const SystemIdentity system{"milepost-rpi-arm64", "0.1.0", keyring, ""};
-    const SystemReport full = fetch_system_update(*http, *store, config, system);
+    const SystemReport full =
+        fetch_system_update(*http, *store, config, system, UpdateRecord{}, "");
     CHECK(full.state == "failed");
     CHECK_MESSAGE(full.summary.find("MB kept for the play log: not fetched") != std::string::npos,
                   full.summary);
     CHECK(object_requests(nginx.log(), object) == 0);
+}
+
+TEST_CASE("an installed system update reboots only in the window, is tried, and one that "
+          "does not come up is rolled back and not installed again") {
+    ServedScreen served;
+    auto& [pub, nginx, screen] = served;
+    TempDir signing;
+    const fs::path bundle =
+        make_rauc_bundle(signing, "0.2.0", "milepost-rpi-arm64", "signer", "plain");
+    RaucSystem rauc(signing / "rauc/signer.cert.pem", "0.1.0");
+    const std::string object = sha256_hex(read_file(bundle));
+    pub.publish(1, blobs(1, 1000, 1), named_bundle(bundle, "0.2.0"));
+    auto news = [&] { return nlohmann::json::parse(read_file(screen.data / "sync.json")); };
+    auto record = [&] {
+        return nlohmann::json::parse(read_file(screen.data / "system-update.json"));
+    };
+    auto sync_with_window = [&](const std::string& window) {
+        screen.config(pub.config(nginx.url(), "[update]\nwindow = \"" + window + "\"\n"));
+        auto r = screen.sync("--once", rauc.env);
+        CHECK_MESSAGE(r.exit_code == 0, r.err);
+        return r;
+    };
+
+    // Installed outside the window; in it, the reboot is asked for: the request
+    // file the image's milepost-system-reboot.path acts on.
+    sync_with_window(window_from_now(120, 180));
+    CHECK(news()["system_update"] == "installed");
+    CHECK(!fs::exists(screen.data / "system-reboot"));
+    const std::string window = window_from_now(-60, 60);
+    auto in_window = sync_with_window(window);
+    CHECK(in_window.err.find("system 0.2.0: rebooting into it (window " + window + ")") !=
+          std::string::npos);
+    CHECK(read_file(screen.data / "system-reboot") == "0.2.0\n");
+    CHECK(news()["system_update"] == "rebooting");
+    CHECK(record()["state"] == "rebooting");
+    CHECK(record()["from"] == "0.1.0");
+    CHECK(record()["boot_id"] == "boot-1");
+
+    // The new system up (the firmware tried slot 3): being tried, until
+    // milepost-commit keeps it; nothing fetched or installed.
+    fs::remove(screen.data / "system-reboot"); // the root unit takes it as it reboots
+    rauc.boot("0.2.0", "boot-2");
+    nginx.clear_log();
+    sync_with_window(window);
+    CHECK(news()["system_version"] == "0.2.0");
+    CHECK(news()["system_update"] == "trying");
+    CHECK(object_requests(nginx.log(), object) == 0);
+    CHECK(!fs::exists(screen.data / "system-reboot"));
+
+    // It did not come up (hung before milepost-commit kept it; the firmware went
+    // back): the old system says so, and does not install that version again.
+    rauc.boot("0.1.0", "boot-3");
+    nginx.clear_log();
+    auto back = sync_with_window(window);
+    CHECK(back.err.find("system 0.2.0 did not start (or hung before milepost-commit kept it): "
+                        "the firmware booted 0.1.0 again; not installed again") !=
+          std::string::npos);
+    CHECK(news()["system_update"] == "rolled back");
+    CHECK(record()["state"] == "rolled back");
+    CHECK(object_requests(nginx.log(), object) == 0);
+    CHECK(back.err.find("installing") == std::string::npos);
+    CHECK(!fs::exists(screen.data / "system-reboot"));
+    // Still so at the next poll; a newer version starts over.
+    sync_with_window(window);
+    CHECK(news()["system_update"] == "rolled back");
+    const fs::path newer =
+        make_rauc_bundle(signing, "0.2.1", "milepost-rpi-arm64", "signer", "plain");
+    pub.publish(2, blobs(1, 1000, 1), named_bundle(newer, "0.2.1"));
+    sync_with_window(window_from_now(120, 180));
+    CHECK(news()["system_update"] == "installed");
+    CHECK(record()["version"] == "0.2.1");
 }
 
 TEST_CASE("an update that changes one 10 MB video of a 100 MB channel moves about 10 MB") {

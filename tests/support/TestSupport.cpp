@@ -226,7 +226,8 @@ fs::path make_media(const std::string& name, const std::vector<std::string>& arg
 // A RAUC bundle made by Debian's rauc, signed with a new self-signed certificate
 // (dir/rauc/cert.pem): a 64 KiB "root file system" of random bytes.
 fs::path make_rauc_bundle(const TempDir& dir, const std::string& version,
-                          const std::string& compatible, const std::string& signer) {
+                          const std::string& compatible, const std::string& signer,
+                          const std::string& format) {
     const fs::path work = dir / "rauc";
     fs::create_directories(work / "in");
     if (!fs::exists(work / (signer + ".cert.pem"))) {
@@ -239,9 +240,9 @@ fs::path make_rauc_bundle(const TempDir& dir, const std::string& version,
     }
     RunResult random = run({"head", "-c", "65536", "/dev/urandom"});
     std::ofstream(work / "in/rootfs.img", std::ios::binary) << random.out;
-    dir.write("rauc/in/manifest.raucm", "[update]\ncompatible=" + compatible +
-                                            "\nversion=" + version +
-                                            "\n\n[bundle]\nformat=verity\n\n"
+    dir.write("rauc/in/manifest.raucm", "[update]\ncompatible=" + compatible + "\nversion=" +
+                                            version + "\n\n[bundle]\nformat=" + format +
+                                            "\n\n"
                                             "[image.rootfs]\nfilename=rootfs.img\n");
     const fs::path bundle = work / ("milepost-" + version + "-arm64.raucb");
     fs::remove(bundle);
