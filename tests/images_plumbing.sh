@@ -27,9 +27,9 @@ check "bad size" 2 'expected a size such as 2G' -- ./images/build --out "$tmp/o"
 check "missing deb" 2 "no such file: $tmp/none.deb" -- ./images/build --out "$tmp/o" --deb "$tmp/none.deb"
 check "bad mirror" 2 "expected an http(s) URL" -- ./images/build --out "$tmp/o" --mirror ftp.example.org
 check "help" 0 "Usage: ./images/build --out DIR" -- ./images/build --help
-check "dry run lists every stage" 0 "[9/9] checksum: sha256" -- ./images/build --out "$tmp/o" --dry-run
+check "dry run lists every stage" 0 "[10/10] checksum: sha256" -- ./images/build --out "$tmp/o" --dry-run
 out=$(./images/build --out "$tmp/o" --dry-run 2>&1)
-for s in "[1/9] check" "[2/9] package" "[3/9] rootfs" "[4/9] configure" "[5/9] boot" "[6/9] partitions" "[7/9] assemble" "[8/9] bmap"; do
+for s in "[1/10] check" "[2/10] package" "[3/10] rootfs" "[4/10] configure" "[5/10] boot" "[6/10] partitions" "[7/10] assemble" "[8/10] bundle" "[9/10] bmap"; do
   [[ $out == *"$s"* ]] && passes=$((passes + 1)) || { echo "FAIL: dry run lacks $s"; fails=$((fails + 1)); }
 done
 [[ $out == *"SOURCE_DATE_EPOCH="* && $out == *"milepost-"*"-arm64.img"* ]] && passes=$((passes + 1)) || { echo "FAIL: dry run lacks the image name or epoch"; fails=$((fails + 1)); }
