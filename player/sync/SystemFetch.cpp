@@ -48,7 +48,13 @@ fs::path system_version_path() {
     return e && *e ? fs::path(e) : fs::path("/etc/milepost/system-version");
 }
 
-SystemIdentity read_system_identity(const fs::path& rauc_conf, const fs::path& version_file) {
+fs::path board_model_path() {
+    const char* e = std::getenv("MILEPOST_BOARD_MODEL_FILE");
+    return e && *e ? fs::path(e) : fs::path("/proc/device-tree/model");
+}
+
+SystemIdentity read_system_identity(const fs::path& rauc_conf, const fs::path& version_file,
+                                    const fs::path& board_model) {
     SystemIdentity id;
     auto conf = read_file(rauc_conf, 64 * 1024);
     if (!conf) {
@@ -64,6 +70,16 @@ SystemIdentity read_system_identity(const fs::path& rauc_conf, const fs::path& v
         id.problem = rauc_conf.string() + ": expected [system] compatible and [keyring] path";
     else if (!version || trimmed(*version).empty())
         id.problem = version_file.string() + ": missing: the running system's version is unknown";
+    // The device tree's model ends in a NUL. A Pi 3 (or 2, or Zero 2) boots its
+    // first partition whatever autoboot.txt says: it could never try the new slot.
+    if (auto model = read_file(board_model, 256); model && id.problem.empty()) {
+        const std::string name = trimmed(model->substr(0, model->find('\0')));
+        for (const char* old_board : {"Raspberry Pi 3", "Raspberry Pi 2", "Raspberry Pi Zero 2"})
+            if (name.starts_with(old_board))
+                id.problem = "this board (" + name +
+                             ") has no A/B boot (tryboot): system updates need a Raspberry Pi 4 "
+                             "or 5; reflash its card to update it";
+    }
     if (!id.problem.empty())
         return id;
     id.compatible = compatible;

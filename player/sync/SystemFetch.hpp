@@ -23,14 +23,19 @@ struct SystemIdentity {
     std::filesystem::path keyring;
     std::string problem; // why it takes none
 };
+// `board_model` is the device tree's model: a Raspberry Pi without the A/B boot
+// (tryboot: a Pi 4 or 5 and later have it, a Pi 3 does not) takes no updates.
 SystemIdentity read_system_identity(const std::filesystem::path& rauc_conf,
-                                    const std::filesystem::path& version_file);
+                                    const std::filesystem::path& version_file,
+                                    const std::filesystem::path& board_model);
 
-// Where a screen's system facts are: /etc/rauc/system.conf and
-// /etc/milepost/system-version (MILEPOST_RAUC_CONF and MILEPOST_SYSTEM_VERSION_FILE
-// name others, for the tests).
+// Where a screen's system facts are: /etc/rauc/system.conf,
+// /etc/milepost/system-version and /proc/device-tree/model (MILEPOST_RAUC_CONF,
+// MILEPOST_SYSTEM_VERSION_FILE and MILEPOST_BOARD_MODEL_FILE name others, for the
+// tests).
 std::filesystem::path rauc_conf_path();
 std::filesystem::path system_version_path();
+std::filesystem::path board_model_path();
 
 // What this screen did with a system bundle, kept across reboots (SystemInstall.hpp).
 struct UpdateRecord {
