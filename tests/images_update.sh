@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The image's side of a system update, on this machine: RAUC's own service (on a
-# D-Bus session bus of the test's, slot 3 booted on trial), the image's
-# bootloader backend writing autoboot.txt, and
+# D-Bus session bus of the test's), the image's bootloader backend writing
+# autoboot.txt, its post-install handler pointing the new boot files at their
+# own root, and
 #   images/files/milepost-commit: a tried system is kept once the player has shown
 #     frames for 60 s and sync has polled; one whose player keeps failing is marked
 #     bad and the screen reboots into the old one; a boot that was not a trial is
@@ -49,7 +50,12 @@ export MILEPOST_AUTOBOOT=$tmp/autoboot.txt MILEPOST_BOOTLOADER_DT=$tmp/dt MILEPO
 number() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' 0 0 0 "$1")"; }
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
   -days 30 -subj "/CN=milepost test" 2>/dev/null
-truncate -s 1M "$tmp/slot-a" "$tmp/slot-b"
+# Slots named as the image names them (/dev/disk/by-partuuid/4d50a5e0-NN): files.
+mkdir -p "$tmp/by-partuuid"
+p=$tmp/by-partuuid/4d50a5e0
+truncate -s 1M "$p-05" "$p-06"
+mkfs.vfat -C "$p-02" 2048 >/dev/null
+mkfs.vfat -C "$p-03" 2048 >/dev/null
 cat >"$tmp/system.conf" <<EOF
 [system]
 compatible=milepost-rpi-arm64
@@ -58,16 +64,25 @@ mountprefix=$tmp/mnt
 statusfile=$tmp/status.raucs
 [handlers]
 bootloader-custom-backend=$src/images/files/milepost-rauc-backend
+post-install=$src/images/files/milepost-rauc-post-install
 [keyring]
 path=$tmp/cert.pem
 [slot.rootfs.0]
-device=$tmp/slot-a
+device=$p-05
 type=raw
 bootname=2
+[slot.boot.0]
+device=$p-02
+type=raw
+parent=rootfs.0
 [slot.rootfs.1]
-device=$tmp/slot-b
+device=$p-06
 type=raw
 bootname=3
+[slot.boot.1]
+device=$p-03
+type=raw
+parent=rootfs.1
 EOF
 export DBUS_SESSION_BUS_ADDRESS=unix:path=$tmp/bus DBUS_STARTER_BUS_TYPE=session
 dbus-daemon --session --nofork --nopidfile --address="$DBUS_SESSION_BUS_ADDRESS" 2>/dev/null &
@@ -101,6 +116,28 @@ state() { sed -n 's/^ *"state": *"\([^"]*\)".*/\1/p' "$tmp/data/system-update.js
 detail() { sed -n 's/^ *"detail": *"\([^"]*\)".*/\1/p' "$tmp/data/system-update.json"; }
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 export MILEPOST_COMMIT_PAUSE=0.2
+export MTOOLS_SKIP_CHECK=1
+
+# 0. An install into slot B (as images/build makes bundles: slot A's root and boot
+# files; plain format, which this machine's kernel can install): slot B's boot
+# files then boot slot B's root, as slot 3, and autoboot.txt tries slot 3.
+mkdir -p "$tmp/bundle"
+head -c 65536 /dev/urandom >"$tmp/bundle/root.img"
+mkfs.vfat -C "$tmp/bundle/boot.img" 2048 >/dev/null
+printf 'console=tty3 root=PARTUUID=4d50a5e0-05 rauc.slot=2 ro rootwait quiet\n' >"$tmp/cmdline.txt"
+mcopy -i "$tmp/bundle/boot.img" "$tmp/cmdline.txt" ::cmdline.txt
+printf '[update]\ncompatible=milepost-rpi-arm64\nversion=0.2.0\n[bundle]\nformat=plain\n[image.rootfs]\nfilename=root.img\n[image.boot]\nfilename=boot.img\n' >"$tmp/bundle/manifest.raucm"
+rauc bundle --cert="$tmp/cert.pem" --key="$tmp/key.pem" "$tmp/bundle" "$tmp/update.raucb" >/dev/null 2>&1
+number 2 >"$tmp/dt/partition"
+number 0 >"$tmp/dt/tryboot"
+printf '[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=2\n' >"$MILEPOST_AUTOBOOT"
+start_rauc 2
+out=$(rauc install "$tmp/update.raucb" 2>&1)
+expect "install: exit" 0 $?
+expect "install: slot B's root" "$(sha256sum <"$tmp/bundle/root.img")" "$(head -c 65536 "$p-06" | sha256sum)"
+expect "install: slot B's cmdline.txt" "console=tty3 root=PARTUUID=4d50a5e0-06 rauc.slot=3 ro rootwait quiet" "$(mtype -i "$p-03" ::cmdline.txt)"
+expect "install: slot A's cmdline.txt untouched" "" "$(mtype -i "$p-02" ::cmdline.txt 2>/dev/null)"
+expect "install: autoboot.txt tries slot 3" $'[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=3' "$(cat "$MILEPOST_AUTOBOOT")"
 
 # 1. Tried, the player up for 61 s, sync polled since the boot: committed.
 boot 3 1 61 0 "$now"
