@@ -103,7 +103,7 @@ EOF
 # around now (the guest's clock is the host's, UTC).
 make_card() { # make_card FILE
   cp --sparse=always "$image" "$1"
-  truncate -s +512M "$1"
+  truncate -s +2G "$1" # a card is larger than the image: room for the bundle
   local from to
   from=$(date -u -d '-2 hours' +%H:00) to=$(date -u -d '+3 hours' +%H:00)
   cat >"$work/site.toml" <<EOF
