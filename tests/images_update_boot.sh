@@ -31,6 +31,7 @@ re() { sed 's/[.+]/\\&/g' <<<"$1"; } # a version as a grep -E pattern
 work=$(mktemp -d)
 server=""
 trap '[[ -n $server ]] && kill -- -$server 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM
 failed=0
 fail() { echo "images_update_boot: FAILED: $*" >&2; failed=1; }
 export MTOOLS_SKIP_CHECK=1
@@ -145,10 +146,10 @@ scenario_good() {
   echo "images_update_boot: figure: downloaded for the update: $(grep -a -m1 -o 'system [^ ]*: fetching the bundle, [0-9]* MB' "$out/update-good-1.log") (the bundle is $(stat -c %s "$bundle") bytes)"
   local t0 t1
   t0=$(grep -a -m1 'installing into the other slot' "$out/update-good-1.log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
-  t1=$(grep -a -m1 'installed in the other slot' "$out/update-good-1.log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
+  t1=$(grep -a -m1 -E 'rauc\[[0-9]+\]: installing .* succeeded' "$out/update-good-1.log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
   echo "images_update_boot: figure: install under emulation from ${t0:-?} s to ${t1:-?} s of the boot"
   echo "images_update_boot: autoboot.txt after the install: $(autoboot "$work/good.img")"
-  boot good-2 "$work/good.img" --tryboot --timeout 1800 --until "milepost-commit\[[0-9]+\]: system $(re "$new") committed" ||
+  boot good-2 "$work/good.img" --tryboot --timeout 1800 --until "milepost-commit: system $(re "$new") committed" ||
     { fail "good: the tried system was not committed ($out/update-good-2.log)"; return; }
   grep -q -a 'the firmware boots partition 3 (tryboot' "$out/update-good-2.log" || fail "good: the tried boot was not partition 3"
   echo "images_update_boot: autoboot.txt after the commit: $(autoboot "$work/good.img")"
@@ -167,7 +168,7 @@ scenario_no_frames() {
   grep -q -a "Restarting system with command '0 tryboot'" "$out/update-bad-1.log" ||
     { fail "no-frames: the first boot did not install and reboot with tryboot ($out/update-bad-1.log)"; return; }
   boot bad-2 "$work/bad.img" --tryboot --timeout 1800 --until 'reboot: Restarting system'
-  grep -q -a -E "milepost-commit\[[0-9]+\]: system $(re "$broken") rolled back" "$out/update-bad-2.log" ||
+  grep -q -a -E "milepost-commit: system $(re "$broken") rolled back" "$out/update-bad-2.log" ||
     { fail "no-frames: the tried system was not rolled back ($out/update-bad-2.log)"; return; }
   boot bad-3 "$work/bad.img" --timeout 1800 --expect "system $(re "$broken") rolled back" ||
     fail "no-frames: the old system did not come back saying so ($out/update-bad-3.log)"
