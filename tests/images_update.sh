@@ -178,6 +178,14 @@ out=$("$src/images/files/milepost-system-reboot" 2>&1)
 contains "reboot: said" "system 0.2.0: rebooting to try it" "$out"
 expect "reboot: a tryboot" "reboot 0 tryboot" "$(cat "$tmp/systemctl.log")"
 expect "reboot: the request taken" "no" "$([[ -e $tmp/data/system-reboot ]] && echo yes || echo no)"
+# A request another user made (the player's group may write the data folder): ignored.
+: >"$tmp/systemctl.log"
+echo 0.2.0 >"$tmp/data/system-reboot"
+chown nobody "$tmp/data/system-reboot"
+out=$("$src/images/files/milepost-system-reboot" 2>&1)
+contains "not sync's: said" "a reboot request made by nobody, not milepost-sync: ignored" "$out"
+expect "not sync's: no reboot" "" "$(cat "$tmp/systemctl.log")"
+expect "not sync's: the request taken" "no" "$([[ -e $tmp/data/system-reboot ]] && echo yes || echo no)"
 # Nothing left to try (RAUC marked it bad meanwhile): no reboot.
 printf '[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=2\n' >"$MILEPOST_AUTOBOOT"
 : >"$tmp/systemctl.log"

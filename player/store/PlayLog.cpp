@@ -74,8 +74,11 @@ std::string random_log_id() {
 class FileLock {
 public:
     explicit FileLock(const std::filesystem::path& file) {
-        // flock needs no write access: the other program's user may own the file.
+        // flock needs no write access: the other program's user may own the file
+        // (and where it does, fs.protected_regular refuses O_CREAT: see below).
         m_fd = ::open(file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0660);
+        if (m_fd < 0 && errno == EACCES)
+            m_fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
         if (m_fd >= 0)
             while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
             }
@@ -276,6 +279,38 @@ Result<PlayLog> PlayLog::open(const std::filesystem::path& file, Durability dura
 
 namespace {
 
+// The play log's files live in the data folder, which is sticky and
+// group-writable (1770: neither program may replace the other's files). Debian
+// sets fs.protected_regular = 2: there the kernel refuses an open with O_CREAT of
+// an existing file that another user owns, even when its mode lets the opener
+// write it. SQLite opens the database and its -wal and -shm with O_CREAT, so
+// milepost-sync could not open the player's play log for writing and SQLite fell
+// back to read-only: no play was ever marked uploaded or pruned. An open with
+// O_CREAT refused so (EACCES) is tried again without O_CREAT (O_EXCL never is):
+// the file exists, and its mode decides, as it does for every other open.
+int open_existing_too(const char* path, int flags, int mode) {
+    int fd = ::open(path, flags, mode);
+    if (fd < 0 && errno == EACCES && (flags & O_CREAT) && !(flags & O_EXCL)) {
+        const int again = ::open(path, flags & ~O_CREAT, mode);
+        if (again >= 0)
+            return again;
+        errno = EACCES;
+    }
+    return fd;
+}
+
+// Once, before the first connection: SQLite's unix VFS opens files through it.
+void open_shared_files_with_care() {
+    static const bool done = [] {
+        sqlite3_vfs* vfs = sqlite3_vfs_find(nullptr);
+        if (vfs && vfs->iVersion >= 3 && vfs->xSetSystemCall)
+            vfs->xSetSystemCall(vfs, "open",
+                                reinterpret_cast<sqlite3_syscall_ptr>(&open_existing_too));
+        return true;
+    }();
+    (void)done;
+}
+
 // The player writes the play log and milepost-sync marks and prunes its rows, as
 // two users of one group: the file is made group-writable here, whatever the umask
 // (SQLite would make it 0644 less the umask), and SQLite gives its -wal and -shm
@@ -316,6 +351,7 @@ Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durabilit
                 *out = db.last_code;
         }
     } report{*db, code};
+    open_shared_files_with_care();
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(file.c_str(), &raw,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |

@@ -132,10 +132,24 @@ void make_one_user_install() {
                 .exit_code == 0);
 }
 
+// fs.protected_regular as Debian sets it (2, /usr/lib/sysctl.d/99-protect-links.conf)
+// while it lives, and as it was afterwards: in the data folder (sticky,
+// group-writable) the kernel then refuses an open with O_CREAT of a file another
+// user owns. Containers often leave it 0, where that cannot be seen.
+struct ProtectedRegularAsDebian {
+    std::string was = read_file("/proc/sys/fs/protected_regular");
+    ProtectedRegularAsDebian() {
+        std::ofstream("/proc/sys/fs/protected_regular") << "2\n";
+        REQUIRE(read_file("/proc/sys/fs/protected_regular") == "2\n");
+    }
+    ~ProtectedRegularAsDebian() { std::ofstream("/proc/sys/fs/protected_regular") << was; }
+};
+
 // The two programs at work on the installed package, each as its user with its
 // unit's umask: the player plays (and logs) while sync fetches a signed channel
 // and uploads and marks the player's rows; then what the player may not do.
 void check_two_users_at_work(const TempDir& dir) {
+    const ProtectedRegularAsDebian debian;
     const fs::path data = "/var/lib/milepost";
     fs::remove(data / "playlog.db"); // made afresh by the player below
     // Both programs read the config and the player's channel from here.
