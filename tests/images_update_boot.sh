@@ -176,27 +176,33 @@ scenario_no_frames() {
 }
 
 scenario_cuts() {
-  local cuts=${CUTS:-10} i at mode
+  local cuts=${CUTS:-10} i at mode log
   make_bundle "$new" || return
   publish "$work/bundle-$new/update.raucb" 3 || return
   for ((i = 1; i <= cuts; i++)); do
     make_card "$work/cut.img"
-    # Half the cuts during the first boot's install, half during the tried boot.
+    # Odd cuts while the first boot fetches and installs (it reboots at about
+    # 200 s under qemu), even ones during the tried boot (committed at about 120 s).
     if ((i % 2)); then
-      at=$((120 + RANDOM % 600))
+      at=$((60 + RANDOM % 150))
       boot "cut-$i-a" "$work/cut.img" --timeout 3600 --power-cut "$at" >/dev/null
+      # Cut after the reboot it asked for: the firmware still tries the new slot.
+      if grep -q -a "Restarting system with command '0 tryboot'" "$out/update-cut-$i-a.log"; then
+        boot "cut-$i-b" "$work/cut.img" --tryboot --timeout 1800 --until 'milepost-commit: system .* (committed|rolled back)' >/dev/null
+      fi
       mode="install, $at s after power-on"
     else
       boot "cut-$i-a" "$work/cut.img" --timeout 3600 --until 'reboot: Restarting system' >/dev/null
-      at=$((60 + RANDOM % 240))
+      at=$((30 + RANDOM % 150))
       boot "cut-$i-b" "$work/cut.img" --tryboot --timeout 1800 --power-cut "$at" >/dev/null
       mode="commit, $at s into the tried boot"
     fi
+    log=$out/update-cut-$i-c.log
     if boot "cut-$i-c" "$work/cut.img" --timeout 1800 >/dev/null &&
-      ! grep -a -q -E 'milepost-data: .*(making it again|read-only)' "$out/update-cut-$i-c.log"; then
-      echo "images_update_boot: cut $i ($mode): plays again on partition $(sed -n 's/.*the firmware boots partition \([0-9]\).*/\1/p' "$out/update-cut-$i-c.log" | head -1), data whole"
+      ! grep -a -q -E 'milepost-data: .*(making it again|read-only)|a new log started' "$out"/update-cut-$i-*.log; then
+      echo "images_update_boot: cut $i ($mode): plays again, on partition $(sed -n 's/.*the firmware boots partition \([0-9]\).*/\1/p' "$log" | head -1) ($(grep -a -o -m1 'milepost-sync\[[0-9]*\]: system [^ ]* [a-z]*' "$log" | cut -d' ' -f2- || echo "system as built")); data partition and play log whole"
     else
-      fail "cut $i ($mode): the card did not come back playing with its data ($out/update-cut-$i-c.log)"
+      fail "cut $i ($mode): the card did not come back playing with its data and play log ($log)"
     fi
   done
 }
