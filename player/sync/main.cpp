@@ -469,7 +469,8 @@ int main(int argc, char** argv) {
     store->budget(config.content.max_cache_mb);
     if (config.content.server.empty())
         log::info("no [content] server in the config: this screen plays its built-in channel");
-    const SystemIdentity system = read_system_identity(rauc_conf_path(), system_version_path(), board_model_path());
+    const SystemIdentity system =
+        read_system_identity(rauc_conf_path(), system_version_path(), board_model_path());
     SharedFacts facts(store->data_dir(), config,
                       first_facts(*store, config, config_problem, system));
     const HttpSettings upload_settings = http_settings(config);

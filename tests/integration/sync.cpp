@@ -350,9 +350,10 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
         std::string state, message;
     };
     std::vector<std::string> pi3 = env;
-    pi3.push_back("MILEPOST_BOARD_MODEL_FILE=" +
-                  screen.dir.write("model", std::string("Raspberry Pi 3 Model B Plus Rev 1.3") + '\0')
-                      .string());
+    pi3.push_back(
+        "MILEPOST_BOARD_MODEL_FILE=" +
+        screen.dir.write("model", std::string("Raspberry Pi 3 Model B Plus Rev 1.3") + '\0')
+            .string());
     const std::vector<Case> cases = {
         {named_bundle(bundle, "0.0.9"), "", env, "refused",
          "system 0.0.9 is older than the running 0.1.0: refused (a downgrade the manifest does "
@@ -362,10 +363,7 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
          "refused"},
         {named_bundle(bundle, "0.5.0"), "[update]\nchannel = \"off\"\n", env, "off",
          "system 0.5.0 not fetched: [update] channel is \"off\""},
-        {named_bundle(bundle, "0.5.0"),
-         "",
-         pi3,
-         "refused",
+        {named_bundle(bundle, "0.5.0"), "", pi3, "refused",
          "system 0.5.0 not fetched: this board (Raspberry Pi 3 Model B Plus Rev 1.3) has no A/B "
          "boot (tryboot): system updates need a Raspberry Pi 4 or 5"},
         {named_bundle(bundle, "0.5.0"),
