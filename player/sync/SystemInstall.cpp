@@ -157,6 +157,10 @@ UpdateRecord read_update_record(const fs::path& data_dir) {
 }
 
 std::string current_boot_id() {
+    // The unit passes it (Environment=MILEPOST_BOOT_ID=%b): its sandbox hides
+    // /proc/sys (ProcSubset=pid), where the kernel says it.
+    if (const char* id = std::getenv("MILEPOST_BOOT_ID"); id && *id)
+        return id;
     const char* e = std::getenv("MILEPOST_BOOT_ID_FILE");
     const fs::path file = e && *e ? fs::path(e) : fs::path("/proc/sys/kernel/random/boot_id");
     auto text = read_file(file, 256);

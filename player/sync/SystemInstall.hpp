@@ -21,8 +21,10 @@ namespace milepost {
 
 // DATA_DIR/system-update.json. Never fails: no file, or a damaged one, is no record.
 UpdateRecord read_update_record(const std::filesystem::path& data_dir);
-// This boot's identity (/proc/sys/kernel/random/boot_id; MILEPOST_BOOT_ID_FILE
-// names another file, for the tests).
+// This boot's identity: MILEPOST_BOOT_ID (milepost-sync.service sets it to %b,
+// systemd's boot id), else /proc/sys/kernel/random/boot_id (MILEPOST_BOOT_ID_FILE
+// names another file, for the tests). Without it a reboot that brought the old
+// system back could not be told from one not yet made.
 std::string current_boot_id();
 
 // The whole system pass: what the last reboot did, the fetch and check, the

@@ -460,6 +460,9 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users
           std::vector<std::string>{"0027"});
     CHECK(unit_values(units / "milepost-sync.service", "UMask") ==
           std::vector<std::string>{"0027"});
+    // A system update's record needs this boot's id, which sync's sandbox hides in /proc/sys.
+    CHECK(unit_values(units / "milepost-sync.service", "Environment") ==
+          std::vector<std::string>{"MILEPOST_BOOT_ID=%b"});
 
     check_two_users_at_work(dir);
     for (const char* unit :
