@@ -86,6 +86,8 @@ parent=rootfs.1
 EOF
 export DBUS_SESSION_BUS_ADDRESS=unix:path=$tmp/bus DBUS_STARTER_BUS_TYPE=session
 dbus-daemon --session --nofork --nopidfile --address="$DBUS_SESSION_BUS_ADDRESS" 2>/dev/null &
+# RAUC's service gives up at once when the bus is not there yet.
+for _ in $(seq 100); do [[ -S $tmp/bus ]] && break; sleep 0.05; done
 service=""
 start_rauc() { # start_rauc BOOTED_SLOT
   [[ -z $service ]] || { kill "$service"; wait "$service" 2>/dev/null; }

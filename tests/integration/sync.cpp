@@ -216,6 +216,9 @@ struct RaucSystem {
                "MILEPOST_BOOTLOADER_DT=" + (dir / "dt").string()};
         bus.emplace(std::vector<std::string>{"dbus-daemon", "--session", "--nofork", "--nopidfile",
                                              "--address=" + address});
+        // RAUC's service gives up at once when the bus is not there yet.
+        for (int i = 0; i < 100 && !fs::exists(dir / "bus"); ++i)
+            std::this_thread::sleep_for(50ms);
         service.emplace(std::vector<std::string>{"rauc", "service", "--conf=" + conf.string(),
                                                  "--override-boot-slot=2"},
                         dir.path(), env);
@@ -280,9 +283,10 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
     const fs::path keyring = signing / "rauc/signer.cert.pem";
     RaucSystem rauc(keyring, "0.1.0");
     const auto& env = rauc.env;
-    // The window is later today: installed, no reboot yet.
-    screen.config(
-        pub.config(nginx.url(), "[update]\nwindow = \"" + window_from_now(120, 180) + "\"\n"));
+    // The window is later today: installed, no reboot yet. (Made once: a minute may
+    // turn between writing it and reading it back.)
+    const std::string later = window_from_now(120, 180);
+    screen.config(pub.config(nginx.url(), "[update]\nwindow = \"" + later + "\"\n"));
     const std::string object = sha256_hex(read_file(bundle));
     pub.publish(1, blobs(1, 1000, 1), named_bundle(bundle, "0.2.0"));
     auto system_news = [&] { return nlohmann::json::parse(read_file(screen.data / "sync.json")); };
@@ -296,7 +300,7 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
                          "replaces 0.1.0") != std::string::npos);
     CHECK(first.err.find("system 0.2.0 installed in the other slot; the screen reboots into it "
                          "in its window, " +
-                         window_from_now(120, 180)) != std::string::npos);
+                         later) != std::string::npos);
     CHECK(rauc.slot_b() == root_image);
     CHECK(read_file(rauc.autoboot) ==
           "[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=3\n");
