@@ -414,7 +414,10 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
 TEST_CASE("an installed system update reboots only in the window, is tried, and one that "
           "does not come up is rolled back and not installed again") {
     ServedScreen served;
-    auto& [pub, nginx, screen] = served;
+    // Named, not a structured binding: the lambdas below capture them (clang 14).
+    Publisher& pub = served.pub;
+    Nginx& nginx = served.nginx;
+    Screen& screen = served.screen;
     TempDir signing;
     const fs::path bundle =
         make_rauc_bundle(signing, "0.2.0", "milepost-rpi-arm64", "signer", "plain");
