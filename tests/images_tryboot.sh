@@ -16,22 +16,15 @@ export MILEPOST_AUTOBOOT=$tmp/autoboot/autoboot.txt MILEPOST_BOOTLOADER_DT=$tmp/
 mkdir -p "$tmp/autoboot" "$tmp/dt"
 fails=0 passes=0
 
-expect() { # expect NAME WANTED GOT
-  if [[ $3 == "$2" ]]; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: $1: wanted \"$2\", got \"$3\""
-    fails=$((fails + 1))
-  fi
-}
+source "$PWD/tests/support/checks.sh"
 
 # A boot: the firmware picks the partition, and leaves what it did in the device
 # tree for the system (partition, tryboot) as 32-bit big-endian numbers.
 boot() { # boot normal|tryboot
   local part
   part=$("$firmware" "$MILEPOST_AUTOBOOT" "$1") || { echo "no boot"; return; }
-  printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' 0 0 0 "$part")" >"$tmp/dt/partition"
-  printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' 0 0 0 "$([[ $1 == tryboot ]] && echo 1 || echo 0)")" >"$tmp/dt/tryboot"
+  dt_number "$part" >"$tmp/dt/partition"
+  dt_number "$([[ $1 == tryboot ]] && echo 1 || echo 0)" >"$tmp/dt/tryboot"
   echo "$part"
 }
 

@@ -17,22 +17,7 @@ src=$PWD
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 fails=0 passes=0
-expect() { # expect NAME WANTED GOT
-  if [[ $3 == "$2" ]]; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: $1: wanted \"$2\", got \"$3\""
-    fails=$((fails + 1))
-  fi
-}
-contains() { # contains NAME NEEDLE HAYSTACK
-  if [[ $3 == *"$2"* ]]; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: $1: \"$2\" not in: $3"
-    fails=$((fails + 1))
-  fi
-}
+source "$src/tests/support/checks.sh"
 
 # The stand-in systemctl: `show -P PROPERTY UNIT` from $tmp/unit/PROPERTY; any
 # other call is written to $tmp/systemctl.log.
@@ -47,7 +32,6 @@ export PATH=$tmp/bin:$PATH
 
 # A card on which RAUC installed system 0.2.0 into slot 3 (boot 2 committed).
 export MILEPOST_AUTOBOOT=$tmp/autoboot.txt MILEPOST_BOOTLOADER_DT=$tmp/dt MILEPOST_DATA_DIR=$tmp/data
-number() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' 0 0 0 "$1")"; }
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
   -days 30 -subj "/CN=milepost test" 2>/dev/null
 # Slots named as the image names them (/dev/disk/by-partuuid/4d50a5e0-NN): files.
@@ -101,8 +85,8 @@ start_rauc() { # start_rauc BOOTED_SLOT
 # A boot: the firmware's record of it, the player's unit, sync's last poll, and the
 # record sync left before the reboot.
 boot() { # boot PARTITION TRYBOOT PLAYER_SECONDS RESTARTS LAST_SYNC
-  number "$1" >"$tmp/dt/partition"
-  number "$2" >"$tmp/dt/tryboot"
+  dt_number "$1" >"$tmp/dt/partition"
+  dt_number "$2" >"$tmp/dt/tryboot"
   printf '[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=3\n' >"$MILEPOST_AUTOBOOT"
   local up
   up=$(cut -d. -f1 /proc/uptime)
@@ -130,8 +114,8 @@ printf 'console=tty3 root=PARTUUID=4d50a5e0-05 rauc.slot=2 ro rootwait quiet\n' 
 mcopy -i "$tmp/bundle/boot.img" "$tmp/cmdline.txt" ::cmdline.txt
 printf '[update]\ncompatible=milepost-rpi-arm64\nversion=0.2.0\n[bundle]\nformat=plain\n[image.rootfs]\nfilename=root.img\n[image.boot]\nfilename=boot.img\n' >"$tmp/bundle/manifest.raucm"
 rauc bundle --cert="$tmp/cert.pem" --key="$tmp/key.pem" "$tmp/bundle" "$tmp/update.raucb" >/dev/null 2>&1
-number 2 >"$tmp/dt/partition"
-number 0 >"$tmp/dt/tryboot"
+dt_number 2 >"$tmp/dt/partition"
+dt_number 0 >"$tmp/dt/tryboot"
 printf '[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=2\n' >"$MILEPOST_AUTOBOOT"
 start_rauc 2
 out=$(rauc install "$tmp/update.raucb" 2>&1)
