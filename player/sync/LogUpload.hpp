@@ -26,7 +26,7 @@ struct SyncFacts {
     std::int64_t rows_pending = 0;    // plays not yet uploaded, after the last pass
     std::string config_problem;       // a settings file set aside: why ("" = none)
     std::string system_version;       // the running system's ("" = not updated over the air)
-    std::string system_update;        // SystemReport::state of the last pass ("" = none named)
+    std::string system_update;        // to_string(SystemReport::state) of the last pass ("" = none)
     std::string system_update_detail; // its summary
 };
 

@@ -36,7 +36,36 @@ std::string ini_value(const std::string& text, const std::string& section, const
     return {};
 }
 
+constexpr std::pair<UpdateState, const char*> kStateNames[] = {
+    {UpdateState::None, ""},
+    {UpdateState::Off, "off"},
+    {UpdateState::Current, "current"},
+    {UpdateState::Refused, "refused"},
+    {UpdateState::Ready, "ready"},
+    {UpdateState::Failed, "failed"},
+    {UpdateState::Installed, "installed"},
+    {UpdateState::InstallFailed, "install failed"},
+    {UpdateState::Rebooting, "rebooting"},
+    {UpdateState::Trying, "trying"},
+    {UpdateState::Committed, "committed"},
+    {UpdateState::RolledBack, "rolled back"},
+};
+
 } // namespace
+
+std::string to_string(UpdateState state) {
+    for (const auto& [s, name] : kStateNames)
+        if (s == state)
+            return name;
+    return {};
+}
+
+UpdateState parse_update_state(const std::string& text) {
+    for (const auto& [s, name] : kStateNames)
+        if (text == name)
+            return s;
+    return UpdateState::None;
+}
 
 fs::path rauc_conf_path() {
     const char* e = std::getenv("MILEPOST_RAUC_CONF");
@@ -105,20 +134,20 @@ public:
         m_bundle = *(*active)->channel.system;
         m_report.version = m_bundle.version;
         if (m_config.update.channel == UpdateChannel::Off)
-            return done("off",
+            return done(UpdateState::Off,
                         "system " + m_bundle.version + " not fetched: [update] channel is \"off\"");
         if (m_system.compatible.empty())
-            return done("refused",
+            return done(UpdateState::Refused,
                         "system " + m_bundle.version + " not fetched: " + m_system.problem);
         const SystemUpdateChoice choice =
             choose_system_update(m_bundle, m_config.update, m_system.version, m_system.compatible);
         if (choice.action == SystemUpdateChoice::Action::Refuse)
-            return done("refused", choice.reason);
+            return done(UpdateState::Refused, choice.reason);
         if (m_record.version == m_bundle.version)
             if (auto settled = recorded(choice.action == SystemUpdateChoice::Action::None))
                 return *settled;
         if (choice.action == SystemUpdateChoice::Action::None)
-            return done("current", choice.reason);
+            return done(UpdateState::Current, choice.reason);
         return fetch_and_check();
     }
 
@@ -126,21 +155,24 @@ private:
     // What the record says of the bundle named, when that settles this pass.
     // `running`: the bundle's version is the running system's.
     std::optional<SystemReport> recorded(bool running) {
-        const std::string& state = m_record.state;
-        if (running && state == "rebooting")
-            return done("trying", "system " + m_bundle.version +
-                                      " is being tried: milepost-commit keeps it once the "
-                                      "player has shown frames for 60 s and sync has polled");
-        if (running && state == "committed")
-            return done("committed", m_record.detail);
-        if (!running && (state == "installed" || state == "rebooting" || state == "rolled back"))
+        using enum UpdateState;
+        const UpdateState state = m_record.state;
+        if (running && state == Rebooting)
+            return done(UpdateState::Trying,
+                        "system " + m_bundle.version +
+                            " is being tried: milepost-commit keeps it once the "
+                            "player has shown frames for 60 s and sync has polled");
+        if (running && state == Committed)
+            return done(UpdateState::Committed, m_record.detail);
+        if (!running && (state == Installed || state == Rebooting || state == RolledBack))
             return done(state, m_record.detail);
-        if (!running && state == "install failed" && m_record.boot_id == m_boot_id)
-            return done("failed", m_record.detail + " (tried again after the next boot)");
+        if (!running && state == InstallFailed && m_record.boot_id == m_boot_id)
+            return done(UpdateState::Failed,
+                        m_record.detail + " (tried again after the next boot)");
         return std::nullopt;
     }
 
-    SystemReport done(const std::string& state, const std::string& summary) {
+    SystemReport done(UpdateState state, const std::string& summary) {
         m_report.state = state;
         m_report.summary = summary;
         return m_report;
@@ -159,22 +191,24 @@ private:
             auto have = fs::file_size(partial, ec);
             const std::uint64_t missing = m_bundle.size - (!ec && have <= m_bundle.size ? have : 0);
             if (m_store.free_space() < missing + m_store.reserve())
-                return done("failed",
+                return done(UpdateState::Failed,
                             what + ": the bundle needs " + std::to_string(missing / 1000000) +
                                 " MB more, and " + std::to_string(m_store.free_space() / 1000000) +
                                 " MB are free with " + std::to_string(m_store.reserve() / 1000000) +
                                 " MB kept for the play log: not fetched");
             if (auto r = download(partial); !r)
-                return done("failed", what + ": " + r.error().message);
+                return done(UpdateState::Failed, what + ": " + r.error().message);
             auto hash = sha256_file(partial);
             if (!hash || *hash != m_bundle.object) {
                 fs::remove(partial, ec);
-                return done("failed", what + ": the bundle's SHA-256 does not match the "
-                                             "manifest: thrown away, fetched again next time");
+                return done(UpdateState::Failed,
+                            what + ": the bundle's SHA-256 does not match the "
+                                   "manifest: thrown away, fetched again next time");
             }
             fs::rename(partial, ready, ec);
             if (ec)
-                return done("failed", what + ": " + ready.string() + ": " + ec.message());
+                return done(UpdateState::Failed,
+                            what + ": " + ready.string() + ": " + ec.message());
         }
         return check_signature(ready);
     }
@@ -201,19 +235,22 @@ private:
         std::error_code ec;
         if (!info) {
             fs::remove(bundle, ec);
-            return done("refused", what + ": its RAUC signature does not hold for " +
-                                       m_system.keyring.string() + ": " + info.error().message);
+            return done(UpdateState::Refused, what + ": its RAUC signature does not hold for " +
+                                                  m_system.keyring.string() + ": " +
+                                                  info.error().message);
         }
         const std::string& version = info->version;
         const std::string& compatible = info->compatible;
         if (version != m_bundle.version || compatible != m_bundle.compatible) {
             fs::remove(bundle, ec);
-            return done("refused", what + ": the bundle says version \"" + version + "\" for \"" +
-                                       compatible + "\", not what the manifest says");
+            return done(UpdateState::Refused, what + ": the bundle says version \"" + version +
+                                                  "\" for \"" + compatible +
+                                                  "\", not what the manifest says");
         }
         m_report.bundle = bundle;
-        return done("ready", what + " (" + compatible + ") fetched and its signature holds; " +
-                                 "it replaces " + m_system.version);
+        return done(UpdateState::Ready, what + " (" + compatible +
+                                            ") fetched and its signature holds; " + "it replaces " +
+                                            m_system.version);
     }
 
     // Older bundles and their partial files go: one system update at a time.

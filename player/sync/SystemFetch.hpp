@@ -38,26 +38,45 @@ std::filesystem::path system_version_path();
 std::filesystem::path board_model_path();
 
 // What this screen did with a system bundle, kept across reboots (SystemInstall.hpp).
+// Where a system update stands, written in the record and status.json as the text
+// to_string gives. A record (DATA_DIR/system-update.json, which the image's
+// milepost-commit writes too) holds Installed, InstallFailed, Rebooting, Committed
+// or RolledBack; a pass reports those, Trying (the new system before its commit),
+// or what the pass itself came to.
+enum class UpdateState {
+    None,          // "": no bundle named, or no record
+    Off,           // "off": [update] channel = "off"
+    Current,       // "current": the running system is the one named, or newer
+    Refused,       // "refused": not for this screen, or its signature does not hold
+    Ready,         // "ready": fetched and checked (within a pass: installed next)
+    Failed,        // "failed": the fetch or the install failed, tried again later
+    Installed,     // "installed": in the other slot, waiting for the window
+    InstallFailed, // "install failed": a record's, with the boot it failed in
+    Rebooting,     // "rebooting": the reboot asked for, with the boot it was asked in
+    Trying,        // "trying": the new system runs, not yet committed
+    Committed,     // "committed": milepost-commit kept it
+    RolledBack,    // "rolled back": the new system did not come up; never again
+};
+std::string to_string(UpdateState state);
+UpdateState parse_update_state(const std::string& text); // None when unknown
+
 struct UpdateRecord {
     std::string version; // the bundle's
     std::string from;    // the system it replaces
-    std::string state; // "", "installed", "rebooting", "committed", "rolled back", "install failed"
-    std::string at;    // RFC 3339 UTC
+    UpdateState state = UpdateState::None;
+    std::string at; // RFC 3339 UTC
     std::string detail;
-    std::string boot_id; // "rebooting", "install failed": the boot they happened in
+    std::string boot_id; // Rebooting, InstallFailed: the boot they happened in
 };
 
 struct SystemReport {
-    // "" (no bundle), "off", "current", "refused", "ready", "failed", or the record's
-    // state for the bundle named: "installed", "rebooting", "trying", "committed",
-    // "rolled back"
-    std::string state;
+    UpdateState state = UpdateState::None;
     std::string version;          // the bundle's
     std::string summary;          // one line for the journal and status.json
-    std::filesystem::path bundle; // when ready: the checked bundle
+    std::filesystem::path bundle; // when Ready: the checked bundle
 };
 
-// Never throws; a failure is a report with state "failed" and the reason. What
+// Never throws; a failure is a report in state Failed with the reason. What
 // `record` says was done with the bundle named (installed, rolled back, ...) is
 // reported, not fetched again; `boot_id` is this boot's.
 SystemReport fetch_system_update(HttpClient& http, ContentStore& store, const DeviceConfig& config,

@@ -30,7 +30,7 @@ void write_record(const fs::path& data_dir, const UpdateRecord& r) {
     nlohmann::ordered_json j;
     j["version"] = r.version;
     j["from"] = r.from;
-    j["state"] = r.state;
+    j["state"] = to_string(r.state);
     j["at"] = r.at;
     j["detail"] = r.detail;
     if (!r.boot_id.empty())
@@ -59,10 +59,10 @@ public:
     // A reboot asked for in an earlier boot that left the old system running:
     // the new one did not come up, or did not come up far enough to say so.
     void settle_last_reboot() {
-        if (m_record.state != "rebooting" || m_record.boot_id == m_boot_id ||
+        if (m_record.state != UpdateState::Rebooting || m_record.boot_id == m_boot_id ||
             m_system.version == m_record.version)
             return;
-        m_record.state = "rolled back";
+        m_record.state = UpdateState::RolledBack;
         m_record.detail = "system " + m_record.version +
                           " did not start (or hung before milepost-commit kept it): the "
                           "firmware booted " +
@@ -81,35 +81,36 @@ public:
         log::info(what + ": installing into the other slot (rauc install)");
         const ToolResult r = run_tool({"rauc", "install", ready.bundle.string()}, {}, {}, m_tick);
         std::error_code ec;
-        UpdateRecord next{version, m_system.version, "", format_rfc3339_utc(m_now), "", ""};
+        UpdateRecord next{
+            version, m_system.version, UpdateState::None, format_rfc3339_utc(m_now), "", ""};
         if (r.status != 0) {
             const std::string why =
                 r.status < 0 ? "cannot run rauc (apt install rauc)" : last_line(r.err + r.out);
-            next.state = "install failed";
+            next.state = UpdateState::InstallFailed;
             next.detail = what + ": rauc install failed: " + why;
             next.boot_id = m_boot_id;
             write_record(m_data_dir, next);
             m_record = next;
-            return {"failed", version, next.detail, {}};
+            return {UpdateState::Failed, version, next.detail, {}};
         }
         fs::remove(ready.bundle, ec); // the slot holds it now
-        next.state = "installed";
+        next.state = UpdateState::Installed;
         next.detail =
             what + " installed in the other slot; the screen reboots into it in " + window_text();
         write_record(m_data_dir, next);
         m_record = next;
-        return {"installed", version, next.detail, {}};
+        return {UpdateState::Installed, version, next.detail, {}};
     }
 
     // In the window: the reboot asked for (DATA_DIR/system-reboot, which the image's
     // milepost-system-reboot.path acts on as root).
     SystemReport reboot_if_in_window() {
-        SystemReport report{"installed", m_record.version, m_record.detail, {}};
+        SystemReport report{UpdateState::Installed, m_record.version, m_record.detail, {}};
         auto zone = Zone::locate(m_config.device.timezone);
         const int minute = (zone ? *zone : Zone::utc()).local(m_now).minute;
         if (!in_update_window(update_window(m_config), minute))
             return report;
-        m_record.state = "rebooting";
+        m_record.state = UpdateState::Rebooting;
         m_record.at = format_rfc3339_utc(m_now);
         m_record.boot_id = m_boot_id;
         m_record.detail = "system " + m_record.version + ": rebooting into it (window " +
@@ -120,7 +121,7 @@ public:
             log::error(w.error().message);
             return report;
         }
-        return {"rebooting", m_record.version, m_record.detail, {}};
+        return {UpdateState::Rebooting, m_record.version, m_record.detail, {}};
     }
 
 private:
@@ -149,7 +150,7 @@ UpdateRecord read_update_record(const fs::path& data_dir) {
         return r;
     r.version = text_of(j, "version");
     r.from = text_of(j, "from");
-    r.state = text_of(j, "state");
+    r.state = parse_update_state(text_of(j, "state"));
     r.at = text_of(j, "at");
     r.detail = text_of(j, "detail");
     r.boot_id = text_of(j, "boot_id");
@@ -174,9 +175,9 @@ SystemReport run_system_update(HttpClient& http, ContentStore& store, const Devi
     install.settle_last_reboot();
     SystemReport report =
         fetch_system_update(http, store, config, system, install.record(), install.boot_id(), tick);
-    if (report.state == "ready")
+    if (report.state == UpdateState::Ready)
         report = install.install(report);
-    if (report.state == "installed")
+    if (report.state == UpdateState::Installed)
         report = install.reboot_if_in_window();
     return report;
 }

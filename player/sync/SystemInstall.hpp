@@ -5,9 +5,9 @@
 // across reboots in DATA_DIR/system-update.json. The new system's milepost-commit
 // writes there too: "committed", or "rolled back" with the reason.
 //
-// A record's states, in order: "installed" (in the other slot, waiting for the
-// window), "rebooting" (asked for; the boot it was asked in is kept), then on the
-// new system "committed", or "rolled back" (by milepost-commit, or seen by sync on
+// A record's states (UpdateState), in order: installed (in the other slot, waiting
+// for the window), rebooting (asked for; the boot it was asked in is kept), then on
+// the new system committed, or rolled back (by milepost-commit, or seen by sync on
 // the old system when the new one never came up). A version rolled back is not
 // installed again; a newer one starts over.
 #include "SystemFetch.hpp"

@@ -195,16 +195,18 @@ void run_system_pass(HttpClient& http, ContentStore& store, const DeviceConfig& 
     const SystemReport report =
         run_system_update(http, store, config, system, wall_now(), [&] { watchdog.ping(); });
     const SyncFacts before = facts.get();
-    if (report.state.empty() && before.system_update.empty())
+    const std::string state = to_string(report.state);
+    if (state.empty() && before.system_update.empty())
         return;
     if (report.summary != before.system_update_detail) {
-        if (report.state == "failed" || report.state == "refused" || report.state == "rolled back")
+        using enum UpdateState;
+        if (report.state == Failed || report.state == Refused || report.state == RolledBack)
             log::warn(report.summary);
         else if (!report.summary.empty())
             log::info(report.summary);
     }
     facts.update([&](SyncFacts& f) {
-        f.system_update = report.state;
+        f.system_update = state;
         f.system_update_detail = report.summary;
     });
 }

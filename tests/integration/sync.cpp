@@ -405,7 +405,7 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
     const SystemIdentity system{"milepost-rpi-arm64", "0.1.0", keyring, ""};
     const SystemReport full =
         fetch_system_update(*http, *store, config, system, UpdateRecord{}, "");
-    CHECK(full.state == "failed");
+    CHECK(full.state == UpdateState::Failed);
     CHECK_MESSAGE(full.summary.find("MB kept for the play log: not fetched") != std::string::npos,
                   full.summary);
     CHECK(object_requests(nginx.log(), object) == 0);
