@@ -164,22 +164,23 @@ out=$("$src/images/files/milepost-system-reboot" 2>&1)
 contains "reboot: said" "system 0.2.0: rebooting to try it" "$out"
 expect "reboot: a tryboot" "reboot 0 tryboot" "$(cat "$tmp/systemctl.log")"
 expect "reboot: the request taken" "no" "$([[ -e $tmp/data/system-reboot ]] && echo yes || echo no)"
-# A request another user made (the player's group may write the data folder): ignored.
+# A request ignored: said so, no reboot, and the request taken away.
+request_ignored() { # request_ignored NAME SAID (the request and autoboot.txt set up)
+  out=$("$src/images/files/milepost-system-reboot" 2>&1)
+  contains "$1: said" "$2" "$out"
+  expect "$1: no reboot" "" "$(cat "$tmp/systemctl.log")"
+  expect "$1: the request taken" "no" "$([[ -e $tmp/data/system-reboot ]] && echo yes || echo no)"
+}
+# A request another user made (the player's group may write the data folder).
 : >"$tmp/systemctl.log"
 echo 0.2.0 >"$tmp/data/system-reboot"
 chown nobody "$tmp/data/system-reboot"
-out=$("$src/images/files/milepost-system-reboot" 2>&1)
-contains "not sync's: said" "a reboot request made by nobody, not milepost-sync: ignored" "$out"
-expect "not sync's: no reboot" "" "$(cat "$tmp/systemctl.log")"
-expect "not sync's: the request taken" "no" "$([[ -e $tmp/data/system-reboot ]] && echo yes || echo no)"
-# Nothing left to try (RAUC marked it bad meanwhile): no reboot.
+request_ignored "not sync's" "a reboot request made by nobody, not milepost-sync: ignored"
+# Nothing left to try (RAUC marked it bad meanwhile).
 printf '[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=2\n' >"$MILEPOST_AUTOBOOT"
 : >"$tmp/systemctl.log"
 echo 0.2.0 >"$tmp/data/system-reboot"
-out=$("$src/images/files/milepost-system-reboot" 2>&1)
-contains "nothing to try: said" "no other slot is set to be tried" "$out"
-expect "nothing to try: no reboot" "" "$(cat "$tmp/systemctl.log")"
-expect "nothing to try: the request taken" "no" "$([[ -e $tmp/data/system-reboot ]] && echo yes || echo no)"
+request_ignored "nothing to try" "no other slot is set to be tried"
 
 echo "images_update: $passes checks passed, $fails failed"
 ((fails == 0))
