@@ -267,29 +267,51 @@ long object_requests(const std::vector<AccessLine>& log, const std::string& obje
                          [&](const AccessLine& l) { return l.uri == "/objects/" + object; });
 }
 
-} // namespace
-
-TEST_CASE("a system update the channel names is fetched when newer, its RAUC signature checked, "
-          "RAUC installs it into the other slot, and every refusal said") {
+// A served screen whose A/B system (RaucSystem) runs 0.1.0, and a channel that
+// names system 0.2.0 (a plain bundle by "signer", whose certificate is the
+// screen's keyring). Named members, not a structured binding: the tests' lambdas
+// capture them (clang 14).
+struct UpdatableScreen {
     ServedScreen served;
-    // Named, not a structured binding: the lambda below captures the screen.
     Publisher& pub = served.pub;
     Nginx& nginx = served.nginx;
     Screen& screen = served.screen;
     TempDir signing;
-    const fs::path bundle =
-        make_rauc_bundle(signing, "0.2.0", "milepost-rpi-arm64", "signer", "plain");
-    const std::string root_image = read_file(signing / "rauc/in/rootfs.img");
-    const fs::path keyring = signing / "rauc/signer.cert.pem";
-    RaucSystem rauc(keyring, "0.1.0");
+    fs::path bundle = make_rauc_bundle(signing, "0.2.0", "milepost-rpi-arm64", "signer", "plain");
+    fs::path keyring = signing / "rauc/signer.cert.pem";
+    std::string object = sha256_hex(read_file(bundle));
+    RaucSystem rauc{keyring, "0.1.0"};
+
+    UpdatableScreen() { pub.publish(1, blobs(1, 1000, 1), named_bundle(bundle, "0.2.0")); }
+    // What sync said last (DATA_DIR/sync.json), and its update record.
+    nlohmann::json news() const {
+        return nlohmann::json::parse(read_file(screen.data / "sync.json"));
+    }
+    nlohmann::json record() const {
+        return nlohmann::json::parse(read_file(screen.data / "system-update.json"));
+    }
+};
+
+} // namespace
+
+TEST_CASE("a system update the channel names is fetched when newer, its RAUC signature checked, "
+          "RAUC installs it into the other slot, and every refusal said") {
+    UpdatableScreen updatable;
+    Publisher& pub = updatable.pub;
+    Nginx& nginx = updatable.nginx;
+    Screen& screen = updatable.screen;
+    TempDir& signing = updatable.signing;
+    const fs::path& bundle = updatable.bundle;
+    const fs::path& keyring = updatable.keyring;
+    const std::string& object = updatable.object;
+    RaucSystem& rauc = updatable.rauc;
     const auto& env = rauc.env;
+    const std::string root_image = read_file(signing / "rauc/in/rootfs.img");
     // The window is later today: installed, no reboot yet. (Made once: a minute may
     // turn between writing it and reading it back.)
     const std::string later = window_from_now(120, 180);
     screen.config(pub.config(nginx.url(), "[update]\nwindow = \"" + later + "\"\n"));
-    const std::string object = sha256_hex(read_file(bundle));
-    pub.publish(1, blobs(1, 1000, 1), named_bundle(bundle, "0.2.0"));
-    auto system_news = [&] { return nlohmann::json::parse(read_file(screen.data / "sync.json")); };
+    auto system_news = [&] { return updatable.news(); };
 
     // Newer, the same board, the publisher's signer: fetched, checked, installed
     // into slot 3 by RAUC, which set autoboot.txt to try it at the next tryboot.
@@ -413,21 +435,14 @@ TEST_CASE("a system update the channel names is fetched when newer, its RAUC sig
 
 TEST_CASE("an installed system update reboots only in the window, is tried, and one that "
           "does not come up is rolled back and not installed again") {
-    ServedScreen served;
-    // Named, not a structured binding: the lambdas below capture them (clang 14).
-    Publisher& pub = served.pub;
-    Nginx& nginx = served.nginx;
-    Screen& screen = served.screen;
-    TempDir signing;
-    const fs::path bundle =
-        make_rauc_bundle(signing, "0.2.0", "milepost-rpi-arm64", "signer", "plain");
-    RaucSystem rauc(signing / "rauc/signer.cert.pem", "0.1.0");
-    const std::string object = sha256_hex(read_file(bundle));
-    pub.publish(1, blobs(1, 1000, 1), named_bundle(bundle, "0.2.0"));
-    auto news = [&] { return nlohmann::json::parse(read_file(screen.data / "sync.json")); };
-    auto record = [&] {
-        return nlohmann::json::parse(read_file(screen.data / "system-update.json"));
-    };
+    UpdatableScreen updatable;
+    Publisher& pub = updatable.pub;
+    Nginx& nginx = updatable.nginx;
+    Screen& screen = updatable.screen;
+    const std::string& object = updatable.object;
+    RaucSystem& rauc = updatable.rauc;
+    auto news = [&] { return updatable.news(); };
+    auto record = [&] { return updatable.record(); };
     auto sync_with_window = [&](const std::string& window) {
         screen.config(pub.config(nginx.url(), "[update]\nwindow = \"" + window + "\"\n"));
         auto r = screen.sync("--once", rauc.env);
@@ -478,7 +493,7 @@ TEST_CASE("an installed system update reboots only in the window, is tried, and 
     sync_with_window(window);
     CHECK(news()["system_update"] == "rolled back");
     const fs::path newer =
-        make_rauc_bundle(signing, "0.2.1", "milepost-rpi-arm64", "signer", "plain");
+        make_rauc_bundle(updatable.signing, "0.2.1", "milepost-rpi-arm64", "signer", "plain");
     pub.publish(2, blobs(1, 1000, 1), named_bundle(newer, "0.2.1"));
     sync_with_window(window_from_now(120, 180));
     CHECK(news()["system_update"] == "installed");
