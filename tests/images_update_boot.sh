@@ -9,7 +9,10 @@
 #             itself, saying so;
 #   cuts      the power cut at CUTS random instants (default 10) of the install
 #             and of the commit: each time the card boots to a playing screen on
-#             one of the two systems, its data partition whole.
+#             one of the two systems, its data partition whole;
+#   refused   a bundle signed by another key, then one changed on the server after
+#             the channel was signed: sync refuses both, RAUC installs nothing, the
+#             card still boots its own system, and the screen plays throughout.
 #
 #   tests/images_update_boot.sh IMAGE PACK_BINARY [SCENARIO]...
 #
@@ -21,7 +24,7 @@ image=${1:?usage: tests/images_update_boot.sh IMAGE PACK_BINARY [SCENARIO]...}
 pack=${2:?usage: tests/images_update_boot.sh IMAGE PACK_BINARY [SCENARIO]...}
 shift 2
 scenarios=("$@")
-((${#scenarios[@]})) || scenarios=(good no-frames cuts)
+((${#scenarios[@]})) || scenarios=(good no-frames cuts refused)
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=$(cd "$(dirname "$image")" && pwd)
 key=$out/rauc-dev.key.pem cert=$out/rauc-dev.cert.pem
@@ -40,7 +43,7 @@ part_size() { sfdisk -d "$1" | sed -n "s|^$1$2 *: *start= *[0-9]*, *size= *\([0-
 
 # A bundle of the image's own system, saying VERSION (in its manifest and in
 # /etc/milepost/system-version); "no-frames": its player never presents a frame.
-make_bundle() { # make_bundle VERSION [no-frames]
+make_bundle() { # make_bundle VERSION [no-frames] [KEY CERT]
   local dir=$work/bundle-$1
   rm -rf "$dir"
   mkdir -p "$dir/in"
@@ -64,7 +67,7 @@ make_bundle() { # make_bundle VERSION [no-frames]
   [[ $(debugfs -R "cat /etc/milepost/system-version" "$dir/in/root.img" 2>/dev/null) == "$1" ]] ||
     { fail "cannot write the version into bundle $1's root"; return 1; }
   printf '[update]\ncompatible=milepost-rpi-arm64\nversion=%s\n\n[bundle]\nformat=verity\n\n[image.rootfs]\nfilename=root.img\n\n[image.boot]\nfilename=boot.img\n' "$1" >"$dir/in/manifest.raucm"
-  rauc bundle --cert="$cert" --key="$key" "$dir/in" "$dir/update.raucb" >/dev/null 2>&1 ||
+  rauc bundle --cert="${4:-$cert}" --key="${3:-$key}" "$dir/in" "$dir/update.raucb" >/dev/null 2>&1 ||
     { fail "rauc bundle $1"; return 1; }
   rm -rf "$dir/in"
 }
@@ -72,7 +75,8 @@ make_bundle() { # make_bundle VERSION [no-frames]
 # A signed site whose channel names BUNDLE, served on loopback (qemu's guest
 # reaches it at 10.0.2.2).
 port=$((18000 + RANDOM % 2000))
-publish() { # publish BUNDLE SEQUENCE
+sequence=0 # each publication's, one above the last: scenarios share the site
+publish() { # publish BUNDLE
   mkdir -p "$work/pub"
   [[ -f $work/pub/key.sec ]] || "$pack" keygen --secret-key "$work/pub/key.sec" --public-key "$work/pub/key.pub" >/dev/null
   cat >"$work/pub/channel.toml" <<EOF
@@ -90,7 +94,7 @@ bullets = ["Someone who is not free to leave"]
 duration = 10
 EOF
   "$pack" build "$work/pub/channel.toml" --secret-key "$work/pub/key.sec" --out "$work/site" \
-    --sequence "$2" --system-bundle "$1" >/dev/null || { fail "milepost-pack build --system-bundle $1"; return 1; }
+    --sequence "$((++sequence))" --system-bundle "$1" >/dev/null || { fail "milepost-pack build --system-bundle $1"; return 1; }
   if [[ -z $server ]]; then
     set -m
     INGEST=$work/ingest "$here/scripts/serve" "$work/site" "$port" >"$work/serve.log" 2>&1 &
@@ -134,7 +138,7 @@ boot() { # boot NAME DISK [boot-test options]...
 scenario_good() {
   make_bundle "$new" || return
   local bundle=$work/bundle-$new/update.raucb
-  publish "$bundle" 1 || return
+  publish "$bundle" || return
   echo "images_update_boot: figure: bundle size $(stat -c %s "$bundle") bytes ($(du -h --apparent-size "$bundle" | cut -f1))"
   make_card "$work/good.img"
   boot good-1 "$work/good.img" --timeout 3600 --until 'reboot: Restarting system'
@@ -162,7 +166,7 @@ scenario_good() {
 scenario_no_frames() {
   local broken=$version+u2
   make_bundle "$broken" no-frames || return
-  publish "$work/bundle-$broken/update.raucb" 2 || return
+  publish "$work/bundle-$broken/update.raucb" || return
   make_card "$work/bad.img"
   boot bad-1 "$work/bad.img" --timeout 3600 --until 'reboot: Restarting system'
   grep -q -a "Restarting system with command '0 tryboot'" "$out/update-bad-1.log" ||
@@ -178,7 +182,7 @@ scenario_no_frames() {
 scenario_cuts() {
   local cuts=${CUTS:-10} i at mode log
   make_bundle "$new" || return
-  publish "$work/bundle-$new/update.raucb" 3 || return
+  publish "$work/bundle-$new/update.raucb" || return
   for ((i = 1; i <= cuts; i++)); do
     make_card "$work/cut.img"
     # Odd cuts while the first boot fetches and installs (it reboots at about
@@ -208,6 +212,36 @@ scenario_cuts() {
       fail "cut $i ($mode): the card did not come back playing with its data and play log ($log)"
     fi
   done
+}
+
+scenario_refused() {
+  # Signed by a key the screen's keyring does not hold.
+  local other=$version+u3 tampered=$version+u4 object
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/other.key.pem" -out "$work/other.cert.pem" \
+    -days 30 -subj "/O=Not the fleet/CN=someone else" 2>/dev/null || { fail "refused: openssl req"; return; }
+  make_bundle "$other" "" "$work/other.key.pem" "$work/other.cert.pem" || return
+  publish "$work/bundle-$other/update.raucb" || return
+  make_card "$work/refused.img"
+  local before
+  before=$(autoboot "$work/refused.img")
+  boot refused-1 "$work/refused.img" --timeout 1800 --until "system $(re "$other"): its RAUC signature does not hold" ||
+    { fail "refused: a bundle signed by another key was not refused ($out/update-refused-1.log)"; return; }
+  # Signed by the fleet's key, then changed on the server: the manifest's SHA-256 no longer holds.
+  make_bundle "$tampered" || return
+  publish "$work/bundle-$tampered/update.raucb" || return
+  object=$(sha256sum "$work/bundle-$tampered/update.raucb" | cut -d' ' -f1)
+  [[ -f $work/site/objects/$object ]] || { fail "refused: the site has no object $object"; return; }
+  printf 'X' | dd of="$work/site/objects/$object" bs=1 seek=$((4096 * 1000)) conv=notrunc status=none
+  boot refused-2 "$work/refused.img" --timeout 1800 --until "system $(re "$tampered"): the bundle's SHA-256 does not match" ||
+    { fail "refused: a bundle changed on the server was not refused ($out/update-refused-2.log)"; return; }
+  local log
+  for log in "$out"/update-refused-{1,2}.log; do
+    ! grep -a -q -E 'installing into the other slot|rauc\[[0-9]+\]: installing' "$log" || fail "refused: something was installed ($log)"
+    grep -a -q 'milepost-player\[[0-9]*\]: channel "' "$log" || fail "refused: the player did not play ($log)"
+    grep -a -q 'the firmware boots partition 2 (normal' "$log" || fail "refused: the card did not boot its own slot ($log)"
+  done
+  [[ $(autoboot "$work/refused.img") == "$before" ]] || fail "refused: autoboot.txt changed: $(autoboot "$work/refused.img")"
+  echo "images_update_boot: refused: another key's bundle and a tampered one; autoboot.txt unchanged ($before)"
 }
 
 for s in "${scenarios[@]}"; do
