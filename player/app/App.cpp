@@ -115,6 +115,7 @@ void App::handle_events() {
                 m_banner.reset();
                 m_dirty = true;
             } else if (ev.window.event == SDL_WINDOWEVENT_EXPOSED) {
+                m_banner.set_on_screen(false);
                 m_dirty = true;
             }
             break;
@@ -255,29 +256,28 @@ void App::compose_still() {
             "\": the slide does not fit the screen even at the smallest size; the end is cut");
 }
 
-void App::compose_video() {
+// A video frame, the hotline banner over it, and the frame's captions. The rows
+// that changed when only the video's did (the banner still on screen).
+std::optional<Rect> App::compose_video() {
     SDL_Renderer* r = m_output->renderer();
     const Size canvas = m_output->canvas_size();
-    Painter painter(r, m_fonts);
-    m_presenter.draw(painter, r, canvas);
     if (m_playback.take_channel_switched())
         m_banner.reset(); // its hotline may have changed
-    if (!m_banner || m_banner_lang != m_playback.lang()) {
-        m_banner_lang = m_playback.lang();
-        const Hotline& hotline = m_hotlines.hotline_for(m_playback.lang());
-        auto banner = render_banner(r, m_fonts, banner_text(hotline, m_playback.lang()),
-                                    m_hotlines.qr_for(hotline), canvas, m_config.display.banner);
-        if (!banner) {
-            log::error(banner.error().message);
-            return;
-        }
-        m_banner = std::move(*banner);
-    }
-    SDL_Rect box = m_banner->box.sdl();
-    SDL_RenderCopy(r, m_banner->texture.get(), nullptr, &box);
+    const BannerTexture* banner =
+        m_banner.get(r, m_fonts, m_hotlines, m_playback.lang(), canvas, m_config.display.banner);
+    const Rect video = banner ? content_area(canvas, banner->box) : Rect{0, 0, 0, 0};
+    const bool kept = banner && m_banner.on_screen() && m_presenter.direct();
+    Painter painter(r, m_fonts);
+    m_presenter.draw(painter, r, canvas, kept ? std::optional<Rect>(video) : std::nullopt);
+    if (!banner)
+        return std::nullopt;
+    SDL_Rect box = banner->box.sdl();
+    if (!kept)
+        SDL_RenderCopy(r, banner->texture.get(), nullptr, &box);
     if (m_presenter.has_frame())
-        m_captions.draw(r, canvas, content_area(canvas, m_banner->box), m_presenter.frame_in_file(),
-                        m_presenter.frame_pts(), Clock::now());
+        m_captions.draw(r, canvas, video, m_presenter.frame_in_file(), m_presenter.frame_pts(),
+                        Clock::now());
+    return kept ? std::optional<Rect>(video) : std::nullopt;
 }
 
 void App::present(const std::string* snapshot) {
@@ -286,20 +286,24 @@ void App::present(const std::string* snapshot) {
         m_quit = true;
         return;
     }
+    std::optional<Rect> changed; // all of the screen unless said
+    const bool video = m_power.on() && m_playback.current().video;
     if (!m_power.on()) {
         // Off by the power schedule: black, whether or not the TV took the standby.
         SDL_SetRenderDrawColor(m_output->renderer(), 0, 0, 0, 255);
         SDL_RenderClear(m_output->renderer());
-    } else if (m_playback.current().video) {
-        compose_video();
+    } else if (video) {
+        changed = compose_video();
     } else {
         compose_still();
     }
-    m_overlays.draw(m_playback.lang());
+    const bool overlaid = m_overlays.draw(m_playback.lang());
     SurfacePtr screenshot;
     const bool capture = m_screenshot_due && !snapshot;
-    auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr, kScreenshotWidth);
+    auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr, kScreenshotWidth,
+                                 overlaid || !changed ? nullptr : &*changed);
     const Clock::time_point shown = Clock::now(); // presented, whatever else failed
+    m_banner.set_on_screen(r && video && m_presenter.direct() && !overlaid);
     if (!r) {
         log::error(r.error().message);
     } else {

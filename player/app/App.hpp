@@ -17,6 +17,7 @@
 #include "Playback.hpp"
 #include "ScreenPower.hpp"
 #include "Trace.hpp"
+#include "VideoBanner.hpp"
 #include "VideoPresenter.hpp"
 #include "core/Channel.hpp"
 #include "core/DeviceConfig.hpp"
@@ -67,7 +68,7 @@ private:
     void wait_until(Clock::time_point deadline);
 
     void compose_still();
-    void compose_video();
+    std::optional<Rect> compose_video();
     StatusInputs status_facts(Clock::time_point now, bool diagnostics);
     double seconds_since_start(Clock::time_point t) const { return seconds_between(m_start, t); }
 
@@ -90,8 +91,7 @@ private:
     Overlays m_overlays;
     ScreenPower m_power;
 
-    std::optional<BannerTexture> m_banner; // drawn once for video frames, in m_banner_lang
-    std::string m_banner_lang;
+    VideoBanner m_banner;
     // kDataProblemFile's text, read once: it is written before the player starts
     // and lasts until a reboot.
     std::string m_data_problem;

@@ -143,18 +143,23 @@ void Overlays::update(Clock::time_point now, const std::function<StatusInputs(bo
     m_card_on = true;
 }
 
-void Overlays::draw(const std::string& lang) {
+bool Overlays::draw(const std::string& lang) {
     const auto now = Clock::now();
-    if (!m_problem.empty() && now >= m_problem_from && now < m_problem_until)
+    bool drawn = false;
+    if (!m_problem.empty() && now >= m_problem_from && now < m_problem_until) {
         draw_problem();
+        drawn = true;
+    }
     if (now < m_hotline_until) {
         draw_hotline_screen_over();
+        drawn = true;
     } else if (m_hotline_texture) {
         m_hotline_texture.reset();
         m_dirty = true;
     }
     if (m_card_on)
         draw_card(lang);
+    return drawn || m_card_on;
 }
 
 // The settings error, as an alert slide in the device's first language, with the

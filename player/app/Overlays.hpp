@@ -46,8 +46,8 @@ public:
     // Why the content under a layer is not seen (nullptr when it is): its play row
     // says so. Asked each turn of the loop, so it builds no string.
     const char* covering(Clock::time_point now) const;
-    // Draws the layers that show, over the content in `lang`.
-    void draw(const std::string& lang);
+    // Draws the layers that show, over the content in `lang`; true when one did.
+    bool draw(const std::string& lang);
     // Whether a layer came or went since the last call: the screen is drawn again.
     bool take_dirty();
     Clock::time_point next_deadline(Clock::time_point now) const;

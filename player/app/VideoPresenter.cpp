@@ -206,12 +206,15 @@ VideoPresenter::Step VideoPresenter::watch_wait(Clock::time_point now, VideoSour
     }
 }
 
-void VideoPresenter::draw(Painter& painter, SDL_Renderer* renderer, Size canvas) {
+void VideoPresenter::draw(Painter& painter, SDL_Renderer* renderer, Size canvas,
+                          std::optional<Rect> only) {
     const Rect whole{0, 0, canvas.width, canvas.height};
-    if (m_has_frame && m_texture.direct()) {
+    if (direct()) {
         // Everything queued so far reaches the pixels before the frame goes on them.
         SDL_RenderFlush(renderer);
-        if (auto drawn = m_texture.draw_direct(m_output.direct_surface()); !drawn)
+        const Rect rows = only ? *only : whole;
+        if (auto drawn = m_texture.draw_direct(m_output.direct_surface(), rows.y, rows.y + rows.h);
+            !drawn)
             log::error(drawn.error().message);
     } else if (m_has_frame) {
         Size display{m_texture.width() * m_info.sample_aspect.num / m_info.sample_aspect.den,

@@ -52,8 +52,13 @@ public:
     const std::string& why() const { return m_why; }
 
     // Draws the frame over the whole canvas, black bars where its shape differs
-    // (black until the first frame).
-    void draw(Painter& painter, SDL_Renderer* renderer, Size canvas);
+    // (black until the first frame). `only`: a frame drawn straight onto the
+    // screen (direct()) need be drawn there only, the rest being covered.
+    void draw(Painter& painter, SDL_Renderer* renderer, Size canvas,
+              std::optional<Rect> only = std::nullopt);
+    // The frame goes straight onto the screen (SDL's software renderer, a frame
+    // that fills it): the screen keeps what is drawn outside `only`.
+    bool direct() const { return m_has_frame && m_texture.direct(); }
     // The frame on screen, if any: its pts, and its time in its file (the captions').
     bool has_frame() const { return m_has_frame; }
     double frame_pts() const { return m_frame_pts; }

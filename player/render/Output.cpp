@@ -256,7 +256,8 @@ Result<SurfacePtr> Output::capture_panel(int width) {
     return shot;
 }
 
-Result<void> Output::end_frame(const std::string* png, SurfacePtr* capture, int capture_width) {
+Result<void> Output::end_frame(const std::string* png, SurfacePtr* capture, int capture_width,
+                               const Rect* changed) {
     SDL_Renderer* r = m_renderer.get();
     if (m_canvas) {
         SDL_SetRenderTarget(r, nullptr);
@@ -284,7 +285,14 @@ Result<void> Output::end_frame(const std::string* png, SurfacePtr* capture, int 
         else
             *capture = std::move(*shot);
     }
-    SDL_RenderPresent(r);
+    if (changed && !m_canvas && m_window && direct_surface()) {
+        SDL_RenderFlush(r);
+        const SDL_Rect rect = changed->sdl();
+        if (SDL_UpdateWindowSurfaceRects(m_window.get(), &rect, 1) != 0)
+            SDL_RenderPresent(r);
+    } else {
+        SDL_RenderPresent(r);
+    }
     return result;
 }
 

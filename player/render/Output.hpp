@@ -47,8 +47,10 @@ public:
     // Shows the frame; first writes the panel to `png` when given, and copies it
     // into `capture` (32-bit XRGB; `capture_width` wide or less when drawn in
     // software, else whole) when given, for a thread to scale and encode.
+    // `changed`: only these pixels differ from the frame before (a window of SDL's
+    // software renderer is then sent only them).
     Result<void> end_frame(const std::string* png = nullptr, SurfacePtr* capture = nullptr,
-                           int capture_width = 0);
+                           int capture_width = 0, const Rect* changed = nullptr);
     // The screen's own pixels, when SDL's software renderer draws them and the
     // screen is not turned (headless, or a window without a GPU); else nullptr.
     SDL_Surface* direct_surface() const;

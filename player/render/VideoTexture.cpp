@@ -1,5 +1,8 @@
 #include "VideoTexture.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
@@ -63,16 +66,16 @@ bool VideoTexture::keep_for_direct(const AVFrame* frame, Uint32 screen) {
     return true;
 }
 
-Result<void> VideoTexture::draw_direct(SDL_Surface* screen) {
-    const AVPixelFormat to = screen_format(screen->format->format);
-    if (!m_kept || screen->w < m_width || screen->h < m_height || to == AV_PIX_FMT_NONE)
+Result<void> VideoTexture::draw_direct(SDL_Surface* screen, int from, int to) {
+    const AVPixelFormat to_format = screen_format(screen->format->format);
+    if (!m_kept || screen->w < m_width || screen->h < m_height || to_format == AV_PIX_FMT_NONE)
         return Error{"no frame for the screen"};
     // swscale converts from the decoder's planes as they lie (SDL would want them in
     // one block, a copy of every frame); yuvj420p is yuv420p in full range.
     SwsContext* before = m_direct_sws.get();
     m_direct_sws.reset(sws_getCachedContext(m_direct_sws.release(), m_width, m_height,
-                                            AV_PIX_FMT_YUV420P, m_width, m_height, to, SWS_POINT,
-                                            nullptr, nullptr, nullptr));
+                                            AV_PIX_FMT_YUV420P, m_width, m_height, to_format,
+                                            SWS_POINT, nullptr, nullptr, nullptr));
     if (!m_direct_sws)
         return Error{"cannot convert a video frame for the screen"};
     if (m_direct_sws.get() != before || m_direct_mode != m_mode) {
@@ -83,10 +86,41 @@ Result<void> VideoTexture::draw_direct(SDL_Surface* screen) {
                                  1 << 16, 1 << 16);
         m_direct_mode = m_mode;
     }
-    uint8_t* pixels[4] = {static_cast<uint8_t*>(screen->pixels), nullptr, nullptr, nullptr};
-    int pitch[4] = {screen->pitch, 0, 0, 0};
-    if (sws_scale(m_direct_sws.get(), m_kept->data, m_kept->linesize, 0, m_height, pixels, pitch) !=
-        m_height)
+    from = std::clamp(from, 0, m_height);
+    to = to < 0 ? m_height : std::clamp(to, from, m_height);
+    const int pitch = screen->pitch;
+    auto* pixels = static_cast<uint8_t*>(screen->pixels);
+    // Rows [y, y + n) of the frame into `out` (pitch `pitch`), y even: the chroma
+    // rows of 4:2:0 are shared by pairs of rows. Given to swscale as a slice from
+    // the top of a picture n rows high.
+    auto convert = [&](int y, int n, uint8_t* out) {
+        const uint8_t* src[4] = {
+            m_kept->data[0] + static_cast<ptrdiff_t>(y) * m_kept->linesize[0],
+            m_kept->data[1] + static_cast<ptrdiff_t>(y / 2) * m_kept->linesize[1],
+            m_kept->data[2] + static_cast<ptrdiff_t>(y / 2) * m_kept->linesize[2], nullptr};
+        uint8_t* dst[4] = {out, nullptr, nullptr, nullptr};
+        int dst_pitch[4] = {pitch, 0, 0, 0};
+        return sws_scale(m_direct_sws.get(), src, m_kept->linesize, 0, n, dst, dst_pitch) == n;
+    };
+    // A row of an odd edge: its pair converted aside, the one row copied.
+    auto convert_row = [&](int row) {
+        m_pair.resize(2 * static_cast<size_t>(pitch));
+        if (!convert(row & ~1, 2, m_pair.data()))
+            return false;
+        std::memcpy(pixels + static_cast<ptrdiff_t>(row) * pitch,
+                    m_pair.data() + (row & 1) * static_cast<ptrdiff_t>(pitch),
+                    static_cast<size_t>(m_width) * screen->format->BytesPerPixel);
+        return true;
+    };
+    const int first = (from + 1) & ~1, end = to == m_height ? to : to & ~1;
+    bool ok = true;
+    if (from < first && from < to)
+        ok = convert_row(from) && ok;
+    if (first < end)
+        ok = convert(first, end - first, pixels + static_cast<ptrdiff_t>(first) * pitch) && ok;
+    if (end < to && end >= first)
+        ok = convert_row(end) && ok;
+    if (!ok)
         return Error{"cannot convert a video frame for the screen"};
     return {};
 }

@@ -22,8 +22,10 @@ public:
     // The kept frame, given up (nullptr when none): releasing a video's last
     // frame may free its decoder's whole pool of pictures.
     FramePtr release_kept() { return std::move(m_kept); }
-    // Converts the kept frame onto `screen` at (0, 0). Flush the renderer first.
-    Result<void> draw_direct(SDL_Surface* screen);
+    // Converts the kept frame onto `screen` at (0, 0), the rows [from, to) of it
+    // only (all of them by default: rows covered by something drawn over the video
+    // need not be converted). Flush the renderer first.
+    Result<void> draw_direct(SDL_Surface* screen, int from = 0, int to = -1);
     // The last frame is kept for draw_direct(), not in texture().
     bool direct() const { return m_kept != nullptr; }
     SDL_Texture* texture() const { return m_texture.get(); }
@@ -42,6 +44,7 @@ private:
     std::string m_path;
     FramePtr m_kept;     // the frame draw_direct() converts (the decoder's buffers), or none
     SwsPtr m_direct_sws; // its converter, set up for m_direct_mode
+    std::vector<uint8_t> m_pair; // two converted rows, for a band that starts or ends on an odd row
     SDL_YUV_CONVERSION_MODE m_mode = SDL_YUV_CONVERSION_BT601;
     SDL_YUV_CONVERSION_MODE m_direct_mode = SDL_YUV_CONVERSION_BT601;
 };

@@ -218,6 +218,78 @@ TEST_CASE("a snapshot shows the video frame with the hotline banner over it") {
     CHECK_MESSAGE(squeeze(text).find("1-888-373-7888") != std::string::npos, text);
 }
 
+// On a screen the software renderer draws, a frame that fills it is converted
+// straight onto it, and the banner over it stays on the screen from frame to frame:
+// the rows under it are not converted, nor the banner copied, again. A row of the
+// video not drawn again would keep an older frame's colour; a banner not drawn
+// again after a layer covered it would be gone. (Under the gles2 pass, through a
+// texture every frame: the same pictures.)
+TEST_CASE("a video frame is drawn up to the banner, which stays whole frame after frame and "
+          "comes back after the hotline screen covered it") {
+    // One colour a frame, a new one every frame.
+    const fs::path clip =
+        make_media("hue-1080p-3s.mp4",
+                   {"-f", "lavfi", "-i", "color=c=0x3070c0:s=1920x1080:r=25", "-vf",
+                    "hue=H=2*PI*t/3", "-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    auto row = [](const Picture& p, int y) {
+        const auto* at = p.rgb.data() + static_cast<size_t>(y) * p.width * 3;
+        return std::vector<unsigned char>(at, at + static_cast<size_t>(p.width) * 3);
+    };
+    // The banner's rows: those the two pictures share, from the banner's edge of
+    // the screen.
+    auto banner_rows = [&](const Picture& a, const Picture& b, bool top) {
+        int n = 0;
+        while (n < a.height &&
+               row(a, top ? n : a.height - 1 - n) == row(b, top ? n : b.height - 1 - n))
+            ++n;
+        return n;
+    };
+    for (const bool top : {false, true}) {
+        CAPTURE(top);
+        TempDir dir;
+        video_channel(dir, {{"hue", clip}});
+        // Top: a hotline without a QR code.
+        if (top)
+            dir.write("c/channel.toml", channel_header("videos") + us_hotline_toml("") +
+                                            file_item("hue", "video", clip.filename().string()));
+        // Bottom: a tap at 2.2 s shows the hotline screen for 20 s, over everything.
+        std::vector<std::string> args{"--content",  "c/channel.toml", "--hwdec",      "none",
+                                      "--snapshot", "1.2:a.png",      "--snapshot",   "2:b.png",
+                                      "--snapshot", "23:c.png",       "--exit-after", "23.3"};
+        std::vector<std::string> env{"MILEPOST_TEST_EVENTS=2.2:down:900,300 2.3:up:900,300"};
+        if (top) {
+            args.resize(8);
+            args.insert(args.end(), {"--exit-after", "2.3"});
+            env.clear();
+        }
+        RunResult r =
+            run_player(dir, top ? "[display]\nbanner = \"top\"\n" : "", args, "1920x1080", env);
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        const Picture a = load_picture(dir / "a.png"), b = load_picture(dir / "b.png");
+        const int banner = banner_rows(a, b, top);
+        // Laid out for 1080 rows: 211 high with the QR code, 157 without. Odd both:
+        // the video's row next to the banner shares its chroma with the banner's
+        // (converted aside, the one row copied).
+        CHECK(banner == (top ? 157 : 211));
+        const int edge = top ? banner : a.height - 1 - banner; // the video's row next to it
+        const int far = top ? a.height - 1 : 0;
+        for (const Picture* p : {&a, &b}) {
+            CHECK(p->fraction_near(palette::kBanner, 0, top ? 0 : a.height - 20, 1920, 20) > 0.5);
+            // The video's rows are one colour, the frame's, up to the banner.
+            CHECK(row(*p, edge) == row(*p, far));
+            CHECK(row(*p, edge) == row(*p, a.height / 2));
+        }
+        CHECK(row(a, edge) != row(b, edge)); // another frame: another colour
+        if (top)
+            continue;
+        // 20 s after the tap, the video again, the banner whole over it.
+        const Picture c = load_picture(dir / "c.png");
+        CHECK(banner_rows(a, c, false) >= banner);
+        CHECK(row(c, edge) == row(c, far));
+        CHECK(c.fraction_near(palette::kBanner, 0, 0, 1920, 40) < 0.1); // not the hotline screen
+    }
+}
+
 // The software renderer's shortcut converts a frame that fills the screen straight
 // onto it (swscale, from the decoder's buffers), SDL's texture path otherwise:
 // either way full range and BT.601 are kept.

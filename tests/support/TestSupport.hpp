@@ -80,7 +80,6 @@ std::string ocr(const std::filesystem::path& png, const std::string& lang = "eng
 // A media file made once with the ffmpeg CLI and kept in the build's test-media
 // folder: `ffmpeg -y ARGS... FILE`. Safe when two test processes make it at once.
 std::filesystem::path make_media(const std::string& name, const std::vector<std::string>& args);
-// How many video frames a file holds (ffprobe -count_frames).
 // A RAUC bundle made by Debian's rauc (`rauc bundle`) with a 64 KiB "root file
 // system" of random bytes, signed with dir/rauc/SIGNER.cert.pem, a self-signed
 // certificate made the first time. Format "verity" as images/build makes them;
@@ -89,6 +88,7 @@ std::filesystem::path make_rauc_bundle(const TempDir& dir, const std::string& ve
                                        const std::string& compatible,
                                        const std::string& signer = "signer",
                                        const std::string& format = "verity");
+// How many video frames a file holds (ffprobe -count_frames).
 int count_frames(const std::filesystem::path& file);
 
 // A whole file's bytes ("" when it cannot be read).
