@@ -202,12 +202,14 @@ scenario_cuts() {
       mode="commit, $at s into the tried boot"
     fi
     log=$out/update-cut-$i-c.log
-    # A cut during the trial: the new system was kept, or the old one says it came back.
-    local expect=()
-    ((i % 2)) || expect=(--expect "milepost-sync\[[0-9]+\]: system $(re "$new") (committed|rolled back)")
+    # A cut during the install: sync takes the update up again (or reports how it
+    # ended). During the trial: the new system was kept, or the old one says it
+    # came back ("did not start": the firmware went back to it).
+    local expect=(--expect "milepost-sync\[[0-9]+\]: system $(re "$new")[ :(]")
+    ((i % 2)) || expect=(--expect "milepost-sync\[[0-9]+\]: system $(re "$new") (committed|rolled back|did not start)")
     if boot "cut-$i-c" "$work/cut.img" --timeout 1800 "${expect[@]}" >/dev/null &&
       ! grep -a -q -E 'milepost-data: .*(making it again|read-only)|a new log started' "$out"/update-cut-$i-*.log; then
-      echo "images_update_boot: cut $i ($mode): plays again, on partition $(sed -n 's/.*the firmware boots partition \([0-9]\).*/\1/p' "$log" | head -1) ($(grep -a -o -m1 'milepost-sync\[[0-9]*\]: system [^ ]* [a-z]*' "$log" | cut -d' ' -f2- || echo "system as built")); data partition and play log whole"
+      echo "images_update_boot: cut $i ($mode): plays again, on partition $(sed -n 's/.*the firmware boots partition \([0-9]\).*/\1/p' "$log" | head -1) (sync: "$(grep -a -o -m1 -E "milepost-sync\[[0-9]+\]: system $(re "$new")[^\r]{0,50}" "$log" | cut -d' ' -f2-)..."); data partition and play log whole"
     else
       fail "cut $i ($mode): the card did not come back playing with its data and play log ($log)"
     fi
