@@ -185,10 +185,11 @@ scenario_cuts() {
   publish "$work/bundle-$new/update.raucb" || return
   for ((i = 1; i <= cuts; i++)); do
     make_card "$work/cut.img"
-    # Odd cuts while the first boot fetches and installs (it reboots at about
-    # 200 s under qemu), even ones during the tried boot (committed at about 120 s).
+    # Odd cuts while the first boot fetches (from about 60 s under qemu) and
+    # installs (about 100 to 270 s; then it reboots), even ones during the tried
+    # boot (committed at about 120 s).
     if ((i % 2)); then
-      at=$((60 + RANDOM % 150))
+      at=$((60 + RANDOM % 210))
       boot "cut-$i-a" "$work/cut.img" --timeout 3600 --power-cut "$at" >/dev/null
       # Cut after the reboot it asked for: the firmware still tries the new slot.
       if grep -q -a "Restarting system with command '0 tryboot'" "$out/update-cut-$i-a.log"; then
@@ -197,7 +198,7 @@ scenario_cuts() {
       mode="install, $at s after power-on"
     else
       boot "cut-$i-a" "$work/cut.img" --timeout 3600 --until 'reboot: Restarting system' >/dev/null
-      at=$((30 + RANDOM % 150))
+      at=$((30 + RANDOM % 180))
       boot "cut-$i-b" "$work/cut.img" --tryboot --timeout 1800 --power-cut "$at" >/dev/null
       mode="commit, $at s into the tried boot"
     fi
