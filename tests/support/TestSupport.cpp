@@ -5,7 +5,10 @@
 #include <SDL_image.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -65,6 +68,9 @@ Child::Child(const std::vector<std::string>& argv, const fs::path& cwd,
             args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
         execvp(args[0], args.data());
+        // Said in the child's stderr, which the test reads: why it never ran.
+        std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+        std::fflush(stderr);
         _exit(127);
     }
 }
