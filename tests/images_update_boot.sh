@@ -8,8 +8,9 @@
 #             by milepost-commit, and the screen comes back on the old system by
 #             itself, saying so;
 #   cuts      the power cut at CUTS random instants (default 10) of the install
-#             and of the commit: each time the card boots to a playing screen on
-#             one of the two systems, its data partition whole;
+#             and of the commit (CUT_AT=S: at S s each time): each time the card
+#             boots to a playing screen on one of the two systems, its data
+#             partition whole;
 #   refused   a bundle signed by another key, then one changed on the server after
 #             the channel was signed: sync refuses both, RAUC installs nothing, the
 #             card still boots its own system, and the screen plays throughout.
@@ -189,7 +190,7 @@ scenario_cuts() {
     # installs (about 100 to 270 s; then it reboots), even ones during the tried
     # boot (committed at about 120 s).
     if ((i % 2)); then
-      at=$((60 + RANDOM % 210))
+      at=${CUT_AT:-$((60 + RANDOM % 210))}
       boot "cut-$i-a" "$work/cut.img" --timeout 3600 --power-cut "$at" >/dev/null
       # Cut after the reboot it asked for: the firmware still tries the new slot.
       if grep -q -a "Restarting system with command '0 tryboot'" "$out/update-cut-$i-a.log"; then
@@ -198,7 +199,7 @@ scenario_cuts() {
       mode="install, $at s after power-on"
     else
       boot "cut-$i-a" "$work/cut.img" --timeout 3600 --until 'reboot: Restarting system' >/dev/null
-      at=$((30 + RANDOM % 180))
+      at=${CUT_AT:-$((30 + RANDOM % 180))}
       boot "cut-$i-b" "$work/cut.img" --tryboot --timeout 1800 --power-cut "$at" >/dev/null
       mode="commit, $at s into the tried boot"
     fi
