@@ -197,6 +197,8 @@ scenario_cuts() {
         boot "cut-$i-b" "$work/cut.img" --tryboot --timeout 1800 --until 'milepost-commit: system .* (committed|rolled back)' >/dev/null
       fi
       mode="install, $at s after power-on"
+      grep -q -a "Restarting system with command '0 tryboot'" "$out/update-cut-$i-a.log" &&
+        mode="$at s after power-on: after the install and its reboot, so none"
     else
       boot "cut-$i-a" "$work/cut.img" --timeout 3600 --until 'reboot: Restarting system' >/dev/null
       at=${CUT_AT:-$((30 + RANDOM % 180))}
