@@ -30,7 +30,8 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
                  std::move(channel)),
       m_hotlines(m_playback.channel(), m_builtin, m_config.device.region),
       m_overlays(m_config, *m_output, m_fonts, m_hotlines, m_trace, m_start),
-      m_power(m_config, m_trace, m_start) {
+      m_power(m_config, m_trace, m_start),
+      m_splash(m_options.data_dir, m_config, *m_output, m_fonts, m_hotlines, m_start) {
     if (auto text = read_file(kDataProblemFile, 4096))
         m_data_problem = *text;
     const char* driver = SDL_GetCurrentVideoDriver();
@@ -70,6 +71,7 @@ int App::run() {
         m_playback.pump_video(now);
         m_playback.prepare_next(now);
         take_screenshot(now);
+        m_splash.update(now, m_playback.recorder(), m_playback.current().video != nullptr);
         update_overlays(now);
         m_dirty = m_playback.take_dirty() || m_dirty;
         if (m_dirty)
@@ -251,9 +253,8 @@ void App::compose_still() {
     Painter painter(m_output->renderer(), m_fonts);
     ComposeReport report = compose(painter, m_output->canvas_size(), frame);
     if (report.cut && current.item)
-        log::warn(
-            "item \"" + current.item->id +
-            "\": the slide does not fit the screen even at the smallest size; the end is cut");
+        log::warn("item \"" + current.item->id +
+                  "\": the slide does not fit on screen at the smallest size; the end is cut");
 }
 
 // A video frame, the hotline banner over it, and the frame's captions. The rows
@@ -363,6 +364,7 @@ Clock::time_point App::next_deadline(Clock::time_point now) {
         deadline = std::min(deadline, std::max(now, m_test_events.front().first));
     if (m_config.logs.screenshot_minutes > 0)
         deadline = std::min(deadline, std::max(now, m_next_screenshot));
+    deadline = std::min(deadline, std::max(now, m_splash.next_check()));
     if (m_exit_at)
         deadline = std::min(deadline, *m_exit_at);
     if (m_stall_at)

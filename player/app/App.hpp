@@ -16,6 +16,7 @@
 #include "Overlays.hpp"
 #include "Playback.hpp"
 #include "ScreenPower.hpp"
+#include "Splash.hpp"
 #include "Trace.hpp"
 #include "VideoBanner.hpp"
 #include "VideoPresenter.hpp"
@@ -92,6 +93,7 @@ private:
     ScreenPower m_power;
 
     VideoBanner m_banner;
+    SplashKeeper m_splash;
     // kDataProblemFile's text, read once: it is written before the player starts
     // and lasts until a reboot.
     std::string m_data_problem;

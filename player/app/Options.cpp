@@ -114,6 +114,7 @@ const std::map<std::string, OptionRule>& option_rules() {
         {"config", keep_value(&Options::config)},
         {"data-dir", keep_value(&Options::data_dir)},
         {"content", keep_value(&Options::content)},
+        {"splash", keep_value(&Options::splash)},
         {"trace", keep_value(&Options::trace)},
         {"hwdec", {false, set_hwdec}},
         {"renderer", {false, set_renderer}},
@@ -152,6 +153,8 @@ Result<Options> parse_options(const std::vector<std::string>& args) {
         return Error{"--fullscreen, --windowed and --headless exclude each other"};
     if (o.test_pattern && o.plan)
         return Error{"--test-pattern and --plan exclude each other"};
+    if (o.splash && (o.test_pattern || o.plan || modes > 0 || o.content || o.check_config))
+        return Error{"--splash takes only --data-dir beside it"};
     std::sort(o.snapshots.begin(), o.snapshots.end(),
               [](const SnapshotRequest& a, const SnapshotRequest& b) { return a.at < b.at; });
     return o;

@@ -45,8 +45,9 @@ struct Options {
     std::optional<std::chrono::milliseconds> plan;  // --plan: print the timeline, render nothing
     std::string hwdec = "auto";                     // auto | none | an FFmpeg device name
     RendererChoice renderer = RendererChoice::Auto; // --renderer software | gles2
-    bool check_config = false; // --check-config: load and check the config, print it, exit
-    bool test_pattern = false; // --test-pattern: the installer's calibration screen
+    bool check_config = false;         // --check-config: load and check the config, print it, exit
+    bool test_pattern = false;         // --test-pattern: the installer's calibration screen
+    std::optional<std::string> splash; // --splash FB: DATA_DIR/splash.png onto a framebuffer
     bool help = false;
     bool version = false;
     TestHooks test; // not from the command line: read_test_hooks()

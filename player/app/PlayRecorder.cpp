@@ -9,6 +9,29 @@
 namespace milepost {
 
 namespace {
+
+// Whether the picture in the file `png` shows what `picture` (32 bits a pixel)
+// shows: the same colours (the unused byte of each pixel aside).
+bool same_pixels(const std::filesystem::path& png, SDL_Surface* picture) {
+    SurfacePtr kept(IMG_Load(png.c_str()));
+    if (kept)
+        kept.reset(SDL_ConvertSurfaceFormat(kept.get(), picture->format->format, 0));
+    if (!kept || kept->w != picture->w || kept->h != picture->h ||
+        picture->format->BytesPerPixel != 4)
+        return false;
+    const Uint32 colour = picture->format->Rmask | picture->format->Gmask | picture->format->Bmask;
+    for (int y = 0; y < picture->h; ++y) {
+        const auto* a = reinterpret_cast<const Uint32*>(static_cast<const char*>(kept->pixels) +
+                                                        static_cast<ptrdiff_t>(y) * kept->pitch);
+        const auto* b = reinterpret_cast<const Uint32*>(static_cast<const char*>(picture->pixels) +
+                                                        static_cast<ptrdiff_t>(y) * picture->pitch);
+        for (int x = 0; x < picture->w; ++x)
+            if ((a[x] ^ b[x]) & colour)
+                return false;
+    }
+    return true;
+}
+
 // Items last seconds; this many events queued means the disk has stalled.
 constexpr std::size_t kMaxQueued = 1000;
 // A checkpoint keeps the WAL file small.
@@ -101,6 +124,15 @@ void PlayRecorder::save_screenshot(SurfacePtr picture, int width, std::filesyste
     m_wake.notify_one();
 }
 
+void PlayRecorder::save_picture(SurfacePtr picture, std::filesystem::path png) {
+    std::lock_guard lock(m_mutex);
+    if (m_events.size() < kMaxQueued)
+        m_events.push_back(
+            Screenshot{std::shared_ptr<SDL_Surface>(picture.release(), &SDL_FreeSurface), 0,
+                       std::move(png), true});
+    m_wake.notify_one();
+}
+
 std::uint64_t PlayRecorder::dropped() {
     std::lock_guard lock(m_mutex);
     return m_dropped;
@@ -166,6 +198,8 @@ void PlayRecorder::write_files(const std::deque<Event>& events) {
             }
         } else if (const auto* s = std::get_if<Screenshot>(&event)) {
             SDL_Surface* in = s->picture.get();
+            if (s->unless_same && same_pixels(s->png, in))
+                continue;
             SurfacePtr scaled;
             SDL_Surface* out = in;
             if (s->width > 0 && s->width < in->w) {

@@ -43,6 +43,10 @@ public:
     // Scales `picture` to `width` pixels wide and writes it to `png` (through a
     // rename): the screenshot, encoded off the render loop.
     void save_screenshot(SurfacePtr picture, int width, std::filesystem::path png);
+    // Writes `picture` to `png` as it is (through a rename), unless `png` already
+    // holds the same pixels: the splash, which an SD card should not be written
+    // for at every start.
+    void save_picture(SurfacePtr picture, std::filesystem::path png);
     // Starts refused because the writer fell kMaxQueued behind.
     std::uint64_t dropped();
 
@@ -69,6 +73,7 @@ private:
         std::shared_ptr<SDL_Surface> picture;
         int width;
         std::filesystem::path png;
+        bool unless_same = false; // not written when `png` already holds these pixels
     };
     using Event = std::variant<Start, End, Publish, Screenshot>;
     // Writes the rows of `events` in one transaction; false (rolled back, nothing

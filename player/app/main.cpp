@@ -9,6 +9,7 @@
 #include "core/Manifest.hpp"
 #include "media/Probe.hpp"
 #include "milepost/Version.hpp"
+#include "render/Framebuffer.hpp"
 #include "service/ClockTrust.hpp"
 #include "store/ContentStore.hpp"
 
@@ -233,6 +234,18 @@ int play(Clock::time_point started, Options options, Loaded loaded, Trace trace)
     return app.run();
 }
 
+// --splash FB: DATA_DIR/splash.png, which the player keeps, onto the framebuffer
+// (milepost-splash.service, as the system starts and after the player stops).
+int show_splash(const Options& options) {
+    const fs::path png = fs::path(options.data_dir) / kSplashFile;
+    if (auto shown = show_on_framebuffer(png, *options.splash, std::chrono::seconds(5)); !shown) {
+        log::error(shown.error().message);
+        return kExitRuntime;
+    }
+    log::info(png.string() + ": on " + *options.splash);
+    return 0;
+}
+
 // glibc's malloc, set for a 1 GB Raspberry Pi.
 void limit_malloc() {
 #ifdef M_ARENA_MAX
@@ -263,6 +276,8 @@ int main(int argc, char** argv) {
             std::printf("milepost-player %s\n", kVersion);
         return 0;
     }
+    if (options->splash)
+        return show_splash(*options);
     options->test = read_test_hooks();
 
     Loaded loaded;

@@ -271,19 +271,21 @@ TEST_CASE("unit sandboxes: exposure at most 2.0 for the player and 3.0 for sync"
     const double player = exposure(kUnits / "milepost-player.service");
     const double sync = exposure(kUnits / "milepost-sync.service");
     const double firstboot = exposure(kUnits / "milepost-firstboot.service");
+    const double splash = exposure(kUnits / "milepost-splash.service");
     MESSAGE("systemd-analyze security exposure: player ", player, ", sync ", sync, ", firstboot ",
-            firstboot);
+            firstboot, ", splash ", splash);
     CHECK(player <= 2.0);
     CHECK(sync <= 3.0);
     CHECK(firstboot <= 3.0);
+    CHECK(splash <= 2.0);
 }
 
 TEST_CASE("systemd-analyze verify passes the units, run against the built programs") {
     TempDir dir;
     // The units name /usr/bin; these copies name the build tree's programs.
     std::vector<std::string> argv{"systemd-analyze", "verify", "--man=no"};
-    for (const char* name :
-         {"milepost-player.service", "milepost-sync.service", "milepost-firstboot.service"}) {
+    for (const char* name : {"milepost-player.service", "milepost-sync.service",
+                             "milepost-firstboot.service", "milepost-splash.service"}) {
         std::string text = read_file(kUnits / name);
         for (auto [from, to] :
              {std::pair<std::string, std::string>{"/usr/bin/milepost-player", MILEPOST_PLAYER},
@@ -378,7 +380,8 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users
          {"./usr/bin/milepost-player", "./usr/bin/milepost-sync", "./usr/bin/milepost-pack",
           "./lib/systemd/system/milepost-player.service",
           "./lib/systemd/system/milepost-sync.service",
-          "./lib/systemd/system/milepost-firstboot.service", "./usr/lib/tmpfiles.d/milepost.conf",
+          "./lib/systemd/system/milepost-firstboot.service",
+          "./lib/systemd/system/milepost-splash.service", "./usr/lib/tmpfiles.d/milepost.conf",
           "./usr/lib/sysusers.d/milepost.conf", "./usr/share/milepost/truckstop/channel.toml",
           "./usr/share/milepost/bus/channel.toml",
           "./usr/share/milepost/weigh-station/channel.toml",
@@ -444,6 +447,8 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users
           std::vector<std::string>{"milepost-sync"});
     CHECK(unit_values(units / "milepost-firstboot.service", "User") ==
           std::vector<std::string>{"milepost-player"});
+    CHECK(unit_values(units / "milepost-splash.service", "User") ==
+          std::vector<std::string>{"milepost-player"});
     for (const char* unit :
          {"milepost-player.service", "milepost-sync.service", "milepost-firstboot.service"}) {
         CHECK_MESSAGE(unit_values(units / unit, "Group") == std::vector<std::string>{"milepost"},
@@ -470,10 +475,13 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users
         CHECK_MESSAGE(
             fs::is_symlink(fs::path("/etc/systemd/system/multi-user.target.wants") / unit), unit,
             " is not enabled");
+    // The splash starts with the system, long before the multi-user target.
+    CHECK(fs::is_symlink("/etc/systemd/system/sysinit.target.wants/milepost-splash.service"));
     RunResult verify =
         run({"systemd-analyze", "verify", "--man=no", "/lib/systemd/system/milepost-player.service",
              "/lib/systemd/system/milepost-sync.service",
-             "/lib/systemd/system/milepost-firstboot.service"});
+             "/lib/systemd/system/milepost-firstboot.service",
+             "/lib/systemd/system/milepost-splash.service"});
     CHECK_MESSAGE(verify.exit_code == 0, verify.err);
     RunResult check = run({"/usr/bin/milepost-player", "--check-config"});
     CHECK(check.exit_code == 0);
@@ -486,6 +494,7 @@ TEST_CASE("the Debian package: built by CPack, lintian-clean, installs two users
     CHECK_FALSE(fs::exists("/lib/systemd/system/milepost-player.service"));
     CHECK_FALSE(fs::exists("/var/lib/milepost"));
     CHECK_FALSE(fs::exists("/etc/systemd/system/multi-user.target.wants/milepost-player.service"));
+    CHECK_FALSE(fs::exists("/etc/systemd/system/sysinit.target.wants/milepost-splash.service"));
     CHECK(run({"dpkg", "-s", "milepost"}).exit_code != 0);
 }
 
