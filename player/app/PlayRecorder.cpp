@@ -1,6 +1,7 @@
 #include "PlayRecorder.hpp"
 
 #include "core/Log.hpp"
+#include "store/Files.hpp"
 
 #include <SDL_image.h>
 
@@ -212,11 +213,15 @@ void PlayRecorder::write_files(const std::deque<Event>& events) {
                 }
                 out = scaled.get();
             }
+            // The splash is synced: a power cut must not leave an empty one.
             const std::string tmp = s->png.string() + ".tmp";
-            if (IMG_SavePNG(out, tmp.c_str()) != 0 ||
-                std::rename(tmp.c_str(), s->png.c_str()) != 0) {
-                log::warn(s->png.string() + ": cannot write the screenshot: " + IMG_GetError());
+            if (IMG_SavePNG(out, tmp.c_str()) != 0 || (s->unless_same && !sync_file(tmp)) ||
+                std::rename(tmp.c_str(), s->png.c_str()) != 0 ||
+                (s->unless_same && !sync_directory(s->png.parent_path()))) {
+                log::warn(s->png.string() + ": cannot write the picture: " + IMG_GetError());
                 std::remove(tmp.c_str());
+            } else if (s->unless_same) {
+                log::info(s->png.string() + ": written (what the screen shows when it starts)");
             }
         }
     }

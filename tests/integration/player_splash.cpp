@@ -21,6 +21,7 @@ TEST_CASE("the player keeps its hotline screen as the splash, writes it again on
     auto first = run_player(dir, config, {"--exit-after", "6.5"}, "960x540");
     REQUIRE_MESSAGE(first.exit_code == 0, first.err);
     REQUIRE(fs::exists(splash));
+    CHECK(first.err.find(splash.string() + ": written") != std::string::npos);
     const Picture picture = load_picture(splash);
     CHECK(picture.width == 960);
     CHECK(picture.height == 540);
@@ -35,6 +36,7 @@ TEST_CASE("the player keeps its hotline screen as the splash, writes it again on
     auto second = run_player(dir, config, {"--exit-after", "6.5"}, "960x540");
     REQUIRE_MESSAGE(second.exit_code == 0, second.err);
     CHECK(fs::last_write_time(splash) == written);
+    CHECK(second.err.find("splash.png: written") == std::string::npos);
 
     // --splash on a file that is no framebuffer, and with no splash yet: exit 1,
     // naming the file; with anything but --data-dir beside it: exit 2.
