@@ -7,6 +7,9 @@
 #include "core/Result.hpp"
 #include "media/Ffmpeg.hpp"
 
+#include <string>
+#include <vector>
+
 namespace milepost {
 
 class VideoTexture {
