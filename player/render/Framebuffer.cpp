@@ -86,8 +86,14 @@ Result<void> draw_on_framebuffer(int fd, const FramebufferLayout& layout, SDL_Su
         if (pwrite(fd, from, row, at) != static_cast<ssize_t>(row))
             return Error{path + ": cannot write row " + std::to_string(y) + ": " + os_error()};
     }
-    // A console that blanked the screen shows it again (not every device can).
+    // A console that blanked the screen shows it again, and the picture is sent
+    // to the display now: a DRM driver's framebuffer emulation (virtio-gpu, vc4)
+    // keeps what was written in a shadow copy until the display is panned or
+    // synced. Not every device knows each request; none is needed to have written.
     ioctl(fd, FBIOBLANK, FB_BLANK_UNBLANK);
+    if (fb_var_screeninfo var{}; ioctl(fd, FBIOGET_VSCREENINFO, &var) == 0)
+        ioctl(fd, FBIOPAN_DISPLAY, &var);
+    fsync(fd);
     return {};
 }
 
