@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace milepost {
 
@@ -77,19 +78,27 @@ Result<void> draw_on_framebuffer(int fd, const FramebufferLayout& layout, SDL_Su
                                      : nullptr);
     if (!pixels)
         return Error{path + ": cannot lay out the picture: " + SDL_GetError()};
+    // The visible area in one write, rows at the device's pitch, the bytes past
+    // each row's pixels as they were. One write, not one a row: Linux 6.1's DRM
+    // framebuffer emulation sends a one-row write to the display as zero pixels
+    // wide (drm_fb_helper_memory_range_to_clip), so nothing would show.
     const size_t row = static_cast<size_t>(layout.width) * pixels->format->BytesPerPixel;
-    for (int y = 0; y < layout.height; ++y) {
-        const auto* from =
-            static_cast<const char*>(pixels->pixels) + static_cast<ptrdiff_t>(y) * pixels->pitch;
-        const off_t at =
-            static_cast<off_t>(layout.offset + static_cast<long long>(y) * layout.pitch);
-        if (pwrite(fd, from, row, at) != static_cast<ssize_t>(row))
-            return Error{path + ": cannot write row " + std::to_string(y) + ": " + os_error()};
-    }
-    // A console that blanked the screen shows it again, and the picture is sent
-    // to the display now: a DRM driver's framebuffer emulation (virtio-gpu, vc4)
-    // keeps what was written in a shadow copy until the display is panned or
-    // synced. Not every device knows each request; none is needed to have written.
+    const size_t size = static_cast<size_t>(layout.height) * layout.pitch;
+    const auto at = static_cast<off_t>(layout.offset);
+    std::vector<char> block(size);
+    if (pread(fd, block.data(), size, at) != static_cast<ssize_t>(size))
+        return Error{path + ": cannot read what it shows: " + os_error()};
+    for (int y = 0; y < layout.height; ++y)
+        std::memcpy(block.data() + static_cast<size_t>(y) * layout.pitch,
+                    static_cast<const char*>(pixels->pixels) +
+                        static_cast<ptrdiff_t>(y) * pixels->pitch,
+                    row);
+    if (pwrite(fd, block.data(), size, at) != static_cast<ssize_t>(size))
+        return Error{path + ": cannot write the picture: " + os_error()};
+    // A console that blanked the screen shows it again, and the picture goes to
+    // the display now (a DRM driver's framebuffer emulation may keep writes in a
+    // shadow copy for a moment). Not every device knows each request; none is
+    // needed to have written.
     ioctl(fd, FBIOBLANK, FB_BLANK_UNBLANK);
     if (fb_var_screeninfo var{}; ioctl(fd, FBIOGET_VSCREENINFO, &var) == 0)
         ioctl(fd, FBIOPAN_DISPLAY, &var);
