@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Boots a built SD image under qemu four ways (images/boot-test), as the cards in
+# Boots a built SD image under qemu five ways (images/boot-test), as the cards in
 # the field will meet it:
 #   1. as flashed: first boot grows the data partition and the player draws (qemu's
 #      screen, dumped through its monitor, is read by OCR: the hotline is on it);
