@@ -71,7 +71,6 @@ int App::run() {
         m_playback.pump_video(now);
         m_playback.prepare_next(now);
         take_screenshot(now);
-        m_splash.update(now, m_playback.recorder(), m_playback.current().video != nullptr);
         update_overlays(now);
         m_dirty = m_playback.take_dirty() || m_dirty;
         if (m_dirty)
@@ -80,11 +79,12 @@ int App::run() {
         if (m_exit_at && now >= *m_exit_at)
             break;
         hang_when_asked(now);
-        // A still screen is presented again now and then: the pings come only
-        // from presenting.
+        // A still screen is presented again now and then (pings come from presenting).
         if (m_watchdog.enabled() && now - m_last_present >= m_watchdog.interval())
             m_dirty = true;
-        wait_until(next_deadline(now));
+        const Clock::time_point deadline = next_deadline(now);
+        m_splash.update(now, deadline, m_playback); // drawn only when nothing is due soon
+        wait_until(std::min(deadline, m_splash.next_check()));
     }
     notify_systemd("STOPPING=1");
     m_playback.stop(Clock::now());
@@ -364,7 +364,6 @@ Clock::time_point App::next_deadline(Clock::time_point now) {
         deadline = std::min(deadline, std::max(now, m_test_events.front().first));
     if (m_config.logs.screenshot_minutes > 0)
         deadline = std::min(deadline, std::max(now, m_next_screenshot));
-    deadline = std::min(deadline, std::max(now, m_splash.next_check()));
     if (m_exit_at)
         deadline = std::min(deadline, *m_exit_at);
     if (m_stall_at)

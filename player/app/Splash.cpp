@@ -10,6 +10,8 @@ namespace {
 constexpr auto kFirstCheck = std::chrono::seconds(5); // the screen is up and playing
 constexpr auto kCheckEvery = std::chrono::seconds(10);
 constexpr auto kPatience = std::chrono::minutes(5);
+constexpr auto kQuiet = std::chrono::milliseconds(500); // nothing due for this long: draw
+constexpr auto kRetry = std::chrono::seconds(1);
 
 // `in` turned `rotation` (90, 180, 270) degrees clockwise; 32-bit pixels.
 SurfacePtr turned(SDL_Surface* in, int rotation) {
@@ -66,12 +68,16 @@ SplashKeeper::SplashKeeper(const std::string& data_dir, const DeviceConfig& conf
       m_fonts(fonts), m_hotlines(hotlines), m_next_check(started + kFirstCheck),
       m_patient_until(started + kFirstCheck + kPatience) {}
 
-void SplashKeeper::update(Clock::time_point now, PlayRecorder* recorder, bool video_on_screen) {
+void SplashKeeper::update(Clock::time_point now, Clock::time_point busy_from, Playback& playback) {
+    PlayRecorder* recorder = playback.recorder();
     if (now < m_next_check || !recorder)
         return;
-    m_next_check = now + kCheckEvery;
-    if (video_on_screen && now < m_patient_until)
+    const bool video = playback.current().video != nullptr;
+    if (now < m_patient_until && (video || busy_from - now < kQuiet)) {
+        m_next_check = now + (video ? kCheckEvery : kRetry);
         return;
+    }
+    m_next_check = now + kCheckEvery;
     const std::string& lang = m_config.device.languages.front();
     const Hotline& hotline = m_hotlines.hotline_for(lang);
     const Size canvas = m_output.canvas_size();

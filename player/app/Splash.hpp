@@ -9,7 +9,7 @@
 // hotline, language, screen size), off the render loop.
 #include "HotlineChoice.hpp"
 #include "LoopClock.hpp"
-#include "PlayRecorder.hpp"
+#include "Playback.hpp"
 #include "core/DeviceConfig.hpp"
 #include "render/Fonts.hpp"
 #include "render/Output.hpp"
@@ -31,11 +31,13 @@ public:
     // Writes DATA_DIR/splash.png; first looks a few seconds after `started`.
     SplashKeeper(const std::string& data_dir, const DeviceConfig& config, const Output& output,
                  Fonts& fonts, HotlineChoice& hotlines, Clock::time_point started);
-    // Looks at most every few seconds whether the splash is still what the screen
-    // would show, and hands a new one to `recorder` to write when not. Drawing it
-    // takes a Raspberry Pi some tens of milliseconds: while a video plays it waits
-    // for a still item, up to a few minutes.
-    void update(Clock::time_point now, PlayRecorder* recorder, bool video_on_screen);
+    // Looks every few seconds whether the splash is still what the screen would
+    // show, and hands a new one to the play recorder to write when not. Drawing it
+    // takes a Raspberry Pi some tens of milliseconds, which must not delay an item
+    // or a frame: it is drawn only when the loop has nothing due before `busy_from`
+    // for a while, and not while a video plays; after a few minutes of waiting, at
+    // the next look whatever is on screen.
+    void update(Clock::time_point now, Clock::time_point busy_from, Playback& playback);
     Clock::time_point next_check() const { return m_next_check; }
 
 private:
@@ -45,7 +47,7 @@ private:
     Fonts& m_fonts;
     HotlineChoice& m_hotlines;
     Clock::time_point m_next_check;
-    Clock::time_point m_patient_until; // a video on screen puts the drawing off until then
+    Clock::time_point m_patient_until; // a busy loop puts the drawing off until then
     std::string m_shown;               // what the last splash handed on shows
 };
 

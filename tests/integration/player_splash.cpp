@@ -16,9 +16,10 @@ TEST_CASE("the player keeps its hotline screen as the splash, writes it again on
     TempDir dir;
     const fs::path data = dir / "data";
     const fs::path splash = data / "splash.png";
-    // A screen in Ontario: the Canadian hotline. The splash is checked 5 s after start.
+    // A screen in Ontario: the Canadian hotline. The splash is checked 5 s after start
+    // (again a second later when something was due then).
     const std::string config = "[device]\nregion = \"CA-ON\"\n";
-    auto first = run_player(dir, config, {"--exit-after", "6.5"}, "960x540");
+    auto first = run_player(dir, config, {"--exit-after", "8"}, "960x540");
     REQUIRE_MESSAGE(first.exit_code == 0, first.err);
     REQUIRE(fs::exists(splash));
     CHECK(first.err.find(splash.string() + ": written") != std::string::npos);
@@ -33,7 +34,7 @@ TEST_CASE("the player keeps its hotline screen as the splash, writes it again on
 
     // Started again with nothing changed: the card is not written again.
     const auto written = fs::last_write_time(splash);
-    auto second = run_player(dir, config, {"--exit-after", "6.5"}, "960x540");
+    auto second = run_player(dir, config, {"--exit-after", "8"}, "960x540");
     REQUIRE_MESSAGE(second.exit_code == 0, second.err);
     CHECK(fs::last_write_time(splash) == written);
     CHECK(second.err.find("splash.png: written") == std::string::npos);
