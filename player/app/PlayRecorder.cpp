@@ -5,7 +5,9 @@
 
 #include <SDL_image.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace milepost {
 
@@ -117,20 +119,19 @@ void PlayRecorder::publish(std::filesystem::path file, std::string text) {
 }
 
 void PlayRecorder::save_screenshot(SurfacePtr picture, int width, std::filesystem::path png) {
-    std::lock_guard lock(m_mutex);
-    if (m_events.size() < kMaxQueued)
-        m_events.push_back(
-            Screenshot{std::shared_ptr<SDL_Surface>(picture.release(), &SDL_FreeSurface), width,
-                       std::move(png)});
-    m_wake.notify_one();
+    queue_picture(
+        {std::shared_ptr<SDL_Surface>(picture.release(), &SDL_FreeSurface), width, std::move(png)});
 }
 
 void PlayRecorder::save_picture(SurfacePtr picture, std::filesystem::path png) {
+    queue_picture({std::shared_ptr<SDL_Surface>(picture.release(), &SDL_FreeSurface), 0,
+                   std::move(png), true});
+}
+
+void PlayRecorder::queue_picture(Screenshot shot) {
     std::lock_guard lock(m_mutex);
     if (m_events.size() < kMaxQueued)
-        m_events.push_back(
-            Screenshot{std::shared_ptr<SDL_Surface>(picture.release(), &SDL_FreeSurface), 0,
-                       std::move(png), true});
+        m_events.push_back(std::move(shot));
     m_wake.notify_one();
 }
 
@@ -215,10 +216,14 @@ void PlayRecorder::write_files(const std::deque<Event>& events) {
             }
             // The splash is synced: a power cut must not leave an empty one.
             const std::string tmp = s->png.string() + ".tmp";
-            if (IMG_SavePNG(out, tmp.c_str()) != 0 || (s->unless_same && !sync_file(tmp)) ||
-                std::rename(tmp.c_str(), s->png.c_str()) != 0 ||
-                (s->unless_same && !sync_directory(s->png.parent_path()))) {
+            if (IMG_SavePNG(out, tmp.c_str()) != 0) {
                 log::warn(s->png.string() + ": cannot write the picture: " + IMG_GetError());
+                std::remove(tmp.c_str());
+            } else if ((s->unless_same && !sync_file(tmp)) ||
+                       std::rename(tmp.c_str(), s->png.c_str()) != 0 ||
+                       (s->unless_same && !sync_directory(s->png.parent_path()))) {
+                log::warn(s->png.string() +
+                          ": cannot put the picture in place: " + std::strerror(errno));
                 std::remove(tmp.c_str());
             } else if (s->unless_same) {
                 log::info(s->png.string() + ": written (what the screen shows when it starts)");

@@ -76,6 +76,7 @@ private:
         bool unless_same = false; // not written when `png` already holds these pixels
     };
     using Event = std::variant<Start, End, Publish, Screenshot>;
+    void queue_picture(Screenshot shot); // for save_screenshot and save_picture
     // Writes the rows of `events` in one transaction; false (rolled back, nothing
     // written) when SQLite refused, to be tried again.
     bool write_rows(const std::deque<Event>& events);

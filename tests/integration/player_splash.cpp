@@ -39,6 +39,15 @@ TEST_CASE("the player keeps its hotline screen as the splash, writes it again on
     CHECK(fs::last_write_time(splash) == written);
     CHECK(second.err.find("splash.png: written") == std::string::npos);
 
+    // Moved to Texas: what the splash shows changed, so it is written again.
+    auto moved =
+        run_player(dir, "[device]\nregion = \"US-TX\"\n", {"--exit-after", "8"}, "960x540");
+    REQUIRE_MESSAGE(moved.exit_code == 0, moved.err);
+    CHECK(moved.err.find(splash.string() + ": written") != std::string::npos);
+    const std::string texas = ocr(splash);
+    CHECK_MESSAGE(texas.find("1-888-373-7888") != std::string::npos, texas);
+    CHECK(texas.find("1-833-900-1010") == std::string::npos);
+
     // --splash on a file that is no framebuffer, and with no splash yet: exit 1,
     // naming the file; with anything but --data-dir beside it: exit 2.
     const fs::path fake = dir.write("fb0", std::string(4096, '\0'));
