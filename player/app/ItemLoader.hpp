@@ -94,6 +94,7 @@ private:
         ++*m_running;
         std::thread([fn = std::move(fn), count = m_running]() mutable {
             fn();
+            SDL_TLSCleanup(); // SDL's error buffer for this thread (it leaks otherwise)
             --*count;
         }).detach();
     }

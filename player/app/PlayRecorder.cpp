@@ -76,7 +76,10 @@ std::unique_ptr<PlayRecorder> PlayRecorder::open(const std::filesystem::path& fi
 
 PlayRecorder::PlayRecorder(std::filesystem::path file, std::optional<PlayLog> log)
     : m_file(std::move(file)), m_log(std::move(log)) {
-    m_thread = std::thread([this] { run(); });
+    m_thread = std::thread([this] {
+        run();
+        SDL_TLSCleanup(); // the error buffer SDL made for this thread (IMG_Load of a missing file)
+    });
 }
 
 PlayRecorder::~PlayRecorder() {

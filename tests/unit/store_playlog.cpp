@@ -1,5 +1,6 @@
 // The play log on a real SQLite file: schema, interrupted rows, upload batches
 // that never change once named, pruning and the loss counter, the clock's trust.
+#include "app/PlayRecorder.hpp"
 #include "service/ClockTrust.hpp"
 #include "store/PlayLog.hpp"
 #include "support/TestSupport.hpp"
@@ -376,4 +377,39 @@ TEST_CASE("a file that is no database at all is set aside too, a missing folder 
     auto none = PlayLog::open(dir / "no/such/folder/playlog.db", PlayLog::Durability::Normal,
                               PlayLog::Check::Quick);
     CHECK(!none.ok());
+}
+
+namespace {
+// A 64x32 picture of one colour, as the splash is drawn (XRGB8888).
+SurfacePtr plain_picture(Uint32 rgb) {
+    SurfacePtr s(SDL_CreateRGBSurfaceWithFormat(0, 64, 32, 32, SDL_PIXELFORMAT_XRGB8888));
+    REQUIRE(s);
+    SDL_FillRect(s.get(), nullptr, rgb);
+    return s;
+}
+} // namespace
+
+TEST_CASE("the play recorder writes a picture (the splash) only when its pixels changed") {
+    // Its thread calls SDL_image: the first save looks at a file that is not there
+    // yet, which leaves SDL's error text for that thread. Under the sanitizers, the
+    // program's exit would report it as a leak had the thread not cleaned it up.
+    TempDir dir;
+    const auto png = dir / "splash.png";
+    auto save = [&](Uint32 rgb) {
+        auto recorder = PlayRecorder::open(dir / "playlog.db");
+        recorder->save_picture(plain_picture(rgb), png);
+    }; // the recorder's destructor writes what is queued
+    save(0x00ff0000);
+    REQUIRE(std::filesystem::exists(png));
+    Picture red = load_picture(png);
+    CHECK(red.width == 64);
+    CHECK(red.height == 32);
+    CHECK(red.fraction_near({255, 0, 0, 255}, 0, 0, 64, 32, 2) == 1.0);
+    const auto written = std::filesystem::last_write_time(png);
+    std::filesystem::last_write_time(png, written - 1h); // a rewrite would show
+    save(0x00ff0000);
+    CHECK(std::filesystem::last_write_time(png) == written - 1h);
+    save(0x000000ff);
+    CHECK(std::filesystem::last_write_time(png) != written - 1h);
+    CHECK(load_picture(png).fraction_near({0, 0, 255, 255}, 0, 0, 64, 32, 2) == 1.0);
 }
