@@ -1,0 +1,131 @@
+// Decoded frames onto the screen in every pixel format a decoder gives: 8-bit
+// 4:2:0 into an IYUV texture as it is, NV12 as it is, 10-bit, 4:2:2 and 4:4:4
+// through swscale first, and 4:2:0 converted straight onto the software
+// renderer's screen. (The integration tests play real files of each; these run
+// the same code under the sanitizers, in the unit tests.)
+#include "render/VideoTexture.hpp"
+
+#include <doctest/doctest.h>
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+#include <cstring>
+#include <string>
+
+using namespace milepost;
+
+namespace {
+
+constexpr int kWidth = 64, kHeight = 48;
+
+// A frame of one colour: studio-range BT.601 red (Y 81, Cb 90, Cr 240), at the
+// format's depth.
+FramePtr red_frame(AVPixelFormat format) {
+    FramePtr f(av_frame_alloc());
+    REQUIRE(f);
+    f->format = format;
+    f->width = kWidth;
+    f->height = kHeight;
+    REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
+    const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(format);
+    const int shift = d->comp[0].depth - 8;
+    auto fill = [&](int plane, int w, int h, int step, const int* values) {
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x)
+                for (int c = 0; c < step; ++c) {
+                    uint8_t* row = f->data[plane] + static_cast<ptrdiff_t>(y) * f->linesize[plane];
+                    const int v = values[c] << shift;
+                    if (shift) {
+                        const uint16_t word = static_cast<uint16_t>(v);
+                        std::memcpy(row + (static_cast<ptrdiff_t>(x) * step + c) * 2, &word, 2);
+                    } else {
+                        row[x * step + c] = static_cast<uint8_t>(v);
+                    }
+                }
+    };
+    const int y[] = {81}, cb[] = {90}, cr[] = {240}, cbcr[] = {90, 240};
+    const int cw = AV_CEIL_RSHIFT(kWidth, d->log2_chroma_w);
+    const int ch = AV_CEIL_RSHIFT(kHeight, d->log2_chroma_h);
+    fill(0, kWidth, kHeight, 1, y);
+    if (format == AV_PIX_FMT_NV12) {
+        fill(1, cw, ch, 2, cbcr);
+    } else {
+        fill(1, cw, ch, 1, cb);
+        fill(2, cw, ch, 1, cr);
+    }
+    return f;
+}
+
+struct Screen {
+    SurfacePtr surface{
+        SDL_CreateRGBSurfaceWithFormat(0, kWidth, kHeight, 32, SDL_PIXELFORMAT_ARGB8888)};
+    RendererPtr renderer{surface ? SDL_CreateSoftwareRenderer(surface.get()) : nullptr};
+    Uint32 at(int x, int y) const {
+        return *reinterpret_cast<const Uint32*>(static_cast<const char*>(surface->pixels) +
+                                                static_cast<ptrdiff_t>(y) * surface->pitch + x * 4);
+    }
+    // Whether every pixel of the rows [from, to) is red (within the rounding of
+    // the conversion), and every other one still black.
+    bool red_rows(int from, int to) const {
+        for (int y = 0; y < kHeight; ++y)
+            for (int x = 0; x < kWidth; ++x) {
+                const Uint32 p = at(x, y);
+                const int r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
+                const bool red = r > 230 && g < 25 && b < 25;
+                if (red != (y >= from && y < to))
+                    return false;
+            }
+        return true;
+    }
+};
+
+} // namespace
+
+TEST_CASE("video frames of every pixel format reach the screen in their colours") {
+    for (const auto& format_path : {std::pair{AV_PIX_FMT_YUV420P, "yuv420p -> IYUV"},
+                                    {AV_PIX_FMT_NV12, "nv12 -> NV12"},
+                                    {AV_PIX_FMT_YUV420P10LE, "yuv420p10le -> swscale -> IYUV"},
+                                    {AV_PIX_FMT_YUV422P, "yuv422p -> swscale -> IYUV"},
+                                    {AV_PIX_FMT_YUV444P, "yuv444p -> swscale -> IYUV"}}) {
+        const AVPixelFormat format = format_path.first;
+        const std::string path = format_path.second;
+        CAPTURE(path);
+        Screen screen;
+        REQUIRE(screen.renderer);
+        VideoTexture texture;
+        FramePtr frame = red_frame(format);
+        // Twice: the second frame reuses the texture and swscale's buffer.
+        for (int i = 0; i < 2; ++i)
+            REQUIRE(texture.upload(screen.renderer.get(), frame.get()).ok());
+        CHECK(texture.path() == path);
+        CHECK(texture.width() == kWidth);
+        CHECK(texture.height() == kHeight);
+        REQUIRE(SDL_RenderCopy(screen.renderer.get(), texture.texture(), nullptr, nullptr) == 0);
+        SDL_RenderFlush(screen.renderer.get());
+        CHECK(screen.red_rows(0, kHeight));
+    }
+}
+
+TEST_CASE("a 4:2:0 frame converted straight onto the screen fills the rows asked for, odd "
+          "edges included") {
+    FramePtr frame = red_frame(AV_PIX_FMT_YUV420P);
+    for (const auto& rows : {std::pair{0, kHeight}, {0, 31}, {7, 48}, {5, 6}, {9, 40}}) {
+        const int from = rows.first, to = rows.second;
+        CAPTURE(from);
+        CAPTURE(to);
+        Screen screen;
+        REQUIRE(screen.renderer);
+        SDL_FillRect(screen.surface.get(), nullptr, 0xff000000);
+        VideoTexture texture;
+        REQUIRE(texture.keep_for_direct(frame.get(), SDL_PIXELFORMAT_ARGB8888));
+        CHECK(texture.direct());
+        REQUIRE(texture.draw_direct(screen.surface.get(), from, to).ok());
+        CHECK(screen.red_rows(from, to));
+    }
+    // A screen format swscale has no name for: not kept, drawn through a texture.
+    VideoTexture texture;
+    CHECK(!texture.keep_for_direct(frame.get(), SDL_PIXELFORMAT_RGB332));
+    CHECK(!texture.direct());
+}
