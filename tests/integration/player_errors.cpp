@@ -72,7 +72,7 @@ TEST_CASE("each program's man page is made from its --help, and man reads it wit
     // The man pages are made by the build beside bin/: build/man/NAME.1.gz.
     const std::filesystem::path man =
         std::filesystem::path(MILEPOST_PLAYER).parent_path().parent_path() / "man";
-    for (const char* program :
+    for (const std::string& program :
          {MILEPOST_PLAYER, MILEPOST_SYNC, MILEPOST_PACK, MILEPOST_PROVISION}) {
         const std::string name = std::filesystem::path(program).filename().string();
         const std::filesystem::path page = man / (name + ".1.gz");

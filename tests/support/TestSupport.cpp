@@ -217,6 +217,14 @@ Picture load_picture(const fs::path& png) {
     return p;
 }
 
+std::string in_test_tree(const std::string& built) {
+    const char* tree = std::getenv("MILEPOST_TEST_TREE");
+    const std::string_view root = MILEPOST_BUILD_TREE;
+    if (!tree || !*tree || !built.starts_with(root))
+        return built;
+    return tree + built.substr(root.size());
+}
+
 std::string ocr(const fs::path& png, const std::string& lang) {
     // One thread: tesseract's OpenMP threads otherwise spin waiting for each other,
     // about two thirds of its CPU time, and the tests run several at once. The text

@@ -74,6 +74,20 @@ struct Picture {
 };
 Picture load_picture(const std::filesystem::path& png);
 
+// `built`, a path in the build tree these tests were built in; with the
+// environment's MILEPOST_TEST_TREE set to another build tree, the same path in that
+// one. The sanitizer pass runs the main tree's integration_tests against the
+// sanitizer tree's programs this way (the test program is not instrumented in
+// either tree, so it is built once).
+std::string in_test_tree(const std::string& built);
+#ifdef MILEPOST_PLAYER_BUILT // integration_tests
+#define MILEPOST_PLAYER ::milepost::test::in_test_tree(MILEPOST_PLAYER_BUILT)
+#define MILEPOST_PACK ::milepost::test::in_test_tree(MILEPOST_PACK_BUILT)
+#define MILEPOST_SYNC ::milepost::test::in_test_tree(MILEPOST_SYNC_BUILT)
+#define MILEPOST_PROVISION ::milepost::test::in_test_tree(MILEPOST_PROVISION_BUILT)
+#define MILEPOST_SNAPSHOT_DIR ::milepost::test::in_test_tree(MILEPOST_SNAPSHOT_DIR_BUILT)
+#endif
+
 // The text tesseract reads in `png` (`lang`: "eng", "fra", "eng+fra").
 std::string ocr(const std::filesystem::path& png, const std::string& lang = "eng");
 
