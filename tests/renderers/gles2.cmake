@@ -11,28 +11,8 @@
 # Label gles2: the main pass runs them, the sanitizer pass does not. Each runs
 # alone (RUN_SERIAL): llvmpipe draws on the CPU, and beside two other tests on two
 # cores their frames came late enough to fail timing and snapshot checks in CI.
-execute_process(
-  COMMAND "${INTEGRATION_TESTS}" --list-test-cases
-    "--source-file=*player_render.cpp,*player_video.cpp"
+include("${CMAKE_CURRENT_LIST_DIR}/../support/listed-cases.cmake")
+add_listed_cases(PREFIX "integration gles2: " ENV MILEPOST_TEST_RENDERER=gles2 LABEL gles2
+  LIST_ARGS "--source-file=*player_render.cpp,*player_video.cpp"
     "--test-case-exclude=a tap shows the hotline*,F1 and a 5-second press*,a video frame is drawn up to the banner*"
-  OUTPUT_VARIABLE listed
-  RESULT_VARIABLE listed_status)
-if(NOT listed_status EQUAL 0)
-  add_test("integration gles2: integration_tests lists its tests" "${INTEGRATION_TESTS}"
-    --list-test-cases)
-  set_tests_properties("integration gles2: integration_tests lists its tests"
-    PROPERTIES LABELS gles2)
-  return()
-endif()
-string(REPLACE "\n" ";" listed "${listed}")
-foreach(name IN LISTS listed)
-  if(name STREQUAL "" OR name MATCHES "^\\[doctest\\]" OR name MATCHES "^=+$")
-    continue()
-  endif()
-  # doctest reads a comma in --test-case as a separator unless escaped.
-  string(REPLACE "," "\\," filter "${name}")
-  add_test("integration gles2: ${name}" env MILEPOST_TEST_RENDERER=gles2
-    "${INTEGRATION_TESTS}" "--test-case=${filter}")
-  set_tests_properties("integration gles2: ${name}"
-    PROPERTIES LABELS gles2 WORKING_DIRECTORY "${WORKING_DIR}" RUN_SERIAL TRUE)
-endforeach()
+  PROPERTIES RUN_SERIAL TRUE)
