@@ -260,9 +260,10 @@ Result<void> HttpClient::Handle::perform(const std::string& full_url, Transfer& 
             why = "larger than " + std::to_string(t.max_bytes) + " bytes";
             break;
         case CURLE_OPERATION_TIMEDOUT:
-            // The whole request's deadline, not the connect timeout. curl times it on
-            // CLOCK_MONOTONIC_RAW, which an NTP-slewed steady_clock can trail by a few
-            // milliseconds: "timed out after 4000 milliseconds" came with 3,99x here.
+            // The whole request's deadline, not the connect timeout. curl counts its
+            // time in whole milliseconds from its own clock readings: it ended a request
+            // "after 4000 milliseconds" while steady_clock, read before curl started,
+            // said a little less than 4 s.
             if (std::chrono::steady_clock::now() - began >=
                 t.deadline - std::chrono::milliseconds(100))
                 why = "not done within its deadline of " +
