@@ -1,6 +1,7 @@
 #include "core/Channel.hpp"
 #include "render/CaptionBox.hpp"
 #include "render/TextLayout.hpp"
+#include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
 
@@ -243,4 +244,30 @@ TEST_CASE("a caption sits above the banner inside the safe area, at least 4.5% o
             }
         }
     }
+}
+
+TEST_CASE("the fonts open from any folder that has them, measure the same, and a folder "
+          "without them is named") {
+    test::TempDir dir;
+    for (const char* name : {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf"})
+        std::filesystem::copy_file(std::string(Fonts::kDefaultDir) + "/" + name, dir / name);
+    auto copied = Fonts::open(dir.path().string());
+    REQUIRE_MESSAGE(copied.ok(), (copied.ok() ? "" : copied.error().message));
+    for (int px : {12, 48, 130})
+        for (Face face : {Face::Regular, Face::Bold}) {
+            CHECK(copied->width(face, px, "Call 1-888-373-7888") ==
+                  fonts().width(face, px, "Call 1-888-373-7888"));
+            CHECK(copied->line_height(face, px) == fonts().line_height(face, px));
+        }
+    // The fonts read from their mapping after the folder is gone.
+    std::filesystem::remove_all(dir.path() / "DejaVuSans.ttf");
+    CHECK(copied->width(Face::Regular, 77, "Hotline") ==
+          fonts().width(Face::Regular, 77, "Hotline"));
+
+    test::TempDir empty;
+    auto missing = Fonts::open(empty.path().string());
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().message.find(empty.path().string() + "/DejaVuSans.ttf") !=
+          std::string::npos);
+    CHECK(missing.error().message.find("install fonts-dejavu-core") != std::string::npos);
 }
