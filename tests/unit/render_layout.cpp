@@ -259,8 +259,12 @@ TEST_CASE("the fonts open from any folder that has them, measure the same, and a
                   fonts().width(face, px, "Call 1-888-373-7888"));
             CHECK(copied->line_height(face, px) == fonts().line_height(face, px));
         }
-    // The fonts read from their mapping after the folder is gone.
-    std::filesystem::remove_all(dir.path() / "DejaVuSans.ttf");
+    // Both files are mapped into memory, not read through a stream at every glyph,
+    // and the fonts read from their mapping after a file is deleted.
+    const std::string maps = test::read_file("/proc/self/maps");
+    for (const char* name : {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf"})
+        CHECK_MESSAGE(maps.find((dir / name).string()) != std::string::npos, name);
+    std::filesystem::remove(dir / "DejaVuSans.ttf");
     CHECK(copied->width(Face::Regular, 77, "Hotline") ==
           fonts().width(Face::Regular, 77, "Hotline"));
 
