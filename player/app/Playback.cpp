@@ -219,6 +219,8 @@ void Playback::advance(Clock::time_point now) {
     if (m_showing_valid && m_showing.cut && m_interrupt_reason.empty() &&
         !(m_current.video && m_current.video->state() == VideoSource::State::Ended))
         m_interrupt_reason = "cut short by an alert";
+    if (m_current.video)
+        m_presenter.finish(m_item_end, *m_current.video);
     end_item(now);
     switch_channel();
     const WallTime w = wall_now(now);

@@ -3,6 +3,7 @@
 #include "core/Log.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace milepost {
@@ -28,6 +29,8 @@ void VideoPresenter::start(Clock::time_point now, Clock::time_point planned, dou
     m_clock_start = planned - clock_seconds(offset); // joined part way, pts starts about there
     m_planned_clock_start = m_clock_start;
     m_plays_whole = whole_length.has_value();
+    m_whole_length = whole_length.value_or(Clock::duration::zero());
+    m_failed = false;
     m_wait_for_first = wait_for_first;
     m_offset = offset;
     m_late_allowance = kLateAllowance;
@@ -51,7 +54,7 @@ VideoPresenter::Step VideoPresenter::pump(Clock::time_point now, VideoSource& so
         hold_clock_for_first_frame(now, source, end);
     if (take_due_frame(now, source, item)) {
         if (!m_why.empty())
-            return Step::Failed;
+            return fail(m_why);
         if (!m_first_taken) {
             m_first_taken = true;
             return Step::FirstFrame;
@@ -63,7 +66,33 @@ VideoPresenter::Step VideoPresenter::pump(Clock::time_point now, VideoSource& so
 
 VideoPresenter::Step VideoPresenter::fail(std::string why) {
     m_why = std::move(why);
+    m_failed = true;
     return Step::Failed;
+}
+
+void VideoPresenter::finish(Clock::time_point boundary, VideoSource& source) {
+    if (m_failed || !m_has_frame || m_frame_duration <= 0 ||
+        source.state() == VideoSource::State::Failed)
+        return;
+    long missed = 0;
+    Clock::time_point made_until = m_last_frame_end; // the end of the last frame decoded
+    source.frames().for_each([&](const VideoFrame& f) {
+        const auto due = m_clock_start + clock_seconds(f.pts);
+        made_until = std::max(made_until, due + clock_seconds(f.duration));
+        missed += due < boundary ? 1 : 0;
+    });
+    if (source.state() != VideoSource::State::Ended) {
+        auto until = boundary;
+        if (m_plays_whole)
+            until = std::min(until, m_clock_start + m_whole_length);
+        // A frame due in the last twentieth of a period before the end is not counted:
+        // the file's length and its frames' times are rounded differently.
+        const double periods =
+            std::chrono::duration<double>(until - made_until).count() / m_frame_duration;
+        if (periods > 0)
+            missed += static_cast<long>(std::ceil(periods - 0.05));
+    }
+    m_frames_dropped += missed;
 }
 
 // While sound plays, the video follows the sound's clock: the clock's start moves
@@ -177,6 +206,7 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
     m_has_frame = true;
     m_frame_pts = chosen->pts;
     m_frame_in_file = chosen->in_file;
+    m_frame_duration = chosen->duration;
     m_last_frame_end = m_clock_start + clock_seconds(chosen->pts + chosen->duration);
     m_frame_pending = true;
     return true;

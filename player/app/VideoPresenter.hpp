@@ -69,6 +69,13 @@ public:
     // closed decoder's pictures, which it frees (a millisecond or more).
     FramePtr take_retired() { return m_frame_pending ? nullptr : std::move(m_retired); }
 
+    // The item ends at `boundary`, not failed: the frames due before it that never
+    // were taken (queued, or not yet decoded: a decoder or a loop held up for longer
+    // than the late allowance) are counted as dropped, so that every frame due is
+    // either shown or counted. Frames not yet decoded are counted at the pace of the
+    // last one taken, up to the file's end for a video played whole.
+    void finish(Clock::time_point boundary, VideoSource& source);
+
     // When the next frame is due (or the decoder looked at again).
     Clock::time_point next_deadline(Clock::time_point now, VideoSource& source) const;
     long frames_presented() const { return m_frames_presented; }
@@ -98,6 +105,8 @@ private:
     Clock::time_point m_planned_clock_start; // ... as the plan has it
     bool m_wait_for_first = false;           // the clock waits for the first frame
     bool m_plays_whole = false;              // from its start to its end, not cut
+    Clock::duration m_whole_length{};        // ... that long from pts 0
+    bool m_failed = false;                   // pump() said Failed
     double m_offset = 0;                     // seconds into its file the video was joined at
     Clock::duration m_late_allowance{};      // how much later than planned it may still end
     Clock::duration m_sound_moved_end{};     // how much of that the sound's clock has taken
@@ -107,6 +116,7 @@ private:
     VideoInfo m_info;                        // this item's, taken with its first frame
     double m_frame_pts = 0;
     double m_frame_in_file = 0;
+    double m_frame_duration = 0;        // seconds the last frame taken stays up
     Clock::time_point m_last_frame_end; // when the last frame taken stops being current
     bool m_frame_pending = false;       // a new frame is uploaded, not yet presented
     std::string m_first_frame_note;     // the item's decoder and path, logged once presented

@@ -54,6 +54,12 @@ public:
         std::lock_guard lock(m_mutex);
         return f(m_items.size() < 2 ? nullptr : &m_items[1]);
     }
+    // Calls `f` on each item, front first, under the lock. Does not wait.
+    template <typename F> void for_each(F&& f) const {
+        std::lock_guard lock(m_mutex);
+        for (const T& item : m_items)
+            f(item);
+    }
     std::optional<T> try_pop() {
         std::lock_guard lock(m_mutex);
         if (m_items.empty())

@@ -7,9 +7,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sys/stat.h>
+#include <thread>
 
 using namespace milepost;
 using namespace milepost::test;
@@ -406,6 +408,59 @@ duration = 1
     // the player's exit once cut it short, at 0.77 s).
     CHECK(cut->end - cut->start == doctest::Approx(1.0).epsilon(0.1));
     CHECK(cut->frame_times.size() + cut->dropped <= 27);
+}
+
+TEST_CASE("a player held up past a video's end counts the frames it never showed as dropped") {
+    // A Pi that stalls (a slow SD card, memory pressure) longer than the 0.9 s a video
+    // may run over: its last frames are never decoded in time. Every frame due must
+    // still be shown or counted, or the proof of play hides the loss.
+    TempDir dir;
+    fs::path three =
+        make_media("count-3s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "3",
+                                    "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    const int frames = count_frames(three);
+    REQUIRE(frames == 75);
+    video_channel(dir, {{"held", three}, {"after", three}});
+    const fs::path config = dir.write("device.toml", "[display]\nboot_info_seconds = 0\n");
+    const fs::path trace = dir / "t.ndjson";
+    Child player({MILEPOST_PLAYER, "--config", config.string(), "--data-dir",
+                  (dir / "data").string(), "--headless", "640x360", "--content", "c/channel.toml",
+                  "--trace", trace.string(), "--exit-after", "9", "--clock-start",
+                  cycle_start_clock()},
+                 dir.path());
+    // Held up half a second after its first frame, for longer than the 2.5 s left of it
+    // and the 0.9 s it may run over.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto shown_a_frame = [&] { // read as text: the player may be halfway through a line
+        std::ifstream in(trace);
+        const std::string text((std::istreambuf_iterator<char>(in)), {});
+        return text.find("\"event\":\"frame\"") != std::string::npos;
+    };
+    while (!shown_a_frame()) {
+        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "no first frame in 10 s");
+        REQUIRE(!player.ended());
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    player.kill(SIGSTOP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(4000));
+    player.kill(SIGCONT);
+    RunResult r = player.wait();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto all = plays(read_trace(trace));
+    REQUIRE(all.size() >= 2);
+    const Play& held = all.front();
+    REQUIRE(held.item == "held");
+    CAPTURE(r.err);
+    CHECK(held.end_detail.find("stopped") == std::string::npos);
+    // About 2.5 s of its frames were due while it stood still: counted, not lost.
+    CHECK(static_cast<long>(held.frame_times.size()) + held.dropped == frames);
+    CHECK(held.dropped >= 40);
+    CHECK(held.frame_times.size() >= 5);
+    // The next item went on at the plan's time, joined part way, its frames all counted.
+    const Play& after = all[1];
+    CHECK(after.item == "after");
+    CHECK(after.start - held.end < 0.1);
 }
 
 TEST_CASE("--hwdec falls back to software decoding and says why") {
