@@ -267,7 +267,7 @@ std::optional<Rect> App::compose_video() {
     const BannerTexture* banner =
         m_banner.get(r, m_fonts, m_hotlines, m_playback.lang(), canvas, m_config.display.banner);
     const Rect video = banner ? content_area(canvas, banner->box) : Rect{0, 0, 0, 0};
-    const bool kept = banner && m_banner.on_screen() && m_presenter.direct();
+    const bool kept = banner && m_banner.on_screen() && m_presenter.direct_in_rows();
     Painter painter(r, m_fonts);
     m_presenter.draw(painter, r, canvas, kept ? std::optional<Rect>(video) : std::nullopt);
     if (!banner)
@@ -304,7 +304,7 @@ void App::present(const std::string* snapshot) {
     auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr, kScreenshotWidth,
                                  overlaid || !changed ? nullptr : &*changed);
     const Clock::time_point shown = Clock::now(); // presented, whatever else failed
-    m_banner.set_on_screen(r && video && m_presenter.direct() && !overlaid);
+    m_banner.set_on_screen(r && video && m_presenter.direct_in_rows() && !overlaid);
     if (!r) {
         log::error(r.error().message);
     } else {

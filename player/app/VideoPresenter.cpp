@@ -187,12 +187,14 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
         // The last item's frame is let go once this one is up (presented()).
         m_retired = m_texture.release_kept();
     }
-    // The software renderer's shortcut for a frame that fills the screen 1:1.
+    // The software renderer's shortcut: the frame converted (and scaled) straight
+    // onto the screen, where the renderer would draw it.
     SDL_Surface* screen = m_output.direct_surface();
-    const bool direct = screen && f->width == canvas.width && f->height == canvas.height &&
-                        m_info.rotation == 0 &&
-                        m_info.sample_aspect.num == m_info.sample_aspect.den &&
-                        m_texture.keep_for_direct(f, screen->format->format);
+    const bool direct =
+        screen && m_info.rotation == 0 &&
+        m_texture.keep_for_direct(f, screen->format->format,
+                                  fit_picture(display_size(f->width, f->height), 0,
+                                              Rect{0, 0, canvas.width, canvas.height}));
     if (auto r = direct ? Result<void>{} : m_texture.upload(m_output.renderer(), f); !r) {
         m_why = r.error().message;
         return true;
@@ -240,6 +242,8 @@ void VideoPresenter::draw(Painter& painter, SDL_Renderer* renderer, Size canvas,
                           std::optional<Rect> only) {
     const Rect whole{0, 0, canvas.width, canvas.height};
     if (direct()) {
+        if (!(m_texture.landed() == whole))
+            painter.fill_around(whole, m_texture.landed(), palette::kLetterbox);
         // Everything queued so far reaches the pixels before the frame goes on them.
         SDL_RenderFlush(renderer);
         const Rect rows = only ? *only : whole;
@@ -247,8 +251,7 @@ void VideoPresenter::draw(Painter& painter, SDL_Renderer* renderer, Size canvas,
             !drawn)
             log::error(drawn.error().message);
     } else if (m_has_frame) {
-        Size display{m_texture.width() * m_info.sample_aspect.num / m_info.sample_aspect.den,
-                     m_texture.height()};
+        const Size display = display_size(m_texture.width(), m_texture.height());
         // The video fills the screen, black bars where its shape differs; the
         // hotline banner goes on top of it.
         Rect landed = painter.picture_fit(m_texture.texture(), display, m_info.rotation, whole);
@@ -256,6 +259,13 @@ void VideoPresenter::draw(Painter& painter, SDL_Renderer* renderer, Size canvas,
     } else {
         painter.fill(whole, palette::kLetterbox);
     }
+}
+
+// A frame's size on screen: its pixels may not be square.
+Size VideoPresenter::display_size(int width, int height) const {
+    if (m_info.sample_aspect.num <= 0 || m_info.sample_aspect.den <= 0)
+        return {width, height};
+    return {width * m_info.sample_aspect.num / m_info.sample_aspect.den, height};
 }
 
 std::optional<double> VideoPresenter::presented() {

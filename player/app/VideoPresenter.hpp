@@ -57,8 +57,11 @@ public:
     void draw(Painter& painter, SDL_Renderer* renderer, Size canvas,
               std::optional<Rect> only = std::nullopt);
     // The frame goes straight onto the screen (SDL's software renderer, a frame
-    // that fills it): the screen keeps what is drawn outside `only`.
+    // not turned), scaled on the way if need be.
     bool direct() const { return m_has_frame && m_texture.direct(); }
+    // ... and not scaled: its rows can be drawn alone, and the screen keeps what is
+    // drawn outside `only`.
+    bool direct_in_rows() const { return m_has_frame && m_texture.direct_in_rows(); }
     // The frame on screen, if any: its pts, and its time in its file (the captions').
     bool has_frame() const { return m_has_frame; }
     double frame_pts() const { return m_frame_pts; }
@@ -93,6 +96,7 @@ private:
     Step watch_wait(Clock::time_point now, VideoSource& source, const Item& item,
                     Clock::time_point& end);
     Step fail(std::string why);
+    Size display_size(int width, int height) const;
 
     Output& m_output;
     AudioOutput* m_audio;

@@ -47,7 +47,7 @@ void Painter::qr(const QrCode& code, Rect square) {
             }
 }
 
-Rect Painter::picture_fit(SDL_Texture* texture, Size display, int rotation, Rect area) {
+Rect fit_picture(Size display, int rotation, Rect area) {
     if (display.width <= 0 || display.height <= 0)
         return {};
     const bool sideways = rotation == 90 || rotation == 270;
@@ -59,16 +59,25 @@ Rect Painter::picture_fit(SDL_Texture* texture, Size display, int rotation, Rect
         dh = static_cast<int>(h * area.w / w);
     else
         dw = static_cast<int>(w * area.h / h);
+    return {area.x + (area.w - dw) / 2, area.y + (area.h - dh) / 2, dw, dh};
+}
+
+Rect Painter::picture_fit(SDL_Texture* texture, Size display, int rotation, Rect area) {
+    const Rect landed = fit_picture(display, rotation, area);
+    if (landed.w <= 0 || landed.h <= 0)
+        return {};
     // SDL turns about the centre of the destination, so a sideways picture is given
     // its unturned shape there.
-    SDL_Rect dst = sideways
-                       ? SDL_Rect{area.x + (area.w - dh) / 2, area.y + (area.h - dw) / 2, dh, dw}
-                       : SDL_Rect{area.x + (area.w - dw) / 2, area.y + (area.h - dh) / 2, dw, dh};
+    const bool sideways = rotation == 90 || rotation == 270;
+    SDL_Rect dst = landed.sdl();
+    if (sideways)
+        dst = {area.x + (area.w - landed.h) / 2, area.y + (area.h - landed.w) / 2, landed.h,
+               landed.w};
     if (rotation == 0)
         SDL_RenderCopy(m_renderer, texture, nullptr, &dst);
     else
         SDL_RenderCopyEx(m_renderer, texture, nullptr, &dst, rotation, nullptr, SDL_FLIP_NONE);
-    return {area.x + (area.w - dw) / 2, area.y + (area.h - dh) / 2, dw, dh};
+    return landed;
 }
 
 void Painter::fill_around(Rect area, Rect inner, SDL_Color color) {

@@ -23,6 +23,10 @@ inline constexpr SDL_Color kAlertBackground{160, 16, 24, 255};
 inline constexpr SDL_Color kAlertTitle{255, 255, 255, 255};
 } // namespace palette
 
+// Where a picture `display` big once upright, turned `rotation` degrees clockwise,
+// lands as large as fits in `area`, centred (what Painter::picture_fit draws).
+Rect fit_picture(Size display, int rotation, Rect area);
+
 class Painter {
 public:
     Painter(SDL_Renderer* renderer, Fonts& fonts) : m_renderer(renderer), m_fonts(fonts) {}

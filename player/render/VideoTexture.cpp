@@ -50,9 +50,9 @@ AVPixelFormat screen_format(Uint32 sdl_format) {
 
 } // namespace
 
-bool VideoTexture::keep_for_direct(const AVFrame* frame, Uint32 screen) {
+bool VideoTexture::keep_for_direct(const AVFrame* frame, Uint32 screen, Rect at) {
     if (!planar_420(frame) || frame->width % 2 || frame->height % 2 ||
-        screen_format(screen) == AV_PIX_FMT_NONE)
+        screen_format(screen) == AV_PIX_FMT_NONE || at.w <= 0 || at.h <= 0)
         return false;
     // A reference, not a copy: the decoder's buffer stays ours until the next frame.
     m_kept.reset(av_frame_clone(frame));
@@ -61,35 +61,51 @@ bool VideoTexture::keep_for_direct(const AVFrame* frame, Uint32 screen) {
     m_width = frame->width;
     m_height = frame->height;
     m_mode = conversion_mode(frame);
-    m_path = std::string(av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame->format))) +
-             " -> straight onto the screen";
+    m_at = at;
+    m_path =
+        std::string(av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame->format))) +
+        (at.w == frame->width && at.h == frame->height ? " -> straight onto the screen"
+                                                       : " -> scaled straight onto the screen");
     return true;
 }
 
 Result<void> VideoTexture::draw_direct(SDL_Surface* screen, int from, int to) {
     const AVPixelFormat to_format = screen_format(screen->format->format);
-    if (!m_kept || screen->w < m_width || screen->h < m_height || to_format == AV_PIX_FMT_NONE)
+    if (!m_kept || m_at.x < 0 || m_at.y < 0 || screen->w < m_at.x + m_at.w ||
+        screen->h < m_at.y + m_at.h || to_format == AV_PIX_FMT_NONE)
         return Error{"no frame for the screen"};
     // swscale converts from the decoder's planes as they lie (SDL would want them in
-    // one block, a copy of every frame); yuvj420p is yuv420p in full range.
-    SwsContext* before = m_direct_sws.get();
-    m_direct_sws.reset(sws_getCachedContext(m_direct_sws.release(), m_width, m_height,
-                                            AV_PIX_FMT_YUV420P, m_width, m_height, to_format,
-                                            SWS_POINT, nullptr, nullptr, nullptr));
+    // one block, a copy of every frame); yuvj420p is yuv420p in full range. Scaled
+    // bilinearly, as the renderer scales (SDL_HINT_RENDER_SCALE_QUALITY).
+    const bool scaled = m_at.w != m_width || m_at.h != m_height;
+    m_direct_sws.reset(sws_getCachedContext(
+        m_direct_sws.release(), m_width, m_height, AV_PIX_FMT_YUV420P, m_at.w, m_at.h, to_format,
+        scaled ? SWS_BILINEAR : SWS_POINT, nullptr, nullptr, nullptr));
     if (!m_direct_sws)
         return Error{"cannot convert a video frame for the screen"};
-    if (m_direct_sws.get() != before || m_direct_mode != m_mode) {
+    // Set again for a new context (its address may be the old one's).
+    const std::array<int, 5> setup{m_width, m_height, m_at.w, m_at.h, static_cast<int>(m_mode)};
+    if (setup != m_direct_setup) {
         const int* coefficients =
             sws_getCoefficients(m_mode == SDL_YUV_CONVERSION_BT709 ? SWS_CS_ITU709 : SWS_CS_ITU601);
         sws_setColorspaceDetails(m_direct_sws.get(), coefficients,
                                  m_mode == SDL_YUV_CONVERSION_JPEG ? 1 : 0, coefficients, 1, 0,
                                  1 << 16, 1 << 16);
-        m_direct_mode = m_mode;
+        m_direct_setup = setup;
+    }
+    const int pitch = screen->pitch;
+    auto* pixels = static_cast<uint8_t*>(screen->pixels) + static_cast<ptrdiff_t>(m_at.y) * pitch +
+                   static_cast<ptrdiff_t>(m_at.x) * screen->format->BytesPerPixel;
+    if (!direct_in_rows()) {
+        uint8_t* dst[4] = {pixels, nullptr, nullptr, nullptr};
+        int dst_pitch[4] = {pitch, 0, 0, 0};
+        if (sws_scale(m_direct_sws.get(), m_kept->data, m_kept->linesize, 0, m_height, dst,
+                      dst_pitch) != m_at.h)
+            return Error{"cannot convert a video frame for the screen"};
+        return {};
     }
     from = std::clamp(from, 0, m_height);
     to = to < 0 ? m_height : std::clamp(to, from, m_height);
-    const int pitch = screen->pitch;
-    auto* pixels = static_cast<uint8_t*>(screen->pixels);
     // Rows [y, y + n) of the frame into `out` (pitch `pitch`), y even: the chroma
     // rows of 4:2:0 are shared by pairs of rows. Given to swscale as a slice from
     // the top of a picture n rows high.

@@ -7,6 +7,7 @@
 #include "core/Result.hpp"
 #include "media/Ffmpeg.hpp"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -15,22 +16,28 @@ namespace milepost {
 class VideoTexture {
 public:
     Result<void> upload(SDL_Renderer* renderer, const AVFrame* frame);
-    // SDL's software renderer only, for a yuv420p frame exactly the size of an
-    // unturned screen of pixel format `screen`: keeps a reference to the frame for
-    // draw_direct() instead of a texture. The renderer would convert it into a
-    // texture and then copy that, a whole frame, onto the screen; converting
-    // straight onto the screen saves the copy. Returns false (nothing kept) when
-    // the frame or the screen's format is not such.
-    bool keep_for_direct(const AVFrame* frame, Uint32 screen);
+    // SDL's software renderer only, for a yuv420p frame on an unturned screen of
+    // pixel format `screen`, landing on `at` (the whole screen for a frame its size):
+    // keeps a reference to the frame for draw_direct() instead of a texture. The
+    // renderer would convert it into a texture and then copy that, a whole frame,
+    // onto the screen (scaled: in a linear stretch that took 36 ms a frame from 720p
+    // to 1080p, and dropped one frame in six); converting straight onto the screen,
+    // scaled on the way, saves the copy. Returns false (nothing kept) when the frame
+    // or the screen's format is not such.
+    bool keep_for_direct(const AVFrame* frame, Uint32 screen, Rect at);
     // The kept frame, given up (nullptr when none): releasing a video's last
     // frame may free its decoder's whole pool of pictures.
     FramePtr release_kept() { return std::move(m_kept); }
-    // Converts the kept frame onto `screen` at (0, 0), the rows [from, to) of it
-    // only (all of them by default: rows covered by something drawn over the video
-    // need not be converted). Flush the renderer first.
+    // Converts the kept frame onto `screen` where it lands: in rows (direct_in_rows()),
+    // the rows [from, to) of it only (all of them by default: rows covered by
+    // something drawn over the video need not be converted); else whole. Flush the
+    // renderer first.
     Result<void> draw_direct(SDL_Surface* screen, int from = 0, int to = -1);
     // The last frame is kept for draw_direct(), not in texture().
     bool direct() const { return m_kept != nullptr; }
+    // ... at `landed()`; in rows when it covers the screen from its corner unscaled.
+    Rect landed() const { return m_at; }
+    bool direct_in_rows() const { return direct() && m_at == Rect{0, 0, m_width, m_height}; }
     SDL_Texture* texture() const { return m_texture.get(); }
     int width() const { return m_width; }
     int height() const { return m_height; }
@@ -46,10 +53,11 @@ private:
     int m_source_format = -1;
     std::string m_path;
     FramePtr m_kept;     // the frame draw_direct() converts (the decoder's buffers), or none
-    SwsPtr m_direct_sws; // its converter, set up for m_direct_mode
+    Rect m_at;           // where it lands on the screen
+    SwsPtr m_direct_sws; // its converter, set up for m_direct_setup
+    std::array<int, 5> m_direct_setup{}; // the frame's and m_at's sizes, m_mode
     std::vector<uint8_t> m_pair; // two converted rows, for a band that starts or ends on an odd row
     SDL_YUV_CONVERSION_MODE m_mode = SDL_YUV_CONVERSION_BT601;
-    SDL_YUV_CONVERSION_MODE m_direct_mode = SDL_YUV_CONVERSION_BT601;
 };
 
 } // namespace milepost

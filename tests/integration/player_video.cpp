@@ -131,8 +131,12 @@ TEST_CASE("every codec and container plays in full") {
         for (size_t i = 1; i < p->frame_pts.size(); ++i)
             CHECK(p->frame_pts[i] > p->frame_pts[i - 1]);
     }
-    // The formats the texture takes as they are, and those converted first.
-    CHECK(r.err.find("yuv420p -> IYUV") != std::string::npos);
+    // The formats the texture takes as they are, and those converted first; SDL's
+    // software renderer has 4:2:0 converted and scaled straight onto its screen.
+    const char* renderer = std::getenv("MILEPOST_TEST_RENDERER");
+    const bool gles2 = renderer && std::string(renderer) == "gles2";
+    CHECK(r.err.find(gles2 ? "yuv420p -> IYUV" : "yuv420p -> scaled straight onto the screen") !=
+          std::string::npos);
     CHECK(r.err.find("yuv420p10le -> swscale -> IYUV") != std::string::npos);
     CHECK(r.err.find("yuv422p -> swscale -> IYUV") != std::string::npos);
 }
@@ -291,10 +295,12 @@ TEST_CASE("a video frame is drawn up to the banner, which stays whole frame afte
     }
 }
 
-// The software renderer's shortcut converts a frame that fills the screen straight
-// onto it (swscale, from the decoder's buffers), SDL's texture path otherwise:
-// either way full range and BT.601 are kept.
-TEST_CASE("a full-range and a BT.601 video keep their colours on a screen they fill") {
+// The software renderer's shortcut converts a frame straight onto the screen
+// (swscale, from the decoder's buffers; scaled on the way when it is not the
+// screen's size), SDL's texture path otherwise: either way full range and BT.601
+// are kept.
+TEST_CASE("a full-range and a BT.601 video keep their colours on a screen they fill, scaled or "
+          "not") {
     const std::vector<std::string> blue{"-f", "lavfi", "-i",   "color=c=0x3070c0:s=1920x1080:r=25",
                                         "-t", "3",     "-c:v", "libx264"};
     auto with = [&](std::vector<std::string> more) {
@@ -306,7 +312,11 @@ TEST_CASE("a full-range and a BT.601 video keep their colours on a screen they f
     const fs::path sd = make_media("blue-1080p-bt601.mp4",
                                    with({"-pix_fmt", "yuv420p", "-colorspace", "bt470bg",
                                          "-color_primaries", "bt470bg", "-color_trc", "gamma28"}));
-    for (const fs::path& clip : {full, sd}) {
+    // 720p scaled up to fill it: converted and scaled in one step, the range kept.
+    std::vector<std::string> small = with({"-pix_fmt", "yuvj420p"});
+    small[3] = "color=c=0x3070c0:s=1280x720:r=25";
+    const fs::path scaled = make_media("blue-720p-full-range.mp4", small);
+    for (const fs::path& clip : {full, sd, scaled}) {
         CAPTURE(clip);
         TempDir dir;
         video_channel(dir, {{"blue", clip}});
@@ -317,8 +327,9 @@ TEST_CASE("a full-range and a BT.601 video keep their colours on a screen they f
         // Under SDL's OpenGL ES 2 renderer (the gles2 pass), through a texture.
         const char* renderer = std::getenv("MILEPOST_TEST_RENDERER");
         const bool gles2 = renderer && std::string(renderer) == "gles2";
-        CHECK(r.err.find(gles2 ? "420p -> IYUV" : "420p -> straight onto the screen") !=
-              std::string::npos);
+        const std::string direct = clip == scaled ? "420p -> scaled straight onto the screen"
+                                                  : "420p -> straight onto the screen";
+        CHECK(r.err.find(gles2 ? "420p -> IYUV" : direct) != std::string::npos);
         Picture shot = load_picture(dir / "a.png");
         // Read in the wrong range or matrix, this blue is off by 6 to 11 levels
         // (ffmpeg: 37,111,202 as limited range; 41,110,197 as BT.709).

@@ -1,8 +1,8 @@
 // Decoded frames onto the screen in every pixel format a decoder gives: 8-bit
 // 4:2:0 into an IYUV texture as it is, NV12 as it is, 10-bit, 4:2:2 and 4:4:4
 // through swscale first, and 4:2:0 converted straight onto the software
-// renderer's screen. (The integration tests play real files of each; these run
-// the same code under the sanitizers, in the unit tests.)
+// renderer's screen, at its size or scaled. (The integration tests play real files of each; these
+// run the same code under the sanitizers, in the unit tests.)
 #include "render/VideoTexture.hpp"
 
 #include <doctest/doctest.h>
@@ -59,26 +59,29 @@ FramePtr red_frame(AVPixelFormat format) {
 }
 
 struct Screen {
+    explicit Screen(int w = kWidth, int h = kHeight) : width(w), height(h) {}
+    int width, height;
     SurfacePtr surface{
-        SDL_CreateRGBSurfaceWithFormat(0, kWidth, kHeight, 32, SDL_PIXELFORMAT_ARGB8888)};
+        SDL_CreateRGBSurfaceWithFormat(0, width, height, 32, SDL_PIXELFORMAT_ARGB8888)};
     RendererPtr renderer{surface ? SDL_CreateSoftwareRenderer(surface.get()) : nullptr};
     Uint32 at(int x, int y) const {
         return *reinterpret_cast<const Uint32*>(static_cast<const char*>(surface->pixels) +
                                                 static_cast<ptrdiff_t>(y) * surface->pitch + x * 4);
     }
-    // Whether every pixel of the rows [from, to) is red (within the rounding of
-    // the conversion), and every other one still black.
-    bool red_rows(int from, int to) const {
-        for (int y = 0; y < kHeight; ++y)
-            for (int x = 0; x < kWidth; ++x) {
+    // Whether every pixel of `area` is red (within the rounding of the conversion),
+    // and every other one still black.
+    bool red_in(Rect area) const {
+        for (int y = 0; y < height; ++y)
+            for (int x = 0; x < width; ++x) {
                 const Uint32 p = at(x, y);
                 const int r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
                 const bool red = r > 230 && g < 25 && b < 25;
-                if (red != (y >= from && y < to))
+                if (red != area.contains(Rect{x, y, 1, 1}))
                     return false;
             }
         return true;
     }
+    bool red_rows(int from, int to) const { return red_in(Rect{0, from, width, to - from}); }
 };
 
 } // namespace
@@ -119,13 +122,51 @@ TEST_CASE("a 4:2:0 frame converted straight onto the screen fills the rows asked
         REQUIRE(screen.renderer);
         SDL_FillRect(screen.surface.get(), nullptr, 0xff000000);
         VideoTexture texture;
-        REQUIRE(texture.keep_for_direct(frame.get(), SDL_PIXELFORMAT_ARGB8888));
+        REQUIRE(texture.keep_for_direct(frame.get(), SDL_PIXELFORMAT_ARGB8888,
+                                        Rect{0, 0, kWidth, kHeight}));
         CHECK(texture.direct());
+        CHECK(texture.direct_in_rows());
         REQUIRE(texture.draw_direct(screen.surface.get(), from, to).ok());
         CHECK(screen.red_rows(from, to));
     }
     // A screen format swscale has no name for: not kept, drawn through a texture.
     VideoTexture texture;
-    CHECK(!texture.keep_for_direct(frame.get(), SDL_PIXELFORMAT_RGB332));
+    CHECK(
+        !texture.keep_for_direct(frame.get(), SDL_PIXELFORMAT_RGB332, Rect{0, 0, kWidth, kHeight}));
     CHECK(!texture.direct());
+}
+
+TEST_CASE("a 4:2:0 frame scaled straight onto the screen fills where it lands and nothing else") {
+    FramePtr frame = red_frame(AV_PIX_FMT_YUV420P);
+    struct Case {
+        int screen_w, screen_h;
+        Rect at;
+    };
+    // 4:3 on 16:9, larger (pillarboxed); smaller; its own size between bars (whole:
+    // rows alone are for a frame that covers the screen).
+    for (const Case& c : {Case{128, 72, {16, 0, 96, 72}}, Case{64, 48, {16, 12, 32, 24}},
+                          Case{64, 72, {0, 12, kWidth, kHeight}}}) {
+        CAPTURE(c.at.x);
+        CAPTURE(c.at.w);
+        Screen screen(c.screen_w, c.screen_h);
+        REQUIRE(screen.renderer);
+        VideoTexture texture;
+        for (int i = 0; i < 2; ++i) { // the second time, the converter is reused
+            SDL_FillRect(screen.surface.get(), nullptr, 0xff000000);
+            REQUIRE(texture.keep_for_direct(frame.get(), SDL_PIXELFORMAT_ARGB8888, c.at));
+            CHECK(!texture.direct_in_rows());
+            CHECK(texture.landed() == c.at);
+            const bool unscaled = c.at.w == kWidth && c.at.h == kHeight;
+            CHECK(texture.path() == (unscaled ? "yuv420p -> straight onto the screen"
+                                              : "yuv420p -> scaled straight onto the screen"));
+            // Rows asked for are not taken alone: the whole frame is converted.
+            REQUIRE(texture.draw_direct(screen.surface.get(), 20, 30).ok());
+            CHECK(screen.red_in(c.at));
+        }
+    }
+    // Where a frame would not fit on the screen: refused when drawn.
+    Screen small(32, 24);
+    VideoTexture texture;
+    REQUIRE(texture.keep_for_direct(frame.get(), SDL_PIXELFORMAT_ARGB8888, Rect{0, 0, 64, 48}));
+    CHECK(!texture.draw_direct(small.surface.get()).ok());
 }
