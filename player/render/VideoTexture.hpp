@@ -20,8 +20,8 @@ public:
     // pixel format `screen`, landing on `at` (the whole screen for a frame its size):
     // keeps a reference to the frame for draw_direct() instead of a texture. The
     // renderer would convert it into a texture and then copy that, a whole frame,
-    // onto the screen (scaled: in a linear stretch that took 36 ms a frame from 720p
-    // to 1080p, and dropped one frame in six); converting straight onto the screen,
+    // onto the screen (scaled: in a linear stretch that took 34 ms a frame from 720p
+    // to 1080p, and dropped one frame in ten); converting straight onto the screen,
     // scaled on the way, saves the copy. Returns false (nothing kept) when the frame
     // or the screen's format is not such.
     bool keep_for_direct(const AVFrame* frame, Uint32 screen, Rect at);
