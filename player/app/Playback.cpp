@@ -50,6 +50,7 @@ void Playback::screen_off(Clock::time_point now) {
     if (m_current.item || m_current_alert)
         m_interrupt_reason = "the screen's power schedule turned it off";
     end_item(now, "screen off");
+    m_loader.dispose(std::move(m_ended_video));
     m_loader.dispose(std::move(m_next.video));
     m_next = {};
     m_showing_valid = false;
@@ -59,11 +60,13 @@ void Playback::screen_off(Clock::time_point now) {
 
 void Playback::stop(Clock::time_point now) {
     end_item(now, "stopped");
+    m_loader.dispose(std::move(m_ended_video));
     m_loader.stopped_cleanly();
 }
 
 // The last item's frame is let go once this item's first is up.
 void Playback::presented() {
+    m_loader.dispose(std::move(m_ended_video));
     m_loader.dispose(m_presenter.take_retired());
 }
 
@@ -188,7 +191,11 @@ void Playback::end_item(Clock::time_point now, std::string_view detail) {
     m_current_alert = nullptr;
     if (m_audio)
         m_audio->clear();
-    m_loader.dispose(std::move(m_current.video));
+    // Closed once the next item is up (presented()): tearing a decoder down (its
+    // threads joined, its pictures unmapped) beside the boundary made the next
+    // item's first frame late.
+    m_loader.dispose(std::move(m_ended_video));
+    m_ended_video = std::move(m_current.video);
     m_current = {};
     m_captions.stop();
 }

@@ -139,8 +139,9 @@ private:
     // restart too. Declared before m_current and m_next: destroyed after them, it
     // waits for the videos they stop.
     ItemLoader m_loader;
-    PreparedItem m_current;     // on screen; item == nullptr: an alert or the fallback slide
-    PreparedItem m_next;        // prepared while m_current plays
+    PreparedItem m_current; // on screen; item == nullptr: an alert or the fallback slide
+    std::unique_ptr<VideoSource> m_ended_video; // the last item's, closed once the next is up
+    PreparedItem m_next;                        // prepared while m_current plays
     std::string m_lang;         // the language of what is on screen (banner, fallback)
     bool m_in_fallback = false; // the fallback slide is on screen (its reason was logged)
     Clock::time_point m_item_end;
