@@ -379,6 +379,9 @@ TEST_CASE("phone rotation metadata and non-square pixels are honoured") {
     // 320x240 with pixels twice as wide as tall: 8:3, so 1280x480 with bars above and below.
     CHECK(w.fraction_near({0, 0, 0, 255}, 0, 0, 1280, 110) > 0.95);
     CHECK(w.fraction_near({0, 128, 0, 255}, 0, 130, 1280, 300, 40) > 0.95);
+    // Scaled straight onto the screen by the software renderer, its bars and frame are
+    // drawn every frame, and the hotline banner over them every frame too.
+    CHECK(w.fraction_near(palette::kBanner, 0, 705, 1280, 10) > 0.5);
 }
 
 TEST_CASE("duration loops a short video and cuts a long one") {
