@@ -69,11 +69,7 @@ bool VideoTexture::keep_for_direct(const AVFrame* frame, Uint32 screen, Rect at)
     return true;
 }
 
-Result<void> VideoTexture::draw_direct(SDL_Surface* screen, int from, int to) {
-    const AVPixelFormat to_format = screen_format(screen->format->format);
-    if (!m_kept || m_at.x < 0 || m_at.y < 0 || screen->w < m_at.x + m_at.w ||
-        screen->h < m_at.y + m_at.h || to_format == AV_PIX_FMT_NONE)
-        return Error{"no frame for the screen"};
+SwsContext* VideoTexture::direct_converter(AVPixelFormat to_format) {
     // swscale converts from the decoder's planes as they lie (SDL would want them in
     // one block, a copy of every frame); yuvj420p is yuv420p in full range. Scaled
     // bilinearly, as the renderer scales (SDL_HINT_RENDER_SCALE_QUALITY): swscale's
@@ -87,10 +83,13 @@ Result<void> VideoTexture::draw_direct(SDL_Surface* screen, int from, int to) {
                                             : larger ? SWS_FAST_BILINEAR
                                                      : SWS_BILINEAR,
                                             nullptr, nullptr, nullptr));
-    if (!m_direct_sws)
-        return Error{"cannot convert a video frame for the screen"};
+    if (!m_direct_sws) {
+        m_direct_setup = {};
+        return nullptr;
+    }
     // Set again for a new context (its address may be the old one's).
-    const std::array<int, 5> setup{m_width, m_height, m_at.w, m_at.h, static_cast<int>(m_mode)};
+    const std::array<int, 6> setup{m_width, m_height,  m_at.w,
+                                   m_at.h,  to_format, static_cast<int>(m_mode)};
     if (setup != m_direct_setup) {
         const int* coefficients =
             sws_getCoefficients(m_mode == SDL_YUV_CONVERSION_BT709 ? SWS_CS_ITU709 : SWS_CS_ITU601);
@@ -99,14 +98,24 @@ Result<void> VideoTexture::draw_direct(SDL_Surface* screen, int from, int to) {
                                  1 << 16, 1 << 16);
         m_direct_setup = setup;
     }
+    return m_direct_sws.get();
+}
+
+Result<void> VideoTexture::draw_direct(SDL_Surface* screen, int from, int to) {
+    const AVPixelFormat to_format = screen_format(screen->format->format);
+    if (!m_kept || m_at.x < 0 || m_at.y < 0 || screen->w < m_at.x + m_at.w ||
+        screen->h < m_at.y + m_at.h || to_format == AV_PIX_FMT_NONE)
+        return Error{"no frame for the screen"};
+    SwsContext* sws = direct_converter(to_format);
+    if (!sws)
+        return Error{"cannot convert a video frame for the screen"};
     const int pitch = screen->pitch;
     auto* pixels = static_cast<uint8_t*>(screen->pixels) + static_cast<ptrdiff_t>(m_at.y) * pitch +
                    static_cast<ptrdiff_t>(m_at.x) * screen->format->BytesPerPixel;
     if (!direct_in_rows()) {
         uint8_t* dst[4] = {pixels, nullptr, nullptr, nullptr};
         int dst_pitch[4] = {pitch, 0, 0, 0};
-        if (sws_scale(m_direct_sws.get(), m_kept->data, m_kept->linesize, 0, m_height, dst,
-                      dst_pitch) != m_at.h)
+        if (sws_scale(sws, m_kept->data, m_kept->linesize, 0, m_height, dst, dst_pitch) != m_at.h)
             return Error{"cannot convert a video frame for the screen"};
         return {};
     }
@@ -122,7 +131,7 @@ Result<void> VideoTexture::draw_direct(SDL_Surface* screen, int from, int to) {
             m_kept->data[2] + static_cast<ptrdiff_t>(y / 2) * m_kept->linesize[2], nullptr};
         uint8_t* dst[4] = {out, nullptr, nullptr, nullptr};
         int dst_pitch[4] = {pitch, 0, 0, 0};
-        return sws_scale(m_direct_sws.get(), src, m_kept->linesize, 0, n, dst, dst_pitch) == n;
+        return sws_scale(sws, src, m_kept->linesize, 0, n, dst, dst_pitch) == n;
     };
     // A row of an odd edge: its pair converted aside, the one row copied.
     auto convert_row = [&](int row) {

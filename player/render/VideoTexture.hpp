@@ -45,6 +45,10 @@ public:
     const std::string& path() const { return m_path; }
 
 private:
+    // swscale's context for the kept frame onto `to_format` at m_at, set up when what
+    // it converts changes; nullptr when swscale cannot.
+    SwsContext* direct_converter(AVPixelFormat to_format);
+
     TexturePtr m_texture;
     Uint32 m_texture_format = 0;
     int m_width = 0, m_height = 0;
@@ -55,7 +59,7 @@ private:
     FramePtr m_kept;     // the frame draw_direct() converts (the decoder's buffers), or none
     Rect m_at;           // where it lands on the screen
     SwsPtr m_direct_sws; // its converter, set up for m_direct_setup
-    std::array<int, 5> m_direct_setup{}; // the frame's and m_at's sizes, m_mode
+    std::array<int, 6> m_direct_setup{}; // the frame's and m_at's sizes, format, m_mode
     std::vector<uint8_t> m_pair; // two converted rows, for a band that starts or ends on an odd row
     SDL_YUV_CONVERSION_MODE m_mode = SDL_YUV_CONVERSION_BT601;
 };
