@@ -276,12 +276,13 @@ TEST_CASE("a caption file that is missing or broken keeps the video playing with
         dir, R"(captions = { fr = "media/broken.fr.vtt", es = "media/gone.es.vtt" })");
     RunResult r = run_player(
         dir, "[device]\nlanguages = [\"fr\", \"es\"]\n",
-        {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "2"}, "1280x720");
+        {"--content", channel.string(), "--trace", "t.ndjson", "--exit-after", "3"}, "1280x720");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK_MESSAGE(r.err.find("plays without them") != std::string::npos, r.err);
     CHECK_MESSAGE(r.err.find("broken.fr.vtt") != std::string::npos, r.err);
     CHECK(trace_events(dir / "t.ndjson", "caption").empty());
-    CHECK(trace_events(dir / "t.ndjson", "frame").size() >= 30); // a second of it at least
+    // A second of it at least, in 3 s: a loaded sanitizer pass once showed 25 frames in 2 s.
+    CHECK(trace_events(dir / "t.ndjson", "frame").size() >= 30);
     const auto rows = caption_rows(dir);
     REQUIRE(!rows.empty());
     CHECK(rows[0]["captions"].is_null());
