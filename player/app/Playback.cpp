@@ -64,7 +64,8 @@ void Playback::stop(Clock::time_point now) {
     m_loader.stopped_cleanly();
 }
 
-// The last item's frame is let go once this item's first is up.
+// The last item's decoder (end_item) and its last frame are let go once this item's
+// first is up.
 void Playback::presented() {
     m_loader.dispose(std::move(m_ended_video));
     m_loader.dispose(m_presenter.take_retired());

@@ -62,10 +62,8 @@ bool VideoTexture::keep_for_direct(const AVFrame* frame, Uint32 screen, Rect at)
     m_height = frame->height;
     m_mode = conversion_mode(frame);
     m_at = at;
-    m_path =
-        std::string(av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame->format))) +
-        (at.w == frame->width && at.h == frame->height ? " -> straight onto the screen"
-                                                       : " -> scaled straight onto the screen");
+    m_path = std::string(av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame->format))) +
+             (scaled() ? " -> scaled straight onto the screen" : " -> straight onto the screen");
     return true;
 }
 
@@ -75,13 +73,12 @@ SwsContext* VideoTexture::direct_converter(AVPixelFormat to_format) {
     // bilinearly, as the renderer scales (SDL_HINT_RENDER_SCALE_QUALITY): swscale's
     // fast bilinear when larger (3% less CPU from 720p to 1080p), its
     // filtered one when smaller, where the fast one would skip pixels.
-    const bool scaled = m_at.w != m_width || m_at.h != m_height;
     const bool larger = m_at.w >= m_width && m_at.h >= m_height;
     m_direct_sws.reset(sws_getCachedContext(m_direct_sws.release(), m_width, m_height,
                                             AV_PIX_FMT_YUV420P, m_at.w, m_at.h, to_format,
-                                            !scaled  ? SWS_POINT
-                                            : larger ? SWS_FAST_BILINEAR
-                                                     : SWS_BILINEAR,
+                                            !scaled() ? SWS_POINT
+                                            : larger  ? SWS_FAST_BILINEAR
+                                                      : SWS_BILINEAR,
                                             nullptr, nullptr, nullptr));
     if (!m_direct_sws) {
         m_direct_setup = {};

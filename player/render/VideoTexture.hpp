@@ -37,7 +37,7 @@ public:
     bool direct() const { return m_kept != nullptr; }
     // ... at `landed()`; in rows when it covers the screen from its corner unscaled.
     Rect landed() const { return m_at; }
-    bool direct_in_rows() const { return direct() && m_at == Rect{0, 0, m_width, m_height}; }
+    bool direct_in_rows() const { return direct() && m_at.x == 0 && m_at.y == 0 && !scaled(); }
     SDL_Texture* texture() const { return m_texture.get(); }
     int width() const { return m_width; }
     int height() const { return m_height; }
@@ -45,6 +45,8 @@ public:
     const std::string& path() const { return m_path; }
 
 private:
+    // The kept frame lands on m_at at another size than its own.
+    bool scaled() const { return m_at.w != m_width || m_at.h != m_height; }
     // swscale's context for the kept frame onto `to_format` at m_at, set up when what
     // it converts changes; nullptr when swscale cannot.
     SwsContext* direct_converter(AVPixelFormat to_format);
