@@ -16,6 +16,8 @@ namespace {
 // The screenshot sync uploads is this wide; the first is taken this long after start.
 constexpr int kScreenshotWidth = 480;
 constexpr auto kFirstScreenshot = std::chrono::seconds(5);
+// The first picture waits this long after start at most for a video's first frame.
+constexpr auto kFirstPictureWait = std::chrono::seconds(2);
 } // namespace
 
 App::App(Clock::time_point started, Options options, DeviceConfig config, Channel channel,
@@ -41,6 +43,7 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
 
 int App::run() {
     m_next_screenshot = m_start + kFirstScreenshot;
+    m_last_present = m_start; // the watchdog's first ping is due from here
     if (m_options.exit_after)
         m_exit_at = m_start + clock_seconds(*m_options.exit_after);
     // --clock-start's time is the wall clock's as the first item starts.
@@ -73,7 +76,7 @@ int App::run() {
         take_screenshot(now);
         update_overlays(now);
         m_dirty = m_playback.take_dirty() || m_dirty;
-        if (m_dirty)
+        if (m_dirty && !first_picture_held(now))
             present(nullptr);
         take_due_snapshots(now);
         if (m_exit_at && now >= *m_exit_at)
@@ -264,8 +267,7 @@ std::optional<Rect> App::compose_video() {
     const Size canvas = m_output->canvas_size();
     if (m_playback.take_channel_switched())
         m_banner.reset(); // its hotline may have changed
-    const BannerTexture* banner =
-        m_banner.get(r, m_fonts, m_hotlines, m_playback.lang(), canvas, m_config.display.banner);
+    const BannerTexture* banner = video_banner();
     const Rect video = banner ? content_area(canvas, banner->box) : Rect{0, 0, 0, 0};
     const bool kept = banner && m_banner.on_screen() && m_presenter.direct_in_rows();
     Painter painter(r, m_fonts);
@@ -282,6 +284,8 @@ std::optional<Rect> App::compose_video() {
 }
 
 void App::present(const std::string* snapshot) {
+    if (!snapshot && m_first_frame && !m_options.test.first_picture.empty())
+        snapshot = &m_options.test.first_picture; // a test's copy of the first picture
     if (auto begun = m_output->begin_frame(); !begun) {
         log::error(begun.error().message);
         m_quit = true;
@@ -331,6 +335,23 @@ void App::present(const std::string* snapshot) {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start);
         log::info("first frame on screen " + std::to_string(ms.count()) + " ms after start");
     }
+}
+
+const BannerTexture* App::video_banner() {
+    return m_banner.get(m_output->renderer(), m_fonts, m_hotlines, m_playback.lang(),
+                        m_output->canvas_size(), m_config.display.banner);
+}
+
+// At start-up a video's first frame is the first picture, not the empty screen
+// with the banner that would come before it: the screen (on a Pi, the splash)
+// stays as it is until then, within kFirstPictureWait of start. Meanwhile the
+// banner is drawn, so that the first frame does not wait for it.
+bool App::first_picture_held(Clock::time_point now) {
+    if (!m_first_frame || !m_power.on() || !m_playback.current().video || m_presenter.has_frame() ||
+        now - m_start >= kFirstPictureWait)
+        return false;
+    video_banner();
+    return true;
 }
 
 void App::take_due_snapshots(Clock::time_point now) {

@@ -62,6 +62,7 @@ private:
     void apply_power_schedule(Clock::time_point now);
     void take_screenshot(Clock::time_point now);
     void update_overlays(Clock::time_point now);
+    bool first_picture_held(Clock::time_point now);
     void present(const std::string* snapshot);
     void take_due_snapshots(Clock::time_point now);
     void hang_when_asked(Clock::time_point now);
@@ -70,6 +71,7 @@ private:
 
     void compose_still();
     std::optional<Rect> compose_video();
+    const BannerTexture* video_banner();
     StatusInputs status_facts(Clock::time_point now, bool diagnostics);
     double seconds_since_start(Clock::time_point t) const { return seconds_between(m_start, t); }
 

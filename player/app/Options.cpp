@@ -194,6 +194,8 @@ TestHooks read_test_hooks() {
         hooks.events = events;
     if (const char* sysfs = std::getenv("MILEPOST_TEST_DRM_SYSFS"))
         hooks.drm_sysfs = sysfs;
+    if (const char* first = std::getenv("MILEPOST_TEST_FIRST_PICTURE"))
+        hooks.first_picture = first;
     return hooks;
 }
 

@@ -26,6 +26,9 @@ struct TestHooks {
     // MILEPOST_TEST_DRM_SYSFS=DIR: the connectors are read there, and the cable is
     // watched even without KMSDRM.
     std::string drm_sysfs;
+    // MILEPOST_TEST_FIRST_PICTURE=FILE.png: the first picture presented after start
+    // is also written there, as a snapshot is.
+    std::string first_picture;
 };
 TestHooks read_test_hooks();
 // TestHooks::events as SDL events, each with its seconds after start; what cannot

@@ -384,6 +384,25 @@ TEST_CASE("phone rotation metadata and non-square pixels are honoured") {
     CHECK(w.fraction_near(palette::kBanner, 0, 705, 1280, 10) > 0.5);
 }
 
+TEST_CASE("at start-up the first picture is a video's first frame, not an empty screen") {
+    // Started with a video first, the player once presented at once: the banner over
+    // the black of an empty video area, for the tenth of a second or more before
+    // the first frame was decoded, at every start (on a Pi, after the splash).
+    TempDir dir;
+    fs::path green =
+        make_media("green-720p-3s.mp4", {"-f", "lavfi", "-i", "color=c=green:s=1280x720:r=25", "-t",
+                                         "3", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    video_channel(dir, {{"green", green}});
+    const fs::path first = dir / "first.png";
+    RunResult r = run_player(dir, "", {"--content", "c/channel.toml", "--exit-after", "1.5"},
+                             "1280x720", {"MILEPOST_TEST_FIRST_PICTURE=" + first.string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    Picture p = load_picture(first);
+    REQUIRE(p.width == 1280);
+    CHECK(p.fraction_near({0, 128, 0, 255}, 0, 0, 1280, 500, 40) > 0.95);
+    CHECK(p.fraction_near(palette::kBanner, 0, 705, 1280, 10) > 0.5); // and the banner
+}
+
 TEST_CASE("duration loops a short video and cuts a long one") {
     TempDir dir;
     fs::path one =
