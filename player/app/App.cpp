@@ -33,7 +33,8 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
       m_hotlines(m_playback.channel(), m_builtin, m_config.device.region),
       m_overlays(m_config, *m_output, m_fonts, m_hotlines, m_trace, m_start),
       m_power(m_config, m_trace, m_start),
-      m_splash(m_options.data_dir, m_config, *m_output, m_fonts, m_hotlines, m_start) {
+      m_splash(m_options.data_dir, m_config, *m_output, m_fonts, m_hotlines, m_start),
+      m_tests(m_options.test, m_start) {
     if (auto text = read_file(kDataProblemFile, 4096))
         m_data_problem = *text;
     const char* driver = SDL_GetCurrentVideoDriver();
@@ -49,16 +50,13 @@ int App::run() {
     // --clock-start's time is the wall clock's as the first item starts.
     m_playback.anchor_clock(Clock::now());
     log::info("screen: " + m_output->describe());
-    if (m_options.test.hang_after)
-        m_stall_at = m_start + clock_seconds(*m_options.test.hang_after);
     const char* video_driver = SDL_GetCurrentVideoDriver();
     m_power.watch_cable(m_options.mode == OutputMode::Fullscreen && video_driver &&
                             std::string(video_driver) == "KMSDRM",
                         m_options.test.drm_sysfs, m_output->panel_size());
-    read_test_events();
 
     while (true) {
-        push_test_events(Clock::now());
+        m_tests.push_events(Clock::now());
         handle_events();
         if (m_quit)
             break;
@@ -81,7 +79,7 @@ int App::run() {
         take_due_snapshots(now);
         if (m_exit_at && now >= *m_exit_at)
             break;
-        hang_when_asked(now);
+        m_tests.hang_when_asked(now);
         // A still screen is presented again now and then (pings come from presenting).
         if (m_watchdog.enabled() && now - m_last_present >= m_watchdog.interval())
             m_dirty = true;
@@ -92,19 +90,6 @@ int App::run() {
     notify_systemd("STOPPING=1");
     m_playback.stop(Clock::now());
     return m_exit_code;
-}
-
-// Test hook (TestHooks::events): SDL events pushed at set seconds after start.
-void App::read_test_events() {
-    for (const auto& [at, ev] : parse_test_events(m_options.test.events))
-        m_test_events.emplace_back(m_start + clock_seconds(at), ev);
-}
-
-void App::push_test_events(Clock::time_point now) {
-    while (!m_test_events.empty() && now >= m_test_events.front().first) {
-        SDL_PushEvent(&m_test_events.front().second);
-        m_test_events.pop_front();
-    }
 }
 
 void App::handle_events() {
@@ -284,8 +269,8 @@ std::optional<Rect> App::compose_video() {
 }
 
 void App::present(const std::string* snapshot) {
-    if (!snapshot && m_first_frame && !m_options.test.first_picture.empty())
-        snapshot = &m_options.test.first_picture; // a test's copy of the first picture
+    if (!snapshot && m_first_frame)
+        snapshot = m_tests.first_picture(); // a test's copy of the first picture
     if (auto begun = m_output->begin_frame(); !begun) {
         log::error(begun.error().message);
         m_quit = true;
@@ -364,14 +349,6 @@ void App::take_due_snapshots(Clock::time_point now) {
     }
 }
 
-void App::hang_when_asked(Clock::time_point now) {
-    if (!m_stall_at || now < *m_stall_at)
-        return;
-    log::warn("MILEPOST_TEST_HANG_AFTER: the loop hangs now");
-    while (true)
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-}
-
 Clock::time_point App::next_deadline(Clock::time_point now) {
     Clock::time_point deadline = m_playback.next_deadline(now);
     if (m_next_snapshot < m_options.snapshots.size())
@@ -381,14 +358,11 @@ Clock::time_point App::next_deadline(Clock::time_point now) {
     deadline = std::min(deadline, m_power.next_deadline(now));
     if (m_follower)
         deadline = std::min(deadline, m_follower->next_deadline(now));
-    if (!m_test_events.empty())
-        deadline = std::min(deadline, std::max(now, m_test_events.front().first));
+    deadline = std::min(deadline, m_tests.next_deadline(now));
     if (m_config.logs.screenshot_minutes > 0)
         deadline = std::min(deadline, std::max(now, m_next_screenshot));
     if (m_exit_at)
         deadline = std::min(deadline, *m_exit_at);
-    if (m_stall_at)
-        deadline = std::min(deadline, std::max(now, *m_stall_at));
     if (m_watchdog.enabled())
         deadline = std::min(deadline, std::max(now, m_last_present + m_watchdog.interval()));
     return deadline;

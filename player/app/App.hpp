@@ -7,6 +7,8 @@
 //   CaptionPresenter the video's captions: the cue due with the frame on screen
 //   Overlays         the settings error, the tap's hotline screen, the cards
 //   ScreenPower      the power schedule, HDMI-CEC, the cable
+//   SplashKeeper     DATA_DIR/splash.png, the hotline screen shown before the player
+//   TestDriver       the tests' hooks: events at set times, a hang, the first picture
 // The App itself draws the screen (content, banner, overlays), presents it, takes
 // snapshots and screenshots, and tells systemd it lives.
 #include "CaptionPresenter.hpp"
@@ -17,6 +19,7 @@
 #include "Playback.hpp"
 #include "ScreenPower.hpp"
 #include "Splash.hpp"
+#include "TestDriver.hpp"
 #include "Trace.hpp"
 #include "VideoBanner.hpp"
 #include "VideoPresenter.hpp"
@@ -28,7 +31,6 @@
 #include "render/Painter.hpp"
 #include "service/Watchdog.hpp"
 
-#include <deque>
 #include <memory>
 #include <optional>
 
@@ -53,10 +55,7 @@ public:
     int run();
 
 private:
-    // Before the loop.
-    void read_test_events();
     // The steps of the loop, in order.
-    void push_test_events(Clock::time_point now);
     void handle_events();
     bool watch_cable(Clock::time_point now);
     void apply_power_schedule(Clock::time_point now);
@@ -65,7 +64,6 @@ private:
     bool first_picture_held(Clock::time_point now);
     void present(const std::string* snapshot);
     void take_due_snapshots(Clock::time_point now);
-    void hang_when_asked(Clock::time_point now);
     Clock::time_point next_deadline(Clock::time_point now);
     void wait_until(Clock::time_point deadline);
 
@@ -96,6 +94,7 @@ private:
 
     VideoBanner m_banner;
     SplashKeeper m_splash;
+    TestDriver m_tests;
     // kDataProblemFile's text, read once: it is written before the player starts
     // and lasts until a reboot.
     std::string m_data_problem;
@@ -109,9 +108,6 @@ private:
     // each half interval to show that the loop lives.
     Watchdog m_watchdog;
     Clock::time_point m_last_present;
-    std::optional<Clock::time_point> m_stall_at; // test hook: the loop hangs then
-    // Test hook: SDL events pushed at set times after start.
-    std::deque<std::pair<Clock::time_point, SDL_Event>> m_test_events;
 
     int m_exit_code = 0;
     bool m_dirty = true; // the screen must be drawn again
