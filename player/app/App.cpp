@@ -314,7 +314,7 @@ void App::present(const std::string* snapshot) {
     // The frame's time is when it went on screen: what follows is not in it.
     if (const auto pts = m_playback.current().video ? m_presenter.presented() : std::nullopt)
         m_trace.event(seconds_since_start(shown), "frame", m_playback.current().item->id, *pts);
-    m_playback.presented();
+    m_playback.presented(shown);
     if (m_first_frame) {
         m_first_frame = false;
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start);

@@ -65,8 +65,11 @@ void Playback::stop(Clock::time_point now) {
 }
 
 // The last item's decoder (end_item) and its last frame are let go once this item's
-// first is up.
-void Playback::presented() {
+// first is up. The first video after start-up waited for its first frame; the plan
+// on --clock-start's clock runs on from when it was on screen.
+void Playback::presented(Clock::time_point shown) {
+    if (m_current.video && m_first_showing && m_options.clock_start)
+        m_clock_anchor += m_presenter.first_frame_shown(shown, m_item_end);
     m_loader.dispose(std::move(m_ended_video));
     m_loader.dispose(m_presenter.take_retired());
 }

@@ -67,8 +67,8 @@ public:
     void screen_on(Clock::time_point now) { m_item_end = now; }
     // The player stops: the item on screen ends interrupted.
     void stop(Clock::time_point now);
-    // A picture was presented.
-    void presented();
+    // A picture was presented; it was on screen at `shown`.
+    void presented(Clock::time_point shown);
 
     // What is on screen.
     const Channel& channel() const { return m_channel; }

@@ -37,6 +37,7 @@ void VideoPresenter::start(Clock::time_point now, Clock::time_point planned, dou
     m_sound_moved_end = Clock::duration::zero();
     m_has_frame = false;
     m_first_taken = false;
+    m_first_shown = false;
     m_frame_pending = false;
     m_wait_since = now;
     m_frames_presented = m_frames_dropped = 0;
@@ -276,6 +277,18 @@ std::optional<double> VideoPresenter::presented() {
         log::info(std::exchange(m_first_frame_note, {}));
     ++m_frames_presented;
     return m_frame_pts;
+}
+
+Clock::duration VideoPresenter::first_frame_shown(Clock::time_point shown, Clock::time_point& end) {
+    if (!m_wait_for_first || m_first_shown || m_frames_presented == 0)
+        return Clock::duration::zero();
+    m_first_shown = true;
+    const auto late = shown - (m_clock_start + clock_seconds(m_frame_pts));
+    if (late <= Clock::duration::zero())
+        return Clock::duration::zero();
+    m_clock_start += late;
+    move_end(end, late);
+    return late;
 }
 
 Clock::time_point VideoPresenter::next_deadline(Clock::time_point now, VideoSource& source) const {

@@ -389,18 +389,34 @@ TEST_CASE("at start-up the first picture is a video's first frame, not an empty 
     // the black of an empty video area, for the tenth of a second or more before
     // the first frame was decoded, at every start (on a Pi, after the splash).
     TempDir dir;
+    // Green with grain on its brightness: the PNG of the first picture (below) takes a
+    // while to write.
     fs::path green =
-        make_media("green-720p-3s.mp4", {"-f", "lavfi", "-i", "color=c=green:s=1280x720:r=25", "-t",
-                                         "3", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+        make_media("green-grain-720p-3s.mp4",
+                   {"-f", "lavfi", "-i", "color=c=green:s=1280x720:r=25", "-t", "3", "-vf",
+                    "noise=c0s=16:c0f=t", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
     video_channel(dir, {{"green", green}});
     const fs::path first = dir / "first.png";
-    RunResult r = run_player(dir, "", {"--content", "c/channel.toml", "--exit-after", "1.5"},
-                             "1280x720", {"MILEPOST_TEST_FIRST_PICTURE=" + first.string()});
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "3"},
+        "1280x720", {"MILEPOST_TEST_FIRST_PICTURE=" + first.string()});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     Picture p = load_picture(first);
     REQUIRE(p.width == 1280);
     CHECK(p.fraction_near({0, 128, 0, 255}, 0, 0, 1280, 500, 40) > 0.95);
     CHECK(p.fraction_near(palette::kBanner, 0, 705, 1280, 10) > 0.5); // and the banner
+    // That first present took a while (the PNG written with it; a window's first
+    // present does too): the clock, waiting for the first frame, runs from when it was
+    // on screen, so the frames after it are not late for it: the second is shown, a
+    // frame period after the first.
+    auto all = plays(read_trace(dir / "t.ndjson"));
+    REQUIRE(!all.empty());
+    const Play& play = all.front();
+    REQUIRE(play.item == "green");
+    REQUIRE(play.frame_pts.size() >= 2);
+    CHECK(play.frame_pts[0] == doctest::Approx(0.0));
+    CHECK(play.frame_pts[1] == doctest::Approx(0.04));
+    CHECK(play.frame_times[1] - play.frame_times[0] > 0.03);
 }
 
 TEST_CASE("duration loops a short video and cuts a long one") {
