@@ -39,7 +39,7 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
         m_data_problem = *text;
     const char* driver = SDL_GetCurrentVideoDriver();
     const std::string d = driver ? driver : "";
-    m_can_wait = d == "x11" || d == "wayland";
+    m_desktop = d == "x11" || d == "wayland";
 }
 
 int App::run() {
@@ -330,10 +330,12 @@ const BannerTexture* App::video_banner() {
 // At start-up a video's first frame is the first picture, not the empty screen
 // with the banner that would come before it: the screen (on a Pi, the splash)
 // stays as it is until then, within kFirstPictureWait of start. Meanwhile the
-// banner is drawn, so that the first frame does not wait for it.
+// banner is drawn, so that the first frame does not wait for it. Not in a desktop's
+// window: it is shown empty from the start, and its first present is slow (100 ms
+// under Xvfb), better spent before the first frame than after it.
 bool App::first_picture_held(Clock::time_point now) {
-    if (!m_first_frame || !m_power.on() || !m_playback.current().video || m_presenter.has_frame() ||
-        now - m_start >= kFirstPictureWait)
+    if (m_desktop || !m_first_frame || !m_power.on() || !m_playback.current().video ||
+        m_presenter.has_frame() || now - m_start >= kFirstPictureWait)
         return false;
     video_banner();
     return true;
@@ -378,7 +380,7 @@ void App::wait_until(Clock::time_point deadline) {
         if (now >= deadline)
             return;
         auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
-        if (m_can_wait) {
+        if (m_desktop) {
             if (SDL_WaitEventTimeout(nullptr,
                                      static_cast<int>(std::min<long long>(left.count(), 1000))))
                 return;

@@ -113,7 +113,9 @@ private:
     bool m_dirty = true; // the screen must be drawn again
     bool m_quit = false;
     bool m_first_frame = true;
-    bool m_can_wait; // the video driver wakes SDL_WaitEventTimeout on events
+    // The video driver is a desktop's window system (X11, Wayland): events wake
+    // SDL_WaitEventTimeout, and a window shows nothing of its own until presented.
+    bool m_desktop;
 };
 
 } // namespace milepost
