@@ -65,11 +65,12 @@ void Playback::stop(Clock::time_point now) {
 }
 
 // The last item's decoder (end_item) and its last frame are let go once this item's
-// first is up. The first video after start-up waited for its first frame; the plan
-// on --clock-start's clock runs on from when it was on screen.
+// first is up. The first video after start-up waited for its first frame (on
+// --clock-start's clock): that clock waits with it, so that the plan runs on from
+// when the frame was on screen.
 void Playback::presented(Clock::time_point shown) {
-    if (m_current.video && m_first_showing && m_options.clock_start)
-        m_clock_anchor += m_presenter.first_frame_shown(shown, m_item_end);
+    if (m_current.video && m_presenter.first_frame_shown(shown, m_item_end))
+        m_clock_anchor += m_presenter.held();
     m_loader.dispose(std::move(m_ended_video));
     m_loader.dispose(m_presenter.take_retired());
 }
@@ -337,10 +338,6 @@ void Playback::pump_video(Clock::time_point now) {
         // cores it made it a scheduler's slice, 3-4 ms, late).
         m_current.video->set_on_screen(true);
         m_loader.shown(*m_current.item);
-        // The first video after start-up waited for its first frame; --clock-start's
-        // wall clock waits with it, so that the plan runs on from that frame.
-        if (m_first_showing && m_options.clock_start)
-            m_clock_anchor += m_presenter.held();
         [[fallthrough]];
     case VideoPresenter::Step::Frame:
         m_dirty = true;

@@ -279,16 +279,16 @@ std::optional<double> VideoPresenter::presented() {
     return m_frame_pts;
 }
 
-Clock::duration VideoPresenter::first_frame_shown(Clock::time_point shown, Clock::time_point& end) {
+bool VideoPresenter::first_frame_shown(Clock::time_point shown, Clock::time_point& end) {
     if (!m_wait_for_first || m_first_shown || m_frames_presented == 0)
-        return Clock::duration::zero();
+        return false;
     m_first_shown = true;
     const auto late = shown - (m_clock_start + clock_seconds(m_frame_pts));
-    if (late <= Clock::duration::zero())
-        return Clock::duration::zero();
-    m_clock_start += late;
-    move_end(end, late);
-    return late;
+    if (late > Clock::duration::zero()) {
+        m_clock_start += late;
+        move_end(end, late);
+    }
+    return true;
 }
 
 Clock::time_point VideoPresenter::next_deadline(Clock::time_point now, VideoSource& source) const {

@@ -72,8 +72,8 @@ public:
     // `shown`: the clock starts from there rather than from when the frame was taken
     // (a first picture takes a while: the window's memory touched, textures made),
     // so that the frames after it are not late for it; `end` moves with it. Returns
-    // how much later the clock starts; zero every other time.
-    Clock::duration first_frame_shown(Clock::time_point shown, Clock::time_point& end);
+    // whether it was that present: held() is then how long the clock waited in all.
+    bool first_frame_shown(Clock::time_point shown, Clock::time_point& end);
     // The last item's frame, once this item's first is up: the last reference to its
     // closed decoder's pictures, which it frees (a millisecond or more).
     FramePtr take_retired() { return m_frame_pending ? nullptr : std::move(m_retired); }
@@ -123,7 +123,7 @@ private:
     Clock::time_point m_wait_since;          // when it last made a frame, or began
     bool m_has_frame = false;                // m_texture holds a frame of this item
     bool m_first_taken = false;              // FirstFrame was returned
-    bool m_first_shown = false;              // first_frame_shown() has moved the clock
+    bool m_first_shown = false;              // first_frame_shown() has settled the clock
     VideoInfo m_info;                        // this item's, taken with its first frame
     double m_frame_pts = 0;
     double m_frame_in_file = 0;
