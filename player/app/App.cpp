@@ -47,20 +47,20 @@ int App::run() {
     m_last_present = m_start; // the watchdog's first ping is due from here
     if (m_options.exit_after)
         m_exit_at = m_start + clock_seconds(*m_options.exit_after);
-    // --clock-start's time is the wall clock's as the first item starts.
-    m_playback.anchor_clock(Clock::now());
     log::info("screen: " + m_output->describe());
     const char* video_driver = SDL_GetCurrentVideoDriver();
     m_power.watch_cable(m_options.mode == OutputMode::Fullscreen && video_driver &&
                             std::string(video_driver) == "KMSDRM",
                         m_options.test.drm_sysfs, m_output->panel_size());
 
-    while (true) {
+    for (bool first_turn = true;; first_turn = false) {
         m_tests.push_events(Clock::now());
         handle_events();
         if (m_quit)
             break;
         const auto now = Clock::now();
+        if (first_turn) // --clock-start's time is the wall clock's as the first item starts
+            m_playback.anchor_clock(now);
         if (m_follower)
             if (std::optional<Channel> loaded = m_follower->poll(now))
                 m_playback.take_new_version(now, std::move(*loaded));

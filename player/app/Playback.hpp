@@ -40,8 +40,8 @@ public:
     };
     Playback(Parts parts, Channel channel);
 
-    // The wall clock the schedule sees: the system's, or --clock-start's from when
-    // the loop began (anchor_clock).
+    // The wall clock the schedule sees: the system's, or --clock-start's from
+    // the loop's first turn, when the first item starts (anchor_clock).
     void anchor_clock(Clock::time_point now) { m_clock_anchor = now; }
     WallTime wall_now(Clock::time_point now) const;
     // Time and date conditions are believed only from a clock that is synchronised
