@@ -380,8 +380,8 @@ Result<PlayLog> PlayLog::open_as_is(const std::filesystem::path& file, Durabilit
     return PlayLog(std::move(db));
 }
 
-// WAL, the durability asked for, a bounded WAL file, and, on a new file,
-// incremental vacuum.
+// WAL, the durability asked for, a bounded WAL file, a small page cache, and, on
+// a new file, incremental vacuum.
 Result<void> PlayLog::set_up_connection(Db& db, Durability durability) {
     auto version = db.integer("PRAGMA user_version");
     if (!version)
@@ -397,7 +397,12 @@ Result<void> PlayLog::set_up_connection(Db& db, Durability durability) {
           durability == Durability::EachCommit ? "PRAGMA synchronous = FULL"
                                                : "PRAGMA synchronous = NORMAL",
           // The WAL file is truncated to this after a checkpoint: a bounded file.
-          "PRAGMA journal_size_limit = 4194304"})
+          "PRAGMA journal_size_limit = 4194304",
+          // SQLite's page cache, 2 MB by default, fills to the brim at the first
+          // read of a full log (quick_check reads it all): a quarter of that, per
+          // process, is enough for appends and the batches (the kernel caches the
+          // file anyway), and is memory a 1 GB screen keeps for video.
+          "PRAGMA cache_size = -512"})
         if (auto r = db.exec(pragma); !r)
             return r.error();
     return {};

@@ -147,6 +147,33 @@ TEST_CASE("pruning: old uploaded rows go, then over the cap the oldest, counted 
     CHECK(*log->integrity_check() == "ok");
 }
 
+TEST_CASE("a full play log read whole (the check at open, pruning) holds at most 512 KiB of "
+          "SQLite's cache in memory") {
+    TempDir dir;
+    {
+        auto log = PlayLog::open(dir / "playlog.db");
+        REQUIRE(log.ok());
+        REQUIRE(log->begin().ok());
+        for (int i = 0; i < 40000; ++i)
+            play(*log, "item-with-a-longer-name-" + std::to_string(i % 40),
+                 kT0 + std::chrono::seconds(10 * i));
+        REQUIRE(log->commit().ok());
+    }
+    REQUIRE(std::filesystem::file_size(dir / "playlog.db") > 4u << 20); // twice the default cache
+    sqlite3_int64 before = 0, peak = 0;
+    sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &before, &peak, 0);
+    auto log = PlayLog::open(dir / "playlog.db"); // its quick_check reads every page
+    REQUIRE(log.ok());
+    REQUIRE(log->next_batch(1000).ok());
+    REQUIRE(log->prune(kT0 + std::chrono::days(100), 90, 1ull << 40).ok());
+    REQUIRE(log->stats().ok());
+    sqlite3_int64 now = 0;
+    sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &now, &peak, 0);
+    MESSAGE("SQLite's memory with the log open: ", (now - before) / 1024, " KiB");
+    // The cache's 512 KiB, and the connection's own (its schema, statements).
+    CHECK(now - before < 768 * 1024);
+}
+
 TEST_CASE("the clock is trusted only when synchronised and not before the build year") {
     CHECK(clock_is_trusted(true, kT0, 2026));
     CHECK(!clock_is_trusted(false, kT0, 2026));
