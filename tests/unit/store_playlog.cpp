@@ -29,6 +29,15 @@ std::int64_t play(PlayLog& log, const std::string& item, WallTime at,
     return *id;
 }
 
+// `n` finished plays, ten seconds apart from kT0, of 40 items.
+void fill(PlayLog& log, int n) {
+    REQUIRE(log.begin().ok());
+    for (int i = 0; i < n; ++i)
+        play(log, "item-with-a-longer-name-" + std::to_string(i % 40),
+             kT0 + std::chrono::seconds(10 * i));
+    REQUIRE(log.commit().ok());
+}
+
 } // namespace
 
 TEST_CASE(
@@ -114,11 +123,7 @@ TEST_CASE("pruning: old uploaded rows go, then over the cap the oldest, counted 
     TempDir dir;
     auto log = PlayLog::open(dir / "playlog.db");
     REQUIRE(log.ok());
-    REQUIRE(log->begin().ok());
-    for (int i = 0; i < 20000; ++i)
-        play(*log, "item-with-a-longer-name-" + std::to_string(i % 40),
-             kT0 + std::chrono::seconds(10 * i));
-    REQUIRE(log->commit().ok());
+    fill(*log, 20000);
     // The first 1000 uploaded.
     auto batch = log->next_batch(1000);
     REQUIRE(log->mark_uploaded(**batch).ok());
@@ -153,11 +158,7 @@ TEST_CASE("a full play log read whole (the check at open, pruning) holds at most
     {
         auto log = PlayLog::open(dir / "playlog.db");
         REQUIRE(log.ok());
-        REQUIRE(log->begin().ok());
-        for (int i = 0; i < 40000; ++i)
-            play(*log, "item-with-a-longer-name-" + std::to_string(i % 40),
-                 kT0 + std::chrono::seconds(10 * i));
-        REQUIRE(log->commit().ok());
+        fill(*log, 40000);
     }
     REQUIRE(std::filesystem::file_size(dir / "playlog.db") > 4u << 20); // twice the default cache
     sqlite3_int64 before = 0, peak = 0;
