@@ -37,7 +37,6 @@ void VideoPresenter::start(Clock::time_point now, Clock::time_point planned, dou
     m_sound_moved_end = Clock::duration::zero();
     m_has_frame = false;
     m_first_taken = false;
-    m_first_shown = false;
     m_frame_pending = false;
     m_wait_since = now;
     m_frames_presented = m_frames_dropped = 0;
@@ -280,9 +279,9 @@ std::optional<double> VideoPresenter::presented() {
 }
 
 bool VideoPresenter::first_frame_shown(Clock::time_point shown, Clock::time_point& end) {
-    if (!m_wait_for_first || m_first_shown || m_frames_presented == 0)
+    if (!m_wait_for_first || m_frames_presented == 0)
         return false;
-    m_first_shown = true;
+    m_wait_for_first = false; // the clock is settled
     const auto late = shown - (m_clock_start + clock_seconds(m_frame_pts));
     if (late > Clock::duration::zero()) {
         m_clock_start += late;

@@ -113,7 +113,7 @@ private:
     // The item on screen.
     Clock::time_point m_clock_start;         // when pts 0 is due
     Clock::time_point m_planned_clock_start; // ... as the plan has it
-    bool m_wait_for_first = false;           // the clock waits for the first frame
+    bool m_wait_for_first = false;           // the clock waits for the first frame, until it is up
     bool m_plays_whole = false;              // from its start to its end, not cut
     Clock::duration m_whole_length{};        // ... that long from pts 0
     bool m_failed = false;                   // pump() said Failed
@@ -123,7 +123,6 @@ private:
     Clock::time_point m_wait_since;          // when it last made a frame, or began
     bool m_has_frame = false;                // m_texture holds a frame of this item
     bool m_first_taken = false;              // FirstFrame was returned
-    bool m_first_shown = false;              // first_frame_shown() has settled the clock
     VideoInfo m_info;                        // this item's, taken with its first frame
     double m_frame_pts = 0;
     double m_frame_in_file = 0;
