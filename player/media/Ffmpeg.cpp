@@ -7,7 +7,9 @@ extern "C" {
 #include <libavutil/mem.h>
 }
 
+#include <algorithm>
 #include <fstream>
+#include <string_view>
 #include <vector>
 
 namespace milepost {
@@ -51,7 +53,51 @@ int open_media_input(AVFormatContext** ctx, const std::filesystem::path& file, M
     return rc;
 }
 
-int find_stream_info_capped(AVFormatContext* format) {
+namespace {
+
+// Whether the header said all that read_stream_info() would work out.
+bool header_complete(const AVFormatContext* format) {
+    if (!std::string_view(format->iformat->name).starts_with("mov,") || !(format->duration > 0))
+        return false;
+    bool video = false;
+    for (unsigned i = 0; i < format->nb_streams; ++i) {
+        const AVStream* s = format->streams[i];
+        const AVCodecParameters* p = s->codecpar;
+        if (p->codec_type == AVMEDIA_TYPE_VIDEO) {
+            if (p->codec_id == AV_CODEC_ID_NONE || p->width <= 0 || p->height <= 0 ||
+                s->start_time == AV_NOPTS_VALUE || s->time_base.num <= 0)
+                return false;
+            video = true;
+        } else if (p->codec_type == AVMEDIA_TYPE_AUDIO) {
+            if (p->codec_id == AV_CODEC_ID_NONE || p->sample_rate <= 0 ||
+                p->ch_layout.nb_channels <= 0)
+                return false;
+        }
+    }
+    return video;
+}
+
+} // namespace
+
+int64_t container_start(const AVFormatContext* format) {
+    if (format->start_time != AV_NOPTS_VALUE)
+        return format->start_time;
+    int64_t start = AV_NOPTS_VALUE;
+    for (unsigned i = 0; i < format->nb_streams; ++i) {
+        const AVStream* s = format->streams[i];
+        const AVMediaType type = s->codecpar->codec_type;
+        if (s->start_time == AV_NOPTS_VALUE ||
+            (type != AVMEDIA_TYPE_VIDEO && type != AVMEDIA_TYPE_AUDIO))
+            continue;
+        const int64_t t = av_rescale_q(s->start_time, s->time_base, AV_TIME_BASE_Q);
+        start = start == AV_NOPTS_VALUE ? t : std::min(start, t);
+    }
+    return start == AV_NOPTS_VALUE ? 0 : start;
+}
+
+int read_stream_info(AVFormatContext* format) {
+    if (header_complete(format))
+        return 0;
     const unsigned n = format->nb_streams;
     std::vector<AVDictionary*> options(n, nullptr);
     for (AVDictionary*& d : options)

@@ -101,7 +101,7 @@ Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
     if (rc < 0)
         return Error{"cannot be read as media: " + av_error_text(rc)};
     FormatPtr format(raw);
-    if ((rc = find_stream_info_capped(format.get())) < 0)
+    if ((rc = read_stream_info(format.get())) < 0)
         return Error{"its streams cannot be read: " + av_error_text(rc)};
     const AVCodec* codec = nullptr;
     int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);

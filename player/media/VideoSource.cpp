@@ -229,7 +229,7 @@ void VideoPipeline::run() {
         if (m_start_at > 0) {
             // Joined part way (the schedule is a function of the clock): from the
             // key frame before, decoding what comes before the time without showing it.
-            const int64_t start = m_format->start_time == AV_NOPTS_VALUE ? 0 : m_format->start_time;
+            const int64_t start = container_start(m_format.get());
             const int64_t at = start + static_cast<int64_t>(m_start_at * AV_TIME_BASE);
             if (avformat_seek_file(m_format.get(), -1, INT64_MIN, at, at, 0) < 0) {
                 note("cannot seek to " + std::to_string(m_start_at) + " s; playing from the start");
@@ -363,7 +363,7 @@ const AVCodec* VideoPipeline::open_container() {
         return nullptr;
     }
     m_format.reset(raw);
-    if ((rc = find_stream_info_capped(m_format.get())) < 0) {
+    if ((rc = read_stream_info(m_format.get())) < 0) {
         fail(m_path.string() + ": cannot read the streams: " + av_error_text(rc));
         return nullptr;
     }
@@ -490,7 +490,7 @@ void VideoPipeline::demux() {
         int rc = av_read_frame(m_format.get(), packet.get());
         if (rc < 0 && want_key && !m_abort) {
             want_key = false;
-            const int64_t start = m_format->start_time == AV_NOPTS_VALUE ? 0 : m_format->start_time;
+            const int64_t start = container_start(m_format.get());
             // Back to the first byte where the format allows it (MPEG-TS), else by time.
             if (avformat_seek_file(m_format.get(), -1, 0, 0, 0, AVSEEK_FLAG_BYTE) >= 0 ||
                 avformat_seek_file(m_format.get(), -1, INT64_MIN, start, start, 0) >= 0) {
@@ -506,7 +506,7 @@ void VideoPipeline::demux() {
                 m_packets.push({PacketItem::Kind::EndOfPass, nullptr});
                 if (m_has_audio)
                     m_audio_packets.push({PacketItem::Kind::EndOfPass, nullptr});
-                int64_t start = m_format->start_time == AV_NOPTS_VALUE ? 0 : m_format->start_time;
+                int64_t start = container_start(m_format.get());
                 if (avformat_seek_file(m_format.get(), -1, INT64_MIN, start, start, 0) >= 0)
                     continue;
             }

@@ -1,0 +1,112 @@
+// read_stream_info(): an MP4's header is taken as it is, without decoding; what the
+// player reads of it is what avformat_find_stream_info would have worked out.
+#include "media/Ffmpeg.hpp"
+#include "support/TestSupport.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace milepost;
+
+namespace {
+
+FormatPtr open(const std::filesystem::path& file) {
+    AVFormatContext* raw = nullptr;
+    REQUIRE(open_media_input(&raw, file, MediaKind::Video) == 0);
+    return FormatPtr(raw);
+}
+
+// Every fact the probe and the pipeline read, read both ways.
+void check_same_facts(const std::filesystem::path& file) {
+    CAPTURE(file);
+    FormatPtr ours = open(file);
+    FormatPtr full = open(file);
+    REQUIRE(read_stream_info(ours.get()) >= 0);
+    REQUIRE(avformat_find_stream_info(full.get(), nullptr) >= 0);
+    CHECK(container_start(ours.get()) == container_start(full.get()));
+    CHECK(container_start(full.get()) == full->start_time);
+    CHECK(ours->duration == full->duration);
+    REQUIRE(ours->nb_streams == full->nb_streams);
+    for (unsigned i = 0; i < full->nb_streams; ++i) {
+        CAPTURE(i);
+        const AVStream* a = ours->streams[i];
+        const AVStream* b = full->streams[i];
+        CHECK(a->codecpar->codec_type == b->codecpar->codec_type);
+        CHECK(a->codecpar->codec_id == b->codecpar->codec_id);
+        CHECK(a->start_time == b->start_time);
+        CHECK(av_cmp_q(a->time_base, b->time_base) == 0);
+        if (b->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
+            CHECK(a->codecpar->width == b->codecpar->width);
+            CHECK(a->codecpar->height == b->codecpar->height);
+            CHECK(av_cmp_q(av_guess_frame_rate(ours.get(), const_cast<AVStream*>(a), nullptr),
+                           av_guess_frame_rate(full.get(), const_cast<AVStream*>(b), nullptr)) ==
+                  0);
+            CHECK(av_cmp_q(
+                      av_guess_sample_aspect_ratio(ours.get(), const_cast<AVStream*>(a), nullptr),
+                      av_guess_sample_aspect_ratio(full.get(), const_cast<AVStream*>(b),
+                                                   nullptr)) == 0);
+        } else if (b->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) {
+            CHECK(a->codecpar->sample_rate == b->codecpar->sample_rate);
+            CHECK(a->codecpar->ch_layout.nb_channels == b->codecpar->ch_layout.nb_channels);
+        }
+    }
+}
+
+// Whether read_stream_info() decoded: only a decoder tells the pictures' format.
+bool decoded(const std::filesystem::path& file) {
+    FormatPtr format = open(file);
+    REQUIRE(read_stream_info(format.get()) >= 0);
+    const int video = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    REQUIRE(video >= 0);
+    return format->streams[video]->codecpar->format != AV_PIX_FMT_NONE;
+}
+
+const std::vector<std::string> kPicture = {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30"};
+const std::vector<std::string> kSound = {"-f", "lavfi", "-i", "sine=frequency=440"};
+
+std::filesystem::path clip(const std::string& name, std::vector<std::string> more,
+                           bool sound = false) {
+    std::vector<std::string> args = kPicture;
+    if (sound)
+        args.insert(args.end(), kSound.begin(), kSound.end());
+    args.insert(args.end(), {"-t", "2", "-c:v", "libx264", "-preset", "veryfast"});
+    if (sound)
+        args.insert(args.end(), {"-c:a", "aac"});
+    args.insert(args.end(), more.begin(), more.end());
+    return test::make_media(name, args);
+}
+
+} // namespace
+
+TEST_CASE("an MP4's streams are read from its header, not decoded, and say what decoding "
+          "them would") {
+    // B-frames and sound; a start 1.4 s in (an edit list); a MOV.
+    const std::vector<std::filesystem::path> files = {
+        clip("info-av.mp4", {"-bf", "3"}, true),
+        clip("info-offset.mp4", {"-output_ts_offset", "1.4"}),
+        clip("info-sound.mov", {}, true),
+    };
+    for (const auto& file : files) {
+        CAPTURE(file);
+        CHECK_FALSE(decoded(file));
+        check_same_facts(file);
+    }
+    FormatPtr offset = open(files[1]);
+    REQUIRE(read_stream_info(offset.get()) >= 0);
+    CHECK(container_start(offset.get()) == 1'400'000);
+}
+
+TEST_CASE("streams whose header does not say it all are decoded: Matroska's start, a "
+          "fragmented MP4's length") {
+    const std::vector<std::filesystem::path> files = {
+        clip("info-sound.mkv", {}, true),
+        clip("info-fragmented.mp4", {"-movflags", "frag_keyframe+empty_moov"}, true),
+    };
+    for (const auto& file : files) {
+        CAPTURE(file);
+        CHECK(decoded(file));
+        check_same_facts(file);
+    }
+}
