@@ -89,7 +89,7 @@ int64_t container_start(const AVFormatContext* format) {
         if (s->start_time == AV_NOPTS_VALUE ||
             (type != AVMEDIA_TYPE_VIDEO && type != AVMEDIA_TYPE_AUDIO))
             continue;
-        const int64_t t = av_rescale_q(s->start_time, s->time_base, AV_TIME_BASE_Q);
+        const int64_t t = av_rescale_q(s->start_time, s->time_base, AVRational{1, AV_TIME_BASE});
         start = start == AV_NOPTS_VALUE ? t : std::min(start, t);
     }
     return start == AV_NOPTS_VALUE ? 0 : start;
