@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace milepost {
 
@@ -91,7 +92,29 @@ PlayRecorder::~PlayRecorder() {
     m_thread.join();
 }
 
+bool PlayRecorder::wake_now_locked() {
+    m_wake_owed = m_wake_owed || m_wakes_held;
+    return !m_wakes_held;
+}
+
+void PlayRecorder::hold_wakes() {
+    std::lock_guard lock(m_mutex);
+    m_wakes_held = true;
+}
+
+void PlayRecorder::release_wakes() {
+    bool owed = false;
+    {
+        std::lock_guard lock(m_mutex);
+        m_wakes_held = false;
+        owed = std::exchange(m_wake_owed, false);
+    }
+    if (owed)
+        m_wake.notify_one();
+}
+
 bool PlayRecorder::queue(Event event, bool refusable) {
+    bool wake = false;
     {
         std::lock_guard lock(m_mutex);
         if (refusable && m_events.size() >= kMaxQueued) {
@@ -99,8 +122,10 @@ bool PlayRecorder::queue(Event event, bool refusable) {
             return false;
         }
         m_events.push_back(std::move(event));
+        wake = wake_now_locked();
     }
-    m_wake.notify_one();
+    if (wake)
+        m_wake.notify_one();
     return true;
 }
 
@@ -118,7 +143,8 @@ void PlayRecorder::publish(std::filesystem::path file, std::string text) {
     std::lock_guard lock(m_mutex);
     if (m_events.size() < kMaxQueued) // news, not a record: the next one will do
         m_events.push_back(Publish{std::move(file), std::move(text)});
-    m_wake.notify_one();
+    if (wake_now_locked())
+        m_wake.notify_one();
 }
 
 void PlayRecorder::save_screenshot(SurfacePtr picture, int width, std::filesystem::path png) {
@@ -135,7 +161,8 @@ void PlayRecorder::queue_picture(Screenshot shot) {
     std::lock_guard lock(m_mutex);
     if (m_events.size() < kMaxQueued)
         m_events.push_back(std::move(shot));
-    m_wake.notify_one();
+    if (wake_now_locked())
+        m_wake.notify_one();
 }
 
 std::uint64_t PlayRecorder::dropped() {

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <thread>
 
 using namespace milepost;
 using namespace milepost::test;
@@ -440,4 +441,42 @@ TEST_CASE("the play recorder writes a picture (the splash) only when its pixels 
     save(0x000000ff);
     CHECK(std::filesystem::last_write_time(png) != written - 1h);
     CHECK(load_picture(png).fraction_near({0, 0, 255, 255}, 0, 0, 64, 32, 2) == 1.0);
+}
+
+TEST_CASE("the recorder held by the render loop writes its plays once released, not before") {
+    TempDir dir;
+    auto recorder = PlayRecorder::open(dir / "playlog.db");
+    REQUIRE(recorder);
+    // The rows the writer has committed, read as milepost-sync would.
+    auto rows = [&] {
+        sqlite3* raw = nullptr;
+        REQUIRE(sqlite3_open_v2((dir / "playlog.db").c_str(), &raw, SQLITE_OPEN_READONLY,
+                                nullptr) == SQLITE_OK);
+        sqlite3_stmt* count = nullptr;
+        REQUIRE(sqlite3_prepare_v2(raw, "SELECT count(*) FROM plays", -1, &count, nullptr) ==
+                SQLITE_OK);
+        REQUIRE(sqlite3_step(count) == SQLITE_ROW);
+        const int n = sqlite3_column_int(count, 0);
+        sqlite3_finalize(count);
+        sqlite3_close(raw);
+        return n;
+    };
+    auto rows_within = [&](int want, std::chrono::milliseconds limit) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (rows() != want && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(5ms);
+        return rows();
+    };
+    // Not held: written at once.
+    recorder->ended(recorder->started({"a", "", "trucking", 7, kT0, true, "", ""}),
+                    {kT0 + 10s, 10000, "completed", ""});
+    CHECK(rows_within(1, 5s) == 1);
+    // Held (an item's change, before its first frame is presented): not yet.
+    recorder->hold_wakes();
+    recorder->ended(recorder->started({"b", "", "trucking", 7, kT0 + 10s, true, "", ""}),
+                    {kT0 + 20s, 10000, "completed", ""});
+    std::this_thread::sleep_for(300ms);
+    CHECK(rows() == 1);
+    recorder->release_wakes();
+    CHECK(rows_within(2, 5s) == 2);
 }
