@@ -59,8 +59,8 @@ int App::run() {
         if (m_quit)
             break;
         const auto now = Clock::now();
-        hold_recorder(true); // its writes wait for this turn's present (PlayRecorder.hpp)
-        if (first_turn)      // --clock-start's time is the wall clock's as the first item starts
+        m_playback.hold_recorder(true); // the play log is written after the present
+        if (first_turn) // --clock-start's time is the wall clock's as the first item starts
             m_playback.anchor_clock(now);
         if (m_follower)
             if (std::optional<Channel> loaded = m_follower->poll(now))
@@ -78,7 +78,7 @@ int App::run() {
         if (m_dirty && !first_picture_held(now))
             present(nullptr);
         take_due_snapshots(now);
-        hold_recorder(false);
+        m_playback.hold_recorder(false);
         if (m_exit_at && now >= *m_exit_at)
             break;
         m_tests.hang_when_asked(now);
@@ -89,15 +89,10 @@ int App::run() {
         m_splash.update(now, deadline, m_playback); // drawn only when nothing is due soon
         wait_until(std::min(deadline, m_splash.next_check()));
     }
-    hold_recorder(false);
+    m_playback.hold_recorder(false);
     notify_systemd("STOPPING=1");
     m_playback.stop(Clock::now());
     return m_exit_code;
-}
-
-void App::hold_recorder(bool hold) {
-    if (PlayRecorder* recorder = m_playback.recorder())
-        hold ? recorder->hold_wakes() : recorder->release_wakes();
 }
 
 void App::handle_events() {

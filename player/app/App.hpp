@@ -57,7 +57,6 @@ public:
 private:
     // The steps of the loop, in order.
     void handle_events();
-    void hold_recorder(bool hold); // the play log's writer waits while held
     bool watch_cable(Clock::time_point now);
     void apply_power_schedule(Clock::time_point now);
     void take_screenshot(Clock::time_point now);

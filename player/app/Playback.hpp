@@ -76,6 +76,9 @@ public:
     const Alert* current_alert() const { return m_current_alert; }
     const std::string& lang() const { return m_lang; }
     PlayRecorder* recorder() const { return m_proof.recorder(); }
+    // The play log's writer holds what is queued until released
+    // (PlayRecorder::hold_wakes): the render loop holds it through each turn.
+    void hold_recorder(bool hold);
     // Frames dropped in the last hour, the video on screen's included.
     long frames_dropped_last_hour(Clock::time_point now);
     // Whether what is on screen changed (the screen is drawn again), and whether
