@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <utility>
 
 namespace milepost {
 
@@ -92,24 +91,15 @@ PlayRecorder::~PlayRecorder() {
     m_thread.join();
 }
 
-bool PlayRecorder::wake_now_locked() {
-    m_wake_owed = m_wake_owed || m_wakes_held;
-    return !m_wakes_held;
-}
-
 void PlayRecorder::hold_wakes() {
     std::lock_guard lock(m_mutex);
     m_wakes_held = true;
 }
 
 void PlayRecorder::release_wakes() {
-    bool owed = false;
-    {
-        std::lock_guard lock(m_mutex);
-        m_wakes_held = false;
-        owed = std::exchange(m_wake_owed, false);
-    }
-    if (owed)
+    std::lock_guard lock(m_mutex);
+    m_wakes_held = false;
+    if (!m_events.empty()) // queued while held, not yet taken by the writer
         m_wake.notify_one();
 }
 
@@ -122,7 +112,7 @@ bool PlayRecorder::queue(Event event, bool refusable) {
             return false;
         }
         m_events.push_back(std::move(event));
-        wake = wake_now_locked();
+        wake = !m_wakes_held;
     }
     if (wake)
         m_wake.notify_one();
@@ -143,7 +133,7 @@ void PlayRecorder::publish(std::filesystem::path file, std::string text) {
     std::lock_guard lock(m_mutex);
     if (m_events.size() < kMaxQueued) // news, not a record: the next one will do
         m_events.push_back(Publish{std::move(file), std::move(text)});
-    if (wake_now_locked())
+    if (!m_wakes_held)
         m_wake.notify_one();
 }
 
@@ -161,7 +151,7 @@ void PlayRecorder::queue_picture(Screenshot shot) {
     std::lock_guard lock(m_mutex);
     if (m_events.size() < kMaxQueued)
         m_events.push_back(std::move(shot));
-    if (wake_now_locked())
+    if (!m_wakes_held)
         m_wake.notify_one();
 }
 

@@ -50,7 +50,7 @@ public:
     // Starts refused because the writer fell kMaxQueued behind.
     std::uint64_t dropped();
     // While held, what is queued is handed to the writer only at release_wakes().
-    // Woken at once, the writer's thread takes a core for its transaction, and at an
+    // Woken at once, the writer's thread takes a core for its transaction: at an
     // item's change that came between the boundary and the next item's first frame
     // (0.3-0.9 ms here). The render loop holds it through each turn and releases it
     // once the turn's frame is presented, before it waits.
@@ -94,8 +94,6 @@ private:
     int after_refusal(std::deque<Event>& retry, int failures, bool stop);
     void write_files(const std::deque<Event>& events);
     bool queue(Event event, bool refusable);
-    // With m_mutex held: whether to wake the writer now (else it is owed a wake).
-    bool wake_now_locked();
 
     // The render loop's side.
     std::uint64_t m_next_token = 1;
@@ -106,7 +104,6 @@ private:
     bool m_stop = false;
     std::uint64_t m_dropped = 0;
     bool m_wakes_held = false; // hold_wakes() until release_wakes()
-    bool m_wake_owed = false;  // something was queued while held
 
     // The writer thread's side.
     const std::filesystem::path m_file;

@@ -349,13 +349,13 @@ void Playback::pump_video(Clock::time_point now) {
     }
 }
 
-// What the player tells milepost-sync for the status: the item on screen and the frames
-// dropped in the last hour. Written at each item start, by the recorder's thread.
 void Playback::hold_recorder(bool hold) {
     if (PlayRecorder* recorder = m_proof.recorder())
         hold ? recorder->hold_wakes() : recorder->release_wakes();
 }
 
+// What the player tells milepost-sync for the status: the item on screen and the frames
+// dropped in the last hour. Written at each item start, by the recorder's thread.
 void Playback::write_player_status(Clock::time_point now) {
     const std::string current = m_current.item    ? m_current.item->id
                                 : m_current_alert ? m_current_alert->id
