@@ -37,9 +37,9 @@ App::App(Clock::time_point started, Options options, DeviceConfig config, Channe
       m_tests(m_options.test, m_start) {
     if (auto text = read_file(kDataProblemFile, 4096))
         m_data_problem = *text;
-    const char* driver = SDL_GetCurrentVideoDriver();
-    const std::string d = driver ? driver : "";
-    m_desktop = d == "x11" || d == "wayland";
+    if (const char* driver = SDL_GetCurrentVideoDriver())
+        m_video_driver = driver;
+    m_desktop = m_video_driver == "x11" || m_video_driver == "wayland";
 }
 
 int App::run() {
@@ -48,9 +48,7 @@ int App::run() {
     if (m_options.exit_after)
         m_exit_at = m_start + clock_seconds(*m_options.exit_after);
     log::info("screen: " + m_output->describe());
-    const char* video_driver = SDL_GetCurrentVideoDriver();
-    m_power.watch_cable(m_options.mode == OutputMode::Fullscreen && video_driver &&
-                            std::string(video_driver) == "KMSDRM",
+    m_power.watch_cable(m_options.mode == OutputMode::Fullscreen && m_video_driver == "KMSDRM",
                         m_options.test.drm_sysfs, m_output->panel_size());
 
     for (bool first_turn = true;; first_turn = false) {
@@ -293,8 +291,10 @@ void App::present(const std::string* snapshot) {
     const bool overlaid = m_overlays.draw(m_playback.lang());
     SurfacePtr screenshot;
     const bool capture = m_screenshot_due && !snapshot;
-    auto r = m_output->end_frame(snapshot, capture ? &screenshot : nullptr, kScreenshotWidth,
-                                 overlaid || !changed ? nullptr : &*changed);
+    auto r = m_output->finish_frame(snapshot, capture ? &screenshot : nullptr, kScreenshotWidth);
+    if (video)
+        m_presenter.show_on_time(Clock::now()); // composed ahead, shown when due
+    m_output->show_frame(overlaid || !changed ? nullptr : &*changed);
     const Clock::time_point shown = Clock::now(); // presented, whatever else failed
     m_banner.set_on_screen(r && video && m_presenter.direct_in_rows() && !overlaid);
     if (!r) {

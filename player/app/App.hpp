@@ -113,6 +113,7 @@ private:
     bool m_dirty = true; // the screen must be drawn again
     bool m_quit = false;
     bool m_first_frame = true;
+    std::string m_video_driver; // SDL's: "KMSDRM", "x11", "offscreen"...
     // The video driver is a desktop's window system (X11, Wayland): events wake
     // SDL_WaitEventTimeout, and a window shows nothing of its own until presented.
     bool m_desktop;

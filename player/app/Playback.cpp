@@ -81,7 +81,7 @@ long Playback::frames_dropped_last_hour(Clock::time_point now) {
 
 Clock::time_point Playback::next_deadline(Clock::time_point now) const {
     Clock::time_point deadline =
-        m_item_end == Clock::time_point::max() ? m_item_end : m_item_end - kBoundaryLead;
+        m_item_end == Clock::time_point::max() ? m_item_end : m_item_end - boundary_lead();
     if (m_current.video)
         deadline = std::min(deadline, m_presenter.next_deadline(now, *m_current.video));
     if (!m_next.item)

@@ -53,9 +53,9 @@ public:
     // it brought at once.
     void take_new_version(Clock::time_point now, Channel loaded);
     // Each turn of the loop, in order.
-    // A boundary is taken a moment ahead (kBoundaryLead): the next item's work is
-    // done by its time, and a video's first frame still waits for it.
-    bool boundary_due(Clock::time_point now) const { return now + kBoundaryLead >= m_item_end; }
+    // A boundary is taken a moment ahead (boundary_lead()): the next item's work
+    // is done by its time, and a video's first frame still waits for it.
+    bool boundary_due(Clock::time_point now) const { return now + boundary_lead() >= m_item_end; }
     void advance(Clock::time_point now);
     void pump_video(Clock::time_point now);
     void prepare_next(Clock::time_point now);
@@ -86,6 +86,11 @@ public:
     bool take_dirty() { return std::exchange(m_dirty, false); }
     bool take_channel_switched() { return std::exchange(m_channel_switched, false); }
     Clock::time_point next_deadline(Clock::time_point now) const;
+    // Before a still picture (shown as drawn) kBoundaryLead; before a video, its
+    // first frame's lead (VideoPresenter::first_frame_lead), which it waits out.
+    Clock::duration boundary_lead() const {
+        return m_next.video ? m_presenter.first_frame_lead() : kBoundaryLead;
+    }
     static constexpr auto kBoundaryLead = std::chrono::milliseconds(4);
 
 private:

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 #include <utility>
 
 namespace milepost {
@@ -16,10 +17,22 @@ constexpr auto kDecoderPoll = std::chrono::milliseconds(4);
 // How much later than planned a video may end: its clock started late or its sound
 // ran late. Under the second within which the next boundary is still on time.
 constexpr auto kLateAllowance = std::chrono::milliseconds(900);
+// Composing ahead (lead()): what composing a frame is taken to cost until measured;
+// how fast a slow one is forgotten (2 ms in 7 s at 30 fps); the margin for the
+// loop's wake-up (a window's wait wakes to the millisecond), and the most.
+constexpr auto kFirstComposing = std::chrono::milliseconds(2);
+constexpr auto kComposingForget = std::chrono::microseconds(10);
+constexpr auto kLeadMargin = std::chrono::milliseconds(1);
+constexpr auto kMostLead = std::chrono::milliseconds(10);
+
+Clock::duration lead_for(Clock::duration composing) {
+    return std::min<Clock::duration>(composing + kLeadMargin, kMostLead);
+}
 } // namespace
 
 VideoPresenter::VideoPresenter(Output& output, AudioOutput* audio)
-    : m_output(output), m_audio(audio) {}
+    : m_output(output), m_audio(audio), m_composing(kFirstComposing),
+      m_lead(lead_for(kFirstComposing)) {}
 
 void VideoPresenter::start(Clock::time_point now, Clock::time_point planned, double offset,
                            std::optional<Clock::duration> whole_length, Clock::time_point& end,
@@ -130,8 +143,8 @@ void VideoPresenter::hold_end_for_last_frames(Clock::time_point now, VideoSource
                                               const Item& item, Clock::time_point& end) {
     const VideoSource::State state = source.state();
     if (!m_plays_whole || item.duration || state == VideoSource::State::Ended ||
-        state == VideoSource::State::Failed || now + kDecoderPoll < end)
-        return;
+        state == VideoSource::State::Failed || now + kDecoderPoll + first_frame_lead() < end)
+        return; // (moved before the boundary is taken: Playback::boundary_due)
     move_end(end, kDecoderPoll);
 }
 
@@ -170,8 +183,10 @@ void VideoPresenter::hold_clock_for_first_frame(Clock::time_point now, VideoSour
 bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, const Item& item) {
     m_why.clear();
     std::optional<VideoFrame> chosen;
+    // Composed ahead, shown on time.
+    const Clock::time_point horizon = now + (m_has_frame ? m_lead : first_frame_lead());
     while (source.frames().with_front(
-        [&](VideoFrame* f) { return f && m_clock_start + clock_seconds(f->pts) <= now; })) {
+        [&](VideoFrame* f) { return f && m_clock_start + clock_seconds(f->pts) <= horizon; })) {
         if (chosen)
             ++m_frames_dropped;
         chosen = source.frames().try_pop();
@@ -211,6 +226,7 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
     m_frame_duration = chosen->duration;
     m_last_frame_end = m_clock_start + clock_seconds(chosen->pts + chosen->duration);
     m_frame_pending = true;
+    m_taken_at = now;
     return true;
 }
 
@@ -268,6 +284,16 @@ Size VideoPresenter::display_size(int width, int height) const {
     return {width * m_info.sample_aspect.num / m_info.sample_aspect.den, height};
 }
 
+void VideoPresenter::show_on_time(Clock::time_point composed) {
+    if (!m_frame_pending)
+        return;
+    if (m_frames_presented > 0) { // an item's first frame has a lead of its own
+        m_composing = std::max(composed - m_taken_at, m_composing - kComposingForget);
+        m_lead = lead_for(m_composing);
+    }
+    std::this_thread::sleep_until(m_clock_start + clock_seconds(m_frame_pts));
+}
+
 std::optional<double> VideoPresenter::presented() {
     if (!m_frame_pending)
         return std::nullopt;
@@ -292,7 +318,9 @@ bool VideoPresenter::first_frame_shown(Clock::time_point shown, Clock::time_poin
 
 Clock::time_point VideoPresenter::next_deadline(Clock::time_point now, VideoSource& source) const {
     return source.frames().with_front([&](VideoFrame* f) {
-        return f ? m_clock_start + clock_seconds(f->pts) : now + kDecoderPoll;
+        return f ? m_clock_start + clock_seconds(f->pts) -
+                       (m_has_frame ? m_lead : first_frame_lead())
+                 : now + kDecoderPoll;
     });
 }
 

@@ -3,7 +3,8 @@
 // in ffplay's shape: queue -> clock -> present. The decoder's queue holds frames
 // with their times (pts); the clock says when pts 0 is due (it starts with the
 // first frame, and follows the sound's clock while sound plays); the due frame is
-// uploaded to the texture (YUV kept), the late ones dropped; the App presents it.
+// uploaded to the texture (YUV kept), the late ones dropped; the App composes the
+// screen and presents it when due (show_on_time).
 #include "LoopClock.hpp"
 #include "Trace.hpp"
 #include "core/Channel.hpp"
@@ -74,6 +75,20 @@ public:
     // so that the frames after it are not late for it; `end` moves with it. Returns
     // whether it was that present: held() is then how long the clock waited in all.
     bool first_frame_shown(Clock::time_point shown, Clock::time_point& end);
+    // Composed ahead, shown on time: a frame is taken lead() before it is due,
+    // drawn, and shown at its time, so that what composing takes (converting 1080p,
+    // scaling) does not make it late. The lead follows what composing took lately
+    // here (the longest, forgotten slowly), plus a margin for the loop's wake-up.
+    Clock::duration lead() const { return m_lead; }
+    // An item's first frame is taken earlier still, with the boundary before it
+    // (Playback::boundary_due): the next item's work is done by its time, and a
+    // first frame costs more to compose (a new converter or texture, another
+    // size, pixels long out of the cache: 3-8 ms late for a 720p video after a
+    // 1080p one when drawn as taken).
+    Clock::duration first_frame_lead() const { return m_lead + kFirstFrameLead; }
+    static constexpr auto kFirstFrameLead = std::chrono::milliseconds(8);
+    // The frame taken is drawn (at `composed`): waits until it is due.
+    void show_on_time(Clock::time_point composed);
     // The last item's frame, once this item's first is up: the last reference to its
     // closed decoder's pictures, which it frees (a millisecond or more).
     FramePtr take_retired() { return m_frame_pending ? nullptr : std::move(m_retired); }
@@ -129,8 +144,11 @@ private:
     double m_frame_duration = 0;        // seconds the last frame taken stays up
     Clock::time_point m_last_frame_end; // when the last frame taken stops being current
     bool m_frame_pending = false;       // a new frame is uploaded, not yet presented
-    std::string m_first_frame_note;     // the item's decoder and path, logged once presented
-    FramePtr m_retired;                 // the last item's frame, let go once presented
+    Clock::time_point m_taken_at;       // when the loop took it
+    Clock::duration m_composing;        // how long composing a frame took lately (lead())
+    Clock::duration m_lead;
+    std::string m_first_frame_note; // the item's decoder and path, logged once presented
+    FramePtr m_retired;             // the last item's frame, let go once presented
     long m_frames_presented = 0;
     long m_frames_dropped = 0;
 };

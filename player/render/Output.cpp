@@ -258,6 +258,12 @@ Result<SurfacePtr> Output::capture_panel(int width) {
 
 Result<void> Output::end_frame(const std::string* png, SurfacePtr* capture, int capture_width,
                                const Rect* changed) {
+    Result<void> result = finish_frame(png, capture, capture_width);
+    show_frame(changed);
+    return result;
+}
+
+Result<void> Output::finish_frame(const std::string* png, SurfacePtr* capture, int capture_width) {
     SDL_Renderer* r = m_renderer.get();
     if (m_canvas) {
         SDL_SetRenderTarget(r, nullptr);
@@ -285,15 +291,19 @@ Result<void> Output::end_frame(const std::string* png, SurfacePtr* capture, int 
         else
             *capture = std::move(*shot);
     }
+    SDL_RenderFlush(r); // what is queued is drawn now, not when shown
+    return result;
+}
+
+void Output::show_frame(const Rect* changed) {
+    SDL_Renderer* r = m_renderer.get();
     if (changed && !m_canvas && m_window && direct_surface()) {
-        SDL_RenderFlush(r);
         const SDL_Rect rect = changed->sdl();
         if (SDL_UpdateWindowSurfaceRects(m_window.get(), &rect, 1) != 0)
             SDL_RenderPresent(r);
     } else {
         SDL_RenderPresent(r);
     }
-    return result;
 }
 
 } // namespace milepost

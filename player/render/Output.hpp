@@ -51,6 +51,11 @@ public:
     // software renderer is then sent only them).
     Result<void> end_frame(const std::string* png = nullptr, SurfacePtr* capture = nullptr,
                            int capture_width = 0, const Rect* changed = nullptr);
+    // end_frame() in two steps, for a frame composed ahead of its time: everything
+    // but the showing (drawn, turned, written, copied), then the showing.
+    Result<void> finish_frame(const std::string* png = nullptr, SurfacePtr* capture = nullptr,
+                              int capture_width = 0);
+    void show_frame(const Rect* changed = nullptr);
     // The screen's own pixels, when SDL's software renderer draws them and the
     // screen is not turned (headless, or a window without a GPU); else nullptr.
     SDL_Surface* direct_surface() const;

@@ -60,3 +60,40 @@ file = "b.mp4"
         }
     }
 }
+
+TEST_CASE("a video scaled onto the screen after one that is not: its first frame is on time too") {
+    // The 720p video's first frame costs more to draw than the 1080p one's before it (a
+    // new converter, scaling, pixels long out of the cache): composed ahead of its time,
+    // it is shown on time all the same (drawn when taken, it came 3-8 ms late).
+    TempDir dir;
+    fs::path a = make_media("bars-1080p-2s.mp4",
+                            {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "2",
+                             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
+    fs::path b = make_media("fractal-720p-2s.mp4",
+                            {"-f", "lavfi", "-i", "mandelbrot=size=1280x720:rate=30", "-t", "2",
+                             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(a, dir / "c/a.mp4");
+    fs::copy_file(b, dir / "c/b.mp4");
+    dir.write("c/channel.toml", channel_toml("t", R"([[item]]
+id = "a"
+type = "video"
+file = "a.mp4"
+[[item]]
+id = "b"
+type = "video"
+file = "b.mp4"
+)"));
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "3.4"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto all = plays(read_trace(dir / "t.ndjson"));
+    REQUIRE(all.size() >= 2);
+    REQUIRE(all[0].item == "a");
+    REQUIRE(all[1].item == "b");
+    REQUIRE(!all[0].frame_times.empty());
+    REQUIRE(all[1].frame_times.size() >= 2);
+    const double gap = all[1].frame_times.front() - all[0].frame_times.back();
+    MESSAGE("last frame of a to the first of the scaled b: ", gap * 1000, " ms");
+    CHECK(gap <= 1.0 / 30 + 0.002);
+}
