@@ -64,8 +64,9 @@ void Playback::stop(Clock::time_point now) {
     m_loader.stopped_cleanly();
 }
 
-// The last item's decoder (end_item) and its last frame are let go once this item's
-// first is up. The first video after start-up waited for its first frame (on
+// The last item's decoder (end_item) and its last frame are let go once this item is
+// up (a video's once its first frame is taken: pump_video). The first video after start-up waited
+// for its first frame (on
 // --clock-start's clock): that clock waits with it, so that the plan runs on from
 // when the frame was on screen.
 void Playback::presented(Clock::time_point shown) {
@@ -73,6 +74,11 @@ void Playback::presented(Clock::time_point shown) {
         m_clock_anchor += m_presenter.held();
     m_loader.dispose(std::move(m_ended_video));
     m_loader.dispose(m_presenter.take_retired());
+    // The video decodes ahead from its first frame's present: not from the boundary
+    // or when that frame was taken, where the core its decoding takes made the
+    // frame late (a scheduler's slice, 3-4 ms, on two cores).
+    if (m_current.video && m_presenter.frames_presented() == 1)
+        m_current.video->set_on_screen(true);
 }
 
 long Playback::frames_dropped_last_hour(Clock::time_point now) {
@@ -196,9 +202,9 @@ void Playback::end_item(Clock::time_point now, std::string_view detail) {
     m_current_alert = nullptr;
     if (m_audio)
         m_audio->clear();
-    // Closed once the next item is up (presented()): tearing a decoder down (its
-    // threads joined, its pictures unmapped) beside the boundary made the next
-    // item's first frame late.
+    // Closed once the next item is up, or its first frame taken (presented(),
+    // pump_video()): tearing a decoder down (its threads joined, its pictures
+    // unmapped) beside the boundary made the next item's first frame late.
     m_loader.dispose(std::move(m_ended_video));
     m_ended_video = std::move(m_current.video);
     m_current = {};
@@ -333,10 +339,12 @@ void Playback::pump_video(Clock::time_point now) {
     case VideoPresenter::Step::Waiting:
         break;
     case VideoPresenter::Step::FirstFrame:
-        // Decoding ahead from now, not from the boundary a moment before: the core a
-        // frame's decoding takes is then not taken from this frame's wake-up (on two
-        // cores it made it a scheduler's slice, 3-4 ms, late).
-        m_current.video->set_on_screen(true);
+        // Composed ahead of its time: the last item's decoder and frame are let go
+        // now, with time to spare (not at the boundary, where that made this frame
+        // late), and before this video decodes ahead (once its frame is up): held
+        // until then, both decoders' pictures raised the peak by 3-6 MB.
+        m_loader.dispose(std::move(m_ended_video));
+        m_loader.dispose(m_presenter.take_retired());
         m_loader.shown(*m_current.item);
         [[fallthrough]];
     case VideoPresenter::Step::Frame:

@@ -25,14 +25,10 @@ constexpr auto kComposingForget = std::chrono::microseconds(10);
 constexpr auto kLeadMargin = std::chrono::milliseconds(1);
 constexpr auto kMostLead = std::chrono::milliseconds(10);
 
-Clock::duration lead_for(Clock::duration composing) {
-    return std::min<Clock::duration>(composing + kLeadMargin, kMostLead);
-}
 } // namespace
 
 VideoPresenter::VideoPresenter(Output& output, AudioOutput* audio)
-    : m_output(output), m_audio(audio), m_composing(kFirstComposing),
-      m_lead(lead_for(kFirstComposing)) {}
+    : m_output(output), m_audio(audio), m_composing(kFirstComposing) {}
 
 void VideoPresenter::start(Clock::time_point now, Clock::time_point planned, double offset,
                            std::optional<Clock::duration> whole_length, Clock::time_point& end,
@@ -144,7 +140,7 @@ void VideoPresenter::hold_end_for_last_frames(Clock::time_point now, VideoSource
     const VideoSource::State state = source.state();
     if (!m_plays_whole || item.duration || state == VideoSource::State::Ended ||
         state == VideoSource::State::Failed || now + kDecoderPoll + first_frame_lead() < end)
-        return; // (moved before the boundary is taken: Playback::boundary_due)
+        return; // the end moves before its boundary would be taken (Playback::boundary_due)
     move_end(end, kDecoderPoll);
 }
 
@@ -183,8 +179,7 @@ void VideoPresenter::hold_clock_for_first_frame(Clock::time_point now, VideoSour
 bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, const Item& item) {
     m_why.clear();
     std::optional<VideoFrame> chosen;
-    // Composed ahead, shown on time.
-    const Clock::time_point horizon = now + (m_has_frame ? m_lead : first_frame_lead());
+    const Clock::time_point horizon = now + taking_lead(); // composed ahead, shown on time
     while (source.frames().with_front(
         [&](VideoFrame* f) { return f && m_clock_start + clock_seconds(f->pts) <= horizon; })) {
         if (chosen)
@@ -198,9 +193,8 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
     const AVFrame* f = chosen->frame.get();
     const Size canvas = m_output.canvas_size();
     if (!m_has_frame) {
-        m_info = source.info(); // complete once a frame exists
-        // The last item's frame is let go once this one is up (presented()).
-        m_retired = m_texture.release_kept();
+        m_info = source.info();               // complete once a frame exists
+        m_retired = m_texture.release_kept(); // let go by Playback (take_retired)
     }
     // The software renderer's shortcut: the frame converted (and scaled) straight
     // onto the screen, where the renderer would draw it.
@@ -284,13 +278,15 @@ Size VideoPresenter::display_size(int width, int height) const {
     return {width * m_info.sample_aspect.num / m_info.sample_aspect.den, height};
 }
 
+Clock::duration VideoPresenter::lead() const {
+    return std::min<Clock::duration>(m_composing + kLeadMargin, kMostLead);
+}
+
 void VideoPresenter::show_on_time(Clock::time_point composed) {
     if (!m_frame_pending)
         return;
-    if (m_frames_presented > 0) { // an item's first frame has a lead of its own
+    if (m_frames_presented > 0) // an item's first frame has a lead of its own
         m_composing = std::max(composed - m_taken_at, m_composing - kComposingForget);
-        m_lead = lead_for(m_composing);
-    }
     std::this_thread::sleep_until(m_clock_start + clock_seconds(m_frame_pts));
 }
 
@@ -318,9 +314,7 @@ bool VideoPresenter::first_frame_shown(Clock::time_point shown, Clock::time_poin
 
 Clock::time_point VideoPresenter::next_deadline(Clock::time_point now, VideoSource& source) const {
     return source.frames().with_front([&](VideoFrame* f) {
-        return f ? m_clock_start + clock_seconds(f->pts) -
-                       (m_has_frame ? m_lead : first_frame_lead())
-                 : now + kDecoderPoll;
+        return f ? m_clock_start + clock_seconds(f->pts) - taking_lead() : now + kDecoderPoll;
     });
 }
 

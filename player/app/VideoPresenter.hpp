@@ -79,19 +79,19 @@ public:
     // drawn, and shown at its time, so that what composing takes (converting 1080p,
     // scaling) does not make it late. The lead follows what composing took lately
     // here (the longest, forgotten slowly), plus a margin for the loop's wake-up.
-    Clock::duration lead() const { return m_lead; }
+    Clock::duration lead() const;
     // An item's first frame is taken earlier still, with the boundary before it
     // (Playback::boundary_due): the next item's work is done by its time, and a
     // first frame costs more to compose (a new converter or texture, another
     // size, pixels long out of the cache: 3-8 ms late for a 720p video after a
     // 1080p one when drawn as taken).
-    Clock::duration first_frame_lead() const { return m_lead + kFirstFrameLead; }
+    Clock::duration first_frame_lead() const { return lead() + kFirstFrameLead; }
     static constexpr auto kFirstFrameLead = std::chrono::milliseconds(8);
     // The frame taken is drawn (at `composed`): waits until it is due.
     void show_on_time(Clock::time_point composed);
-    // The last item's frame, once this item's first is up: the last reference to its
-    // closed decoder's pictures, which it frees (a millisecond or more).
-    FramePtr take_retired() { return m_frame_pending ? nullptr : std::move(m_retired); }
+    // The last item's frame, once this item's first is taken: the last reference to
+    // its closed decoder's pictures, which it frees (a millisecond or more).
+    FramePtr take_retired() { return std::move(m_retired); }
 
     // The item ends at `boundary`, not failed: the frames due before it that never
     // were taken (queued, or not yet decoded: a decoder or a loop held up for longer
@@ -117,6 +117,8 @@ private:
     Step watch_wait(Clock::time_point now, VideoSource& source, const Item& item,
                     Clock::time_point& end);
     Step fail(std::string why);
+    // How long before its time the next frame is taken: lead(), or first_frame_lead().
+    Clock::duration taking_lead() const { return m_has_frame ? lead() : first_frame_lead(); }
     Size display_size(int width, int height) const;
 
     Output& m_output;
@@ -146,9 +148,8 @@ private:
     bool m_frame_pending = false;       // a new frame is uploaded, not yet presented
     Clock::time_point m_taken_at;       // when the loop took it
     Clock::duration m_composing;        // how long composing a frame took lately (lead())
-    Clock::duration m_lead;
-    std::string m_first_frame_note; // the item's decoder and path, logged once presented
-    FramePtr m_retired;             // the last item's frame, let go once presented
+    std::string m_first_frame_note;     // the item's decoder and path, logged once presented
+    FramePtr m_retired;                 // the last item's frame, let go with this one's first
     long m_frames_presented = 0;
     long m_frames_dropped = 0;
 };
