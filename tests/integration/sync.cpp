@@ -654,8 +654,13 @@ TEST_CASE("faults of the network: 500, a reset mid-object resumed with Range, a 
         CHECK(partial > 0);
         CHECK(partial <= 1'000'000);
         const auto before = server.body_bytes_sent();
-        const auto fetched_before =
-            fs::exists(screen.data / "objects" / sha256_hex(media[0].bytes));
+        // The other object may be whole by now, or part of it kept in partial/ (the
+        // fetch stopped with the reset; seen under the sanitizers): only its rest is due.
+        const std::string other = sha256_hex(media[0].bytes);
+        const bool fetched_before = fs::exists(screen.data / "objects" / other);
+        const auto other_partial = !fetched_before && fs::exists(screen.data / "partial" / other)
+                                       ? fs::file_size(screen.data / "partial" / other)
+                                       : 0;
         auto again = screen.sync("--once");
         INFO(again.err);
         CHECK(again.exit_code == 0);
@@ -664,7 +669,8 @@ TEST_CASE("faults of the network: 500, a reset mid-object resumed with Range, a 
                         "GET " + object + " range=bytes=" + std::to_string(partial) + "-") !=
               requests.end());
         // The rest of the object, not all of it again (and the manifest and its signature).
-        const auto expected = 2'000'000 - partial + (fetched_before ? 0 : 2'000'000);
+        const auto expected =
+            2'000'000 - partial + (fetched_before ? 0 : 2'000'000 - other_partial);
         const auto sent = server.body_bytes_sent() - before;
         CHECK(sent >= expected);
         CHECK(sent < expected + 4096);
