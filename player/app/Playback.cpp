@@ -64,8 +64,9 @@ void Playback::stop(Clock::time_point now) {
     m_loader.stopped_cleanly();
 }
 
-// The last item's decoder (end_item) and its last frame are let go once this item is
-// up (a video's once its first frame is taken: pump_video). The first video after start-up waited
+// The last item's decoder (end_item) and its last frame are let go once this item's
+// first is up: let go as that frame was composed, their teardown (on a thread of
+// its own) took a core from it and made it 2-3 ms late. The first video after start-up waited
 // for its first frame (on
 // --clock-start's clock): that clock waits with it, so that the plan runs on from
 // when the frame was on screen.
@@ -202,9 +203,9 @@ void Playback::end_item(Clock::time_point now, std::string_view detail) {
     m_current_alert = nullptr;
     if (m_audio)
         m_audio->clear();
-    // Closed once the next item is up, or its first frame taken (presented(),
-    // pump_video()): tearing a decoder down (its threads joined, its pictures
-    // unmapped) beside the boundary made the next item's first frame late.
+    // Closed once the next item is up (presented()): tearing a decoder down (its
+    // threads joined, its pictures unmapped) beside the boundary made the next
+    // item's first frame late.
     m_loader.dispose(std::move(m_ended_video));
     m_ended_video = std::move(m_current.video);
     m_current = {};
@@ -339,12 +340,6 @@ void Playback::pump_video(Clock::time_point now) {
     case VideoPresenter::Step::Waiting:
         break;
     case VideoPresenter::Step::FirstFrame:
-        // Composed ahead of its time: the last item's decoder and frame are let go
-        // now, with time to spare (not at the boundary, where that made this frame
-        // late), and before this video decodes ahead (once its frame is up): held
-        // until then, both decoders' pictures raised the peak by 3-6 MB.
-        m_loader.dispose(std::move(m_ended_video));
-        m_loader.dispose(m_presenter.take_retired());
         m_loader.shown(*m_current.item);
         [[fallthrough]];
     case VideoPresenter::Step::Frame:

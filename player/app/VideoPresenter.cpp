@@ -193,8 +193,9 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
     const AVFrame* f = chosen->frame.get();
     const Size canvas = m_output.canvas_size();
     if (!m_has_frame) {
-        m_info = source.info();               // complete once a frame exists
-        m_retired = m_texture.release_kept(); // let go by Playback (take_retired)
+        m_info = source.info(); // complete once a frame exists
+        // The last item's frame is let go once this one is up (presented()).
+        m_retired = m_texture.release_kept();
     }
     // The software renderer's shortcut: the frame converted (and scaled) straight
     // onto the screen, where the renderer would draw it.

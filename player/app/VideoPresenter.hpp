@@ -89,9 +89,9 @@ public:
     static constexpr auto kFirstFrameLead = std::chrono::milliseconds(8);
     // The frame taken is drawn (at `composed`): waits until it is due.
     void show_on_time(Clock::time_point composed);
-    // The last item's frame, once this item's first is taken: the last reference to
-    // its closed decoder's pictures, which it frees (a millisecond or more).
-    FramePtr take_retired() { return std::move(m_retired); }
+    // The last item's frame, once this item's first is up: the last reference to its
+    // closed decoder's pictures, which it frees (a millisecond or more).
+    FramePtr take_retired() { return m_frame_pending ? nullptr : std::move(m_retired); }
 
     // The item ends at `boundary`, not failed: the frames due before it that never
     // were taken (queued, or not yet decoded: a decoder or a loop held up for longer
@@ -149,7 +149,7 @@ private:
     Clock::time_point m_taken_at;       // when the loop took it
     Clock::duration m_composing;        // how long composing a frame took lately (lead())
     std::string m_first_frame_note;     // the item's decoder and path, logged once presented
-    FramePtr m_retired;                 // the last item's frame, let go with this one's first
+    FramePtr m_retired;                 // the last item's frame, let go once presented
     long m_frames_presented = 0;
     long m_frames_dropped = 0;
 };

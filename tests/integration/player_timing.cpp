@@ -7,14 +7,18 @@
 using namespace milepost::test;
 namespace fs = std::filesystem;
 
-TEST_CASE("two 1080p clips back to back: no gap, and every frame on time") {
-    TempDir dir;
+namespace {
+
+// Plays clip a (1080p, 2 s) and then b (made by ffmpeg from `b_source`, 2 s at 30 fps)
+// from a channel of the two, for `seconds`; returns the plays of the trace, a's and
+// b's first.
+std::vector<Play> play_two_clips(const TempDir& dir, const std::string& b_name,
+                                 const std::string& b_source, const std::string& seconds) {
     fs::path a = make_media("bars-1080p-2s.mp4",
                             {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "2",
                              "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
-    fs::path b = make_media("fractal-1080p-2s.mp4",
-                            {"-f", "lavfi", "-i", "mandelbrot=size=1920x1080:rate=30", "-t", "2",
-                             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
+    fs::path b = make_media(b_name, {"-f", "lavfi", "-i", b_source, "-t", "2", "-c:v", "libx264",
+                                     "-preset", "veryfast", "-pix_fmt", "yuv420p"});
     fs::create_directories(dir / "c");
     fs::copy_file(a, dir / "c/a.mp4");
     fs::copy_file(b, dir / "c/b.mp4");
@@ -27,19 +31,28 @@ id = "b"
 type = "video"
 file = "b.mp4"
 )"));
-    // Both play whole: b ends 4 s after a's first frame, which a start-up slowed by the
-    // sanitizer tree building beside it may take most of 0.6 s to show.
     RunResult r = run_player(
-        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "5.6"});
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", seconds});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     auto all = plays(read_trace(dir / "t.ndjson"));
     REQUIRE(all.size() >= 2);
+    REQUIRE(all[0].item == "a");
+    REQUIRE(all[1].item == "b");
+    REQUIRE(!all[0].frame_times.empty());
+    REQUIRE(!all[1].frame_times.empty());
+    return all;
+}
+
+} // namespace
+
+TEST_CASE("two 1080p clips back to back: no gap, and every frame on time") {
+    TempDir dir;
+    // Both play whole: b ends 4 s after a's first frame, which a start-up slowed by the
+    // sanitizer tree building beside it may take most of 0.6 s to show.
+    auto all =
+        play_two_clips(dir, "fractal-1080p-2s.mp4", "mandelbrot=size=1920x1080:rate=30", "5.6");
     const Play& first = all[0];
     const Play& second = all[1];
-    REQUIRE(first.item == "a");
-    REQUIRE(second.item == "b");
-    REQUIRE(!first.frame_times.empty());
-    REQUIRE(!second.frame_times.empty());
     const double gap = second.frame_times.front() - first.frame_times.back();
     MESSAGE("last frame of a to first frame of b: ", gap * 1000, " ms");
     // One frame period (33.3 ms): b's first frame is due on the plan's time, and the
@@ -66,32 +79,8 @@ TEST_CASE("a video scaled onto the screen after one that is not: its first frame
     // new converter, scaling, pixels long out of the cache): composed ahead of its time,
     // it is shown on time all the same (drawn when taken, it came 3-8 ms late).
     TempDir dir;
-    fs::path a = make_media("bars-1080p-2s.mp4",
-                            {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "2",
-                             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
-    fs::path b = make_media("fractal-720p-2s.mp4",
-                            {"-f", "lavfi", "-i", "mandelbrot=size=1280x720:rate=30", "-t", "2",
-                             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
-    fs::create_directories(dir / "c");
-    fs::copy_file(a, dir / "c/a.mp4");
-    fs::copy_file(b, dir / "c/b.mp4");
-    dir.write("c/channel.toml", channel_toml("t", R"([[item]]
-id = "a"
-type = "video"
-file = "a.mp4"
-[[item]]
-id = "b"
-type = "video"
-file = "b.mp4"
-)"));
-    RunResult r = run_player(
-        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "3.4"});
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    auto all = plays(read_trace(dir / "t.ndjson"));
-    REQUIRE(all.size() >= 2);
-    REQUIRE(all[0].item == "a");
-    REQUIRE(all[1].item == "b");
-    REQUIRE(!all[0].frame_times.empty());
+    auto all =
+        play_two_clips(dir, "fractal-720p-2s.mp4", "mandelbrot=size=1280x720:rate=30", "3.4");
     REQUIRE(all[1].frame_times.size() >= 2);
     const double gap = all[1].frame_times.front() - all[0].frame_times.back();
     MESSAGE("last frame of a to the first of the scaled b: ", gap * 1000, " ms");
