@@ -66,10 +66,9 @@ void Playback::stop(Clock::time_point now) {
 
 // The last item's decoder (end_item) and its last frame are let go once this item's
 // first is up: let go as that frame was composed, their teardown (on a thread of
-// its own) took a core from it and made it 2-3 ms late. The first video after start-up waited
-// for its first frame (on
-// --clock-start's clock): that clock waits with it, so that the plan runs on from
-// when the frame was on screen.
+// its own) took a core from it and made it 2-3 ms late. The first video after
+// start-up waited for its first frame (on --clock-start's clock): that clock waits
+// with it, so that the plan runs on from when the frame was on screen.
 void Playback::presented(Clock::time_point shown) {
     if (m_current.video && m_presenter.first_frame_shown(shown, m_item_end))
         m_clock_anchor += m_presenter.held();
