@@ -181,6 +181,9 @@ VideoSource::~VideoSource() {
 void VideoSource::set_on_screen(bool on_screen) {
     m_pipeline->frames().set_capacity(on_screen ? VideoPipeline::kQueuedFrames : 1);
 }
+void VideoSource::hold_for_first_frame() {
+    m_pipeline->frames().set_capacity(0);
+}
 VideoSource::State VideoSource::state() const {
     return m_pipeline->state();
 }
