@@ -1,5 +1,6 @@
 // Frame timing of the real player: run alone (RUN_SERIAL), headless, in real time.
 #include "PlayerRun.hpp"
+#include "TimingClips.hpp"
 #include "Trace.hpp"
 
 #include <doctest/doctest.h>
@@ -9,16 +10,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Plays clip a (1080p, 2 s) and then b (made by ffmpeg from `b_source`, 2 s at 30 fps)
-// from a channel of the two, for `seconds`; returns the plays of the trace, a's and
-// b's first.
-std::vector<Play> play_two_clips(const TempDir& dir, const std::string& b_name,
-                                 const std::string& b_source, const std::string& seconds) {
-    fs::path a = make_media("bars-1080p-2s.mp4",
-                            {"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "2",
-                             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
-    fs::path b = make_media(b_name, {"-f", "lavfi", "-i", b_source, "-t", "2", "-c:v", "libx264",
-                                     "-preset", "veryfast", "-pix_fmt", "yuv420p"});
+// Plays clip a (1080p bars, 2 s) and then `b` (2 s at 30 fps) from a channel of the
+// two, for `seconds`; returns the plays of the trace, a's and b's first.
+std::vector<Play> play_two_clips(const TempDir& dir, const fs::path& b,
+                                 const std::string& seconds) {
+    const fs::path a = timing_clip_bars_1080p();
     fs::create_directories(dir / "c");
     fs::copy_file(a, dir / "c/a.mp4");
     fs::copy_file(b, dir / "c/b.mp4");
@@ -49,8 +45,7 @@ TEST_CASE("two 1080p clips back to back: no gap, and every frame on time") {
     TempDir dir;
     // Both play whole: b ends 4 s after a's first frame, which a start-up slowed by the
     // sanitizer tree building beside it may take most of 0.6 s to show.
-    auto all =
-        play_two_clips(dir, "fractal-1080p-2s.mp4", "mandelbrot=size=1920x1080:rate=30", "5.6");
+    auto all = play_two_clips(dir, timing_clip_fractal(1080), "5.6");
     const Play& first = all[0];
     const Play& second = all[1];
     const double gap = second.frame_times.front() - first.frame_times.back();
@@ -79,8 +74,7 @@ TEST_CASE("a video scaled onto the screen after one that is not: its first frame
     // new converter, scaling, pixels long out of the cache): composed ahead of its time,
     // it is shown on time all the same (drawn when taken, it came 3-8 ms late).
     TempDir dir;
-    auto all =
-        play_two_clips(dir, "fractal-720p-2s.mp4", "mandelbrot=size=1280x720:rate=30", "3.4");
+    auto all = play_two_clips(dir, timing_clip_fractal(720), "3.4");
     REQUIRE(all[1].frame_times.size() >= 2);
     const double gap = all[1].frame_times.front() - all[0].frame_times.back();
     MESSAGE("last frame of a to the first of the scaled b: ", gap * 1000, " ms");

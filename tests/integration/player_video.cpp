@@ -1,6 +1,7 @@
 // Videos as real encoders and phones write them, and broken ones, played by the
 // real player headless; checked through the trace, snapshots and pixels.
 #include "PlayerRun.hpp"
+#include "TimingClips.hpp"
 #include "Trace.hpp"
 #include "render/Painter.hpp"
 
@@ -631,4 +632,14 @@ TEST_CASE("a playlist, a concat script and a huge picture are skipped within a s
           "plays",
           "bomb.png: the picture is 16000x16000 px, over the 4096 px on a side a screen decodes"})
         CHECK_MESSAGE(r.err.find(message) != std::string::npos, message, "\n", r.err);
+}
+
+// The timing test runs alone, with the rest of the suite waiting: its clips are made
+// here, in the main pass, and it finds them made (TimingClips.hpp).
+TEST_CASE("the timing test's clips are made ahead of it: 2 s at 30 fps each, 1080p and 720p") {
+    for (const fs::path& clip :
+         {timing_clip_bars_1080p(), timing_clip_fractal(1080), timing_clip_fractal(720)}) {
+        CAPTURE(clip);
+        CHECK(count_frames(clip) == 60);
+    }
 }
