@@ -78,7 +78,7 @@ void Playback::presented(Clock::time_point shown) {
     // or when that frame was taken, where the core its decoding takes made the
     // frame late (a scheduler's slice, 3-4 ms, on two cores).
     if (m_current.video && m_presenter.frames_presented() == 1)
-        m_current.video->set_on_screen(true);
+        m_current.video->decode_ahead();
 }
 
 long Playback::frames_dropped_last_hour(Clock::time_point now) {

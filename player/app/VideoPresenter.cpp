@@ -184,11 +184,11 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
         [&](VideoFrame* f) { return f && m_clock_start + clock_seconds(f->pts) <= horizon; })) {
         if (chosen)
             ++m_frames_dropped;
-        if (!m_has_frame)
-            source.hold_for_first_frame(); // until it is up (Playback::presented)
-        chosen = source.frames().try_pop();
-        if (!m_has_frame)
+        if (!m_has_frame) { // decoding waits until it is up (Playback::presented)
+            chosen = source.take_first_frame();
             break; // a first frame is shown however late; those due after it, dropped
+        }
+        chosen = source.frames().try_pop();
     }
     if (!chosen)
         return false;

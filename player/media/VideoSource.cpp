@@ -178,11 +178,13 @@ VideoSource::~VideoSource() {
         m_thread.detach();
 }
 
-void VideoSource::set_on_screen(bool on_screen) {
-    m_pipeline->frames().set_capacity(on_screen ? VideoPipeline::kQueuedFrames : 1);
-}
-void VideoSource::hold_for_first_frame() {
+std::optional<VideoFrame> VideoSource::take_first_frame() {
+    // No room before the pop: the decoder cannot slip a picture in between.
     m_pipeline->frames().set_capacity(0);
+    return m_pipeline->frames().try_pop();
+}
+void VideoSource::decode_ahead() {
+    m_pipeline->frames().set_capacity(VideoPipeline::kQueuedFrames);
 }
 VideoSource::State VideoSource::state() const {
     return m_pipeline->state();

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,13 +75,14 @@ public:
 
     // Called from the render thread.
     // While an item waits its turn it decodes only its first frame: a Raspberry Pi's
-    // memory holds two decoders, not two full queues.
-    void set_on_screen(bool on_screen);
-    // Called as the first frame is taken from frames(), before it: nothing more is
-    // decoded until set_on_screen(true). That frame is taken ahead of its time, while
-    // the last item's decoder and frame are still held (they go once it is up): a
-    // second picture decoded meanwhile would hold both decoders' pictures at once.
-    void hold_for_first_frame();
+    // memory holds two decoders, not two full queues. Once that frame is taken
+    // (take_first_frame), nothing more is decoded until decode_ahead(): it is taken
+    // ahead of its time, while the last item's decoder and frame are still held
+    // (they go once it is up), and a second picture decoded meanwhile would hold
+    // both decoders' pictures at once.
+    std::optional<VideoFrame> take_first_frame();
+    // The first frame is on screen: decode ahead of it (kQueuedFrames).
+    void decode_ahead();
     State state() const;
     std::string error() const;
     VideoInfo info() const; // complete once state() is past Opening

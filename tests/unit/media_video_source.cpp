@@ -1,0 +1,48 @@
+// VideoSource's frame queue as a screen's memory needs it: a video waiting its turn
+// decodes its first frame only, nothing more once that frame is taken, and decodes
+// ahead only when told its first frame is up. Real FFmpeg decoding of a real file.
+#include "media/VideoSource.hpp"
+#include "support/TestSupport.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+
+using namespace milepost;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Waits up to 5 s for `frames` queued; returns how many are.
+size_t wait_for_frames(VideoSource& source, size_t frames) {
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    while (source.frames().size() < frames && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(5ms);
+    return source.frames().size();
+}
+
+} // namespace
+
+TEST_CASE("a video waiting its turn decodes one frame, none once it is taken, and decodes "
+          "ahead once it is up") {
+    const auto clip = test::make_media("source-queue-1s.mp4",
+                                       {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t",
+                                        "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    auto source = VideoSource::start(clip, VideoStart{});
+    REQUIRE(wait_for_frames(*source, 1) == 1);
+    std::this_thread::sleep_for(300ms); // a 320x240 frame decodes in a millisecond or two
+    CHECK(source->frames().size() == 1);
+
+    const auto first = source->take_first_frame();
+    REQUIRE(first);
+    CHECK(first->pts == doctest::Approx(0));
+    std::this_thread::sleep_for(300ms);
+    CHECK(source->frames().size() == 0); // held: the last item's pictures may still be up
+
+    source->decode_ahead();
+    CHECK(wait_for_frames(*source, 2) == 2);
+    std::this_thread::sleep_for(300ms);
+    CHECK(source->frames().size() == 2); // VideoPipeline::kQueuedFrames
+    CHECK(source->state() == VideoSource::State::Playing);
+}
