@@ -68,33 +68,36 @@ bool VideoTexture::keep_for_direct(const AVFrame* frame, Uint32 screen, Rect at)
 }
 
 SwsContext* VideoTexture::direct_converter(AVPixelFormat to_format) {
+    // Made again only when what it converts changes. Not by sws_getCachedContext():
+    // swscale renames an XRGB screen's format (0RGB32) to its alpha twin once set
+    // up, so the cache never matched a window's screen and made a new converter for
+    // every frame (3% of the player's CPU), in BT.601 as the colours were set only
+    // on the first.
+    const std::array<int, 6> setup{m_width, m_height,  m_at.w,
+                                   m_at.h,  to_format, static_cast<int>(m_mode)};
+    if (m_direct_sws && setup == m_direct_setup)
+        return m_direct_sws.get();
     // swscale converts from the decoder's planes as they lie (SDL would want them in
     // one block, a copy of every frame); yuvj420p is yuv420p in full range. Scaled
     // bilinearly, as the renderer scales (SDL_HINT_RENDER_SCALE_QUALITY): swscale's
     // fast bilinear when larger (3% less CPU from 720p to 1080p), its
     // filtered one when smaller, where the fast one would skip pixels.
     const bool larger = m_at.w >= m_width && m_at.h >= m_height;
-    m_direct_sws.reset(sws_getCachedContext(m_direct_sws.release(), m_width, m_height,
-                                            AV_PIX_FMT_YUV420P, m_at.w, m_at.h, to_format,
-                                            !scaled() ? SWS_POINT
-                                            : larger  ? SWS_FAST_BILINEAR
-                                                      : SWS_BILINEAR,
-                                            nullptr, nullptr, nullptr));
-    if (!m_direct_sws) {
-        m_direct_setup = {};
+    m_direct_sws.reset(sws_getContext(m_width, m_height, AV_PIX_FMT_YUV420P, m_at.w, m_at.h,
+                                      to_format,
+                                      !scaled() ? SWS_POINT
+                                      : larger  ? SWS_FAST_BILINEAR
+                                                : SWS_BILINEAR,
+                                      nullptr, nullptr, nullptr));
+    m_direct_setup = {};
+    if (!m_direct_sws)
         return nullptr;
-    }
-    // Set again for a new context (its address may be the old one's).
-    const std::array<int, 6> setup{m_width, m_height,  m_at.w,
-                                   m_at.h,  to_format, static_cast<int>(m_mode)};
-    if (setup != m_direct_setup) {
-        const int* coefficients =
-            sws_getCoefficients(m_mode == SDL_YUV_CONVERSION_BT709 ? SWS_CS_ITU709 : SWS_CS_ITU601);
-        sws_setColorspaceDetails(m_direct_sws.get(), coefficients,
-                                 m_mode == SDL_YUV_CONVERSION_JPEG ? 1 : 0, coefficients, 1, 0,
-                                 1 << 16, 1 << 16);
-        m_direct_setup = setup;
-    }
+    const int* coefficients =
+        sws_getCoefficients(m_mode == SDL_YUV_CONVERSION_BT709 ? SWS_CS_ITU709 : SWS_CS_ITU601);
+    sws_setColorspaceDetails(m_direct_sws.get(), coefficients,
+                             m_mode == SDL_YUV_CONVERSION_JPEG ? 1 : 0, coefficients, 1, 0, 1 << 16,
+                             1 << 16);
+    m_direct_setup = setup;
     return m_direct_sws.get();
 }
 

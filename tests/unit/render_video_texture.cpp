@@ -136,6 +136,39 @@ TEST_CASE("a 4:2:0 frame converted straight onto the screen fills the rows asked
     CHECK(!texture.direct());
 }
 
+TEST_CASE("a BT.709 frame converted straight onto an XRGB screen, as a window's is, keeps its "
+          "colours frame after frame") {
+    // Studio-range Y 81, Cb 90, Cr 240 is red with green 24 in BT.709, green 0 in
+    // BT.601. An X11 window's screen is XRGB (SDL's RGB888), which swscale renames
+    // once set up: its converter was made again for every frame, in BT.601.
+    FramePtr frame = red_frame(AV_PIX_FMT_YUV420P);
+    frame->colorspace = AVCOL_SPC_BT709;
+    for (const Uint32 format : {SDL_PIXELFORMAT_RGB888, SDL_PIXELFORMAT_ARGB8888}) {
+        const std::string screen_format = SDL_GetPixelFormatName(format);
+        CAPTURE(screen_format);
+        SurfacePtr screen(SDL_CreateRGBSurfaceWithFormat(0, kWidth, kHeight, 32, format));
+        REQUIRE(screen);
+        VideoTexture texture;
+        for (int i = 0; i < 3; ++i) {
+            CAPTURE(i);
+            SDL_FillRect(screen.get(), nullptr, 0);
+            REQUIRE(texture.keep_for_direct(frame.get(), format, Rect{0, 0, kWidth, kHeight}));
+            REQUIRE(texture.draw_direct(screen.get()).ok());
+            for (const auto& [x, y] : {std::pair{0, 0}, {kWidth / 2, kHeight / 2}}) {
+                Uint8 r = 0, g = 0, b = 0;
+                SDL_GetRGB(*reinterpret_cast<const Uint32*>(
+                               static_cast<const char*>(screen->pixels) +
+                               static_cast<ptrdiff_t>(y) * screen->pitch + x * 4),
+                           screen->format, &r, &g, &b);
+                CHECK(r > 245);
+                CHECK(g >= 20);
+                CHECK(g <= 28);
+                CHECK(b < 6);
+            }
+        }
+    }
+}
+
 TEST_CASE("a 4:2:0 frame scaled straight onto the screen fills where it lands and nothing else") {
     FramePtr frame = red_frame(AV_PIX_FMT_YUV420P);
     struct Case {
