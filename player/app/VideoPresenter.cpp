@@ -24,6 +24,8 @@ constexpr auto kFirstComposing = std::chrono::milliseconds(2);
 constexpr auto kComposingForget = std::chrono::microseconds(10);
 constexpr auto kLeadMargin = std::chrono::milliseconds(1);
 constexpr auto kMostLead = std::chrono::milliseconds(10);
+// An item's first frame: how long before it is due its wait stops sleeping.
+constexpr auto kFirstFrameSpin = std::chrono::microseconds(500);
 
 } // namespace
 
@@ -288,9 +290,20 @@ Clock::duration VideoPresenter::lead() const {
 void VideoPresenter::show_on_time(Clock::time_point composed) {
     if (!m_frame_pending)
         return;
-    if (m_frames_presented > 0) // an item's first frame has a lead of its own
+    const Clock::time_point due = m_clock_start + clock_seconds(m_frame_pts);
+    if (m_frames_presented > 0) { // an item's first frame has a lead of its own
         m_composing = std::max(composed - m_taken_at, m_composing - kComposingForget);
-    std::this_thread::sleep_until(m_clock_start + clock_seconds(m_frame_pts));
+        std::this_thread::sleep_until(due);
+        return;
+    }
+    // The join between two items, to the microsecond: a sleep ends some tenths of a
+    // millisecond late (the timer's slack, the scheduler), which other frames bear
+    // (their times are absolute, so it never adds up), but which would make the
+    // last frame of one item and the first of the next more than a period apart.
+    // The last stretch is waited out on the clock, once an item.
+    std::this_thread::sleep_until(due - kFirstFrameSpin);
+    while (Clock::now() < due)
+        std::this_thread::yield();
 }
 
 std::optional<double> VideoPresenter::presented() {

@@ -87,7 +87,8 @@ public:
     // 1080p one when drawn as taken).
     Clock::duration first_frame_lead() const { return lead() + kFirstFrameLead; }
     static constexpr auto kFirstFrameLead = std::chrono::milliseconds(8);
-    // The frame taken is drawn (at `composed`): waits until it is due.
+    // The frame taken is drawn (at `composed`): waits until it is due, an item's
+    // first frame to the microsecond (kFirstFrameSpin).
     void show_on_time(Clock::time_point composed);
     // The last item's frame, once this item's first is up: the last reference to its
     // closed decoder's pictures, which it frees (a millisecond or more).
