@@ -71,8 +71,8 @@ SwsContext* VideoTexture::direct_converter(AVPixelFormat to_format) {
     // Made again only when what it converts changes. Not by sws_getCachedContext():
     // swscale renames an XRGB screen's format (0RGB32) to its alpha twin once set
     // up, so the cache never matched a window's screen and made a new converter for
-    // every frame (3% of the player's CPU), in BT.601 as the colours were set only
-    // on the first.
+    // every frame (all of a window's extra CPU over headless), in BT.601 as the
+    // colours were set only on the first.
     const std::array<int, 6> setup{m_width, m_height,  m_at.w,
                                    m_at.h,  to_format, static_cast<int>(m_mode)};
     if (m_direct_sws && setup == m_direct_setup)
@@ -89,8 +89,7 @@ SwsContext* VideoTexture::direct_converter(AVPixelFormat to_format) {
                                       : larger  ? SWS_FAST_BILINEAR
                                                 : SWS_BILINEAR,
                                       nullptr, nullptr, nullptr));
-    m_direct_setup = {};
-    if (!m_direct_sws)
+    if (!m_direct_sws) // tried again next frame
         return nullptr;
     const int* coefficients =
         sws_getCoefficients(m_mode == SDL_YUV_CONVERSION_BT709 ? SWS_CS_ITU709 : SWS_CS_ITU601);
