@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -73,6 +74,10 @@ public:
     // Stops a video's threads without making the screen wait for them: a decoder
     // busy with a large frame, or stuck, must not freeze the loop.
     void dispose(std::unique_ptr<VideoSource> video);
+    // The same, and `then` once its decoder is gone (or kTeardownWait has passed),
+    // on that thread: the next video decodes ahead only once the last one's
+    // pictures are freed, not beside them.
+    void dispose(std::unique_ptr<VideoSource> video, std::function<void()> then);
     // The same for a frame whose last reference frees its decoder's pictures.
     void dispose(FramePtr frame);
 

@@ -71,6 +71,10 @@ public:
     std::string error() const;
     VideoInfo info() const;
     BoundedQueue<VideoFrame>& frames() { return m_frames; }
+    void decode_ahead() {
+        m_packets.set_capacity(kPacketsAhead);
+        m_frames.set_capacity(kQueuedFrames);
+    }
     BoundedQueue<AudioChunk>* audio() { return m_has_audio ? &m_audio : nullptr; }
     Clock::time_point last_progress() const {
         return Clock::time_point(Clock::duration(m_progress.load()));
@@ -80,10 +84,12 @@ public:
     // in all, as ffplay's picture queue, enough to ride out a slow frame. Each is a
     // whole picture (3 MB at 1080p) from the decoder's pool.
     static constexpr size_t kQueuedFrames = 2;
-    // Packets read ahead of the decoder: about 2 s at 30 fps. A video prepared to
-    // come next reads as far ahead too, so that the demuxer has no burst of reading
-    // to do at the boundary: it made b's first frame late by up to 7 ms.
+    // Packets read ahead of the decoder: about 2 s at 30 fps (1.6 MB at 6 Mbit/s).
     static constexpr size_t kPacketsAhead = 64;
+    // Read ahead by a video until its first frame is on screen (decode_ahead()):
+    // enough for that frame (three packets with B-frames) with room to spare. The
+    // rest is read as its second frame is decoded, after the boundary.
+    static constexpr size_t kPacketsWaiting = 8;
 
 private:
     struct PacketItem {
@@ -150,7 +156,7 @@ private:
     AVRational m_audio_time_base{1, 1};
     double m_origin = 0; // raw seconds that both video and audio count from
 
-    BoundedQueue<PacketItem> m_packets{kPacketsAhead};
+    BoundedQueue<PacketItem> m_packets{kPacketsWaiting};
     BoundedQueue<PacketItem> m_audio_packets{128};
     BoundedQueue<VideoFrame> m_frames{1};
     BoundedQueue<AudioChunk> m_audio{16};
@@ -184,7 +190,14 @@ std::optional<VideoFrame> VideoSource::take_first_frame() {
     return m_pipeline->frames().try_pop();
 }
 void VideoSource::decode_ahead() {
-    m_pipeline->frames().set_capacity(VideoPipeline::kQueuedFrames);
+    m_pipeline->decode_ahead();
+}
+std::function<void()> VideoSource::decode_ahead_task() {
+    return [pipeline = m_pipeline] { pipeline->decode_ahead(); };
+}
+void VideoSource::stop(std::chrono::milliseconds limit) {
+    m_pipeline->abort();
+    m_pipeline->wait_done(limit);
 }
 VideoSource::State VideoSource::state() const {
     return m_pipeline->state();
@@ -249,6 +262,7 @@ void VideoPipeline::run() {
         m_decode.join();
         if (m_audio_decode.joinable())
             m_audio_decode.join();
+        m_codec.reset(); // its pictures, as soon as it stops (VideoSource::stop())
     }
     std::lock_guard lock(m_mutex);
     m_done = true;
@@ -699,6 +713,10 @@ void VideoPipeline::decode_main() {
                 fail(m_path.string() + ": no picture could be decoded");
             else
                 m_state = State::Ended;
+            // Its last frames are queued: the decoder's own pictures and tables (10-15 MB
+            // at 1080p) go now, not at the boundary, where the next video's decoder
+            // grows as it starts decoding ahead.
+            m_codec.reset();
             return;
         }
         avcodec_flush_buffers(m_codec.get());

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -81,8 +82,15 @@ public:
     // (they go once it is up), and a second picture decoded meanwhile would hold
     // both decoders' pictures at once.
     std::optional<VideoFrame> take_first_frame();
-    // The first frame is on screen: decode ahead of it (kQueuedFrames).
+    // The first frame is on screen: decode ahead of it (kQueuedFrames), and read
+    // ahead of that (a video waiting its turn reads only a few packets).
     void decode_ahead();
+    // decode_ahead() as a task for another thread, which may run it after this
+    // handle is gone (it holds the threads' side, not the handle).
+    std::function<void()> decode_ahead_task();
+    // Stops the threads and waits up to `limit` for them to end, their decoder's
+    // pictures freed; the destructor still waits for the rest.
+    void stop(std::chrono::milliseconds limit);
     State state() const;
     std::string error() const;
     VideoInfo info() const; // complete once state() is past Opening
