@@ -46,3 +46,27 @@ TEST_CASE("a video waiting its turn decodes one frame, none once it is taken, an
     CHECK(source->frames().size() == 2); // VideoPipeline::kQueuedFrames
     CHECK(source->state() == VideoSource::State::Playing);
 }
+
+TEST_CASE("decode_ahead_task decodes ahead from another thread, and runs harmlessly once the "
+          "video is stopped and its handle gone") {
+    const auto clip = test::make_media("source-queue-1s.mp4",
+                                       {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t",
+                                        "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    auto source = VideoSource::start(clip, VideoStart{});
+    REQUIRE(wait_for_frames(*source, 1) == 1);
+    REQUIRE(source->take_first_frame());
+    std::thread(source->decode_ahead_task()).join();
+    CHECK(wait_for_frames(*source, 2) == 2);
+
+    // The item ended: its threads stop and its decoder goes; the task given to the
+    // next video's boundary may run after (ItemLoader::dispose), on what it holds.
+    auto waiting = VideoSource::start(clip, VideoStart{});
+    REQUIRE(wait_for_frames(*waiting, 1) == 1);
+    auto task = waiting->decode_ahead_task();
+    const auto before = std::chrono::steady_clock::now();
+    waiting->stop(2s);
+    CHECK(std::chrono::steady_clock::now() - before < 1s); // a 320x240 decoder stops at once
+    waiting.reset();
+    task(); // AddressSanitizer (the sanitizer pass) fails here on a freed pipeline
+    CHECK(source->state() == VideoSource::State::Playing);
+}
