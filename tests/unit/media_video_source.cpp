@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 using namespace milepost;
@@ -22,13 +23,18 @@ size_t wait_for_frames(VideoSource& source, size_t frames) {
     return source.frames().size();
 }
 
+// A second of 320x240 H.264 at 25 fps, made once.
+std::filesystem::path one_second_clip() {
+    return test::make_media("source-queue-1s.mp4",
+                            {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "1",
+                             "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+}
+
 } // namespace
 
 TEST_CASE("a video waiting its turn decodes one frame, none once it is taken, and decodes "
           "ahead once it is up") {
-    const auto clip = test::make_media("source-queue-1s.mp4",
-                                       {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t",
-                                        "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    const auto clip = one_second_clip();
     auto source = VideoSource::start(clip, VideoStart{});
     REQUIRE(wait_for_frames(*source, 1) == 1);
     std::this_thread::sleep_for(300ms); // a 320x240 frame decodes in a millisecond or two
@@ -49,9 +55,7 @@ TEST_CASE("a video waiting its turn decodes one frame, none once it is taken, an
 
 TEST_CASE("decode_ahead_task decodes ahead from another thread, and runs harmlessly once the "
           "video is stopped and its handle gone") {
-    const auto clip = test::make_media("source-queue-1s.mp4",
-                                       {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t",
-                                        "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    const auto clip = one_second_clip();
     auto source = VideoSource::start(clip, VideoStart{});
     REQUIRE(wait_for_frames(*source, 1) == 1);
     REQUIRE(source->take_first_frame());
