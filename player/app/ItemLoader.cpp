@@ -142,22 +142,20 @@ void ItemLoader::finish_picture(PreparedItem& p, SDL_Renderer* renderer) {
     m_failed_objects.loaded(p.item->media.object);
 }
 
-void ItemLoader::dispose(std::unique_ptr<VideoSource> video) {
-    if (video)
-        run_detached([v = std::move(video)]() mutable { v.reset(); });
-}
-
 void ItemLoader::dispose(std::unique_ptr<VideoSource> video, std::function<void()> then) {
     if (!video) {
-        then();
+        if (then)
+            then();
         return;
     }
     run_detached([v = std::move(video), then = std::move(then)]() mutable {
-        // A decoder stops within a frame's decoding (5 ms at 1080p here); one that
-        // is stuck must not hold the next video's second frame back.
-        constexpr auto kTeardownWait = std::chrono::milliseconds(10);
-        v->stop(kTeardownWait);
-        then();
+        if (then) {
+            // A decoder stops within a frame's decoding (5 ms at 1080p here); one
+            // that is stuck must not hold the next video's second frame back.
+            constexpr auto kTeardownWait = std::chrono::milliseconds(10);
+            v->stop(kTeardownWait);
+            then();
+        }
         v.reset();
     });
 }

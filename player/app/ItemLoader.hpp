@@ -73,11 +73,10 @@ public:
     void finish(PreparedItem& p, SDL_Renderer* renderer);
     // Stops a video's threads without making the screen wait for them: a decoder
     // busy with a large frame, or stuck, must not freeze the loop.
-    void dispose(std::unique_ptr<VideoSource> video);
-    // The same, and `then` once its decoder is gone (or kTeardownWait has passed),
+    // With `then`, that runs once its decoder is gone (or kTeardownWait has passed),
     // on that thread: the next video decodes ahead only once the last one's
     // pictures are freed, not beside them.
-    void dispose(std::unique_ptr<VideoSource> video, std::function<void()> then);
+    void dispose(std::unique_ptr<VideoSource> video, std::function<void()> then = {});
     // The same for a frame whose last reference frees its decoder's pictures.
     void dispose(FramePtr frame);
 

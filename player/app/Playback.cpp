@@ -78,10 +78,9 @@ void Playback::presented(Clock::time_point shown) {
     // frame late (a scheduler's slice, 3-4 ms, on two cores). And once the last
     // video's decoder is gone: the new one's pictures beside the old one's were the
     // player's peak of memory (+10 MB at 1080p).
-    if (m_current.video && m_presenter.frames_presented() == 1)
-        m_loader.dispose(std::move(m_ended_video), m_current.video->decode_ahead_task());
-    else
-        m_loader.dispose(std::move(m_ended_video));
+    const bool first = m_current.video && m_presenter.frames_presented() == 1;
+    m_loader.dispose(std::move(m_ended_video),
+                     first ? m_current.video->decode_ahead_task() : nullptr);
 }
 
 long Playback::frames_dropped_last_hour(Clock::time_point now) {

@@ -86,7 +86,7 @@ public:
     static constexpr size_t kQueuedFrames = 2;
     // Packets read ahead of the decoder: about 2 s at 30 fps (1.6 MB at 6 Mbit/s).
     static constexpr size_t kPacketsAhead = 64;
-    // Read ahead by a video until its first frame is on screen (decode_ahead()):
+    // Read ahead by a video until its first frame is on screen (decode_ahead):
     // enough for that frame (three packets with B-frames) with room to spare. The
     // rest is read as its second frame is decoded, after the boundary.
     static constexpr size_t kPacketsWaiting = 8;
@@ -189,9 +189,6 @@ std::optional<VideoFrame> VideoSource::take_first_frame() {
     m_pipeline->frames().set_capacity(0);
     return m_pipeline->frames().try_pop();
 }
-void VideoSource::decode_ahead() {
-    m_pipeline->decode_ahead();
-}
 std::function<void()> VideoSource::decode_ahead_task() {
     return [pipeline = m_pipeline] { pipeline->decode_ahead(); };
 }
@@ -260,9 +257,13 @@ void VideoPipeline::run() {
             m_audio_decode = std::thread([this] { audio_main(); });
         demux();
         m_decode.join();
+        // The decoder's pictures and tables (10-15 MB at 1080p) go as soon as it
+        // stops: at the end of its file, with its last frames still to show, not at
+        // the boundary, where the next video's decoder grows; or when stopped
+        // (VideoSource::stop()).
+        m_codec.reset();
         if (m_audio_decode.joinable())
             m_audio_decode.join();
-        m_codec.reset(); // its pictures, as soon as it stops (VideoSource::stop())
     }
     std::lock_guard lock(m_mutex);
     m_done = true;
@@ -713,10 +714,6 @@ void VideoPipeline::decode_main() {
                 fail(m_path.string() + ": no picture could be decoded");
             else
                 m_state = State::Ended;
-            // Its last frames are queued: the decoder's own pictures and tables (10-15 MB
-            // at 1080p) go now, not at the boundary, where the next video's decoder
-            // grows as it starts decoding ahead.
-            m_codec.reset();
             return;
         }
         avcodec_flush_buffers(m_codec.get());

@@ -77,16 +77,15 @@ public:
     // Called from the render thread.
     // While an item waits its turn it decodes only its first frame: a Raspberry Pi's
     // memory holds two decoders, not two full queues. Once that frame is taken
-    // (take_first_frame), nothing more is decoded until decode_ahead(): it is taken
+    // (take_first_frame), nothing more is decoded until decode_ahead_task() runs: it is taken
     // ahead of its time, while the last item's decoder and frame are still held
     // (they go once it is up), and a second picture decoded meanwhile would hold
     // both decoders' pictures at once.
     std::optional<VideoFrame> take_first_frame();
-    // The first frame is on screen: decode ahead of it (kQueuedFrames), and read
-    // ahead of that (a video waiting its turn reads only a few packets).
-    void decode_ahead();
-    // decode_ahead() as a task for another thread, which may run it after this
-    // handle is gone (it holds the threads' side, not the handle).
+    // A task for once the first frame is on screen: decode ahead of it
+    // (kQueuedFrames), and read ahead of that (a video waiting its turn reads only a
+    // few packets). It may run on another thread, after this handle is gone: it
+    // holds the threads' side, not the handle.
     std::function<void()> decode_ahead_task();
     // Stops the threads and waits up to `limit` for them to end, their decoder's
     // pictures freed; the destructor still waits for the rest.

@@ -46,7 +46,7 @@ TEST_CASE("a video waiting its turn decodes one frame, none once it is taken, an
     std::this_thread::sleep_for(300ms);
     CHECK(source->frames().size() == 0); // held: the last item's pictures may still be up
 
-    source->decode_ahead();
+    source->decode_ahead_task()();
     CHECK(wait_for_frames(*source, 2) == 2);
     std::this_thread::sleep_for(300ms);
     CHECK(source->frames().size() == 2); // VideoPipeline::kQueuedFrames
