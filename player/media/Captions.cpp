@@ -396,6 +396,11 @@ Result<std::vector<EmbeddedCaptions>> read_embedded_captions(const fs::path& vid
     if (rc < 0)
         return Error{name + ": cannot be read as media: " + av_error_text(rc)};
     FormatPtr format(raw);
+    // The video's start as the player reads it (VideoSource): Matroska's header has
+    // none, and without it every cue came out by the video's offset (23 ms late in
+    // an MKV from ffmpeg with AAC, its timestamps moved up by the sound's priming).
+    if (const int info = read_stream_info(format.get()); info < 0)
+        return Error{name + ": cannot be read as media: " + av_error_text(info)};
     auto streams = caption_streams(format.get(), name);
     if (!streams)
         return streams.error();

@@ -258,6 +258,42 @@ TEST_CASE("a Matroska file's SubRip, ASS and WebVTT streams by language, untagge
     CHECK(text.error().message.starts_with(srt.string() + ": cannot be read as media"));
 }
 
+TEST_CASE("a Matroska file with sound times its cues from the video's first frame, as the player "
+          "counts") {
+    // ffmpeg moves an MKV's timestamps up by the AAC priming (23 ms), so that the
+    // video starts at 0.023 and the cue written for 0.5 s lies at 0.523.
+    test::TempDir dir;
+    const fs::path srt = dir.write("en.srt", "1\n00:00:00,500 --> 00:00:01,500\nCall now\n");
+    const fs::path mkv = video_with_streams("captions-with-sound.mkv", {"-f",
+                                                                        "lavfi",
+                                                                        "-i",
+                                                                        "sine=duration=2",
+                                                                        "-i",
+                                                                        srt.string(),
+                                                                        "-map",
+                                                                        "0",
+                                                                        "-map",
+                                                                        "1",
+                                                                        "-map",
+                                                                        "2",
+                                                                        "-c:v",
+                                                                        "libx264",
+                                                                        "-pix_fmt",
+                                                                        "yuv420p",
+                                                                        "-c:a",
+                                                                        "aac",
+                                                                        "-c:s",
+                                                                        "subrip",
+                                                                        "-metadata:s:s:0",
+                                                                        "language=eng"});
+    auto streams = read_embedded_captions(mkv);
+    REQUIRE_MESSAGE(streams, streams.error().message);
+    REQUIRE(streams->size() == 1);
+    REQUIRE((*streams)[0].cues.size() == 1);
+    CHECK((*streams)[0].cues[0].start == doctest::Approx(0.5).epsilon(0.002));
+    CHECK((*streams)[0].cues[0].end == doctest::Approx(1.5).epsilon(0.002));
+}
+
 TEST_CASE("short_language: ISO 639-2 to the two letters channels use") {
     CHECK(short_language("eng") == "en");
     CHECK(short_language("spa") == "es");
