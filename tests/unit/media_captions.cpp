@@ -7,6 +7,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -41,6 +44,12 @@ fs::path video_with_streams(const std::string& name, const std::vector<std::stri
     std::vector<std::string> args{"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=2"};
     args.insert(args.end(), extra.begin(), extra.end());
     return test::make_media(name, args);
+}
+
+// ffmpeg arguments written as one line, split at its spaces.
+std::vector<std::string> words(const std::string& line) {
+    std::istringstream in(line);
+    return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
 }
 
 const char* kSpanishSrt = "1\n00:00:00,200 --> 00:00:00,900\n<i>¿Ves algo raro?</i>\n"
@@ -264,28 +273,10 @@ TEST_CASE("a Matroska file with sound times its cues from the video's first fram
     // video starts at 0.023 and the cue written for 0.5 s lies at 0.523.
     test::TempDir dir;
     const fs::path srt = dir.write("en.srt", "1\n00:00:00,500 --> 00:00:01,500\nCall now\n");
-    const fs::path mkv = video_with_streams("captions-with-sound.mkv", {"-f",
-                                                                        "lavfi",
-                                                                        "-i",
-                                                                        "sine=duration=2",
-                                                                        "-i",
-                                                                        srt.string(),
-                                                                        "-map",
-                                                                        "0",
-                                                                        "-map",
-                                                                        "1",
-                                                                        "-map",
-                                                                        "2",
-                                                                        "-c:v",
-                                                                        "libx264",
-                                                                        "-pix_fmt",
-                                                                        "yuv420p",
-                                                                        "-c:a",
-                                                                        "aac",
-                                                                        "-c:s",
-                                                                        "subrip",
-                                                                        "-metadata:s:s:0",
-                                                                        "language=eng"});
+    auto args = words("-f lavfi -i sine=duration=2 -i SRT -map 0 -map 1 -map 2 -c:v libx264 "
+                      "-pix_fmt yuv420p -c:a aac -c:s subrip -metadata:s:s:0 language=eng");
+    std::replace(args.begin(), args.end(), std::string("SRT"), srt.string());
+    const fs::path mkv = video_with_streams("captions-with-sound.mkv", args);
     auto streams = read_embedded_captions(mkv);
     REQUIRE_MESSAGE(streams, streams.error().message);
     REQUIRE(streams->size() == 1);
