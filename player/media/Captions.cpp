@@ -340,12 +340,7 @@ Result<std::vector<CaptionStream>> caption_streams(AVFormatContext* format,
 // Where the video's pictures start, in seconds: the player counts from there.
 double video_origin(AVFormatContext* format) {
     const int index = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-    if (index < 0)
-        return 0;
-    const AVStream* video = format->streams[index];
-    return video->start_time == AV_NOPTS_VALUE
-               ? 0
-               : static_cast<double>(video->start_time) * av_q2d(video->time_base);
+    return index < 0 ? 0 : stream_start(format->streams[index]);
 }
 
 // Decodes one packet of `s` into its cues; a gap between cues (no text) is left out.
@@ -400,7 +395,7 @@ Result<std::vector<EmbeddedCaptions>> read_embedded_captions(const fs::path& vid
     // none, and without it every cue came out by the video's offset (23 ms late in
     // an MKV from ffmpeg with AAC, its timestamps moved up by the sound's priming).
     if (const int info = read_stream_info(format.get()); info < 0)
-        return Error{name + ": cannot be read as media: " + av_error_text(info)};
+        return Error{name + ": its streams cannot be read: " + av_error_text(info)};
     auto streams = caption_streams(format.get(), name);
     if (!streams)
         return streams.error();

@@ -95,6 +95,12 @@ int64_t container_start(const AVFormatContext* format) {
     return start == AV_NOPTS_VALUE ? 0 : start;
 }
 
+double stream_start(const AVStream* stream) {
+    return stream->start_time == AV_NOPTS_VALUE
+               ? 0
+               : static_cast<double>(stream->start_time) * av_q2d(stream->time_base);
+}
+
 int read_stream_info(AVFormatContext* format) {
     if (header_complete(format))
         return 0;

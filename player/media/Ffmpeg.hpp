@@ -79,6 +79,10 @@ int read_stream_info(AVFormatContext* format);
 // Where the file's sound and pictures start, in AV_TIME_BASE units (0 when not
 // known): the earliest start of its video and audio streams.
 int64_t container_start(const AVFormatContext* format);
+// Where `stream` starts, in seconds (0 when not known): the video's is what the
+// player counts a video's time from, and its captions' with it. Read after
+// read_stream_info(), which finds it where the header has none (Matroska).
+double stream_start(const AVStream* stream);
 
 // Why a file of `kind` is refused, from what it is (`what`: "an HLS playlist (hls)"):
 // "it is an HLS playlist (hls), not a video container Milepost plays" /

@@ -400,7 +400,7 @@ const AVCodec* VideoPipeline::open_container() {
     AVRational rate = av_guess_frame_rate(m_format.get(), stream, nullptr);
     if (rate.num > 0 && rate.den > 0)
         m_frame_period = av_q2d(av_inv_q(rate));
-    m_origin = stream->start_time == AV_NOPTS_VALUE ? 0 : stream->start_time * av_q2d(m_time_base);
+    m_origin = stream_start(stream);
     if (m_want_audio)
         open_audio();
     // Only what is played is read: every other packet is discarded by the demuxer.
