@@ -131,11 +131,11 @@ void read_video_lengths(Channel& channel) {
         std::error_code ec;
         if (!fs::is_regular_file(item.file, ec))
             continue;
-        if (auto facts = probe_media(item.file, false); facts && facts->duration > 0)
-            item.media.duration = facts->duration;
+        if (auto length = probe_video_length(item.file); length && *length > 0)
+            item.media.duration = *length;
         else
             log::warn("item \"" + item.id + "\": its length cannot be read (" +
-                      (facts ? std::string("the file does not say") : facts.error().message) +
+                      (length ? std::string("the file does not say") : length.error().message) +
                       "); planned as " + std::to_string(int(kDefaultStillSeconds)) + " s");
     }
 }

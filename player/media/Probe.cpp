@@ -66,13 +66,19 @@ bool probe_decode_first_picture(AVFormatContext* format, AVCodecContext* ctx, in
     return false;
 }
 
+// A video's length in seconds as its container or stream says, or 0.
+double stated_length(const AVFormatContext* format, const AVStream* stream) {
+    if (format->duration > 0)
+        return static_cast<double>(format->duration) / AV_TIME_BASE;
+    if (stream->duration > 0)
+        return static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+    return 0;
+}
+
 // A video's length (it must have one, of a day at most), frame rate and sound.
 Result<void> probe_video_facts(AVFormatContext* format, AVStream* stream, int index,
                                MediaFacts& facts) {
-    if (format->duration > 0)
-        facts.duration = static_cast<double>(format->duration) / AV_TIME_BASE;
-    else if (stream->duration > 0)
-        facts.duration = static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+    facts.duration = stated_length(format, stream);
     if (!(facts.duration > 0))
         return Error{"its length is unknown: set a duration on the item"};
     // A screen refuses a manifest with an item over a day (core/Channel.hpp).
@@ -89,9 +95,8 @@ Result<void> probe_video_facts(AVFormatContext* format, AVStream* stream, int in
     return {};
 }
 
-} // namespace
-
-Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
+// Opens `file` as the player would and reads what its streams are.
+Result<FormatPtr> open_and_read(const std::filesystem::path& file, bool image) {
     auto checked = check_before_opening(file, image);
     if (!checked)
         return checked.error();
@@ -103,6 +108,26 @@ Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
     FormatPtr format(raw);
     if ((rc = read_stream_info(format.get())) < 0)
         return Error{"its streams cannot be read: " + av_error_text(rc)};
+    return format;
+}
+
+} // namespace
+
+Result<double> probe_video_length(const std::filesystem::path& file) {
+    auto format = open_and_read(file, false);
+    if (!format)
+        return format.error();
+    const int index = av_find_best_stream(format->get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (index < 0)
+        return Error{"no video stream in it"};
+    return stated_length(format->get(), (*format)->streams[index]);
+}
+
+Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image) {
+    auto opened = open_and_read(file, image);
+    if (!opened)
+        return opened.error();
+    FormatPtr format = std::move(*opened);
     const AVCodec* codec = nullptr;
     int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (index == AVERROR_DECODER_NOT_FOUND)

@@ -1,10 +1,13 @@
 // read_stream_info(): an MP4's header is taken as it is, without decoding; what the
 // player reads of it is what avformat_find_stream_info would have worked out.
 #include "media/Ffmpeg.hpp"
+#include "media/Probe.hpp"
 #include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -109,4 +112,35 @@ TEST_CASE("streams whose header does not say it all are decoded: Matroska's star
         CHECK(decoded(file));
         check_same_facts(file);
     }
+}
+
+TEST_CASE("a channel source's video length is read from its header, without decoding a picture") {
+    const auto good = clip("length-good.mp4", {});
+    auto length = probe_video_length(good);
+    REQUIRE(length);
+    CHECK(*length == doctest::Approx(2.0).epsilon(0.02));
+    // The same file with its pictures zeroed: its header still says 2 s, and only
+    // decoding, as probe_media (milepost-pack) does, finds it cannot be shown.
+    std::ifstream in(good, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t mdat = bytes.find("mdat");
+    REQUIRE(mdat != std::string::npos);
+    const size_t end =
+        std::min(bytes.size(), bytes.find("moov") > mdat ? bytes.find("moov") - 4 : bytes.size());
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(mdat + 4),
+              bytes.begin() + static_cast<std::ptrdiff_t>(end), '\0');
+    const auto zeroed = good.parent_path() / "length-zeroed.mp4";
+    std::ofstream(zeroed, std::ios::binary) << bytes;
+    length = probe_video_length(zeroed);
+    REQUIRE(length);
+    CHECK(*length == doctest::Approx(2.0).epsilon(0.02));
+    auto facts = probe_media(zeroed, false);
+    REQUIRE_FALSE(facts);
+    CHECK(facts.error().message.find("no picture could be decoded") != std::string::npos);
+    // Not media at all: why, as the player's warning gives it.
+    const auto text = good.parent_path() / "length-text.mp4";
+    std::ofstream(text) << "not a video\n";
+    length = probe_video_length(text);
+    REQUIRE_FALSE(length);
+    CHECK_FALSE(length.error().message.empty());
 }
