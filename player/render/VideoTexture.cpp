@@ -91,6 +91,7 @@ SwsContext* VideoTexture::direct_converter(AVPixelFormat to_format) {
                                       nullptr, nullptr, nullptr));
     if (!m_direct_sws) // tried again next frame
         return nullptr;
+    ++m_direct_made;
     const int* coefficients =
         sws_getCoefficients(m_mode == SDL_YUV_CONVERSION_BT709 ? SWS_CS_ITU709 : SWS_CS_ITU601);
     sws_setColorspaceDetails(m_direct_sws.get(), coefficients,

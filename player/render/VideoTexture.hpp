@@ -43,6 +43,9 @@ public:
     int height() const { return m_height; }
     // How the last upload went: "yuv420p -> IYUV", "yuv420p10le -> swscale -> IYUV".
     const std::string& path() const { return m_path; }
+    // How many converters draw_direct() has set up: one per change of what it
+    // converts, not one a frame.
+    int converters_made() const { return m_direct_made; }
 
 private:
     // The kept frame lands on m_at at another size than its own.
@@ -62,6 +65,7 @@ private:
     Rect m_at;           // where it lands on the screen
     SwsPtr m_direct_sws; // its converter, set up for m_direct_setup
     std::array<int, 6> m_direct_setup{}; // the frame's and m_at's sizes, format, m_mode
+    int m_direct_made = 0;
     std::vector<uint8_t> m_pair; // two converted rows, for a band that starts or ends on an odd row
     SDL_YUV_CONVERSION_MODE m_mode = SDL_YUV_CONVERSION_BT601;
 };

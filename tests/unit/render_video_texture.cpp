@@ -166,6 +166,9 @@ TEST_CASE("a BT.709 frame converted straight onto an XRGB screen, as a window's 
                 CHECK(b < 6);
             }
         }
+        // One converter for the three frames: made again for each, it cost a window
+        // a conversion set up every frame.
+        CHECK(texture.converters_made() == 1);
     }
 }
 
