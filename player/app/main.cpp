@@ -131,12 +131,12 @@ void read_video_lengths(Channel& channel) {
         std::error_code ec;
         if (!fs::is_regular_file(item.file, ec))
             continue;
-        if (auto length = probe_video_length(item.file); length && *length > 0)
+        if (auto length = probe_video_length(item.file))
             item.media.duration = *length;
         else
             log::warn("item \"" + item.id + "\": its length cannot be read (" +
-                      (length ? std::string("the file does not say") : length.error().message) +
-                      "); planned as " + std::to_string(int(kDefaultStillSeconds)) + " s");
+                      length.error().message + "); planned as " +
+                      std::to_string(int(kDefaultStillSeconds)) + " s");
     }
 }
 

@@ -66,26 +66,31 @@ bool probe_decode_first_picture(AVFormatContext* format, AVCodecContext* ctx, in
     return false;
 }
 
-// A video's length in seconds as its container or stream says, or 0.
-double stated_length(const AVFormatContext* format, const AVStream* stream) {
+// A video's length in seconds as its container or stream says: it must have one,
+// of a day at most.
+Result<double> stated_length(const AVFormatContext* format, const AVStream* stream) {
+    double length = 0;
     if (format->duration > 0)
-        return static_cast<double>(format->duration) / AV_TIME_BASE;
-    if (stream->duration > 0)
-        return static_cast<double>(stream->duration) * av_q2d(stream->time_base);
-    return 0;
-}
-
-// A video's length (it must have one, of a day at most), frame rate and sound.
-Result<void> probe_video_facts(AVFormatContext* format, AVStream* stream, int index,
-                               MediaFacts& facts) {
-    facts.duration = stated_length(format, stream);
-    if (!(facts.duration > 0))
+        length = static_cast<double>(format->duration) / AV_TIME_BASE;
+    else if (stream->duration > 0)
+        length = static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+    if (!(length > 0))
         return Error{"its length is unknown: set a duration on the item"};
     // A screen refuses a manifest with an item over a day (core/Channel.hpp).
-    if (facts.duration > kMaxItemSeconds)
-        return Error{"it runs " + std::to_string(static_cast<long long>(facts.duration)) +
-                     " s, over the " + std::to_string(static_cast<int>(kMaxItemSeconds)) +
+    if (length > kMaxItemSeconds)
+        return Error{"it runs " + std::to_string(static_cast<long long>(length)) + " s, over the " +
+                     std::to_string(static_cast<int>(kMaxItemSeconds)) +
                      " s (a day) an item may last: cut it shorter"};
+    return length;
+}
+
+// A video's length, frame rate and sound.
+Result<void> probe_video_facts(AVFormatContext* format, AVStream* stream, int index,
+                               MediaFacts& facts) {
+    auto length = stated_length(format, stream);
+    if (!length)
+        return length.error();
+    facts.duration = *length;
     AVRational rate = av_guess_frame_rate(format, stream, nullptr);
     if (rate.num > 0 && rate.den > 0)
         facts.fps = av_q2d(rate);

@@ -139,6 +139,15 @@ TEST_CASE("a channel source's video length is read from its header, without deco
     auto facts = probe_media(zeroed, false);
     REQUIRE_FALSE(facts);
     CHECK(facts.error().message.find("no picture could be decoded") != std::string::npos);
+    // Two frames 90,000 s apart: longer than the day an item may last, as pack says.
+    const auto day_long =
+        test::make_media("length-day-long.mkv",
+                         {"-f", "lavfi", "-i", "color=c=red:s=64x64:r=1:d=2", "-vf",
+                          "setpts=N*90000/TB", "-fps_mode", "passthrough", "-c:v", "libx264"});
+    length = probe_video_length(day_long);
+    REQUIRE_FALSE(length);
+    CHECK(length.error().message ==
+          "it runs 90001 s, over the 86400 s (a day) an item may last: cut it shorter");
     // Not media at all: why, as the player's warning gives it.
     const auto text = good.parent_path() / "length-text.mp4";
     std::ofstream(text) << "not a video\n";
