@@ -386,16 +386,14 @@ Result<std::vector<Cue>> read_caption_file(const fs::path& file) {
 
 Result<std::vector<EmbeddedCaptions>> read_embedded_captions(const fs::path& video) {
     const std::string name = video.string();
-    AVFormatContext* raw = nullptr;
-    const int rc = open_media_input(&raw, video, MediaKind::Video);
-    if (rc < 0)
-        return Error{name + ": cannot be read as media: " + av_error_text(rc)};
-    FormatPtr format(raw);
-    // The video's start as the player reads it (VideoSource): Matroska's header has
-    // none, and without it every cue came out by the video's offset (23 ms late in
-    // an MKV from ffmpeg with AAC, its timestamps moved up by the sound's priming).
-    if (const int info = read_stream_info(format.get()); info < 0)
-        return Error{name + ": its streams cannot be read: " + av_error_text(info)};
+    // Its streams read as the player reads them (VideoSource), for the video's start:
+    // Matroska's header has none, and without it every cue came out by the video's
+    // offset (23 ms late in an MKV from ffmpeg with AAC, moved up by the sound's
+    // priming).
+    auto opened = open_media(video, MediaKind::Video);
+    if (!opened)
+        return Error{name + ": " + opened.error().message};
+    FormatPtr format = std::move(*opened);
     auto streams = caption_streams(format.get(), name);
     if (!streams)
         return streams.error();

@@ -79,6 +79,18 @@ bool header_complete(const AVFormatContext* format) {
 
 } // namespace
 
+Result<FormatPtr> open_media(const std::filesystem::path& file, MediaKind kind,
+                             const AVInputFormat* forced) {
+    AVFormatContext* raw = nullptr;
+    int rc = open_media_input(&raw, file, kind, forced);
+    if (rc < 0)
+        return Error{"cannot be read as media: " + av_error_text(rc)};
+    FormatPtr format(raw);
+    if ((rc = read_stream_info(format.get())) < 0)
+        return Error{"its streams cannot be read: " + av_error_text(rc)};
+    return format;
+}
+
 int64_t container_start(const AVFormatContext* format) {
     if (format->start_time != AV_NOPTS_VALUE)
         return format->start_time;

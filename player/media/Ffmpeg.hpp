@@ -8,6 +8,8 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "core/Result.hpp"
+
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -76,6 +78,11 @@ int open_media_input(AVFormatContext** ctx, const std::filesystem::path& file, M
 // start times, so it is decoded there as before.
 // Returns FFmpeg's code, as avformat_find_stream_info does.
 int read_stream_info(AVFormatContext* format);
+// open_media_input, then read_stream_info: the file opened as the player reads it,
+// or why not ("cannot be read as media: ...", "its streams cannot be read: ...").
+Result<FormatPtr> open_media(const std::filesystem::path& file, MediaKind kind,
+                             const AVInputFormat* forced = nullptr);
+
 // Where the file's sound and pictures start, in AV_TIME_BASE units (0 when not
 // known): the earliest start of its video and audio streams.
 int64_t container_start(const AVFormatContext* format);

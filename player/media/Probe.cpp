@@ -105,15 +105,7 @@ Result<FormatPtr> open_and_read(const std::filesystem::path& file, bool image) {
     auto checked = check_before_opening(file, image);
     if (!checked)
         return checked.error();
-    AVFormatContext* raw = nullptr;
-    const MediaKind kind = image ? MediaKind::Picture : MediaKind::Video;
-    int rc = open_media_input(&raw, file, kind, *checked);
-    if (rc < 0)
-        return Error{"cannot be read as media: " + av_error_text(rc)};
-    FormatPtr format(raw);
-    if ((rc = read_stream_info(format.get())) < 0)
-        return Error{"its streams cannot be read: " + av_error_text(rc)};
-    return format;
+    return open_media(file, image ? MediaKind::Picture : MediaKind::Video, *checked);
 }
 
 } // namespace

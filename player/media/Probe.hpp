@@ -13,8 +13,9 @@ namespace milepost {
 Result<MediaFacts> probe_media(const std::filesystem::path& file, bool image);
 
 // A video's length in seconds as its file states it (it must state one, of a day
-// at most), without decoding a picture: for a channel source's items, whose lengths the plan needs
-// before the first frame. What the screen cannot play is found when it plays it.
+// at most), without decoding a picture: for a channel source's items, whose
+// lengths the plan needs before the first frame. What the screen cannot play is
+// found when it plays it.
 Result<double> probe_video_length(const std::filesystem::path& file);
 
 } // namespace milepost
