@@ -246,7 +246,9 @@ VideoPresenter::Step VideoPresenter::watch_wait(Clock::time_point now, VideoSour
     case VideoSource::State::Failed:
         return fail(source.error());
     default:
-        if (now - std::max(m_wait_since, source.last_progress()) > kStallLimit)
+        // From the last frame taken too: a first frame due a while after the file
+        // opened (its time not come yet) is no stall of the decoding after it.
+        if (now - std::max({m_wait_since, m_taken_at, source.last_progress()}) > kStallLimit)
             return fail(item.file.string() +
                         ": no picture for 0.75 s: the file or its decoder stalled");
         return Step::Waiting;
