@@ -9,8 +9,9 @@
 
 namespace milepost {
 
-Result<Trace> Trace::open(const std::string& path) {
+Result<Trace> Trace::open(const std::string& path, std::chrono::steady_clock::time_point started) {
     Trace t;
+    t.m_started = started;
     t.m_file.reset(std::fopen(path.c_str(), "w"));
     if (!t.m_file)
         return Error{path + ": cannot write the trace: " + std::strerror(errno)};
@@ -22,9 +23,12 @@ void Trace::event(double t, std::string_view event, std::string_view item,
     if (!m_file)
         return;
     // The wall clock too (Unix seconds, to the microsecond), so that a check outside
-    // can line up the traces of two screens on the same NTP-disciplined clock.
-    const auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
+    // can line up the traces of two screens on the same NTP-disciplined clock: at
+    // `t` (a frame's present, an item's boundary), not at this write, a moment later.
+    using namespace std::chrono;
+    const auto at = m_started + duration_cast<steady_clock::duration>(duration<double>(t));
+    const auto wall = duration_cast<microseconds>(
+        (system_clock::now() - (steady_clock::now() - at)).time_since_epoch());
     nlohmann::ordered_json j;
     j["t"] = std::round(t * 1e6) / 1e6; // to the microsecond, as "wall"
     j["wall"] = static_cast<double>(wall.count()) / 1e6;

@@ -312,7 +312,7 @@ int main(int argc, char** argv) {
     if (options->clock_start)
         log::info("wall clock starts at the time given by --clock-start");
 
-    auto trace = options->trace ? Trace::open(*options->trace) : Result<Trace>(Trace{});
+    auto trace = options->trace ? Trace::open(*options->trace, started) : Result<Trace>(Trace{});
     if (!trace) {
         log::error(trace.error().message);
         return kExitUsage;
