@@ -4,6 +4,7 @@
 #include "milepost/Version.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace milepost {
 
@@ -133,7 +134,14 @@ void Playback::take_new_version(Clock::time_point now, Channel loaded) {
 void Playback::switch_channel() {
     if (!m_pending_channel)
         return;
+    // What is on screen, as an item of the new version (if it is still there): not
+    // shown again at once.
+    const std::string shown = m_showing_valid && m_showing.item ? m_showing.item->id : "";
     m_channel = std::move(*m_pending_channel);
+    const auto same = std::find_if(m_channel.items.begin(), m_channel.items.end(),
+                                   [&](const Item& i) { return i.id == shown; });
+    m_showing.item = same == m_channel.items.end() ? nullptr : &*same;
+    m_showing.alert = nullptr;
     m_pending_channel.reset();
     m_pending_planner.reset();
     m_excluded.clear();
@@ -221,6 +229,18 @@ void Playback::start_fallback(std::string_view why) {
     m_dirty = true;
 }
 
+// Ahead of the plan after a walk: the fallback slide (the hotline) until the plan
+// is back with this screen. Not the warning of a fallback with nothing to play.
+void Playback::wait_for_plan(const Showing& s) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(s.end - s.start);
+    log::info("the fallback slide for " + std::to_string(ms.count()) +
+              " ms, until the plan is back in step with this screen (ahead of it after an "
+              "item was left out or ended early)");
+    m_in_fallback = true;
+    m_lang = m_config.device.languages.front();
+    m_dirty = true;
+}
+
 void Playback::show_alert(Clock::time_point now, const Alert& alert, WallTime at) {
     m_current_alert = &alert;
     m_lang = m_config.device.languages.front();
@@ -245,10 +265,10 @@ void Playback::advance(Clock::time_point now) {
     switch_channel();
     const WallTime w = wall_now(now);
     renew_planner(now, w);
-    const WallTime t =
-        m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime ? m_showing.end : w;
+    const bool on_time = m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime;
+    const WallTime t = on_time ? m_showing.end : w;
 
-    Showing s = or_walk_on(showing_due(t), w);
+    Showing s = or_walk_on(showing_due(t), w, on_time, std::exchange(m_failed, false));
     take_item(now, s, w);
     m_loader.dispose(std::move(m_next.video));
     m_next = {};
@@ -262,6 +282,8 @@ void Playback::advance(Clock::time_point now) {
     if (s.alert) {
         m_in_fallback = false;
         show_alert(now, *s.alert, w);
+    } else if (s.waits) {
+        wait_for_plan(s);
     } else if (!m_current.item) {
         start_fallback(m_planner->empty()
                            ? "nothing in the channel plays in this device's languages and region"
@@ -349,6 +371,7 @@ void Playback::pump_video(Clock::time_point now) {
     case VideoPresenter::Step::Failed:
         item_failed(now, m_current, m_presenter.why());
         m_item_end = now;
+        m_failed = true;
         break;
     }
 }

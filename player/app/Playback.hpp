@@ -100,11 +100,12 @@ private:
     Planner make_planner(const Channel& channel, WallTime at) const;
     void renew_planner(Clock::time_point now, WallTime w);
     Showing showing_due(WallTime t);
-    Showing or_walk_on(Showing due, WallTime from);
+    Showing or_walk_on(Showing due, WallTime from, bool on_time = true, bool failed = false);
     void take_item(Clock::time_point now, Showing& s, WallTime w);
     void start_item(Clock::time_point now, const Showing& s, WallTime w);
     void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
     void start_fallback(std::string_view why);
+    void wait_for_plan(const Showing& s);
     void end_item(Clock::time_point now, std::string_view detail = {});
     void item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why);
     void exclude_failed_before(const Channel& channel, Clock::time_point now);
@@ -131,6 +132,7 @@ private:
     bool m_showing_valid = false;     // m_showing is set (not before the first item)
     bool m_first_showing = false;     // the first thing shown since start-up
     bool m_walking = false;           // ahead of the plan after a failure (Planner::walk_on)
+    bool m_failed = false;            // the item on screen failed: the next walks on
     Showing m_next_showing;           // what m_next was prepared for
     // Items that failed here, left out of the plan for an hour (then tried again).
     std::map<std::string, Clock::time_point> m_excluded;

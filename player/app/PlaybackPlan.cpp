@@ -80,15 +80,21 @@ void Playback::renew_planner(Clock::time_point now, WallTime w) {
 }
 
 // `due` is what the plan shows from `from`. After an item failed here the screen
-// walks on through the plan, ahead of it (Planner::walk_on), until a slide brings it
-// back in step; it walks on too past an item that cannot play here, and rather than
-// join again the entry it has just shown (it ended early). An alert comes first.
-Showing Playback::or_walk_on(Showing due, WallTime from) {
+// walks on through the plan, ahead of it (Planner::walk_on), and then waits for the
+// plan to catch up (Planner::catch_up); it walks on too past an item that cannot
+// play here, and rather than join again the entry it has just shown (a video that
+// ended early). An alert comes first. A walked-on item that
+// `failed` walks on again; a clock that jumped while the screen was ahead (not
+// `on_time`) ends the walk: the plan is joined at `from`.
+Showing Playback::or_walk_on(Showing due, WallTime from, bool on_time, bool failed) {
     if (due.alert)
         return due;
     const Item* last = m_showing_valid ? m_showing.item : nullptr;
-    if (m_showing_valid &&
-        (m_walking || (due.item == last && due.entry_start == m_showing.entry_start)))
+    if (m_showing_valid && m_walking && failed)
+        return m_planner->walk_on(m_showing.entry_end, last, from);
+    if (m_showing_valid && m_walking && on_time)
+        return m_planner->catch_up(m_showing.entry_end, last, from);
+    if (m_showing_valid && due.item == last && due.entry_start == m_showing.entry_start)
         return m_planner->walk_on(m_showing.entry_end, last, from);
     if (m_planner->excluded(due.item))
         return m_planner->walk_on(due.entry_start, last, from);

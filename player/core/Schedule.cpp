@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 namespace milepost {
 
@@ -274,22 +275,35 @@ WallTime plan_fallback_until(std::vector<PlanEntry>& entries, WallTime t, WallTi
     return until;
 }
 
-// `item` played from `t`, cut to end with the day; `pick` holds what else may play.
-PlanEntry plan_entry_fitted(const Item* item, const std::vector<const Item*>& pick, WallTime t,
-                            WallTime day_end) {
-    milliseconds length = std::max(kShortest, to_ms(planned_seconds(*item)));
-    if (t + length > day_end) {
-        // The cycle's last item must end as the next cycle starts.
-        if (!is_still(*item)) {
-            for (const Item* other : pick)
-                if (other && is_still(*other)) {
-                    item = other;
-                    break;
-                }
-        }
-        length = duration_cast<milliseconds>(day_end - t);
-    }
-    return {item, t, t + length, 0};
+milliseconds planned_length(const Item& item) {
+    return std::max(kShortest, to_ms(planned_seconds(item)));
+}
+
+// The cycle's last entry, from `t` to the day's end (the next cycle starts then):
+// `chosen` if it fits, else a slide cut to fit, else a video cut. Never `previous`
+// (the entry before it) nor `next_first` (the next cycle's first) while `pick` (what
+// may play) has another: not the same item twice in a row, across 04:00 too.
+PlanEntry plan_last_entry(const Item* chosen, const std::vector<const Item*>& pick,
+                          const Item* previous, const std::function<bool(const Item*)>& next_first,
+                          WallTime t, WallTime day_end) {
+    const auto fits = [&](const Item* i) { return t + planned_length(*i) <= day_end; };
+    std::vector<const Item*> order{chosen}; // the round robin's choice first
+    for (const Item* i : pick)
+        if (i && i != chosen)
+            order.push_back(i);
+    // Each rule in turn, the strictest first: the first item that passes one.
+    const std::function<bool(const Item*)> rules[] = {
+        [&](const Item* i) { return i == chosen && fits(i) && !next_first(i); },
+        [&](const Item* i) { return is_still(*i) && i != previous && !next_first(i); },
+        [&](const Item* i) { return i != previous && !next_first(i); },
+        [&](const Item* i) { return i != previous; },
+        [&](const Item*) { return true; },
+    };
+    for (const auto& rule : rules)
+        for (const Item* i : order)
+            if (rule(i))
+                return {i, t, std::min(day_end, t + planned_length(*i)), 0};
+    return {chosen, t, day_end, 0};
 }
 
 } // namespace
@@ -352,13 +366,12 @@ Planner::Day Planner::make_day(local_days d) const {
             t = plan_fallback_until(day.entries, t, day.end);
             continue;
         }
-        size_t chosen = choose_group(r);
-        PlanEntry entry = plan_entry_fitted(r.pick[chosen], r.pick, t, day.end);
-        if (entry.end >= day.end && group_of(entry.item) == next_first && r.eligible > 1) {
-            r.previous = group_of(entry.item); // choose_group passes over it
-            chosen = choose_group(r);
-            entry = plan_entry_fitted(r.pick[chosen], r.pick, t, day.end);
-        }
+        const Item* item = r.pick[choose_group(r)];
+        PlanEntry entry{item, t, t + planned_length(*item), 0};
+        if (entry.end >= day.end) // the last: it ends as the next cycle starts
+            entry = plan_last_entry(
+                item, r.pick, day.entries.empty() ? nullptr : day.entries.back().item,
+                [&](const Item* i) { return group_of(i) == next_first; }, t, day.end);
         entry.turn = planned[entry.item]++;
         day.entries.push_back(entry);
         t = entry.end;
@@ -380,31 +393,64 @@ size_t Planner::group_of(const Item* item) const {
     return m_groups.size();
 }
 
-Showing Planner::walk_on(WallTime after, const Item* last, WallTime from) {
+template <class Plays> std::optional<PlanEntry> Planner::first_entry(WallTime after, Plays plays) {
     // At most a day and a half of the plan: past that, nothing here can play.
-    const auto passed_over = [&](const PlanEntry& e) {
-        return excluded(e.item) || (e.item && e.item == last);
-    };
     PlanEntry e = entry_at(after);
-    while (passed_over(e) && e.start < after + hours{36})
+    while (!plays(e) && e.start < after + hours{36})
         e = entry_at(e.end);
+    return plays(e) ? std::optional<PlanEntry>(e) : std::nullopt;
+}
+
+Showing Planner::walk_on(WallTime after, const Item* last, WallTime from) {
+    const auto e = first_entry(after, [&](const PlanEntry& x) {
+        return !excluded(x.item) && !(x.item && x.item == last);
+    });
+    if (!e)
+        return catch_up(after, last, from);
+    Showing s;
+    s.item = e->item;
+    s.start = from;
+    s.entry_start = e->start;
+    s.entry_end = e->end;
+    s.turn = e->turn;
+    if (from >= e->start) {
+        s.end = e->end; // it has begun in the plan: joined, in step
+        s.offset = duration_cast<milliseconds>(from - e->start);
+    } else {
+        const auto length = e->end - e->start;
+        s.end = from + length;
+        if (!e->item || is_still(*e->item))
+            s.end = std::clamp(e->end, s.end, from + 2 * length);
+    }
+    finish_showing(s);
+    return s;
+}
+
+Showing Planner::catch_up(WallTime at, const Item* last, WallTime from) {
+    const auto e = first_entry(at, [&](const PlanEntry& x) { return !excluded(x.item); });
     Showing s;
     s.start = from;
-    s.entry_start = e.start;
-    s.entry_end = e.end;
-    s.turn = e.turn;
-    if (passed_over(e)) {
-        s.end = from + minutes{1}; // the fallback slide, and a look again in a minute
-    } else if (from >= e.start) {
-        s.item = e.item; // it has begun in the plan: joined, in step
-        s.end = e.end;
-        s.offset = duration_cast<milliseconds>(from - e.start);
+    if (!e) {
+        s.end = s.entry_end = from + minutes{1}; // the fallback slide; a look again in a minute
+        s.entry_start = from;
+        finish_showing(s);
+        return s;
+    }
+    const auto wait = e->start - from;
+    const bool slide = !e->item || is_still(*e->item);
+    const bool again = e->item && e->item == last;
+    if (!again && (wait < kMinJoin || (slide && e->end - from <= 2 * (e->end - e->start)))) {
+        s.item = e->item; // started early: in step from its end
+        s.end = e->end;
+        s.entry_start = e->start;
+        s.entry_end = e->end;
+        s.turn = e->turn;
+        s.offset = duration_cast<milliseconds>(std::max(from, e->start) - e->start);
     } else {
-        s.item = e.item;
-        const auto length = e.end - e.start;
-        s.end = from + length;
-        if (!e.item || is_still(*e.item))
-            s.end = std::clamp(e.end, s.end, from + 2 * length);
+        s.end = e->start; // the fallback slide until the plan is there
+        s.entry_start = from;
+        s.entry_end = e->start;
+        s.waits = true;
     }
     finish_showing(s);
     return s;

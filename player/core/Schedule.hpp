@@ -29,6 +29,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -108,6 +109,7 @@ struct Showing {
     WallTime entry_end;                  // ... and its own end in the plan
     std::string lang;                    // the language on screen (banner, fallback)
     int turn = 0;                        // the entry's: earlier showings of the item this day
+    bool waits = false; // the fallback slide while the plan catches up (Planner::catch_up)
     bool same_as(const Showing& o) const {
         return item == o.item && alert == o.alert && entry_start == o.entry_start;
     }
@@ -135,13 +137,19 @@ public:
     // early).
     Showing showing_at(WallTime t);
     Showing following(const Showing& s) { return showing_at(s.end); }
-    // After an item failed here (or when the plan's next one is excluded): the first
-    // entry from `after` on (a time in the plan) that this screen can play and that
-    // is not `last` (just shown), shown whole from `from`, ahead of the plan. So no
-    // item shows again, whole or in part, before the ones after it had their turn.
-    // A slide (or the fallback) takes up the lead: it stays until its end in the
-    // plan (up to twice its length), and the screen is in step again.
+    // After an item failed here (or when the plan's next one is excluded, or a video
+    // ended early): the first entry from `after` on (a time in the plan) that this
+    // screen can play and that is not `last` (just shown), shown whole from `from`,
+    // ahead of the plan. So no item shows again, whole or in part, before the ones
+    // after it had their turn; catch_up() brings the screen back in step after it
+    // (and stands in when `last` is all it can play).
     Showing walk_on(WallTime after, const Item* last, WallTime from);
+    // After a walked-on item (ahead of the plan, which is at `from`; the walk is at
+    // `at`): the screen is in step again when the plan reaches the first entry from
+    // `at` on that it can play. It waits with the fallback slide (the hotline), or
+    // shows that entry's slide over the wait too (up to twice its length), or starts
+    // the entry a moment early (under kMinJoin to wait). Never `last` again at once.
+    Showing catch_up(WallTime at, const Item* last, WallTime from);
     // An alert shown now, out of its grid (a channel update just brought it).
     Showing alert_now(const Alert& alert, WallTime t);
     // Alerts in force at `t` (none while the clock is untrusted).
@@ -159,6 +167,8 @@ private:
     // The group the cycle starting at `start` begins with (m_groups.size(): none).
     size_t first_group(WallTime start) const;
     size_t group_of(const Item* item) const;
+    // The first entry from `after` on, within a day and a half, that `plays` takes.
+    template <class Plays> std::optional<PlanEntry> first_entry(WallTime after, Plays plays);
     // `s` from `s.start`, cut where an alert comes in; with its language.
     void finish_showing(Showing& s) const;
     // Each group's version that may play at `m`, and its weight, into `r`.

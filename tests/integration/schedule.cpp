@@ -13,6 +13,7 @@
 
 #include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -526,11 +527,20 @@ TEST_CASE("broken files at the start, middle and end of a channel: the next item
         if (id.starts_with("v"))
             fs::copy_file(one, dir / "c" / file);
         items += "[[item]]\nid = \"" + id + "\"\ntype = \"video\"\nfile = \"" + file + "\"\n";
+        if (!id.starts_with("v") && id != "cut")
+            items += "duration = 1\n"; // its length cannot be read: planned as a second
     }
     dir.write("c/channel.toml", channel_toml("broken", items));
-    RunResult r = run_player(
-        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "15"},
-        "320x180");
+    // The plan every screen shares, a 12-s cycle: text 0-1 s, v1, v2, v3, zero 4-5 s,
+    // v5, cut 6-10 s, v7, no-moov 11-12 s.
+    const std::string clock = cycle_start_clock();
+    RunResult planned = plan(dir, "", dir / "c/channel.toml", clock, "30s");
+    REQUIRE_MESSAGE(planned.exit_code == 0, planned.err);
+    const auto plan_lines = parse_plan(planned.out);
+    RunResult r = run_player(dir, "",
+                             {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                              "16", "--clock-start", clock},
+                             "320x180");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     std::map<std::string, std::vector<double>> errors;
     const auto all = plays(read_trace(dir / "t.ndjson"), &errors);
@@ -559,6 +569,52 @@ TEST_CASE("broken files at the start, middle and end of a channel: the next item
         CAPTURE(i);
         CHECK(shown[i] == playable[i % playable.size()]);
     }
+    // In step with the plan, or walked on ahead of it: each item shown either has its
+    // first frame as the plan starts it, or starts within a second of a failure or of
+    // the last item's early end (then the hotline until the plan is back with the
+    // screen). text fails in its last second: v1 waits for its time in the plan, and
+    // its first frame sets the trace's clock against the plan's.
+    const WallTime clock_start = *parse_rfc3339(clock);
+    const auto plan_start = [&](const std::string& item, double near) {
+        for (const PlanLine& l : plan_lines) {
+            const double at = std::chrono::duration<double>(l.at - clock_start).count();
+            if (l.item == item && l.joined == 0 && std::abs(at - near) < 0.5)
+                return at;
+        }
+        return -1.0;
+    };
+    std::optional<double> offset; // trace time - plan time
+    std::vector<std::string> in_step;
+    for (size_t i = 0; i < all.size(); ++i) {
+        const Play& p = all[i];
+        if (errors.count(p.item) || p.frame_times.empty())
+            continue;
+        CAPTURE(p.item);
+        CAPTURE(p.start);
+        if (!offset)
+            offset = p.frame_times.front() - plan_start(p.item, 1.0);
+        const double at = plan_start(p.item, p.frame_times.front() - *offset);
+        if (at >= 0 && std::abs(p.frame_times.front() - *offset - at) < 0.05) {
+            in_step.push_back(p.item);
+            continue;
+        }
+        // Walked on: within a second of a failure, or of the last one's early end.
+        REQUIRE(i > 0);
+        double after = all[i - 1].end;
+        for (const auto& failed : errors)
+            for (const double t : failed.second)
+                if (t <= p.start + 1e-3)
+                    after = std::max(after, t);
+        CHECK(p.start - after < 1.0);
+    }
+    std::string in_step_text;
+    for (const std::string& id : in_step)
+        in_step_text += id + " ";
+    CAPTURE(in_step_text);
+    // v1, v2, v3; cut after v5 walked on; v2 after no-moov failed and v1 walked on.
+    REQUIRE(in_step.size() >= 5);
+    CHECK(std::vector<std::string>(in_step.begin(), in_step.begin() + 5) ==
+          std::vector<std::string>{"v1", "v2", "v3", "cut", "v2"});
     // The video cut at 60% played what it has, about 2.4 s, and then the next one.
     const auto cut =
         std::find_if(all.begin(), all.end(), [](const Play& p) { return p.item == "cut"; });

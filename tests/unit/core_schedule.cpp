@@ -465,6 +465,73 @@ TEST_CASE("schedule: an excluded item stays in the shared plan, and a screen wal
     CHECK(static_cast<bool>(Zone::locate("")));
 }
 
+TEST_CASE("schedule: ahead after a walk, a screen waits on the fallback slide until the plan "
+          "reaches it, and is in step again at an entry's start") {
+    Channel c;
+    c.items = {video("v1", 20), video("b", 30), video("v2", 20), video("v3", 20), slide("s", 10)};
+    Planner p(c, settings());
+    p.exclude("b");
+    const PlanEntry v1 = p.entry_at(at("2026-12-01T12:00:00Z"));
+    REQUIRE(v1.item->id != "b");
+    // Find b's entry and the ones after it in the shared plan.
+    PlanEntry b = v1;
+    while (b.item->id != "b")
+        b = p.entry_at(b.end);
+    const PlanEntry next = p.entry_at(b.end);
+    const PlanEntry after = p.entry_at(next.end);
+    REQUIRE(next.item->type == ItemType::Video);
+    // In step at b's start: the next entry at once, whole, 30 s ahead of the plan.
+    const Item* shown_before_b = p.entry_at(b.start - seconds(1)).item;
+    const Showing walked = p.walk_on(b.start, shown_before_b, b.start);
+    REQUIRE(walked.item == next.item);
+    CHECK(walked.start == b.start);
+    CHECK(walked.end == b.start + (next.end - next.start));
+    CHECK(walked.entry_start == next.start);
+    // It ends 30 s before its entry does: the fallback slide until the entry after
+    // it starts in the plan, then that entry from its start, in step.
+    const Showing wait = p.catch_up(walked.entry_end, walked.item, walked.end);
+    CAPTURE(after.item->id);
+    if (after.item->type == ItemType::Slide &&
+        after.end - walked.end <= 2 * (after.end - after.start)) {
+        CHECK(wait.item == after.item); // a slide takes up the wait
+        CHECK(wait.end == after.end);
+    } else {
+        CHECK(!wait.item);
+        CHECK(wait.waits);
+        CHECK(wait.start == walked.end);
+        CHECK(wait.end == after.start);
+        CHECK(wait.end - wait.start == seconds(30));
+        const Showing then = p.showing_at(wait.end);
+        CHECK(then.item == after.item);
+        CHECK(then.offset.count() == 0);
+    }
+    // Under kMinJoin to wait: the next entry starts a moment early, from its start.
+    const Showing early = p.catch_up(next.end, next.item, next.end - milliseconds(400));
+    CHECK(early.item == after.item);
+    CHECK(!early.waits);
+    CHECK(early.offset.count() == 0);
+    CHECK(early.end == after.end);
+    // Never the item just shown again at once, even a moment early: a wait between.
+    const Showing again = p.catch_up(next.start, next.item, next.start - milliseconds(400));
+    CHECK(!again.item);
+    CHECK(again.waits);
+
+    // One item that plays here and one that does not: the one, the fallback slide
+    // for the other's time, the one again in step. Not a minute of fallback at a time.
+    Channel two;
+    two.items = {video("one", 20), video("broken", 30)};
+    Planner q(two, settings());
+    q.exclude("broken");
+    PlanEntry broken = q.entry_at(at("2026-12-01T12:00:00Z"));
+    while (broken.item->id != "broken")
+        broken = q.entry_at(broken.end);
+    const Showing instead = q.walk_on(broken.start, &two.items[0], broken.start);
+    CHECK(!instead.item);
+    CHECK(instead.waits);
+    CHECK(instead.end == broken.end);
+    CHECK(q.entry_at(instead.end).item == &two.items[0]);
+}
+
 TEST_CASE("schedule: never the same item twice in a row across the daily cycle's start") {
     for (const int weight : {2, 3, 5}) {
         CAPTURE(weight);
@@ -481,6 +548,31 @@ TEST_CASE("schedule: never the same item twice in a row across the daily cycle's
                 s.start == at("2026-12-02T04:00:00Z") || s.start == at("2026-12-03T04:00:00Z");
         }
         CHECK(boundaries == 2); // each cycle starts on time at 04:00
+    }
+    // The cycle's last entry, where a video does not fit: a slide cut to fit, but not
+    // the slide just shown (the day's 86400 s end 10 s after a slide here: s and v
+    // alternate 35 s at a time), nor the next cycle's first; else a video cut.
+    const std::vector<std::vector<Item>> channels = {
+        {slide("s", 10), video("v", 25)},
+        {slide("s", 10), video("v", 25), video("w", 40)},
+        {video("a", 30), video("b", 45)},
+        {slide("s", 10), slide("t", 10), video("v", 25)},
+    };
+    for (const auto& items : channels) {
+        Channel c;
+        c.items = items;
+        CAPTURE(items.size());
+        CAPTURE(items[0].id);
+        Planner p(c, settings());
+        std::string previous;
+        int boundaries = 0;
+        for (const Showing& sh : showings(p, at("2026-12-02T03:55:00Z"), minutes(10))) {
+            CAPTURE(sh.start.time_since_epoch().count());
+            CHECK(id_of(sh) != previous);
+            previous = id_of(sh);
+            boundaries += sh.start == at("2026-12-02T04:00:00Z");
+        }
+        CHECK(boundaries == 1);
     }
 }
 
