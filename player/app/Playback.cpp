@@ -131,9 +131,9 @@ void Playback::take_new_version(Clock::time_point now, Channel loaded) {
 }
 
 // Takes a newer channel version at an item boundary.
-void Playback::switch_channel() {
+bool Playback::switch_channel() {
     if (!m_pending_channel)
-        return;
+        return false;
     // What is on screen, as an item of the new version (if it is still there): not
     // shown again at once.
     const std::string shown = m_showing_valid && m_showing.item ? m_showing.item->id : "";
@@ -152,6 +152,16 @@ void Playback::switch_channel() {
     m_channel_switched = true; // its hotline may have changed
     log::info("now playing channel \"" + m_channel.name + "\" sequence " +
               std::to_string(m_channel.sequence));
+    return true;
+}
+
+// The wall clock moved against the monotonic one since the last boundary (it was
+// set, or NTP stepped it): not an item that ended early.
+bool Playback::clock_jumped(Clock::time_point now) {
+    const Clock::duration offset = wall_clock(now).time_since_epoch() - now.time_since_epoch();
+    const bool jumped = m_wall_offset && std::chrono::abs(offset - *m_wall_offset) >= kOnTime;
+    m_wall_offset = offset;
+    return jumped;
 }
 
 void Playback::item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why) {
@@ -262,13 +272,14 @@ void Playback::advance(Clock::time_point now) {
     if (m_current.video)
         m_presenter.finish(m_item_end, *m_current.video);
     end_item(now);
-    switch_channel();
+    const bool switched = switch_channel();
     const WallTime w = wall_now(now);
     renew_planner(now, w);
     const bool on_time = m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime;
     const WallTime t = on_time ? m_showing.end : w;
 
-    Showing s = or_walk_on(showing_due(t), w, on_time, std::exchange(m_failed, false));
+    Showing s = or_walk_on(showing_due(t), w,
+                           {std::exchange(m_failed, false), clock_jumped(now), switched});
     take_item(now, s, w);
     m_loader.dispose(std::move(m_next.video));
     m_next = {};

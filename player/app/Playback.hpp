@@ -96,11 +96,18 @@ public:
 private:
     // wall_now() to the clocks' full precision: an item's start and end are timed by it.
     std::chrono::sys_time<Clock::duration> wall_clock(Clock::time_point now) const;
-    void switch_channel();
+    bool switch_channel(); // true when it did
+    bool clock_jumped(Clock::time_point now);
     Planner make_planner(const Channel& channel, WallTime at) const;
     void renew_planner(Clock::time_point now, WallTime w);
     Showing showing_due(WallTime t);
-    Showing or_walk_on(Showing due, WallTime from, bool on_time = true, bool failed = false);
+    // How the item before ended, for or_walk_on.
+    struct Ended {
+        bool failed = false;       // it failed on screen
+        bool clock_jumped = false; // the wall clock jumped meanwhile
+        bool switched = false;     // a new channel version starts here
+    };
+    Showing or_walk_on(Showing due, WallTime from, Ended ended);
     void take_item(Clock::time_point now, Showing& s, WallTime w);
     void start_item(Clock::time_point now, const Showing& s, WallTime w);
     void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
@@ -133,7 +140,8 @@ private:
     bool m_first_showing = false;     // the first thing shown since start-up
     bool m_walking = false;           // ahead of the plan after a failure (Planner::walk_on)
     bool m_failed = false;            // the item on screen failed: the next walks on
-    Showing m_next_showing;           // what m_next was prepared for
+    std::optional<Clock::duration> m_wall_offset; // wall minus monotonic clock, last boundary
+    Showing m_next_showing;                       // what m_next was prepared for
     // Items that failed here, left out of the plan for an hour (then tried again).
     std::map<std::string, Clock::time_point> m_excluded;
     std::string m_alert_now;                // an alert a channel update brought: shown at once

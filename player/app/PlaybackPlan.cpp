@@ -22,7 +22,7 @@ void Playback::prepare_next(Clock::time_point now) {
     m_prepare_at = Clock::time_point::max(); // once per item
     Showing next = m_pending_planner
                        ? m_pending_planner->showing_at(m_showing.end)
-                       : or_walk_on(m_planner->showing_at(m_showing.end), m_showing.end);
+                       : or_walk_on(m_planner->showing_at(m_showing.end), m_showing.end, Ended{});
     if (!next.item)
         return;
     m_next_showing = next;
@@ -76,6 +76,7 @@ void Playback::renew_planner(Clock::time_point now, WallTime w) {
                               : "the wall clock is not trusted: only items without time or "
                                 "date conditions play");
         m_planner.emplace(make_planner(m_channel, w));
+        m_walking = false; // what may play changed: the plan is joined where it is
     }
 }
 
@@ -83,19 +84,20 @@ void Playback::renew_planner(Clock::time_point now, WallTime w) {
 // walks on through the plan, ahead of it (Planner::walk_on), and then waits for the
 // plan to catch up (Planner::catch_up); it walks on too past an item that cannot
 // play here, and rather than join again the entry it has just shown (a video that
-// ended early). An alert comes first. A walked-on item that
-// `failed` walks on again; a clock that jumped while the screen was ahead (not
-// `on_time`) ends the walk: the plan is joined at `from`.
-Showing Playback::or_walk_on(Showing due, WallTime from, bool on_time, bool failed) {
+// ended early; after a channel update, the item, wherever the new plan has it). An
+// alert comes first. A walked-on item that failed walks on again; a clock that
+// jumped while the screen was ahead ends the walk: the plan is joined at `from`.
+Showing Playback::or_walk_on(Showing due, WallTime from, Ended ended) {
     if (due.alert)
         return due;
     const Item* last = m_showing_valid ? m_showing.item : nullptr;
-    if (m_showing_valid && m_walking && failed)
+    if (m_showing_valid && m_walking && ended.failed)
         return m_planner->walk_on(m_showing.entry_end, last, from);
-    if (m_showing_valid && m_walking && on_time)
+    if (m_showing_valid && m_walking && !ended.clock_jumped && !ended.switched)
         return m_planner->catch_up(m_showing.entry_end, last, from);
-    if (m_showing_valid && due.item == last && due.entry_start == m_showing.entry_start)
-        return m_planner->walk_on(m_showing.entry_end, last, from);
+    if (m_showing_valid && due.item == last &&
+        (ended.switched || due.entry_start == m_showing.entry_start))
+        return m_planner->walk_on(ended.switched ? due.entry_end : m_showing.entry_end, last, from);
     if (m_planner->excluded(due.item))
         return m_planner->walk_on(due.entry_start, last, from);
     return due;

@@ -13,7 +13,9 @@ using namespace std::chrono;
 
 namespace {
 
-constexpr milliseconds kShortest{100};     // no entry is shorter: the plan always moves on
+constexpr milliseconds kShortest{100}; // no entry is shorter: the plan always moves on
+constexpr minutes kWalkAhead{10};      // walk_on looks no further into the plan than this
+constexpr minutes kLongestWait{1}; // catch_up's fallback slide, before the plan is looked at again
 constexpr milliseconds kAlertExtend{3000}; // an item with less left after an alert is skipped
 
 milliseconds to_ms(double seconds) {
@@ -293,7 +295,7 @@ PlanEntry plan_last_entry(const Item* chosen, const std::vector<const Item*>& pi
             order.push_back(i);
     // Each rule in turn, the strictest first: the first item that passes one.
     const std::function<bool(const Item*)> rules[] = {
-        [&](const Item* i) { return i == chosen && fits(i) && !next_first(i); },
+        [&](const Item* i) { return i == chosen && fits(i) && i != previous && !next_first(i); },
         [&](const Item* i) { return is_still(*i) && i != previous && !next_first(i); },
         [&](const Item* i) { return i != previous && !next_first(i); },
         [&](const Item* i) { return i != previous; },
@@ -393,16 +395,19 @@ size_t Planner::group_of(const Item* item) const {
     return m_groups.size();
 }
 
-template <class Plays> std::optional<PlanEntry> Planner::first_entry(WallTime after, Plays plays) {
-    // At most a day and a half of the plan: past that, nothing here can play.
-    PlanEntry e = entry_at(after);
-    while (!plays(e) && e.start < after + hours{36})
-        e = entry_at(e.end);
-    return plays(e) ? std::optional<PlanEntry>(e) : std::nullopt;
+template <class Plays>
+std::optional<PlanEntry> Planner::first_entry(WallTime after, WallTime until, Plays plays) {
+    for (PlanEntry e = entry_at(after);; e = entry_at(e.end)) {
+        if (plays(e))
+            return e;
+        if (e.end >= until)
+            return std::nullopt;
+    }
 }
 
 Showing Planner::walk_on(WallTime after, const Item* last, WallTime from) {
-    const auto e = first_entry(after, [&](const PlanEntry& x) {
+    // Not far into the plan: what plays there may not be allowed now.
+    const auto e = first_entry(after, after + kWalkAhead, [&](const PlanEntry& x) {
         return !excluded(x.item) && !(x.item && x.item == last);
     });
     if (!e)
@@ -427,19 +432,24 @@ Showing Planner::walk_on(WallTime after, const Item* last, WallTime from) {
 }
 
 Showing Planner::catch_up(WallTime at, const Item* last, WallTime from) {
-    const auto e = first_entry(at, [&](const PlanEntry& x) { return !excluded(x.item); });
+    // At most a day and a half of the plan: past that, nothing here can play.
+    const auto playable = [&](const PlanEntry& x) { return !excluded(x.item); };
+    auto e = first_entry(at, at + hours{36}, playable);
+    // The item just shown, under kMinJoin away: its entry passes on the fallback too.
+    if (e && e->item && e->item == last && e->start - from < kMinJoin)
+        e = first_entry(e->end, e->end + hours{36}, playable);
     Showing s;
     s.start = from;
     if (!e) {
-        s.end = s.entry_end = from + minutes{1}; // the fallback slide; a look again in a minute
+        s.end = s.entry_end = from + kLongestWait; // the fallback slide; a look again then
         s.entry_start = from;
         finish_showing(s);
         return s;
     }
-    const auto wait = e->start - from;
     const bool slide = !e->item || is_still(*e->item);
     const bool again = e->item && e->item == last;
-    if (!again && (wait < kMinJoin || (slide && e->end - from <= 2 * (e->end - e->start)))) {
+    if (!again &&
+        (e->start - from < kMinJoin || (slide && e->end - from <= 2 * (e->end - e->start)))) {
         s.item = e->item; // started early: in step from its end
         s.end = e->end;
         s.entry_start = e->start;
@@ -447,7 +457,9 @@ Showing Planner::catch_up(WallTime at, const Item* last, WallTime from) {
         s.turn = e->turn;
         s.offset = duration_cast<milliseconds>(std::max(from, e->start) - e->start);
     } else {
-        s.end = e->start; // the fallback slide until the plan is there
+        // The fallback slide until the plan is there, a minute at a time (an item's
+        // hour out ends, the clock's trust changes): ahead of the plan until then.
+        s.end = std::clamp(e->start, from, from + kLongestWait);
         s.entry_start = from;
         s.entry_end = e->start;
         s.waits = true;

@@ -140,15 +140,17 @@ public:
     // After an item failed here (or when the plan's next one is excluded, or a video
     // ended early): the first entry from `after` on (a time in the plan) that this
     // screen can play and that is not `last` (just shown), shown whole from `from`,
-    // ahead of the plan. So no item shows again, whole or in part, before the ones
+    // ahead of the plan (within 10 minutes of the plan from `after`: what plays later
+    // may not be allowed now). So no item shows again, whole or in part, before the ones
     // after it had their turn; catch_up() brings the screen back in step after it
     // (and stands in when `last` is all it can play).
     Showing walk_on(WallTime after, const Item* last, WallTime from);
     // After a walked-on item (ahead of the plan, which is at `from`; the walk is at
     // `at`): the screen is in step again when the plan reaches the first entry from
-    // `at` on that it can play. It waits with the fallback slide (the hotline), or
-    // shows that entry's slide over the wait too (up to twice its length), or starts
-    // the entry a moment early (under kMinJoin to wait). Never `last` again at once.
+    // `at` on that it can play. It waits with the fallback slide (the hotline), a
+    // minute at a time, or shows that entry's slide over the wait too (up to twice
+    // its length), or starts the entry a moment early (under kMinJoin to wait). Never
+    // `last` again under kMinJoin after it.
     Showing catch_up(WallTime at, const Item* last, WallTime from);
     // An alert shown now, out of its grid (a channel update just brought it).
     Showing alert_now(const Alert& alert, WallTime t);
@@ -167,8 +169,9 @@ private:
     // The group the cycle starting at `start` begins with (m_groups.size(): none).
     size_t first_group(WallTime start) const;
     size_t group_of(const Item* item) const;
-    // The first entry from `after` on, within a day and a half, that `plays` takes.
-    template <class Plays> std::optional<PlanEntry> first_entry(WallTime after, Plays plays);
+    // The first entry from `after` on, starting before `until`, that `plays` takes.
+    template <class Plays>
+    std::optional<PlanEntry> first_entry(WallTime after, WallTime until, Plays plays);
     // `s` from `s.start`, cut where an alert comes in; with its language.
     void finish_showing(Showing& s) const;
     // Each group's version that may play at `m`, and its weight, into `r`.

@@ -530,6 +530,35 @@ TEST_CASE("schedule: ahead after a walk, a screen waits on the fallback slide un
     CHECK(instead.waits);
     CHECK(instead.end == broken.end);
     CHECK(q.entry_at(instead.end).item == &two.items[0]);
+
+    // Items with hours: the walk does not reach into the plan's next morning for one
+    // allowed then but not now. lunch (11-15) alone can play at 11:xx besides the
+    // broken promo: lunch, the fallback for promo's time, lunch again in step.
+    Channel hours_channel;
+    hours_channel.items = {video("breakfast", 30), video("lunch", 30), video("promo", 20)};
+    hours_channel.items[0].schedule = window(6, 11);
+    hours_channel.items[1].schedule = window(11, 15);
+    Planner h(hours_channel, settings());
+    h.exclude("promo");
+    PlanEntry promo = h.entry_at(at("2026-12-01T11:00:30Z"));
+    while (promo.item->id != "promo")
+        promo = h.entry_at(promo.end);
+    const Showing walked_hours = h.walk_on(promo.start, &hours_channel.items[1], promo.start);
+    CHECK(!walked_hours.item);
+    CHECK(walked_hours.waits);
+    CHECK(walked_hours.end == promo.end);
+    CHECK(h.entry_at(walked_hours.end).item->id == "lunch");
+    // Nothing for hours (lunch excluded too): the fallback a minute at a time, still
+    // ahead of the plan (so the walk goes on waiting), never breakfast at noon.
+    h.exclude("lunch");
+    const Showing long_wait = h.walk_on(promo.start, nullptr, promo.start);
+    CHECK(!long_wait.item);
+    CHECK(long_wait.end - long_wait.start == minutes(1));
+    CHECK(long_wait.entry_end > long_wait.end);
+    const Showing next_minute = h.catch_up(long_wait.entry_end, nullptr, long_wait.end);
+    CHECK(!next_minute.item);
+    CHECK(next_minute.entry_end == long_wait.entry_end);
+    CHECK(h.entry_at(long_wait.entry_end).item->id == "breakfast");
 }
 
 TEST_CASE("schedule: never the same item twice in a row across the daily cycle's start") {
@@ -557,6 +586,9 @@ TEST_CASE("schedule: never the same item twice in a row across the daily cycle's
         {slide("s", 10), video("v", 25), video("w", 40)},
         {video("a", 30), video("b", 45)},
         {slide("s", 10), slide("t", 10), video("v", 25)},
+        // 86400 s leave 20 s after whole 70-s rounds: v does not fit, s does (10 s),
+        // and then s would be the round robin's choice again for the last 10 s.
+        {video("v", 30), slide("s", 10), video("w", 30)},
     };
     for (const auto& items : channels) {
         Channel c;
