@@ -9,9 +9,6 @@
 namespace milepost {
 
 namespace {
-// The wall clock may differ from the monotonic one by this much at an item's end
-// (NTP slewing, a video's last frame): more, and the clock jumped.
-constexpr auto kOnTime = std::chrono::seconds(1);
 // A showing that ends more than this before its plan entry: the screen is ahead.
 constexpr auto kStep = std::chrono::milliseconds(20);
 // How long after an item starts the next one is prepared.
@@ -153,15 +150,6 @@ bool Playback::switch_channel() {
     log::info("now playing channel \"" + m_channel.name + "\" sequence " +
               std::to_string(m_channel.sequence));
     return true;
-}
-
-// The wall clock moved against the monotonic one since the last boundary (it was
-// set, or NTP stepped it): not an item that ended early.
-bool Playback::clock_jumped(Clock::time_point now) {
-    const Clock::duration offset = wall_clock(now).time_since_epoch() - now.time_since_epoch();
-    const bool jumped = m_wall_offset && std::chrono::abs(offset - *m_wall_offset) >= kOnTime;
-    m_wall_offset = offset;
-    return jumped;
 }
 
 void Playback::item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why) {

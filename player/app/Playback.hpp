@@ -96,6 +96,9 @@ public:
 private:
     // wall_now() to the clocks' full precision: an item's start and end are timed by it.
     std::chrono::sys_time<Clock::duration> wall_clock(Clock::time_point now) const;
+    // The wall clock may differ from the monotonic one by this much at an item's end
+    // (NTP slewing, a video's last frame): more, and the clock jumped.
+    static constexpr auto kOnTime = std::chrono::seconds(1);
     bool switch_channel(); // true when it did
     bool clock_jumped(Clock::time_point now);
     Planner make_planner(const Channel& channel, WallTime at) const;

@@ -80,6 +80,15 @@ void Playback::renew_planner(Clock::time_point now, WallTime w) {
     }
 }
 
+// The wall clock moved against the monotonic one since the last boundary (it was
+// set, or NTP stepped it): not an item that ended early.
+bool Playback::clock_jumped(Clock::time_point now) {
+    const Clock::duration offset = wall_clock(now).time_since_epoch() - now.time_since_epoch();
+    const bool jumped = m_wall_offset && std::chrono::abs(offset - *m_wall_offset) >= kOnTime;
+    m_wall_offset = offset;
+    return jumped;
+}
+
 // `due` is what the plan shows from `from`. After an item failed here the screen
 // walks on through the plan, ahead of it (Planner::walk_on), and then waits for the
 // plan to catch up (Planner::catch_up); it walks on too past an item that cannot
