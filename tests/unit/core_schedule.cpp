@@ -62,6 +62,14 @@ Schedule window(int from_h, int until_h) {
     return s;
 }
 
+// The first plan entry of item `id` from `from` on.
+PlanEntry entry_of(Planner& p, const std::string& id, WallTime from) {
+    PlanEntry e = p.entry_at(from);
+    while (!e.item || e.item->id != id)
+        e = p.entry_at(e.end);
+    return e;
+}
+
 // Every showing from `from` for `length`.
 std::vector<Showing> showings(Planner& p, WallTime from, milliseconds length) {
     std::vector<Showing> out;
@@ -473,10 +481,8 @@ TEST_CASE("schedule: ahead after a walk, a screen waits on the fallback slide un
     p.exclude("b");
     const PlanEntry v1 = p.entry_at(at("2026-12-01T12:00:00Z"));
     REQUIRE(v1.item->id != "b");
-    // Find b's entry and the ones after it in the shared plan.
-    PlanEntry b = v1;
-    while (b.item->id != "b")
-        b = p.entry_at(b.end);
+    // b's entry and the ones after it in the shared plan.
+    const PlanEntry b = entry_of(p, "b", v1.start);
     const PlanEntry next = p.entry_at(b.end);
     const PlanEntry after = p.entry_at(next.end);
     REQUIRE(next.item->type == ItemType::Video);
@@ -522,9 +528,7 @@ TEST_CASE("schedule: ahead after a walk, a screen waits on the fallback slide un
     two.items = {video("one", 20), video("broken", 30)};
     Planner q(two, settings());
     q.exclude("broken");
-    PlanEntry broken = q.entry_at(at("2026-12-01T12:00:00Z"));
-    while (broken.item->id != "broken")
-        broken = q.entry_at(broken.end);
+    const PlanEntry broken = entry_of(q, "broken", at("2026-12-01T12:00:00Z"));
     const Showing instead = q.walk_on(broken.start, &two.items[0], broken.start);
     CHECK(!instead.item);
     CHECK(instead.waits);
@@ -540,9 +544,7 @@ TEST_CASE("schedule: ahead after a walk, a screen waits on the fallback slide un
     hours_channel.items[1].schedule = window(11, 15);
     Planner h(hours_channel, settings());
     h.exclude("promo");
-    PlanEntry promo = h.entry_at(at("2026-12-01T11:00:30Z"));
-    while (promo.item->id != "promo")
-        promo = h.entry_at(promo.end);
+    const PlanEntry promo = entry_of(h, "promo", at("2026-12-01T11:00:30Z"));
     const Showing walked_hours = h.walk_on(promo.start, &hours_channel.items[1], promo.start);
     CHECK(!walked_hours.item);
     CHECK(walked_hours.waits);
