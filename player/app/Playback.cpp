@@ -222,6 +222,10 @@ void Playback::end_item(Clock::time_point now, std::string_view detail) {
 void Playback::start_fallback(std::string_view why) {
     if (!m_in_fallback)
         log::warn(std::string("showing the fallback slide: ") + std::string(why));
+    show_fallback();
+}
+
+void Playback::show_fallback() {
     m_in_fallback = true;
     m_lang = m_config.device.languages.front();
     m_dirty = true;
@@ -234,9 +238,7 @@ void Playback::wait_for_plan(const Showing& s) {
     log::info("the fallback slide for " + std::to_string(ms.count()) +
               " ms, until the plan is back in step with this screen (ahead of it after an "
               "item was left out or ended early)");
-    m_in_fallback = true;
-    m_lang = m_config.device.languages.front();
-    m_dirty = true;
+    show_fallback();
 }
 
 void Playback::show_alert(Clock::time_point now, const Alert& alert, WallTime at) {

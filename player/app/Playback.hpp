@@ -116,6 +116,7 @@ private:
     void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
     void start_fallback(std::string_view why);
     void wait_for_plan(const Showing& s);
+    void show_fallback(); // the fallback slide on screen, in the first language
     void end_item(Clock::time_point now, std::string_view detail = {});
     void item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why);
     void exclude_failed_before(const Channel& channel, Clock::time_point now);

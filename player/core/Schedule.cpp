@@ -299,13 +299,12 @@ PlanEntry plan_last_entry(const Item* chosen, const std::vector<const Item*>& pi
         [&](const Item* i) { return is_still(*i) && i != previous && !next_first(i); },
         [&](const Item* i) { return i != previous && !next_first(i); },
         [&](const Item* i) { return i != previous; },
-        [&](const Item*) { return true; },
     };
     for (const auto& rule : rules)
         for (const Item* i : order)
             if (rule(i))
                 return {i, t, std::min(day_end, t + planned_length(*i)), 0};
-    return {chosen, t, day_end, 0};
+    return {chosen, t, std::min(day_end, t + planned_length(*chosen)), 0}; // no other
 }
 
 } // namespace

@@ -70,6 +70,17 @@ PlanEntry entry_of(Planner& p, const std::string& id, WallTime from) {
     return e;
 }
 
+// At `broken`'s start, with `last` just shown and nothing else allowed near: the
+// fallback slide through `broken`'s time, then item `next` in step.
+void check_waits_through(Planner& p, const PlanEntry& broken, const Item* last,
+                         const std::string& next) {
+    const Showing s = p.walk_on(broken.start, last, broken.start);
+    CHECK(!s.item);
+    CHECK(s.waits);
+    CHECK(s.end == broken.end);
+    CHECK(p.entry_at(s.end).item->id == next);
+}
+
 // Every showing from `from` for `length`.
 std::vector<Showing> showings(Planner& p, WallTime from, milliseconds length) {
     std::vector<Showing> out;
@@ -529,11 +540,7 @@ TEST_CASE("schedule: ahead after a walk, a screen waits on the fallback slide un
     Planner q(two, settings());
     q.exclude("broken");
     const PlanEntry broken = entry_of(q, "broken", at("2026-12-01T12:00:00Z"));
-    const Showing instead = q.walk_on(broken.start, &two.items[0], broken.start);
-    CHECK(!instead.item);
-    CHECK(instead.waits);
-    CHECK(instead.end == broken.end);
-    CHECK(q.entry_at(instead.end).item == &two.items[0]);
+    check_waits_through(q, broken, &two.items[0], "one");
 
     // Items with hours: the walk does not reach into the plan's next morning for one
     // allowed then but not now. lunch (11-15) alone can play at 11:xx besides the
@@ -545,11 +552,7 @@ TEST_CASE("schedule: ahead after a walk, a screen waits on the fallback slide un
     Planner h(hours_channel, settings());
     h.exclude("promo");
     const PlanEntry promo = entry_of(h, "promo", at("2026-12-01T11:00:30Z"));
-    const Showing walked_hours = h.walk_on(promo.start, &hours_channel.items[1], promo.start);
-    CHECK(!walked_hours.item);
-    CHECK(walked_hours.waits);
-    CHECK(walked_hours.end == promo.end);
-    CHECK(h.entry_at(walked_hours.end).item->id == "lunch");
+    check_waits_through(h, promo, &hours_channel.items[1], "lunch");
     // Nothing for hours (lunch excluded too): the fallback a minute at a time, still
     // ahead of the plan (so the walk goes on waiting), never breakfast at noon.
     h.exclude("lunch");
