@@ -196,6 +196,11 @@ TestHooks read_test_hooks() {
         hooks.drm_sysfs = sysfs;
     if (const char* first = std::getenv("MILEPOST_TEST_FIRST_PICTURE"))
         hooks.first_picture = first;
+    if (const char* jump = std::getenv("MILEPOST_TEST_CLOCK_JUMP")) {
+        double at = 0, by = 0;
+        if (std::sscanf(jump, "%lf:%lf", &at, &by) == 2)
+            hooks.clock_jump.emplace(at, by);
+    }
     return hooks;
 }
 

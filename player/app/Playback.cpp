@@ -175,11 +175,16 @@ void Playback::item_failed(Clock::time_point now, const PreparedItem& p, const s
 
 // The wall clock at `now` (the loop's turn, not this call), to the clocks' full
 // precision: in WallTime's whole milliseconds an item would start up to a
-// millisecond late (the part of one the boundary's wake-up fell into).
+// millisecond late (the part of one the boundary's wake-up fell into). A test can
+// make it jump (MILEPOST_TEST_CLOCK_JUMP).
 std::chrono::sys_time<Clock::duration> Playback::wall_clock(Clock::time_point now) const {
+    Clock::duration jumped{};
+    if (const auto& jump = m_options.test.clock_jump;
+        jump && now - m_started >= clock_seconds(jump->first))
+        jumped = clock_seconds(jump->second);
     if (m_options.clock_start)
-        return *m_options.clock_start + (now - m_clock_anchor);
-    return std::chrono::system_clock::now() - (Clock::now() - now);
+        return *m_options.clock_start + (now - m_clock_anchor) + jumped;
+    return std::chrono::system_clock::now() - (Clock::now() - now) + jumped;
 }
 
 WallTime Playback::wall_now(Clock::time_point now) const {

@@ -623,6 +623,72 @@ TEST_CASE("broken files at the start, middle and end of a channel: the next item
     CHECK(cut->frame_times.size() + cut->dropped < 100);
 }
 
+TEST_CASE("a clock that jumps while the screen is ahead after a failure ends the walk: the "
+          "plan is joined at the new time") {
+    TempDir dir;
+    fs::create_directories(dir / "c");
+    const fs::path two =
+        make_media("count-160x120-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+                                            "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    dir.write("c/text.mp4", "This is not a video, only text with a video's name.\n");
+    std::string items = "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = \"text.mp4\"\n"
+                        "duration = 2\n";
+    for (const char* id : {"v1", "v2", "v3", "v4", "v5"}) {
+        fs::copy_file(two, dir / "c" / (std::string(id) + ".mp4"));
+        items += "[[item]]\nid = \"" + std::string(id) + "\"\ntype = \"video\"\nfile = \"" + id +
+                 ".mp4\"\n";
+    }
+    dir.write("c/channel.toml", channel_toml("jump", items));
+    // The plan, a 12-s cycle from 04:00: text 0-2 s, v1 2-4, v2 4-6, v3 6-8, v4 8-10.
+    // text fails at once and v1 is walked on, ahead of the plan. One second in, the
+    // wall clock is set 4.5 s on (as NTP steps a clock): when v1 ends, about 2 s on
+    // the monotonic clock, the plan is at 6.5 s, half a second into v3; waiting for
+    // v2 at 4 s would be waiting for a moment that has passed.
+    RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                             {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                              "5.5", "--clock-start", "2026-12-01T04:00:00Z"},
+                             "320x180", {"MILEPOST_TEST_CLOCK_JUMP=1:+4.5"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    std::vector<Play> all;
+    for (Play& p : plays(read_trace(dir / "t.ndjson"), &errors))
+        if (!errors.count(p.item))
+            all.push_back(std::move(p));
+    REQUIRE_MESSAGE(errors.count("text"), r.err);
+    REQUIRE(all.size() >= 3);
+    // v1 walked on, whole, within a second of the failure; the clock's jump does not
+    // touch it (paced by the monotonic clock).
+    CHECK(all[0].item == "v1");
+    CHECK(all[0].joined_seconds() == 0);
+    CHECK(all[0].start - errors["text"].front() < 1.0);
+    CHECK(all[0].end - all[0].start == doctest::Approx(2.0).epsilon(0.03));
+    // Then the plan where the clock now is: v3 joined about 0.5 s in, at once.
+    CHECK(all[1].item == "v3");
+    CHECK(all[1].start - all[0].end < 0.05);
+    const double joined = all[1].joined_seconds();
+    CHECK_MESSAGE(joined > 0.4, all[1].start_detail);
+    CHECK_MESSAGE(joined < 0.9, all[1].start_detail);
+    // And v4 whole, in step with the plan on the clock as set: at 04:00:08.
+    CHECK(all[2].item == "v4");
+    CHECK(all[2].joined_seconds() == 0);
+    CHECK(all[2].start - all[1].start == doctest::Approx(2.0 - joined).epsilon(0.05));
+    auto log = PlayLog::open(dir / "data/playlog.db");
+    REQUIRE(log.ok());
+    auto rows = log->rows_json(1, 100);
+    REQUIRE(rows.ok());
+    bool v4_logged = false;
+    for (const std::string& text : *rows) {
+        const auto row = nlohmann::json::parse(text);
+        if (row["item_id"] != "v4")
+            continue;
+        v4_logged = true;
+        const auto at = parse_rfc3339(row["started_at"].get<std::string>());
+        REQUIRE(at);
+        CHECK(abs(*at - *parse_rfc3339("2026-12-01T04:00:08Z")) < 50ms);
+    }
+    CHECK(v4_logged);
+}
+
 TEST_CASE("two players on the system clock show the same video frame at the same moment, "
           "within a frame period") {
     // Three 1.2-s videos, 25 fps; the second screen starts 2.3 s after the first.

@@ -1087,6 +1087,99 @@ TEST_CASE("a running player switches to the version sync activates, at an item b
     CHECK(squeeze(ocr(shot)).find("BRAVO") != std::string::npos);
 }
 
+TEST_CASE("a version that comes while the screen is ahead of the plan after a failure does "
+          "not bring back the item just shown") {
+    TempDir work;
+    const fs::path site = work / "site";
+    const fs::path secret = work / "pack.key", pub = work / "pack.pub";
+    const std::string key_line = make_pack_key(secret, pub);
+    // "cut" is a 10-s video cut at 60%, its index whole: it ends about 6 s in, and
+    // the screen walks on to v1 (6 s), ahead of the plan: cut 0-10 s, v1 10-16 s,
+    // last 16-19 s. Version 2 (the same items) comes while v1 plays and is taken
+    // when v1 ends, at about 12 s: the new plan is 2 s into v1 there, the item
+    // just shown whole, so the screen walks on to "last" and does not join v1.
+    fs::create_directories(work / "a/media");
+    const std::string whole = read_file(
+        make_media("count-160x120-10s-faststart.mp4",
+                   {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-t", "10", "-c:v",
+                    "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"}));
+    work.write("a/media/cut.mp4", whole.substr(0, whole.size() * 6 / 10));
+    fs::copy_file(
+        make_media("count-160x120-6s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+                                            "-t", "6", "-c:v", "libx264", "-pix_fmt", "yuv420p"}),
+        work / "a/media/v1.mp4");
+    work.write("a/channel.toml",
+               "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = \"Hotline\"\ncall = "
+               "\"1-888-373-7888\"\n[[item]]\nid = \"cut\"\ntype = \"video\"\nfile = "
+               "\"media/cut.mp4\"\n[[item]]\nid = \"v1\"\ntype = \"video\"\nfile = "
+               "\"media/v1.mp4\"\n[[item]]\nid = \"last\"\ntype = \"slide\"\ntitle = "
+               "\"Last\"\nduration = 3\n");
+    auto build = [&](const std::string& sequence) {
+        auto r = run({MILEPOST_PACK, "build", (work / "a/channel.toml").string(), "--secret-key",
+                      secret.string(), "--out", site.string(), "--sequence", sequence});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    };
+    build("1");
+    Nginx nginx(site);
+    const fs::path config =
+        work.write("device.toml", "[device]\ntimezone = \"UTC\"\n[content]\nserver = \"" +
+                                      nginx.url() + "\"\nchannel = \"trucking\"\npublic_key = \"" +
+                                      key_line + "\"\n[display]\nboot_info_seconds = 0\n");
+    const fs::path data = work / "data";
+    auto sync = [&] {
+        return run(
+            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+    };
+    REQUIRE(sync().exit_code == 0);
+
+    const fs::path trace = work / "trace.ndjson";
+    Child player({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
+                  "--headless", "320x180", "--trace", trace.string(), "--exit-after", "16",
+                  "--clock-start", "2026-12-01T04:00:00Z"});
+    // Activated while v1 plays (about 6-12 s); the player looks every 2 s.
+    std::this_thread::sleep_for(7000ms);
+    build("2");
+    auto updated = sync();
+    INFO(updated.err);
+    REQUIRE(updated.exit_code == 0);
+    auto played = player.wait();
+    INFO(played.err);
+    REQUIRE(played.exit_code == 0);
+    CHECK(played.err.find("now playing channel \"trucking\" sequence 2") != std::string::npos);
+
+    const auto list = plays(read_trace(trace));
+    REQUIRE(list.size() >= 3);
+    CHECK(list[0].item == "cut");
+    CHECK(list[0].end < 8.0); // it ended early
+    CHECK(list[1].item == "v1");
+    CHECK(list[1].start - list[0].end < 1.0);
+    CHECK(list[1].end - list[1].start == doctest::Approx(6.0).epsilon(0.03));
+    CHECK(list[2].item == "last");
+    CHECK(list[2].start - list[1].end < 0.05);
+    for (size_t i = 0; i < list.size(); ++i) {
+        INFO(i << ": " << list[i].item << " " << list[i].start_detail);
+        CHECK(list[i].joined_seconds() == 0);
+        if (i > 0)
+            CHECK(list[i].item != list[i - 1].item);
+    }
+    // The play log: v1 from version 1, and what came after it from version 2, so the
+    // version changed at v1's end, while the screen was ahead.
+    auto log = PlayLog::open(data / "playlog.db");
+    REQUIRE(log.ok());
+    auto rows = log->rows_json(1, 100);
+    REQUIRE(rows.ok());
+    std::vector<nlohmann::json> row;
+    for (const std::string& text : *rows)
+        row.push_back(nlohmann::json::parse(text));
+    const auto v1 = std::find_if(row.begin(), row.end(),
+                                 [](const nlohmann::json& j) { return j["item_id"] == "v1"; });
+    REQUIRE(v1 != row.end());
+    REQUIRE(v1 + 1 != row.end());
+    CHECK((*v1)["sequence"] == 1);
+    CHECK(v1[1]["item_id"] == "last");
+    CHECK(v1[1]["sequence"] == 2);
+}
+
 TEST_CASE("a damaged active channel is fetched again, never an older one, and the player takes "
           "it without a restart") {
     TempDir work;
