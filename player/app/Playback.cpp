@@ -141,6 +141,7 @@ bool Playback::switch_channel() {
     m_showing.alert = nullptr;
     m_pending_channel.reset();
     m_pending_planner.reset();
+    m_cut_by_alert.reset();
     m_excluded.clear();
     exclude_failed_before(m_channel, Clock::now());
     // Made again: the planner points at the Channel object, which has moved.
@@ -171,24 +172,6 @@ void Playback::item_failed(Clock::time_point now, const PreparedItem& p, const s
             start.lang = item.lang; // not the language of what is on screen
         m_proof.failed_unshown(start, why);
     }
-}
-
-// The wall clock at `now` (the loop's turn, not this call), to the clocks' full
-// precision: in WallTime's whole milliseconds an item would start up to a
-// millisecond late (the part of one the boundary's wake-up fell into). A test can
-// make it jump (MILEPOST_TEST_CLOCK_JUMP).
-std::chrono::sys_time<Clock::duration> Playback::wall_clock(Clock::time_point now) const {
-    Clock::duration jumped{};
-    if (const auto& jump = m_options.test.clock_jump;
-        jump && now - m_started >= clock_seconds(jump->first))
-        jumped = clock_seconds(jump->second);
-    if (m_options.clock_start)
-        return *m_options.clock_start + (now - m_clock_anchor) + jumped;
-    return std::chrono::system_clock::now() - (Clock::now() - now) + jumped;
-}
-
-WallTime Playback::wall_now(Clock::time_point now) const {
-    return std::chrono::floor<std::chrono::milliseconds>(wall_clock(now));
 }
 
 PlayStart Playback::play_start(const std::string& id, const std::string& object, WallTime at,
@@ -279,6 +262,7 @@ void Playback::advance(Clock::time_point now) {
     m_loader.dispose(std::move(m_next.video));
     m_next = {};
     m_first_showing = !m_showing_valid;
+    remember_alert_cut(s, w);
     m_showing = s;
     m_showing_valid = true;
     // Ahead of the plan while what is on screen ends before its entry does.

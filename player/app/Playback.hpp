@@ -111,6 +111,7 @@ private:
         bool switched = false;     // a new channel version starts here
     };
     Showing or_walk_on(Showing due, WallTime from, Ended ended);
+    void remember_alert_cut(const Showing& next, WallTime w);
     void take_item(Clock::time_point now, Showing& s, WallTime w);
     void start_item(Clock::time_point now, const Showing& s, WallTime w);
     void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
@@ -144,6 +145,8 @@ private:
     bool m_first_showing = false;     // the first thing shown since start-up
     bool m_walking = false;           // ahead of the plan after a failure (Planner::walk_on)
     bool m_failed = false;            // the item on screen failed: the next walks on
+    // The item an alert on screen cut, its `end` when (remember_alert_cut).
+    std::optional<Showing> m_cut_by_alert;
     std::optional<Clock::duration> m_wall_offset; // wall minus monotonic clock, last boundary
     Showing m_next_showing;                       // what m_next was prepared for
     // Items that failed here, left out of the plan for an hour (then tried again).

@@ -80,6 +80,24 @@ void Playback::renew_planner(Clock::time_point now, WallTime w) {
     }
 }
 
+// The wall clock at `now` (the loop's turn, not this call), to the clocks' full
+// precision: in WallTime's whole milliseconds an item would start up to a
+// millisecond late (the part of one the boundary's wake-up fell into). A test can
+// make it jump (MILEPOST_TEST_CLOCK_JUMP).
+std::chrono::sys_time<Clock::duration> Playback::wall_clock(Clock::time_point now) const {
+    Clock::duration jumped{};
+    if (const auto& jump = m_options.test.clock_jump;
+        jump && now - m_started >= clock_seconds(jump->first))
+        jumped = clock_seconds(jump->second);
+    if (m_options.clock_start)
+        return *m_options.clock_start + (now - m_clock_anchor) + jumped;
+    return std::chrono::system_clock::now() - (Clock::now() - now) + jumped;
+}
+
+WallTime Playback::wall_now(Clock::time_point now) const {
+    return std::chrono::floor<std::chrono::milliseconds>(wall_clock(now));
+}
+
 // The wall clock moved against the monotonic one since the last boundary (it was
 // set, or NTP stepped it): not an item that ended early.
 bool Playback::clock_jumped(Clock::time_point now) {
@@ -96,10 +114,16 @@ bool Playback::clock_jumped(Clock::time_point now) {
 // ended early; after a channel update, the item, wherever the new plan has it). An
 // alert comes first. A walked-on item that failed walks on again; a clock that
 // jumped while the screen was ahead ends the walk: the plan is joined at `from`.
+// After an alert, the item it cut is the one just shown: the plan is joined, unless
+// that would show again what was shown of it (the screen was ahead of the plan).
 Showing Playback::or_walk_on(Showing due, WallTime from, Ended ended) {
     if (due.alert)
         return due;
-    const Item* last = m_showing_valid ? m_showing.item : nullptr;
+    const auto& cut = m_cut_by_alert;
+    const Item* last = cut ? cut->item : m_showing_valid ? m_showing.item : nullptr;
+    if (cut && due.item == last && due.entry_start == cut->entry_start && !ended.clock_jumped &&
+        !ended.switched && due.offset < cut->offset + (cut->end - cut->start))
+        return m_planner->walk_on(cut->entry_end, last, from);
     if (m_showing_valid && m_walking && ended.failed)
         return m_planner->walk_on(m_showing.entry_end, last, from);
     if (m_showing_valid && m_walking && !ended.clock_jumped && !ended.switched)
@@ -110,6 +134,17 @@ Showing Playback::or_walk_on(Showing due, WallTime from, Ended ended) {
     if (m_planner->excluded(due.item))
         return m_planner->walk_on(due.entry_start, last, from);
     return due;
+}
+
+// An alert that cuts an item: what of it was shown by then, for or_walk_on after
+// the alert. Forgotten once something else than an alert is on screen.
+void Playback::remember_alert_cut(const Showing& next, WallTime w) {
+    if (!next.alert) {
+        m_cut_by_alert.reset();
+    } else if (m_showing_valid && m_showing.item && !m_showing.alert) {
+        m_cut_by_alert = m_showing;
+        m_cut_by_alert->end = w;
+    }
 }
 
 // What goes on screen at `t`: an alert a channel update brought, else what the

@@ -689,6 +689,96 @@ TEST_CASE("a clock that jumps while the screen is ahead after a failure ends the
     CHECK(v4_logged);
 }
 
+TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing of the item "
+          "it cut again") {
+    // text fails at once and v1 (8 s) is walked on, ahead of the plan; the alert at
+    // 04:00:04 cuts it after 4 s and stays 15 s. At 04:00:19 the plan is
+    // - with text planned 16 s: 3 s into v1 (16-24 s), which would show again what
+    //   was shown of it;
+    // - with text planned 22 s: still in text, left out here, and v1 (22-30 s) next,
+    //   which would show v1 again from its start.
+    // Either way the screen walks on to v2, whole: nothing of v1 again.
+    const fs::path eight =
+        make_media("count-160x120-8s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+                                            "-t", "8", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    const fs::path four =
+        make_media("count-160x120-4s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+                                            "-t", "4", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    const auto play = [&](const TempDir& dir, int text_seconds) {
+        fs::create_directories(dir / "c");
+        dir.write("c/text.mp4", "This is not a video, only text with a video's name.\n");
+        fs::copy_file(eight, dir / "c/v1.mp4");
+        fs::copy_file(four, dir / "c/v2.mp4");
+        dir.write("c/channel.toml",
+                  channel_toml("ahead", "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = "
+                                        "\"text.mp4\"\nduration = " +
+                                            std::to_string(text_seconds) +
+                                            "\n[[item]]\nid = \"v1\"\ntype = \"video\"\nfile = "
+                                            "\"v1.mp4\"\n[[item]]\nid = \"v2\"\ntype = "
+                                            "\"video\"\nfile = \"v2.mp4\"\n[[alert]]\nid = "
+                                            "\"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
+                                            "\"I-40\"\nevery = \"30s\"\nuntil = "
+                                            "\"2026-12-01T04:00:34Z\"\n"));
+        return run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                           "22", "--clock-start", "2026-12-01T04:00:00Z"},
+                          "320x180");
+    };
+    // And a screen in step: the slide the alert cuts is joined after it, where the plan is.
+    TempDir in_step_dir;
+    in_step_dir.write("c/channel.toml",
+                      channel_toml("in-step", "[[item]]\nid = \"long\"\ntype = \"slide\"\ntitle = "
+                                              "\"Long\"\nduration = 30\n[[alert]]\nid = "
+                                              "\"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
+                                              "\"I-40\"\nevery = \"30s\"\nuntil = "
+                                              "\"2026-12-01T04:00:34Z\"\n"));
+    auto in_step_run = std::async(std::launch::async, [&] {
+        return run_player(in_step_dir, "[device]\ntimezone = \"UTC\"\n",
+                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                           "21", "--clock-start", "2026-12-01T04:00:00Z"},
+                          "320x180");
+    });
+    TempDir joined_dir, left_out_dir;
+    auto left_out_run = std::async(std::launch::async, [&] { return play(left_out_dir, 22); });
+    const RunResult joined_run = play(joined_dir, 16);
+    const RunResult left_out = left_out_run.get();
+    // (No structured binding here: clang 14 cannot capture one in doctest's messages.)
+    const std::vector<std::pair<const TempDir*, const RunResult*>> runs{{&joined_dir, &joined_run},
+                                                                        {&left_out_dir, &left_out}};
+    for (const auto& run : runs) {
+        const TempDir* dir = run.first;
+        const RunResult* r = run.second;
+        CAPTURE(r->err);
+        REQUIRE(r->exit_code == 0);
+        std::map<std::string, std::vector<double>> errors;
+        std::vector<Play> all;
+        for (Play& p : plays(read_trace(*dir / "t.ndjson"), &errors))
+            if (!errors.count(p.item))
+                all.push_back(std::move(p));
+        REQUIRE(errors.count("text"));
+        REQUIRE(all.size() >= 3);
+        CHECK(all[0].item == "v1");
+        CHECK(all[0].start - errors["text"].front() < 1.0);
+        CHECK(all[1].item == "storm");
+        CHECK(all[1].start - all[0].end < 0.05);
+        CHECK(all[0].end - all[0].start == doctest::Approx(4.0).epsilon(0.05));
+        CHECK(all[1].end - all[1].start == doctest::Approx(15.0).epsilon(0.01));
+        CHECK(all[2].item == "v2");
+        CHECK(all[2].joined_seconds() == 0);
+        CHECK(all[2].start - all[1].end < 0.05);
+        for (size_t i = 2; i < all.size(); ++i)
+            CHECK_MESSAGE(all[i].item != "v1", i, ": ", all[i].start_detail);
+    }
+    const RunResult in_step = in_step_run.get();
+    REQUIRE_MESSAGE(in_step.exit_code == 0, in_step.err);
+    const auto shown = plays(read_trace(in_step_dir / "t.ndjson"));
+    REQUIRE(shown.size() >= 3);
+    CHECK(shown[0].item == "long");
+    CHECK(shown[1].item == "storm");
+    CHECK(shown[2].item == "long");
+    CHECK_MESSAGE(std::abs(shown[2].joined_seconds() - 19.0) < 0.1, shown[2].start_detail);
+}
+
 TEST_CASE("two players on the system clock show the same video frame at the same moment, "
           "within a frame period") {
     // Three 1.2-s videos, 25 fps; the second screen starts 2.3 s after the first.
