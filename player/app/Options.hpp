@@ -29,9 +29,9 @@ struct TestHooks {
     // MILEPOST_TEST_FIRST_PICTURE=FILE.png: the first picture presented after start
     // is also written there, as a snapshot is.
     std::string first_picture;
-    // MILEPOST_TEST_CLOCK_JUMP=S:D: S seconds after start the wall clock the player
-    // plans by moves D seconds (e.g. "1:+5"), as NTP stepping it or an operator
-    // setting it would; the monotonic clock goes on.
+    // MILEPOST_TEST_CLOCK_JUMP=S:D: S seconds after the plan starts (the loop's first
+    // turn) the wall clock the player plans by moves D seconds (e.g. "1:+5"), as NTP
+    // stepping it or an operator setting it would; the monotonic clock goes on.
     std::optional<std::pair<double, double>> clock_jump;
 };
 TestHooks read_test_hooks();

@@ -52,6 +52,7 @@ void Playback::screen_off(Clock::time_point now) {
     m_loader.dispose(std::move(m_next.video));
     m_next = {};
     m_showing_valid = false;
+    m_cut_by_alert.reset();
     m_in_fallback = false;
     m_item_end = Clock::time_point::max();
 }
@@ -131,17 +132,20 @@ void Playback::take_new_version(Clock::time_point now, Channel loaded) {
 bool Playback::switch_channel() {
     if (!m_pending_channel)
         return false;
-    // What is on screen, as an item of the new version (if it is still there): not
-    // shown again at once.
+    // What is on screen, and what an alert on screen cut, as items of the new version
+    // (if they are still there): not shown again at once.
     const std::string shown = m_showing_valid && m_showing.item ? m_showing.item->id : "";
+    const std::string cut = m_cut_by_alert && m_cut_by_alert->item ? m_cut_by_alert->item->id : "";
     m_channel = std::move(*m_pending_channel);
-    const auto same = std::find_if(m_channel.items.begin(), m_channel.items.end(),
-                                   [&](const Item& i) { return i.id == shown; });
-    m_showing.item = same == m_channel.items.end() ? nullptr : &*same;
+    m_showing.item = item_by_id(shown);
     m_showing.alert = nullptr;
+    if (m_cut_by_alert) {
+        m_cut_by_alert->item = item_by_id(cut);
+        if (!m_cut_by_alert->item && !m_cut_by_alert->waits)
+            m_cut_by_alert.reset();
+    }
     m_pending_channel.reset();
     m_pending_planner.reset();
-    m_cut_by_alert.reset();
     m_excluded.clear();
     exclude_failed_before(m_channel, Clock::now());
     // Made again: the planner points at the Channel object, which has moved.
@@ -256,13 +260,13 @@ void Playback::advance(Clock::time_point now) {
     const bool on_time = m_showing_valid && std::chrono::abs(w - m_showing.end) < kOnTime;
     const WallTime t = on_time ? m_showing.end : w;
 
-    Showing s = or_walk_on(showing_due(t), w,
-                           {std::exchange(m_failed, false), clock_jumped(now), switched});
+    const Ended ended{std::exchange(m_failed, false), clock_jumped(now), switched};
+    Showing s = or_walk_on(showing_due(t), w, ended);
     take_item(now, s, w);
     m_loader.dispose(std::move(m_next.video));
     m_next = {};
     m_first_showing = !m_showing_valid;
-    remember_alert_cut(s, w);
+    remember_alert_cut(s, w, ended);
     m_showing = s;
     m_showing_valid = true;
     // Ahead of the plan while what is on screen ends before its entry does.
@@ -308,7 +312,7 @@ void Playback::take_item(Clock::time_point now, Showing& s, WallTime w) {
         if (!candidate.error.empty()) {
             item_failed(now, candidate, candidate.error);
             m_loader.dispose(std::move(candidate.video));
-            s = m_planner->walk_on(s.entry_end, m_showing_valid ? m_showing.item : nullptr, w);
+            s = m_planner->walk_on(s.entry_end, just_shown(), w);
             continue;
         }
         m_current = std::move(candidate);

@@ -111,7 +111,9 @@ private:
         bool switched = false;     // a new channel version starts here
     };
     Showing or_walk_on(Showing due, WallTime from, Ended ended);
-    void remember_alert_cut(const Showing& next, WallTime w);
+    void remember_alert_cut(const Showing& next, WallTime w, Ended ended);
+    const Item* just_shown() const; // after an alert, the item it cut
+    const Item* item_by_id(const std::string& id) const;
     void take_item(Clock::time_point now, Showing& s, WallTime w);
     void start_item(Clock::time_point now, const Showing& s, WallTime w);
     void show_alert(Clock::time_point now, const Alert& alert, WallTime at);
@@ -138,14 +140,15 @@ private:
     Clock::time_point m_clock_anchor; // when --clock-start's time is the wall clock's
     Zone m_zone;                      // the device's time zone
 
-    Channel m_channel;                // m_current, m_next, m_showing and m_planner point into it
+    Channel m_channel; // m_current, m_next, m_showing, m_cut_by_alert, m_planner point into it
     std::optional<Planner> m_planner; // what plays when, for m_channel
     Showing m_showing;                // what is on screen, as the plan has it
     bool m_showing_valid = false;     // m_showing is set (not before the first item)
     bool m_first_showing = false;     // the first thing shown since start-up
     bool m_walking = false;           // ahead of the plan after a failure (Planner::walk_on)
     bool m_failed = false;            // the item on screen failed: the next walks on
-    // The item an alert on screen cut, its `end` when (remember_alert_cut).
+    // What an alert on screen cut short (an item, or a wait for the plan), its `end`
+    // when: remember_alert_cut.
     std::optional<Showing> m_cut_by_alert;
     std::optional<Clock::duration> m_wall_offset; // wall minus monotonic clock, last boundary
     Showing m_next_showing;                       // what m_next was prepared for

@@ -87,7 +87,7 @@ void Playback::renew_planner(Clock::time_point now, WallTime w) {
 std::chrono::sys_time<Clock::duration> Playback::wall_clock(Clock::time_point now) const {
     Clock::duration jumped{};
     if (const auto& jump = m_options.test.clock_jump;
-        jump && now - m_started >= clock_seconds(jump->first))
+        jump && now - m_clock_anchor >= clock_seconds(jump->first))
         jumped = clock_seconds(jump->second);
     if (m_options.clock_start)
         return *m_options.clock_start + (now - m_clock_anchor) + jumped;
@@ -114,16 +114,22 @@ bool Playback::clock_jumped(Clock::time_point now) {
 // ended early; after a channel update, the item, wherever the new plan has it). An
 // alert comes first. A walked-on item that failed walks on again; a clock that
 // jumped while the screen was ahead ends the walk: the plan is joined at `from`.
-// After an alert, the item it cut is the one just shown: the plan is joined, unless
-// that would show again what was shown of it (the screen was ahead of the plan).
 Showing Playback::or_walk_on(Showing due, WallTime from, Ended ended) {
     if (due.alert)
         return due;
-    const auto& cut = m_cut_by_alert;
-    const Item* last = cut ? cut->item : m_showing_valid ? m_showing.item : nullptr;
-    if (cut && due.item == last && due.entry_start == cut->entry_start && !ended.clock_jumped &&
-        !ended.switched && due.offset < cut->offset + (cut->end - cut->start))
-        return m_planner->walk_on(cut->entry_end, last, from);
+    const Item* last = just_shown();
+    if (const auto& cut = m_cut_by_alert) {
+        // After an alert, the plan where it is, unless it has not yet passed what was
+        // shown of what the alert cut (that was ahead of the plan): then on from there.
+        const bool behind = due.entry_start < cut->entry_start ||
+                            (due.entry_start == cut->entry_start &&
+                             due.offset < cut->offset + (cut->end - cut->start));
+        if (behind && !ended.clock_jumped)
+            return cut->waits ? m_planner->catch_up(cut->entry_end, nullptr, from)
+                              : m_planner->walk_on(cut->entry_end, last, from);
+        return m_planner->excluded(due.item) ? m_planner->walk_on(due.entry_start, last, from)
+                                             : due;
+    }
     if (m_showing_valid && m_walking && ended.failed)
         return m_planner->walk_on(m_showing.entry_end, last, from);
     if (m_showing_valid && m_walking && !ended.clock_jumped && !ended.switched)
@@ -136,15 +142,29 @@ Showing Playback::or_walk_on(Showing due, WallTime from, Ended ended) {
     return due;
 }
 
-// An alert that cuts an item: what of it was shown by then, for or_walk_on after
-// the alert. Forgotten once something else than an alert is on screen.
-void Playback::remember_alert_cut(const Showing& next, WallTime w) {
-    if (!next.alert) {
+// An item or a wait for the plan that an alert cuts short (not one that ends as it
+// begins): what of it was shown by then, for or_walk_on after the alert. Forgotten
+// once something else than an alert is on screen, or when the clock jumped.
+void Playback::remember_alert_cut(const Showing& next, WallTime w, Ended ended) {
+    if (!next.alert || ended.clock_jumped) {
         m_cut_by_alert.reset();
-    } else if (m_showing_valid && m_showing.item && !m_showing.alert) {
+    } else if (m_showing_valid && !m_showing.alert && (m_showing.item || m_showing.waits) &&
+               (m_showing.cut || w < m_showing.end)) {
         m_cut_by_alert = m_showing;
         m_cut_by_alert->end = w;
     }
+}
+
+const Item* Playback::just_shown() const {
+    if (m_cut_by_alert)
+        return m_cut_by_alert->item;
+    return m_showing_valid ? m_showing.item : nullptr;
+}
+
+const Item* Playback::item_by_id(const std::string& id) const {
+    const auto same = std::find_if(m_channel.items.begin(), m_channel.items.end(),
+                                   [&](const Item& i) { return i.id == id; });
+    return id.empty() || same == m_channel.items.end() ? nullptr : &*same;
 }
 
 // What goes on screen at `t`: an alert a channel update brought, else what the

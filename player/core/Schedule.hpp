@@ -20,7 +20,9 @@
 //   or a still is shortened to fit; a video is cut there only when there is no still.
 // - Alerts are shown for kAlertSeconds at `until` − k·`every` (k ≥ 1): a grid every
 //   screen shares. The item under an alert is cut short; after it the plan goes on
-//   where it would have been (an item is joined part way through).
+//   where it would have been (an item is joined part way through), unless the screen
+//   was ahead of the plan after a failure and would show again what it showed
+//   (Playback::or_walk_on).
 // - With an untrusted clock only items without time or date conditions play, and no
 //   alerts: a screen never goes blank, and never shows something out of its dates.
 #include "Channel.hpp"

@@ -63,4 +63,15 @@ inline std::vector<Play> plays(const std::vector<nlohmann::json>& events,
     return out;
 }
 
+// The plays of items that did not fail (a file that fails as it opens has a start
+// too); the failures by item id in `errors`.
+inline std::vector<Play> plays_shown(const std::filesystem::path& trace,
+                                     std::map<std::string, std::vector<double>>& errors) {
+    std::vector<Play> shown;
+    for (Play& p : plays(read_trace(trace), &errors))
+        if (!errors.count(p.item))
+            shown.push_back(std::move(p));
+    return shown;
+}
+
 } // namespace milepost::test

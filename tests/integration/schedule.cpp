@@ -650,10 +650,7 @@ TEST_CASE("a clock that jumps while the screen is ahead after a failure ends the
                              "320x180", {"MILEPOST_TEST_CLOCK_JUMP=1:+4.5"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     std::map<std::string, std::vector<double>> errors;
-    std::vector<Play> all;
-    for (Play& p : plays(read_trace(dir / "t.ndjson"), &errors))
-        if (!errors.count(p.item))
-            all.push_back(std::move(p));
+    const std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
     REQUIRE_MESSAGE(errors.count("text"), r.err);
     REQUIRE(all.size() >= 3);
     // v1 walked on, whole, within a second of the failure; the clock's jump does not
@@ -738,6 +735,21 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
                            "21", "--clock-start", "2026-12-01T04:00:00Z"},
                           "320x180");
     });
+    // And a slide that ends as the alert begins (04:00:20) is not cut: the plan's
+    // next entry of it, 20-40 s, is joined after the alert, at 15 s.
+    TempDir ends_dir;
+    ends_dir.write("c/channel.toml",
+                   channel_toml("ends", "[[item]]\nid = \"long\"\ntype = \"slide\"\ntitle = "
+                                        "\"Long\"\nduration = 20\n[[alert]]\nid = "
+                                        "\"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
+                                        "\"I-40\"\nevery = \"60s\"\nuntil = "
+                                        "\"2026-12-01T04:01:20Z\"\n"));
+    auto ends_run = std::async(std::launch::async, [&] {
+        return run_player(ends_dir, "[device]\ntimezone = \"UTC\"\n",
+                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                           "36", "--clock-start", "2026-12-01T04:00:00Z"},
+                          "320x180");
+    });
     TempDir joined_dir, left_out_dir;
     auto left_out_run = std::async(std::launch::async, [&] { return play(left_out_dir, 22); });
     const RunResult joined_run = play(joined_dir, 16);
@@ -751,10 +763,7 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
         CAPTURE(r->err);
         REQUIRE(r->exit_code == 0);
         std::map<std::string, std::vector<double>> errors;
-        std::vector<Play> all;
-        for (Play& p : plays(read_trace(*dir / "t.ndjson"), &errors))
-            if (!errors.count(p.item))
-                all.push_back(std::move(p));
+        const std::vector<Play> all = plays_shown(*dir / "t.ndjson", errors);
         REQUIRE(errors.count("text"));
         REQUIRE(all.size() >= 3);
         CHECK(all[0].item == "v1");
@@ -777,6 +786,14 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
     CHECK(shown[1].item == "storm");
     CHECK(shown[2].item == "long");
     CHECK_MESSAGE(std::abs(shown[2].joined_seconds() - 19.0) < 0.1, shown[2].start_detail);
+    const RunResult ends = ends_run.get();
+    REQUIRE_MESSAGE(ends.exit_code == 0, ends.err);
+    const auto after_end = plays(read_trace(ends_dir / "t.ndjson"));
+    REQUIRE(after_end.size() >= 3);
+    CHECK(after_end[0].item == "long");
+    CHECK(after_end[1].item == "storm");
+    CHECK(after_end[2].item == "long");
+    CHECK_MESSAGE(std::abs(after_end[2].joined_seconds() - 15.0) < 0.1, after_end[2].start_detail);
 }
 
 TEST_CASE("two players on the system clock show the same video frame at the same moment, "

@@ -1136,8 +1136,12 @@ TEST_CASE("a version that comes while the screen is ahead of the plan after a fa
     Child player({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
                   "--headless", "320x180", "--trace", trace.string(), "--exit-after", "16",
                   "--clock-start", "2026-12-01T04:00:00Z"});
-    // Activated while v1 plays (about 6-12 s); the player looks every 2 s.
-    std::this_thread::sleep_for(7000ms);
+    // Activated once v1 has started (about 6 s in; it plays 6 s): the player looks
+    // every 2 s.
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (read_file(trace).find("\"event\":\"item_start\",\"item\":\"v1\"") == std::string::npos &&
+           std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(100ms);
     build("2");
     auto updated = sync();
     INFO(updated.err);
