@@ -721,34 +721,31 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
                            "22", "--clock-start", "2026-12-01T04:00:00Z"},
                           "320x180");
     };
-    // And a screen in step: the slide the alert cuts is joined after it, where the plan is.
+    // And screens in step, with one slide (storm as above, on its own grid).
+    const auto slide_and_storm = [](const TempDir& dir, int seconds, const std::string& every,
+                                    const std::string& until, const std::string& exit_after) {
+        dir.write("c/channel.toml",
+                  channel_toml("in-step", "[[item]]\nid = \"long\"\ntype = \"slide\"\ntitle = "
+                                          "\"Long\"\nduration = " +
+                                              std::to_string(seconds) +
+                                              "\n[[alert]]\nid = \"storm\"\ntitle = \"ROAD "
+                                              "CLOSED\"\nbody = \"I-40\"\nevery = \"" +
+                                              every + "\"\nuntil = \"" + until + "\"\n"));
+        return run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                           exit_after, "--clock-start", "2026-12-01T04:00:00Z"},
+                          "320x180");
+    };
+    // The slide the alert cuts (at 04:00:04) is joined after it, where the plan is.
     TempDir in_step_dir;
-    in_step_dir.write("c/channel.toml",
-                      channel_toml("in-step", "[[item]]\nid = \"long\"\ntype = \"slide\"\ntitle = "
-                                              "\"Long\"\nduration = 30\n[[alert]]\nid = "
-                                              "\"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
-                                              "\"I-40\"\nevery = \"30s\"\nuntil = "
-                                              "\"2026-12-01T04:00:34Z\"\n"));
     auto in_step_run = std::async(std::launch::async, [&] {
-        return run_player(in_step_dir, "[device]\ntimezone = \"UTC\"\n",
-                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                           "21", "--clock-start", "2026-12-01T04:00:00Z"},
-                          "320x180");
+        return slide_and_storm(in_step_dir, 30, "30s", "2026-12-01T04:00:34Z", "21");
     });
-    // And a slide that ends as the alert begins (04:00:20) is not cut: the plan's
-    // next entry of it, 20-40 s, is joined after the alert, at 15 s.
+    // A slide that ends as the alert begins (04:00:20) is not cut: the plan's next
+    // entry of it, 20-40 s, is joined after the alert, at 15 s.
     TempDir ends_dir;
-    ends_dir.write("c/channel.toml",
-                   channel_toml("ends", "[[item]]\nid = \"long\"\ntype = \"slide\"\ntitle = "
-                                        "\"Long\"\nduration = 20\n[[alert]]\nid = "
-                                        "\"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
-                                        "\"I-40\"\nevery = \"60s\"\nuntil = "
-                                        "\"2026-12-01T04:01:20Z\"\n"));
     auto ends_run = std::async(std::launch::async, [&] {
-        return run_player(ends_dir, "[device]\ntimezone = \"UTC\"\n",
-                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                           "36", "--clock-start", "2026-12-01T04:00:00Z"},
-                          "320x180");
+        return slide_and_storm(ends_dir, 20, "60s", "2026-12-01T04:01:20Z", "36");
     });
     TempDir joined_dir, left_out_dir;
     auto left_out_run = std::async(std::launch::async, [&] { return play(left_out_dir, 22); });
@@ -778,22 +775,18 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
         for (size_t i = 2; i < all.size(); ++i)
             CHECK_MESSAGE(all[i].item != "v1", i, ": ", all[i].start_detail);
     }
-    const RunResult in_step = in_step_run.get();
-    REQUIRE_MESSAGE(in_step.exit_code == 0, in_step.err);
-    const auto shown = plays(read_trace(in_step_dir / "t.ndjson"));
-    REQUIRE(shown.size() >= 3);
-    CHECK(shown[0].item == "long");
-    CHECK(shown[1].item == "storm");
-    CHECK(shown[2].item == "long");
-    CHECK_MESSAGE(std::abs(shown[2].joined_seconds() - 19.0) < 0.1, shown[2].start_detail);
-    const RunResult ends = ends_run.get();
-    REQUIRE_MESSAGE(ends.exit_code == 0, ends.err);
-    const auto after_end = plays(read_trace(ends_dir / "t.ndjson"));
-    REQUIRE(after_end.size() >= 3);
-    CHECK(after_end[0].item == "long");
-    CHECK(after_end[1].item == "storm");
-    CHECK(after_end[2].item == "long");
-    CHECK_MESSAGE(std::abs(after_end[2].joined_seconds() - 15.0) < 0.1, after_end[2].start_detail);
+    // long, storm, then long again joined `seconds` in.
+    const auto check_joined_after = [](const TempDir& dir, const RunResult& r, double seconds) {
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        const auto shown = plays(read_trace(dir / "t.ndjson"));
+        REQUIRE(shown.size() >= 3);
+        CHECK(shown[0].item == "long");
+        CHECK(shown[1].item == "storm");
+        CHECK(shown[2].item == "long");
+        CHECK_MESSAGE(std::abs(shown[2].joined_seconds() - seconds) < 0.1, shown[2].start_detail);
+    };
+    check_joined_after(in_step_dir, in_step_run.get(), 19.0);
+    check_joined_after(ends_dir, ends_run.get(), 15.0);
 }
 
 TEST_CASE("two players on the system clock show the same video frame at the same moment, "

@@ -112,6 +112,54 @@ std::uint64_t sum_bytes(const std::vector<AccessLine>& log) {
     return total;
 }
 
+// A running player's set-up: channel sources built and signed by milepost-pack
+// into a site a real nginx serves, and a screen (time zone UTC) whose milepost-sync
+// follows it, in `work`.
+struct PackedSite {
+    explicit PackedSite(const TempDir& work) : work(work) {}
+    const TempDir& work;
+    fs::path site = work / "site", data = work / "data", config;
+    std::string key_line = make_pack_key(work / "pack.key", work / "pack.pub");
+    std::optional<Nginx> nginx;
+
+    // `milepost-pack build SOURCE --sequence N` into the site; the first starts nginx
+    // and writes the screen's device.toml.
+    void build(const fs::path& source, const std::string& sequence) {
+        auto r =
+            run({MILEPOST_PACK, "build", source.string(), "--secret-key",
+                 (work / "pack.key").string(), "--out", site.string(), "--sequence", sequence});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        if (nginx)
+            return;
+        nginx.emplace(site);
+        config = work.write("device.toml", "[device]\ntimezone = \"UTC\"\n[content]\nserver = \"" +
+                                               nginx->url() +
+                                               "\"\nchannel = \"trucking\"\npublic_key = \"" +
+                                               key_line + "\"\n[display]\nboot_info_seconds = 0\n");
+    }
+    RunResult sync() const {
+        return run(
+            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
+    }
+    // Built and fetched: the screen's active version.
+    void activate(const fs::path& source, const std::string& sequence) {
+        build(source, sequence);
+        const RunResult r = sync();
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    }
+    // A channel source's first lines: the channel's name and a hotline.
+    static constexpr const char* kHeader =
+        "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = \"Hotline\"\ncall = "
+        "\"1-888-373-7888\"\n";
+    // milepost-player on the screen, headless, tracing to `trace`, its clock from `clock`.
+    Child player(const fs::path& trace, const std::string& size, const std::string& exit_after,
+                 const std::string& clock) const {
+        return Child({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
+                      "--headless", size, "--trace", trace.string(), "--exit-after", exit_after,
+                      "--clock-start", clock});
+    }
+};
+
 // The channel a screen holds is whole: --check says so.
 void check_whole(const Screen& screen, const std::string& expect_sequence) {
     auto check = screen.sync("--check");
@@ -1090,9 +1138,7 @@ TEST_CASE("a running player switches to the version sync activates, at an item b
 TEST_CASE("a version that comes while the screen is ahead of the plan after a failure does "
           "not bring back the item just shown") {
     TempDir work;
-    const fs::path site = work / "site";
-    const fs::path secret = work / "pack.key", pub = work / "pack.pub";
-    const std::string key_line = make_pack_key(secret, pub);
+    PackedSite site(work);
     // "cut" is a 10-s video cut at 60%, its index whole: it ends about 6 s in, and
     // the screen walks on to v1 (6 s), ahead of the plan: cut 0-10 s, v1 10-16 s,
     // last 16-19 s. Version 2 (the same items) comes while v1 plays and is taken
@@ -1108,44 +1154,23 @@ TEST_CASE("a version that comes while the screen is ahead of the plan after a fa
         make_media("count-160x120-6s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
                                             "-t", "6", "-c:v", "libx264", "-pix_fmt", "yuv420p"}),
         work / "a/media/v1.mp4");
-    work.write("a/channel.toml",
-               "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = \"Hotline\"\ncall = "
-               "\"1-888-373-7888\"\n[[item]]\nid = \"cut\"\ntype = \"video\"\nfile = "
-               "\"media/cut.mp4\"\n[[item]]\nid = \"v1\"\ntype = \"video\"\nfile = "
-               "\"media/v1.mp4\"\n[[item]]\nid = \"last\"\ntype = \"slide\"\ntitle = "
-               "\"Last\"\nduration = 3\n");
-    auto build = [&](const std::string& sequence) {
-        auto r = run({MILEPOST_PACK, "build", (work / "a/channel.toml").string(), "--secret-key",
-                      secret.string(), "--out", site.string(), "--sequence", sequence});
-        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    };
-    build("1");
-    Nginx nginx(site);
-    const fs::path config =
-        work.write("device.toml", "[device]\ntimezone = \"UTC\"\n[content]\nserver = \"" +
-                                      nginx.url() + "\"\nchannel = \"trucking\"\npublic_key = \"" +
-                                      key_line + "\"\n[display]\nboot_info_seconds = 0\n");
-    const fs::path data = work / "data";
-    auto sync = [&] {
-        return run(
-            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
-    };
-    REQUIRE(sync().exit_code == 0);
+    work.write(
+        "a/channel.toml",
+        std::string(PackedSite::kHeader) +
+            "[[item]]\nid = \"cut\"\ntype = \"video\"\nfile = \"media/cut.mp4\"\n[[item]]\nid "
+            "= \"v1\"\ntype = \"video\"\nfile = \"media/v1.mp4\"\n[[item]]\nid = "
+            "\"last\"\ntype = \"slide\"\ntitle = \"Last\"\nduration = 3\n");
+    site.activate(work / "a/channel.toml", "1");
 
     const fs::path trace = work / "trace.ndjson";
-    Child player({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
-                  "--headless", "320x180", "--trace", trace.string(), "--exit-after", "16",
-                  "--clock-start", "2026-12-01T04:00:00Z"});
+    Child player = site.player(trace, "320x180", "16", "2026-12-01T04:00:00Z");
     // Activated once v1 has started (about 6 s in; it plays 6 s): the player looks
     // every 2 s.
     const auto give_up = std::chrono::steady_clock::now() + 20s;
     while (read_file(trace).find("\"event\":\"item_start\",\"item\":\"v1\"") == std::string::npos &&
            std::chrono::steady_clock::now() < give_up)
         std::this_thread::sleep_for(100ms);
-    build("2");
-    auto updated = sync();
-    INFO(updated.err);
-    REQUIRE(updated.exit_code == 0);
+    site.activate(work / "a/channel.toml", "2");
     auto played = player.wait();
     INFO(played.err);
     REQUIRE(played.exit_code == 0);
@@ -1168,7 +1193,7 @@ TEST_CASE("a version that comes while the screen is ahead of the plan after a fa
     }
     // The play log: v1 from version 1, and what came after it from version 2, so the
     // version changed at v1's end, while the screen was ahead.
-    auto log = PlayLog::open(data / "playlog.db");
+    auto log = PlayLog::open(site.data / "playlog.db");
     REQUIRE(log.ok());
     auto rows = log->rows_json(1, 100);
     REQUIRE(rows.ok());
@@ -1244,42 +1269,20 @@ TEST_CASE("a damaged active channel is fetched again, never an older one, and th
 
 TEST_CASE("an alert an update brings is shown at once, cutting short the item on screen") {
     TempDir work;
-    const fs::path site = work / "site";
-    const fs::path secret = work / "pack.key", pub = work / "pack.pub";
-    const std::string key_line = make_pack_key(secret, pub);
-    const std::string channel = "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = "
-                                "\"Hotline\"\ncall = \"1-888-373-7888\"\n[[item]]\nid = "
-                                "\"long\"\ntype = \"slide\"\ntitle = \"LONG\"\nduration = 60\n";
+    PackedSite site(work);
+    const std::string channel = std::string(PackedSite::kHeader) +
+                                "[[item]]\nid = \"long\"\ntype = \"slide\"\ntitle = "
+                                "\"LONG\"\nduration = 60\n";
     work.write("a/channel.toml", channel);
     work.write("b/channel.toml", channel + "[[alert]]\nid = \"storm\"\ntitle = \"ROAD "
                                            "CLOSED\"\nbody = \"I-40\"\nevery = \"1h\"\nuntil = "
                                            "\"2026-12-31T00:00:00Z\"\n");
-    auto build = [&](const std::string& source, const std::string& sequence) {
-        auto r =
-            run({MILEPOST_PACK, "build", (work / source / "channel.toml").string(), "--secret-key",
-                 secret.string(), "--out", site.string(), "--sequence", sequence});
-        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    };
-    build("a", "1");
-    Nginx nginx(site);
-    const fs::path config =
-        work.write("device.toml", "[device]\ntimezone = \"UTC\"\n[content]\nserver = \"" +
-                                      nginx.url() + "\"\nchannel = \"trucking\"\npublic_key = \"" +
-                                      key_line + "\"\n[display]\nboot_info_seconds = 0\n");
-    const fs::path data = work / "data";
-    auto sync = [&] {
-        return run(
-            {MILEPOST_SYNC, "--config", config.string(), "--data-dir", data.string(), "--once"});
-    };
-    REQUIRE(sync().exit_code == 0);
+    site.activate(work / "a/channel.toml", "1");
     // Mid-morning on a trusted clock; the grid's next time (on the hour) is 45 min away.
     const fs::path trace = work / "trace.ndjson";
-    Child player({MILEPOST_PLAYER, "--config", config.string(), "--data-dir", data.string(),
-                  "--headless", "640x360", "--trace", trace.string(), "--exit-after", "8",
-                  "--clock-start", "2026-12-01T10:15:00Z"});
+    Child player = site.player(trace, "640x360", "8", "2026-12-01T10:15:00Z");
     std::this_thread::sleep_for(2000ms);
-    build("b", "2");
-    REQUIRE(sync().exit_code == 0);
+    site.activate(work / "b/channel.toml", "2");
     auto played = player.wait();
     REQUIRE_MESSAGE(played.exit_code == 0, played.err);
     CHECK(played.err.find("alert \"storm\" arrived: shown at once") != std::string::npos);
@@ -1290,7 +1293,7 @@ TEST_CASE("an alert an update brings is shown at once, cutting short the item on
     // Within the player's look at the data dir (every 2 s) of the activation.
     CHECK(list[1].start < 2.0 + 2.0 + 1.5);
     CHECK(list[1].start - list[0].end < 0.05);
-    auto log = PlayLog::open(data / "playlog.db");
+    auto log = PlayLog::open(site.data / "playlog.db");
     REQUIRE(log.ok());
     auto rows = log->rows_json(1, 100);
     REQUIRE(rows.ok());
