@@ -120,10 +120,12 @@ Showing Playback::or_walk_on(Showing due, WallTime from, Ended ended) {
     const Item* last = just_shown();
     if (const auto& cut = m_cut_by_alert) {
         // After an alert, the plan where it is, unless it has not yet passed what was
-        // shown of what the alert cut (that was ahead of the plan): then on from there.
-        const bool behind = due.entry_start < cut->entry_start ||
-                            (due.entry_start == cut->entry_start &&
-                             due.offset < cut->offset + (cut->end - cut->start));
+        // shown of what the alert cut (that was ahead of the plan), or reached the item
+        // a wait it cut was for: then on from there.
+        const bool behind = cut->waits ? due.entry_start < cut->entry_end
+                                       : due.entry_start < cut->entry_start ||
+                                             (due.entry_start == cut->entry_start &&
+                                              due.offset < cut->offset + (cut->end - cut->start));
         if (behind && !ended.clock_jumped)
             return cut->waits ? m_planner->catch_up(cut->entry_end, nullptr, from)
                               : m_planner->walk_on(cut->entry_end, last, from);

@@ -747,6 +747,29 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
     auto ends_run = std::async(std::launch::async, [&] {
         return slide_and_storm(ends_dir, 20, "60s", "2026-12-01T04:01:20Z", "36");
     });
+    // And the hotline's wait for the plan, cut by the alert: with text planned 20 s
+    // and v1 4 s (20-24 s), the screen shows v1 at once, then waits for v2 at 24 s.
+    // The alert (6-21 s) ends 1 s into v1's entry: the screen waits on for v2, and
+    // does not show v1 again.
+    TempDir wait_dir;
+    auto wait_run = std::async(std::launch::async, [&] {
+        fs::create_directories(wait_dir / "c");
+        wait_dir.write("c/text.mp4", "This is not a video, only text with a video's name.\n");
+        fs::copy_file(four, wait_dir / "c/v1.mp4");
+        fs::copy_file(four, wait_dir / "c/v2.mp4");
+        wait_dir.write("c/channel.toml",
+                       channel_toml("wait", "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = "
+                                            "\"text.mp4\"\nduration = 20\n[[item]]\nid = "
+                                            "\"v1\"\ntype = \"video\"\nfile = \"v1.mp4\"\n[[item]]"
+                                            "\nid = \"v2\"\ntype = \"video\"\nfile = "
+                                            "\"v2.mp4\"\n[[alert]]\nid = \"storm\"\ntitle = "
+                                            "\"ROAD CLOSED\"\nbody = \"I-40\"\nevery = "
+                                            "\"30s\"\nuntil = \"2026-12-01T04:00:36Z\"\n"));
+        return run_player(wait_dir, "[device]\ntimezone = \"UTC\"\n",
+                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                           "27", "--clock-start", "2026-12-01T04:00:00Z"},
+                          "320x180");
+    });
     TempDir joined_dir, left_out_dir;
     auto left_out_run = std::async(std::launch::async, [&] { return play(left_out_dir, 22); });
     const RunResult joined_run = play(joined_dir, 16);
@@ -787,6 +810,19 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
     };
     check_joined_after(in_step_dir, in_step_run.get(), 19.0);
     check_joined_after(ends_dir, ends_run.get(), 15.0);
+
+    const RunResult waited = wait_run.get();
+    REQUIRE_MESSAGE(waited.exit_code == 0, waited.err);
+    std::map<std::string, std::vector<double>> errors;
+    const std::vector<Play> all = plays_shown(wait_dir / "t.ndjson", errors);
+    REQUIRE(all.size() >= 3);
+    CHECK(all[0].item == "v1");
+    CHECK(all[1].item == "storm");
+    CHECK(all[2].item == "v2");
+    CHECK(all[2].joined_seconds() == 0);
+    CHECK(all[2].start - all[1].end == doctest::Approx(3.0).epsilon(0.03));
+    for (size_t i = 1; i < all.size(); ++i)
+        CHECK_MESSAGE(all[i].item != "v1", i, ": ", all[i].start_detail);
 }
 
 TEST_CASE("two players on the system clock show the same video frame at the same moment, "
