@@ -701,10 +701,13 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
     const fs::path four =
         make_media("count-160x120-4s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
                                             "-t", "4", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
-    const auto play = [&](const TempDir& dir, int text_seconds) {
+    // text (planned `text_seconds`), v1 (`v1_clip`), v2 (4 s), and the storm on a
+    // 30-s grid up to `until`, from 04:00.
+    const auto play = [&](const TempDir& dir, int text_seconds, const fs::path& v1_clip,
+                          const std::string& until, const std::string& exit_after) {
         fs::create_directories(dir / "c");
         dir.write("c/text.mp4", "This is not a video, only text with a video's name.\n");
-        fs::copy_file(eight, dir / "c/v1.mp4");
+        fs::copy_file(v1_clip, dir / "c/v1.mp4");
         fs::copy_file(four, dir / "c/v2.mp4");
         dir.write("c/channel.toml",
                   channel_toml("ahead", "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = "
@@ -714,11 +717,11 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
                                             "\"v1.mp4\"\n[[item]]\nid = \"v2\"\ntype = "
                                             "\"video\"\nfile = \"v2.mp4\"\n[[alert]]\nid = "
                                             "\"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
-                                            "\"I-40\"\nevery = \"30s\"\nuntil = "
-                                            "\"2026-12-01T04:00:34Z\"\n"));
+                                            "\"I-40\"\nevery = \"30s\"\nuntil = \"" +
+                                            until + "\"\n"));
         return run_player(dir, "[device]\ntimezone = \"UTC\"\n",
                           {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                           "22", "--clock-start", "2026-12-01T04:00:00Z"},
+                           exit_after, "--clock-start", "2026-12-01T04:00:00Z"},
                           "320x180");
     };
     // And screens in step, with one slide (storm as above, on its own grid).
@@ -752,27 +755,13 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
     // The alert (6-21 s) ends 1 s into v1's entry: the screen waits on for v2, and
     // does not show v1 again.
     TempDir wait_dir;
-    auto wait_run = std::async(std::launch::async, [&] {
-        fs::create_directories(wait_dir / "c");
-        wait_dir.write("c/text.mp4", "This is not a video, only text with a video's name.\n");
-        fs::copy_file(four, wait_dir / "c/v1.mp4");
-        fs::copy_file(four, wait_dir / "c/v2.mp4");
-        wait_dir.write("c/channel.toml",
-                       channel_toml("wait", "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = "
-                                            "\"text.mp4\"\nduration = 20\n[[item]]\nid = "
-                                            "\"v1\"\ntype = \"video\"\nfile = \"v1.mp4\"\n[[item]]"
-                                            "\nid = \"v2\"\ntype = \"video\"\nfile = "
-                                            "\"v2.mp4\"\n[[alert]]\nid = \"storm\"\ntitle = "
-                                            "\"ROAD CLOSED\"\nbody = \"I-40\"\nevery = "
-                                            "\"30s\"\nuntil = \"2026-12-01T04:00:36Z\"\n"));
-        return run_player(wait_dir, "[device]\ntimezone = \"UTC\"\n",
-                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                           "27", "--clock-start", "2026-12-01T04:00:00Z"},
-                          "320x180");
-    });
+    auto wait_run = std::async(
+        std::launch::async, [&] { return play(wait_dir, 20, four, "2026-12-01T04:00:36Z", "27"); });
     TempDir joined_dir, left_out_dir;
-    auto left_out_run = std::async(std::launch::async, [&] { return play(left_out_dir, 22); });
-    const RunResult joined_run = play(joined_dir, 16);
+    auto left_out_run = std::async(std::launch::async, [&] {
+        return play(left_out_dir, 22, eight, "2026-12-01T04:00:34Z", "22");
+    });
+    const RunResult joined_run = play(joined_dir, 16, eight, "2026-12-01T04:00:34Z", "22");
     const RunResult left_out = left_out_run.get();
     // (No structured binding here: clang 14 cannot capture one in doctest's messages.)
     const std::vector<std::pair<const TempDir*, const RunResult*>> runs{{&joined_dir, &joined_run},
