@@ -112,7 +112,8 @@ private:
     };
     Showing or_walk_on(Showing due, WallTime from, Ended ended);
     void remember_alert_cut(const Showing& next, WallTime w, Ended ended);
-    const Item* just_shown() const; // after an alert, the item it cut
+    bool behind_alert_cut(const Showing& due) const; // m_cut_by_alert is set
+    const Item* just_shown() const;                  // after an alert, the item it cut
     const Item* item_by_id(const std::string& id) const;
     void take_item(Clock::time_point now, Showing& s, WallTime w);
     void start_item(Clock::time_point now, const Showing& s, WallTime w);

@@ -119,14 +119,9 @@ Showing Playback::or_walk_on(Showing due, WallTime from, Ended ended) {
         return due;
     const Item* last = just_shown();
     if (const auto& cut = m_cut_by_alert) {
-        // After an alert, the plan where it is, unless it has not yet passed what was
-        // shown of what the alert cut (that was ahead of the plan), or reached the item
-        // a wait it cut was for: then on from there.
-        const bool behind = cut->waits ? due.entry_start < cut->entry_end
-                                       : due.entry_start < cut->entry_start ||
-                                             (due.entry_start == cut->entry_start &&
-                                              due.offset < cut->offset + (cut->end - cut->start));
-        if (behind && !ended.clock_jumped)
+        // After an alert, the plan where it is, unless it is behind what the alert
+        // cut: then on from there.
+        if (behind_alert_cut(due) && !ended.clock_jumped)
             return cut->waits ? m_planner->catch_up(cut->entry_end, nullptr, from)
                               : m_planner->walk_on(cut->entry_end, last, from);
         return m_planner->excluded(due.item) ? m_planner->walk_on(due.entry_start, last, from)
@@ -155,6 +150,16 @@ void Playback::remember_alert_cut(const Showing& next, WallTime w, Ended ended) 
         m_cut_by_alert = m_showing;
         m_cut_by_alert->end = w;
     }
+}
+
+// The plan at `due` has not yet passed what was shown of what the alert cut (that
+// was ahead of the plan), or not reached the item a wait it cut was for.
+bool Playback::behind_alert_cut(const Showing& due) const {
+    const Showing& cut = *m_cut_by_alert;
+    if (cut.waits)
+        return due.entry_start < cut.entry_end;
+    return due.entry_start < cut.entry_start ||
+           (due.entry_start == cut.entry_start && due.offset < cut.offset + (cut.end - cut.start));
 }
 
 const Item* Playback::just_shown() const {

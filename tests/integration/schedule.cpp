@@ -501,22 +501,13 @@ TEST_CASE("broken files at the start, middle and end of a channel: the next item
           "second, and no item again, whole or in part, before every playable one had its turn") {
     TempDir dir;
     fs::create_directories(dir / "c");
-    const fs::path one =
-        make_media("count-160x120-1s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
-                                            "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
-    const fs::path four =
-        make_media("count-160x120-4s-faststart.mp4",
-                   {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-t", "4", "-c:v",
-                    "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"});
-    const std::string bytes = read_file(four);
+    const fs::path one = count_clip(1); // its index at its end
+    const std::string bytes = read_file(count_clip(4, true));
     // Text with a video's name, a zero-byte file, an MP4 cut before its index (moov at
     // its end), and one cut at 60% whose index is whole: it ends part way.
-    dir.write("c/text.mp4", "This is not a video, only text with a video's name.\n");
+    dir.write("c/text.mp4", kTextNamedVideo);
     dir.write("c/zero.mp4", "");
-    const fs::path end_moov = make_media("count-160x120-1s-moov-at-end.mp4",
-                                         {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
-                                          "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
-    dir.write("c/no-moov.mp4", read_file(end_moov).substr(0, read_file(end_moov).size() / 2));
+    dir.write("c/no-moov.mp4", read_file(one).substr(0, read_file(one).size() / 2));
     dir.write("c/cut.mp4", bytes.substr(0, bytes.size() * 6 / 10));
     std::string items;
     const std::vector<std::pair<std::string, std::string>> order{
@@ -627,10 +618,8 @@ TEST_CASE("a clock that jumps while the screen is ahead after a failure ends the
           "plan is joined at the new time") {
     TempDir dir;
     fs::create_directories(dir / "c");
-    const fs::path two =
-        make_media("count-160x120-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
-                                            "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
-    dir.write("c/text.mp4", "This is not a video, only text with a video's name.\n");
+    const fs::path two = count_clip(2);
+    dir.write("c/text.mp4", kTextNamedVideo);
     std::string items = "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = \"text.mp4\"\n"
                         "duration = 2\n";
     for (const char* id : {"v1", "v2", "v3", "v4", "v5"}) {
@@ -695,18 +684,13 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
     // - with text planned 22 s: still in text, left out here, and v1 (22-30 s) next,
     //   which would show v1 again from its start.
     // Either way the screen walks on to v2, whole: nothing of v1 again.
-    const fs::path eight =
-        make_media("count-160x120-8s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
-                                            "-t", "8", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
-    const fs::path four =
-        make_media("count-160x120-4s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
-                                            "-t", "4", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    const fs::path eight = count_clip(8), four = count_clip(4);
     // text (planned `text_seconds`), v1 (`v1_clip`), v2 (4 s), and the storm on a
     // 30-s grid up to `until`, from 04:00.
     const auto play = [&](const TempDir& dir, int text_seconds, const fs::path& v1_clip,
                           const std::string& until, const std::string& exit_after) {
         fs::create_directories(dir / "c");
-        dir.write("c/text.mp4", "This is not a video, only text with a video's name.\n");
+        dir.write("c/text.mp4", kTextNamedVideo);
         fs::copy_file(v1_clip, dir / "c/v1.mp4");
         fs::copy_file(four, dir / "c/v2.mp4");
         dir.write("c/channel.toml",

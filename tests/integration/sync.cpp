@@ -1145,15 +1145,9 @@ TEST_CASE("a version that comes while the screen is ahead of the plan after a fa
     // when v1 ends, at about 12 s: the new plan is 2 s into v1 there, the item
     // just shown whole, so the screen walks on to "last" and does not join v1.
     fs::create_directories(work / "a/media");
-    const std::string whole = read_file(
-        make_media("count-160x120-10s-faststart.mp4",
-                   {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-t", "10", "-c:v",
-                    "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"}));
+    const std::string whole = read_file(count_clip(10, true));
     work.write("a/media/cut.mp4", whole.substr(0, whole.size() * 6 / 10));
-    fs::copy_file(
-        make_media("count-160x120-6s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
-                                            "-t", "6", "-c:v", "libx264", "-pix_fmt", "yuv420p"}),
-        work / "a/media/v1.mp4");
+    fs::copy_file(count_clip(6), work / "a/media/v1.mp4");
     work.write(
         "a/channel.toml",
         std::string(PackedSite::kHeader) +

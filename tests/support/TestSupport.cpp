@@ -280,6 +280,18 @@ fs::path make_media(const std::string& name, const std::vector<std::string>& arg
     return file;
 }
 
+fs::path count_clip(int seconds, bool faststart) {
+    const std::string s = std::to_string(seconds);
+    std::vector<std::string> args{"-f",       "lavfi",  "-i",   "testsrc2=size=160x120:rate=25",
+                                  "-t",       s,        "-c:v", "libx264",
+                                  "-pix_fmt", "yuv420p"};
+    if (faststart) {
+        args.push_back("-movflags");
+        args.push_back("+faststart");
+    }
+    return make_media("count-160x120-" + s + "s" + (faststart ? "-faststart" : "") + ".mp4", args);
+}
+
 // A RAUC bundle made by Debian's rauc, signed with a new self-signed certificate
 // (dir/rauc/cert.pem): a 64 KiB "root file system" of random bytes.
 fs::path make_rauc_bundle(const TempDir& dir, const std::string& version,

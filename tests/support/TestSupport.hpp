@@ -94,6 +94,12 @@ std::string ocr(const std::filesystem::path& png, const std::string& lang = "eng
 // A media file made once with the ffmpeg CLI and kept in the build's test-media
 // folder: `ffmpeg -y ARGS... FILE`. Safe when two test processes make it at once.
 std::filesystem::path make_media(const std::string& name, const std::vector<std::string>& args);
+// A counting clip (testsrc2, 160x120 at 25 fps, H.264) of `seconds`, made once by
+// make_media; `faststart`: its index (moov) before its data, else after it.
+std::filesystem::path count_clip(int seconds, bool faststart = false);
+// What a file named .mp4 that is not a video holds in the tests.
+inline constexpr const char* kTextNamedVideo =
+    "This is not a video, only text with a video's name.\n";
 // A RAUC bundle made by Debian's rauc (`rauc bundle`) with a 64 KiB "root file
 // system" of random bytes, signed with dir/rauc/SIGNER.cert.pem, a self-signed
 // certificate made the first time. Format "verity" as images/build makes them;
