@@ -614,29 +614,61 @@ TEST_CASE("broken files at the start, middle and end of a channel: the next item
     CHECK(cut->frame_times.size() + cut->dropped < 100);
 }
 
-TEST_CASE("a clock that jumps while the screen is ahead after a failure ends the walk: the "
-          "plan is joined at the new time") {
-    TempDir dir;
+namespace {
+
+// A channel of `order` (text, a text-named video planned 2 s, and 2-s clips named
+// v1 to v5) in `dir`, played from `clock_start` with the wall clock moved as
+// MILEPOST_TEST_CLOCK_JUMP `jump` says, for `exit_after` seconds.
+RunResult play_with_clock_jump(const TempDir& dir, const std::vector<std::string>& order,
+                               const std::string& clock_start, const std::string& jump,
+                               const std::string& exit_after) {
     fs::create_directories(dir / "c");
     const fs::path two = count_clip(2);
-    dir.write("c/text.mp4", kTextNamedVideo);
-    std::string items = "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = \"text.mp4\"\n"
-                        "duration = 2\n";
-    for (const char* id : {"v1", "v2", "v3", "v4", "v5"}) {
-        fs::copy_file(two, dir / "c" / (std::string(id) + ".mp4"));
-        items += "[[item]]\nid = \"" + std::string(id) + "\"\ntype = \"video\"\nfile = \"" + id +
-                 ".mp4\"\n";
+    std::string items;
+    for (const std::string& id : order) {
+        if (id == "text") {
+            dir.write("c/text.mp4", kTextNamedVideo);
+            items += "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = \"text.mp4\"\n"
+                     "duration = 2\n";
+            continue;
+        }
+        fs::copy_file(two, dir / "c" / (id + ".mp4"));
+        items += "[[item]]\nid = \"" + id + "\"\ntype = \"video\"\nfile = \"" + id + ".mp4\"\n";
     }
     dir.write("c/channel.toml", channel_toml("jump", items));
+    return run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                      {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                       exit_after, "--clock-start", clock_start},
+                      "320x180", {"MILEPOST_TEST_CLOCK_JUMP=" + jump});
+}
+
+// When the play log says `item` started (its first row), on the clock as the
+// player had it.
+std::optional<WallTime> logged_start(const fs::path& data, const std::string& item) {
+    auto log = PlayLog::open(data / "playlog.db");
+    REQUIRE(log.ok());
+    auto rows = log->rows_json(1, 100);
+    REQUIRE(rows.ok());
+    for (const std::string& text : *rows) {
+        const auto row = nlohmann::json::parse(text);
+        if (row["item_id"] == item)
+            return parse_rfc3339(row["started_at"].get<std::string>());
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+TEST_CASE("a clock that jumps while the screen is ahead after a failure ends the walk: the "
+          "plan is joined at the new time") {
     // The plan, a 12-s cycle from 04:00: text 0-2 s, v1 2-4, v2 4-6, v3 6-8, v4 8-10.
     // text fails at once and v1 is walked on, ahead of the plan. One second in, the
     // wall clock is set 4.5 s on (as NTP steps a clock): when v1 ends, about 2 s on
     // the monotonic clock, the plan is at 6.5 s, half a second into v3; waiting for
     // v2 at 4 s would be waiting for a moment that has passed.
-    RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
-                             {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                              "5.5", "--clock-start", "2026-12-01T04:00:00Z"},
-                             "320x180", {"MILEPOST_TEST_CLOCK_JUMP=1:+4.5"});
+    TempDir dir;
+    RunResult r = play_with_clock_jump(dir, {"text", "v1", "v2", "v3", "v4", "v5"},
+                                       "2026-12-01T04:00:00Z", "1:+4.5", "5.5");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     std::map<std::string, std::vector<double>> errors;
     const std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
@@ -658,21 +690,44 @@ TEST_CASE("a clock that jumps while the screen is ahead after a failure ends the
     CHECK(all[2].item == "v4");
     CHECK(all[2].joined_seconds() == 0);
     CHECK(all[2].start - all[1].start == doctest::Approx(2.0 - joined).epsilon(0.05));
-    auto log = PlayLog::open(dir / "data/playlog.db");
-    REQUIRE(log.ok());
-    auto rows = log->rows_json(1, 100);
-    REQUIRE(rows.ok());
-    bool v4_logged = false;
-    for (const std::string& text : *rows) {
-        const auto row = nlohmann::json::parse(text);
-        if (row["item_id"] != "v4")
-            continue;
-        v4_logged = true;
-        const auto at = parse_rfc3339(row["started_at"].get<std::string>());
-        REQUIRE(at);
-        CHECK(abs(*at - *parse_rfc3339("2026-12-01T04:00:08Z")) < 50ms);
-    }
-    CHECK(v4_logged);
+    const auto v4 = logged_start(dir / "data", "v4");
+    REQUIRE(v4);
+    CHECK(abs(*v4 - *parse_rfc3339("2026-12-01T04:00:08Z")) < 50ms);
+}
+
+TEST_CASE("a clock set back while the screen is ahead after a failure ends the walk too: the "
+          "plan is joined at the earlier time, not waited for") {
+    // The plan, a 12-s cycle from 04:00: v1 0-2 s, v2 2-4, text 4-6, v3 6-8, v4 8-10.
+    // Started at 04:00:04, text fails at once and v3 is walked on, ahead of the plan.
+    // One second in, the wall clock is set 3.5 s back (as NTP steps a fast clock):
+    // when v3 ends, the plan is at 2.5 s, half a second into v2. Taken for a screen
+    // still ahead, it would show the hotline until v3's entry ends, at 8 s on the
+    // clock as set: 5.5 s out of step with its neighbours.
+    TempDir dir;
+    RunResult r = play_with_clock_jump(dir, {"v1", "v2", "text", "v3", "v4", "v5"},
+                                       "2026-12-01T04:00:04Z", "1:-3.5", "4.5");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    const std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
+    REQUIRE_MESSAGE(errors.count("text"), r.err);
+    REQUIRE(all.size() >= 3);
+    CHECK(all[0].item == "v3");
+    CHECK(all[0].joined_seconds() == 0);
+    CHECK(all[0].start - errors["text"].front() < 1.0);
+    CHECK(all[0].end - all[0].start == doctest::Approx(2.0).epsilon(0.03));
+    // v2 joined about 0.5 s in, at once, where the plan is on the clock as set.
+    CHECK(all[1].item == "v2");
+    CHECK(all[1].start - all[0].end < 0.05);
+    const double joined = all[1].joined_seconds();
+    CHECK_MESSAGE(joined > 0.4, all[1].start_detail);
+    CHECK_MESSAGE(joined < 0.9, all[1].start_detail);
+    const auto v2 = logged_start(dir / "data", "v2");
+    REQUIRE(v2);
+    CHECK(abs(*v2 - *parse_rfc3339("2026-12-01T04:00:02.500Z")) < 100ms);
+    // Then text, still left out, is walked past: v3 whole.
+    CHECK(all[2].item == "v3");
+    CHECK(all[2].joined_seconds() == 0);
+    CHECK(all[2].start - all[1].end < 0.05);
 }
 
 TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing of the item "

@@ -1203,6 +1203,81 @@ TEST_CASE("a version that comes while the screen is ahead of the plan after a fa
     CHECK(v1[1]["sequence"] == 2);
 }
 
+TEST_CASE("a version taken during an alert that cut an item walked on ahead of the plan still "
+          "keeps that item from coming back") {
+    TempDir work;
+    PackedSite site(work);
+    // "cut" is a 22-s video whose file stops about a second in (its index whole): it
+    // ends early and the screen walks on to v1 (8 s), ahead of the plan: cut 0-22 s,
+    // v1 22-30, v2 30-34. The alert (04:00:04-19) cuts v1 after about 3 s. Version 2
+    // (the same items) is activated during the alert and taken at its end: the new
+    // plan is still in "cut" there, behind what was shown of v1, so the screen walks
+    // on past v1 to v2, whole, as it would without the update. The item the alert
+    // cut is found again by its id in the new version; lost, the screen would show
+    // v1 again.
+    fs::create_directories(work / "a/media");
+    const std::string whole = read_file(count_clip(22, true));
+    const size_t mdat = whole.find("mdat");
+    REQUIRE(mdat != std::string::npos);
+    work.write("a/media/cut.mp4", whole.substr(0, mdat + (whole.size() - mdat) / 20));
+    fs::copy_file(count_clip(8), work / "a/media/v1.mp4");
+    fs::copy_file(count_clip(4), work / "a/media/v2.mp4");
+    work.write(
+        "a/channel.toml",
+        std::string(PackedSite::kHeader) +
+            "[[item]]\nid = \"cut\"\ntype = \"video\"\nfile = \"media/cut.mp4\"\n[[item]]\nid "
+            "= \"v1\"\ntype = \"video\"\nfile = \"media/v1.mp4\"\n[[item]]\nid = "
+            "\"v2\"\ntype = \"video\"\nfile = \"media/v2.mp4\"\n[[alert]]\nid = "
+            "\"storm\"\ntitle = \"ROAD CLOSED\"\nbody = \"I-40\"\nevery = \"30s\"\nuntil = "
+            "\"2026-12-01T04:00:34Z\"\n");
+    site.activate(work / "a/channel.toml", "1");
+
+    const fs::path trace = work / "trace.ndjson";
+    Child player = site.player(trace, "320x180", "23.5", "2026-12-01T04:00:00Z");
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (read_file(trace).find("\"event\":\"item_start\",\"item\":\"storm\"") ==
+               std::string::npos &&
+           std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(100ms);
+    site.activate(work / "a/channel.toml", "2");
+    auto played = player.wait();
+    INFO(played.err);
+    REQUIRE(played.exit_code == 0);
+    CHECK(played.err.find("now playing channel \"trucking\" sequence 2") != std::string::npos);
+
+    const auto list = plays(read_trace(trace));
+    REQUIRE(list.size() >= 4);
+    CHECK(list[0].item == "cut");
+    CHECK(list[0].end < 3.0); // it ended early
+    CHECK(list[1].item == "v1");
+    CHECK(list[1].start - list[0].end < 1.0);
+    CHECK(list[2].item == "storm");
+    CHECK(list[2].start - list[1].end < 0.05);
+    CHECK(list[2].end - list[2].start == doctest::Approx(15.0).epsilon(0.01));
+    CHECK(list[3].item == "v2");
+    CHECK(list[3].joined_seconds() == 0);
+    CHECK(list[3].start - list[2].end < 0.05);
+    for (size_t i = 3; i < list.size(); ++i) {
+        INFO(i << ": " << list[i].item << " " << list[i].start_detail);
+        CHECK(list[i].item != "v1");
+        CHECK(list[i].item != "cut");
+    }
+    // The play log: v2 from version 2, taken at the alert's end.
+    auto log = PlayLog::open(site.data / "playlog.db");
+    REQUIRE(log.ok());
+    auto rows = log->rows_json(1, 100);
+    REQUIRE(rows.ok());
+    bool v2_logged = false;
+    for (const std::string& text : *rows) {
+        const auto row = nlohmann::json::parse(text);
+        if (row["item_id"] != "v2")
+            continue;
+        v2_logged = true;
+        CHECK(row["sequence"] == 2);
+    }
+    CHECK(v2_logged);
+}
+
 TEST_CASE("a damaged active channel is fetched again, never an older one, and the player takes "
           "it without a restart") {
     TempDir work;
