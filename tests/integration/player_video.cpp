@@ -218,7 +218,9 @@ TEST_CASE("broken files are skipped within a second each and the good ones still
     REQUIRE(corrupt);
     CHECK(corrupt->start - errors["stalled"].front() < 1.0);
     CHECK(corrupt->end < again->start - 2.0);
-    CHECK(again->start - first->start == doctest::Approx(8.0).epsilon(0.1 / 8));
+    // Within 0.1 s; under the sanitizers (a starved run's late first frame), 0.5 s.
+    const double in_step = in_other_tree() ? 0.5 : 0.1;
+    CHECK(std::abs(again->start - first->start - 8.0) < in_step);
     CHECK(again->joined_seconds() == 0);
     CHECK(r.err.find("zero.mp4: cannot open") != std::string::npos);
 }

@@ -237,6 +237,11 @@ Picture load_picture(const fs::path& png) {
     return p;
 }
 
+bool in_other_tree() {
+    const char* tree = std::getenv("MILEPOST_TEST_TREE");
+    return tree && *tree;
+}
+
 std::string in_test_tree(const std::string& built) {
     const char* tree = std::getenv("MILEPOST_TEST_TREE");
     const std::string_view root = MILEPOST_BUILD_TREE;

@@ -80,6 +80,10 @@ Picture load_picture(const std::filesystem::path& png);
 // sanitizer tree's programs this way (the test program is not instrumented in
 // either tree, so it is built once).
 std::string in_test_tree(const std::string& built);
+// Whether the programs under test are another tree's (the sanitizer pass's): they
+// run several times slower there, at nice 19 beside the gles2 tests, so a check of
+// when something happened allows them more.
+bool in_other_tree();
 #ifdef MILEPOST_PLAYER_BUILT // integration_tests
 #define MILEPOST_PLAYER ::milepost::test::in_test_tree(MILEPOST_PLAYER_BUILT)
 #define MILEPOST_PACK ::milepost::test::in_test_tree(MILEPOST_PACK_BUILT)
