@@ -657,6 +657,35 @@ std::optional<WallTime> logged_start(const fs::path& data, const std::string& it
     return std::nullopt;
 }
 
+// The run of play_with_clock_jump: text failed at once, `walked` (2 s) was walked
+// on whole within a second of it, ahead of the plan, and then `joined` came at
+// once, joined about 0.5 s in where the plan is on the clock as moved (its entry
+// starts at `entry_start`), and so logged. Returns the plays shown.
+std::vector<Play> walked_on_then_joined(const TempDir& dir, const RunResult& r,
+                                        const std::string& walked, const std::string& joined,
+                                        const std::string& entry_start) {
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
+    REQUIRE_MESSAGE(errors.count("text"), r.err);
+    REQUIRE(all.size() >= 3);
+    // Whole: the clock's move does not touch it (paced by the monotonic clock).
+    CHECK(all[0].item == walked);
+    CHECK(all[0].joined_seconds() == 0);
+    CHECK(all[0].start - errors["text"].front() < 1.0);
+    CHECK(all[0].end - all[0].start == doctest::Approx(2.0).epsilon(0.03));
+    CHECK(all[1].item == joined);
+    CHECK(all[1].start - all[0].end < 0.05);
+    CHECK_MESSAGE(all[1].joined_seconds() > 0.4, all[1].start_detail);
+    CHECK_MESSAGE(all[1].joined_seconds() < 0.9, all[1].start_detail);
+    const auto logged = logged_start(dir / "data", joined);
+    REQUIRE(logged);
+    const auto planned = *parse_rfc3339(entry_start) +
+                         round<milliseconds>(duration<double>(all[1].joined_seconds()));
+    CHECK(abs(*logged - planned) < 50ms);
+    return all;
+}
+
 } // namespace
 
 TEST_CASE("a clock that jumps while the screen is ahead after a failure ends the walk: the "
@@ -667,25 +696,11 @@ TEST_CASE("a clock that jumps while the screen is ahead after a failure ends the
     // the monotonic clock, the plan is at 6.5 s, half a second into v3; waiting for
     // v2 at 4 s would be waiting for a moment that has passed.
     TempDir dir;
-    RunResult r = play_with_clock_jump(dir, {"text", "v1", "v2", "v3", "v4", "v5"},
-                                       "2026-12-01T04:00:00Z", "1:+4.5", "5.5");
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    std::map<std::string, std::vector<double>> errors;
-    const std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
-    REQUIRE_MESSAGE(errors.count("text"), r.err);
-    REQUIRE(all.size() >= 3);
-    // v1 walked on, whole, within a second of the failure; the clock's jump does not
-    // touch it (paced by the monotonic clock).
-    CHECK(all[0].item == "v1");
-    CHECK(all[0].joined_seconds() == 0);
-    CHECK(all[0].start - errors["text"].front() < 1.0);
-    CHECK(all[0].end - all[0].start == doctest::Approx(2.0).epsilon(0.03));
-    // Then the plan where the clock now is: v3 joined about 0.5 s in, at once.
-    CHECK(all[1].item == "v3");
-    CHECK(all[1].start - all[0].end < 0.05);
+    const RunResult r = play_with_clock_jump(dir, {"text", "v1", "v2", "v3", "v4", "v5"},
+                                             "2026-12-01T04:00:00Z", "1:+4.5", "5.5");
+    // v1 walked on; then v3, where the plan is on the clock as set.
+    const std::vector<Play> all = walked_on_then_joined(dir, r, "v1", "v3", "2026-12-01T04:00:06Z");
     const double joined = all[1].joined_seconds();
-    CHECK_MESSAGE(joined > 0.4, all[1].start_detail);
-    CHECK_MESSAGE(joined < 0.9, all[1].start_detail);
     // And v4 whole, in step with the plan on the clock as set: at 04:00:08.
     CHECK(all[2].item == "v4");
     CHECK(all[2].joined_seconds() == 0);
@@ -704,26 +719,10 @@ TEST_CASE("a clock set back while the screen is ahead after a failure ends the w
     // still ahead, it would show the hotline until v3's entry ends, at 8 s on the
     // clock as set: 5.5 s out of step with its neighbours.
     TempDir dir;
-    RunResult r = play_with_clock_jump(dir, {"v1", "v2", "text", "v3", "v4", "v5"},
-                                       "2026-12-01T04:00:04Z", "1:-3.5", "4.5");
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    std::map<std::string, std::vector<double>> errors;
-    const std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
-    REQUIRE_MESSAGE(errors.count("text"), r.err);
-    REQUIRE(all.size() >= 3);
-    CHECK(all[0].item == "v3");
-    CHECK(all[0].joined_seconds() == 0);
-    CHECK(all[0].start - errors["text"].front() < 1.0);
-    CHECK(all[0].end - all[0].start == doctest::Approx(2.0).epsilon(0.03));
-    // v2 joined about 0.5 s in, at once, where the plan is on the clock as set.
-    CHECK(all[1].item == "v2");
-    CHECK(all[1].start - all[0].end < 0.05);
-    const double joined = all[1].joined_seconds();
-    CHECK_MESSAGE(joined > 0.4, all[1].start_detail);
-    CHECK_MESSAGE(joined < 0.9, all[1].start_detail);
-    const auto v2 = logged_start(dir / "data", "v2");
-    REQUIRE(v2);
-    CHECK(abs(*v2 - *parse_rfc3339("2026-12-01T04:00:02.500Z")) < 100ms);
+    const RunResult r = play_with_clock_jump(dir, {"v1", "v2", "text", "v3", "v4", "v5"},
+                                             "2026-12-01T04:00:04Z", "1:-3.5", "4.5");
+    // v3 walked on; then v2, where the plan is on the clock as set (about 04:00:02.5).
+    const std::vector<Play> all = walked_on_then_joined(dir, r, "v3", "v2", "2026-12-01T04:00:02Z");
     // Then text, still left out, is walked past: v3 whole.
     CHECK(all[2].item == "v3");
     CHECK(all[2].joined_seconds() == 0);

@@ -151,6 +151,28 @@ struct PackedSite {
     static constexpr const char* kHeader =
         "channel = \"trucking\"\n[[hotline]]\nregion = \"*\"\nname = \"Hotline\"\ncall = "
         "\"1-888-373-7888\"\n";
+    // `source` built and fetched as version `sequence` once the player's trace shows
+    // `item` started (within 20 s): the player looks at the data dir every 2 s.
+    void activate_once_started(const fs::path& trace, const std::string& item,
+                               const fs::path& source, const std::string& sequence) {
+        const std::string started = "\"event\":\"item_start\",\"item\":\"" + item + "\"";
+        const auto give_up = std::chrono::steady_clock::now() + 20s;
+        while (read_file(trace).find(started) == std::string::npos &&
+               std::chrono::steady_clock::now() < give_up)
+            std::this_thread::sleep_for(100ms);
+        activate(source, sequence);
+    }
+    // The screen's play log, oldest row first.
+    std::vector<nlohmann::json> logged() const {
+        auto log = PlayLog::open(data / "playlog.db");
+        REQUIRE(log.ok());
+        auto rows = log->rows_json(1, 100);
+        REQUIRE(rows.ok());
+        std::vector<nlohmann::json> out;
+        for (const std::string& text : *rows)
+            out.push_back(nlohmann::json::parse(text));
+        return out;
+    }
     // milepost-player on the screen, headless, tracing to `trace`, its clock from `clock`.
     Child player(const fs::path& trace, const std::string& size, const std::string& exit_after,
                  const std::string& clock) const {
@@ -167,6 +189,30 @@ void check_whole(const Screen& screen, const std::string& expect_sequence) {
     CHECK(check.exit_code == 0);
     CHECK(check.out.find("sequence " + expect_sequence + ",") != std::string::npos);
     CHECK(check.out.find(": whole") != std::string::npos);
+}
+
+// The screen plays `source`, made version 1, from 04:00 for `exit_after` s, and
+// the same source comes as version 2 once `item` has started. "cut", a video whose
+// file stops early, ended by `cut_ended_by` s and v1 was walked on within a second:
+// the plays (at least `at_least`), once the player said it took version 2.
+std::vector<Play> cut_walked_on_and_updated(PackedSite& site, const fs::path& source,
+                                            const std::string& exit_after, const std::string& item,
+                                            double cut_ended_by, size_t at_least) {
+    site.activate(source, "1");
+    const fs::path trace = site.work / "trace.ndjson";
+    Child player = site.player(trace, "320x180", exit_after, "2026-12-01T04:00:00Z");
+    site.activate_once_started(trace, item, source, "2");
+    auto played = player.wait();
+    INFO(played.err);
+    REQUIRE(played.exit_code == 0);
+    CHECK(played.err.find("now playing channel \"trucking\" sequence 2") != std::string::npos);
+    std::vector<Play> list = plays(read_trace(trace));
+    REQUIRE(list.size() >= at_least);
+    CHECK(list[0].item == "cut");
+    CHECK(list[0].end < cut_ended_by);
+    CHECK(list[1].item == "v1");
+    CHECK(list[1].start - list[0].end < 1.0);
+    return list;
 }
 
 } // namespace
@@ -1154,28 +1200,8 @@ TEST_CASE("a version that comes while the screen is ahead of the plan after a fa
             "[[item]]\nid = \"cut\"\ntype = \"video\"\nfile = \"media/cut.mp4\"\n[[item]]\nid "
             "= \"v1\"\ntype = \"video\"\nfile = \"media/v1.mp4\"\n[[item]]\nid = "
             "\"last\"\ntype = \"slide\"\ntitle = \"Last\"\nduration = 3\n");
-    site.activate(work / "a/channel.toml", "1");
-
-    const fs::path trace = work / "trace.ndjson";
-    Child player = site.player(trace, "320x180", "16", "2026-12-01T04:00:00Z");
-    // Activated once v1 has started (about 6 s in; it plays 6 s): the player looks
-    // every 2 s.
-    const auto give_up = std::chrono::steady_clock::now() + 20s;
-    while (read_file(trace).find("\"event\":\"item_start\",\"item\":\"v1\"") == std::string::npos &&
-           std::chrono::steady_clock::now() < give_up)
-        std::this_thread::sleep_for(100ms);
-    site.activate(work / "a/channel.toml", "2");
-    auto played = player.wait();
-    INFO(played.err);
-    REQUIRE(played.exit_code == 0);
-    CHECK(played.err.find("now playing channel \"trucking\" sequence 2") != std::string::npos);
-
-    const auto list = plays(read_trace(trace));
-    REQUIRE(list.size() >= 3);
-    CHECK(list[0].item == "cut");
-    CHECK(list[0].end < 8.0); // it ended early
-    CHECK(list[1].item == "v1");
-    CHECK(list[1].start - list[0].end < 1.0);
+    // Version 2 once v1 has started (about 6 s in; it plays 6 s).
+    const auto list = cut_walked_on_and_updated(site, work / "a/channel.toml", "16", "v1", 8.0, 3);
     CHECK(list[1].end - list[1].start == doctest::Approx(6.0).epsilon(0.03));
     CHECK(list[2].item == "last");
     CHECK(list[2].start - list[1].end < 0.05);
@@ -1187,13 +1213,7 @@ TEST_CASE("a version that comes while the screen is ahead of the plan after a fa
     }
     // The play log: v1 from version 1, and what came after it from version 2, so the
     // version changed at v1's end, while the screen was ahead.
-    auto log = PlayLog::open(site.data / "playlog.db");
-    REQUIRE(log.ok());
-    auto rows = log->rows_json(1, 100);
-    REQUIRE(rows.ok());
-    std::vector<nlohmann::json> row;
-    for (const std::string& text : *rows)
-        row.push_back(nlohmann::json::parse(text));
+    const std::vector<nlohmann::json> row = site.logged();
     const auto v1 = std::find_if(row.begin(), row.end(),
                                  [](const nlohmann::json& j) { return j["item_id"] == "v1"; });
     REQUIRE(v1 != row.end());
@@ -1230,27 +1250,8 @@ TEST_CASE("a version taken during an alert that cut an item walked on ahead of t
             "\"v2\"\ntype = \"video\"\nfile = \"media/v2.mp4\"\n[[alert]]\nid = "
             "\"storm\"\ntitle = \"ROAD CLOSED\"\nbody = \"I-40\"\nevery = \"30s\"\nuntil = "
             "\"2026-12-01T04:00:34Z\"\n");
-    site.activate(work / "a/channel.toml", "1");
-
-    const fs::path trace = work / "trace.ndjson";
-    Child player = site.player(trace, "320x180", "23.5", "2026-12-01T04:00:00Z");
-    const auto give_up = std::chrono::steady_clock::now() + 20s;
-    while (read_file(trace).find("\"event\":\"item_start\",\"item\":\"storm\"") ==
-               std::string::npos &&
-           std::chrono::steady_clock::now() < give_up)
-        std::this_thread::sleep_for(100ms);
-    site.activate(work / "a/channel.toml", "2");
-    auto played = player.wait();
-    INFO(played.err);
-    REQUIRE(played.exit_code == 0);
-    CHECK(played.err.find("now playing channel \"trucking\" sequence 2") != std::string::npos);
-
-    const auto list = plays(read_trace(trace));
-    REQUIRE(list.size() >= 4);
-    CHECK(list[0].item == "cut");
-    CHECK(list[0].end < 3.0); // it ended early
-    CHECK(list[1].item == "v1");
-    CHECK(list[1].start - list[0].end < 1.0);
+    const auto list =
+        cut_walked_on_and_updated(site, work / "a/channel.toml", "23.5", "storm", 3.0, 4);
     CHECK(list[2].item == "storm");
     CHECK(list[2].start - list[1].end < 0.05);
     CHECK(list[2].end - list[2].start == doctest::Approx(15.0).epsilon(0.01));
@@ -1263,19 +1264,11 @@ TEST_CASE("a version taken during an alert that cut an item walked on ahead of t
         CHECK(list[i].item != "cut");
     }
     // The play log: v2 from version 2, taken at the alert's end.
-    auto log = PlayLog::open(site.data / "playlog.db");
-    REQUIRE(log.ok());
-    auto rows = log->rows_json(1, 100);
-    REQUIRE(rows.ok());
-    bool v2_logged = false;
-    for (const std::string& text : *rows) {
-        const auto row = nlohmann::json::parse(text);
-        if (row["item_id"] != "v2")
-            continue;
-        v2_logged = true;
-        CHECK(row["sequence"] == 2);
-    }
-    CHECK(v2_logged);
+    const std::vector<nlohmann::json> rows = site.logged();
+    const auto v2 = std::find_if(rows.begin(), rows.end(),
+                                 [](const nlohmann::json& j) { return j["item_id"] == "v2"; });
+    REQUIRE(v2 != rows.end());
+    CHECK((*v2)["sequence"] == 2);
 }
 
 TEST_CASE("a damaged active channel is fetched again, never an older one, and the player takes "
@@ -1362,13 +1355,9 @@ TEST_CASE("an alert an update brings is shown at once, cutting short the item on
     // Within the player's look at the data dir (every 2 s) of the activation.
     CHECK(list[1].start < 2.0 + 2.0 + 1.5);
     CHECK(list[1].start - list[0].end < 0.05);
-    auto log = PlayLog::open(site.data / "playlog.db");
-    REQUIRE(log.ok());
-    auto rows = log->rows_json(1, 100);
-    REQUIRE(rows.ok());
-    REQUIRE(rows->size() >= 2);
-    const auto first = nlohmann::json::parse((*rows)[0]),
-               second = nlohmann::json::parse((*rows)[1]);
+    const std::vector<nlohmann::json> rows = site.logged();
+    REQUIRE(rows.size() >= 2);
+    const nlohmann::json &first = rows[0], &second = rows[1];
     CHECK(first["item_id"] == "long");
     CHECK(first["outcome"] == "interrupted");
     CHECK(first["detail"].get<std::string>().find("alert \"storm\"") != std::string::npos);
