@@ -1,9 +1,11 @@
 #pragma once
 // Runs the real milepost-player headless from a test.
 #include "core/Schedule.hpp"
+#include "store/PlayLog.hpp"
 #include "support/TestSupport.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,6 +14,18 @@
 #include <vector>
 
 namespace milepost::test {
+
+// The play log's rows in DATA_DIR/playlog.db, oldest first, as the upload writes them.
+inline std::vector<nlohmann::json> play_rows(const std::filesystem::path& data_dir) {
+    auto log = PlayLog::open(data_dir / "playlog.db");
+    REQUIRE_MESSAGE(log, log.error().message);
+    auto rows = log->rows_json(1, 1'000'000);
+    REQUIRE(rows);
+    std::vector<nlohmann::json> out;
+    for (const std::string& r : *rows)
+        out.push_back(nlohmann::json::parse(r));
+    return out;
+}
 
 // The start of a day's cycle in this system's time zone (04:00 on 2026-12-01): a
 // player started then begins with the channel's first item, as tests expect.

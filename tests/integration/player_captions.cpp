@@ -138,18 +138,6 @@ std::vector<nlohmann::json> trace_events(const std::filesystem::path& file,
     return out;
 }
 
-// The play log's rows, as the upload writes them.
-std::vector<nlohmann::json> caption_rows(const TempDir& dir) {
-    auto log = PlayLog::open(dir / "data/playlog.db");
-    REQUIRE_MESSAGE(log, log.error().message);
-    auto rows = log->rows_json(1, 1000000);
-    REQUIRE(rows);
-    std::vector<nlohmann::json> out;
-    for (const auto& r : *rows)
-        out.push_back(nlohmann::json::parse(r));
-    return out;
-}
-
 std::string ocr_language(const std::string& lang) {
     return lang == "es" ? "spa" : lang == "fr" ? "fra" : "eng";
 }
@@ -206,7 +194,7 @@ TEST_CASE("captions in English, Spanish and French read right at three cue times
         const auto frames = trace_events(dir / "t.ndjson", "frame");
         CHECK(frames.size() >= 90);
         // The play row says which captions were shown.
-        const auto rows = caption_rows(dir);
+        const auto rows = play_rows(dir / "data");
         REQUIRE(!rows.empty());
         CHECK(rows[0]["item_id"] == "captioned");
         CHECK(rows[0]["captions"] == lang);
@@ -284,7 +272,7 @@ TEST_CASE("a caption file that is missing or broken keeps the video playing with
     CHECK(trace_events(dir / "t.ndjson", "caption").empty());
     // A second of it at least, in 3 s: a loaded sanitizer pass once showed 25 frames in 2 s.
     CHECK(trace_events(dir / "t.ndjson", "frame").size() >= 30);
-    const auto rows = caption_rows(dir);
+    const auto rows = play_rows(dir / "data");
     REQUIRE(!rows.empty());
     CHECK(rows[0]["captions"].is_null());
     const std::string detail = rows[0]["detail"].is_string() ? rows[0]["detail"] : "";
@@ -305,7 +293,7 @@ TEST_CASE("captions = off shows none, and when-muted shows them while the player
             "1280x720");
         REQUIRE_MESSAGE(r.exit_code == 0, r.err);
         CHECK(trace_events(dir / "t.ndjson", "caption").empty() == !shown);
-        const auto rows = caption_rows(dir);
+        const auto rows = play_rows(dir / "data");
         REQUIRE(!rows.empty());
         CHECK(rows[0]["captions"] == (shown ? nlohmann::json("en") : nlohmann::json()));
     }
@@ -431,7 +419,7 @@ TEST_CASE("on a screen in English and Spanish the captions take turns, showing a
     CHECK(langs[0] == "en");
     CHECK(langs[1] == "es");
     CHECK(langs[2] == "en");
-    const auto rows = caption_rows(dir);
+    const auto rows = play_rows(dir / "data");
     REQUIRE(rows.size() >= 3);
     CHECK(rows[0]["captions"] == "en");
     CHECK(rows[1]["captions"] == "es");

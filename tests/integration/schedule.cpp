@@ -645,15 +645,9 @@ RunResult play_with_clock_jump(const TempDir& dir, const std::vector<std::string
 // When the play log says `item` started (its first row), on the clock as the
 // player had it.
 std::optional<WallTime> logged_start(const fs::path& data, const std::string& item) {
-    auto log = PlayLog::open(data / "playlog.db");
-    REQUIRE(log.ok());
-    auto rows = log->rows_json(1, 100);
-    REQUIRE(rows.ok());
-    for (const std::string& text : *rows) {
-        const auto row = nlohmann::json::parse(text);
+    for (const nlohmann::json& row : play_rows(data))
         if (row["item_id"] == item)
             return parse_rfc3339(row["started_at"].get<std::string>());
-    }
     return std::nullopt;
 }
 

@@ -24,17 +24,6 @@ power_on = "07:00"
 power_off = "19:00"
 )";
 
-std::vector<nlohmann::json> play_rows(const TempDir& dir) {
-    auto log = PlayLog::open(dir / "data/playlog.db");
-    REQUIRE(log.ok());
-    auto rows = log->rows_json(1, 1000);
-    REQUIRE(rows.ok());
-    std::vector<nlohmann::json> out;
-    for (const auto& r : *rows)
-        out.push_back(nlohmann::json::parse(r));
-    return out;
-}
-
 const nlohmann::json* display_event(const std::vector<nlohmann::json>& trace, const char* state) {
     for (const auto& e : trace)
         if (e.value("event", "") == "display" && e.value("item", "") == state)
@@ -111,7 +100,7 @@ TEST_CASE("at power_off the TV is put in standby, the screen is black and nothin
     CHECK(before.fraction_near(palette::kBanner, 0, 340, 640, 20) > 0.5);
     CHECK(after.fraction_near(SDL_Color{0, 0, 0, 255}, 0, 0, 640, 360, 2) == 1.0);
     // The play log: the item the change cut is interrupted, and none started after.
-    const auto rows = play_rows(dir);
+    const auto rows = play_rows(dir / "data");
     REQUIRE(!rows.empty());
     CHECK(rows.back()["outcome"] == "interrupted");
     CHECK(rows.back()["detail"].get<std::string>().find("power schedule") != std::string::npos);
@@ -148,7 +137,7 @@ TEST_CASE("a TV that does not answer CEC is blanked, and at power_on the plan is
     CHECK(off.fraction_near(SDL_Color{0, 0, 0, 255}, 0, 0, 1280, 720, 2) == 1.0);
     const std::string text = squeeze(ocr(dir / "on.png"));
     CHECK_MESSAGE(text.find("1-888-373-7888") != std::string::npos, text);
-    const auto rows = play_rows(dir);
+    const auto rows = play_rows(dir / "data");
     REQUIRE(!rows.empty());
     CHECK(*parse_rfc3339(rows.front()["started_at"].get<std::string>()) >=
           *parse_rfc3339("2026-12-01T01:01:00Z"));

@@ -1,6 +1,7 @@
 // milepost-sync against a real nginx on loopback and a fault-making server:
 // what it fetches, what it refuses, and what a refusal leaves on the screen.
 #include "NotifySocket.hpp"
+#include "PlayerRun.hpp"
 #include "SyncServers.hpp"
 #include "Trace.hpp"
 #include "core/Minisign.hpp"
@@ -161,17 +162,6 @@ struct PackedSite {
                std::chrono::steady_clock::now() < give_up)
             std::this_thread::sleep_for(100ms);
         activate(source, sequence);
-    }
-    // The screen's play log, oldest row first.
-    std::vector<nlohmann::json> logged() const {
-        auto log = PlayLog::open(data / "playlog.db");
-        REQUIRE(log.ok());
-        auto rows = log->rows_json(1, 100);
-        REQUIRE(rows.ok());
-        std::vector<nlohmann::json> out;
-        for (const std::string& text : *rows)
-            out.push_back(nlohmann::json::parse(text));
-        return out;
     }
     // milepost-player on the screen, headless, tracing to `trace`, its clock from `clock`.
     Child player(const fs::path& trace, const std::string& size, const std::string& exit_after,
@@ -1213,7 +1203,7 @@ TEST_CASE("a version that comes while the screen is ahead of the plan after a fa
     }
     // The play log: v1 from version 1, and what came after it from version 2, so the
     // version changed at v1's end, while the screen was ahead.
-    const std::vector<nlohmann::json> row = site.logged();
+    const std::vector<nlohmann::json> row = play_rows(site.data);
     const auto v1 = std::find_if(row.begin(), row.end(),
                                  [](const nlohmann::json& j) { return j["item_id"] == "v1"; });
     REQUIRE(v1 != row.end());
@@ -1264,7 +1254,7 @@ TEST_CASE("a version taken during an alert that cut an item walked on ahead of t
         CHECK(list[i].item != "cut");
     }
     // The play log: v2 from version 2, taken at the alert's end.
-    const std::vector<nlohmann::json> rows = site.logged();
+    const std::vector<nlohmann::json> rows = play_rows(site.data);
     const auto v2 = std::find_if(rows.begin(), rows.end(),
                                  [](const nlohmann::json& j) { return j["item_id"] == "v2"; });
     REQUIRE(v2 != rows.end());
@@ -1355,7 +1345,7 @@ TEST_CASE("an alert an update brings is shown at once, cutting short the item on
     // Within the player's look at the data dir (every 2 s) of the activation.
     CHECK(list[1].start < 2.0 + 2.0 + 1.5);
     CHECK(list[1].start - list[0].end < 0.05);
-    const std::vector<nlohmann::json> rows = site.logged();
+    const std::vector<nlohmann::json> rows = play_rows(site.data);
     REQUIRE(rows.size() >= 2);
     const nlohmann::json &first = rows[0], &second = rows[1];
     CHECK(first["item_id"] == "long");
