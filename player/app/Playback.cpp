@@ -333,14 +333,20 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
     if (item.type == ItemType::Video) {
         // Decodes ahead from its first frame (pump_video). Ends at the plan's time,
         // or when its last frame has had its time.
+        // Started a moment before its entry (too little of the last one was left to
+        // join): its first frame waits for the entry's start, so that it is in step
+        // with the other screens from that frame on. An item walked on ahead of the
+        // plan (its end not the entry's) starts now.
+        const bool early = s.offset.count() == 0 && s.end == s.entry_end &&
+                           s.entry_start > s.start && s.entry_start - s.start <= kMinJoin;
+        const WallTime on = early ? s.entry_start : s.start;
         std::optional<Clock::duration> whole_length;
         if (s.offset.count() == 0 && !s.cut)
-            whole_length = s.end - s.start;
+            whole_length = s.end - on;
         // On the plan's time: a late boundary (the loop woke late) is caught up, and
-        // after an early one (the last video started early: joined with too little of
-        // its entry left) the last picture stays up until this one's time.
+        // before an early one the last picture stays up until this one's time.
         const Clock::duration late =
-            std::clamp<Clock::duration>(wall_clock(now) - s.start, -kOnTime, kOnTime);
+            std::clamp<Clock::duration>(wall_clock(now) - on, -kOnTime, kOnTime);
         // Only with --clock-start (a test's or a bench's clock, which can wait) does
         // the first video after start-up wait for its first frame.
         m_presenter.start(now, now - late, m_current.start_at, whole_length, m_item_end,

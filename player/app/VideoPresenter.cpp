@@ -158,8 +158,9 @@ void VideoPresenter::move_end(Clock::time_point& end, Clock::duration by) {
 // The first video after start-up: its clock starts with its first frame, so a slow
 // open drops nothing: while the first frame is being decoded, and when it comes
 // more than a frame late (its decoder's first frames came together, the loop was
-// busy), the clock moves so that it is due now. Joined part way, its first frame's
-// pts is about the offset. The end moves with the clock, within the late allowance.
+// busy), the clock moves so that it is due now; never before its planned time (a
+// video started a moment before its entry waits for it). Joined part way, its first
+// frame's pts is about the offset. The end moves with the clock, within the late allowance.
 void VideoPresenter::hold_clock_for_first_frame(Clock::time_point now, VideoSource& source,
                                                 Clock::time_point& end) {
     Clock::time_point start = now - clock_seconds(m_offset);
@@ -170,6 +171,7 @@ void VideoPresenter::hold_clock_for_first_frame(Clock::time_point now, VideoSour
                         : m_clock_start;
         return true;
     });
+    start = std::max(start, m_planned_clock_start); // never before its time
     const auto waited = start - m_clock_start;
     m_clock_start = start;
     move_end(end, waited);

@@ -846,6 +846,53 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
         CHECK_MESSAGE(all[i].item != "v1", i, ": ", all[i].start_detail);
 }
 
+TEST_CASE("a video started a moment before its entry (too little of the one before left) "
+          "shows its first frame at the entry's start, in step") {
+    TempDir dir;
+    const fs::path clip =
+        make_media("testsrc-320x240-2s-30fps.mp4",
+                   {"-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "2", "-c:v",
+                    "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(clip, dir / "c/v.mp4");
+    dir.write("c/channel.toml", channel_toml("early", R"([[item]]
+id = "before"
+type = "slide"
+title = "Before"
+duration = 3
+[[item]]
+id = "v"
+type = "video"
+file = "v.mp4"
+[[item]]
+id = "after"
+type = "slide"
+title = "After"
+duration = 5
+)"));
+    // Up 0.6 s before the video's entry (04:00:03): too little of "before" to join,
+    // so the video starts at once, and its first frame waits for 04:00:03.
+    RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                             {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                              "3.5", "--clock-start", "2026-12-01T04:00:02.400Z"},
+                             "320x240");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto all = plays(read_trace(dir / "t.ndjson"));
+    REQUIRE(all.size() >= 2);
+    REQUIRE(all[0].item == "v");
+    CHECK(all[0].start_detail.empty()); // from its first frame, not joined part way
+    REQUIRE(!all[0].frame_pts.empty());
+    CHECK(all[0].frame_pts.front() == 0.0);
+    // The clock's 04:00:02.400 is the first item's start.
+    const double first_frame = all[0].frame_times.front() - all[0].start;
+    MESSAGE("first frame ", first_frame * 1000, " ms after the start, due at 600 ms");
+    CHECK(first_frame == doctest::Approx(0.6).epsilon(0.05 / 0.6));
+    CHECK(all[0].dropped == 0);
+    CHECK(all[0].frame_times.size() == 60); // all of it, to its last frame
+    CHECK(all[1].item == "after");          // on the plan's time: 2 s after the video's first frame
+    CHECK(all[1].start - all[0].frame_times.front() == doctest::Approx(2.0).epsilon(0.05 / 2));
+}
+
 TEST_CASE("two players on the system clock show the same video frame at the same moment, "
           "within a frame period") {
     // Three 1.2-s videos, 25 fps; the second screen starts 2.3 s after the first.
@@ -897,9 +944,12 @@ TEST_CASE("two players on the system clock show the same video frame at the same
     const auto a = shown(dir / "t.ndjson"), b = shown(other / "t.ndjson");
     REQUIRE(b.size() >= 3);
     std::vector<double> apart;
-    for (size_t i = 1; i < b.size(); ++i) { // after the second screen's joined first item
+    // From the second screen's first item: joined part way, or started a moment before
+    // its entry (its first frame waits for it). The same item's showings are 3.6 s
+    // apart: the one on the first screen within 1.3 s of it is the same showing.
+    for (size_t i = 0; i < b.size(); ++i) {
         const auto same = std::find_if(a.begin(), a.end(), [&](const Shown& s) {
-            return s.item == b[i].item && std::abs(s.start - b[i].start) < 0.6;
+            return s.item == b[i].item && std::abs(s.start - b[i].start) < 1.3;
         });
         REQUIRE_MESSAGE(same != a.end(), b[i].item, " at ", b[i].start);
         for (const auto& [pts, wall] : b[i].frames)
