@@ -26,7 +26,8 @@ ItemLoader::~ItemLoader() {
 }
 
 PreparedItem ItemLoader::prepare(const Item& item, std::int64_t sequence,
-                                 std::chrono::milliseconds offset) {
+                                 std::chrono::milliseconds offset,
+                                 std::optional<VideoSource::Clock::time_point> due) {
     PreparedItem p;
     p.item = &item;
     p.sequence = sequence;
@@ -63,6 +64,7 @@ PreparedItem ItemLoader::prepare(const Item& item, std::int64_t sequence,
         how.loop = loop;
         how.audio = m_sound;
         how.start_at = at;
+        how.due = due;
         p.video = VideoSource::start(item.file, std::move(how));
         p.start_at = at;
         read_captions(p);

@@ -66,7 +66,8 @@ public:
 
     // `item`, of the channel `sequence`, made ready to start `offset` into it: a
     // picture begins decoding on a thread, a video opens on its own threads.
-    PreparedItem prepare(const Item& item, std::int64_t sequence, std::chrono::milliseconds offset);
+    PreparedItem prepare(const Item& item, std::int64_t sequence, std::chrono::milliseconds offset,
+                         std::optional<VideoSource::Clock::time_point> due = std::nullopt);
     // The picture decoded on its thread becomes a texture of `renderer`, and the
     // captions read on theirs are taken. Waits for them when the item was not
     // prepared ahead.

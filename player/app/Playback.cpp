@@ -262,10 +262,10 @@ void Playback::advance(Clock::time_point now) {
 
     const Ended ended{std::exchange(m_failed, false), clock_jumped(now), switched};
     Showing s = or_walk_on(showing_due(t), w, ended);
+    m_first_showing = !m_showing_valid;
     take_item(now, s, w);
     m_loader.dispose(std::move(m_next.video));
     m_next = {};
-    m_first_showing = !m_showing_valid;
     remember_alert_cut(s, w, ended);
     m_showing = s;
     m_showing_valid = true;
@@ -301,7 +301,11 @@ void Playback::take_item(Clock::time_point now, Showing& s, WallTime w) {
             candidate = std::move(m_next);
         } else {
             m_loader.dispose(std::move(m_next.video));
-            candidate = m_loader.prepare(*s.item, m_channel.sequence, s.offset);
+            // Joined part way: frames decoded too late for their time are not shown.
+            std::optional<Clock::time_point> due;
+            if (s.offset.count() > 0 && !waits_for_first_frame())
+                due = on_time(now, s.start);
+            candidate = m_loader.prepare(*s.item, m_channel.sequence, s.offset, due);
         }
         m_next = {};
         if (candidate.error.empty())
@@ -319,6 +323,16 @@ void Playback::take_item(Clock::time_point now, Showing& s, WallTime w) {
     }
 }
 
+WallTime Playback::shown_from(const Showing& s) {
+    const bool early = s.offset.count() == 0 && s.end == s.entry_end && s.entry_start > s.start &&
+                       s.entry_start - s.start <= kMinJoin;
+    return early ? s.entry_start : s.start; // walked on ahead of the plan: now
+}
+
+Clock::time_point Playback::on_time(Clock::time_point now, WallTime at) const {
+    return now - std::clamp<Clock::duration>(wall_clock(now) - at, -kOnTime, kOnTime);
+}
+
 // The item in m_current goes on screen, as `s` shows it.
 void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
     m_in_fallback = false;
@@ -333,24 +347,12 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
     if (item.type == ItemType::Video) {
         // Decodes ahead from its first frame (pump_video). Ends at the plan's time,
         // or when its last frame has had its time.
-        // Started a moment before its entry (too little of the last one was left to
-        // join): its first frame waits for the entry's start, so that it is in step
-        // with the other screens from that frame on. An item walked on ahead of the
-        // plan (its end not the entry's) starts now.
-        const bool early = s.offset.count() == 0 && s.end == s.entry_end &&
-                           s.entry_start > s.start && s.entry_start - s.start <= kMinJoin;
-        const WallTime on = early ? s.entry_start : s.start;
+        const WallTime from = shown_from(s);
         std::optional<Clock::duration> whole_length;
         if (s.offset.count() == 0 && !s.cut)
-            whole_length = s.end - on;
-        // On the plan's time: a late boundary (the loop woke late) is caught up, and
-        // before an early one the last picture stays up until this one's time.
-        const Clock::duration late =
-            std::clamp<Clock::duration>(wall_clock(now) - on, -kOnTime, kOnTime);
-        // Only with --clock-start (a test's or a bench's clock, which can wait) does
-        // the first video after start-up wait for its first frame.
-        m_presenter.start(now, now - late, m_current.start_at, whole_length, m_item_end,
-                          m_first_showing && m_options.clock_start.has_value());
+            whole_length = s.end - from;
+        m_presenter.start(now, on_time(now, from), m_current.start_at, whole_length, m_item_end,
+                          waits_for_first_frame());
     } else {
         m_dirty = true;
     }

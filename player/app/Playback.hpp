@@ -99,6 +99,18 @@ private:
     // The wall clock may differ from the monotonic one by this much at an item's end
     // (NTP slewing, a video's last frame): more, and the clock jumped.
     static constexpr auto kOnTime = std::chrono::seconds(1);
+    // When the video `s` shows goes on screen: at the showing's start; or, started a
+    // moment before its entry (too little of the last one was left to join), at the
+    // entry's start, so that it is in step from its first frame.
+    static WallTime shown_from(const Showing& s);
+    // The plan's time `at` by the monotonic clock: a late boundary is caught up, and
+    // for an early one the last picture stays up until then (within kOnTime).
+    Clock::time_point on_time(Clock::time_point now, WallTime at) const;
+    // Only with --clock-start (a test's or a bench's clock, which can wait) does the
+    // first video after start-up wait for its first frame, its clock with it.
+    bool waits_for_first_frame() const {
+        return m_first_showing && m_options.clock_start.has_value();
+    }
     bool switch_channel(); // true when it did
     bool clock_jumped(Clock::time_point now);
     Planner make_planner(const Channel& channel, WallTime at) const;

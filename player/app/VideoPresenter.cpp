@@ -190,6 +190,7 @@ bool VideoPresenter::take_due_frame(Clock::time_point now, VideoSource& source, 
             ++m_frames_dropped;
         if (!m_has_frame) { // decoding waits until it is up (Playback::presented)
             chosen = source.take_first_frame();
+            m_frames_dropped += source.joined_late(); // decoded after their time: not shown
             break; // a first frame is shown however late; those due after it, dropped
         }
         chosen = source.frames().try_pop();

@@ -61,7 +61,7 @@ public:
     using State = VideoSource::State;
 
     VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop, bool audio,
-                  double start_at);
+                  double start_at, std::optional<Clock::time_point> due);
     void run(); // the demux thread's body
     void abort();
     // Waits up to `limit` for run() to return.
@@ -79,6 +79,7 @@ public:
     Clock::time_point last_progress() const {
         return Clock::time_point(Clock::duration(m_progress.load()));
     }
+    long joined_late() const { return m_joined_late.load(); }
     std::string take_notes();
     // Decoded frames ahead of the one on screen (which the presenter holds): three
     // in all, as ffplay's picture queue, enough to ride out a slow frame. Each is a
@@ -119,6 +120,8 @@ private:
     const bool m_loop;
     const bool m_want_audio;
     double m_start_at; // seconds into the file the first pass starts; set before decoding
+    const std::optional<Clock::time_point> m_due; // when m_start_at is due on screen
+    std::atomic<long> m_joined_late{0};
 
     std::atomic<bool> m_abort{false};
     std::atomic<State> m_state{State::Opening};
@@ -148,6 +151,9 @@ private:
     double m_end_of_pass = 0; // pts + duration of the last frame made
     bool m_pass_had_frames = false;
     bool m_first_pass = true;
+    // The last frame of a join left out as late (VideoStart::due): shown after all
+    // when the pass ends before a later one came, so that a join never has no picture.
+    std::optional<VideoFrame> m_late_frame;
 
     // The sound: set up by open(), then the audio thread's.
     std::atomic<bool> m_has_audio{false};
@@ -166,7 +172,7 @@ private:
 
 std::unique_ptr<VideoSource> VideoSource::start(std::filesystem::path path, VideoStart how) {
     auto pipeline = std::make_shared<VideoPipeline>(std::move(path), std::move(how.hwdec), how.loop,
-                                                    how.audio, how.start_at);
+                                                    how.audio, how.start_at, how.due);
     std::unique_ptr<VideoSource> source(new VideoSource(pipeline));
     // The thread holds the pipeline too: it outlives this handle if it must.
     source->m_thread = std::thread([pipeline] { pipeline->run(); });
@@ -214,14 +220,17 @@ BoundedQueue<AudioChunk>* VideoSource::audio() {
 VideoSource::Clock::time_point VideoSource::last_progress() const {
     return m_pipeline->last_progress();
 }
+long VideoSource::joined_late() const {
+    return m_pipeline->joined_late();
+}
 std::string VideoSource::take_notes() {
     return m_pipeline->take_notes();
 }
 
 VideoPipeline::VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop, bool audio,
-                             double start_at)
+                             double start_at, std::optional<Clock::time_point> due)
     : m_path(std::move(path)), m_hwdec(std::move(hwdec)), m_loop(loop), m_want_audio(audio),
-      m_start_at(std::max(0.0, start_at)) {
+      m_start_at(std::max(0.0, start_at)), m_due(start_at > 0 ? due : std::nullopt) {
     touch();
 }
 
@@ -576,6 +585,18 @@ bool VideoPipeline::emit(AVFrame* decoded) {
         touch(); // decoded up to the time it was joined at: not shown
         return true;
     }
+    // Joined late (VideoStart::due): not shown unless a period ahead of its time.
+    if (m_due && !m_pass_had_frames && m_first_pass && m_start_at > 0 &&
+        pts < m_start_at + VideoStart::kJoinCatchUp &&
+        *m_due + std::chrono::duration_cast<Clock::duration>(
+                     std::chrono::duration<double>(pts - m_start_at - duration)) <
+            Clock::now()) {
+        m_joined_late.fetch_add(1);
+        m_late_frame = VideoFrame{std::move(frame), pts, duration, raw - m_origin};
+        touch();
+        return true;
+    }
+    m_late_frame.reset();
     // A timestamp going backwards (broken muxers) must not send the clock back.
     if (m_pass_had_frames && pts < m_end_of_pass - duration)
         pts = m_end_of_pass;
@@ -709,6 +730,13 @@ void VideoPipeline::decode_main() {
         avcodec_send_packet(m_codec.get(), nullptr);
         if (!drain())
             return;
+        if (!m_pass_had_frames && m_late_frame) { // every frame of the join was late
+            m_joined_late.fetch_sub(1);
+            m_end_of_pass = m_late_frame->pts + m_late_frame->duration;
+            m_pass_had_frames = true;
+            if (!m_frames.push(*std::exchange(m_late_frame, std::nullopt)))
+                return;
+        }
         if (item->kind == PacketItem::Kind::EndOfStream || !m_pass_had_frames) {
             if (!m_pass_had_frames && m_end_of_pass == 0)
                 fail(m_path.string() + ": no picture could be decoded");

@@ -56,6 +56,13 @@ struct VideoStart {
     // Seconds into the file to begin at (an item joined part way); frames then carry
     // pts from the file's start, so the first one's pts is about `start_at`.
     double start_at = 0;
+    // Joined part way: when the picture at `start_at` is due on screen. Decoding from
+    // the key frame before it takes a while (a tenth of a second at 1080p), so a
+    // frame decoded too late for its time is not shown either (VideoSource::joined_late()
+    // counts them), for up to kJoinCatchUp of the file: the first one shown is on
+    // time, in step with the other screens, not shown late with the next ones dropped.
+    std::optional<std::chrono::steady_clock::time_point> due;
+    static constexpr double kJoinCatchUp = 1.0;
 };
 
 class VideoPipeline; // the threads' side, shared with them (VideoSource.cpp)
@@ -98,6 +105,8 @@ public:
     // once state() is past Opening.
     BoundedQueue<AudioChunk>* audio();
     Clock::time_point last_progress() const;
+    // Frames of a join decoded too late for their time, before the first (VideoStart::due).
+    long joined_late() const;
     // Notes for the log (hardware decoding fell back, the stream ended early).
     std::string take_notes();
 

@@ -893,6 +893,63 @@ duration = 5
     CHECK(all[1].start - all[0].frame_times.front() == doctest::Approx(2.0).epsilon(0.05 / 2));
 }
 
+TEST_CASE("a video joined part way on the system clock shows its first frame on time: the "
+          "frames decoded too late for theirs are left out, and counted as dropped") {
+    // 4 s of 720p with one key frame: joined 2 s in, 60 frames are decoded first.
+    const fs::path clip =
+        make_media("testsrc2-1280x720-4s-onekey.mp4",
+                   {"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "4", "-g", "300",
+                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
+    TempDir dir;
+    fs::create_directories(dir / "c");
+    fs::copy_file(clip, dir / "c/v.mp4");
+    dir.write("c/channel.toml", channel_toml("join", R"([[item]]
+id = "v"
+type = "video"
+file = "v.mp4"
+)"));
+    // The plan shows v every 4 s from 04:00 UTC (a whole number of 4 s from the
+    // epoch): the player comes up 2 s into one, on the system clock as in the field.
+    const double now = duration<double>(system_clock::now().time_since_epoch()).count();
+    std::this_thread::sleep_for(duration<double>(std::fmod(2.0 - std::fmod(now, 4.0) + 4.0, 4.0)));
+    RunResult r = run_player(
+        dir, "[device]\ntimezone = \"UTC\"\n",
+        {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "2.5"}, "320x180");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    double entry = 0, first_late = -1, worst = 0;
+    long frames = 0, dropped = -1;
+    double first_pts = -1, offset = -1;
+    for (const auto& e : read_trace(dir / "t.ndjson")) {
+        if (e["event"] == "item_start" && offset < 0) {
+            REQUIRE(e["item"] == "v");
+            offset = plays({e}).front().joined_seconds();
+            entry = e["wall"].get<double>() - offset; // where the plan's entry began
+        } else if (e["event"] == "frame" && dropped < 0) {
+            const double late = e["wall"].get<double>() - (entry + e["pts"].get<double>());
+            if (first_pts < 0) {
+                first_pts = e["pts"];
+                first_late = late;
+            }
+            worst = std::max(worst, std::abs(late));
+            ++frames;
+        } else if (e["event"] == "item_end" && dropped < 0) {
+            const std::string d = e.value("detail", "");
+            dropped = std::stol(d.substr(d.find("dropped=") + 8));
+        }
+    }
+    MESSAGE("joined at ", offset, " s; first frame pts ", first_pts, ", ", first_late * 1000,
+            " ms after its time; worst ", worst * 1000, " ms; ", frames, " shown, ", dropped,
+            " dropped");
+    REQUIRE(offset > 1.5);
+    REQUIRE(first_pts >= offset - 1.0 / 30);
+    CHECK(first_late < 1.0 / 30); // on time, not as late as the decoding from the key frame
+    CHECK(first_late > -0.005);
+    CHECK(first_pts < offset + 1.0); // VideoStart::kJoinCatchUp
+    // Every frame from the join on is shown or counted as dropped.
+    REQUIRE(dropped >= 0);
+    CHECK(frames + dropped == doctest::Approx((4.0 - offset) * 30).epsilon(2.0 / 60));
+}
+
 TEST_CASE("two players on the system clock show the same video frame at the same moment, "
           "within a frame period") {
     // Three 1.2-s videos, 25 fps; the second screen starts 2.3 s after the first.

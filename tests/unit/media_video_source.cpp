@@ -74,3 +74,65 @@ TEST_CASE("decode_ahead_task decodes ahead from another thread, and runs harmles
     task(); // AddressSanitizer (the sanitizer pass) fails here on a freed pipeline
     CHECK(source->state() == VideoSource::State::Playing);
 }
+
+namespace {
+
+// Two seconds of 320x240 H.264 at 25 fps, one key frame, made once.
+std::filesystem::path two_second_clip() {
+    return test::make_media("source-join-2s.mp4",
+                            {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2", "-g",
+                             "100", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+}
+
+// The first frame of `clip` joined at `at` s, due on screen `ago` before now.
+std::pair<std::optional<VideoFrame>, long> first_of_join(const std::filesystem::path& clip,
+                                                         double at, std::chrono::milliseconds ago) {
+    VideoStart how;
+    how.start_at = at;
+    how.due = std::chrono::steady_clock::now() - ago;
+    auto source = VideoSource::start(clip, how);
+    REQUIRE(wait_for_frames(*source, 1) == 1);
+    auto first = source->take_first_frame();
+    return {std::move(first), source->joined_late()};
+}
+
+} // namespace
+
+TEST_CASE("a join decoded after its time leaves out its late frames and counts them: the "
+          "first shown is a frame period ahead of its time") {
+    const auto clip = two_second_clip();
+    const auto before = std::chrono::steady_clock::now();
+    // Due 0.3 s ago at 0.2 s in: the frames up to about 0.5 s (and what the decoding
+    // took) are late.
+    const auto [first, late] = first_of_join(clip, 0.2, 300ms);
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count();
+    REQUIRE(first);
+    MESSAGE("first frame pts ", first->pts, ", ", late, " left out, in ", took * 1000, " ms");
+    CHECK(first->pts >= 0.2 + 0.3 + 0.04 - 1e-6);
+    CHECK(first->pts <= 0.2 + 0.3 + took + 0.08 + 1e-6);
+    CHECK(late == std::lround((first->pts - 0.2) / 0.04)); // every frame from 0.2 s on
+}
+
+TEST_CASE("a join late for every frame of its file still shows its last one, and late by "
+          "more than a second of the file, it shows what comes then") {
+    const auto clip = two_second_clip();
+    SUBCASE("the file ends first") {
+        const auto [first, late] = first_of_join(clip, 1.6, 5000ms);
+        REQUIRE(first);
+        CHECK(first->pts == doctest::Approx(1.96));
+        CHECK(late == 9); // 1.60 to 1.92
+    }
+    SUBCASE("VideoStart::kJoinCatchUp") {
+        const auto [first, late] = first_of_join(clip, 0.2, 5000ms);
+        REQUIRE(first);
+        CHECK(first->pts == doctest::Approx(0.2 + VideoStart::kJoinCatchUp));
+        CHECK(late == 25);
+    }
+    SUBCASE("not late: nothing left out") {
+        const auto [first, late] = first_of_join(clip, 0.2, -5000ms);
+        REQUIRE(first);
+        CHECK(first->pts == doctest::Approx(0.2));
+        CHECK(late == 0);
+    }
+}
