@@ -354,31 +354,40 @@ duration = 1.5
                               })->second); // joined part way: what the first showed then
 }
 
-TEST_CASE("a video joined part way starts at its time, and the next item on the plan's") {
+namespace {
+
+// A channel of `before` (a slide of `before_seconds`, when not 0), v (a 320x240 30-fps
+// testsrc clip of `seconds`) and after (a 5-s slide), played from `clock_start`; the
+// plays its trace shows.
+std::vector<Play> video_between_slides(int before_seconds, int seconds, const char* clock_start,
+                                       const char* exit_after) {
     TempDir dir;
-    fs::path clip =
-        make_media("testsrc-320x240-6s-30fps.mp4",
-                   {"-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "6", "-g", "60",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
+    const std::string name = "testsrc-320x240-" + std::to_string(seconds) + "s-30fps.mp4";
+    const fs::path clip = make_media(
+        name, {"-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", std::to_string(seconds),
+               "-g", "60", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
     fs::create_directories(dir / "c");
     fs::copy_file(clip, dir / "c/v.mp4");
-    dir.write("c/channel.toml", channel_toml("join", R"([[item]]
-id = "v"
-type = "video"
-file = "v.mp4"
-[[item]]
-id = "after"
-type = "slide"
-title = "After"
-duration = 5
-)"));
-    // The cycle starts at 04:00 UTC with the video: 2.5 s into it.
+    std::string items;
+    if (before_seconds)
+        items = "[[item]]\nid = \"before\"\ntype = \"slide\"\ntitle = \"Before\"\nduration = " +
+                std::to_string(before_seconds) + "\n";
+    items += "[[item]]\nid = \"v\"\ntype = \"video\"\nfile = \"v.mp4\"\n[[item]]\nid = "
+             "\"after\"\ntype = \"slide\"\ntitle = \"After\"\nduration = 5\n";
+    dir.write("c/channel.toml", channel_toml("join", items));
     RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
                              {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                              "4.5", "--clock-start", "2026-12-01T04:00:02.500Z"},
+                              exit_after, "--clock-start", clock_start},
                              "320x240");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    auto all = plays(read_trace(dir / "t.ndjson"));
+    return plays(read_trace(dir / "t.ndjson"));
+}
+
+} // namespace
+
+TEST_CASE("a video joined part way starts at its time, and the next item on the plan's") {
+    // The cycle starts at 04:00 UTC with the video: 2.5 s into it.
+    const auto all = video_between_slides(0, 6, "2026-12-01T04:00:02.500Z", "4.5");
     REQUIRE(all.size() >= 2);
     REQUIRE(all[0].item == "v");
     REQUIRE(!all[0].frame_pts.empty());
@@ -848,36 +857,9 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
 
 TEST_CASE("a video started a moment before its entry (too little of the one before left) "
           "shows its first frame at the entry's start, in step") {
-    TempDir dir;
-    const fs::path clip =
-        make_media("testsrc-320x240-2s-30fps.mp4",
-                   {"-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "2", "-c:v",
-                    "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
-    fs::create_directories(dir / "c");
-    fs::copy_file(clip, dir / "c/v.mp4");
-    dir.write("c/channel.toml", channel_toml("early", R"([[item]]
-id = "before"
-type = "slide"
-title = "Before"
-duration = 3
-[[item]]
-id = "v"
-type = "video"
-file = "v.mp4"
-[[item]]
-id = "after"
-type = "slide"
-title = "After"
-duration = 5
-)"));
-    // Up 0.6 s before the video's entry (04:00:03): too little of "before" to join,
-    // so the video starts at once, and its first frame waits for 04:00:03.
-    RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
-                             {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                              "3.5", "--clock-start", "2026-12-01T04:00:02.400Z"},
-                             "320x240");
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    auto all = plays(read_trace(dir / "t.ndjson"));
+    // Up 0.6 s before the video's entry (04:00:03): too little of "before" (3 s) to
+    // join, so the video starts at once, and its first frame waits for 04:00:03.
+    const auto all = video_between_slides(3, 2, "2026-12-01T04:00:02.400Z", "3.5");
     REQUIRE(all.size() >= 2);
     REQUIRE(all[0].item == "v");
     CHECK(all[0].start_detail.empty()); // from its first frame, not joined part way
