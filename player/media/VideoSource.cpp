@@ -109,6 +109,8 @@ private:
                       std::string& fallbacks);
     bool open_decoder(const AVCodec* codec, AVStream* stream);
     bool emit(AVFrame* frame); // on the decode thread
+    // At a pass's end, when every frame of a join was late: its last one, shown after all.
+    bool emit_last_late_frame();
     void fail(std::string message);
     void note(std::string text);
     void touch() { m_progress.store(Clock::now().time_since_epoch().count()); }
@@ -120,7 +122,8 @@ private:
     const bool m_loop;
     const bool m_want_audio;
     double m_start_at; // seconds into the file the first pass starts; set before decoding
-    const std::optional<Clock::time_point> m_due; // when m_start_at is due on screen
+    // When m_start_at is due on screen; only while m_start_at > 0 (a failed seek sets it 0).
+    const std::optional<Clock::time_point> m_due;
     std::atomic<long> m_joined_late{0};
 
     std::atomic<bool> m_abort{false};
@@ -230,7 +233,7 @@ std::string VideoSource::take_notes() {
 VideoPipeline::VideoPipeline(std::filesystem::path path, std::string hwdec, bool loop, bool audio,
                              double start_at, std::optional<Clock::time_point> due)
     : m_path(std::move(path)), m_hwdec(std::move(hwdec)), m_loop(loop), m_want_audio(audio),
-      m_start_at(std::max(0.0, start_at)), m_due(start_at > 0 ? due : std::nullopt) {
+      m_start_at(std::max(0.0, start_at)), m_due(due) {
     touch();
 }
 
@@ -607,6 +610,15 @@ bool VideoPipeline::emit(AVFrame* decoded) {
     return m_frames.push({std::move(frame), pts, duration, raw - m_origin});
 }
 
+bool VideoPipeline::emit_last_late_frame() {
+    if (m_pass_had_frames || !m_late_frame)
+        return true;
+    m_joined_late.fetch_sub(1);
+    m_end_of_pass = m_late_frame->pts + m_late_frame->duration;
+    m_pass_had_frames = true;
+    return m_frames.push(*std::exchange(m_late_frame, std::nullopt));
+}
+
 // The sound's converter to the speakers' format (16-bit stereo at kAudioRate),
 // made again when a frame's format or rate differs from the last one's.
 struct SoundResampler {
@@ -728,15 +740,8 @@ void VideoPipeline::decode_main() {
         }
         // End of a pass: flush out the frames the decoder still holds.
         avcodec_send_packet(m_codec.get(), nullptr);
-        if (!drain())
+        if (!drain() || !emit_last_late_frame())
             return;
-        if (!m_pass_had_frames && m_late_frame) { // every frame of the join was late
-            m_joined_late.fetch_sub(1);
-            m_end_of_pass = m_late_frame->pts + m_late_frame->duration;
-            m_pass_had_frames = true;
-            if (!m_frames.push(*std::exchange(m_late_frame, std::nullopt)))
-                return;
-        }
         if (item->kind == PacketItem::Kind::EndOfStream || !m_pass_had_frames) {
             if (!m_pass_had_frames && m_end_of_pass == 0)
                 fail(m_path.string() + ": no picture could be decoded");
