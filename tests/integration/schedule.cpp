@@ -856,67 +856,79 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
 }
 
 TEST_CASE("an alert that cuts a slide shown early over the wait for the plan: after it, the "
-          "slide is joined where the plan is, past what was shown of it") {
-    // The plan from 04:00: text 0-10 s (fails here), v1 10-12, signs (a slide) 12-22,
-    // v2 22-26. text fails at once and v1 is walked on whole, 0-2 s; the wait for the
-    // plan is then taken up by signs, from 2 s (it ends in the plan by twice its
-    // length). The storm (04:00:04-19) cuts it after 2 s. At 19 s the plan is 7 s
-    // into signs, past the 2 s shown of it: it is joined there, in step, and v2
-    // follows at 22 s on the plan's time.
-    TempDir dir;
-    fs::create_directories(dir / "c");
-    dir.write("c/text.mp4", kTextNamedVideo);
-    fs::copy_file(count_clip(2), dir / "c/v1.mp4");
-    fs::copy_file(count_clip(4), dir / "c/v2.mp4");
-    dir.write("c/channel.toml", channel_toml("early-slide", R"([[item]]
-id = "text"
-type = "video"
-file = "text.mp4"
-duration = 10
-[[item]]
-id = "v1"
-type = "video"
-file = "v1.mp4"
-[[item]]
-id = "signs"
-type = "slide"
-title = "Signs to watch for"
-duration = 10
-[[item]]
-id = "v2"
-type = "video"
-file = "v2.mp4"
-[[alert]]
-id = "storm"
-title = "ROAD CLOSED"
-body = "I-40"
-every = "30s"
-until = "2026-12-01T04:00:34Z"
-)"));
-    RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
-                             {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                              "24", "--clock-start", "2026-12-01T04:00:00Z"},
-                             "320x180");
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    std::map<std::string, std::vector<double>> errors;
-    const std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
-    REQUIRE(errors.count("text"));
-    REQUIRE(all.size() >= 5);
-    const double t0 = errors["text"].front(); // 04:00:00, near enough
-    CHECK(all[0].item == "v1");
-    CHECK(all[0].joined_seconds() == 0);
-    CHECK(all[1].item == "signs"); // early, over the wait: from its start
-    CHECK(all[1].joined_seconds() == 0);
-    CHECK(all[1].start - t0 == doctest::Approx(2.0).epsilon(0.1 / 2));
-    CHECK(all[2].item == "storm");
-    CHECK(all[2].start - t0 == doctest::Approx(4.0).epsilon(0.1 / 4));
-    CHECK(all[2].end - all[2].start == doctest::Approx(15.0).epsilon(0.01));
-    CHECK(all[3].item == "signs");
-    CHECK_MESSAGE(std::abs(all[3].joined_seconds() - 7.0) < 0.1, all[3].start_detail);
-    CHECK(all[3].start - all[2].end < 0.05);
-    CHECK(all[4].item == "v2");
-    CHECK(all[4].joined_seconds() == 0);
-    CHECK(all[4].start - all[3].start == doctest::Approx(3.0).epsilon(0.05 / 3));
+          "slide is joined where the plan is past what was shown of it, and walked past where "
+          "the plan is still before it") {
+    // The plan from 04:00: text (fails here) for `wait` s, v1 2 s, signs (a slide) for
+    // `wait` s, v2 4 s. text fails at once and v1 is walked on whole, 0-2 s; the wait
+    // for the plan is then taken up by signs, from 2 s (it ends in the plan by twice
+    // its length). The storm (04:00:04-19) cuts it after 2 s.
+    // Returns the plays shown, the first four checked.
+    const auto play = [](const TempDir& dir, int wait, const std::string& exit_after) {
+        fs::create_directories(dir / "c");
+        dir.write("c/text.mp4", kTextNamedVideo);
+        fs::copy_file(count_clip(2), dir / "c/v1.mp4");
+        fs::copy_file(count_clip(4), dir / "c/v2.mp4");
+        const std::string seconds = std::to_string(wait);
+        dir.write(
+            "c/channel.toml",
+            channel_toml("early-slide",
+                         "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = \"text.mp4\"\n"
+                         "duration = " +
+                             seconds +
+                             "\n[[item]]\nid = \"v1\"\ntype = "
+                             "\"video\"\nfile = \"v1.mp4\"\n[[item]]\nid = \"signs\"\ntype = "
+                             "\"slide\"\ntitle = \"Signs to watch for\"\nduration = " +
+                             seconds +
+                             "\n[[item]]\nid = \"v2\"\ntype = \"video\"\nfile = \"v2.mp4\"\n"
+                             "[[alert]]\nid = \"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
+                             "\"I-40\"\nevery = \"30s\"\nuntil = \"2026-12-01T04:00:34Z\"\n"));
+        RunResult r =
+            run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                       {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                        exit_after, "--clock-start", "2026-12-01T04:00:00Z"},
+                       "320x180");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        std::map<std::string, std::vector<double>> errors;
+        std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
+        REQUIRE(errors.count("text"));
+        REQUIRE(all.size() >= 4);
+        const double t0 = errors["text"].front(); // 04:00:00, near enough
+        CHECK(all[0].item == "v1");
+        CHECK(all[0].joined_seconds() == 0);
+        CHECK(all[1].item == "signs"); // early, over the wait: from its start
+        CHECK(all[1].joined_seconds() == 0);
+        CHECK(all[1].start - t0 == doctest::Approx(2.0).epsilon(0.1 / 2));
+        CHECK(all[2].item == "storm");
+        CHECK(all[2].start - t0 == doctest::Approx(4.0).epsilon(0.1 / 4));
+        CHECK(all[3].start - all[2].end < 0.05);
+        return all;
+    };
+    // The plan not yet past what was shown of signs after the storm (waits of 18 s:
+    // v1 18-20, signs 20-38, v2 38-42): the storm stays to 20 s (v1's last second in
+    // the plan is not joined for so little), where the plan starts signs, which would
+    // show it again. The screen walks on to v2, whole.
+    TempDir before_dir;
+    auto before_run = std::async(std::launch::async, [&] { return play(before_dir, 18, "24"); });
+    // Past it (waits of 10 s: v1 10-12, signs 12-22, v2 22-26): at 19 s the plan is
+    // 7 s into signs, past the 2 s shown of it: joined there, in step, and v2 follows
+    // at 22 s on the plan's time.
+    TempDir past_dir;
+    const std::vector<Play> past = play(past_dir, 10, "24");
+    REQUIRE(past.size() >= 5);
+    CHECK(past[2].end - past[2].start == doctest::Approx(15.0).epsilon(0.01));
+    CHECK(past[3].item == "signs");
+    CHECK_MESSAGE(std::abs(past[3].joined_seconds() - 7.0) < 0.1, past[3].start_detail);
+    CHECK(past[4].item == "v2");
+    CHECK(past[4].joined_seconds() == 0);
+    CHECK(past[4].start - past[3].start == doctest::Approx(3.0).epsilon(0.05 / 3));
+
+    const std::vector<Play> before = before_run.get();
+    CHECK(before[2].end - before[2].start == doctest::Approx(16.0).epsilon(0.01));
+    CHECK(before[3].item == "v2");
+    CHECK(before[3].joined_seconds() == 0);
+    for (size_t i = 3; i < before.size(); ++i)
+        CHECK_MESSAGE((before[i].item != "v1" && before[i].item != "signs"), i, ": ",
+                      before[i].item, " ", before[i].start_detail);
 }
 
 TEST_CASE("a video started a moment before its entry (too little of the one before left) "
