@@ -863,11 +863,13 @@ TEST_CASE("an alert that cuts a slide shown early over the wait for the plan: af
     // for the plan is then taken up by signs, from 2 s (it ends in the plan by twice
     // its length). The storm (04:00:04-19) cuts it after 2 s.
     // Returns the plays shown, the first four checked.
-    const auto play = [](const TempDir& dir, int wait, const std::string& exit_after) {
+    // The clips are made here, once: two runs at once would make them together.
+    const fs::path two = count_clip(2), four = count_clip(4);
+    const auto play = [&](const TempDir& dir, int wait, const std::string& exit_after) {
         fs::create_directories(dir / "c");
         dir.write("c/text.mp4", kTextNamedVideo);
-        fs::copy_file(count_clip(2), dir / "c/v1.mp4");
-        fs::copy_file(count_clip(4), dir / "c/v2.mp4");
+        fs::copy_file(two, dir / "c/v1.mp4");
+        fs::copy_file(four, dir / "c/v2.mp4");
         const std::string seconds = std::to_string(wait);
         dir.write(
             "c/channel.toml",
