@@ -938,6 +938,54 @@ TEST_CASE("an alert that cuts a slide shown early over the wait for the plan: af
                       before[i].item, " ", before[i].start_detail);
 }
 
+TEST_CASE("a clock that jumps as an alert cuts an item walked on ahead of the plan: what it "
+          "cut is forgotten, and after the alert the plan is joined where it is") {
+    // The plan from 04:00: text (fails here) 0-16 s, v1 (8 s) 16-24, v2 (4 s) 24-28.
+    // text fails at once and v1 is walked on, ahead of the plan; 2 s in, the wall
+    // clock is set 1.5 s on, and the storm (04:00:04-19) cuts v1 at its boundary, 4 s
+    // of the monotonic clock in: the jump is seen there. What was shown of v1 is on
+    // the old clock, so it is not kept: at 19 s the plan is 3 s into v1, and v1 is
+    // joined there, in step with the screens beside it. (Without a jump the screen
+    // walks on to v2: "an alert while the screen is ahead after a failure".)
+    TempDir dir;
+    fs::create_directories(dir / "c");
+    dir.write("c/text.mp4", kTextNamedVideo);
+    fs::copy_file(count_clip(8), dir / "c/v1.mp4");
+    fs::copy_file(count_clip(4), dir / "c/v2.mp4");
+    dir.write("c/channel.toml",
+              channel_toml("jump-alert",
+                           "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = \"text.mp4\"\n"
+                           "duration = 16\n" +
+                               file_item("v1", "video", "v1.mp4") +
+                               file_item("v2", "video", "v2.mp4") +
+                               "[[alert]]\nid = \"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
+                               "\"I-40\"\nevery = \"30s\"\nuntil = \"2026-12-01T04:00:34Z\"\n"));
+    const RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                                   {"--content", "c/channel.toml", "--trace", "t.ndjson",
+                                    "--exit-after", "20", "--clock-start", "2026-12-01T04:00:00Z"},
+                                   "320x180", {"MILEPOST_TEST_CLOCK_JUMP=2:+1.5"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    const std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
+    REQUIRE(errors.count("text"));
+    REQUIRE(all.size() >= 3);
+    CHECK(all[0].item == "v1");
+    CHECK(all[0].joined_seconds() == 0);
+    CHECK(all[1].item == "storm"); // from 04:00:05.5 on the clock as set, to 19
+    CHECK(all[1].start - all[0].end < 0.05);
+    CHECK(all[1].end - all[1].start == doctest::Approx(13.5).epsilon(0.1 / 13.5));
+    CHECK(all[2].item == "v1");
+    CHECK_MESSAGE(std::abs(all[2].joined_seconds() - 3.0) < 0.1, all[2].start_detail);
+    CHECK(all[2].start - all[1].end < 0.05);
+    // Logged at the plan's time on the clock as set: 04:00:19.
+    std::vector<std::string> v1_starts;
+    for (const nlohmann::json& row : play_rows(dir / "data"))
+        if (row["item_id"] == "v1")
+            v1_starts.push_back(row["started_at"].get<std::string>());
+    REQUIRE(v1_starts.size() == 2);
+    CHECK(abs(*parse_rfc3339(v1_starts[1]) - *parse_rfc3339("2026-12-01T04:00:19Z")) < 50ms);
+}
+
 TEST_CASE("a video started a moment before its entry (too little of the one before left) "
           "shows its first frame at the entry's start, in step") {
     // Up 0.6 s before the video's entry (04:00:03): too little of "before" (3 s) to
