@@ -651,13 +651,43 @@ RunResult play_with_clock_jump(const TempDir& dir, const std::vector<std::string
                       "320x180", {"MILEPOST_TEST_CLOCK_JUMP=" + jump});
 }
 
-// When the play log says `item` started (its first row), on the clock as the
+// When the play log says `item` started, each of its rows, on the clock as the
 // player had it.
-std::optional<WallTime> logged_start(const fs::path& data, const std::string& item) {
+std::vector<WallTime> logged_starts(const fs::path& data, const std::string& item) {
+    std::vector<WallTime> starts;
     for (const nlohmann::json& row : play_rows(data))
         if (row["item_id"] == item)
-            return parse_rfc3339(row["started_at"].get<std::string>());
-    return std::nullopt;
+            starts.push_back(*parse_rfc3339(row["started_at"].get<std::string>()));
+    return starts;
+}
+
+// ... its first row's.
+std::optional<WallTime> logged_start(const fs::path& data, const std::string& item) {
+    const std::vector<WallTime> starts = logged_starts(data, item);
+    return starts.empty() ? std::nullopt : std::optional<WallTime>(starts.front());
+}
+
+// A text-named video planned `seconds` (it fails here), written to `dir`/c: its [[item]].
+std::string failing_text_item(const TempDir& dir, int seconds) {
+    fs::create_directories(dir / "c");
+    dir.write("c/text.mp4", kTextNamedVideo);
+    return "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = \"text.mp4\"\nduration = " +
+           std::to_string(seconds) + "\n";
+}
+
+// `items` and the storm (an alert on a 30-s grid up to `until`) as the channel in
+// `dir`, played from 04:00 for `exit_after` seconds, traced to t.ndjson.
+RunResult play_with_storm(const TempDir& dir, const std::string& items, const std::string& until,
+                          const std::string& exit_after, const std::vector<std::string>& env = {}) {
+    dir.write("c/channel.toml",
+              channel_toml("storm", items +
+                                        "[[alert]]\nid = \"storm\"\ntitle = \"ROAD CLOSED\"\n"
+                                        "body = \"I-40\"\nevery = \"30s\"\nuntil = \"" +
+                                        until + "\"\n"));
+    return run_player(dir, "[device]\ntimezone = \"UTC\"\n",
+                      {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
+                       exit_after, "--clock-start", "2026-12-01T04:00:00Z"},
+                      "320x180", env);
 }
 
 // The run of play_with_clock_jump: text failed at once, `walked` (2 s) was walked
@@ -746,24 +776,12 @@ TEST_CASE("an alert while the screen is ahead after a failure: after it, nothing
     // 30-s grid up to `until`, from 04:00.
     const auto play = [&](const TempDir& dir, int text_seconds, const fs::path& v1_clip,
                           const std::string& until, const std::string& exit_after) {
-        fs::create_directories(dir / "c");
-        dir.write("c/text.mp4", kTextNamedVideo);
+        const std::string items = failing_text_item(dir, text_seconds) +
+                                  file_item("v1", "video", "v1.mp4") +
+                                  file_item("v2", "video", "v2.mp4");
         fs::copy_file(v1_clip, dir / "c/v1.mp4");
         fs::copy_file(four, dir / "c/v2.mp4");
-        dir.write("c/channel.toml",
-                  channel_toml("ahead", "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = "
-                                        "\"text.mp4\"\nduration = " +
-                                            std::to_string(text_seconds) +
-                                            "\n[[item]]\nid = \"v1\"\ntype = \"video\"\nfile = "
-                                            "\"v1.mp4\"\n[[item]]\nid = \"v2\"\ntype = "
-                                            "\"video\"\nfile = \"v2.mp4\"\n[[alert]]\nid = "
-                                            "\"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
-                                            "\"I-40\"\nevery = \"30s\"\nuntil = \"" +
-                                            until + "\"\n"));
-        return run_player(dir, "[device]\ntimezone = \"UTC\"\n",
-                          {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                           exit_after, "--clock-start", "2026-12-01T04:00:00Z"},
-                          "320x180");
+        return play_with_storm(dir, items, until, exit_after);
     };
     // And screens in step, with one slide (storm as above, on its own grid).
     const auto slide_and_storm = [](const TempDir& dir, int seconds, const std::string& every,
@@ -868,30 +886,13 @@ TEST_CASE("an alert that cuts a slide shown early over the wait for the plan: af
     // The clips are made here, once: two runs at once would make them together.
     const fs::path two = count_clip(2), four = count_clip(4);
     const auto play = [&](const TempDir& dir, int wait, const std::string& exit_after) {
-        fs::create_directories(dir / "c");
-        dir.write("c/text.mp4", kTextNamedVideo);
+        const std::string items = failing_text_item(dir, wait) +
+                                  file_item("v1", "video", "v1.mp4") +
+                                  slide_item("signs", "Signs to watch for", wait + 2) +
+                                  file_item("v2", "video", "v2.mp4");
         fs::copy_file(two, dir / "c/v1.mp4");
         fs::copy_file(four, dir / "c/v2.mp4");
-        const std::string seconds = std::to_string(wait);
-        const std::string signs_seconds = std::to_string(wait + 2);
-        dir.write(
-            "c/channel.toml",
-            channel_toml("early-slide",
-                         "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = \"text.mp4\"\n"
-                         "duration = " +
-                             seconds +
-                             "\n[[item]]\nid = \"v1\"\ntype = "
-                             "\"video\"\nfile = \"v1.mp4\"\n[[item]]\nid = \"signs\"\ntype = "
-                             "\"slide\"\ntitle = \"Signs to watch for\"\nduration = " +
-                             signs_seconds +
-                             "\n[[item]]\nid = \"v2\"\ntype = \"video\"\nfile = \"v2.mp4\"\n"
-                             "[[alert]]\nid = \"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
-                             "\"I-40\"\nevery = \"30s\"\nuntil = \"2026-12-01T04:00:34Z\"\n"));
-        RunResult r =
-            run_player(dir, "[device]\ntimezone = \"UTC\"\n",
-                       {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after",
-                        exit_after, "--clock-start", "2026-12-01T04:00:00Z"},
-                       "320x180");
+        const RunResult r = play_with_storm(dir, items, "2026-12-01T04:00:34Z", exit_after);
         REQUIRE_MESSAGE(r.exit_code == 0, r.err);
         std::map<std::string, std::vector<double>> errors;
         std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
@@ -948,22 +949,12 @@ TEST_CASE("a clock that jumps as an alert cuts an item walked on ahead of the pl
     // joined there, in step with the screens beside it. (Without a jump the screen
     // walks on to v2: "an alert while the screen is ahead after a failure".)
     TempDir dir;
-    fs::create_directories(dir / "c");
-    dir.write("c/text.mp4", kTextNamedVideo);
+    const std::string items = failing_text_item(dir, 16) + file_item("v1", "video", "v1.mp4") +
+                              file_item("v2", "video", "v2.mp4");
     fs::copy_file(count_clip(8), dir / "c/v1.mp4");
     fs::copy_file(count_clip(4), dir / "c/v2.mp4");
-    dir.write("c/channel.toml",
-              channel_toml("jump-alert",
-                           "[[item]]\nid = \"text\"\ntype = \"video\"\nfile = \"text.mp4\"\n"
-                           "duration = 16\n" +
-                               file_item("v1", "video", "v1.mp4") +
-                               file_item("v2", "video", "v2.mp4") +
-                               "[[alert]]\nid = \"storm\"\ntitle = \"ROAD CLOSED\"\nbody = "
-                               "\"I-40\"\nevery = \"30s\"\nuntil = \"2026-12-01T04:00:34Z\"\n"));
-    const RunResult r = run_player(dir, "[device]\ntimezone = \"UTC\"\n",
-                                   {"--content", "c/channel.toml", "--trace", "t.ndjson",
-                                    "--exit-after", "20", "--clock-start", "2026-12-01T04:00:00Z"},
-                                   "320x180", {"MILEPOST_TEST_CLOCK_JUMP=2:+1.5"});
+    const RunResult r = play_with_storm(dir, items, "2026-12-01T04:00:34Z", "20",
+                                        {"MILEPOST_TEST_CLOCK_JUMP=2:+1.5"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     std::map<std::string, std::vector<double>> errors;
     const std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
@@ -978,12 +969,9 @@ TEST_CASE("a clock that jumps as an alert cuts an item walked on ahead of the pl
     CHECK_MESSAGE(std::abs(all[2].joined_seconds() - 3.0) < 0.1, all[2].start_detail);
     CHECK(all[2].start - all[1].end < 0.05);
     // Logged at the plan's time on the clock as set: 04:00:19.
-    std::vector<std::string> v1_starts;
-    for (const nlohmann::json& row : play_rows(dir / "data"))
-        if (row["item_id"] == "v1")
-            v1_starts.push_back(row["started_at"].get<std::string>());
+    const std::vector<WallTime> v1_starts = logged_starts(dir / "data", "v1");
     REQUIRE(v1_starts.size() == 2);
-    CHECK(abs(*parse_rfc3339(v1_starts[1]) - *parse_rfc3339("2026-12-01T04:00:19Z")) < 50ms);
+    CHECK(abs(v1_starts[1] - *parse_rfc3339("2026-12-01T04:00:19Z")) < 50ms);
 }
 
 TEST_CASE("a video started a moment before its entry (too little of the one before left) "
