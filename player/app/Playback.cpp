@@ -361,7 +361,8 @@ void Playback::start_item(Clock::time_point now, const Showing& s, WallTime w) {
 void Playback::pump_video(Clock::time_point now) {
     if (!m_current.video)
         return;
-    switch (m_presenter.pump(now, *m_current.video, *m_current.item, m_item_end)) {
+    switch (const auto step =
+                m_presenter.pump(now, *m_current.video, *m_current.item, m_item_end)) {
     case VideoPresenter::Step::Waiting:
         break;
     case VideoPresenter::Step::FirstFrame:
@@ -370,8 +371,12 @@ void Playback::pump_video(Clock::time_point now) {
     case VideoPresenter::Step::Frame:
         m_dirty = true;
         break;
+    case VideoPresenter::Step::Stalled:
     case VideoPresenter::Step::Failed:
-        item_failed(now, m_current, m_presenter.why());
+        if (step == VideoPresenter::Step::Stalled)
+            item_stalled(now, m_presenter.why());
+        else
+            item_failed(now, m_current, m_presenter.why());
         m_item_end = now;
         m_failed = true;
         break;

@@ -135,6 +135,7 @@ private:
     void show_fallback(); // the fallback slide on screen, in the first language
     void end_item(Clock::time_point now, std::string_view detail = {});
     void item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why);
+    void item_stalled(Clock::time_point now, const std::string& why); // the item on screen
     void exclude_failed_before(const Channel& channel, Clock::time_point now);
     // `captions`: the language of the captions shown, "" for none.
     PlayStart play_start(const std::string& id, const std::string& object, WallTime at,
@@ -167,6 +168,9 @@ private:
     Showing m_next_showing;                       // what m_next was prepared for
     // Items that failed here, left out of the plan for an hour (then tried again).
     std::map<std::string, Clock::time_point> m_excluded;
+    // Items whose video stalled here (by id and object), and when: stalled again within
+    // the hour, left out.
+    std::map<std::string, Clock::time_point> m_stalled;
     std::string m_alert_now;                // an alert a channel update brought: shown at once
     std::string m_interrupt_reason;         // the item on screen is cut short: why
     const Alert* m_current_alert = nullptr; // the alert slide on screen, if any

@@ -75,10 +75,10 @@ VideoPresenter::Step VideoPresenter::pump(Clock::time_point now, VideoSource& so
     return watch_wait(now, source, item, end);
 }
 
-VideoPresenter::Step VideoPresenter::fail(std::string why) {
+VideoPresenter::Step VideoPresenter::fail(std::string why, Step step) {
     m_why = std::move(why);
     m_failed = true;
-    return Step::Failed;
+    return step;
 }
 
 void VideoPresenter::finish(Clock::time_point boundary, VideoSource& source) {
@@ -253,7 +253,8 @@ VideoPresenter::Step VideoPresenter::watch_wait(Clock::time_point now, VideoSour
         // opened (its time not come yet) is no stall of the decoding after it.
         if (now - std::max({m_wait_since, m_taken_at, source.last_progress()}) > kStallLimit)
             return fail(item.file.string() +
-                        ": no picture for 0.75 s: the file or its decoder stalled");
+                            ": no picture for 0.75 s: the file or its decoder stalled",
+                        Step::Stalled);
         return Step::Waiting;
     }
 }

@@ -46,6 +46,7 @@ public:
         Frame,      // a frame was uploaded: draw the screen again
         FirstFrame, // the same, and it is the item's first
         Failed,     // the item failed: why()
+        Stalled,    // no picture for 0.75 s (a slow SD card, a file that never ends): why()
     };
     // One turn of the loop: takes the due frame, or watches the wait; `end` moves
     // with the clock, and to the last frame's end when the video ends (gapless).
@@ -117,7 +118,7 @@ private:
     bool take_due_frame(Clock::time_point now, VideoSource& source, const Item& item);
     Step watch_wait(Clock::time_point now, VideoSource& source, const Item& item,
                     Clock::time_point& end);
-    Step fail(std::string why);
+    Step fail(std::string why, Step step = Step::Failed);
     // How long before its time the next frame is taken: lead(), or first_frame_lead().
     Clock::duration taking_lead() const { return m_has_frame ? lead() : first_frame_lead(); }
     Size display_size(int width, int height) const;

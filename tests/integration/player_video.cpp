@@ -7,12 +7,18 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
+#include <functional>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace milepost;
 using namespace milepost::test;
@@ -72,6 +78,75 @@ void check_skipped_within_a_second(std::map<std::string, std::vector<double>>& e
         REQUIRE_MESSAGE(errors.count(id), log);
         CHECK(errors[id].front() - first.end < 1.0);
     }
+}
+
+// `bytes` as the file at `path`, held up the first time it is read (as a tired SD
+// card holds a read up): that time through a FIFO, its first third at once and the
+// rest once `go_on()` says so; from then on a regular file, put in the FIFO's place.
+class HeldUpFile {
+public:
+    HeldUpFile(fs::path path, std::string bytes, std::function<bool()> go_on)
+        : m_path(std::move(path)), m_bytes(std::move(bytes)), m_go_on(std::move(go_on)) {
+        std::ofstream(m_path.string() + ".later", std::ios::binary) << m_bytes;
+        REQUIRE(mkfifo(m_path.c_str(), 0600) == 0);
+        m_thread = std::thread([this] { serve(); });
+    }
+    ~HeldUpFile() {
+        m_stop = true;
+        // A writer waiting for a reader is let go by one that reads nothing.
+        const int fd = open(m_path.c_str(), O_RDONLY | O_NONBLOCK);
+        m_thread.join();
+        if (fd >= 0)
+            close(fd);
+    }
+
+private:
+    void serve() {
+        sigset_t pipe;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE); // the reader gone: EPIPE, not the test's death
+        pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+        const int fd = open(m_path.c_str(), O_WRONLY);
+        if (fd < 0)
+            return;
+        const size_t third = m_bytes.size() / 3;
+        if (!m_stop && write_all(fd, 0, third)) {
+            while (!m_go_on() && !m_stop)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            // Opened again from now on, it is read at once.
+            std::error_code ec;
+            fs::rename(m_path.string() + ".later", m_path, ec);
+            write_all(fd, third, m_bytes.size());
+        }
+        close(fd);
+    }
+    bool write_all(int fd, size_t from, size_t to) {
+        while (from < to) {
+            const ssize_t n = write(fd, m_bytes.data() + from, to - from);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return false;
+            from += static_cast<size_t>(n);
+        }
+        return true;
+    }
+
+    fs::path m_path;
+    std::string m_bytes;
+    std::function<bool()> m_go_on;
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+};
+
+// Whether the trace at `trace` has an error for `id`.
+bool trace_has_error(const fs::path& trace, const std::string& id) {
+    std::ifstream in(trace);
+    for (std::string line; std::getline(in, line);)
+        if (line.find("\"event\":\"error\"") != std::string::npos &&
+            line.find("\"" + id + "\"") != std::string::npos)
+            return true;
+    return false;
 }
 
 } // namespace
@@ -223,6 +298,90 @@ TEST_CASE("broken files are skipped within a second each and the good ones still
     CHECK(std::abs(again->start - first->start - 8.0) < in_step);
     CHECK(again->joined_seconds() == 0);
     CHECK(r.err.find("zero.mp4: cannot open") != std::string::npos);
+}
+
+TEST_CASE("a video held up once (no picture for 0.75 s) is skipped and plays at its next turn") {
+    // A good file whose reads stand still for a while the first time (a tired SD
+    // card): skipped as a broken one is, but not left out for the hour.
+    TempDir dir;
+    make_good_pair(dir);
+    // 4 s: a third of it is more than FFmpeg reads to open it.
+    const fs::path ts =
+        make_media("count-4s.ts", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4",
+                                   "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mpegts"});
+    const fs::path trace = dir / "t.ndjson";
+    HeldUpFile held(dir / "c/held.ts", read_file(ts),
+                    [&] { return trace_has_error(trace, "held"); });
+    video_channel(dir, {{"good", dir / "c/good.mp4"},
+                        {"held", dir / "c/held.ts"},
+                        {"good-again", dir / "c/good-again.mp4"}});
+    std::string toml = read_file(dir / "c/channel.toml");
+    const std::string line = "file = \"held.ts\"\n";
+    toml.insert(toml.find(line) + line.size(), "duration = 4\n"); // a FIFO is not probed
+    dir.write("c/channel.toml", toml);
+    // The plan: good 0-2 s, held 2-6 s, good-again 6-8 s, and again from 8 s.
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "14.6"},
+        "640x360");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    auto all = plays(read_trace(trace), &errors);
+    const Play* first = find_play(all, "good");
+    REQUIRE(first);
+    CAPTURE(r.err);
+    // Held up in its first turn: given up 0.75 s after its last picture, the plan's
+    // next item at once.
+    REQUIRE(errors["held"].size() == 1);
+    CHECK(r.err.find("no picture for 0.75 s: the file or its decoder stalled; skipped, and tried "
+                     "again at its next turn") != std::string::npos);
+    CHECK(r.err.find("skipped, and left out of the plan for an hour") == std::string::npos);
+    std::vector<const Play*> held_plays, again_plays;
+    for (const Play& p : all) {
+        if (p.item == "held")
+            held_plays.push_back(&p);
+        if (p.item == "good-again")
+            again_plays.push_back(&p);
+    }
+    REQUIRE(held_plays.size() == 2);
+    REQUIRE(!again_plays.empty());
+    const Play& cut = *held_plays[0];
+    REQUIRE(!cut.frame_times.empty()); // held up part way
+    CHECK(cut.frame_times.size() < 75);
+    CHECK(errors["held"].front() - cut.frame_times.back() > 0.7);
+    CHECK(errors["held"].front() - cut.frame_times.back() < 1.0);
+    CHECK(again_plays.front()->start - errors["held"].front() < 1.0);
+    // Its next turn, 8 s on in the plan: whole, from its start, in step with the plan.
+    const Play& next = *held_plays[1];
+    CHECK(next.joined_seconds() == 0);
+    CHECK(std::abs(next.start - first->start - 10.0) < (in_other_tree() ? 0.5 : 0.1));
+    CHECK(next.frame_times.size() + next.dropped == 100);
+}
+
+TEST_CASE("a video held up again within the hour is left out of the plan for the hour") {
+    // A FIFO nobody writes to: no picture, ever.
+    TempDir dir;
+    make_good_pair(dir);
+    REQUIRE(mkfifo((dir / "c/stuck.mp4").c_str(), 0600) == 0);
+    video_channel(dir, {{"good", dir / "c/good.mp4"}, {"stuck", dir / "c/stuck.mp4"}},
+                  "duration = 2\n");
+    // The plan: good 0-2 s, stuck 2-4 s, and again every 4 s.
+    RunResult r = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "11.5"},
+        "640x360");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<double>> errors;
+    auto all = plays(read_trace(dir / "t.ndjson"), &errors);
+    CAPTURE(r.err);
+    // Tried in its first two turns (2 s and 6 s), not in its third (10 s).
+    REQUIRE(errors["stuck"].size() == 2);
+    CHECK(errors["stuck"][1] - errors["stuck"][0] == doctest::Approx(4.0).epsilon(0.1));
+    CHECK(r.err.find("stalled; skipped, and tried again at its next turn") != std::string::npos);
+    CHECK(r.err.find("stalled, the second time within the hour; skipped, and left out of the plan "
+                     "for an hour") != std::string::npos);
+    long stuck_plays = 0;
+    for (const Play& p : all)
+        stuck_plays += p.item == "stuck";
+    CHECK(stuck_plays == 2);
 }
 
 TEST_CASE("a snapshot shows the video frame with the hotline banner over it") {
