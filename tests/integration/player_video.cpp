@@ -80,6 +80,34 @@ void check_skipped_within_a_second(std::map<std::string, std::vector<double>>& e
     }
 }
 
+// Sets `duration` on the items of `files` in `dir`/c/channel.toml: their lengths
+// cannot be read (broken files, a FIFO, which is never probed).
+void set_durations(const TempDir& dir, const std::vector<std::string>& files, int seconds) {
+    std::string toml = read_file(dir / "c/channel.toml");
+    for (const std::string& file : files) {
+        const std::string line = "file = \"" + file + "\"\n";
+        toml.insert(toml.find(line) + line.size(), "duration = " + std::to_string(seconds) + "\n");
+    }
+    dir.write("c/channel.toml", toml);
+}
+
+// `dir`/c/channel.toml played for `seconds` with a trace (t.ndjson): every play, and
+// the errors by item.
+struct Played {
+    RunResult run;
+    std::vector<Play> all;
+    std::map<std::string, std::vector<double>> errors;
+};
+Played play_channel(const TempDir& dir, const std::string& seconds) {
+    Played p;
+    p.run = run_player(
+        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", seconds},
+        "640x360");
+    REQUIRE_MESSAGE(p.run.exit_code == 0, p.run.err);
+    p.all = plays(read_trace(dir / "t.ndjson"), &p.errors);
+    return p;
+}
+
 // `bytes` as the file at `path`, held up the first time it is read (as a tired SD
 // card holds a read up): that time through a FIFO, its first third at once and the
 // rest once `go_on()` says so; from then on a regular file, put in the FIFO's place.
@@ -247,20 +275,13 @@ TEST_CASE("broken files are skipped within a second each and the good ones still
                         {"good-again", dir / "c/good-again.mp4"}});
     // The broken ones planned as a second each (their lengths cannot be read): the
     // plan is good 0-2 s, the four 2-6 s, corrupt 6-8 s, good-again 8-10 s.
-    std::string toml = read_file(dir / "c/channel.toml");
-    for (const char* file : {"zero.mp4", "text.mp4", "truncated.mp4", "stalled.mp4"}) {
-        const std::string line = "file = \"" + std::string(file) + "\"\n";
-        toml.insert(toml.find(line) + line.size(), "duration = 1\n");
-    }
-    dir.write("c/channel.toml", toml);
+    set_durations(dir, {"zero.mp4", "text.mp4", "truncated.mp4", "stalled.mp4"}, 1);
     // good-again ends about 10.1 s after start: 11 s leaves a loaded machine's slow
     // start most of a second.
-    RunResult r = run_player(
-        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "11"},
-        "640x360");
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    std::map<std::string, std::vector<double>> errors;
-    auto all = plays(read_trace(dir / "t.ndjson"), &errors);
+    Played played = play_channel(dir, "11");
+    const RunResult& r = played.run;
+    const std::vector<Play>& all = played.all;
+    auto& errors = played.errors;
     const Play* first = find_play(all, "good");
     const Play* again = find_play(all, "good-again");
     REQUIRE(first);
@@ -315,17 +336,12 @@ TEST_CASE("a video held up once (no picture for 0.75 s) is skipped and plays at 
     video_channel(dir, {{"good", dir / "c/good.mp4"},
                         {"held", dir / "c/held.ts"},
                         {"good-again", dir / "c/good-again.mp4"}});
-    std::string toml = read_file(dir / "c/channel.toml");
-    const std::string line = "file = \"held.ts\"\n";
-    toml.insert(toml.find(line) + line.size(), "duration = 4\n"); // a FIFO is not probed
-    dir.write("c/channel.toml", toml);
+    set_durations(dir, {"held.ts"}, 4);
     // The plan: good 0-2 s, held 2-6 s, good-again 6-8 s, and again from 8 s.
-    RunResult r = run_player(
-        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "14.6"},
-        "640x360");
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    std::map<std::string, std::vector<double>> errors;
-    auto all = plays(read_trace(trace), &errors);
+    Played played = play_channel(dir, "14.6");
+    const RunResult& r = played.run;
+    const std::vector<Play>& all = played.all;
+    auto& errors = played.errors;
     const Play* first = find_play(all, "good");
     REQUIRE(first);
     CAPTURE(r.err);
@@ -362,15 +378,13 @@ TEST_CASE("a video held up again within the hour is left out of the plan for the
     TempDir dir;
     make_good_pair(dir);
     REQUIRE(mkfifo((dir / "c/stuck.mp4").c_str(), 0600) == 0);
-    video_channel(dir, {{"good", dir / "c/good.mp4"}, {"stuck", dir / "c/stuck.mp4"}},
-                  "duration = 2\n");
+    video_channel(dir, {{"good", dir / "c/good.mp4"}, {"stuck", dir / "c/stuck.mp4"}});
+    set_durations(dir, {"stuck.mp4"}, 2);
     // The plan: good 0-2 s, stuck 2-4 s, and again every 4 s.
-    RunResult r = run_player(
-        dir, "", {"--content", "c/channel.toml", "--trace", "t.ndjson", "--exit-after", "11.5"},
-        "640x360");
-    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    std::map<std::string, std::vector<double>> errors;
-    auto all = plays(read_trace(dir / "t.ndjson"), &errors);
+    Played played = play_channel(dir, "11.5");
+    const RunResult& r = played.run;
+    const std::vector<Play>& all = played.all;
+    auto& errors = played.errors;
     CAPTURE(r.err);
     // Tried in its first two turns (2 s and 6 s), not in its third (10 s).
     REQUIRE(errors["stuck"].size() == 2);
