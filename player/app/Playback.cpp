@@ -157,15 +157,13 @@ bool Playback::switch_channel() {
     return true;
 }
 
-void Playback::item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why) {
+void Playback::item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why,
+                           bool leave_out) {
     const Item& item = *p.item;
-    log::error("item \"" + item.id + "\": " + why +
-               "; skipped, and left out of the plan for an hour");
-    m_loader.failed(p, why);
-    m_excluded[item.id] = now;
-    m_planner->exclude(item.id);
-    if (m_pending_planner)
-        m_pending_planner->exclude(item.id);
+    log::error("item \"" + item.id + "\": " + why + "; skipped, and " +
+               (leave_out ? "left out of the plan for an hour" : "tried again at its next turn"));
+    if (leave_out)
+        left_out(now, p, why);
     m_trace.event(since_start(now), "error", item.id, std::nullopt, why);
     if (p.item == m_current.item) {
         // On screen: its row ends as failed when the item ends, at once.

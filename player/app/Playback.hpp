@@ -134,8 +134,11 @@ private:
     void wait_for_plan(const Showing& s);
     void show_fallback(); // the fallback slide on screen, in the first language
     void end_item(Clock::time_point now, std::string_view detail = {});
-    void item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why);
+    // Logged, traced, its play row failed; with `leave_out`, left out (left_out).
+    void item_failed(Clock::time_point now, const PreparedItem& p, const std::string& why,
+                     bool leave_out = true);
     void item_stalled(Clock::time_point now, const std::string& why); // the item on screen
+    void left_out(Clock::time_point now, const PreparedItem& p, const std::string& why);
     void exclude_failed_before(const Channel& channel, Clock::time_point now);
     // `captions`: the language of the captions shown, "" for none.
     PlayStart play_start(const std::string& id, const std::string& object, WallTime at,

@@ -57,24 +57,29 @@ void Playback::exclude_failed_before(const Channel& channel, Clock::time_point n
     }
 }
 
+// A failed item is left out of the plan here for kExcludedFor, and its object
+// remembered (failed-objects) for a restart.
+void Playback::left_out(Clock::time_point now, const PreparedItem& p, const std::string& why) {
+    m_loader.failed(p, why);
+    m_excluded[p.item->id] = now;
+    m_planner->exclude(p.item->id);
+    if (m_pending_planner)
+        m_pending_planner->exclude(p.item->id);
+}
+
 // A video that stalled (no picture for 0.75 s) is skipped as a failed one is, but
 // may play: a cheap SD card can hold a read up for a second, the file is good. It
-// is tried again at its next turn; stalled again within kExcludedFor, it failed.
+// is tried again at its next turn; stalled again within kExcludedFor, it is left out.
 void Playback::item_stalled(Clock::time_point now, const std::string& why) {
     const Item& item = *m_current.item;
     const std::string key = item.id + "\n" + item.media.object; // a new file: a new start
-    if (const auto last = m_stalled.find(key);
-        last != m_stalled.end() && now - last->second <= kExcludedFor) {
+    const auto last = m_stalled.find(key);
+    const bool again = last != m_stalled.end() && now - last->second <= kExcludedFor;
+    if (again)
         m_stalled.erase(last);
-        item_failed(now, m_current, why + ", the second time within the hour");
-        return;
-    }
-    m_stalled[key] = now;
-    log::error("item \"" + item.id + "\": " + why +
-               "; skipped, and tried again at its next turn (left out of the plan for an hour "
-               "if it stalls again within the hour)");
-    m_trace.event(since_start(now), "error", item.id, std::nullopt, why);
-    m_proof.failed(why); // its row ends as failed when the item ends, at once
+    else
+        m_stalled[key] = now;
+    item_failed(now, m_current, again ? why + ", the second time within the hour" : why, again);
 }
 
 // Items left out for over kExcludedFor are tried again, and a wall clock that

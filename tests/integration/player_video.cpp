@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -167,12 +168,14 @@ private:
     std::thread m_thread;
 };
 
-// Whether the trace at `trace` has an error for `id`.
-bool trace_has_error(const fs::path& trace, const std::string& id) {
+// Whether a line of the trace at `trace` has each of `parts`; read as text, the
+// player may be halfway through a line.
+bool trace_has(const fs::path& trace, const std::vector<std::string>& parts) {
     std::ifstream in(trace);
     for (std::string line; std::getline(in, line);)
-        if (line.find("\"event\":\"error\"") != std::string::npos &&
-            line.find("\"" + id + "\"") != std::string::npos)
+        if (std::all_of(parts.begin(), parts.end(), [&](const std::string& part) {
+                return line.find(part) != std::string::npos;
+            }))
             return true;
     return false;
 }
@@ -331,8 +334,9 @@ TEST_CASE("a video held up once (no picture for 0.75 s) is skipped and plays at 
         make_media("count-4s.ts", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4",
                                    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mpegts"});
     const fs::path trace = dir / "t.ndjson";
-    HeldUpFile held(dir / "c/held.ts", read_file(ts),
-                    [&] { return trace_has_error(trace, "held"); });
+    HeldUpFile held(dir / "c/held.ts", read_file(ts), [&] {
+        return trace_has(trace, {"\"event\":\"error\"", "\"held\""});
+    });
     video_channel(dir, {{"good", dir / "c/good.mp4"},
                         {"held", dir / "c/held.ts"},
                         {"good-again", dir / "c/good-again.mp4"}});
@@ -674,12 +678,7 @@ TEST_CASE("a player held up past a video's end counts the frames it never showed
     // Held up half a second after its first frame, for longer than the 2.5 s left of it
     // and the 0.9 s it may run over.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    auto shown_a_frame = [&] { // read as text: the player may be halfway through a line
-        std::ifstream in(trace);
-        const std::string text((std::istreambuf_iterator<char>(in)), {});
-        return text.find("\"event\":\"frame\"") != std::string::npos;
-    };
-    while (!shown_a_frame()) {
+    while (!trace_has(trace, {"\"event\":\"frame\""})) {
         REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "no first frame in 10 s");
         REQUIRE(!player.ended());
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
