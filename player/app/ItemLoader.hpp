@@ -6,6 +6,7 @@
 #include "core/Channel.hpp"
 #include "core/DeviceConfig.hpp"
 #include "core/Result.hpp"
+#include "core/ThreadPriority.hpp"
 #include "media/VideoSource.hpp"
 #include "render/SdlHandles.hpp"
 
@@ -98,6 +99,7 @@ private:
     template <typename Fn> void run_detached(Fn fn) {
         ++*m_running;
         std::thread([fn = std::move(fn), count = m_running]() mutable {
+            give_way_to_render("item-loader");
             fn();
             SDL_TLSCleanup(); // SDL's error buffer for this thread (it leaks otherwise)
             --*count;

@@ -1,6 +1,7 @@
 #include "PlayRecorder.hpp"
 
 #include "core/Log.hpp"
+#include "core/ThreadPriority.hpp"
 #include "store/Files.hpp"
 
 #include <SDL_image.h>
@@ -77,6 +78,7 @@ std::unique_ptr<PlayRecorder> PlayRecorder::open(const std::filesystem::path& fi
 PlayRecorder::PlayRecorder(std::filesystem::path file, std::optional<PlayLog> log)
     : m_file(std::move(file)), m_log(std::move(log)) {
     m_thread = std::thread([this] {
+        give_way_to_render("play-recorder");
         run();
         SDL_TLSCleanup(); // the error buffer SDL made for this thread (IMG_Load of a missing file)
     });

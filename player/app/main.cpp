@@ -7,6 +7,7 @@
 #include "TestPattern.hpp"
 #include "core/Log.hpp"
 #include "core/Manifest.hpp"
+#include "core/ThreadPriority.hpp"
 #include "media/Probe.hpp"
 #include "milepost/Version.hpp"
 #include "render/Framebuffer.hpp"
@@ -224,6 +225,9 @@ int play(Clock::time_point started, Options options, Loaded loaded, Trace trace)
     }
     if (options.test_pattern)
         return run_test_pattern(**output, *fonts, options, started);
+    // The render loop wakes for each frame ahead of the threads that decode and load
+    // (which give way to it): those it starts from here on.
+    prefer_prompt_wakeups();
     App app(started, std::move(options), std::move(loaded.config), std::move(loaded.channel),
             std::move(loaded.builtin), std::move(*output), std::move(audio), std::move(*fonts),
             std::move(trace));

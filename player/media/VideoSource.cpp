@@ -1,6 +1,7 @@
 #include "VideoSource.hpp"
 
 #include "core/MediaLimits.hpp"
+#include "core/ThreadPriority.hpp"
 
 extern "C" {
 #include <libavutil/channel_layout.h>
@@ -251,6 +252,7 @@ bool VideoPipeline::wait_done(std::chrono::milliseconds limit) {
 }
 
 void VideoPipeline::run() {
+    give_way_to_render("video-demux"); // and the decoding threads it starts
     if (open()) {
         touch();
         if (m_start_at > 0) {
@@ -646,6 +648,7 @@ struct SoundResampler {
 };
 
 void VideoPipeline::audio_main() {
+    give_way_to_render("audio-decode");
     SoundResampler resampler;
     FramePtr frame(av_frame_alloc());
     double pass_offset = 0, end_of_pass = 0, next_raw = m_origin;
@@ -698,6 +701,7 @@ void VideoPipeline::audio_main() {
 }
 
 void VideoPipeline::decode_main() {
+    give_way_to_render("video-decode");
     FramePtr frame(av_frame_alloc());
     int errors_in_a_row = 0;
     auto drain = [&]() -> bool {

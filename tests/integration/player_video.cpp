@@ -16,8 +16,11 @@
 #include <fcntl.h>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <pthread.h>
+#include <sstream>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
 
@@ -178,6 +181,69 @@ bool trace_has(const fs::path& trace, const std::vector<std::string>& parts) {
             }))
             return true;
     return false;
+}
+
+// A 3-second 320x240 video at 25 fps (75 frames).
+fs::path count_3s() {
+    return make_media("count-3s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t",
+                                       "3", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+}
+
+// `dir`/c/channel.toml played in the background from the cycle's start for
+// `seconds`, traced to `dir`/t.ndjson; returned once its first frame is up.
+std::unique_ptr<Child> play_in_background(const TempDir& dir, const std::string& seconds) {
+    const fs::path config = dir.write("device.toml", "[display]\nboot_info_seconds = 0\n");
+    const fs::path trace = dir / "t.ndjson";
+    auto player = std::make_unique<Child>(
+        std::vector<std::string>{MILEPOST_PLAYER, "--config", config.string(), "--data-dir",
+                                 (dir / "data").string(), "--headless", "640x360", "--content",
+                                 "c/channel.toml", "--trace", trace.string(), "--exit-after",
+                                 seconds, "--clock-start", cycle_start_clock()},
+        dir.path());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!trace_has(trace, {"\"event\":\"frame\""})) {
+        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "no first frame in 10 s");
+        REQUIRE(!player->ended());
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return player;
+}
+
+// A thread of a running process, as /proc and sched_getattr(2) show it.
+struct ThreadSeen {
+    int tid = 0;
+    std::string name;
+    int nice = 0;
+    std::uint64_t slice_ns = 0; // 0 where the kernel has no slices of its own (before 6.12)
+};
+std::vector<ThreadSeen> threads_of(int pid) {
+    std::vector<ThreadSeen> seen;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        ThreadSeen t;
+        t.tid = std::stoi(task.path().filename().string());
+        t.name = read_file(task.path() / "comm");
+        if (!t.name.empty() && t.name.back() == '\n')
+            t.name.pop_back();
+        // stat: "tid (name) state ppid ..."; the nice value is field 19, the 17th after
+        // the name.
+        const std::string stat = read_file(task.path() / "stat");
+        std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+        std::string field;
+        for (int i = 0; i < 17; ++i)
+            fields >> field;
+        t.nice = std::stoi(field);
+        struct {
+            std::uint32_t size, policy;
+            std::uint64_t flags;
+            std::int32_t nice;
+            std::uint32_t priority;
+            std::uint64_t runtime, deadline, period;
+        } attr{};
+        if (syscall(SYS_sched_getattr, t.tid, &attr, sizeof attr, 0) == 0)
+            t.slice_ns = attr.runtime;
+        seen.push_back(t);
+    }
+    return seen;
 }
 
 } // namespace
@@ -619,9 +685,7 @@ TEST_CASE("duration loops a short video and cuts a long one") {
     TempDir dir;
     fs::path one =
         make_media("count-1s.mp4", with(kTestSource, {"-c:v", "libx264", "-pix_fmt", "yuv420p"}));
-    fs::path three =
-        make_media("count-3s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "3",
-                                    "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    fs::path three = count_3s();
     fs::create_directories(dir / "c");
     fs::copy_file(one, dir / "c/one.mp4");
     fs::copy_file(three, dir / "c/three.mp4");
@@ -662,27 +726,15 @@ TEST_CASE("a player held up past a video's end counts the frames it never showed
     // may run over: its last frames are never decoded in time. Every frame due must
     // still be shown or counted, or the proof of play hides the loss.
     TempDir dir;
-    fs::path three =
-        make_media("count-3s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "3",
-                                    "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    fs::path three = count_3s();
     const int frames = count_frames(three);
     REQUIRE(frames == 75);
     video_channel(dir, {{"held", three}, {"after", three}});
-    const fs::path config = dir.write("device.toml", "[display]\nboot_info_seconds = 0\n");
     const fs::path trace = dir / "t.ndjson";
-    Child player({MILEPOST_PLAYER, "--config", config.string(), "--data-dir",
-                  (dir / "data").string(), "--headless", "640x360", "--content", "c/channel.toml",
-                  "--trace", trace.string(), "--exit-after", "9", "--clock-start",
-                  cycle_start_clock()},
-                 dir.path());
+    std::unique_ptr<Child> started = play_in_background(dir, "9");
+    Child& player = *started;
     // Held up half a second after its first frame, for longer than the 2.5 s left of it
     // and the 0.9 s it may run over.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!trace_has(trace, {"\"event\":\"frame\""})) {
-        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "no first frame in 10 s");
-        REQUIRE(!player.ended());
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     player.kill(SIGSTOP);
     std::this_thread::sleep_for(std::chrono::milliseconds(4000));
@@ -703,6 +755,46 @@ TEST_CASE("a player held up past a video's end counts the frames it never showed
     const Play& after = all[1];
     CHECK(after.item == "after");
     CHECK(after.start - held.end < 0.1);
+}
+
+TEST_CASE("the player's decoding and loading threads give way to its render loop") {
+    // Two 1080p players on two cores, each decoder as urgent as its render loop: a
+    // frame went up a scheduler slice late (3-4 ms) some 60 times a minute, an
+    // item's first frame too. Now its render loop has the short slice and the rest,
+    // named for `top -H`, run 5 nice steps below it.
+    TempDir dir;
+    fs::path three = count_3s();
+    video_channel(dir, {{"first", three}, {"next", three}});
+    std::unique_ptr<Child> started = play_in_background(dir, "3");
+    Child& player = *started;
+    // A second after the first frame: the video on screen and the next one prepared.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    const std::vector<ThreadSeen> threads = threads_of(player.pid());
+    RunResult r = player.wait();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+
+    const auto render = std::find_if(threads.begin(), threads.end(),
+                                     [&](const ThreadSeen& t) { return t.tid == player.pid(); });
+    REQUIRE(render != threads.end());
+    const int below = std::min(render->nice + 5, 19); // the sanitizer pass runs at 19
+    std::map<std::string, int> named;
+    for (const ThreadSeen& t : threads) {
+        CAPTURE(t.name);
+        if (t.name != "video-demux" && t.name != "video-decode" && t.name != "play-recorder")
+            continue;
+        ++named[t.name];
+        CHECK(t.nice == below);
+        // Where the kernel keeps a slice for each thread, the render loop's is the
+        // shortest it grants, and the others have its default.
+        if (t.slice_ns != 0) {
+            CHECK(render->slice_ns == 100'000);
+            CHECK(t.slice_ns > render->slice_ns);
+        }
+    }
+    // The video on screen and the next one: a demuxer and a decoder each.
+    CHECK(named["video-demux"] == 2);
+    CHECK(named["video-decode"] == 2);
+    CHECK(named["play-recorder"] == 1);
 }
 
 TEST_CASE("--hwdec falls back to software decoding and says why") {

@@ -10,7 +10,7 @@
 # hotline screen; OpenGL draws every frame whole through a texture), and the tests
 # of what plays when, not of how it is drawn: the player held up past a video's end
 # (counting frames; 9 s), broken files skipped, a video held up (once and again),
-# duration's loop and cut, and
+# the threads' priorities, duration's loop and cut, and
 # --hwdec's fallback (17 s of this pass's 105 in a clean-clone run), and the timing
 # test's clips (no player at all).
 # Label gles2: the main pass runs them, the sanitizer pass does not. Each runs
@@ -19,5 +19,5 @@
 include("${CMAKE_CURRENT_LIST_DIR}/../support/listed-cases.cmake")
 add_listed_cases(PREFIX "integration gles2: " ENV MILEPOST_TEST_RENDERER=gles2 LABEL gles2
   LIST_ARGS "--source-file=*player_render.cpp,*player_video.cpp"
-    "--test-case-exclude=a tap shows the hotline*,F1 and a 5-second press*,a video frame is drawn up to the banner*,a player held up past*,broken files are skipped within a second*,a video held up*,duration loops a short video*,--hwdec falls back*,the timing test's clips*"
+    "--test-case-exclude=a tap shows the hotline*,F1 and a 5-second press*,a video frame is drawn up to the banner*,a player held up past*,broken files are skipped within a second*,a video held up*,the player's decoding*,duration loops a short video*,--hwdec falls back*,the timing test's clips*"
   PROPERTIES RUN_SERIAL TRUE)
