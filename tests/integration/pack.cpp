@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <sys/stat.h>
 
 using namespace milepost;
 using namespace milepost::test;
@@ -612,6 +613,44 @@ TEST_CASE_FIXTURE(BuiltSite, "a picture that failed is not loaded again after a 
     std::map<std::string, std::vector<double>> third_errors;
     plays(read_trace(dir / "t3.ndjson"), &third_errors);
     CHECK_MESSAGE(third_errors.count("logo") == 1, third.err);
+}
+
+TEST_CASE_FIXTURE(BuiltSite, "a packaged video that stalled once is not remembered as failed and "
+                             "is tried again after a restart") {
+    // A tired SD card can hold a good file's read up for a second: skipped at its
+    // turn, the video must not lose its airtime for an hour, nor after a restart.
+    // The clip's object is a FIFO nobody writes to: no picture, ever.
+    auto manifest = nlohmann::json::parse(read_file(site / "channels/trucking/manifest.json"));
+    std::string clip;
+    for (const auto& item : manifest["items"])
+        if (item["id"] == "clip")
+            clip = item["object"];
+    REQUIRE(clip.size() == 64);
+    fs::remove(site / "objects" / clip);
+    REQUIRE(mkfifo((site / "objects" / clip).c_str(), 0600) == 0);
+
+    const std::string config = "[content]\npublic_key = \"" + keys.line + "\"\n";
+    const fs::path remembered = dir / "data/failed-objects";
+    // The slide (2 s) and the logo (1 s), then the clip's turn at 3 s: stalled at 3.75.
+    for (int run = 1; run <= 2; ++run) { // the second after a restart
+        CAPTURE(run);
+        const std::string trace = "t" + std::to_string(run) + ".ndjson";
+        RunResult r = run_player(dir, config,
+                                 {"--content", (site / "channels/trucking").string(),
+                                  "--exit-after", "5.5", "--trace", trace},
+                                 "640x360");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        std::map<std::string, std::vector<double>> errors;
+        plays(read_trace(dir / trace), &errors);
+        REQUIRE_MESSAGE(errors.count("clip"), r.err);
+        CHECK(errors["clip"].size() == 1);
+        CHECK_MESSAGE(r.err.find("stalled; skipped, and tried again at its next turn") !=
+                          std::string::npos,
+                      r.err);
+        CHECK(r.err.find("its file failed before") == std::string::npos);
+        const std::string kept = fs::exists(remembered) ? read_file(remembered) : "";
+        CHECK_MESSAGE(kept.find(clip) == std::string::npos, kept);
+    }
 }
 
 namespace {
