@@ -107,6 +107,14 @@ struct BuiltSite {
         RunResult r = pack_build(source, keys, site);
         REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     }
+    // The object (sha256) of trucking's item `id`, as its manifest names it.
+    std::string object_of(const std::string& id) const {
+        auto manifest = nlohmann::json::parse(read_file(site / "channels/trucking/manifest.json"));
+        for (const auto& item : manifest["items"])
+            if (item["id"] == id)
+                return item["object"];
+        return {};
+    }
     // Builds `channel` (a channel.toml) into the SITE.
     RunResult build(const fs::path& channel, const std::vector<std::string>& extra = {}) const {
         return pack_build(channel, keys, site, extra);
@@ -564,11 +572,7 @@ TEST_CASE_FIXTURE(BuiltSite, "a picture that failed is not loaded again after a 
                              "sequence tries it again") {
     // The logo's object replaced by a decompression bomb (as a rewritten object
     // on the card would be): the manifest still says 400x200.
-    auto manifest = nlohmann::json::parse(read_file(site / "channels/trucking/manifest.json"));
-    std::string logo;
-    for (const auto& item : manifest["items"])
-        if (item["id"] == "logo")
-            logo = item["object"];
+    const std::string logo = object_of("logo");
     REQUIRE(logo.size() == 64);
     fs::copy_file(bomb_png(), site / "objects" / logo, fs::copy_options::overwrite_existing);
 
@@ -620,11 +624,7 @@ TEST_CASE_FIXTURE(BuiltSite, "a packaged video that stalled once is not remember
     // A tired SD card can hold a good file's read up for a second: skipped at its
     // turn, the video must not lose its airtime for an hour, nor after a restart.
     // The clip's object is a FIFO nobody writes to: no picture, ever.
-    auto manifest = nlohmann::json::parse(read_file(site / "channels/trucking/manifest.json"));
-    std::string clip;
-    for (const auto& item : manifest["items"])
-        if (item["id"] == "clip")
-            clip = item["object"];
+    const std::string clip = object_of("clip");
     REQUIRE(clip.size() == 64);
     fs::remove(site / "objects" / clip);
     REQUIRE(mkfifo((site / "objects" / clip).c_str(), 0600) == 0);
