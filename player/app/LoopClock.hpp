@@ -17,4 +17,36 @@ inline double seconds_between(Clock::time_point from, Clock::time_point to) {
     return std::chrono::duration<double>(to - from).count();
 }
 
+// How far apart the two reads of the monotonic clock around a read of the wall clock
+// may be for the three to count as one moment.
+inline constexpr auto kClocksApart = std::chrono::microseconds(20);
+
+// The wall clock's lead over the monotonic clock (the wall clock at a monotonic time
+// t is t + the lead), the two read as one moment: the wall clock between two reads
+// of the monotonic one, their midpoint taken as its time. Read again, three times at
+// most, when the two reads are kClocksApart or more apart: something (another
+// thread, the machine's host) came between them, and every time converted by that
+// reading would be off by as long. Of three such, the closest. The clocks are given
+// for a test.
+template <class MonotonicNow, class WallNow>
+Clock::duration wall_lead(MonotonicNow monotonic_now, WallNow wall_now) {
+    using std::chrono::duration_cast;
+    Clock::duration lead{}, apart = Clock::duration::max();
+    for (int tries = 0; tries < 3 && apart >= kClocksApart; ++tries) {
+        const Clock::time_point before = monotonic_now();
+        const auto wall = wall_now();
+        const Clock::time_point after = monotonic_now();
+        if (after - before >= apart)
+            continue;
+        apart = after - before;
+        lead = duration_cast<Clock::duration>(wall.time_since_epoch()) -
+               (before + apart / 2).time_since_epoch();
+    }
+    return lead;
+}
+
+inline Clock::duration wall_lead() {
+    return wall_lead([] { return Clock::now(); }, [] { return std::chrono::system_clock::now(); });
+}
+
 } // namespace milepost

@@ -107,8 +107,11 @@ void Playback::renew_planner(Clock::time_point now, WallTime w) {
 
 // The wall clock at `now` (the loop's turn, not this call), to the clocks' full
 // precision: in WallTime's whole milliseconds an item would start up to a
-// millisecond late (the part of one the boundary's wake-up fell into). A test can
-// make it jump (MILEPOST_TEST_CLOCK_JUMP).
+// millisecond late (the part of one the boundary's wake-up fell into). The clocks
+// are read once a turn, as one moment (wall_lead): what a boundary plans (the item
+// on screen's end, the next one's first frame, whether the clock jumped) is all
+// converted alike, however long the boundary takes or whatever comes between its
+// reads. A test can make it jump (MILEPOST_TEST_CLOCK_JUMP).
 std::chrono::sys_time<Clock::duration> Playback::wall_clock(Clock::time_point now) const {
     Clock::duration jumped{};
     if (const auto& jump = m_options.test.clock_jump;
@@ -116,7 +119,11 @@ std::chrono::sys_time<Clock::duration> Playback::wall_clock(Clock::time_point no
         jumped = clock_seconds(jump->second);
     if (m_options.clock_start)
         return *m_options.clock_start + (now - m_clock_anchor) + jumped;
-    return std::chrono::system_clock::now() - (Clock::now() - now) + jumped;
+    if (m_lead_read_at != now) {
+        m_lead = wall_lead();
+        m_lead_read_at = now;
+    }
+    return std::chrono::sys_time<Clock::duration>(now.time_since_epoch() + m_lead) + jumped;
 }
 
 WallTime Playback::wall_now(Clock::time_point now) const {

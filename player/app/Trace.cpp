@@ -1,5 +1,7 @@
 #include "Trace.hpp"
 
+#include "LoopClock.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -25,22 +27,10 @@ void Trace::event(double t, std::string_view event, std::string_view item,
     // The wall clock too (Unix seconds, to the microsecond), so that a check outside
     // can line up the traces of two screens on the same NTP-disciplined clock: at
     // `t` (a frame's present, an item's boundary), not at this write, a moment later.
-    // The two clocks are read as one moment: the system clock between two reads of
-    // the monotonic one, tried again if something came between them.
+    // The two clocks are read as one moment (wall_lead).
     using namespace std::chrono;
     const auto at = m_started + duration_cast<steady_clock::duration>(duration<double>(t));
-    system_clock::time_point wall_now;
-    steady_clock::time_point steady_now;
-    for (int tries = 0; tries < 3; ++tries) {
-        const auto before = steady_clock::now();
-        wall_now = system_clock::now();
-        const auto after = steady_clock::now();
-        steady_now = before + (after - before) / 2;
-        if (after - before < microseconds(20))
-            break;
-    }
-    const auto wall =
-        duration_cast<microseconds>((wall_now - (steady_now - at)).time_since_epoch());
+    const auto wall = duration_cast<microseconds>(at.time_since_epoch() + wall_lead());
     nlohmann::ordered_json j;
     j["t"] = std::round(t * 1e6) / 1e6; // to the microsecond, as "wall"
     j["wall"] = static_cast<double>(wall.count()) / 1e6;
