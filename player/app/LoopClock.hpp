@@ -2,6 +2,9 @@
 // The player loop's clock: monotonic time paces everything on screen; wall time
 // (WallTime) only decides what the plan shows.
 #include <chrono>
+#include <functional>
+#include <optional>
+#include <utility>
 
 namespace milepost {
 
@@ -48,5 +51,25 @@ Clock::duration wall_lead(MonotonicNow monotonic_now, WallNow wall_now) {
 inline Clock::duration wall_lead() {
     return wall_lead([] { return Clock::now(); }, [] { return std::chrono::system_clock::now(); });
 }
+
+// wall_lead(), read once a loop turn (the turn's `now`): whatever a turn converts
+// between the clocks is converted by the one reading. The reading is given for a test.
+class TurnLead {
+public:
+    explicit TurnLead(std::function<Clock::duration()> read = [] { return wall_lead(); })
+        : m_read(std::move(read)) {}
+    Clock::duration at(Clock::time_point now) {
+        if (m_read_at != now) {
+            m_lead = m_read();
+            m_read_at = now;
+        }
+        return m_lead;
+    }
+
+private:
+    std::function<Clock::duration()> m_read;
+    Clock::duration m_lead{};
+    std::optional<Clock::time_point> m_read_at;
+};
 
 } // namespace milepost

@@ -168,9 +168,8 @@ private:
     // when: remember_alert_cut.
     std::optional<Showing> m_cut_by_alert;
     std::optional<Clock::duration> m_wall_offset; // wall minus monotonic clock, last boundary
-    mutable Clock::duration m_lead{};             // wall_lead(), read for the turn at ...
-    mutable std::optional<Clock::time_point> m_lead_read_at; // ... this `now`
-    Showing m_next_showing;                                  // what m_next was prepared for
+    mutable TurnLead m_lead;                      // the clocks read once a turn, for wall_clock()
+    Showing m_next_showing;                       // what m_next was prepared for
     // Items that failed here, left out of the plan for an hour (then tried again).
     std::map<std::string, Clock::time_point> m_excluded;
     // Items whose video stalled here (by id and object), and when: stalled again within

@@ -119,11 +119,7 @@ std::chrono::sys_time<Clock::duration> Playback::wall_clock(Clock::time_point no
         jumped = clock_seconds(jump->second);
     if (m_options.clock_start)
         return *m_options.clock_start + (now - m_clock_anchor) + jumped;
-    if (m_lead_read_at != now) {
-        m_lead = wall_lead();
-        m_lead_read_at = now;
-    }
-    return std::chrono::sys_time<Clock::duration>(now.time_since_epoch() + m_lead) + jumped;
+    return std::chrono::sys_time<Clock::duration>(now.time_since_epoch() + m_lead.at(now)) + jumped;
 }
 
 WallTime Playback::wall_now(Clock::time_point now) const {

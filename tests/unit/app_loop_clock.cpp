@@ -1,6 +1,7 @@
 // wall_lead: the wall clock against the monotonic one, read as one moment. A reading
 // that something came between would put an item's end and the next one's first
-// frame (Playback) and a trace line's "wall" (Trace) off by as long.
+// frame (Playback) and a trace line's "wall" (Trace) off by as long. TurnLead: that
+// reading once a loop turn, so that a boundary plans with one.
 #include "app/LoopClock.hpp"
 
 #include <doctest/doctest.h>
@@ -71,4 +72,16 @@ TEST_CASE("the real clocks' lead is the wall clock less the monotonic one") {
     const auto monotonic = Clock::now().time_since_epoch();
     const auto from_the_reads = std::chrono::duration_cast<Clock::duration>(wall) - monotonic;
     CHECK(std::abs(std::chrono::duration<double>(from_the_reads - lead).count()) < 0.05);
+}
+
+TEST_CASE("the clocks are read once a loop turn: again only for the next turn's time") {
+    int reads = 0;
+    TurnLead lead([&] { return std::chrono::milliseconds(++reads); });
+    const Clock::time_point turn{std::chrono::seconds(10)}, next = turn + 16ms;
+    CHECK(lead.at(turn) == 1ms);
+    CHECK(lead.at(turn) == 1ms); // the same turn: the same reading, none taken
+    CHECK(reads == 1);
+    CHECK(lead.at(next) == 2ms);
+    CHECK(lead.at(next) == 2ms);
+    CHECK(reads == 2);
 }
