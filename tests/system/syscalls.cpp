@@ -1,0 +1,259 @@
+// The player's system calls against its unit's sandbox. On a screen systemd runs
+// milepost-player with a system-call filter (SystemCallFilter=), Unix sockets only
+// (RestrictAddressFamilies=) and no real-time scheduling (RestrictRealtime=); a
+// call the filter does not let through fails with EPERM, and where the player
+// needed it the screen breaks only in the field. No systemd runs on the build
+// machine to apply the filter, so the player is run here under strace, playing
+// videos and a slide as a screen does (decoding threads, their priorities, the
+// play log, the watchdog's pings), and every call it made is checked against the
+// filter as systemd builds it: the unit's SystemCallFilter= lines in order, each
+// group expanded by `systemd-analyze syscall-filter` (the list of the systemd
+// that reads the unit).
+#include "../integration/NotifySocket.hpp"
+#include "../integration/PlayerRun.hpp"
+#include "support/TestSupport.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+using namespace milepost::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Names = std::set<std::string>;
+
+// `systemd-analyze syscall-filter`: each group ("@basic-io") and what it lists,
+// system calls and other groups.
+std::map<std::string, std::vector<std::string>> syscall_groups() {
+    RunResult r = run({"systemd-analyze", "syscall-filter", "--no-pager"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::map<std::string, std::vector<std::string>> groups;
+    std::istringstream in(r.out);
+    std::string line, group;
+    while (std::getline(in, line)) {
+        if (line.starts_with("@")) {
+            group = line;
+            groups[group];
+            continue;
+        }
+        const auto first = line.find_first_not_of(' ');
+        if (first == std::string::npos || first == 0 || line[first] == '#') {
+            if (first == 0)
+                group.clear(); // "# Unlisted system calls": no group's
+            continue;
+        }
+        if (!group.empty())
+            groups[group].push_back(line.substr(first));
+    }
+    REQUIRE(groups.count("@system-service") == 1);
+    return groups;
+}
+
+void expand(const std::map<std::string, std::vector<std::string>>& groups, const std::string& entry,
+            Names& out) {
+    if (!entry.starts_with("@")) {
+        out.insert(entry);
+        return;
+    }
+    const auto group = groups.find(entry);
+    REQUIRE_MESSAGE(group != groups.end(), "no system-call group " << entry);
+    for (const std::string& e : group->second)
+        expand(groups, e, out);
+}
+
+// The filter a unit's SystemCallFilter= lines make, as systemd.exec(5) says: the
+// first line's kind (an allow-list here, with @default added) rules, and each
+// later line adds what it names, or takes it away when it starts with "~".
+struct Filter {
+    Names allowed;
+    Names let_back; // named by an allow line after a deny line
+};
+
+Filter unit_filter(const fs::path& unit) {
+    const auto groups = syscall_groups();
+    std::ifstream in(unit);
+    REQUIRE(in);
+    Filter f;
+    bool first = true, denied_before = false;
+    std::string line;
+    const std::string key = "SystemCallFilter=";
+    while (std::getline(in, line)) {
+        if (!line.starts_with(key))
+            continue;
+        std::string value = line.substr(key.size());
+        const bool deny = value.starts_with("~");
+        if (deny)
+            value.erase(0, 1);
+        REQUIRE_MESSAGE(!(first && deny), unit << ": the player's filter is an allow-list");
+        if (first)
+            expand(groups, "@default", f.allowed);
+        first = false;
+        std::istringstream words(value);
+        Names named;
+        for (std::string w; words >> w;)
+            expand(groups, w, named);
+        for (const std::string& name : named) {
+            if (deny)
+                f.allowed.erase(name);
+            else
+                f.allowed.insert(name);
+            if (!deny && denied_before)
+                f.let_back.insert(name);
+        }
+        denied_before = denied_before || deny;
+    }
+    REQUIRE_MESSAGE(!first, unit << " has no SystemCallFilter=");
+    return f;
+}
+
+// What strace -ff wrote, a file a thread: each call's name, and the lines of the
+// calls the sandbox judges by their arguments.
+struct Traced {
+    Names calls;
+    std::vector<std::string> sockets;   // socket() and socketpair()
+    std::vector<std::string> scheduler; // sched_setattr() and sched_setscheduler()
+    int scheduler_ok = 0;               // of those, the ones that did not fail
+    int threads = 0;
+};
+
+Traced read_strace(const fs::path& dir, const std::string& prefix) {
+    static const std::regex call(R"(^([a-z0-9_]+)\()"); // "openat(AT_FDCWD, ..."
+    Traced t;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        if (!e.path().filename().string().starts_with(prefix + "."))
+            continue;
+        ++t.threads;
+        std::ifstream in(e.path());
+        std::string line;
+        std::smatch m;
+        while (std::getline(in, line)) {
+            if (!std::regex_search(line, m, call))
+                continue; // "+++ exited with 0 +++", "--- SIGCHLD ..."
+            const std::string name = m[1];
+            t.calls.insert(name);
+            if (name == "socket" || name == "socketpair")
+                t.sockets.push_back(line);
+            if (name == "sched_setattr" || name == "sched_setscheduler") {
+                t.scheduler.push_back(line);
+                if (line.ends_with(" = 0"))
+                    ++t.scheduler_ok;
+            }
+        }
+    }
+    return t;
+}
+
+std::string joined(const Names& names) {
+    std::string out;
+    for (const std::string& n : names)
+        out += (out.empty() ? "" : " ") + n;
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("the player makes only the system calls its unit lets through, opens only Unix "
+          "sockets and never asks for real-time scheduling") {
+    const fs::path unit = fs::path(MILEPOST_SOURCE_DIR) / "systemd/milepost-player.service";
+    const Filter filter = unit_filter(unit);
+
+    TempDir dir;
+    const fs::path clip =
+        make_media("syscalls-720p-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+                                            "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
+    fs::create_directories(dir / "c");
+    fs::copy_file(clip, dir / "c/a.mp4");
+    fs::copy_file(clip, dir / "c/b.mp4");
+    dir.write("c/channel.toml",
+              channel_header("syscalls") +
+                  us_hotline_toml("url = \"https://humantraffickinghotline.org\"\n") +
+                  file_item("a", "video", "a.mp4") + slide_item("s", "Signs to watch for", 1) +
+                  file_item("b", "video", "b.mp4"));
+    const fs::path config = dir.write("device.toml", "[display]\nboot_info_seconds = 0\n");
+    // Two videos and a slide between them: each video's demuxing and decoding
+    // threads (their priorities set as they start), the next item prepared, an item
+    // change from a video, the play log written and the watchdog pinged. As a user
+    // with no privileges, as the unit runs it: SQLite run as root gives the files it
+    // makes their database's owner (fchown), which it does not do as a user.
+    NotifySocket notify(dir / "notify");
+    for (const fs::path& p : {dir.path(), notify.path()})
+        fs::permissions(p, fs::perms::all);
+    std::vector<std::string> argv{"strace",
+                                  "-ff",
+                                  "-qq",
+                                  "-o",
+                                  (dir / "strace").string(),
+                                  MILEPOST_PLAYER,
+                                  "--config",
+                                  config.string(),
+                                  "--data-dir",
+                                  (dir / "data").string(),
+                                  "--headless",
+                                  "1280x720",
+                                  "--content",
+                                  "c/channel.toml",
+                                  "--exit-after",
+                                  "6",
+                                  "--clock-start",
+                                  cycle_start_clock()};
+    if (::geteuid() == 0)
+        argv.insert(argv.begin(),
+                    {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"});
+    RunResult r =
+        run(argv, dir.path(), {"NOTIFY_SOCKET=" + notify.path().string(), "WATCHDOG_USEC=2000000"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto messages = notify.messages();
+    REQUIRE(!messages.empty());
+    CHECK(messages.front() == "READY=1");
+    CHECK(messages.back() == "STOPPING=1");
+    CHECK(play_rows(dir / "data").size() >= 3); // a, s and b were on screen
+
+    const Traced t = read_strace(dir.path(), "strace");
+    INFO("made by the player's " << t.threads << " threads: " << joined(t.calls));
+    REQUIRE(t.threads >= 5); // the render loop, and a video's demuxer and decoder each
+    REQUIRE(t.calls.count("execve") == 1);
+    // Refused, and known to do no harm: libnuma (loaded for libx265, which
+    // libavcodec links) asks at load whether the kernel has MPOL_PREFERRED_MANY and
+    // puts the policy back; refused, it takes the answer as no. The player never
+    // sets a memory policy.
+    const Names harmless{"set_mempolicy"};
+    Names refused;
+    for (const std::string& name : t.calls)
+        if (!filter.allowed.count(name) && !harmless.count(name))
+            refused.insert(name);
+    CHECK_MESSAGE(refused.empty(), "not let through by "
+                                       << unit.filename().string()
+                                       << " (EPERM under systemd): " << joined(refused));
+    for (const std::string& name : harmless) {
+        CAPTURE(name);
+        CHECK(filter.allowed.count(name) == 0); // else it needs no exception here
+    }
+    // The calls the unit lets back in after its deny-list: the threads' priorities
+    // (ThreadPriority.cpp: sched_setattr, or setpriority where the kernel lacks it).
+    CHECK(filter.let_back == Names{"sched_setattr", "setpriority"});
+    CHECK(t.calls.count("sched_setattr") == 1);
+
+    // RestrictAddressFamilies=AF_UNIX: journald and sd_notify only.
+    REQUIRE(!t.sockets.empty()); // the watchdog's pings
+    for (const std::string& line : t.sockets) {
+        CAPTURE(line);
+        CHECK(line.find("(AF_UNIX,") != std::string::npos);
+    }
+    // RestrictRealtime=yes: the threads' priorities are nice values and a slice, and
+    // every call that sets them succeeds.
+    REQUIRE(!t.scheduler.empty());
+    for (const std::string& line : t.scheduler) {
+        CAPTURE(line);
+        CHECK(line.find("SCHED_FIFO") == std::string::npos);
+        CHECK(line.find("SCHED_RR") == std::string::npos);
+        CHECK(line.find("SCHED_DEADLINE") == std::string::npos);
+    }
+    CHECK(t.scheduler_ok == static_cast<int>(t.scheduler.size()));
+}
