@@ -1,6 +1,7 @@
 #include "VideoPresenter.hpp"
 
 #include "core/Log.hpp"
+#include "core/ThreadPriority.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -24,8 +25,10 @@ constexpr auto kFirstComposing = std::chrono::milliseconds(2);
 constexpr auto kComposingForget = std::chrono::microseconds(10);
 constexpr auto kLeadMargin = std::chrono::milliseconds(1);
 constexpr auto kMostLead = std::chrono::milliseconds(10);
-// An item's first frame: how long before it is due its wait stops sleeping.
-constexpr auto kFirstFrameSpin = std::chrono::microseconds(500);
+// An item's first frame: how long before it is due its wait stops sleeping. Longer
+// than most late wake-ups (a sleep that ended 0.5-1 ms late made the frame late when
+// this was 0.5 ms), shorter than the slice held meanwhile (hold_the_core).
+constexpr auto kFirstFrameSpin = std::chrono::microseconds(2000);
 
 } // namespace
 
@@ -306,16 +309,22 @@ void VideoPresenter::show_on_time(Clock::time_point composed) {
     // millisecond late (the timer's slack, the scheduler), which other frames bear
     // (their times are absolute, so it never adds up), but which would make the
     // last frame of one item and the first of the next more than a period apart.
-    // The last stretch is waited out on the clock, once an item.
+    // The last stretch is waited out on the clock, once an item, holding the core
+    // (a long slice until presented()): with the render loop's short slice, the
+    // kernel handed the core to another thread part way through, and with a yield
+    // in the loop so did the loop itself; either made the frame 0.2-5 ms late.
     std::this_thread::sleep_until(due - kFirstFrameSpin);
-    while (Clock::now() < due)
-        std::this_thread::yield();
+    hold_the_core(true);
+    while (Clock::now() < due) {
+    }
 }
 
 std::optional<double> VideoPresenter::presented() {
     if (!m_frame_pending)
         return std::nullopt;
     m_frame_pending = false;
+    if (m_frames_presented == 0)
+        hold_the_core(false); // held since show_on_time()'s wait: the short slice again
     if (!m_first_frame_note.empty())
         log::info(std::exchange(m_first_frame_note, {}));
     ++m_frames_presented;

@@ -16,6 +16,8 @@ namespace {
 // The shorter a thread's slice, the earlier its deadline when it wakes, and the
 // sooner it is run ahead of one that has the core (EEVDF).
 constexpr std::uint64_t kRenderSliceNs = 100'000;
+// Held while an item's first frame is waited for on the clock (2 ms): longer.
+constexpr std::uint64_t kHoldSliceNs = 3'000'000;
 constexpr int kGiveWay = 5; // nice steps below the render loop
 
 #ifdef SYS_sched_setattr
@@ -55,6 +57,10 @@ int nice_of(id_t who) {
 
 void prefer_prompt_wakeups() {
     set_attr(nice_of(0), kRenderSliceNs);
+}
+
+void hold_the_core(bool hold) {
+    set_attr(nice_of(0), hold ? kHoldSliceNs : kRenderSliceNs);
 }
 
 void give_way_to_render(const char* name) {

@@ -12,6 +12,13 @@ namespace milepost {
 // it until they call give_way_to_render().
 void prefer_prompt_wakeups();
 
+// The render loop, `hold` true, about to wait out an item's first frame on the
+// clock: a long slice (3 ms), so that the kernel lets it run to the frame's time
+// rather than give its core to another thread once the short slice is spent (a
+// thread that wakes with a shorter slice still comes first). false: the short
+// slice again. Linux 6.12 and later, as prefer_prompt_wakeups().
+void hold_the_core(bool hold);
+
 // The calling thread (decoding, loading, tearing down, writing the play log) gives
 // way to the render loop: nice 5 above the render loop's (the process's first
 // thread), and the kernel's default time slice. It is named `name` (at most 15 characters), as `top
