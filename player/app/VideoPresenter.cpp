@@ -314,7 +314,10 @@ void VideoPresenter::show_on_time(Clock::time_point composed) {
     // kernel handed the core to another thread part way through, and with a yield
     // in the loop so did the loop itself; either made the frame 0.2-5 ms late.
     std::this_thread::sleep_until(due - kFirstFrameSpin);
+    if (Clock::now() >= due)
+        return; // late already (a busy start-up): nothing to wait out, nothing to hold
     hold_the_core(true);
+    m_holding_core = true;
     while (Clock::now() < due) {
     }
 }
@@ -323,7 +326,7 @@ std::optional<double> VideoPresenter::presented() {
     if (!m_frame_pending)
         return std::nullopt;
     m_frame_pending = false;
-    if (m_frames_presented == 0)
+    if (std::exchange(m_holding_core, false))
         hold_the_core(false); // held since show_on_time()'s wait: the short slice again
     if (!m_first_frame_note.empty())
         log::info(std::exchange(m_first_frame_note, {}));

@@ -148,6 +148,7 @@ private:
     double m_frame_duration = 0;        // seconds the last frame taken stays up
     Clock::time_point m_last_frame_end; // when the last frame taken stops being current
     bool m_frame_pending = false;       // a new frame is uploaded, not yet presented
+    bool m_holding_core = false;        // hold_the_core() until the frame is presented
     Clock::time_point m_taken_at;       // when the loop took it
     Clock::duration m_composing;        // how long composing a frame took lately (lead())
     std::string m_first_frame_note;     // the item's decoder and path, logged once presented

@@ -20,7 +20,6 @@
 #include <pthread.h>
 #include <sstream>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
 
@@ -232,15 +231,7 @@ std::vector<ThreadSeen> threads_of(int pid) {
         for (int i = 0; i < 17; ++i)
             fields >> field;
         t.nice = std::stoi(field);
-        struct {
-            std::uint32_t size, policy;
-            std::uint64_t flags;
-            std::int32_t nice;
-            std::uint32_t priority;
-            std::uint64_t runtime, deadline, period;
-        } attr{};
-        if (syscall(SYS_sched_getattr, t.tid, &attr, sizeof attr, 0) == 0)
-            t.slice_ns = attr.runtime;
+        t.slice_ns = slice_ns(t.tid);
         seen.push_back(t);
     }
     return seen;

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -334,6 +335,22 @@ int count_frames(const fs::path& file) {
     if (r.exit_code != 0)
         throw std::runtime_error("ffprobe failed on " + file.string() + ": " + r.err);
     return std::stoi(r.out);
+}
+
+std::uint64_t slice_ns(int tid) {
+#ifdef SYS_sched_getattr
+    struct {
+        std::uint32_t size, policy;
+        std::uint64_t flags;
+        std::int32_t nice;
+        std::uint32_t priority;
+        std::uint64_t runtime, deadline, period;
+    } attr{};
+    if (syscall(SYS_sched_getattr, tid, &attr, sizeof attr, 0) == 0)
+        return attr.runtime;
+#endif
+    (void)tid;
+    return 0;
 }
 
 std::string squeeze(const std::string& text) {

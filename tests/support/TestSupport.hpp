@@ -3,6 +3,7 @@
 // pixels and reading its text with tesseract.
 #include "render/SdlHandles.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -120,6 +121,10 @@ std::string read_file(const std::filesystem::path& path);
 
 // `text` with every run of white space folded into one space.
 std::string squeeze(const std::string& text);
+
+// A thread's time slice in nanoseconds, as sched_getattr(2) reports it (`tid` 0: the
+// calling thread's); 0 where the kernel keeps none of its own (before Linux 6.12).
+std::uint64_t slice_ns(int tid);
 
 // A channel source for the tests: `channel = "NAME"`, the US hotline (region "*"),
 // then `rest` (items, alerts, more hotlines) as TOML.
