@@ -316,7 +316,7 @@ void VideoPresenter::show_on_time(Clock::time_point composed) {
     std::this_thread::sleep_until(due - kFirstFrameSpin);
     if (Clock::now() >= due)
         return; // late already (a busy start-up): nothing to wait out, nothing to hold
-    hold_the_core(true);
+    hold_the_core();
     m_holding_core = true;
     while (Clock::now() < due) {
     }
@@ -327,7 +327,7 @@ std::optional<double> VideoPresenter::presented() {
         return std::nullopt;
     m_frame_pending = false;
     if (std::exchange(m_holding_core, false))
-        hold_the_core(false); // held since show_on_time()'s wait: the short slice again
+        prefer_prompt_wakeups(); // held since show_on_time()'s wait: the short slice again
     if (!m_first_frame_note.empty())
         log::info(std::exchange(m_first_frame_note, {}));
     ++m_frames_presented;

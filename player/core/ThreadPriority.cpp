@@ -59,8 +59,8 @@ void prefer_prompt_wakeups() {
     set_attr(nice_of(0), kRenderSliceNs);
 }
 
-void hold_the_core(bool hold) {
-    set_attr(nice_of(0), hold ? kHoldSliceNs : kRenderSliceNs);
+void hold_the_core() {
+    set_attr(nice_of(0), kHoldSliceNs);
 }
 
 void give_way_to_render(const char* name) {

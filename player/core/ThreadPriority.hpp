@@ -12,12 +12,12 @@ namespace milepost {
 // it until they call give_way_to_render().
 void prefer_prompt_wakeups();
 
-// The render loop, `hold` true, about to wait out an item's first frame on the
-// clock: a long slice (3 ms), so that the kernel lets it run to the frame's time
-// rather than give its core to another thread once the short slice is spent (a
-// thread that wakes with a shorter slice still comes first). false: the short
-// slice again. Linux 6.12 and later, as prefer_prompt_wakeups().
-void hold_the_core(bool hold);
+// The render loop, about to wait out an item's first frame on the clock: a long
+// slice (3 ms), so that the kernel lets it run to the frame's time rather than give
+// its core to another thread once the short slice is spent (a thread that wakes
+// with a shorter slice still comes first). prefer_prompt_wakeups() gives the short
+// slice back. Linux 6.12 and later, as prefer_prompt_wakeups().
+void hold_the_core();
 
 // The calling thread (decoding, loading, tearing down, writing the play log) gives
 // way to the render loop: nice 5 above the render loop's (the process's first

@@ -17,9 +17,9 @@ TEST_CASE("the render loop holds a long slice while it waits out a first frame a
     std::thread([&] {
         milepost::prefer_prompt_wakeups();
         seen.push_back(slice_ns(0));
-        milepost::hold_the_core(true);
+        milepost::hold_the_core();
         seen.push_back(slice_ns(0));
-        milepost::hold_the_core(false);
+        milepost::prefer_prompt_wakeups(); // given back
         seen.push_back(slice_ns(0));
     }).join();
     REQUIRE(seen.size() == 3);
