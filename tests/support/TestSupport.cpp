@@ -50,6 +50,15 @@ std::string read_file(const fs::path& p) {
     return s.str();
 }
 
+std::vector<std::string> unit_lines(const fs::path& unit, const std::string& key) {
+    std::vector<std::string> lines;
+    std::istringstream in(read_file(unit));
+    for (std::string line; std::getline(in, line);)
+        if (line.starts_with(key + "="))
+            lines.push_back(line.substr(key.size() + 1));
+    return lines;
+}
+
 namespace {
 
 // Under AddressSanitizer (the sanitizer pass), the publisher's tool, milepost-pack,

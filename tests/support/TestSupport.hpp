@@ -118,6 +118,9 @@ int count_frames(const std::filesystem::path& file);
 
 // A whole file's bytes ("" when it cannot be read).
 std::string read_file(const std::filesystem::path& path);
+// What each `key=` line of a systemd unit file sets, in order: "SystemCallFilter"
+// gives each line's "@system-service", "~@privileged @resources ...".
+std::vector<std::string> unit_lines(const std::filesystem::path& unit, const std::string& key);
 
 // `text` with every run of white space folded into one space.
 std::string squeeze(const std::string& text);

@@ -83,13 +83,11 @@ RunResult run_as(const std::string& user, const std::vector<std::string>& argv) 
 // The values of `key` in a unit file (each line may hold several).
 std::vector<std::string> unit_values(const fs::path& unit, const std::string& key) {
     std::vector<std::string> values;
-    std::istringstream in(read_file(unit));
-    for (std::string line; std::getline(in, line);)
-        if (line.starts_with(key + "=")) {
-            std::istringstream words(line.substr(key.size() + 1));
-            for (std::string w; words >> w;)
-                values.push_back(w);
-        }
+    for (const std::string& line : unit_lines(unit, key)) {
+        std::istringstream words(line);
+        for (std::string w; words >> w;)
+            values.push_back(w);
+    }
     return values;
 }
 

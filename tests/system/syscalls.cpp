@@ -15,6 +15,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -78,16 +79,9 @@ struct Filter {
 
 Filter unit_filter(const fs::path& unit) {
     const auto groups = syscall_groups();
-    std::ifstream in(unit);
-    REQUIRE(in);
     Filter f;
     bool first = true, denied_before = false;
-    std::string line;
-    const std::string key = "SystemCallFilter=";
-    while (std::getline(in, line)) {
-        if (!line.starts_with(key))
-            continue;
-        std::string value = line.substr(key.size());
+    for (std::string value : unit_lines(unit, "SystemCallFilter")) {
         const bool deny = value.starts_with("~");
         if (deny)
             value.erase(0, 1);
@@ -120,11 +114,15 @@ struct Traced {
     std::vector<std::string> sockets;   // socket() and socketpair()
     std::vector<std::string> scheduler; // sched_setattr() and sched_setscheduler()
     int scheduler_ok = 0;               // of those, the ones that did not fail
+    // sched_setattr's slices (sched_runtime) in the order each thread asked for
+    // them, of the threads that asked for one of their own.
+    std::vector<std::vector<std::string>> slices;
     int threads = 0;
 };
 
 Traced read_strace(const fs::path& dir, const std::string& prefix) {
     static const std::regex call(R"(^([a-z0-9_]+)\()"); // "openat(AT_FDCWD, ..."
+    static const std::regex runtime(R"(sched_runtime=([1-9][0-9]*))");
     Traced t;
     for (const auto& e : fs::directory_iterator(dir)) {
         if (!e.path().filename().string().starts_with(prefix + "."))
@@ -133,6 +131,7 @@ Traced read_strace(const fs::path& dir, const std::string& prefix) {
         std::ifstream in(e.path());
         std::string line;
         std::smatch m;
+        std::vector<std::string> slices;
         while (std::getline(in, line)) {
             if (!std::regex_search(line, m, call))
                 continue; // "+++ exited with 0 +++", "--- SIGCHLD ..."
@@ -144,8 +143,12 @@ Traced read_strace(const fs::path& dir, const std::string& prefix) {
                 t.scheduler.push_back(line);
                 if (line.ends_with(" = 0"))
                     ++t.scheduler_ok;
+                if (std::smatch r; std::regex_search(line, r, runtime))
+                    slices.push_back(r[1]);
             }
         }
+        if (!slices.empty())
+            t.slices.push_back(std::move(slices));
     }
     return t;
 }
@@ -256,4 +259,17 @@ TEST_CASE("the player makes only the system calls its unit lets through, opens o
         CHECK(line.find("SCHED_DEADLINE") == std::string::npos);
     }
     CHECK(t.scheduler_ok == static_cast<int>(t.scheduler.size()));
+    // The render loop alone asks for slices: its short one (100 us) at start, the
+    // long one (3 ms) while it waits out an item's first frame on the clock
+    // (hold_the_core), and the short one back once that frame is up. Two items
+    // start from a boundary in these 6 s (b after the slide, a again after b).
+    REQUIRE(t.slices.size() == 1);
+    const std::vector<std::string>& slices = t.slices.front();
+    CAPTURE(slices.size());
+    CHECK(slices.front() == "100000");
+    CHECK(slices.back() == "100000");
+    const auto holds = std::count(slices.begin(), slices.end(), "3000000");
+    CHECK(holds >= 1);
+    for (size_t i = 1; i < slices.size(); ++i)
+        CHECK(slices[i] != slices[i - 1]); // each hold given back before the next
 }
