@@ -83,7 +83,9 @@ call = "1-888-373-7888"
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(instant(random)));
         player.kill(SIGKILL);
-        REQUIRE(player.wait().signal == SIGKILL);
+        const RunResult ended = player.wait();
+        REQUIRE_MESSAGE(ended.signal == SIGKILL, "ended before the kill, exit status "
+                                                     << ended.exit_code << ": " << ended.err);
         auto log = PlayLog::open(db);
         REQUIRE(log.ok());
         INFO("kill " << kill);

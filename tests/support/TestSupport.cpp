@@ -51,11 +51,12 @@ std::string read_file(const fs::path& p) {
 }
 
 std::vector<std::string> unit_lines(const fs::path& unit, const std::string& key) {
+    const std::string prefix = key + "=";
     std::vector<std::string> lines;
     std::istringstream in(read_file(unit));
     for (std::string line; std::getline(in, line);)
-        if (line.starts_with(key + "="))
-            lines.push_back(line.substr(key.size() + 1));
+        if (line.starts_with(prefix))
+            lines.push_back(line.substr(prefix.size()));
     return lines;
 }
 
