@@ -160,14 +160,9 @@ std::string joined(const Names& names) {
     return out;
 }
 
-} // namespace
-
-TEST_CASE("the player makes only the system calls its unit lets through, opens only Unix "
-          "sockets and never asks for real-time scheduling") {
-    const fs::path unit = fs::path(MILEPOST_SOURCE_DIR) / "systemd/milepost-player.service";
-    const Filter filter = unit_filter(unit);
-
-    TempDir dir;
+// The player under strace -ff (a file a thread in DIR/strace.*) for 6 s; the play
+// log's rows.
+std::vector<nlohmann::json> run_traced(TempDir& dir) {
     const fs::path clip =
         make_media("syscalls-720p-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
                                             "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
@@ -218,7 +213,52 @@ TEST_CASE("the player makes only the system calls its unit lets through, opens o
     CHECK(messages.back() == "STOPPING=1");
     const auto rows = play_rows(dir / "data");
     CHECK(rows.size() >= 3); // a, s and b were on screen
+    return rows;
+}
 
+// The threads' scheduling: nice values and slices, never real-time; the render
+// loop's slices, in order, against the videos shown (`rows`).
+void check_scheduling(const Traced& t, const std::vector<nlohmann::json>& rows) {
+    // RestrictRealtime=yes: the threads' priorities are nice values and a slice, and
+    // every call that sets them succeeds.
+    REQUIRE(!t.scheduler.empty());
+    for (const std::string& line : t.scheduler) {
+        CAPTURE(line);
+        CHECK(line.find("SCHED_FIFO") == std::string::npos);
+        CHECK(line.find("SCHED_RR") == std::string::npos);
+        CHECK(line.find("SCHED_DEADLINE") == std::string::npos);
+    }
+    CHECK(t.scheduler_ok == static_cast<int>(t.scheduler.size()));
+    // The render loop alone asks for slices: its short one (100 us) at start, the
+    // long one (3 ms) while it waits out an item's first frame on the clock
+    // (hold_the_core), and the short one back once that frame is up. Two items
+    // start from a boundary in these 6 s (b after the slide, a again after b).
+    REQUIRE(t.slices.size() == 1);
+    const std::vector<std::string>& slices = t.slices.front();
+    CAPTURE(slices.size());
+    CHECK(slices.front() == "100000");
+    CHECK(slices.back() == "100000");
+    const auto holds = std::count(slices.begin(), slices.end(), "3000000");
+    CHECK(holds >= 1);
+    // Only for a video's first frame: one a showing of a or b at the most (a first
+    // frame already late is not held), never one a frame.
+    const auto videos = std::count_if(rows.begin(), rows.end(), [](const nlohmann::json& row) {
+        return row["item_id"] == "a" || row["item_id"] == "b";
+    });
+    CHECK(holds <= videos);
+    for (size_t i = 1; i < slices.size(); ++i)
+        CHECK(slices[i] != slices[i - 1]); // each hold given back before the next
+}
+
+} // namespace
+
+TEST_CASE("the player makes only the system calls its unit lets through, opens only Unix "
+          "sockets and never asks for real-time scheduling") {
+    const fs::path unit = fs::path(MILEPOST_SOURCE_DIR) / "systemd/milepost-player.service";
+    const Filter filter = unit_filter(unit);
+
+    TempDir dir;
+    const auto rows = run_traced(dir);
     const Traced t = read_strace(dir.path(), "strace");
     INFO("made by the player's " << t.threads << " threads: " << joined(t.calls));
     REQUIRE(t.threads >= 5); // the render loop, and a video's demuxer and decoder each
@@ -250,33 +290,5 @@ TEST_CASE("the player makes only the system calls its unit lets through, opens o
         CAPTURE(line);
         CHECK(line.find("(AF_UNIX,") != std::string::npos);
     }
-    // RestrictRealtime=yes: the threads' priorities are nice values and a slice, and
-    // every call that sets them succeeds.
-    REQUIRE(!t.scheduler.empty());
-    for (const std::string& line : t.scheduler) {
-        CAPTURE(line);
-        CHECK(line.find("SCHED_FIFO") == std::string::npos);
-        CHECK(line.find("SCHED_RR") == std::string::npos);
-        CHECK(line.find("SCHED_DEADLINE") == std::string::npos);
-    }
-    CHECK(t.scheduler_ok == static_cast<int>(t.scheduler.size()));
-    // The render loop alone asks for slices: its short one (100 us) at start, the
-    // long one (3 ms) while it waits out an item's first frame on the clock
-    // (hold_the_core), and the short one back once that frame is up. Two items
-    // start from a boundary in these 6 s (b after the slide, a again after b).
-    REQUIRE(t.slices.size() == 1);
-    const std::vector<std::string>& slices = t.slices.front();
-    CAPTURE(slices.size());
-    CHECK(slices.front() == "100000");
-    CHECK(slices.back() == "100000");
-    const auto holds = std::count(slices.begin(), slices.end(), "3000000");
-    CHECK(holds >= 1);
-    // Only for a video's first frame: one a showing of a or b at the most (a first
-    // frame already late is not held), never one a frame.
-    const auto videos = std::count_if(rows.begin(), rows.end(), [](const nlohmann::json& row) {
-        return row["item_id"] == "a" || row["item_id"] == "b";
-    });
-    CHECK(holds <= videos);
-    for (size_t i = 1; i < slices.size(); ++i)
-        CHECK(slices[i] != slices[i - 1]); // each hold given back before the next
+    check_scheduling(t, rows);
 }
