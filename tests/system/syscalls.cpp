@@ -160,9 +160,15 @@ std::string joined(const Names& names) {
     return out;
 }
 
-// The player under strace -ff (a file a thread in DIR/strace.*) for 6 s; the play
-// log's rows.
-std::vector<nlohmann::json> run_traced(TempDir& dir) {
+// What the player did under strace -ff for 6 s, read back from its files (one a
+// thread, in DIR/strace.*), and the play log's rows.
+struct TracedRun {
+    Traced traced;
+    std::vector<nlohmann::json> rows;
+};
+
+TracedRun run_traced(TempDir& dir) {
+    const std::string prefix = "strace"; // strace -ff: PREFIX.TID
     const fs::path clip =
         make_media("syscalls-720p-2s.mp4", {"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
                                             "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"});
@@ -187,7 +193,7 @@ std::vector<nlohmann::json> run_traced(TempDir& dir) {
                                   "-ff",
                                   "-qq",
                                   "-o",
-                                  (dir / "strace").string(),
+                                  (dir / prefix).string(),
                                   MILEPOST_PLAYER,
                                   "--config",
                                   config.string(),
@@ -211,9 +217,9 @@ std::vector<nlohmann::json> run_traced(TempDir& dir) {
     REQUIRE(!messages.empty());
     CHECK(messages.front() == "READY=1");
     CHECK(messages.back() == "STOPPING=1");
-    const auto rows = play_rows(dir / "data");
-    CHECK(rows.size() >= 3); // a, s and b were on screen
-    return rows;
+    TracedRun run{read_strace(dir.path(), prefix), play_rows(dir / "data")};
+    CHECK(run.rows.size() >= 3); // a, s and b were on screen
+    return run;
 }
 
 // The threads' scheduling: nice values and slices, never real-time; the render
@@ -258,8 +264,8 @@ TEST_CASE("the player makes only the system calls its unit lets through, opens o
     const Filter filter = unit_filter(unit);
 
     TempDir dir;
-    const auto rows = run_traced(dir);
-    const Traced t = read_strace(dir.path(), "strace");
+    const TracedRun run = run_traced(dir);
+    const Traced& t = run.traced;
     INFO("made by the player's " << t.threads << " threads: " << joined(t.calls));
     REQUIRE(t.threads >= 5); // the render loop, and a video's demuxer and decoder each
     REQUIRE(t.calls.count("execve") == 1);
@@ -290,5 +296,5 @@ TEST_CASE("the player makes only the system calls its unit lets through, opens o
         CAPTURE(line);
         CHECK(line.find("(AF_UNIX,") != std::string::npos);
     }
-    check_scheduling(t, rows);
+    check_scheduling(t, run.rows);
 }
