@@ -153,10 +153,10 @@ Traced read_strace(const fs::path& dir, const std::string& prefix) {
     return t;
 }
 
-std::string joined(const Names& names) {
+std::string joined(const Names& names, const std::string& separator = " ") {
     std::string out;
     for (const std::string& n : names)
-        out += (out.empty() ? "" : " ") + n;
+        out += (out.empty() ? "" : separator) + n;
     return out;
 }
 
@@ -199,15 +199,12 @@ TracedRun run_traced(TempDir& dir) {
     NotifySocket notify(dir / "notify");
     for (const fs::path& p : {dir.path(), notify.path()})
         fs::permissions(p, fs::perms::all);
-    std::string untraced = "trace=";
-    for (const std::string& name : kUntraced)
-        untraced += (untraced.back() == '=' ? "!" : ",") + name;
     std::vector<std::string> argv{"strace",
                                   "-ff",
                                   "-qq",
                                   "--seccomp-bpf",
                                   "-e",
-                                  untraced,
+                                  "trace=!" + joined(kUntraced, ","),
                                   "-o",
                                   (dir / prefix).string(),
                                   MILEPOST_PLAYER,
