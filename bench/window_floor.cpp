@@ -48,6 +48,153 @@ AVPixelFormat screen_format(const Visual* visual, const XImage* image) {
     return image->byte_order == LSBFirst ? AV_PIX_FMT_BGR0 : AV_PIX_FMT_0RGB;
 }
 
+// The clip's video stream and its decoder, on one thread.
+struct Clip {
+    AVFormatContext* format = nullptr;
+    int stream = -1;
+    AVCodecContext* decoder = nullptr;
+};
+
+std::optional<Clip> open_clip(const char* path) {
+    Clip clip;
+    if (avformat_open_input(&clip.format, path, nullptr, nullptr) < 0 ||
+        avformat_find_stream_info(clip.format, nullptr) < 0)
+        return fail("cannot read ", path), std::nullopt;
+    clip.stream = av_find_best_stream(clip.format, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (clip.stream < 0)
+        return fail("no video stream in ", path), std::nullopt;
+    const AVCodecParameters* params = clip.format->streams[clip.stream]->codecpar;
+    const AVCodec* codec = avcodec_find_decoder(params->codec_id);
+    clip.decoder = avcodec_alloc_context3(codec);
+    avcodec_parameters_to_context(clip.decoder, params);
+    clip.decoder->thread_count = 1;
+    if (!codec || avcodec_open2(clip.decoder, codec, nullptr) < 0)
+        return fail("cannot open a decoder for ", path), std::nullopt;
+    return clip;
+}
+
+// A mapped window and an image shared with the X server, where the picture (W x H,
+// at left, top) is put.
+struct Target {
+    Display* display = nullptr;
+    Window window = 0;
+    GC gc = nullptr;
+    XShmSegmentInfo shm{};
+    XImage* image = nullptr;
+    AVPixelFormat pixels = AV_PIX_FMT_NONE;
+    int left = 0, top = 0, width = 0, height = 0;
+};
+
+std::optional<Target> open_window(int window_width, int window_height, int width, int height) {
+    Target s{.left = (window_width - width) / 2,
+             .top = (window_height - height) / 2,
+             .width = width,
+             .height = height};
+    s.display = XOpenDisplay(nullptr);
+    if (!s.display)
+        return fail("cannot open the X display ", XDisplayName(nullptr)), std::nullopt;
+    if (!XShmQueryExtension(s.display))
+        return fail("the X server has no MIT-SHM"), std::nullopt;
+    const int screen = DefaultScreen(s.display);
+    Visual* visual = DefaultVisual(s.display, screen);
+    s.window = XCreateSimpleWindow(s.display, RootWindow(s.display, screen), 0, 0, window_width,
+                                   window_height, 0, 0, BlackPixel(s.display, screen));
+    XSelectInput(s.display, s.window, StructureNotifyMask);
+    XMapWindow(s.display, s.window);
+    for (XEvent event;;) {
+        XNextEvent(s.display, &event);
+        if (event.type == MapNotify)
+            break;
+    }
+    s.image = XShmCreateImage(s.display, visual, DefaultDepth(s.display, screen), ZPixmap, nullptr,
+                              &s.shm, width, height);
+    s.pixels = s.image ? screen_format(visual, s.image) : AV_PIX_FMT_NONE;
+    if (s.pixels == AV_PIX_FMT_NONE)
+        return fail("the X screen's pixels are not 32-bit RGB"), std::nullopt;
+    s.shm.shmid = shmget(IPC_PRIVATE, static_cast<size_t>(s.image->bytes_per_line) * height,
+                         IPC_CREAT | 0600);
+    s.shm.shmaddr = s.image->data = static_cast<char*>(shmat(s.shm.shmid, nullptr, 0));
+    s.shm.readOnly = False;
+    if (s.shm.shmid < 0 || s.shm.shmaddr == reinterpret_cast<char*>(-1) ||
+        !XShmAttach(s.display, &s.shm))
+        return fail("cannot share memory with the X server"), std::nullopt;
+    XSync(s.display, False);
+    shmctl(s.shm.shmid, IPC_RMID, nullptr); // freed once both have detached
+    s.gc = XCreateGC(s.display, s.window, 0, nullptr);
+    return s;
+}
+
+void close_window(Target& s) {
+    XShmDetach(s.display, &s.shm);
+    XDestroyImage(s.image); // not the shared memory, which shmdt lets go
+    shmdt(s.shm.shmaddr);
+    XCloseDisplay(s.display);
+}
+
+// The decoder's pictures into the screen's pixels, with the scaler the player uses
+// for that direction and HD's colours (BT.709), limited range in, full range out.
+SwsContext* make_converter(const AVCodecContext* decoder, const Target& s) {
+    const int scaler = s.width == decoder->width && s.height == decoder->height ? SWS_POINT
+                       : s.width > decoder->width                               ? SWS_FAST_BILINEAR
+                                                                                : SWS_BILINEAR;
+    SwsContext* convert = sws_getContext(decoder->width, decoder->height, decoder->pix_fmt, s.width,
+                                         s.height, s.pixels, scaler, nullptr, nullptr, nullptr);
+    if (convert) {
+        const int* bt709 = sws_getCoefficients(SWS_CS_ITU709);
+        sws_setColorspaceDetails(convert, bt709, 0, bt709, 1, 0, 1 << 16, 1 << 16);
+    }
+    return convert;
+}
+
+struct Played {
+    long presented = 0, late = 0;
+};
+
+// Every frame decoded, converted and put at its time (the first frame's at once).
+Played play(Clip& clip, Target& s, SwsContext* convert) {
+    const AVStream* video = clip.format->streams[clip.stream];
+    const double time_base = av_q2d(video->time_base);
+    const double period = video->avg_frame_rate.num > 0 ? 1 / av_q2d(video->avg_frame_rate) : 0.04;
+    AVPacket* packet = av_packet_alloc();
+    AVFrame* frame = av_frame_alloc();
+    uint8_t* planes[1] = {reinterpret_cast<uint8_t*>(s.image->data)};
+    const int pitches[1] = {s.image->bytes_per_line};
+    std::optional<Clock::time_point> start;
+    Played played;
+    for (bool input = true;;) {
+        if (input && av_read_frame(clip.format, packet) < 0) {
+            input = false;
+            avcodec_send_packet(clip.decoder, nullptr); // drain
+        } else if (input) {
+            if (packet->stream_index == clip.stream)
+                avcodec_send_packet(clip.decoder, packet);
+            av_packet_unref(packet);
+        }
+        int got = 0;
+        while ((got = avcodec_receive_frame(clip.decoder, frame)) == 0) {
+            sws_scale(convert, frame->data, frame->linesize, 0, frame->height, planes, pitches);
+            const auto pts = std::chrono::duration_cast<Clock::duration>(
+                std::chrono::duration<double>(frame->best_effort_timestamp * time_base));
+            if (!start)
+                start = Clock::now() - pts;
+            const Clock::time_point due = *start + pts;
+            std::this_thread::sleep_until(due);
+            if (Clock::now() - due > std::chrono::duration<double>(period))
+                ++played.late;
+            XShmPutImage(s.display, s.window, s.gc, s.image, 0, 0, s.left, s.top, s.width, s.height,
+                         False);
+            XSync(s.display, False); // the server has copied it: the image may be written again
+            ++played.presented;
+            av_frame_unref(frame);
+        }
+        if (got != AVERROR(EAGAIN))
+            break; // the end, or an error
+    }
+    av_frame_free(&frame);
+    av_packet_free(&packet);
+    return played;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -59,119 +206,29 @@ int main(int argc, char** argv) {
                      "usage: milepost-bench-window-floor CLIP [WxH]   (DISPLAY: the X server)\n");
         return 2;
     }
-    AVFormatContext* format = nullptr;
-    if (avformat_open_input(&format, argv[1], nullptr, nullptr) < 0 ||
-        avformat_find_stream_info(format, nullptr) < 0)
-        return fail("cannot read ", argv[1]);
-    const int stream = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-    if (stream < 0)
-        return fail("no video stream in ", argv[1]);
-    const AVStream* video = format->streams[stream];
-    const AVCodec* codec = avcodec_find_decoder(video->codecpar->codec_id);
-    AVCodecContext* decoder = avcodec_alloc_context3(codec);
-    avcodec_parameters_to_context(decoder, video->codecpar);
-    decoder->thread_count = 1;
-    if (!codec || avcodec_open2(decoder, codec, nullptr) < 0)
-        return fail("cannot open a decoder for ", argv[1]);
+    std::optional<Clip> clip = open_clip(argv[1]);
+    if (!clip)
+        return 1;
+    const AVCodecContext* decoder = clip->decoder;
     if (!window_width) {
         window_width = decoder->width;
         window_height = decoder->height;
     }
     // The picture fitted inside the window, centred.
-    const int width = std::min(window_width, decoder->width * window_height / decoder->height);
-    const int height = std::min(window_height, decoder->height * window_width / decoder->width);
-    const int left = (window_width - width) / 2, top = (window_height - height) / 2;
-
-    Display* display = XOpenDisplay(nullptr);
-    if (!display)
-        return fail("cannot open the X display ", XDisplayName(nullptr));
-    if (!XShmQueryExtension(display))
-        return fail("the X server has no MIT-SHM");
-    const int screen = DefaultScreen(display);
-    Visual* visual = DefaultVisual(display, screen);
-    const Window window =
-        XCreateSimpleWindow(display, RootWindow(display, screen), 0, 0, window_width, window_height,
-                            0, 0, BlackPixel(display, screen));
-    XSelectInput(display, window, StructureNotifyMask);
-    XMapWindow(display, window);
-    for (XEvent event;;) {
-        XNextEvent(display, &event);
-        if (event.type == MapNotify)
-            break;
-    }
-    XShmSegmentInfo shm{};
-    XImage* image = XShmCreateImage(display, visual, DefaultDepth(display, screen), ZPixmap,
-                                    nullptr, &shm, width, height);
-    const AVPixelFormat pixels = image ? screen_format(visual, image) : AV_PIX_FMT_NONE;
-    if (pixels == AV_PIX_FMT_NONE)
-        return fail("the X screen's pixels are not 32-bit RGB");
-    shm.shmid =
-        shmget(IPC_PRIVATE, static_cast<size_t>(image->bytes_per_line) * height, IPC_CREAT | 0600);
-    shm.shmaddr = image->data = static_cast<char*>(shmat(shm.shmid, nullptr, 0));
-    shm.readOnly = False;
-    if (shm.shmid < 0 || shm.shmaddr == reinterpret_cast<char*>(-1) || !XShmAttach(display, &shm))
-        return fail("cannot share memory with the X server");
-    XSync(display, False);
-    shmctl(shm.shmid, IPC_RMID, nullptr); // freed once both have detached
-    const GC gc = XCreateGC(display, window, 0, nullptr);
-
-    const int scaler = width == decoder->width && height == decoder->height ? SWS_POINT
-                       : width > decoder->width                             ? SWS_FAST_BILINEAR
-                                                                            : SWS_BILINEAR;
-    SwsContext* convert = sws_getContext(decoder->width, decoder->height, decoder->pix_fmt, width,
-                                         height, pixels, scaler, nullptr, nullptr, nullptr);
+    std::optional<Target> target =
+        open_window(window_width, window_height,
+                    std::min(window_width, decoder->width * window_height / decoder->height),
+                    std::min(window_height, decoder->height * window_width / decoder->width));
+    if (!target)
+        return 1;
+    SwsContext* convert = make_converter(decoder, *target);
     if (!convert)
         return fail("swscale cannot convert this clip's pixels");
-    // HD's colours (BT.709), limited range in, full range out.
-    const int* bt709 = sws_getCoefficients(SWS_CS_ITU709);
-    sws_setColorspaceDetails(convert, bt709, 0, bt709, 1, 0, 1 << 16, 1 << 16);
-    AVPacket* packet = av_packet_alloc();
-    AVFrame* frame = av_frame_alloc();
-    const double time_base = av_q2d(video->time_base);
-    const double period = video->avg_frame_rate.num > 0 ? 1 / av_q2d(video->avg_frame_rate) : 0.04;
-    std::optional<Clock::time_point> start;
-    long presented = 0, late = 0;
-    for (bool input = true;;) {
-        if (input) {
-            if (av_read_frame(format, packet) < 0) {
-                input = false;
-                avcodec_send_packet(decoder, nullptr); // drain
-            } else {
-                if (packet->stream_index == stream)
-                    avcodec_send_packet(decoder, packet);
-                av_packet_unref(packet);
-            }
-        }
-        int got = 0;
-        while ((got = avcodec_receive_frame(decoder, frame)) == 0) {
-            uint8_t* planes[1] = {reinterpret_cast<uint8_t*>(image->data)};
-            const int pitches[1] = {image->bytes_per_line};
-            sws_scale(convert, frame->data, frame->linesize, 0, decoder->height, planes, pitches);
-            const auto pts = std::chrono::duration_cast<Clock::duration>(
-                std::chrono::duration<double>(frame->best_effort_timestamp * time_base));
-            if (!start)
-                start = Clock::now() - pts;
-            const Clock::time_point due = *start + pts;
-            std::this_thread::sleep_until(due);
-            if (Clock::now() - due > std::chrono::duration<double>(period))
-                ++late;
-            XShmPutImage(display, window, gc, image, 0, 0, left, top, width, height, False);
-            XSync(display, False); // the server has copied it: the image may be written again
-            ++presented;
-            av_frame_unref(frame);
-        }
-        if (got == AVERROR_EOF || (got != AVERROR(EAGAIN) && got < 0))
-            break;
-    }
-    std::printf("presented %ld dropped 0 late %ld\n", presented, late);
-    av_frame_free(&frame);
-    av_packet_free(&packet);
+    const Played played = play(*clip, *target, convert);
+    std::printf("presented %ld dropped 0 late %ld\n", played.presented, played.late);
     sws_freeContext(convert);
-    XShmDetach(display, &shm);
-    XDestroyImage(image); // not the shared memory, which shmdt lets go
-    shmdt(shm.shmaddr);
-    XCloseDisplay(display);
-    avcodec_free_context(&decoder);
-    avformat_close_input(&format);
+    close_window(*target);
+    avcodec_free_context(&clip->decoder);
+    avformat_close_input(&clip->format);
     return 0;
 }
