@@ -702,15 +702,18 @@ std::vector<Play> walked_on_then_joined(const TempDir& dir, const RunResult& r,
     std::vector<Play> all = plays_shown(dir / "t.ndjson", errors);
     REQUIRE_MESSAGE(errors.count("text"), r.err);
     REQUIRE(all.size() >= 3);
-    // Whole: the clock's move does not touch it (paced by the monotonic clock). From
-    // its first frame: it is the first video after start-up, whose first frame the
-    // test's clock waits for (--clock-start), and on a loaded machine that frame
-    // came 0.12-0.14 s after its start, the end moving with it.
+    // Whole: the clock's move does not touch it (paced by the monotonic clock): not
+    // cut, at least its 2 s from its start, and not stretched, at most 2 s from its
+    // first frame. On a loaded machine that frame can come a tenth of a second after
+    // the start, and either the end moves with it (the first video after start-up,
+    // whose first frame the test's clock waits for, --clock-start: 2.12 and 2.14 s
+    // from the start) or the end keeps its time (1.90 s from the first frame).
     CHECK(all[0].item == walked);
     CHECK(all[0].joined_seconds() == 0);
     CHECK(all[0].start - errors["text"].front() < 1.0);
     REQUIRE(!all[0].frame_times.empty());
-    CHECK(all[0].end - all[0].frame_times.front() == doctest::Approx(2.0).epsilon(0.03));
+    CHECK(all[0].end - all[0].start >= 2.0 * 0.97);
+    CHECK(all[0].end - all[0].frame_times.front() <= 2.0 * 1.03);
     CHECK(all[1].item == joined);
     CHECK(all[1].start - all[0].end < 0.05);
     CHECK_MESSAGE(all[1].joined_seconds() > 0.4, all[1].start_detail);
