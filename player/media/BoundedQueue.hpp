@@ -2,6 +2,10 @@
 // A queue with a fixed capacity shared by one producer and one consumer thread.
 // push() waits while it is full; pop() waits while it is empty; abort() wakes
 // both for good. Every field is guarded by m_mutex.
+// Batched (a queue of packets read ahead), a producer that found it full waits
+// until a quarter of it is free, and then fills it again at one go: not woken for
+// every item taken (the demuxer was woken once a frame, 50 times a second).
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -11,12 +15,14 @@ namespace milepost {
 
 template <typename T> class BoundedQueue {
 public:
-    explicit BoundedQueue(size_t capacity) : m_capacity(capacity) {}
+    enum class Refill { EachItem, Batched };
+    explicit BoundedQueue(size_t capacity, Refill refill = Refill::EachItem)
+        : m_capacity(capacity), m_batched(refill == Refill::Batched) {}
 
     // false when aborted (the item is dropped).
     bool push(T item) {
         std::unique_lock lock(m_mutex);
-        m_not_full.wait(lock, [&] { return m_aborted || m_items.size() < m_capacity; });
+        wait_for_room(lock);
         if (m_aborted)
             return false;
         m_items.push_back(std::move(item));
@@ -28,7 +34,7 @@ public:
     // should not make an item before there is room for it.
     bool wait_for_room() {
         std::unique_lock lock(m_mutex);
-        m_not_full.wait(lock, [&] { return m_aborted || m_items.size() < m_capacity; });
+        wait_for_room(lock);
         return !m_aborted;
     }
 
@@ -40,7 +46,8 @@ public:
             return std::nullopt;
         T item = std::move(m_items.front());
         m_items.pop_front();
-        m_not_full.notify_one();
+        if (has_room_to_refill())
+            m_not_full.notify_one();
         return item;
     }
 
@@ -66,7 +73,8 @@ public:
             return std::nullopt;
         T item = std::move(m_items.front());
         m_items.pop_front();
-        m_not_full.notify_one();
+        if (has_room_to_refill())
+            m_not_full.notify_one();
         return item;
     }
     size_t size() const {
@@ -90,11 +98,22 @@ public:
     }
 
 private:
+    // Room for one item; batched, for a quarter of the queue once it was full.
+    bool has_room_to_refill() const {
+        const size_t room = m_batched ? std::max<size_t>(1, m_capacity / 4) : 1;
+        return m_items.size() + room <= m_capacity;
+    }
+    void wait_for_room(std::unique_lock<std::mutex>& lock) {
+        if (m_items.size() >= m_capacity)
+            m_not_full.wait(lock, [&] { return m_aborted || has_room_to_refill(); });
+    }
+
     mutable std::mutex m_mutex;
     std::condition_variable m_not_full;
     std::condition_variable m_not_empty;
-    std::deque<T> m_items;  // guarded by m_mutex
-    size_t m_capacity;      // guarded by m_mutex
+    std::deque<T> m_items; // guarded by m_mutex
+    size_t m_capacity;     // guarded by m_mutex
+    const bool m_batched;
     bool m_aborted = false; // guarded by m_mutex
 };
 

@@ -166,7 +166,7 @@ private:
     AVRational m_audio_time_base{1, 1};
     double m_origin = 0; // raw seconds that both video and audio count from
 
-    BoundedQueue<PacketItem> m_packets{kPacketsWaiting};
+    BoundedQueue<PacketItem> m_packets{kPacketsWaiting, BoundedQueue<PacketItem>::Refill::Batched};
     BoundedQueue<PacketItem> m_audio_packets{128};
     BoundedQueue<VideoFrame> m_frames{1};
     BoundedQueue<AudioChunk> m_audio{16};
