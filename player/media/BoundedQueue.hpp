@@ -44,11 +44,7 @@ public:
         m_not_empty.wait(lock, [&] { return m_aborted || !m_items.empty(); });
         if (m_aborted)
             return std::nullopt;
-        T item = std::move(m_items.front());
-        m_items.pop_front();
-        if (has_room_to_refill())
-            m_not_full.notify_one();
-        return item;
+        return take_front();
     }
 
     // Does not wait: the consumer's view for a render loop that must not block.
@@ -71,11 +67,7 @@ public:
         std::lock_guard lock(m_mutex);
         if (m_items.empty())
             return std::nullopt;
-        T item = std::move(m_items.front());
-        m_items.pop_front();
-        if (has_room_to_refill())
-            m_not_full.notify_one();
-        return item;
+        return take_front();
     }
     size_t size() const {
         std::lock_guard lock(m_mutex);
@@ -102,6 +94,14 @@ private:
     bool has_room_to_refill() const {
         const size_t room = m_batched ? std::max<size_t>(1, m_capacity / 4) : 1;
         return m_items.size() + room <= m_capacity;
+    }
+    // The front item, under the lock; the producer woken when it may refill.
+    T take_front() {
+        T item = std::move(m_items.front());
+        m_items.pop_front();
+        if (has_room_to_refill())
+            m_not_full.notify_one();
+        return item;
     }
     void wait_for_room(std::unique_lock<std::mutex>& lock) {
         if (m_items.size() >= m_capacity)
